@@ -1,0 +1,22 @@
+"""Accepted: SETEX on a miss, 'if cached' on a hit."""
+
+import json
+
+CACHE_TTL_SECONDS = 300
+
+
+def get_product_details(client, db, product_id):
+    key = f"product:{product_id}:details"
+    cached = client.get(key)
+    if cached:
+        return json.loads(cached)
+    record = db.get_product(product_id)
+    if record:
+        client.setex(key, CACHE_TTL_SECONDS, json.dumps(record))
+    return record
+
+
+def update_product(client, db, product_id, changes):
+    record = db.update_product(product_id, changes)
+    client.delete(f"product:{product_id}:details")
+    return record

@@ -1,0 +1,298 @@
+"""Checks for step 02 (cache-aside).
+
+Each wrong answer the course names fails one check with its own message: no TTL, str() instead
+of JSON, the raw JSON returned, the database read on every call, no invalidation, invalidation
+by flushing or by KEYS, and invalidation before the database write.
+"""
+
+import ast
+import json
+
+from valkey_workshop.checking.api import CheckContext, check
+from valkey_workshop.labdb import catalogue_record
+
+GET = "get_product_details"
+UPDATE = "update_product"
+#: Commands that change or remove the cached copy of a product.
+KEY_WRITES = {"DEL", "UNLINK", "SET", "SETEX", "PSETEX", "GETDEL", "GETSET"}
+READS = {"GET", "GETEX", "MGET", "GETDEL"}
+
+
+def key(product_id):
+    return f"product:{product_id}:details"
+
+
+def updated(product_id, changes):
+    return {**catalogue_record(product_id), **changes}
+
+
+def key_commands(calls, wanted, names):
+    """(name, args, started_ns, ended_ns) of each command in `names` that names key `wanted`,
+    including commands sent inside pipelines (timed as their pipeline)."""
+    found = []
+    for call in calls:
+        commands = call.batch.commands if call.batch else (call.args,)
+        for args in commands:
+            name = str(args[0]).upper()
+            if name in names and wanted in [str(a) for a in args[1:]]:
+                found.append((name, args, call.started_ns, call.ended_ns, call))
+    return found
+
+
+def ttl_limit(ctx):
+    value = getattr(ctx.exercise, "CACHE_TTL_SECONDS", 86400)
+    return value if isinstance(value, int) and 1 <= value <= 86400 else 86400
+
+
+@check("ttl-setting", "CACHE_TTL_SECONDS is a sensible number of seconds")
+def ttl_setting(ctx: CheckContext) -> None:
+    ttl = ctx.setting("CACHE_TTL_SECONDS")
+    if isinstance(ttl, bool) or not isinstance(ttl, int):
+        ctx.fail(f"CACHE_TTL_SECONDS is {ttl!r}; it should be a whole number of seconds, like 300.")
+    if ttl < 1:
+        ctx.fail(
+            f"CACHE_TTL_SECONDS is {ttl}: Valkey refuses an expiry of 0 or less "
+            "('invalid expire time'), and a cache entry needs one."
+        )
+    if ttl > 86400:
+        ctx.fail(
+            f"CACHE_TTL_SECONDS is {ttl} s, more than a day: a missed invalidation would serve "
+            "stale data that long. Use at most 86400."
+        )
+
+
+@check("miss-reads-database-once", "A miss reads the database once and returns its record", hint=1)
+def miss_reads_database_once(ctx: CheckContext) -> None:
+    ctx.use_keys(key("P123"))
+    db = ctx.database()
+    result = ctx.call(GET, ctx.client, db, "P123")
+    expected = catalogue_record("P123")
+    if db.get_calls == 0:
+        ctx.fail(
+            f"On a miss, {GET}() never called db.get_product(); it returned {result!r}. "
+            "With nothing cached, the record has to come from the database."
+        )
+    if db.get_calls > 1:
+        ctx.fail(f"One miss read the database {db.get_calls} times; once is enough.")
+    if isinstance(result, str):
+        ctx.fail(f"On a miss, {GET}() returned a str ({result[:50]!r}); return the record as a dict.")
+    if result != expected:
+        ctx.fail(f"On a miss, {GET}() returned {result!r}; expected the database's record {expected!r}.")
+
+
+@check("cached-as-json-with-ttl", "The record is then cached as JSON, with a TTL", hint=2)
+def cached_as_json_with_ttl(ctx: CheckContext) -> None:
+    product, cache = "P124", key("P124")
+    ctx.use_keys(cache)
+    ctx.call(GET, ctx.client, ctx.database(), product)
+    raw = ctx.server.get(cache)
+    if raw is None:
+        elsewhere = sorted(ctx.server.scan_iter(match=f"*{product}*", count=1000))
+        if elsewhere:
+            ctx.use_keys(*elsewhere)
+            ctx.fail(
+                f"After a miss nothing was cached at {cache}; found {', '.join(elsewhere)} "
+                f"instead. The key must be exactly {cache} (other services read it too)."
+            )
+        ctx.fail(
+            f"After a miss nothing was cached at {cache}: the next read would go to the "
+            "database again. Store the record there after reading it."
+        )
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        try:
+            ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            ctx.fail(f"The cached value is not JSON: {raw[:60]!r}. Store json.dumps(record).")
+        ctx.fail(
+            f"The cached value is Python's str() of the dict ({raw[:48]}…), not JSON: "
+            "json.loads and other languages cannot read it back. Store json.dumps(record)."
+        )
+    expected = catalogue_record(product)
+    if decoded != expected:
+        ctx.fail(f"The cached JSON holds {decoded!r}; expected the database record {expected!r}.")
+    ttl = ctx.server.ttl(cache)
+    if ttl == -1:
+        ctx.fail(
+            f"{cache} has no TTL (TTL answers -1): it never expires, so if an invalidation is "
+            "ever missed, stale data is served forever. Set value and TTL in one command: "
+            "set(key, value, ex=CACHE_TTL_SECONDS)."
+        )
+    limit = ttl_limit(ctx)
+    if ttl > limit:
+        ctx.fail(f"{cache} has a TTL of {ttl} s, longer than CACHE_TTL_SECONDS ({limit}).")
+    _require_atomic_ttl(ctx, cache)
+
+
+def _require_atomic_ttl(ctx, cache):
+    """A SET without expiry followed by a separate EXPIRE round trip leaves a window without TTL."""
+    sets = key_commands(ctx.learner_calls(), cache, {"SET"})
+    expires = key_commands(ctx.learner_calls(), cache, {"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"})
+    for _, args, _, _, set_call in sets:
+        words = {str(a).upper() for a in args[3:]}
+        if words & {"EX", "PX", "EXAT", "PXAT", "KEEPTTL"}:
+            continue
+        if any(expire_call is not set_call for *_, expire_call in expires):
+            ctx.fail(
+                f"{cache} got its value and its TTL in two round trips (SET, then EXPIRE): for a "
+                "moment the key had no TTL, and a crash there leaves it forever. Use one "
+                "command: set(key, value, ex=...) or setex(...)."
+            )
+
+
+@check("hit-skips-database", "A hit returns an equal dict without touching the database", hint=1)
+def hit_skips_database(ctx: CheckContext) -> None:
+    product, cache = "P125", key("P125")
+    ctx.use_keys(cache)
+    ctx.call(GET, ctx.client, ctx.database(), product)
+    db = ctx.database()
+    mark = ctx.client.call_log.mark()
+    result = ctx.call(GET, ctx.client, db, product)
+    expected = catalogue_record(product)
+    if db.get_calls:
+        ctx.fail(
+            f"{GET}() read the database on a cache hit ({db.get_calls} call): {cache} was "
+            "there but not used, so the cache saves nothing. Return the cached copy when GET "
+            "finds one."
+        )
+    if isinstance(result, str):
+        ctx.fail(
+            f"On a hit, {GET}() returned the raw JSON string ({result[:40]!r}…). Callers "
+            "expect the same dict as on a miss: json.loads it."
+        )
+    if result != expected:
+        ctx.fail(f"On a hit, {GET}() returned {result!r}; expected {expected!r}.")
+    reads = key_commands(ctx.client.call_log.records(mark), cache, READS)
+    if not reads:
+        ctx.fail(
+            f"{GET}() answered without asking Valkey or the database: a dict inside your "
+            "process is neither shared with other app servers nor invalidated. Read from Valkey."
+        )
+
+
+@check("unknown-product", "An unknown product gives None, without raising")
+def unknown_product(ctx: CheckContext) -> None:
+    ctx.use_keys(key("P0"), key("NOPE-404"))
+    try:
+        result = ctx.call(GET, ctx.client, ctx.database(), "NOPE-404")
+    except Exception as failure:
+        ctx.fail(f"For a product the database does not know: {failure}")
+    if result is not None:
+        ctx.fail(f"{GET}() returned {result!r} for a product the database does not know; return None.")
+
+
+@check("update-then-fresh-read", "After update_product, the next read returns the new data", hint=3)
+def update_then_fresh_read(ctx: CheckContext) -> None:
+    product, cache = "P126", key("P126")
+    ctx.use_keys(cache)
+    db = ctx.database()
+    ctx.call(GET, ctx.client, db, product)
+    changes = {"price": 42.5}
+    expected = updated(product, changes)
+    returned = ctx.call(UPDATE, ctx.client, db, product, changes)
+    if db.update_calls == 0:
+        ctx.fail(f"{UPDATE}() never called db.update_product(): the database still has the old price.")
+    if returned != expected:
+        ctx.fail(f"{UPDATE}() returned {returned!r}; expected the record db.update_product() returns.")
+    raw = ctx.server.get(cache)
+    if raw is not None:
+        try:
+            cached = json.loads(raw)
+        except ValueError:
+            cached = raw
+        if cached != expected:
+            ctx.fail(
+                f"After {UPDATE}() the cache still holds the old record ({raw[:60]}): the next "
+                "read serves stale data. Delete the key after the database write (or store the "
+                "new record)."
+            )
+        if ctx.server.ttl(cache) == -1:
+            ctx.fail(
+                f"{UPDATE}() refreshed {cache} with no TTL: from now on this entry never "
+                "expires. Refresh it with ex=CACHE_TTL_SECONDS, or delete it instead."
+            )
+    db.reset_counts()
+    fresh = ctx.call(GET, ctx.client, db, product)
+    if fresh != expected:
+        ctx.fail(f"After {UPDATE}(), the next read returned {fresh!r}: stale. Expected {expected!r}.")
+
+
+@check(
+    "invalidate-after-database-write",
+    "Invalidation follows the database write (a concurrent read cannot re-cache old data)",
+    hint=3,
+)
+def invalidate_after_database_write(ctx: CheckContext) -> None:
+    product, cache = "P127", key("P127")
+    ctx.use_keys(cache)
+    reader_errors = []
+
+    def concurrent_reader(product_id):
+        # Another request, arriving while the database is busy writing.
+        try:
+            ctx.exercise.get_product_details(ctx.client, db, product_id)
+        except Exception as error:  # reported below if it matters
+            reader_errors.append(error)
+
+    db = ctx.database(before_update=concurrent_reader)
+    ctx.call(GET, ctx.client, db, product)
+    mark = ctx.client.call_log.mark()
+    changes = {"price": 7.5}
+    ctx.call(UPDATE, ctx.client, db, product, changes)
+    calls = ctx.client.call_log.records(mark)
+    result = ctx.call(GET, ctx.client, db, product)
+    expected = updated(product, changes)
+    if result == expected:
+        return
+    write = next(call for call in db.calls if call.operation == "update_product")
+    touches = key_commands(calls, cache, KEY_WRITES)
+    before = [t for t in touches if t[3] <= write.started_ns]
+    after = [t for t in touches if t[2] >= write.ended_ns]
+    if not touches:
+        ctx.fail(f"Not checked: {UPDATE}() does not invalidate or refresh {cache} at all.")
+    if before and not after:
+        ctx.fail(
+            f"{UPDATE}() invalidated the cache before the database write. A read that ran in "
+            "between (simulated here) found no entry, read the old record from the database "
+            "and cached it again, so readers get the old price until the TTL ends. Write the "
+            "database first, then delete the key."
+        )
+    extra = f" (the concurrent read raised {reader_errors[0]!r})" if reader_errors else ""
+    ctx.fail(
+        f"With a read running during the database write, the next read returned {result!r}; "
+        f"expected {expected!r}{extra}."
+    )
+
+
+@check("other-entries-survive", "Updating one product leaves other cached products alone", hint=3)
+def other_entries_survive(ctx: CheckContext) -> None:
+    changed, bystander = "P128", "P129"
+    ctx.use_keys(key(changed), key(bystander))
+    db = ctx.database()
+    ctx.call(GET, ctx.client, db, changed)
+    ctx.call(GET, ctx.client, db, bystander)
+    mark = ctx.client.call_log.mark()
+    ctx.call(UPDATE, ctx.client, db, changed, {"name": "Luxury Widget, now blue"})
+    names = [name for call in ctx.client.call_log.records(mark) for name in call.command_names]
+    for flush in ("FLUSHDB", "FLUSHALL"):
+        if flush in names:
+            ctx.fail(
+                f"{UPDATE}() ran {flush}: to invalidate one product it threw away every cached "
+                "product, and any other data on the server. Delete just that product's key."
+            )
+    if "KEYS" in names:
+        ctx.fail(
+            f"{UPDATE}() searched the keyspace with KEYS, which walks every key while the server "
+            f"serves no one else. You know the key already: {key(changed)}."
+        )
+    if "SCAN" in names:
+        ctx.fail(
+            f"{UPDATE}() walked the keyspace with SCAN to find one key it can name directly: "
+            f"{key(changed)}."
+        )
+    if not ctx.server.exists(key(bystander)):
+        ctx.fail(
+            f"Updating {changed} removed {bystander}'s cache entry too; invalidate only the "
+            "product that changed."
+        )

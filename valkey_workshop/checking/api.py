@@ -1,0 +1,188 @@
+"""The API lab authors write checks with (``labs/<module>/<step>/checks.py``).
+
+A check is a function taking a :class:`CheckContext`, marked with :func:`check`. It passes by
+returning and fails by calling :meth:`CheckContext.fail` (or :meth:`CheckContext.require`)
+with a message that says what it saw, what it expected and why that matters. Checks run in
+definition order, in a separate process, against the live server.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, NoReturn, TypeVar
+
+import valkey
+
+from valkey_workshop.labdb import ProductDatabase
+from valkey_workshop.timing.client import TimedValkey, connect
+from valkey_workshop.timing.records import CallLog, CallRecord
+
+CheckFunction = Callable[["CheckContext"], None]
+F = TypeVar("F", bound=CheckFunction)
+
+#: Database latency in checks: slow enough to notice, fast enough for many calls.
+CHECK_DB_LATENCY_SECONDS = 0.005
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """What the ``@check`` decorator records on a check function."""
+
+    id: str
+    name: str
+    hint: int | None
+
+
+def check(check_id: str, name: str, *, hint: int | None = None) -> Callable[[F], F]:
+    """Mark a function as a check.
+
+    Args:
+        check_id: stable id (wrong answers in ``step.toml`` refer to it).
+        name: what the check proves, shown to the learner ("A hit skips the database").
+        hint: the number of the step hint that helps when this check fails.
+    """
+
+    def mark(function: F) -> F:
+        function.__workshop_check__ = CheckSpec(check_id, name, hint)  # type: ignore[attr-defined] # a marker attribute
+        return function
+
+    return mark
+
+
+def checks_in(module: ModuleType) -> list[tuple[CheckSpec, CheckFunction]]:
+    """The checks a checks module defines, in definition order."""
+    found = []
+    for value in vars(module).values():
+        spec = getattr(value, "__workshop_check__", None)
+        if isinstance(spec, CheckSpec):
+            found.append((spec, value))
+    return found
+
+
+class CheckFailed(Exception):  # noqa: N818 - reads as a sentence: raise CheckFailed(...)
+    """A check did not hold; the message is shown to the learner."""
+
+
+class CheckContext:
+    """What a check gets: the learner's module, clients, a product database, helpers.
+
+    Attributes:
+        exercise: the learner's exercise file, imported as a module.
+        exercise_file: its path.
+        client: the learner's client: timed, ``decode_responses=True``; hand it to their code.
+        server: the check's own client for looking at the server; its calls are not logged
+            as the learner's.
+        url: the server's URL (with its password), for steps where learners connect themselves.
+    """
+
+    def __init__(self, exercise: ModuleType, exercise_file: Path, url: str) -> None:
+        self.exercise = exercise
+        self.exercise_file = exercise_file
+        self.url = url
+        self.client: TimedValkey = connect(url, CallLog())
+        self.server: valkey.Valkey = valkey.Valkey.from_url(url, decode_responses=True)
+        self._mark = 0
+        self._extra_clients: list[valkey.Valkey] = []
+        self._scratch_keys: set[str] = set()
+
+    # -- the learner's code -------------------------------------------------------------
+    def implementation(self, name: str) -> Callable[..., Any]:
+        """The learner's function ``name``; fails the check if it is missing."""
+        function = getattr(self.exercise, name, None)
+        if function is None:
+            self.fail(f"{self.exercise_file.name} has no function {name}(); keep the starter's names.")
+        if not callable(function):
+            self.fail(f"{name} in {self.exercise_file.name} should be a function.")
+        return function  # type: ignore[no-any-return] # learner code is untyped
+
+    def setting(self, name: str) -> Any:
+        """The learner's module-level constant ``name``; fails the check if it is missing."""
+        if not hasattr(self.exercise, name):
+            self.fail(f"{self.exercise_file.name} has no {name}; keep the starter's names.")
+        return getattr(self.exercise, name)
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the learner's function, turning what it raises into a clear failure."""
+        function = self.implementation(name)
+        try:
+            return function(*args, **kwargs)
+        except CheckFailed:
+            raise
+        except NotImplementedError:
+            self.fail(
+                f"{name}() is not written yet (it raises NotImplementedError): "
+                f"fill in the TODOs in {self.exercise_file.name}."
+            )
+        except SystemExit as error:
+            self.fail(f"{name}() called sys.exit({error.code!r}); return a value instead.")
+        except Exception as error:  # noqa: BLE001 - any learner exception becomes a message
+            self.fail(f"{name}() raised {describe_exception(error, self.exercise_file)}")
+
+    # -- the server and the database ----------------------------------------------------
+    def database(
+        self,
+        latency_seconds: float = CHECK_DB_LATENCY_SECONDS,
+        before_update: Callable[[str], None] | None = None,
+    ) -> ProductDatabase:
+        """A fresh product database (counts start at zero)."""
+        return ProductDatabase(latency_seconds=latency_seconds, before_update=before_update)
+
+    def another_client(self, **options: Any) -> valkey.Valkey:
+        """One more connection to the server (another application instance)."""
+        options.setdefault("decode_responses", True)
+        client = valkey.Valkey.from_url(self.url, **options)
+        self._extra_clients.append(client)
+        return client
+
+    def use_keys(self, *keys: str) -> None:
+        """Start the check with these keys absent; they are deleted again when checks end."""
+        self._scratch_keys.update(keys)
+        if keys:
+            self.server.delete(*keys)
+
+    def connection_kwargs(self) -> dict[str, Any]:
+        """host/port/password/... for learners who build their own client."""
+        kwargs = dict(valkey.ConnectionPool.from_url(self.url).connection_kwargs)
+        kwargs.pop("connection_class", None)
+        return kwargs
+
+    def learner_calls(self) -> list[CallRecord]:
+        """The learner client's round trips since this check started."""
+        return self.client.call_log.records(self._mark)
+
+    def begin(self) -> None:
+        """Called by the runner before each check: the learner's call list starts empty."""
+        self._mark = self.client.call_log.mark()
+
+    def close(self) -> None:
+        if self._scratch_keys:
+            self.server.delete(*self._scratch_keys)
+        for client in [self.client, self.server, *self._extra_clients]:
+            client.close()
+
+    # -- verdicts -----------------------------------------------------------------------
+    def fail(self, message: str) -> NoReturn:
+        """Fail the check with ``message`` (what was seen, what was expected, why)."""
+        raise CheckFailed(message)
+
+    def require(self, condition: object, message: str) -> None:
+        """Fail with ``message`` unless ``condition`` holds."""
+        if not condition:
+            raise CheckFailed(message)
+
+
+def describe_exception(error: BaseException, exercise_file: Path) -> str:
+    """``KeyError: 'id' (02_cache_aside.py line 14: return record["id"])``."""
+    where = ""
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        if Path(frame.filename).resolve() == exercise_file.resolve():
+            code = f": {frame.line.strip()}" if frame.line else ""
+            where = f" ({exercise_file.name} line {frame.lineno}{code})"
+            break
+    text = str(error)
+    return f"{type(error).__name__}: {text}{where}" if text else f"{type(error).__name__}{where}"

@@ -1,0 +1,153 @@
+"""Check results as data: rendered for people, as JSON (cli.md) and as JUnit XML."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from valkey_workshop.timing.records import CallRecord
+
+
+@dataclass(frozen=True)
+class CallView:
+    """One Valkey round trip the learner's code made during a check, ready to show."""
+
+    command: str
+    args: str
+    reply: str
+    latency_us: float
+    error: bool = False
+
+    @classmethod
+    def of(cls, record: CallRecord) -> CallView:
+        return cls(
+            command=record.command,
+            args=record.args_summary,
+            reply=record.reply_summary,
+            latency_us=round(record.latency_us, 1),
+            error=record.error is not None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "args": self.args,
+            "reply": self.reply,
+            "latency_us": self.latency_us,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check of a step: passed or not, and why."""
+
+    id: str
+    name: str
+    passed: bool
+    message: str
+    duration_ms: float
+    hint: int | None = None
+    calls: tuple[CallView, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "passed": self.passed,
+            "message": self.message,
+            "duration_ms": round(self.duration_ms, 3),
+            "hint": self.hint,
+            "calls": [call.to_json() for call in self.calls],
+        }
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """All checks of one step, plus anything that stopped them (a timeout, a crash)."""
+
+    number: int
+    slug: str
+    title: str
+    exercise: Path
+    checks: tuple[CheckResult, ...]
+    problem: str | None = None
+    output: str = ""
+    duration_ms: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.problem is None and bool(self.checks) and all(c.passed for c in self.checks)
+
+    @property
+    def failures(self) -> tuple[CheckResult, ...]:
+        return tuple(check for check in self.checks if not check.passed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.number,
+            "slug": self.slug,
+            "title": self.title,
+            "exercise": str(self.exercise),
+            "passed": self.passed,
+            "problem": self.problem,
+            "duration_ms": round(self.duration_ms, 3),
+            "checks": [check.to_json() for check in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The result of ``workshop check``: every step checked, on which server."""
+
+    module: str
+    backend: str
+    server_version: str
+    steps: tuple[StepResult, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.steps) and all(step.passed for step in self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "module": self.module,
+            "backend": self.backend,
+            "server_version": self.server_version,
+            "passed": self.passed,
+            "steps": [step.to_json() for step in self.steps],
+        }
+
+    def to_junit_xml(self) -> str:
+        """One ``testsuite`` per step, one ``testcase`` per check."""
+        suites = ET.Element("testsuites", name=f"workshop {self.module}")
+        for step in self.steps:
+            cases = list(step.checks)
+            if step.problem is not None:
+                cases.append(CheckResult("step", "step", False, step.problem, step.duration_ms))
+            suite = ET.SubElement(
+                suites,
+                "testsuite",
+                name=f"{self.module}.{step.number:02d}_{step.slug}",
+                tests=str(len(cases)),
+                failures=str(sum(1 for case in cases if not case.passed)),
+                errors="0",
+                time=f"{step.duration_ms / 1000:.3f}",
+            )
+            for case in cases:
+                element = ET.SubElement(
+                    suite,
+                    "testcase",
+                    classname=f"{self.module}.{step.slug}",
+                    name=case.name,
+                    time=f"{case.duration_ms / 1000:.3f}",
+                )
+                if not case.passed:
+                    failure = ET.SubElement(element, "failure", message=case.message)
+                    failure.text = case.message
+            if step.output:
+                ET.SubElement(suite, "system-out").text = step.output
+        ET.indent(suites)
+        return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode")

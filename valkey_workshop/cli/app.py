@@ -1,0 +1,202 @@
+"""The ``workshop`` commands (contract: shared/spec/cli.md)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from valkey_workshop import operations
+from valkey_workshop.cli.common import (
+    BackendOption,
+    ImageOption,
+    UrlOption,
+    WorkdirOption,
+    fail,
+    guarded,
+    live_server,
+    module_and_workdir,
+    require_terminal,
+)
+from valkey_workshop.content.loader import available_modules, load_module
+from valkey_workshop.render import err_console, out_console
+from valkey_workshop.render import views
+
+app = typer.Typer(
+    name="workshop",
+    help="Interactive Valkey labs in your terminal. Start with: workshop start module3",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+StepArgument = Annotated[
+    str | None, typer.Argument(help="Step number (2, 02) or slug (cache-aside); none = all steps")
+]
+RequiredStep = Annotated[str, typer.Argument(help="Step number (2, 02) or slug (cache-aside)")]
+ModuleArgument = Annotated[str, typer.Argument(help="Module id, e.g. module3")]
+
+
+@app.command("list")
+def list_command(
+    module: Annotated[str | None, typer.Argument(help="Module id; none = every module")] = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Modules, or one module's steps with their status in this workdir."""
+    if module is None:
+        modules = [guarded(lambda: load_module(name)) for name in available_modules()]
+        out_console().print(views.modules_view(modules))
+        return
+    loaded, wd = module_and_workdir(module, workdir)
+    status = operations.module_status(loaded, wd)
+    if status.warning:
+        err_console().print(f"Warning: {status.warning}", markup=False)
+    out_console().print(views.status_view(status))
+
+
+@app.command()
+def check(
+    module: ModuleArgument,
+    step: StepArgument = None,
+    backend: BackendOption = None,
+    url: UrlOption = None,
+    image: ImageOption = None,
+    workdir: WorkdirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout")] = False,
+    junit_xml: Annotated[
+        Path | None, typer.Option("--junit-xml", help="Also write a JUnit XML report here")
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", min=0.1, help="Seconds per step (default: the step's, 30)"),
+    ] = None,
+) -> None:
+    """Check your exercise files against a live server (non-interactive; exit 0 = all pass)."""
+    loaded, wd = module_and_workdir(module, workdir)
+    steps = guarded(lambda: loaded.select(step))
+    with live_server(backend, url, image) as (_, info):
+        outcome = guarded(lambda: operations.check_steps(loaded, steps, wd, info, time_limit))
+    report = outcome.report
+    for warning in outcome.warnings:
+        err_console().print(f"Warning: {warning}", markup=False)
+    for path in outcome.created:
+        err_console().print(f"Created {path} from the starter.", markup=False)
+    if junit_xml is not None:
+        junit_xml.parent.mkdir(parents=True, exist_ok=True)
+        junit_xml.write_text(report.to_junit_xml(), encoding="utf-8")
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+    else:
+        out_console().print(views.check_report_view(report))
+    raise typer.Exit(0 if report.passed else 1)
+
+
+@app.command()
+def hint(module: ModuleArgument, step: RequiredStep, workdir: WorkdirOption = None) -> None:
+    """The next hint for a step (hints are revealed one at a time, and remembered)."""
+    loaded, wd = module_and_workdir(module, workdir)
+    chosen = guarded(lambda: loaded.step(step))
+    out_console().print(views.hint_view(operations.reveal_hint(loaded, chosen, wd)))
+
+
+@app.command()
+def solution(
+    module: ModuleArgument,
+    step: RequiredStep,
+    workdir: WorkdirOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Show it before the step has passed")] = False,
+) -> None:
+    """The reference solution, once the step has passed (or with --force)."""
+    loaded, wd = module_and_workdir(module, workdir)
+    chosen = guarded(lambda: loaded.step(step))
+    view = guarded(lambda: operations.solution_for(loaded, chosen, wd, force))
+    out_console().print(views.solution_view(view))
+
+
+@app.command()
+def reset(
+    module: ModuleArgument,
+    step: StepArgument = None,
+    workdir: WorkdirOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Reset a whole module without asking")] = False,
+) -> None:
+    """Restore starter files; each replaced file is kept as a timestamped backup first."""
+    loaded, wd = module_and_workdir(module, workdir)
+    steps = guarded(lambda: loaded.select(step))
+    if step is None and not yes:
+        if not sys.stdin.isatty():
+            raise fail(f"Resetting every step of {module} needs --yes (no terminal to ask).")
+        if not typer.confirm(f"Restore all {len(steps)} starters of {module}? Your files are backed up."):
+            raise typer.Exit(1)
+    out_console().print(views.reset_view(operations.reset_steps(loaded, steps, wd)))
+
+
+@app.command()
+def verify(
+    module: Annotated[str | None, typer.Argument(help="Module id; none = every module")] = None,
+    step: StepArgument = None,
+    backend: BackendOption = None,
+    url: UrlOption = None,
+    image: ImageOption = None,
+) -> None:
+    """Prove the content: starters fail, solutions pass, wrong answers are rejected, demos run."""
+    names = [module] if module else list(available_modules())
+    modules = [guarded(lambda name=name: load_module(name)) for name in names]  # type: ignore[misc] # default-bound loop variable
+    ok = True
+    with live_server(backend, url, image) as (_, info):
+        for loaded in modules:
+            steps = guarded(lambda loaded=loaded: loaded.select(step))  # type: ignore[misc] # default-bound loop variable
+            report = guarded(lambda: operations.verify_module(loaded, steps, info))  # noqa: B023 - called at once
+            out_console().print(views.verify_view(report))
+            ok = ok and report.ok
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def doctor() -> None:
+    """Pre-flight: Python, packages, servers, and which backend auto would pick and why."""
+    report = operations.doctor()
+    out_console().print(views.doctor_view(report))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def start(
+    module: ModuleArgument,
+    step: Annotated[str | None, typer.Option("--step", help="Start at this step")] = None,
+    backend: BackendOption = None,
+    url: UrlOption = None,
+    image: ImageOption = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """The guided session: lesson, live demo, your exercise, checks, hints; resumes where you left."""
+    require_terminal("start", f"`workshop check {module}` (or `workshop demo {module} --no-pause`)")
+    from valkey_workshop.cli.guided import run_guided  # noqa: PLC0415 - only for interactive use
+
+    loaded, wd = module_and_workdir(module, workdir)
+    first = guarded(lambda: loaded.step(step)) if step is not None else None
+    with live_server(backend, url, image, quiet=True) as (choice, info):
+        run_guided(loaded, wd, choice, info, first)
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    # SIGTERM and SIGHUP unwind like Ctrl-C, so every `with` block stops its server.
+    raise SystemExit(128 + signum)
+
+
+def main() -> None:
+    """Entry point of the ``workshop`` console script."""
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, _exit_on_signal)
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console().print("Interrupted; the server was stopped.")
+        sys.exit(130)

@@ -1,0 +1,272 @@
+"""Reads and validates lab content.
+
+Unknown keys, missing keys, wrong types and missing files are all errors that name the file:
+a typo in content must never become a silent default. Adding a module means adding a folder;
+the engine does not change.
+
+``module.toml``::
+
+    format_version = 1            # the lab format version this module is written for
+    title = "High-Performance Caching"
+    summary = "One paragraph for the banner and `workshop list`."
+
+    [[sections]]                  # the timing plan, in teaching order
+    id = "fundamentals"
+    title = "Valkey as a cache: fundamentals"
+    minutes = 8
+
+    [[steps]]                     # in order; numbers run 1, 2, 3, ...
+    number = 1
+    slug = "bottleneck"           # lowercase letters, digits and '-'
+    section = "fundamentals"      # one of the section ids
+
+``NN_slug/step.toml``::
+
+    title = "Find the bottleneck"
+    time_limit_seconds = 30       # optional: how long the step's checks may run
+    hints = ["first hint", "second hint"]   # revealed one at a time
+
+    [[wrong_answers]]             # optional: known-wrong files the checks must reject
+    file = "wrong/no_ttl.py"
+    about = "caches without a TTL"
+    fails = "cached-with-ttl"     # the check that must fail
+    says = "no TTL"               # text its message must contain
+
+    [[accepted_answers]]          # optional: correct files in other styles the checks must pass
+    file = "accepted/setex.py"
+    about = "SETEX instead of SET ... EX"
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from valkey_workshop.content.models import (
+    FORMAT_VERSION,
+    AcceptedAnswer,
+    Module,
+    Section,
+    Step,
+    WrongAnswer,
+)
+from valkey_workshop.errors import ContentError, UsageError
+
+#: Where trainers can point the engine at content of their own.
+LABS_DIR_ENV = "WORKSHOP_LABS_DIR"
+DEFAULT_TIME_LIMIT_SECONDS = 30.0
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+T = TypeVar("T")
+_STEP_FILES = ("lesson.md", "demo.py", "starter.py", "solution.py", "checks.py")
+
+
+def labs_root() -> Path:
+    """The folder holding the modules: ``$WORKSHOP_LABS_DIR`` or the content in the package."""
+    override = os.environ.get(LABS_DIR_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
+    packaged = Path(str(resources.files("valkey_workshop._labs")))
+    return packaged
+
+
+def available_modules(root: Path | None = None) -> tuple[str, ...]:
+    """Ids of the modules under ``root`` (folders with a ``module.toml``), sorted."""
+    base = root or labs_root()
+    if not base.is_dir():
+        return ()
+    return tuple(sorted(p.name for p in base.iterdir() if (p / "module.toml").is_file()))
+
+
+def load_module(module_id: str, root: Path | None = None) -> Module:
+    """Load and validate one module.
+
+    Raises:
+        UsageError: there is no such module (the message lists the ones there are).
+        ContentError: the module's files do not match the lab format.
+    """
+    base = root or labs_root()
+    folder = base / module_id
+    manifest = folder / "module.toml"
+    if not manifest.is_file():
+        known = ", ".join(available_modules(base)) or "none"
+        raise UsageError(f"Unknown module {module_id!r}. Modules: {known}.")
+    data = _read_toml(manifest)
+    fields = _Fields(data, manifest)
+    version = fields.required("format_version", int)
+    if version != FORMAT_VERSION:
+        raise ContentError(
+            f"{manifest}: format_version {version} is not supported by this engine "
+            f"(it reads format_version {FORMAT_VERSION}); upgrade valkey-workshop."
+        )
+    title = fields.required("title", str)
+    summary = fields.required("summary", str)
+    raw_sections = fields.required("sections", list)
+    raw_steps = fields.required("steps", list)
+    fields.no_unknown()
+
+    sections = tuple(_section(entry, manifest, i) for i, entry in enumerate(raw_sections, 1))
+    section_ids = {section.id for section in sections}
+    if len(section_ids) != len(sections):
+        raise ContentError(f"{manifest}: two sections share an id.")
+    steps = tuple(
+        _step(entry, manifest, i, module_id, folder, section_ids)
+        for i, entry in enumerate(raw_steps, 1)
+    )
+    if not steps:
+        raise ContentError(f"{manifest}: a module needs at least one step.")
+    if len({step.slug for step in steps}) != len(steps):
+        raise ContentError(f"{manifest}: two steps share a slug.")
+    return Module(
+        id=module_id,
+        title=title,
+        summary=summary,
+        format_version=version,
+        sections=sections,
+        steps=steps,
+        root=folder,
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ContentError(f"{path}: not valid TOML: {error}") from error
+    except OSError as error:
+        raise ContentError(f"{path}: cannot be read: {error.strerror}") from error
+
+
+class _Fields:
+    """Takes typed fields out of a TOML table and complains about what is left over."""
+
+    def __init__(self, table: Any, path: Path, where: str = "") -> None:
+        if not isinstance(table, Mapping):
+            raise ContentError(f"{path}: {where or 'the file'} must be a table.")
+        self._table = dict(table)
+        self._path = path
+        self._where = f" {where}" if where else ""
+
+    def required(self, key: str, kind: type[T]) -> T:
+        if key not in self._table:
+            raise ContentError(f"{self._path}:{self._where} missing key {key!r}.")
+        return self._check(key, self._table.pop(key), kind)
+
+    def optional(self, key: str, kind: type[T], default: T) -> T:
+        if key not in self._table:
+            return default
+        return self._check(key, self._table.pop(key), kind)
+
+    def _check(self, key: str, value: object, kind: type[T]) -> T:
+        # bool is an int in Python; a lab author writing `minutes = true` has made a mistake.
+        wrong_bool = isinstance(value, bool) and kind is not bool
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if wrong_bool or not isinstance(value, kind):
+            raise ContentError(
+                f"{self._path}:{self._where} {key!r} must be a {kind.__name__}, "
+                f"not {type(value).__name__}."
+            )
+        return value
+
+    def no_unknown(self) -> None:
+        if self._table:
+            unknown = ", ".join(sorted(self._table))
+            raise ContentError(f"{self._path}:{self._where} unknown key(s): {unknown}.")
+
+
+def _section(entry: Any, manifest: Path, index: int) -> Section:
+    fields = _Fields(entry, manifest, f"sections[{index}]")
+    section = Section(
+        id=fields.required("id", str),
+        title=fields.required("title", str),
+        minutes=fields.required("minutes", int),
+    )
+    fields.no_unknown()
+    if section.minutes <= 0:
+        raise ContentError(f"{manifest}: sections[{index}] minutes must be positive.")
+    return section
+
+
+def _step(
+    entry: Any,
+    manifest: Path,
+    index: int,
+    module_id: str,
+    module_folder: Path,
+    section_ids: set[str],
+) -> Step:
+    fields = _Fields(entry, manifest, f"steps[{index}]")
+    number = fields.required("number", int)
+    slug = fields.required("slug", str)
+    section = fields.required("section", str)
+    fields.no_unknown()
+    if number != index:
+        raise ContentError(f"{manifest}: steps[{index}] has number {number}; expected {index}.")
+    if not _SLUG.match(slug):
+        raise ContentError(f"{manifest}: steps[{index}] slug {slug!r} must look like 'cache-aside'.")
+    if section not in section_ids:
+        raise ContentError(f"{manifest}: steps[{index}] names unknown section {section!r}.")
+
+    folder = module_folder / f"{number:02d}_{slug.replace('-', '_')}"
+    step_toml = folder / "step.toml"
+    if not step_toml.is_file():
+        raise ContentError(f"{step_toml}: missing (step {number:02d} {slug}).")
+    for name in _STEP_FILES:
+        if not (folder / name).is_file():
+            raise ContentError(f"{folder / name}: missing (step {number:02d} {slug}).")
+
+    meta = _Fields(_read_toml(step_toml), step_toml)
+    title = meta.required("title", str)
+    hints = meta.required("hints", list)
+    time_limit = meta.optional("time_limit_seconds", float, DEFAULT_TIME_LIMIT_SECONDS)
+    raw_wrong = meta.optional("wrong_answers", list, [])
+    raw_accepted = meta.optional("accepted_answers", list, [])
+    meta.no_unknown()
+    if not hints or not all(isinstance(hint, str) and hint.strip() for hint in hints):
+        raise ContentError(f"{step_toml}: 'hints' must be a non-empty list of texts.")
+    if time_limit <= 0:
+        raise ContentError(f"{step_toml}: 'time_limit_seconds' must be positive.")
+
+    wrong_answers = []
+    for i, raw in enumerate(raw_wrong, 1):
+        wrong = _Fields(raw, step_toml, f"wrong_answers[{i}]")
+        answer = WrongAnswer(
+            file=folder / wrong.required("file", str),
+            about=wrong.required("about", str),
+            fails=wrong.required("fails", str),
+            says=wrong.required("says", str),
+        )
+        wrong.no_unknown()
+        if not answer.file.is_file():
+            raise ContentError(f"{answer.file}: missing (named in {step_toml}).")
+        wrong_answers.append(answer)
+
+    accepted_answers = []
+    for i, raw in enumerate(raw_accepted, 1):
+        accepted = _Fields(raw, step_toml, f"accepted_answers[{i}]")
+        answer_ok = AcceptedAnswer(
+            file=folder / accepted.required("file", str), about=accepted.required("about", str)
+        )
+        accepted.no_unknown()
+        if not answer_ok.file.is_file():
+            raise ContentError(f"{answer_ok.file}: missing (named in {step_toml}).")
+        accepted_answers.append(answer_ok)
+
+    return Step(
+        module_id=module_id,
+        number=number,
+        slug=slug,
+        title=title,
+        section=section,
+        folder=folder,
+        hints=tuple(hints),
+        time_limit_seconds=time_limit,
+        wrong_answers=tuple(wrong_answers),
+        accepted_answers=tuple(accepted_answers),
+    )

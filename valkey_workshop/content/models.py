@@ -1,0 +1,141 @@
+"""The lab format as frozen dataclasses.
+
+A module is a folder ``labs/<module>/`` holding ``module.toml`` and one folder per step named
+``NN_slug`` (slug with ``_`` for ``-``). A step folder holds:
+
+- ``step.toml``: title, hints, time limit, known-wrong answers (see :mod:`.loader`);
+- ``lesson.md``: the explanation, Markdown;
+- ``demo.py``: ``run(demo)`` driving a :class:`~valkey_workshop.demo.DemoContext`;
+- ``starter.py``: the learner's file as first handed out (TODOs, raises ``NotImplementedError``);
+- ``solution.py``: the reference solution;
+- ``checks.py``: the step's checks (see :mod:`valkey_workshop.checking.api`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from valkey_workshop.errors import UsageError
+
+#: The lab format this engine reads. A module declares the version it was written for.
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the module's timing plan (the trainer's agenda)."""
+
+    id: str
+    title: str
+    minutes: int
+
+
+@dataclass(frozen=True)
+class WrongAnswer:
+    """A known-wrong exercise file that the step's checks must reject.
+
+    ``verify`` runs it and requires that check ``fails`` fails with a message containing
+    ``says``, so a wrong answer is not only rejected but rejected for the right reason.
+    """
+
+    file: Path
+    about: str
+    fails: str
+    says: str
+
+
+@dataclass(frozen=True)
+class AcceptedAnswer:
+    """A correct exercise file in another style that the step's checks must accept."""
+
+    file: Path
+    about: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One numbered step of a module."""
+
+    module_id: str
+    number: int
+    slug: str
+    title: str
+    section: str
+    folder: Path
+    hints: tuple[str, ...]
+    time_limit_seconds: float
+    wrong_answers: tuple[WrongAnswer, ...]
+    accepted_answers: tuple[AcceptedAnswer, ...] = ()
+
+    @property
+    def exercise_filename(self) -> str:
+        """The learner's file name in the workdir, e.g. ``02_cache_aside.py``."""
+        return f"{self.number:02d}_{self.slug.replace('-', '_')}.py"
+
+    @property
+    def lesson(self) -> Path:
+        return self.folder / "lesson.md"
+
+    @property
+    def demo(self) -> Path:
+        return self.folder / "demo.py"
+
+    @property
+    def starter(self) -> Path:
+        return self.folder / "starter.py"
+
+    @property
+    def solution(self) -> Path:
+        return self.folder / "solution.py"
+
+    @property
+    def checks(self) -> Path:
+        return self.folder / "checks.py"
+
+    @property
+    def label(self) -> str:
+        """``02 cache-aside``: how steps are named in output."""
+        return f"{self.number:02d} {self.slug}"
+
+
+@dataclass(frozen=True)
+class Module:
+    """A course module: its timing plan and its ordered steps."""
+
+    id: str
+    title: str
+    summary: str
+    format_version: int
+    sections: tuple[Section, ...]
+    steps: tuple[Step, ...]
+    root: Path
+
+    @property
+    def planned_minutes(self) -> int:
+        return sum(section.minutes for section in self.sections)
+
+    def section(self, section_id: str) -> Section:
+        for section in self.sections:
+            if section.id == section_id:
+                return section
+        raise KeyError(section_id)  # the loader guarantees every step's section exists
+
+    def step(self, ref: str | int) -> Step:
+        """Find a step by number (``2``, ``"02"``) or slug (``"cache-aside"``).
+
+        Raises:
+            UsageError: no such step; the message lists the module's steps.
+        """
+        text = str(ref).strip()
+        for step in self.steps:
+            if text.isdigit() and int(text) == step.number:
+                return step
+            if text.replace("_", "-").lower() == step.slug:
+                return step
+        known = ", ".join(step.label for step in self.steps)
+        raise UsageError(f"Unknown step {text!r} in {self.id}. Steps: {known}.")
+
+    def select(self, ref: str | int | None) -> tuple[Step, ...]:
+        """All steps, or the one ``ref`` names."""
+        return self.steps if ref is None else (self.step(ref),)

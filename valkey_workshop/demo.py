@@ -1,0 +1,166 @@
+"""Running a step's live demo: narration and timed Valkey calls, emitted as events.
+
+A demo file defines ``run(demo: DemoContext)``. It talks through :class:`DemoContext`; every
+event goes to a sink the caller supplies (the terminal renderer in a session, a collector in
+tests and ``verify``), so the demo itself never prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import valkey
+
+from valkey_workshop.content.models import Step
+from valkey_workshop.errors import ContentError
+from valkey_workshop.labdb import ProductDatabase
+from valkey_workshop.pyfile import load_file_as_module
+from valkey_workshop.timing.client import TimedValkey, connect
+from valkey_workshop.timing.records import CallLog, CallRecord, summarize
+
+
+@dataclass(frozen=True)
+class Narration:
+    text: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+
+
+@dataclass(frozen=True)
+class CallsMade:
+    """Round trips made since the previous event."""
+
+    records: tuple[CallRecord, ...]
+
+
+@dataclass(frozen=True)
+class ValueShown:
+    label: str
+    value: object
+
+
+@dataclass(frozen=True)
+class Elapsed:
+    """Wall time of a block of work as the application saw it (database time included)."""
+
+    label: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TableShown:
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+DemoEvent = Narration | Heading | CallsMade | ValueShown | Elapsed | TableShown
+DemoSink = Callable[[DemoEvent], None]
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    """What a demo run did, for ``verify`` and tests."""
+
+    step: str
+    events: int
+    round_trips: int
+    seconds: float
+
+
+class DemoContext:
+    """What a demo gets.
+
+    Attributes:
+        client: a timed client (``decode_responses=True``); its calls are shown as they happen.
+        db: the slow product database (``db.latency_seconds`` tells how slow).
+        quick: True when the demo runs headless for ``verify``: keep bulk work small.
+    """
+
+    def __init__(self, url: str, sink: DemoSink, db_latency: float = 1.5, quick: bool = False) -> None:
+        self.url = url
+        self.quick = quick
+        self.client: TimedValkey = connect(url, CallLog())
+        self.db = ProductDatabase(latency_seconds=db_latency)
+        self._sink = sink
+        self._shown = 0
+        self._events = 0
+        self._quiet = valkey.Valkey.from_url(url, decode_responses=True)
+
+    def _emit(self, event: DemoEvent) -> None:
+        self._flush_calls()
+        self._events += 1
+        self._sink(event)
+
+    def _flush_calls(self) -> None:
+        log = self.client.call_log
+        if len(log) > self._shown:
+            records = tuple(log.records(self._shown))
+            self._shown = len(log)
+            self._events += 1
+            self._sink(CallsMade(records))
+
+    def say(self, text: str) -> None:
+        """Narration (Markdown)."""
+        self._emit(Narration(text))
+
+    def heading(self, text: str) -> None:
+        self._emit(Heading(text))
+
+    def show(self, label: str, value: object) -> None:
+        self._emit(ValueShown(label, value))
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        self._emit(
+            TableShown(title, tuple(columns), tuple(tuple(str(v) for v in row) for row in rows))
+        )
+
+    @contextmanager
+    def timed(self, label: str) -> Iterator[None]:
+        """Time a block as the application sees it; its calls are shown, then the time."""
+        started = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - started
+        self._emit(Elapsed(label, seconds))
+
+    def tidy(self, *keys: str) -> None:
+        """Remove keys the demo made, without showing the calls (housekeeping, not teaching)."""
+        if keys:
+            self._quiet.delete(*keys)
+
+    def calls_summary(self) -> Any:
+        return summarize(self.client.call_log.records())
+
+    def close(self) -> None:
+        self._flush_calls()
+        self.client.close()
+        self._quiet.close()
+
+
+def run_demo(
+    step: Step, url: str, sink: DemoSink, db_latency: float = 1.5, quick: bool = False
+) -> DemoOutcome:
+    """Run ``step``'s demo against the server at ``url``, sending its events to ``sink``."""
+    module = load_file_as_module(step.demo, f"workshop_demo_{step.module_id}_{step.number:02d}")
+    run = getattr(module, "run", None)
+    if not callable(run):
+        raise ContentError(f"{step.demo}: defines no run(demo) function.")
+    context = DemoContext(url, sink, db_latency=db_latency, quick=quick)
+    started = time.perf_counter()
+    try:
+        run(context)
+    finally:
+        context.close()
+    return DemoOutcome(
+        step=step.label,
+        events=context._events,
+        round_trips=len(context.client.call_log),
+        seconds=time.perf_counter() - started,
+    )

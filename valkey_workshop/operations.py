@@ -199,7 +199,9 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
             step,
             "solution passes",
             solution.passed,
-            f"{len(solution.checks)} checks pass" if solution.passed else _failure_summary(solution),
+            f"{len(solution.checks)} checks pass"
+            if solution.passed
+            else _failure_summary(solution),
         )
     )
     for wrong in step.wrong_answers:
@@ -229,7 +231,12 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
     try:
         outcome = demo_headless(step, server)
         findings.append(
-            VerifyFinding(step, "demo runs", True, f"{outcome.round_trips} round trips, {outcome.seconds:.2f} s")
+            VerifyFinding(
+                step,
+                "demo runs",
+                True,
+                f"{outcome.round_trips} round trips, {outcome.seconds:.2f} s",
+            )
         )
     except WorkshopError:
         raise

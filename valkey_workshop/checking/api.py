@@ -94,7 +94,9 @@ class CheckContext:
         """The learner's function ``name``; fails the check if it is missing."""
         function = getattr(self.exercise, name, None)
         if function is None:
-            self.fail(f"{self.exercise_file.name} has no function {name}(); keep the starter's names.")
+            self.fail(
+                f"{self.exercise_file.name} has no function {name}(); keep the starter's names."
+            )
         if not callable(function):
             self.fail(f"{name} in {self.exercise_file.name} should be a function.")
         return function  # type: ignore[no-any-return] # learner code is untyped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -71,10 +72,8 @@ def run_step_checks(
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait()
 
 
@@ -120,7 +119,9 @@ def _collect(
                 )
             )
         elif kind == "load-error":
-            checks.append(CheckResult("loads", "The exercise file loads", False, event["message"], 0.0))
+            checks.append(
+                CheckResult("loads", "The exercise file loads", False, event["message"], 0.0)
+            )
         elif kind == "output":
             output = event["text"]
         elif kind == "done":

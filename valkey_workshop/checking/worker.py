@@ -75,7 +75,10 @@ def run_job(job: dict[str, Any], events: _Events, captured: io.StringIO) -> None
             except CheckFailed as failure:
                 passed, message = False, str(failure)
             except SystemExit as error:
-                passed, message = False, f"the code called sys.exit({error.code!r}) during this check."
+                passed, message = (
+                    False,
+                    f"the code called sys.exit({error.code!r}) during this check.",
+                )
             except Exception as error:  # noqa: BLE001 - reported as the check's failure
                 passed = False
                 message = f"raised {describe_exception(error, exercise_file)}"
@@ -101,7 +104,8 @@ def run_job(job: dict[str, Any], events: _Events, captured: io.StringIO) -> None
 
 def _mentions(error: BaseException, path: Path) -> bool:
     return any(
-        Path(frame.filename).resolve() == path for frame in traceback.extract_tb(error.__traceback__)
+        Path(frame.filename).resolve() == path
+        for frame in traceback.extract_tb(error.__traceback__)
     )
 
 

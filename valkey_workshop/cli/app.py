@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -24,8 +25,8 @@ from valkey_workshop.cli.common import (
     require_terminal,
 )
 from valkey_workshop.content.loader import available_modules, load_module
-from valkey_workshop.render import err_console, out_console
-from valkey_workshop.render import views
+from valkey_workshop.render import out_console, views
+from valkey_workshop.render.console import status
 
 app = typer.Typer(
     name="workshop",
@@ -50,14 +51,14 @@ def list_command(
 ) -> None:
     """Modules, or one module's steps with their status in this workdir."""
     if module is None:
-        modules = [guarded(lambda: load_module(name)) for name in available_modules()]
+        modules = [guarded(partial(load_module, name)) for name in available_modules()]
         out_console().print(views.modules_view(modules))
         return
     loaded, wd = module_and_workdir(module, workdir)
-    status = operations.module_status(loaded, wd)
-    if status.warning:
-        err_console().print(f"Warning: {status.warning}", markup=False)
-    out_console().print(views.status_view(status))
+    steps = operations.module_status(loaded, wd)
+    if steps.warning:
+        status(f"Warning: {steps.warning}")
+    out_console().print(views.status_view(steps))
 
 
 @app.command()
@@ -84,9 +85,9 @@ def check(
         outcome = guarded(lambda: operations.check_steps(loaded, steps, wd, info, time_limit))
     report = outcome.report
     for warning in outcome.warnings:
-        err_console().print(f"Warning: {warning}", markup=False)
+        status(f"Warning: {warning}")
     for path in outcome.created:
-        err_console().print(f"Created {path} from the starter.", markup=False)
+        status(f"Created {path} from the starter.")
     if junit_xml is not None:
         junit_xml.parent.mkdir(parents=True, exist_ok=True)
         junit_xml.write_text(report.to_junit_xml(), encoding="utf-8")
@@ -110,7 +111,9 @@ def solution(
     module: ModuleArgument,
     step: RequiredStep,
     workdir: WorkdirOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Show it before the step has passed")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Show it before the step has passed")
+    ] = False,
 ) -> None:
     """The reference solution, once the step has passed (or with --force)."""
     loaded, wd = module_and_workdir(module, workdir)
@@ -124,7 +127,9 @@ def reset(
     module: ModuleArgument,
     step: StepArgument = None,
     workdir: WorkdirOption = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Reset a whole module without asking")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Reset a whole module without asking")
+    ] = False,
 ) -> None:
     """Restore starter files; each replaced file is kept as a timestamped backup first."""
     loaded, wd = module_and_workdir(module, workdir)
@@ -132,7 +137,9 @@ def reset(
     if step is None and not yes:
         if not sys.stdin.isatty():
             raise fail(f"Resetting every step of {module} needs --yes (no terminal to ask).")
-        if not typer.confirm(f"Restore all {len(steps)} starters of {module}? Your files are backed up."):
+        if not typer.confirm(
+            f"Restore all {len(steps)} starters of {module}? Your files are backed up."
+        ):
             raise typer.Exit(1)
     out_console().print(views.reset_view(operations.reset_steps(loaded, steps, wd)))
 
@@ -147,12 +154,12 @@ def verify(
 ) -> None:
     """Prove the content: starters fail, solutions pass, wrong answers are rejected, demos run."""
     names = [module] if module else list(available_modules())
-    modules = [guarded(lambda name=name: load_module(name)) for name in names]  # type: ignore[misc] # default-bound loop variable
+    modules = [guarded(partial(load_module, name)) for name in names]
+    selections = [(loaded, guarded(partial(loaded.select, step))) for loaded in modules]
     ok = True
     with live_server(backend, url, image) as (_, info):
-        for loaded in modules:
-            steps = guarded(lambda loaded=loaded: loaded.select(step))  # type: ignore[misc] # default-bound loop variable
-            report = guarded(lambda: operations.verify_module(loaded, steps, info))  # noqa: B023 - called at once
+        for loaded, steps in selections:
+            report = guarded(partial(operations.verify_module, loaded, steps, info))
             out_console().print(views.verify_view(report))
             ok = ok and report.ok
     raise typer.Exit(0 if ok else 1)
@@ -175,7 +182,7 @@ def start(
     image: ImageOption = None,
     workdir: WorkdirOption = None,
 ) -> None:
-    """The guided session: lesson, live demo, your exercise, checks, hints; resumes where you left."""
+    """The guided session: lesson, demo, exercise, checks, hints; resumes where you left off."""
     require_terminal("start", f"`workshop check {module}` (or `workshop demo {module} --no-pause`)")
     from valkey_workshop.cli.guided import run_guided  # noqa: PLC0415 - only for interactive use
 
@@ -198,5 +205,5 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err_console().print("Interrupted; the server was stopped.")
+        status("Interrupted; the server was stopped.")
         sys.exit(130)

@@ -13,7 +13,7 @@ import typer
 from valkey_workshop.content.loader import load_module
 from valkey_workshop.content.models import Module
 from valkey_workshop.errors import WorkshopError
-from valkey_workshop.render import err_console
+from valkey_workshop.render.console import status
 from valkey_workshop.render.views import backend_line
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.resolve import BackendChoice, choose_backend, open_backend
@@ -29,22 +29,34 @@ BackendOption = Annotated[
 ]
 UrlOption = Annotated[
     str | None,
-    typer.Option("--url", help="An existing server (valkey://, valkeys://); implies --backend url [env: VALKEY_URL]", show_default=False),
+    typer.Option(
+        "--url",
+        help="An existing server (valkey://, valkeys://); implies --backend url [env: VALKEY_URL]",
+        show_default=False,
+    ),
 ]
 ImageOption = Annotated[
     str | None,
-    typer.Option("--image", help="Container image for the docker backend [env: WORKSHOP_IMAGE]", show_default=False),
+    typer.Option(
+        "--image",
+        help="Container image for the docker backend [env: WORKSHOP_IMAGE]",
+        show_default=False,
+    ),
 ]
 WorkdirOption = Annotated[
     Path | None,
-    typer.Option("--workdir", help="Exercise files and progress [env: WORKSHOP_WORKDIR; default: ./workshop-labs]", show_default=False),
+    typer.Option(
+        "--workdir",
+        help="Exercise files and progress [env: WORKSHOP_WORKDIR; default: ./workshop-labs]",
+        show_default=False,
+    ),
 ]
 
 T = TypeVar("T")
 
 
 def fail(message: str) -> typer.Exit:
-    err_console().print(f"Error: {message}", markup=False, highlight=False)
+    status(f"Error: {message}")
     return typer.Exit(2)
 
 
@@ -73,7 +85,7 @@ def live_server(
         raise
     try:
         if not quiet:
-            err_console().print(backend_line(choice, info))
+            status(backend_line(choice, info))
         yield choice, info
     finally:
         server.stop()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import click
+import typer
 
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import run_demo
 from valkey_workshop.errors import WorkshopError
-from valkey_workshop.render import out_console
-from valkey_workshop.render import views
+from valkey_workshop.render import out_console, views
+from valkey_workshop.render.console import message
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.resolve import BackendChoice
 from valkey_workshop.session.guided import CHECK, DEMO, HINT, NEXT, QUIT, SOLUTION, GuidedSession
@@ -25,9 +25,9 @@ def run_guided(
     session = GuidedSession(module, workdir, info, first)
     console.print(views.banner(module, info, choice))
     if session.warning:
-        console.print(f"Warning: {session.warning}", markup=False)
+        message(f"Warning: {session.warning}")
     if session.resumed:
-        console.print(f"Welcome back: resuming at step {session.step.label}.")
+        message(f"Welcome back: resuming at step {session.step.label}.")
     while True:
         _present(session)
         if not _step_loop(session):
@@ -43,17 +43,19 @@ def _present(session: GuidedSession) -> None:
     console.print(views.step_header(session.module, step))
     console.print(views.lesson_view(step))
     _demo(session)
-    console.print(f"\nYour exercise: {session.exercise}", markup=False)
-    console.print("Edit it in your editor, then press c to check it.", markup=False)
+    message(f"\nYour exercise: {session.exercise}")
+    message("Edit it in your editor, then press c to check it.")
 
 
 def _demo(session: GuidedSession) -> None:
     console = out_console()
     console.print(views.subheading("Live demo"))
     try:
-        run_demo(session.step, session.server.url, views.demo_sink(console), DEMO_DB_LATENCY_SECONDS)
+        run_demo(
+            session.step, session.server.url, views.demo_sink(console), DEMO_DB_LATENCY_SECONDS
+        )
     except WorkshopError as error:
-        console.print(f"The demo could not run: {error}", markup=False)
+        message(f"The demo could not run: {error}")
 
 
 def _step_loop(session: GuidedSession) -> bool:
@@ -62,7 +64,7 @@ def _step_loop(session: GuidedSession) -> bool:
     while True:
         actions = session.actions()
         console.print(views.actions_bar([(a.key, a.label) for a in actions]))
-        key = click.getchar().lower()
+        key = typer.getchar().lower()
         if key in ("\x03", "\x04"):  # Ctrl-C / Ctrl-D in raw mode
             key = QUIT.key
         if key == CHECK.key:
@@ -86,4 +88,4 @@ def _step_loop(session: GuidedSession) -> bool:
             )
             return False
         else:
-            console.print(f"Unknown key {key!r}.", markup=False)
+            message(f"Unknown key {key!r}.")

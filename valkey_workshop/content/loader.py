@@ -209,7 +209,9 @@ def _step(
     if number != index:
         raise ContentError(f"{manifest}: steps[{index}] has number {number}; expected {index}.")
     if not _SLUG.match(slug):
-        raise ContentError(f"{manifest}: steps[{index}] slug {slug!r} must look like 'cache-aside'.")
+        raise ContentError(
+            f"{manifest}: steps[{index}] slug {slug!r} must look like 'cache-aside'."
+        )
     if section not in section_ids:
         raise ContentError(f"{manifest}: steps[{index}] names unknown section {section!r}.")
 

@@ -56,7 +56,7 @@ def records_view(records: Sequence[CallRecord]) -> RenderableType:
             )
         )
     summary = summarize(records)
-    busiest = ", ".join(f"{name} ×{count}" for name, count in list(summary.by_command.items())[:4])
+    busiest = ", ".join(f"{name} x{count}" for name, count in list(summary.by_command.items())[:4])
     return Group(summary_table(summary, f"{len(records)} round trips ({busiest})"))
 
 

@@ -17,3 +17,13 @@ def out_console() -> Console:
 
 def err_console() -> Console:
     return Console(theme=THEME, highlight=False, stderr=True)
+
+
+def status(text: object) -> None:
+    """A status line on stderr. Never wrapped, so paths and URLs stay whole (and copyable)."""
+    err_console().print(text, markup=False, soft_wrap=True)
+
+
+def message(text: object) -> None:
+    """A plain line on stdout, never wrapped."""
+    out_console().print(text, markup=False, soft_wrap=True)

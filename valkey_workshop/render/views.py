@@ -21,7 +21,6 @@ from valkey_workshop.demo import (
     Elapsed,
     Heading,
     Narration,
-    TableShown,
     ValueShown,
 )
 from valkey_workshop.operations import (
@@ -48,7 +47,7 @@ def verdict(ok: bool, yes: str = "PASS", no: str = "FAIL") -> Text:
 def backend_line(choice: BackendChoice, info: ServerInfo) -> Text:
     text = Text("Server: ", style=MUTED)
     text.append(info.description)
-    text.append(f"  [{choice.name}: {choice.reason}]", style=MUTED)
+    text.append(f"  (backend {choice.name}: {choice.reason})", style=MUTED)
     return text
 
 
@@ -141,7 +140,9 @@ def demo_event_view(event: DemoEvent) -> RenderableType:
         return records_view(event.records)
     if isinstance(event, ValueShown):
         text = Text(f"  {event.label}: ", style=MUTED)
-        text.append(summarize_value(event.value) if not isinstance(event.value, dict) else str(event.value))
+        text.append(
+            summarize_value(event.value) if not isinstance(event.value, dict) else str(event.value)
+        )
         return text
     if isinstance(event, Elapsed):
         text = Text("  ⏱  ", style=MUTED)
@@ -215,7 +216,9 @@ def reset_view(outcomes: Sequence[ResetOutcome]) -> RenderableType:
         if outcome.backup is None:
             lines.append(Text(f"restored {outcome.exercise} (it held the starter already)"))
         else:
-            lines.append(Text(f"restored {outcome.exercise}; your version is kept at {outcome.backup}"))
+            lines.append(
+                Text(f"restored {outcome.exercise}; your version is kept at {outcome.backup}")
+            )
     return Group(*lines)
 
 
@@ -230,7 +233,9 @@ _STATUS_TEXT = {
 
 def status_view(status: ModuleStatus) -> RenderableType:
     module = status.module
-    table = Table(title=f"{module.id}: {module.title} ({module.planned_minutes} min)", title_justify="left")
+    table = Table(
+        title=f"{module.id}: {module.title} ({module.planned_minutes} min)", title_justify="left"
+    )
     for column in ("step", "title", "status", "attempts", "hints"):
         table.add_column(column)
     for entry in status.steps:

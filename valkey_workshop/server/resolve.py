@@ -30,7 +30,7 @@ def choose_backend(
     url_flag: str | None,
     environ: Mapping[str, str] | None = None,
 ) -> BackendChoice:
-    """Resolve the backend: ``--backend`` > ``--url`` > ``WORKSHOP_BACKEND`` > ``VALKEY_URL`` > auto.
+    """Resolve: ``--backend`` > ``--url`` > ``WORKSHOP_BACKEND`` > ``VALKEY_URL`` > auto.
 
     Raises:
         UsageError: an unknown backend name, ``url`` without a URL, or ``--url`` together with
@@ -67,7 +67,9 @@ def choose_backend(
 def _known(name: str, source: str) -> str:
     value = name.strip().lower()
     if value not in BACKENDS:
-        raise UsageError(f"Unknown backend {name!r} from {source}; choose one of {', '.join(BACKENDS)}.")
+        raise UsageError(
+            f"Unknown backend {name!r} from {source}; choose one of {', '.join(BACKENDS)}."
+        )
     return value
 
 

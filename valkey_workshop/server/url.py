@@ -39,6 +39,10 @@ class UrlBackend(ServerBackend):
             client.ping()
             version = server_version(client)
         except valkey.AuthenticationError as error:
+            if urlsplit(self._url).password is None:
+                raise ServerError(
+                    f"The server at {shown} needs a password: valkey://:PASSWORD@host:port"
+                ) from error
             raise ServerError(f"The server at {shown} refused the credentials: {error}") from error
         except valkey.ResponseError as error:
             if "NOAUTH" in str(error):

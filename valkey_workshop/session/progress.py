@@ -118,11 +118,13 @@ class ProgressStore:
         if not self.path.exists():
             return LoadedProgress(Progress(), None)
         try:
-            return LoadedProgress(Progress.from_json(json.loads(self.path.read_text("utf-8"))), None)
+            return LoadedProgress(
+                Progress.from_json(json.loads(self.path.read_text("utf-8"))), None
+            )
         except (ValueError, TypeError, AttributeError, OSError) as error:
             stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
             aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-            os.replace(self.path, aside)
+            self.path.replace(aside)
             return LoadedProgress(
                 Progress(),
                 f"Progress file {self.path} could not be read ({error}); it was moved to "
@@ -139,7 +141,7 @@ class ProgressStore:
                 stream.write(data)
                 stream.flush()
                 os.fsync(stream.fileno())
-            os.replace(temporary, self.path)
+            Path(temporary).replace(self.path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise

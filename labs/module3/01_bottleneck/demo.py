@@ -31,7 +31,11 @@ def run(demo):
         "One product read",
         ["source", "time", "reads per second (one client)"],
         [
-            ["database", f"{demo.db.latency_seconds * 1000:.0f} ms", f"{1 / demo.db.latency_seconds:.1f}"],
+            [
+                "database",
+                f"{demo.db.latency_seconds * 1000:.0f} ms",
+                f"{1 / demo.db.latency_seconds:.1f}",
+            ],
             ["Valkey (median)", f"{median_us:.0f} µs", f"{1_000_000 / median_us:,.0f}"],
         ],
     )

@@ -75,9 +75,13 @@ def miss_reads_database_once(ctx: CheckContext) -> None:
     if db.get_calls > 1:
         ctx.fail(f"One miss read the database {db.get_calls} times; once is enough.")
     if isinstance(result, str):
-        ctx.fail(f"On a miss, {GET}() returned a str ({result[:50]!r}); return the record as a dict.")
+        ctx.fail(
+            f"On a miss, {GET}() returned a str ({result[:50]!r}); return the record as a dict."
+        )
     if result != expected:
-        ctx.fail(f"On a miss, {GET}() returned {result!r}; expected the database's record {expected!r}.")
+        ctx.fail(
+            f"On a miss, {GET}() returned {result!r}; expected the database's record {expected!r}."
+        )
 
 
 @check("cached-as-json-with-ttl", "The record is then cached as JSON, with a TTL", hint=2)
@@ -128,7 +132,9 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
 def _require_atomic_ttl(ctx, cache):
     """A SET without expiry followed by a separate EXPIRE round trip leaves a window without TTL."""
     sets = key_commands(ctx.learner_calls(), cache, {"SET"})
-    expires = key_commands(ctx.learner_calls(), cache, {"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"})
+    expires = key_commands(
+        ctx.learner_calls(), cache, {"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"}
+    )
     for _, args, _, _, set_call in sets:
         words = {str(a).upper() for a in args[3:]}
         if words & {"EX", "PX", "EXAT", "PXAT", "KEEPTTL"}:
@@ -179,7 +185,9 @@ def unknown_product(ctx: CheckContext) -> None:
     except Exception as failure:
         ctx.fail(f"For a product the database does not know: {failure}")
     if result is not None:
-        ctx.fail(f"{GET}() returned {result!r} for a product the database does not know; return None.")
+        ctx.fail(
+            f"{GET}() returned {result!r} for a product the database does not know; return None."
+        )
 
 
 @check("update-then-fresh-read", "After update_product, the next read returns the new data", hint=3)
@@ -192,9 +200,13 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
     expected = updated(product, changes)
     returned = ctx.call(UPDATE, ctx.client, db, product, changes)
     if db.update_calls == 0:
-        ctx.fail(f"{UPDATE}() never called db.update_product(): the database still has the old price.")
+        ctx.fail(
+            f"{UPDATE}() never called db.update_product(): the database still has the old price."
+        )
     if returned != expected:
-        ctx.fail(f"{UPDATE}() returned {returned!r}; expected the record db.update_product() returns.")
+        ctx.fail(
+            f"{UPDATE}() returned {returned!r}; expected the record db.update_product() returns."
+        )
     raw = ctx.server.get(cache)
     if raw is not None:
         try:
@@ -215,7 +227,9 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
     db.reset_counts()
     fresh = ctx.call(GET, ctx.client, db, product)
     if fresh != expected:
-        ctx.fail(f"After {UPDATE}(), the next read returned {fresh!r}: stale. Expected {expected!r}.")
+        ctx.fail(
+            f"After {UPDATE}(), the next read returned {fresh!r}: stale. Expected {expected!r}."
+        )
 
 
 @check(

@@ -1,0 +1,122 @@
+"""Learner code runs isolated: whatever it does fails one step, clearly, and nothing else."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from valkey_workshop.checking import run_step_checks
+from valkey_workshop.content import Module
+from valkey_workshop.server.base import ServerInfo
+
+SOLUTION_GET = """
+import json
+CACHE_TTL_SECONDS = 300
+
+def get_product_details(client, db, product_id):
+    key = f"product:{product_id}:details"
+    cached = client.get(key)
+    if cached is not None:
+        return json.loads(cached)
+    record = db.get_product(product_id)
+    if record is not None:
+        client.set(key, json.dumps(record), ex=CACHE_TTL_SECONDS)
+    return record
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "02_cache_aside.py"
+    path.write_text(text)
+    return path
+
+
+def test_syntax_error_names_file_and_line(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    path = _write(
+        tmp_path, "import json\n\ndef get_product_details(client, db, product_id)\n    pass\n"
+    )
+    result = run_step_checks(module3.step("cache-aside"), path, server.url)
+    assert not result.passed
+    (loads,) = result.checks
+    assert loads.id == "loads"
+    assert "02_cache_aside.py line 3 has a syntax error" in loads.message
+
+
+def test_exception_names_the_line_in_the_learners_file(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    body = SOLUTION_GET.replace("return json.loads(cached)", "return json.loads(cached)['nope']")
+    body = body.replace(
+        "    record = db.get_product(product_id)\n",
+        "    record = db.get_product(product_id)\n    record['x'] = 1 / 0\n",
+    )
+    path = _write(
+        tmp_path,
+        body
+        + "\ndef update_product(client, db, product_id, changes):\n    raise NotImplementedError\n",
+    )
+    result = run_step_checks(module3.step("cache-aside"), path, server.url)
+    miss = next(c for c in result.checks if c.id == "miss-reads-database-once")
+    assert (
+        "raised ZeroDivisionError: division by zero (02_cache_aside.py line 11: record['x'] = 1 / 0)"
+        in miss.message
+    )
+    # The other checks still ran and reported.
+    assert len(result.checks) == 8
+    assert next(c for c in result.checks if c.id == "ttl-setting").passed
+
+
+def test_endless_loop_fails_within_the_time_limit(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    path = _write(
+        tmp_path,
+        SOLUTION_GET
+        + "\ndef update_product(client, db, product_id, changes):\n    while True:\n        pass\n",
+    )
+    started = time.monotonic()
+    result = run_step_checks(module3.step("cache-aside"), path, server.url, time_limit_seconds=3)
+    assert time.monotonic() - started < 8
+    assert not result.passed
+    assert result.problem is not None
+    assert "did not finish within 3 s during check 'update-then-fresh-read'" in result.problem
+    # The checks that finished before the loop keep their results.
+    assert [c.id for c in result.checks if c.passed][:3] == [
+        "ttl-setting",
+        "miss-reads-database-once",
+        "cached-as-json-with-ttl",
+    ]
+
+
+def test_sys_exit_while_loading_is_reported(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    path = _write(tmp_path, "import sys\nsys.exit(3)\n")
+    result = run_step_checks(module3.step("cache-aside"), path, server.url)
+    assert "called sys.exit(3) while loading" in result.checks[0].message
+
+
+def test_os_exit_is_reported_as_a_crash(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    path = _write(
+        tmp_path,
+        SOLUTION_GET
+        + "\ndef update_product(client, db, product_id, changes):\n    import os\n    os._exit(9)\n",
+    )
+    result = run_step_checks(module3.step("cache-aside"), path, server.url)
+    assert result.problem is not None
+    assert (
+        "ended unexpectedly (exit code 9) during check 'update-then-fresh-read'" in result.problem
+    )
+
+
+def test_learner_output_is_captured_not_mixed_into_results(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    path = _write(tmp_path, "print('hello from the learner')\n" + SOLUTION_GET)
+    result = run_step_checks(module3.step("cache-aside"), path, server.url)
+    assert "hello from the learner" in result.output
+    assert any(c.calls for c in result.checks)  # the learner's calls are listed per check

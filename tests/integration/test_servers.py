@@ -1,0 +1,92 @@
+"""Real servers: the embedded backend is private and leaves nothing behind; url reaches one."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import valkey
+
+from tests.conftest import pid_alive, valkey_server_pids
+from valkey_workshop.errors import ServerError, UsageError
+from valkey_workshop.server.base import ServerInfo, redact_url
+from valkey_workshop.server.embedded import EmbeddedBackend, free_loopback_port
+from valkey_workshop.server.url import UrlBackend
+
+
+def test_embedded_server_is_loopback_only_password_protected_and_stopped() -> None:
+    backend = EmbeddedBackend()
+    with backend as info:
+        pid = backend.pid
+        assert pid is not None and pid_alive(pid)
+        assert info.url.startswith("valkey://:") and "@127.0.0.1:" in info.url
+        assert "***" in info.display_url and info.version.startswith(("8.", "9."))
+        port = int(info.url.rsplit(":", 1)[1].split("/")[0])
+        client = valkey.Valkey.from_url(info.url, decode_responses=True)
+        assert client.config_get("bind")["bind"] == "127.0.0.1"
+        assert client.config_get("save")["save"] == ""
+        assert client.config_get("appendonly")["appendonly"] == "no"
+        client.close()
+        anonymous = valkey.Valkey(host="127.0.0.1", port=port)
+        with pytest.raises(valkey.AuthenticationError):
+            anonymous.ping()
+        anonymous.close()
+    assert not pid_alive(pid)
+    with socket.socket() as probe:  # the port is free again
+        probe.bind(("127.0.0.1", port))
+
+
+def test_embedded_server_stops_when_the_block_raises() -> None:
+    backend = EmbeddedBackend()
+    with pytest.raises(KeyboardInterrupt), backend:
+        pid = backend.pid
+        raise KeyboardInterrupt
+    assert pid is not None and not pid_alive(pid)
+
+
+def test_port_taken_is_a_clear_error() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        before = valkey_server_pids()
+        with pytest.raises(ServerError, match=f"Port {port} on 127.0.0.1 is already in use"):
+            EmbeddedBackend(port=port).start()
+        assert valkey_server_pids() <= before
+
+
+def test_url_backend_reaches_an_existing_server(server: ServerInfo) -> None:
+    info = UrlBackend(server.url).start()
+    assert info.backend == "url" and info.version == server.version
+    assert (
+        info.description
+        == f"Valkey {server.version} at 127.0.0.1:{server.url.rsplit(':', 1)[1].split('/')[0]}"
+    )
+
+
+def test_url_backend_with_a_wrong_password_says_so(server: ServerInfo) -> None:
+    wrong = server.url.replace("valkey://:", "valkey://:nope")
+    with pytest.raises(ServerError, match=r"refused the credentials"):
+        UrlBackend(wrong).start()
+
+
+def test_url_backend_without_a_password_says_one_is_needed(server: ServerInfo) -> None:
+    bare = "valkey://" + server.url.split("@", 1)[1]
+    with pytest.raises(ServerError, match="needs a password"):
+        UrlBackend(bare).start()
+
+
+def test_unreachable_url_is_one_clear_error() -> None:
+    port = free_loopback_port()
+    with pytest.raises(ServerError, match=f"Cannot reach Valkey at valkey://127.0.0.1:{port}"):
+        UrlBackend(f"valkey://127.0.0.1:{port}").start()
+
+
+def test_not_a_valkey_url_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="is not a Valkey URL"):
+        UrlBackend("http://127.0.0.1:80")
+
+
+def test_redaction_keeps_user_host_and_port() -> None:
+    assert redact_url("rediss://alice:pw@127.0.0.1:6380/2") == "rediss://alice:***@127.0.0.1:6380/2"
+    assert redact_url("valkey://127.0.0.1") == "valkey://127.0.0.1"

@@ -1,0 +1,90 @@
+"""The lab format: validation errors name the file; modules need no engine change."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from valkey_workshop.content import FORMAT_VERSION, available_modules, labs_root, load_module
+from valkey_workshop.errors import ContentError, UsageError
+
+
+def _copy_module(tmp_path: Path) -> Path:
+    root = tmp_path / "labs"
+    shutil.copytree(labs_root() / "module3", root / "module3")
+    return root
+
+
+def test_module3_loads_in_order_with_its_timing_plan() -> None:
+    module = load_module("module3")
+    assert module.format_version == FORMAT_VERSION
+    assert [s.minutes for s in module.sections] == [8, 10, 12, 10]
+    assert module.planned_minutes == 40
+    assert [s.number for s in module.steps] == list(range(1, len(module.steps) + 1))
+    assert module.steps[1].slug == "cache-aside"
+    assert module.steps[1].exercise_filename == "02_cache_aside.py"
+    assert len(module.steps[1].hints) >= 2
+
+
+@pytest.mark.parametrize("ref", ["2", "02", "cache-aside", "cache_aside", "CACHE-ASIDE"])
+def test_steps_are_found_by_number_or_slug(ref: str) -> None:
+    assert load_module("module3").step(ref).slug == "cache-aside"
+
+
+def test_unknown_step_lists_the_steps() -> None:
+    with pytest.raises(UsageError, match=r"Unknown step '99' in module3\. Steps: 01 bottleneck"):
+        load_module("module3").step("99")
+
+
+def test_unknown_module_lists_the_modules() -> None:
+    with pytest.raises(UsageError, match=r"Unknown module 'module9'\. Modules: .*module3"):
+        load_module("module9")
+
+
+def test_unknown_key_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    root = _copy_module(tmp_path)
+    manifest = root / "module3" / "module.toml"
+    manifest.write_text('author = "me"\n' + manifest.read_text())
+    with pytest.raises(ContentError, match=r"module\.toml: unknown key\(s\): author"):
+        load_module("module3", root)
+
+
+def test_unknown_key_in_a_step_names_the_step_file(tmp_path: Path) -> None:
+    root = _copy_module(tmp_path)
+    step_toml = root / "module3" / "02_cache_aside" / "step.toml"
+    step_toml.write_text('hint = ["typo"]\n' + step_toml.read_text())
+    with pytest.raises(ContentError, match=r"02_cache_aside/step\.toml: unknown key\(s\): hint"):
+        load_module("module3", root)
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    root = _copy_module(tmp_path)
+    (root / "module3" / "01_bottleneck" / "checks.py").unlink()
+    with pytest.raises(ContentError, match=r"01_bottleneck/checks\.py: missing"):
+        load_module("module3", root)
+
+
+def test_newer_format_is_refused(tmp_path: Path) -> None:
+    root = _copy_module(tmp_path)
+    manifest = root / "module3" / "module.toml"
+    manifest.write_text(manifest.read_text().replace("format_version = 1", "format_version = 2"))
+    with pytest.raises(ContentError, match="format_version 2 is not supported"):
+        load_module("module3", root)
+
+
+def test_wrong_type_is_named(tmp_path: Path) -> None:
+    root = _copy_module(tmp_path)
+    manifest = root / "module3" / "module.toml"
+    manifest.write_text(manifest.read_text().replace("minutes = 8", 'minutes = "8"', 1))
+    with pytest.raises(ContentError, match=r"sections\[1\] 'minutes' must be a int"):
+        load_module("module3", root)
+
+
+def test_a_new_module_is_just_a_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _copy_module(tmp_path)
+    shutil.copytree(root / "module3", root / "module9")
+    monkeypatch.setenv("WORKSHOP_LABS_DIR", str(root))
+    assert available_modules() == ("module3", "module9")
+    assert load_module("module9").steps[0].module_id == "module9"

@@ -1,0 +1,56 @@
+"""Backend choice: flag > environment > auto, and the reason is always given."""
+
+from __future__ import annotations
+
+import pytest
+
+from valkey_workshop.errors import UsageError
+from valkey_workshop.server.resolve import choose_backend
+
+
+def test_auto_by_default_says_why() -> None:
+    choice = choose_backend(None, None, {})
+    assert choice.name == "embedded"
+    assert choice.reason.startswith("auto")
+
+
+def test_flag_beats_environment() -> None:
+    choice = choose_backend(
+        "embedded", None, {"WORKSHOP_BACKEND": "url", "VALKEY_URL": "valkey://x"}
+    )
+    assert (choice.name, choice.reason) == ("embedded", "--backend=embedded")
+
+
+def test_environment_beats_auto() -> None:
+    assert choose_backend(None, None, {"WORKSHOP_BACKEND": "embedded"}).reason == (
+        "WORKSHOP_BACKEND=embedded"
+    )
+
+
+def test_url_flag_implies_url_backend() -> None:
+    choice = choose_backend(None, "valkey://127.0.0.1:1", {"WORKSHOP_BACKEND": "embedded"})
+    assert (choice.name, choice.url, choice.reason) == (
+        "url",
+        "valkey://127.0.0.1:1",
+        "--url given",
+    )
+
+
+def test_valkey_url_environment_implies_url_backend() -> None:
+    choice = choose_backend(None, None, {"VALKEY_URL": "valkey://127.0.0.1:1"})
+    assert (choice.name, choice.reason) == ("url", "VALKEY_URL set")
+
+
+def test_unknown_backend_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="Unknown backend 'podman' from --backend"):
+        choose_backend("podman", None, {})
+
+
+def test_url_backend_without_url_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="needs --url or VALKEY_URL"):
+        choose_backend("url", None, {})
+
+
+def test_url_with_another_backend_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="--url needs --backend url"):
+        choose_backend("embedded", "valkey://127.0.0.1:1", {})

@@ -202,8 +202,5 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _exit_on_signal)
-    try:
-        app()
-    except KeyboardInterrupt:
-        status("Interrupted; the server was stopped.")
-        sys.exit(130)
+    # Typer turns Ctrl-C into exit code 130; live_server has stopped the server by then.
+    app()

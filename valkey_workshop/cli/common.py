@@ -87,6 +87,10 @@ def live_server(
         if not quiet:
             status(backend_line(choice, info))
         yield choice, info
+    except KeyboardInterrupt:
+        server.stop()
+        status("Interrupted; the server was stopped.")
+        raise
     finally:
         server.stop()
 

@@ -49,6 +49,7 @@ def _present(session: GuidedSession) -> None:
 
 def _demo(session: GuidedSession) -> None:
     console = out_console()
+    console.print()
     console.print(views.subheading("Live demo"))
     try:
         run_demo(

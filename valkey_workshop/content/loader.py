@@ -70,8 +70,11 @@ def labs_root() -> Path:
     override = os.environ.get(LABS_DIR_ENV)
     if override:
         return Path(override).expanduser().resolve()
-    packaged = Path(str(resources.files("valkey_workshop._labs")))
-    return packaged
+    try:
+        return Path(str(resources.files("valkey_workshop._labs")))
+    except ModuleNotFoundError:
+        # Running from a source checkout that is not installed: the labs sit beside the package.
+        return Path(__file__).resolve().parents[2] / "labs"
 
 
 def available_modules(root: Path | None = None) -> tuple[str, ...]:

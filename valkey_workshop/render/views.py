@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.rule import Rule
 from rich.syntax import Syntax
@@ -67,8 +68,7 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
         line.append(f" {check.name}")
         parts.append(line)
         if not check.passed:
-            for message_line in check.message.splitlines():
-                parts.append(Text(f"       {message_line}"))
+            parts.append(Padding(Text(check.message), (0, 0, 0, 7)))
             if check.hint is not None:
                 parts.append(
                     Text(
@@ -80,7 +80,7 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
                 parts.append(Text("       your Valkey calls:", style=MUTED))
                 parts.append(call_views(check.calls))
     if result.problem:
-        parts.append(Text(f"   ✗ {result.problem}", style=FAIL))
+        parts.append(Padding(Text(f"✗ {result.problem}", style=FAIL), (0, 0, 0, 3)))
     if result.output.strip() and not result.passed:
         tail = "\n".join(result.output.strip().splitlines()[-6:])
         parts.append(Text("   your code printed:", style=MUTED))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 #: Values longer than this are cut in summaries.
-MAX_VALUE_CHARS = 40
+MAX_VALUE_CHARS = 24
 #: Commands whose arguments are credentials.
 _SECRET_COMMANDS = {"AUTH", "HELLO", "MIGRATE"}
 #: CONFIG SET parameters whose values are credentials.
@@ -128,11 +128,13 @@ def summarize_value(value: object) -> str:
 class CallLog:
     """Every round trip a client made, in order. Shared by a client and its pipelines."""
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_raw", "append")
 
     def __init__(self) -> None:
         # (args or PipelineBatch, reply or exception, started_ns, ended_ns)
         self._raw: list[tuple[object, object, int, int]] = []
+        #: The hot path: append one raw tuple (what ``append_raw`` does, minus a call).
+        self.append = self._raw.append
 
     def append_raw(self, args: object, reply: object, started_ns: int, ended_ns: int) -> None:
         self._raw.append((args, reply, started_ns, ended_ns))

@@ -1,0 +1,146 @@
+"""The guided session in a real pseudo-terminal, as a learner meets it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.conftest import valkey_server_pids
+from valkey_workshop.content import load_module
+
+pytestmark = pytest.mark.pty
+
+
+def shown(text: str) -> str:
+    """A pattern for `text` as printed: words may be separated by styling escapes
+    (NO_COLOR drops colours, not bold or reverse video)."""
+    return r"(?:\s|\x1b\[[\d;]*m)+".join(re.escape(word) for word in text.split())
+
+
+QUIT_KEY = shown("q quit")
+
+
+def spawn(*args: str, workdir: Path) -> pexpect.spawn:
+    env = {
+        **os.environ,
+        "WORKSHOP_WORKDIR": str(workdir),
+        "NO_COLOR": "1",
+        "COLUMNS": "100",
+        "LINES": "50",
+        "TERM": "xterm",
+    }
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "valkey_workshop", *args],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(50, 100),
+    )
+
+
+def finish(child: pexpect.spawn) -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus is not None, f"ended by signal {child.signalstatus}"
+    return int(child.exitstatus)
+
+
+def test_start_shows_the_first_step_and_quits_cleanly(hermetic: Path) -> None:
+    before = valkey_server_pids()
+    started = time.monotonic()
+    child = spawn("start", "module3", workdir=hermetic)
+    child.expect(shown("valkey-workshop · module3"))
+    child.expect("Server: embedded Valkey")
+    child.expect(shown("Step 01/02  Find the bottleneck"))
+    first_step_seconds = time.monotonic() - started
+    child.expect("Live demo")
+    child.expect("Your exercise: ")
+    child.expect(QUIT_KEY)
+    assert len(valkey_server_pids() - before) == 1  # the session's own server
+    child.send("q")
+    child.expect("Bye.")
+    assert finish(child) == 0
+    assert valkey_server_pids() <= before
+    assert (hermetic / "module3" / "01_bottleneck.py").exists()
+    print(f"workshop start module3 -> first step on screen: {first_step_seconds:.2f} s")
+
+
+def test_ctrl_c_during_the_demo_stops_the_server(hermetic: Path) -> None:
+    before = valkey_server_pids()
+    child = spawn("start", "module3", workdir=hermetic)
+    child.expect("Live demo")  # the demo's database read takes 1.5 s: interrupt it
+    child.sendintr()
+    child.expect("Interrupted; the server was stopped.")
+    assert finish(child) == 130
+    assert valkey_server_pids() <= before
+
+
+def test_check_hint_and_resume(hermetic: Path) -> None:
+    module = load_module("module3")
+    child = spawn("start", "module3", workdir=hermetic)
+    child.expect(QUIT_KEY)
+    child.send("c")
+    child.expect(shown("01 bottleneck  Find the bottleneck  ✗ FAIL"))
+    child.expect(QUIT_KEY)
+    child.send("h")
+    child.expect(shown("Hint 1/3 · 01 bottleneck"))
+    child.expect(QUIT_KEY)
+    shutil.copyfile(module.step(1).solution, hermetic / "module3" / "01_bottleneck.py")
+    child.send("c")
+    child.expect(shown("01 bottleneck  Find the bottleneck  ✓ PASS"))
+    child.expect(shown("s solution"))
+    child.send("q")
+    assert finish(child) == 0
+
+    again = spawn("start", "module3", workdir=hermetic)
+    again.expect("Welcome back: resuming at step 02 cache-aside")
+    again.expect(shown("Step 02/02  Cache-aside"))
+    again.expect(QUIT_KEY)
+    again.send("q")
+    assert finish(again) == 0
+
+
+def test_sigint_to_check_stops_learner_code_and_server(hermetic: Path) -> None:
+    exercise = hermetic / "module3" / "02_cache_aside.py"
+    exercise.parent.mkdir(parents=True)
+    exercise.write_text("CACHE_TTL_SECONDS = 300\nwhile True:\n    pass\n")
+    before = valkey_server_pids()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "valkey_workshop", "check", "module3", "cache-aside"],
+        env={**os.environ, "WORKSHOP_WORKDIR": str(hermetic)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not _worker_running():
+        time.sleep(0.05)
+    assert _worker_running(), "the checking process never started"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=15)
+    assert process.returncode == 130, stderr
+    assert b"Traceback" not in stderr
+    time.sleep(0.2)
+    assert not _worker_running()
+    assert valkey_server_pids() <= before
+
+
+def _worker_running() -> bool:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"valkey_workshop.checking.worker" in cmdline and (entry / "stat").read_text().split()[2] != "Z":
+                return True
+    return False

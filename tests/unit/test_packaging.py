@@ -1,0 +1,71 @@
+"""The wheel carries the labs: a non-editable install works from any directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (built,) = out.glob("valkey_workshop-*.whl")
+    return built
+
+
+def test_wheel_holds_every_lab_file(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in (ROOT / "labs").rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            assert f"valkey_workshop/_labs/{path.relative_to(ROOT / 'labs')}" in names
+    assert "valkey_workshop/py.typed" in names
+
+
+def test_installed_wheel_runs_from_any_directory(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "valkey_workshop", "list", "module3"],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(target), "WORKSHOP_WORKDIR": str(tmp_path / "w")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "02 cache-aside" in result.stdout
+    probe = subprocess.run(
+        [sys.executable, "-c", "import valkey_workshop.content as c; print(c.labs_root())"],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.strip().startswith(str(target))
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- tests -->", 1)[1].split("<!-- /tests -->", 1)[0]
+    command = [line for line in block.strip().splitlines() if not line.startswith("```")]
+    assert len(command) == 1 and "pytest" in command[0]
+    assert "<!-- tests -->" in (ROOT / ".ci" / "run").read_text()

@@ -33,7 +33,9 @@ def main() -> None:
     parser.add_argument("--gets", type=int, default=2000)
     options = parser.parse_args()
     with EmbeddedBackend() as info:
-        raw = valkey.Valkey(connection_pool=valkey.ConnectionPool.from_url(info.url, decode_responses=True))
+        raw = valkey.Valkey(
+            connection_pool=valkey.ConnectionPool.from_url(info.url, decode_responses=True)
+        )
         log = CallLog()
         timed = connect(info.url, log)
         raw.set("bench:key", "x" * 100)

@@ -141,6 +141,9 @@ def _worker_running() -> bool:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"valkey_workshop.checking.worker" in cmdline and (entry / "stat").read_text().split()[2] != "Z":
+            if (
+                b"valkey_workshop.checking.worker" in cmdline
+                and (entry / "stat").read_text().split()[2] != "Z"
+            ):
                 return True
     return False

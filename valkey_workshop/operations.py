@@ -6,6 +6,7 @@ import importlib.metadata
 import platform
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from valkey_workshop.checking.results import CheckReport, StepResult
 from valkey_workshop.checking.runner import run_step_checks
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
-from valkey_workshop.errors import UsageError, WorkshopError
+from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.session.progress import Progress, StepProgress
 from valkey_workshop.session.workdir import ResetOutcome, Workdir
@@ -263,9 +264,12 @@ def _failure_summary(result: StepResult) -> str:
 # -- doctor -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DoctorItem:
+    """One pre-flight finding; ``required`` ones decide doctor's exit code."""
+
     name: str
     ok: bool
     detail: str
+    required: bool = True
 
 
 @dataclass(frozen=True)
@@ -276,12 +280,14 @@ class DoctorReport:
 
     @property
     def ok(self) -> bool:
-        return all(item.ok for item in self.items)
+        return all(item.ok for item in self.items if item.required)
 
 
-def doctor() -> DoctorReport:
-    """Pre-flight checks: Python, packages, servers, and what ``auto`` would pick."""
-    from valkey_workshop.server.embedded import EmbeddedBackend  # noqa: PLC0415 - slow path
+def doctor(image: str | None = None) -> DoctorReport:
+    """Pre-flight checks: Python, packages, Docker engine and image, the embedded server, and
+    what ``auto`` would pick. Docker is optional: the embedded server works without it."""
+    from valkey_workshop.server import docker  # noqa: PLC0415 - slow path
+    from valkey_workshop.server.embedded import EmbeddedBackend  # noqa: PLC0415
     from valkey_workshop.server.resolve import choose_backend  # noqa: PLC0415
 
     items = [
@@ -308,13 +314,67 @@ def doctor() -> DoctorReport:
         )
     except importlib.metadata.PackageNotFoundError:
         pass
+
+    chosen_image = docker.resolve_image(image)
+    try:
+        engine = docker.connect_engine(timeout=2.0)
+    except docker.EngineUnavailableError as error:
+        items.append(DoctorItem("Docker engine", False, str(error), required=False))
+    else:
+        version = engine.version().get("Version", "?")
+        items.append(
+            DoctorItem("Docker engine", True, f"{version} at {docker.engine_address()}", False)
+        )
+        status = docker.image_status(engine, chosen_image, ask_registry=True)
+        usable = status.present or bool(status.pullable)
+        items.append(DoctorItem(f"image {chosen_image}", usable, status.detail, required=False))
+        engine.close()
     try:
         with EmbeddedBackend() as info:
             items.append(DoctorItem("embedded server", True, info.description))
     except WorkshopError as error:
         items.append(DoctorItem("embedded server", False, str(error)))
-    auto = choose_backend(None, None, {})
+    auto = choose_backend(None, None, {}, image=chosen_image)
     return DoctorReport(tuple(items), auto.name, auto.reason)
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    """One step of an image pull, summed over its layers."""
+
+    image: str
+    status: str
+    done_bytes: int
+    total_bytes: int
+
+
+def pull_image(image: str | None = None) -> Iterator[PullProgress]:
+    """Pull the docker backend's image, reporting progress as it goes.
+
+    Raises:
+        ServerError: no engine, or the image cannot be pulled.
+    """
+    from valkey_workshop.server import docker  # noqa: PLC0415 - slow path
+
+    chosen = docker.resolve_image(image)
+    engine = docker.connect_engine()
+    layers: dict[str, tuple[int, int]] = {}
+    try:
+        for event in docker.pull_image(engine, chosen):
+            if "error" in event:
+                raise ServerError(f"Cannot pull {chosen}: {event['error']}")
+            detail = event.get("progressDetail") or {}
+            if event.get("id") and detail.get("total"):
+                layers[event["id"]] = (int(detail.get("current", 0)), int(detail["total"]))
+            done = sum(current for current, _ in layers.values())
+            total = sum(size for _, size in layers.values())
+            yield PullProgress(chosen, str(event.get("status", "")), done, total)
+    except ServerError:
+        raise
+    except Exception as error:  # noqa: BLE001 - docker-py raises several kinds while pulling
+        raise ServerError(f"Cannot pull {chosen}: {docker.pull_failure(error)}") from error
+    finally:
+        engine.close()
 
 
 def require_step_ref(module: Module, ref: str | None) -> Step:

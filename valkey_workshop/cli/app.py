@@ -16,6 +16,7 @@ from valkey_workshop import operations
 from valkey_workshop.cli.common import (
     BackendOption,
     ImageOption,
+    NetworkOption,
     UrlOption,
     WorkdirOption,
     fail,
@@ -68,6 +69,7 @@ def check(
     backend: BackendOption = None,
     url: UrlOption = None,
     image: ImageOption = None,
+    docker_network: NetworkOption = None,
     workdir: WorkdirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout")] = False,
     junit_xml: Annotated[
@@ -81,7 +83,7 @@ def check(
     """Check your exercise files against a live server (non-interactive; exit 0 = all pass)."""
     loaded, wd = module_and_workdir(module, workdir)
     steps = guarded(lambda: loaded.select(step))
-    with live_server(backend, url, image) as (_, info):
+    with live_server(backend, url, image, docker_network) as (_, info):
         outcome = guarded(lambda: operations.check_steps(loaded, steps, wd, info, time_limit))
     report = outcome.report
     for warning in outcome.warnings:
@@ -151,13 +153,14 @@ def verify(
     backend: BackendOption = None,
     url: UrlOption = None,
     image: ImageOption = None,
+    docker_network: NetworkOption = None,
 ) -> None:
     """Prove the content: starters fail, solutions pass, wrong answers are rejected, demos run."""
     names = [module] if module else list(available_modules())
     modules = [guarded(partial(load_module, name)) for name in names]
     selections = [(loaded, guarded(partial(loaded.select, step))) for loaded in modules]
     ok = True
-    with live_server(backend, url, image) as (_, info):
+    with live_server(backend, url, image, docker_network) as (_, info):
         for loaded, steps in selections:
             report = guarded(partial(operations.verify_module, loaded, steps, info))
             out_console().print(views.verify_view(report))
@@ -166,9 +169,16 @@ def verify(
 
 
 @app.command()
-def doctor() -> None:
-    """Pre-flight: Python, packages, servers, and which backend auto would pick and why."""
-    report = operations.doctor()
+def doctor(
+    image: ImageOption = None,
+    pull: Annotated[
+        bool, typer.Option("--pull", help="Pull the docker backend's image now (before a workshop)")
+    ] = False,
+) -> None:
+    """Pre-flight: Python, packages, Docker engine and image, servers, and what auto would pick."""
+    if pull:
+        guarded(partial(views.show_pull, operations.pull_image(image)))
+    report = operations.doctor(image)
     out_console().print(views.doctor_view(report))
     raise typer.Exit(0 if report.ok else 1)
 
@@ -180,6 +190,7 @@ def start(
     backend: BackendOption = None,
     url: UrlOption = None,
     image: ImageOption = None,
+    docker_network: NetworkOption = None,
     workdir: WorkdirOption = None,
 ) -> None:
     """The guided session: lesson, demo, exercise, checks, hints; resumes where you left off."""
@@ -188,7 +199,7 @@ def start(
 
     loaded, wd = module_and_workdir(module, workdir)
     first = guarded(lambda: loaded.step(step)) if step is not None else None
-    with live_server(backend, url, image, quiet=True) as (choice, info):
+    with live_server(backend, url, image, docker_network, quiet=True) as (choice, info):
         run_guided(loaded, wd, choice, info, first)
 
 

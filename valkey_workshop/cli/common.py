@@ -43,6 +43,15 @@ ImageOption = Annotated[
         show_default=False,
     ),
 ]
+NetworkOption = Annotated[
+    str | None,
+    typer.Option(
+        "--docker-network",
+        help="bridge | host: how the docker backend's container is reached "
+        "[env: WORKSHOP_DOCKER_NETWORK; default: bridge]",
+        show_default=False,
+    ),
+]
 WorkdirOption = Annotated[
     Path | None,
     typer.Option(
@@ -74,11 +83,15 @@ def module_and_workdir(module_id: str, workdir: Path | None) -> tuple[Module, Wo
 
 @contextmanager
 def live_server(
-    backend: str | None, url: str | None, image: str | None, quiet: bool = False
+    backend: str | None,
+    url: str | None,
+    image: str | None,
+    network: str | None = None,
+    quiet: bool = False,
 ) -> Iterator[tuple[BackendChoice, ServerInfo]]:
     """Choose a backend (saying which and why, on stderr), start it, stop it on every exit."""
-    choice = guarded(lambda: choose_backend(backend, url))
-    server = guarded(lambda: open_backend(choice, image=image))
+    choice = guarded(lambda: choose_backend(backend, url, image=image))
+    server = guarded(lambda: open_backend(choice, image=image, network=network))
     try:
         info = guarded(server.__enter__)
     except typer.Exit:

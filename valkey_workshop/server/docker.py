@@ -218,9 +218,16 @@ class DockerBackend(ServerBackend):
 
     name: ClassVar[str] = "docker"
 
-    def __init__(self, image: str, network: str = "bridge", startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        image: str,
+        network: str = "bridge",
+        startup_timeout: float = 30.0,
+        port: int | None = None,
+    ) -> None:
         self.image = image
         self.network = network
+        self._requested_port = port
         self._startup_timeout = startup_timeout
         self._container: Any = None
         self.stale_removed = 0
@@ -250,7 +257,10 @@ class DockerBackend(ServerBackend):
         client.close()
 
         password = secrets.token_urlsafe(24)
-        port = free_loopback_port() if self.network == "host" else CONTAINER_PORT
+        if self.network == "host":
+            port = self._requested_port or free_loopback_port()
+        else:
+            port = CONTAINER_PORT
         server_args = ["--requirepass", password, "--save", "", "--appendonly", "no"]
         container = ValkeyContainer(self.image).with_password(password)
         labels = {LABEL: "1", LABEL_PID: str(os.getpid()), LABEL_HOST: socket.gethostname()}

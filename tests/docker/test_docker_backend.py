@@ -1,0 +1,204 @@
+"""The docker backend with a real engine and a real container (host networking, loopback)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import valkey
+from typer.testing import CliRunner
+
+from valkey_workshop.cli.app import app
+from valkey_workshop.content import load_module
+from valkey_workshop.errors import ServerError
+from valkey_workshop.server import docker as docker_backend
+from valkey_workshop.server.docker import LABEL, LABEL_HOST, LABEL_PID, DockerBackend
+from valkey_workshop.server.embedded import free_loopback_port
+from valkey_workshop.server.resolve import choose_backend
+
+pytestmark = pytest.mark.docker
+runner = CliRunner()
+
+
+def workshop_containers(engine: Any) -> list[Any]:
+    return list(engine.containers.list(all=True, filters={"label": LABEL}))
+
+
+def test_check_passes_a_correct_answer_and_removes_the_container(
+    engine: Any, image: str, hermetic: Path
+) -> None:
+    exercise = hermetic / "module3" / "02_cache_aside.py"
+    exercise.parent.mkdir(parents=True)
+    shutil.copyfile(load_module("module3").step("cache-aside").solution, exercise)
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            "module3",
+            "cache-aside",
+            "--backend",
+            "docker",
+            "--docker-network",
+            "host",
+            "--image",
+            image,
+            "--workdir",
+            str(hermetic),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "in a container (localhost/valkey-workshop-ci:8.1.8)" in result.stderr
+    assert '"backend": "docker"' in result.stdout
+    assert '"server_version": "8.1.8"' in result.stdout
+    assert workshop_containers(engine) == []
+
+
+def test_server_is_loopback_only_and_refuses_clients_without_the_password(
+    engine: Any, image: str
+) -> None:
+    backend = DockerBackend(image, network="host")
+    with backend as info:
+        port = int(info.url.rsplit(":", 1)[1].split("/")[0])
+        container = engine.containers.get(backend.container_id)
+        assert container.labels[LABEL_PID] == str(os.getpid())
+        anonymous = valkey.Valkey(host="127.0.0.1", port=port, socket_timeout=2)
+        with pytest.raises(valkey.AuthenticationError):
+            anonymous.ping()
+        anonymous.close()
+        client = valkey.Valkey.from_url(info.url, decode_responses=True)
+        assert client.config_get("bind")["bind"] == "127.0.0.1"
+        assert client.config_get("save")["save"] == ""
+        client.close()
+    assert workshop_containers(engine) == []
+
+
+def test_sigint_to_the_cli_removes_the_container(engine: Any, image: str, hermetic: Path) -> None:
+    exercise = hermetic / "module3" / "02_cache_aside.py"
+    exercise.parent.mkdir(parents=True)
+    exercise.write_text("CACHE_TTL_SECONDS = 300\nwhile True:\n    pass\n")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "valkey_workshop",
+            "check",
+            "module3",
+            "cache-aside",
+            "--backend",
+            "docker",
+            "--docker-network",
+            "host",
+            "--image",
+            image,
+        ],
+        env={**os.environ, "WORKSHOP_WORKDIR": str(hermetic)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not workshop_containers(engine):
+        time.sleep(0.05)
+    assert workshop_containers(engine), "no container was started"
+    time.sleep(1.0)  # the learner's endless loop is running now
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert b"Interrupted; the server was stopped." in stderr
+    assert workshop_containers(engine) == []
+
+
+def test_stale_containers_of_dead_processes_are_removed(engine: Any, image: str) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    engine.containers.create(
+        image,
+        command=["valkey-server", "--port", str(free_loopback_port())],
+        labels={LABEL: "1", LABEL_PID: str(dead.pid), LABEL_HOST: socket.gethostname()},
+        network_mode="host",
+    )
+    assert len(workshop_containers(engine)) == 1
+    backend = DockerBackend(image, network="host")
+    with backend:
+        assert backend.stale_removed == 1
+        assert len(workshop_containers(engine)) == 1  # only our own
+    assert workshop_containers(engine) == []
+
+
+def test_taken_port_is_a_clear_error(engine: Any, image: str) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        backend = DockerBackend(image, network="host", port=port)
+        with pytest.raises(ServerError, match=f"Port {port} on 127.0.0.1 is already in use"):
+            backend.start()
+    assert workshop_containers(engine) == []
+
+
+def test_container_exiting_early_shows_its_last_log_lines(engine: Any, image: str) -> None:
+    broken = "localhost/valkey-workshop-ci:broken"
+    with tempfile.TemporaryDirectory() as context:
+        # Every start of this image passes a bad directive first: the server exits at once.
+        Path(context, "Dockerfile").write_text(
+            f'FROM {image}\nENTRYPOINT ["valkey-server", "--no-such-directive", "x"]\n'
+        )
+        engine.images.build(path=context, tag=broken, rm=True)
+    started = time.monotonic()
+    with pytest.raises(ServerError) as raised:
+        DockerBackend(broken, network="host").start()
+    assert time.monotonic() - started < 10  # no waiting out a timeout for a dead container
+    assert "did not start" in str(raised.value)
+    assert "Its last log lines" in str(raised.value)
+    assert "no-such-directive" in str(raised.value)
+    assert workshop_containers(engine) == []
+
+
+def test_missing_image_that_cannot_be_pulled_is_a_clear_error(engine: Any) -> None:
+    with pytest.raises(ServerError, match="is not present and cannot be pulled"):
+        DockerBackend("localhost/valkey-workshop-ci:does-not-exist", network="host").start()
+
+
+def test_auto_picks_docker_when_the_image_is_present(engine: Any, image: str) -> None:
+    choice = choose_backend(None, None, {}, image=image)
+    assert choice.name == "docker"
+    assert choice.reason == f"auto: Docker engine answers and image {image} is present"
+
+
+def test_with_the_engine_gone_auto_falls_back_and_docker_exits_2(
+    engine: Any, image: str, monkeypatch: pytest.MonkeyPatch, hermetic: Path
+) -> None:
+    # An engine that is not running: a socket nothing listens on.
+    missing = f"unix://{hermetic.parent}/no-docker.sock"
+    monkeypatch.setenv("DOCKER_HOST", missing)
+    auto = runner.invoke(app, ["check", "module3", "bottleneck", "--image", image])
+    assert auto.exit_code == 1  # the untouched starter fails its checks
+    assert f"auto: Docker engine not reachable at {missing}: using the embedded Valkey" in (
+        auto.stderr.replace("\n", "")
+    )
+    forced = runner.invoke(app, ["check", "module3", "--backend", "docker", "--image", image])
+    assert forced.exit_code == 2
+    assert f"Error: Docker engine not reachable at {missing}: is Docker running?" in forced.stderr
+    assert "Traceback" not in forced.output
+
+
+def test_unknown_docker_network_is_a_usage_error() -> None:
+    result = runner.invoke(
+        app, ["check", "module3", "--backend", "docker", "--docker-network", "nat"]
+    )
+    assert result.exit_code == 2
+    assert "Unknown Docker network 'nat'" in result.stderr
+
+
+def test_docker_module_has_a_pinned_default_image() -> None:
+    assert docker_backend.DEFAULT_IMAGE.startswith("valkey/valkey:")
+    assert docker_backend.DEFAULT_IMAGE.split(":")[1][0].isdigit()

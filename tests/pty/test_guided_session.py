@@ -33,6 +33,7 @@ def spawn(*args: str, workdir: Path) -> pexpect.spawn:
     env = {
         **os.environ,
         "WORKSHOP_WORKDIR": str(workdir),
+        "WORKSHOP_BACKEND": "embedded",
         "NO_COLOR": "1",
         "COLUMNS": "100",
         "LINES": "50",

@@ -8,10 +8,41 @@ from valkey_workshop.errors import UsageError
 from valkey_workshop.server.resolve import choose_backend
 
 
-def test_auto_by_default_says_why() -> None:
-    choice = choose_backend(None, None, {})
+def no_docker(image: str) -> tuple[bool, str]:
+    return False, "Docker engine not reachable at unix:///var/run/docker.sock"
+
+
+def docker_ok(image: str) -> tuple[bool, str]:
+    return True, f"Docker engine answers and image {image} is present"
+
+
+def test_auto_without_docker_picks_embedded_and_says_why() -> None:
+    choice = choose_backend(None, None, {}, docker_probe=no_docker)
     assert choice.name == "embedded"
-    assert choice.reason.startswith("auto")
+    assert choice.reason.startswith(
+        "auto: Docker engine not reachable at unix:///var/run/docker.sock: "
+        "using the embedded Valkey 9."
+    )
+
+
+def test_auto_with_docker_picks_docker_for_the_chosen_image() -> None:
+    choice = choose_backend(None, None, {}, image="localhost/v:1", docker_probe=docker_ok)
+    assert (choice.name, choice.reason) == (
+        "docker",
+        "auto: Docker engine answers and image localhost/v:1 is present",
+    )
+
+
+def test_image_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def probe(image: str) -> tuple[bool, str]:
+        seen.append(image)
+        return False, "no engine"
+
+    monkeypatch.setenv("WORKSHOP_IMAGE", "localhost/from-env:2")
+    choose_backend(None, None, {}, docker_probe=probe)
+    assert seen == ["localhost/from-env:2"]
 
 
 def test_flag_beats_environment() -> None:

@@ -61,7 +61,24 @@ class TableShown:
     rows: tuple[tuple[str, ...], ...]
 
 
-DemoEvent = Narration | Heading | CallsMade | ValueShown | Elapsed | TableShown
+@dataclass(frozen=True)
+class Picture:
+    """A small character map, e.g. which keys survived eviction (one character per cell)."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PicturesShown:
+    """Pictures to compare side by side, with a legend for their characters."""
+
+    title: str
+    pictures: tuple[Picture, ...]
+    legend: str
+
+
+DemoEvent = Narration | Heading | CallsMade | ValueShown | Elapsed | TableShown | PicturesShown
 DemoSink = Callable[[DemoEvent], None]
 
 
@@ -123,6 +140,10 @@ class DemoContext:
         self._emit(
             TableShown(title, tuple(columns), tuple(tuple(str(v) for v in row) for row in rows))
         )
+
+    def pictures(self, title: str, pictures: Sequence[Picture], legend: str) -> None:
+        """Character maps to compare side by side (terminal charts that need no colour)."""
+        self._emit(PicturesShown(title, tuple(pictures), legend))
 
     @contextmanager
     def timed(self, label: str) -> Iterator[None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -99,7 +100,10 @@ def test_junit_xml_has_one_testcase_per_check(hermetic: Path, tmp_path: Path) ->
     assert result.exit_code == 1
     root = ET.parse(report).getroot()
     suites = root.findall("testsuite")
-    assert [s.get("name") for s in suites] == ["module3.01_bottleneck", "module3.02_cache-aside"]
+    module = load_module("module3")
+    assert [s.get("name") for s in suites] == [
+        f"module3.{step.number:02d}_{step.slug}" for step in module.steps
+    ]
     cases = suites[1].findall("testcase")
     assert len(cases) == 8
     assert all(case.find("failure") is not None for case in cases[1:])
@@ -176,7 +180,8 @@ def test_verify_exits_0_and_lists_each_proof() -> None:
     assert "starter fails" in result.stdout
     assert "rejects: invalidates before" in result.stdout
     assert "accepts: SETEX on a miss" in result.stdout
-    assert "22/22 proofs hold" in result.stdout and "✓ PASS" in result.stdout
+    assert re.search(r"(\d+)/\1 proofs hold", result.stdout), result.stdout[-300:]
+    assert "✓ PASS" in result.stdout
 
 
 def test_doctor_reports_the_embedded_server_and_the_auto_choice() -> None:

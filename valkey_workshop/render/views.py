@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rich.columns import Columns
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
 from rich.padding import Padding
@@ -23,6 +24,8 @@ from valkey_workshop.demo import (
     Elapsed,
     Heading,
     Narration,
+    PicturesShown,
+    TableShown,
     ValueShown,
 )
 from valkey_workshop.operations import (
@@ -134,30 +137,45 @@ def demo_sink(console: Console) -> DemoSink:
     return show
 
 
-def demo_event_view(event: DemoEvent) -> RenderableType:
-    if isinstance(event, Narration):
-        return Markdown(event.text)
-    if isinstance(event, Heading):
-        return Text(f"▸ {event.text}", style=HEADING)
-    if isinstance(event, CallsMade):
-        return records_view(event.records)
-    if isinstance(event, ValueShown):
-        text = Text(f"  {event.label}: ", style=MUTED)
-        text.append(
-            summarize_value(event.value) if not isinstance(event.value, dict) else str(event.value)
-        )
-        return text
-    if isinstance(event, Elapsed):
-        text = Text("  ⏱  ", style=MUTED)
-        text.append(f"{event.label}: ")
-        text.append(seconds(event.seconds), style=HEADING)
-        return text
+def demo_event_view(event: DemoEvent) -> RenderableType:  # noqa: PLR0911 - one case per event type
+    """One demo event as it appears on screen."""
+    match event:
+        case Narration(text=text):
+            return Markdown(text)
+        case Heading(text=text):
+            return Text(f"▸ {text}", style=HEADING)
+        case CallsMade(records=records):
+            return records_view(records)
+        case ValueShown(label=label, value=value):
+            shown = str(value) if isinstance(value, dict) else summarize_value(value)
+            return Text.assemble((f"  {label}: ", MUTED), shown)
+        case Elapsed(label=label, seconds=spent):
+            return Text.assemble(("  ⏱  ", MUTED), f"{label}: ", (seconds(spent), HEADING))
+        case PicturesShown():
+            return pictures_view(event)
+        case TableShown():
+            return table_view(event)
+
+
+def table_view(event: TableShown) -> Table:
     table = Table(title=event.title, title_justify="left")
     for column in event.columns:
         table.add_column(column, justify="right" if column != event.columns[0] else "left")
     for row in event.rows:
         table.add_row(*row)
     return table
+
+
+def pictures_view(event: PicturesShown) -> RenderableType:
+    panels = [
+        Panel(Text("\n".join(p.lines)), title=p.title, title_align="left", expand=False)
+        for p in event.pictures
+    ]
+    return Group(
+        Text(event.title, style=HEADING),
+        Columns(panels, padding=(0, 1)),
+        Text(event.legend, style=MUTED),
+    )
 
 
 def banner(module: Module, info: ServerInfo, choice: BackendChoice) -> RenderableType:

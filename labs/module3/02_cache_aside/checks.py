@@ -8,6 +8,7 @@ by flushing or by KEYS, and invalidation before the database write.
 import ast
 import json
 
+from valkey_workshop.checking import inspect
 from valkey_workshop.checking.api import CheckContext, check
 from valkey_workshop.labdb import catalogue_record
 
@@ -24,19 +25,6 @@ def key(product_id):
 
 def updated(product_id, changes):
     return {**catalogue_record(product_id), **changes}
-
-
-def key_commands(calls, wanted, names):
-    """(name, args, started_ns, ended_ns) of each command in `names` that names key `wanted`,
-    including commands sent inside pipelines (timed as their pipeline)."""
-    found = []
-    for call in calls:
-        commands = call.batch.commands if call.batch else (call.args,)
-        for args in commands:
-            name = str(args[0]).upper()
-            if name in names and wanted in [str(a) for a in args[1:]]:
-                found.append((name, args, call.started_ns, call.ended_ns, call))
-    return found
 
 
 def ttl_limit(ctx):
@@ -126,25 +114,9 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
     limit = ttl_limit(ctx)
     if ttl > limit:
         ctx.fail(f"{cache} has a TTL of {ttl} s, longer than CACHE_TTL_SECONDS ({limit}).")
-    _require_atomic_ttl(ctx, cache)
-
-
-def _require_atomic_ttl(ctx, cache):
-    """A SET without expiry followed by a separate EXPIRE round trip leaves a window without TTL."""
-    sets = key_commands(ctx.learner_calls(), cache, {"SET"})
-    expires = key_commands(
-        ctx.learner_calls(), cache, {"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"}
-    )
-    for _, args, _, _, set_call in sets:
-        words = {str(a).upper() for a in args[3:]}
-        if words & {"EX", "PX", "EXAT", "PXAT", "KEEPTTL"}:
-            continue
-        if any(expire_call is not set_call for *_, expire_call in expires):
-            ctx.fail(
-                f"{cache} got its value and its TTL in two round trips (SET, then EXPIRE): for a "
-                "moment the key had no TTL, and a crash there leaves it forever. Use one "
-                "command: set(key, value, ex=...) or setex(...)."
-            )
+    window = inspect.ttl_window(ctx.learner_calls(), cache)
+    if window:
+        ctx.fail(window)
 
 
 @check("hit-skips-database", "A hit returns an equal dict without touching the database", hint=1)
@@ -169,7 +141,7 @@ def hit_skips_database(ctx: CheckContext) -> None:
         )
     if result != expected:
         ctx.fail(f"On a hit, {GET}() returned {result!r}; expected {expected!r}.")
-    reads = key_commands(ctx.client.call_log.records(mark), cache, READS)
+    reads = inspect.on_key(ctx.client.call_log.records(mark), cache, READS)
     if not reads:
         ctx.fail(
             f"{GET}() answered without asking Valkey or the database: a dict inside your "
@@ -260,9 +232,9 @@ def invalidate_after_database_write(ctx: CheckContext) -> None:
     if result == expected:
         return
     write = next(call for call in db.calls if call.operation == "update_product")
-    touches = key_commands(calls, cache, KEY_WRITES)
-    before = [t for t in touches if t[3] <= write.started_ns]
-    after = [t for t in touches if t[2] >= write.ended_ns]
+    touches = inspect.on_key(calls, cache, KEY_WRITES)
+    before = [t for t in touches if t.ended_ns <= write.started_ns]
+    after = [t for t in touches if t.started_ns >= write.ended_ns]
     if not touches:
         ctx.fail(f"Not checked: {UPDATE}() does not invalidate or refresh {cache} at all.")
     if before and not after:

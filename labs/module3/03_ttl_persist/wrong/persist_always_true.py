@@ -1,0 +1,32 @@
+"""Known-wrong: make_persistent ignores what PERSIST answered."""
+
+
+def cache_with_ttl(client, key: str, value: str, seconds: int) -> None:
+    """Store `value` at `key`, expiring after `seconds`, atomically."""
+    client.set(key, value, ex=seconds)
+
+
+def extend_ttl(client, key: str, seconds: int) -> bool:
+    """Reset an existing key's TTL to `seconds`; True if the key exists."""
+    return bool(client.expire(key, seconds))  # EXPIRE never creates a key
+
+
+def make_persistent(client, key: str) -> bool:
+    """Remove the key's TTL. True if a TTL was removed."""
+    client.persist(key)
+    return True
+
+
+def update_keep_ttl(client, key: str, value: str) -> None:
+    """Change the value stored at `key` without touching its remaining TTL."""
+    client.set(key, value, keepttl=True)
+
+
+def ttl_status(client, key: str) -> str:
+    """'missing', 'persistent' or 'expiring'."""
+    ttl = client.ttl(key)
+    if ttl == -2:
+        return "missing"
+    if ttl == -1:
+        return "persistent"
+    return "expiring"

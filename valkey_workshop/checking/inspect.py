@@ -1,0 +1,83 @@
+"""Helpers for checks that look at what learner code sent: commands on a key, TTL atomicity.
+
+Part of the check-authoring API (with :mod:`valkey_workshop.checking.api`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from valkey_workshop.timing.records import CallRecord
+
+#: SET options that give the key an expiry (or keep the one it has).
+SET_EXPIRY_OPTIONS = frozenset({"EX", "PX", "EXAT", "PXAT", "KEEPTTL"})
+EXPIRY_COMMANDS = frozenset({"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"})
+
+
+@dataclass(frozen=True)
+class KeyCommand:
+    """One command that named a key, and the round trip that carried it."""
+
+    name: str
+    args: tuple[object, ...]
+    call: CallRecord
+
+    @property
+    def started_ns(self) -> int:
+        return self.call.started_ns
+
+    @property
+    def ended_ns(self) -> int:
+        return self.call.ended_ns
+
+
+def commands(calls: Iterable[CallRecord]) -> list[tuple[str, tuple[object, ...], CallRecord]]:
+    """Every command sent, pipelines unpacked, with the round trip that carried it."""
+    found = []
+    for call in calls:
+        batch = call.batch.commands if call.batch else (call.args,)
+        for args in batch:
+            found.append((str(args[0]).upper(), tuple(args), call))
+    return found
+
+
+def on_key(calls: Iterable[CallRecord], key: str, names: Iterable[str]) -> list[KeyCommand]:
+    """Commands from ``names`` that name ``key`` among their arguments."""
+    wanted = {name.upper() for name in names}
+    return [
+        KeyCommand(name, args, call)
+        for name, args, call in commands(calls)
+        if name in wanted and key in [str(a) for a in args[1:]]
+    ]
+
+
+def set_sets_expiry(args: Sequence[object]) -> bool:
+    """Whether a SET command's options give the key an expiry (EX, PX, ... or KEEPTTL)."""
+    return bool({str(a).upper() for a in args[3:]} & SET_EXPIRY_OPTIONS)
+
+
+def ttl_window(calls: Sequence[CallRecord], key: str) -> str | None:
+    """Describe the window without TTL when ``key`` got its value and its expiry in separate
+    steps (SET, then EXPIRE, not inside one MULTI/EXEC); None when it was atomic."""
+    sets = [c for c in on_key(calls, key, {"SET"}) if not set_sets_expiry(c.args)]
+    expiries = on_key(calls, key, EXPIRY_COMMANDS)
+    for plain_set in sets:
+        for expiry in expiries:
+            same_transaction = (
+                expiry.call is plain_set.call
+                and plain_set.call.batch is not None
+                and plain_set.call.batch.transaction
+            )
+            if not same_transaction:
+                how = (
+                    "in one pipeline without MULTI/EXEC"
+                    if expiry.call is plain_set.call
+                    else "in two round trips"
+                )
+                return (
+                    f"{key} got its value and its TTL {how} (SET, then {expiry.name}): in between "
+                    "the key exists with no TTL, and a crash there leaves it forever. Use one "
+                    "command: set(key, value, ex=seconds) or setex(...)."
+                )
+    return None

@@ -41,7 +41,7 @@ def _present(session: GuidedSession) -> None:
     console = out_console()
     step = session.step
     console.print(views.step_header(session.module, step))
-    console.print(views.lesson_view(step))
+    console.print(views.lesson_view(session.lesson()))
     _demo(session)
     message(f"\nYour exercise: {session.exercise}")
     message("Edit it in your editor, then press c to check it.")

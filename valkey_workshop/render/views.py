@@ -124,8 +124,8 @@ def subheading(text: str) -> Text:
     return Text(text, style=HEADING)
 
 
-def lesson_view(step: Step) -> RenderableType:
-    return Markdown(step.lesson.read_text(encoding="utf-8"))
+def lesson_view(text: str) -> RenderableType:
+    return Markdown(text)
 
 
 def demo_sink(console: Console) -> DemoSink:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import valkey
+
 from valkey_workshop.checking.results import StepResult
+from valkey_workshop.content.lesson import live_lesson
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.operations import (
     HintReveal,
@@ -70,6 +73,14 @@ class GuidedSession:
             actions.append(NEXT)
         actions.append(QUIT)
         return actions
+
+    def lesson(self) -> str:
+        """The step's lesson with this server's live values filled in."""
+        server = valkey.Valkey.from_url(self.server.url, decode_responses=True)
+        try:
+            return live_lesson(self.step.lesson, server)
+        finally:
+            server.close()
 
     def check(self) -> StepResult:
         outcome = check_steps(self.module, (self.step,), self.workdir, self.server)

@@ -1,0 +1,146 @@
+"""Checks for step 04 (eviction). They change the server's eviction settings and put them back
+afterwards, so steps run in any order on one server."""
+
+from pathlib import Path
+
+from valkey_workshop.checking.api import CheckContext, check
+from valkey_workshop.pyfile import load_file_as_module
+
+lru = load_file_as_module(Path(__file__).with_name("lru_experiment.py"), "workshop_lru_experiment")
+
+PREFIX = "workshop:evict:"
+POLICIES = {
+    "noeviction",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+}
+
+
+def _settings(ctx):
+    return ctx.server.config_get("maxmemory*")
+
+
+def _configured(ctx, limit, samples):
+    """Call the learner's function, then read back what the server now says."""
+    ctx.call("configure_lru_cache", ctx.client, limit, samples)
+    settings = _settings(ctx)
+    if int(settings["maxmemory"]) != limit:
+        ctx.fail(
+            f"configure_lru_cache(client, {limit}, ...) left maxmemory at {settings['maxmemory']} "
+            f"bytes; expected {limit}. maxmemory_bytes is already in bytes: pass it on as it is."
+        )
+    policy = settings["maxmemory-policy"]
+    if policy == "noeviction":
+        ctx.fail(
+            "maxmemory-policy is still noeviction: once the limit is reached every write fails "
+            "with OOM instead of evicting. Set it to allkeys-lru."
+        )
+    if policy != "allkeys-lru":
+        ctx.fail(
+            f"maxmemory-policy is {policy}; an LRU cache evicts the least recently used of all "
+            "keys: allkeys-lru."
+        )
+    return settings
+
+
+@check(
+    "configure-lru-cache",
+    "configure_lru_cache makes an LRU cache that evicts instead of failing",
+    hint=1,
+)
+def configure_lru_cache(ctx: CheckContext) -> None:
+    saved = lru.snapshot(ctx.server)
+    try:
+        try:
+            lru.require_private(ctx.server)
+        except lru.NotPrivateError as refusal:
+            ctx.fail(str(refusal))
+        result = lru.run(ctx.server, PREFIX, lambda limit: _configured(ctx, limit, 5))
+        if int(_settings(ctx)["maxmemory-samples"]) != 5:
+            ctx.fail("maxmemory-samples is not the 5 the check asked for.")
+        if result.oom_errors:
+            ctx.fail(
+                f"{result.oom_errors} writes past the limit failed ({result.first_error}); an "
+                "LRU cache should evict old keys instead."
+            )
+        if result.evicted == 0:
+            ctx.fail("Writing well past maxmemory evicted nothing (evicted_keys did not grow).")
+        hot, cold = result.rate(result.hot), result.rate(result.cold)
+        if hot < cold + 0.15:
+            ctx.fail(
+                f"Recently read keys did not survive better than never-read ones ({hot:.0%} "
+                f"against {cold:.0%}): the server is not evicting by recent use."
+            )
+    finally:
+        lru.restore(ctx.server, saved)
+        lru.delete_prefix(ctx.server, PREFIX)
+
+
+@check("samples-argument", "configure_lru_cache uses its samples argument", hint=1)
+def samples_argument(ctx: CheckContext) -> None:
+    saved = lru.snapshot(ctx.server)
+    try:
+        limit = int(ctx.server.info("memory")["used_memory"]) + 64 * 1024 * 1024
+        settings = _configured(ctx, limit, 9)
+        if settings["maxmemory-samples"] != "9":
+            ctx.fail(
+                f"configure_lru_cache(client, ..., samples=9) left maxmemory-samples at "
+                f"{settings['maxmemory-samples']}: use the samples argument."
+            )
+    finally:
+        lru.restore(ctx.server, saved)
+
+
+# (constant, accepted values, what the situation needs)
+SITUATIONS = (
+    ("POLICY_CACHE_ONLY", {"allkeys-lru"}, "every key is cache data: the least recently used goes"),
+    (
+        "POLICY_MIXED_DATA",
+        {"volatile-lru", "volatile-lfu", "volatile-ttl"},
+        "keys without a TTL must never be evicted",
+    ),
+    ("POLICY_HOT_KEYS", {"allkeys-lfu"}, "keep the most frequently read keys, whatever their age"),
+    ("POLICY_SHORTEST_TTL", {"volatile-ttl"}, "evict the keys closest to expiring first"),
+)
+
+
+def _why_not(name, value):
+    if name == "POLICY_MIXED_DATA" and value.startswith("allkeys-"):
+        return (
+            f"{value} may evict data that must stay: with mixed data only keys with a TTL (the "
+            "cache keys) may go, so use a volatile-* policy."
+        )
+    if name == "POLICY_HOT_KEYS" and value.endswith("-lru"):
+        return (
+            f"{value} keeps what was used recently, not often: a key read a thousand times an hour "
+            "ago loses to one read once a second ago. Choosing by frequency is LFU."
+        )
+    if value == "noeviction":
+        return "noeviction never evicts: a full cache refuses writes."
+    if value.endswith("-random"):
+        return f"{value} ignores how keys are used."
+    if value.startswith("volatile-") and name in ("POLICY_CACHE_ONLY", "POLICY_HOT_KEYS"):
+        return f"{value} only considers keys with a TTL; here any key may go (allkeys-*)."
+    return None
+
+
+@check("policy-choices", "A fitting eviction policy for each situation", hint=2)
+def policy_choices(ctx: CheckContext) -> None:
+    for name, accepted, need in SITUATIONS:
+        value = ctx.setting(name)
+        if not isinstance(value, str) or not value.strip():
+            ctx.fail(f"{name} is empty: name the policy for '{need}'.")
+        value = value.strip().lower()
+        if value not in POLICIES:
+            ctx.fail(
+                f"{name} = {value!r} is not a Valkey policy; the eight are: "
+                f"{', '.join(sorted(POLICIES))}."
+            )
+        if value not in accepted:
+            reason = _why_not(name, value) or f"{value} does not fit: {need}."
+            ctx.fail(f"{name} = {value!r}: {reason}")

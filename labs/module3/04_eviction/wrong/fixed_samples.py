@@ -1,0 +1,14 @@
+"""Known-wrong: always 5 samples, whatever the caller asked."""
+
+
+def configure_lru_cache(client, maxmemory_bytes: int, samples: int = 5) -> None:
+    """Make the server an LRU cache of at most `maxmemory_bytes` bytes."""
+    client.config_set("maxmemory", maxmemory_bytes)
+    client.config_set("maxmemory-policy", "allkeys-lru")
+    client.config_set("maxmemory-samples", 5)
+
+
+POLICY_CACHE_ONLY: str = "allkeys-lru"
+POLICY_MIXED_DATA: str = "volatile-lru"  # only keys with a TTL are candidates
+POLICY_HOT_KEYS: str = "allkeys-lfu"  # frequency, not recency
+POLICY_SHORTEST_TTL: str = "volatile-ttl"

@@ -147,7 +147,12 @@ def demo_event_view(event: DemoEvent) -> RenderableType:  # noqa: PLR0911 - one 
         case CallsMade(records=records):
             return records_view(records)
         case ValueShown(label=label, value=value):
-            shown = str(value) if isinstance(value, dict) else summarize_value(value)
+            # A demo shows a value to be read: containers in full (up to a point), not counted.
+            if isinstance(value, (dict, list, tuple)):
+                text = repr(value)
+                shown = text if len(text) <= 160 else text[:159] + "…"
+            else:
+                shown = summarize_value(value)
             return Text.assemble((f"  {label}: ", MUTED), shown)
         case Elapsed(label=label, seconds=spent):
             return Text.assemble(("  ⏱  ", MUTED), f"{label}: ", (seconds(spent), HEADING))

@@ -129,6 +129,69 @@ def get_product_details(client, db, product_id):
 }
 
 
+STEP_03_REST = """
+def extend_ttl(client, key, seconds):
+    return bool(client.expire(key, seconds))
+def make_persistent(client, key):
+    return bool(client.persist(key))
+def update_keep_ttl(client, key, value):
+    client.set(key, value, keepttl=True)
+def ttl_status(client, key):
+    return {-2: "missing", -1: "persistent"}.get(client.ttl(key), "expiring")
+"""
+EXTRA_WRONG_OTHER_STEPS = {
+    "ttl-persist: pipeline without MULTI": (
+        "ttl-persist",
+        """
+def cache_with_ttl(client, key, value, seconds):
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, value)
+    pipe.expire(key, seconds)
+    pipe.execute()
+"""
+        + STEP_03_REST,
+        "cache-with-ttl",
+        "in one pipeline without MULTI/EXEC",
+    ),
+    "eviction: volatile-random for mixed data": (
+        "eviction",
+        (load_module("module3").step("eviction").solution.read_text()).replace(
+            'POLICY_MIXED_DATA: str = "volatile-lru"', 'POLICY_MIXED_DATA: str = "volatile-random"'
+        ),
+        "policy-choices",
+        "ignores how keys are used",
+    ),
+    "eviction: not a policy": (
+        "eviction",
+        (load_module("module3").step("eviction").solution.read_text()).replace(
+            'POLICY_HOT_KEYS: str = "allkeys-lfu"', 'POLICY_HOT_KEYS: str = "lfu"'
+        ),
+        "policy-choices",
+        "is not a Valkey policy",
+    ),
+    "tracking: returns something that is not a client": (
+        "tracking",
+        "def connect_with_client_cache(**kwargs):\n    return dict(kwargs)\n",
+        "local-hits",
+        "expected a valkey.Valkey",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXTRA_WRONG_OTHER_STEPS))
+def test_more_wrong_answers_in_other_steps_are_rejected(
+    name: str, tmp_path: Path, server: ServerInfo
+) -> None:
+    slug, source, check_id, says = EXTRA_WRONG_OTHER_STEPS[name]
+    step = load_module("module3").step(slug)
+    path = tmp_path / step.exercise_filename
+    path.write_text(source)
+    result = run_step_checks(step, path, server.url)
+    failed = {c.id: c.message for c in result.checks if not c.passed}
+    assert check_id in failed, failed
+    assert says in failed[check_id]
+
+
 @pytest.mark.parametrize("name", sorted(EXTRA_WRONG))
 def test_more_wrong_cache_aside_answers_are_rejected(
     name: str, tmp_path: Path, server: ServerInfo

@@ -69,3 +69,8 @@ def test_mark_reads_only_newer_calls() -> None:
     mark = log.mark()
     log.append_raw(("GET", "b"), None, 0, 1)
     assert [r.args for r in log.records(mark)] == [("GET", "b")]
+
+
+def test_many_arguments_are_counted_not_listed() -> None:
+    args = ("MSET", *[f"k{i}" for i in range(1000)])
+    assert summarize_args("MSET", args) == "MSET k0 k1 k2 k3 k4 k5 … (+994 args)"

@@ -88,6 +88,7 @@ class CheckContext:
         self._mark = 0
         self._extra_clients: list[valkey.Valkey] = []
         self._scratch_keys: set[str] = set()
+        self.notes: list[str] = []
 
     # -- the learner's code -------------------------------------------------------------
     def implementation(self, name: str) -> Callable[..., Any]:
@@ -159,6 +160,7 @@ class CheckContext:
     def begin(self) -> None:
         """Called by the runner before each check: the learner's call list starts empty."""
         self._mark = self.client.call_log.mark()
+        self.notes.clear()
 
     def close(self) -> None:
         if self._scratch_keys:
@@ -167,6 +169,10 @@ class CheckContext:
             client.close()
 
     # -- verdicts -----------------------------------------------------------------------
+    def note(self, text: str) -> None:
+        """Something worth showing even when the check passes (a measurement, say)."""
+        self.notes.append(text)
+
     def fail(self, message: str) -> NoReturn:
         """Fail the check with ``message`` (what was seen, what was expected, why)."""
         raise CheckFailed(message)

@@ -86,6 +86,8 @@ def run_job(job: dict[str, Any], events: _Events, captured: io.StringIO) -> None
                     # Not the learner's frame: a bug in the check itself; keep the details.
                     message += "\n" + "".join(traceback.format_exception(error)).strip()
             duration_ms = (time.perf_counter() - started) * 1000
+            if passed:
+                message = " ".join(context.notes)
             calls = context.learner_calls()
             events.emit(
                 event="result",

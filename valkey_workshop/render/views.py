@@ -73,6 +73,8 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
         line.append_text(_mark(check.passed))
         line.append(f" {check.name}")
         parts.append(line)
+        if check.passed and check.message:
+            parts.append(Padding(Text(check.message, style=MUTED), (0, 0, 0, 7)))
         if not check.passed:
             parts.append(Padding(Text(check.message), (0, 0, 0, 7)))
             if check.hint is not None:
@@ -148,7 +150,9 @@ def demo_event_view(event: DemoEvent) -> RenderableType:  # noqa: PLR0911 - one 
             return records_view(records)
         case ValueShown(label=label, value=value):
             # A demo shows a value to be read: containers in full (up to a point), not counted.
-            if isinstance(value, (dict, list, tuple)):
+            if isinstance(value, str):
+                shown = value
+            elif isinstance(value, (dict, list, tuple)):
                 text = repr(value)
                 shown = text if len(text) <= 160 else text[:159] + "…"
             else:

@@ -99,6 +99,8 @@ class DemoContext:
         client: a timed client (``decode_responses=True``); its calls are shown as they happen.
         db: the slow product database (``db.latency_seconds`` tells how slow).
         quick: True when the demo runs headless for ``verify``: keep bulk work small.
+        setup: an untimed client for preparation that is not part of the lesson (building a
+            big key, tidying up); its calls are not shown.
     """
 
     def __init__(
@@ -111,7 +113,7 @@ class DemoContext:
         self._sink = sink
         self._shown = 0
         self._events = 0
-        self._quiet = valkey.Valkey.from_url(url, decode_responses=True)
+        self.setup = valkey.Valkey.from_url(url, decode_responses=True)
 
     def _emit(self, event: DemoEvent) -> None:
         self._flush_calls()
@@ -156,7 +158,7 @@ class DemoContext:
     def tidy(self, *keys: str) -> None:
         """Remove keys the demo made, without showing the calls (housekeeping, not teaching)."""
         if keys:
-            self._quiet.delete(*keys)
+            self.setup.delete(*keys)
 
     def calls_summary(self) -> Any:
         return summarize(self.client.call_log.records())
@@ -164,7 +166,7 @@ class DemoContext:
     def close(self) -> None:
         self._flush_calls()
         self.client.close()
-        self._quiet.close()
+        self.setup.close()
 
 
 def run_demo(

@@ -42,19 +42,21 @@ class ProductDatabase:
 
     Args:
         latency_seconds: how long each call takes.
-        before_update: called with the product id at the start of ``update_product``, before
-            the change is applied; checks use it to play a concurrent reader.
+        before_update: called with the product id and the changes at the start of every
+            ``update_product``, before the change is applied (not while it is already running);
+            checks use it to play a concurrent reader, or to crash the process mid-flush.
     """
 
     def __init__(
         self,
         latency_seconds: float = 1.5,
-        before_update: Callable[[str], None] | None = None,
+        before_update: Callable[[str, dict[str, object]], None] | None = None,
     ) -> None:
         self.latency_seconds = latency_seconds
         self.before_update = before_update
         self._changes: dict[str, dict[str, object]] = {}
         self._lock = threading.Lock()
+        self._in_hook = False
         self.calls: list[DatabaseCall] = []
 
     @property
@@ -88,9 +90,12 @@ class ProductDatabase:
         if self._current(product_id) is None:
             self._log("update_product", product_id, started)
             raise KeyError(product_id)
-        if self.before_update is not None:
-            hook, self.before_update = self.before_update, None  # once, and not re-entrantly
-            hook(product_id)
+        if self.before_update is not None and not self._in_hook:
+            self._in_hook = True
+            try:
+                self.before_update(product_id, changes)
+            finally:
+                self._in_hook = False
         time.sleep(self.latency_seconds)
         with self._lock:
             merged = {**self._changes.get(product_id, {}), **copy.deepcopy(changes)}

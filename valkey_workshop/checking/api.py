@@ -129,7 +129,7 @@ class CheckContext:
     def database(
         self,
         latency_seconds: float = CHECK_DB_LATENCY_SECONDS,
-        before_update: Callable[[str], None] | None = None,
+        before_update: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> ProductDatabase:
         """A fresh product database (counts start at zero)."""
         return ProductDatabase(latency_seconds=latency_seconds, before_update=before_update)

@@ -24,15 +24,11 @@ def test_every_content_proof_holds(slug: str, server: ServerInfo) -> None:
     subjects = [f.subject for f in findings]
     assert subjects[:2] == ["starter fails", "solution passes"]
     assert subjects[-1] == "demo runs"
-
-
-def test_each_wrong_answer_has_its_own_message(server: ServerInfo) -> None:
-    for step in load_module("module3").steps:
-        messages = []
-        for wrong in step.wrong_answers:
-            result = run_step_checks(step, wrong.file, server.url)
-            messages.append(next(c.message for c in result.checks if c.id == wrong.fails))
-        assert len(set(messages)) == len(messages), step.slug
+    assert len(step.hints) >= 2
+    # Each known-wrong answer is rejected with its own message.
+    rejections = [f.detail for f in findings if f.subject.startswith("rejects:")]
+    assert len(rejections) == len(step.wrong_answers)
+    assert len(set(rejections)) == len(rejections), rejections
 
 
 # Wrong answers of our own, beyond the ones the content ships: each must fail, and say why.

@@ -35,24 +35,19 @@ def delete_in_background(ctx: CheckContext) -> None:
         ctx.server.config_set("lazyfree-lazy-user-del", "no")
         probe.build_big_hash(ctx.server, BASELINE_KEY, FIELDS)
         baseline = probe.measure(ctx.url, lambda: ctx.server.delete(BASELINE_KEY))
-        attempts = []
-        for _ in range(2):  # a second try only if the first was slowed by the machine
-            probe.build_big_hash(ctx.server, KEY, FIELDS)
-            stall = probe.measure(
-                ctx.url, lambda: ctx.call("delete_in_background", ctx.client, KEY)
-            )
-            attempts.append(stall)
-            if ctx.server.exists(KEY):
-                ctx.fail(f"After delete_in_background the key {KEY} still exists.")
-            if stall.max_ping_seconds < baseline.max_ping_seconds * 0.5:
-                break
-        best = min(attempts, key=lambda s: s.max_ping_seconds)
+        probe.build_big_hash(ctx.server, KEY, FIELDS)
+        mine = probe.measure(ctx.url, lambda: ctx.call("delete_in_background", ctx.client, KEY))
+        if ctx.server.exists(KEY):
+            ctx.fail(f"After delete_in_background the key {KEY} still exists.")
         numbers = (
-            f"a {FIELDS:,}-field hash: your deletion kept a concurrent PING waiting "
-            f"{best.max_ping_seconds * 1000:.1f} ms; a blocking DEL of the same key: "
-            f"{baseline.max_ping_seconds * 1000:.1f} ms"
+            f"a {FIELDS:,}-field hash: the server's main thread spent "
+            f"{mine.server_seconds * 1000:.2f} ms on your deletion and a concurrent PING waited "
+            f"up to {mine.max_ping_seconds * 1000:.1f} ms; a blocking DEL of the same key: "
+            f"{baseline.server_seconds * 1000:.1f} ms and {baseline.max_ping_seconds * 1000:.1f} ms"
         )
-        if best.max_ping_seconds >= baseline.max_ping_seconds * 0.5:
+        # The verdict uses the server's own accounting (INFO commandstats): the PING probe shows
+        # the same stall, but on a small machine the background free also slows PINGs a little.
+        if mine.server_seconds >= baseline.server_seconds * 0.25:
             used_del = inspect.on_key(ctx.learner_calls(), KEY, {"DEL"})
             why = (
                 "DEL frees the whole value before it answers (lazyfree-lazy-user-del is no here, "

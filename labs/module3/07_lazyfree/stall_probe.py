@@ -35,10 +35,21 @@ class Stall:
     call_seconds: float
     max_ping_seconds: float
     pings: list  # (seconds since the action started, PING latency in seconds)
+    server_seconds: float  # main-thread time spent on the action's commands (INFO commandstats)
+
+
+#: Commands of the measurement itself, not of the action.
+_OWN_COMMANDS = {"cmdstat_info", "cmdstat_ping"}
+
+
+def _busy_usec(server):
+    stats = server.info("commandstats")
+    return sum(int(v["usec"]) for k, v in stats.items() if k not in _OWN_COMMANDS)
 
 
 def measure(url, action, settle=0.05, after=0.15):
-    """Run `action` while another connection PINGs; report the longest PING."""
+    """Run `action` while another connection PINGs; report the longest PING, and how long the
+    server's main thread spent executing the action's commands."""
     stop = threading.Event()
     pings = []  # (perf_counter when the PING was sent, its latency)
     ready = threading.Event()
@@ -56,16 +67,20 @@ def measure(url, action, settle=0.05, after=0.15):
     thread = threading.Thread(target=probe, daemon=True)
     thread.start()
     ready.wait(5)
+    server = valkey.Valkey.from_url(url)
     time.sleep(settle)
+    busy_before = _busy_usec(server)
     origin = time.perf_counter()
     action()
     call = time.perf_counter() - origin
+    busy = (_busy_usec(server) - busy_before) / 1e6
+    server.close()
     time.sleep(after)
     stop.set()
     thread.join(10)
     # A PING sent just before the action may be the one that waits for it.
     during = [(sent - origin, latency) for sent, latency in pings if sent - origin > -0.01]
-    return Stall(call, max((lat for _, lat in during), default=0.0), during)
+    return Stall(call, max((lat for _, lat in during), default=0.0), during, busy)
 
 
 def timeline(stall, width=60, height=6, scale=None, span=None):

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import valkey
 
@@ -62,6 +62,15 @@ class TableShown:
 
 
 @dataclass(frozen=True)
+class BarsShown:
+    """Horizontal bars comparing a few measured values (higher is longer)."""
+
+    title: str
+    unit: str
+    bars: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
 class Picture:
     """A small character map, e.g. which keys survived eviction (one character per cell)."""
 
@@ -78,18 +87,28 @@ class PicturesShown:
     legend: str
 
 
-DemoEvent = Narration | Heading | CallsMade | ValueShown | Elapsed | TableShown | PicturesShown
+DemoEvent = (
+    Narration | Heading | CallsMade | ValueShown | Elapsed | TableShown | PicturesShown | BarsShown
+)
 DemoSink = Callable[[DemoEvent], None]
+
+
+class SimulatedNetwork(Protocol):
+    """What a demo needs to know of a simulated network (a LatencyProxy)."""
+
+    rtt_seconds: float
+    enabled: bool
 
 
 @dataclass(frozen=True)
 class DemoOutcome:
-    """What a demo run did, for ``verify`` and tests."""
+    """What a demo run did, for ``verify``, charts and tests."""
 
     step: str
     events: int
     round_trips: int
     seconds: float
+    records: tuple[CallRecord, ...] = ()
 
 
 class DemoContext:
@@ -104,16 +123,25 @@ class DemoContext:
     """
 
     def __init__(
-        self, url: str, sink: DemoSink, db_latency: float = 1.5, quick: bool = False
+        self,
+        url: str,
+        sink: DemoSink,
+        db_latency: float = 1.5,
+        quick: bool = False,
+        direct_url: str | None = None,
+        network: SimulatedNetwork | None = None,
     ) -> None:
         self.url = url
+        self.direct_url = direct_url or url
+        self.network = network
         self.quick = quick
         self.client: TimedValkey = connect(url, CallLog())
         self.db = ProductDatabase(latency_seconds=db_latency)
         self._sink = sink
         self._shown = 0
         self._events = 0
-        self.setup = valkey.Valkey.from_url(url, decode_responses=True)
+        self.setup = valkey.Valkey.from_url(self.direct_url, decode_responses=True)
+        self._extra: list[TimedValkey] = []
 
     def _emit(self, event: DemoEvent) -> None:
         self._flush_calls()
@@ -128,6 +156,20 @@ class DemoContext:
             self._events += 1
             self._sink(CallsMade(records))
 
+    @property
+    def simulated_rtt(self) -> float | None:
+        """The simulated round trip in seconds, or None when talking to the server directly."""
+        if self.network is None or not self.network.enabled:
+            return None
+        return self.network.rtt_seconds
+
+    def loopback_client(self) -> TimedValkey:
+        """A timed client straight to the server, bypassing any simulated network; its calls
+        are not shown (use it to compare against the simulated network)."""
+        client = connect(self.direct_url, CallLog())
+        self._extra.append(client)
+        return client
+
     def say(self, text: str) -> None:
         """Narration (Markdown)."""
         self._emit(Narration(text))
@@ -137,6 +179,10 @@ class DemoContext:
 
     def show(self, label: str, value: object) -> None:
         self._emit(ValueShown(label, value))
+
+    def bars(self, title: str, unit: str, bars: Sequence[tuple[str, float]]) -> None:
+        """A bar chart of measured values, e.g. throughput per method."""
+        self._emit(BarsShown(title, unit, tuple((label, float(v)) for label, v in bars)))
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         self._emit(
@@ -165,19 +211,31 @@ class DemoContext:
 
     def close(self) -> None:
         self._flush_calls()
-        self.client.close()
+        for client in [self.client, *self._extra]:
+            client.close()
         self.setup.close()
 
 
 def run_demo(
-    step: Step, url: str, sink: DemoSink, db_latency: float = 1.5, quick: bool = False
+    step: Step,
+    url: str,
+    sink: DemoSink,
+    db_latency: float = 1.5,
+    quick: bool = False,
+    direct_url: str | None = None,
+    network: SimulatedNetwork | None = None,
 ) -> DemoOutcome:
-    """Run ``step``'s demo against the server at ``url``, sending its events to ``sink``."""
+    """Run ``step``'s demo against the server at ``url``, sending its events to ``sink``.
+
+    With a simulated network, ``url`` goes through it and ``direct_url`` does not.
+    """
     module = load_file_as_module(step.demo, f"workshop_demo_{step.module_id}_{step.number:02d}")
     run = getattr(module, "run", None)
     if not callable(run):
         raise ContentError(f"{step.demo}: defines no run(demo) function.")
-    context = DemoContext(url, sink, db_latency=db_latency, quick=quick)
+    context = DemoContext(
+        url, sink, db_latency=db_latency, quick=quick, direct_url=direct_url, network=network
+    )
     started = time.perf_counter()
     try:
         run(context)
@@ -188,4 +246,5 @@ def run_demo(
         events=context._events,
         round_trips=len(context.client.call_log),
         seconds=time.perf_counter() - started,
+        records=tuple(context.client.call_log.records()),
     )

@@ -25,9 +25,13 @@ from valkey_workshop.cli.common import (
     module_and_workdir,
     require_terminal,
 )
+from valkey_workshop.cli.presenter import PresenterLoop
 from valkey_workshop.content.loader import available_modules, load_module
+from valkey_workshop.content.notes import TrainerNotes, load_notes
+from valkey_workshop.errors import WorkshopError
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import status
+from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
 
 app = typer.Typer(
     name="workshop",
@@ -201,6 +205,76 @@ def start(
     first = guarded(lambda: loaded.step(step)) if step is not None else None
     with live_server(backend, url, image, docker_network, quiet=True) as (choice, info):
         run_guided(loaded, wd, choice, info, first)
+
+
+@app.command()
+def demo(
+    module: ModuleArgument,
+    step: StepArgument = None,
+    no_pause: Annotated[
+        bool, typer.Option("--no-pause", help="Run every step unattended; exit 0 if every demo ran")
+    ] = False,
+    notes: Annotated[
+        bool, typer.Option("--notes", help="Show the trainer notes with each step")
+    ] = False,
+    rtt: Annotated[
+        str | None,
+        typer.Option(
+            "--rtt", help="Simulate a network round trip between client and server, e.g. 1ms"
+        ),
+    ] = None,
+    db_latency: Annotated[
+        float, typer.Option("--db-latency", min=0.0, max=10.0, help="Seconds per database call")
+    ] = 1.5,
+    backend: BackendOption = None,
+    url: UrlOption = None,
+    image: ImageOption = None,
+    docker_network: NetworkOption = None,
+) -> None:
+    """Presenter mode: each step's lesson and live demo, pausing between steps."""
+    if not no_pause:
+        require_terminal("demo", f"`workshop demo {module} --no-pause`")
+    loaded = guarded(partial(load_module, module))
+    steps = guarded(partial(loaded.select, step))
+    rtt_seconds = guarded(partial(parse_rtt, rtt)) if rtt is not None else None
+    trainer_notes = _optional_notes(loaded.id)
+    with (
+        live_server(backend, url, image, docker_network) as (_, info),
+        simulated_network(info.url, rtt_seconds) as network,
+    ):
+        loop = PresenterLoop(loaded, steps, info, trainer_notes, network, db_latency)
+        if no_pause:
+            loop.unattended(notes)
+        else:
+            loop.paused(notes)
+    if loop.failures:
+        status(f"{len(loop.failures)} demo(s) failed: " + "; ".join(loop.failures))
+        raise typer.Exit(1)
+
+
+def _optional_notes(module_id: str) -> TrainerNotes | None:
+    try:
+        return load_notes(module_id)
+    except WorkshopError:
+        return None
+
+
+@app.command("notes")
+def notes_command(
+    module: ModuleArgument,
+    step: Annotated[str | None, typer.Argument(help="One step's notes; none = all")] = None,
+) -> None:
+    """The trainer notes: timing plan, talking points, where to pause."""
+    loaded = guarded(partial(load_module, module))
+    trainer_notes = guarded(partial(load_notes, loaded.id))
+    if step is None:
+        out_console().print(views.lesson_view(trainer_notes.text))
+        return
+    chosen = guarded(partial(loaded.step, step))
+    text = trainer_notes.for_step(chosen.number)
+    if text is None:
+        raise fail(f"The trainer notes of {module} have no section for step {chosen.label}.")
+    out_console().print(views.notes_view(text, f"Trainer notes · {chosen.label}"))
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -16,8 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from valkey_workshop.checking.results import CheckReport, StepResult
-from valkey_workshop.content.models import Module, Step
+from valkey_workshop.content.models import Module, Section, Step
 from valkey_workshop.demo import (
+    BarsShown,
     CallsMade,
     DemoEvent,
     DemoSink,
@@ -38,12 +39,13 @@ from valkey_workshop.operations import (
 )
 from valkey_workshop.render.calls import call_views, records_view
 from valkey_workshop.render.console import err_console
-from valkey_workshop.render.format import seconds
-from valkey_workshop.render.theme import FAIL, HEADING, KEY, MUTED, PASS, WARN
+from valkey_workshop.render.format import latency, seconds
+from valkey_workshop.render.theme import FAIL, HEADING, KEY, LATENCY, MUTED, PASS, WARN
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.resolve import BackendChoice
+from valkey_workshop.session.presenter import SectionTime
 from valkey_workshop.session.workdir import ResetOutcome
-from valkey_workshop.timing.records import summarize_value
+from valkey_workshop.timing.records import CallRecord, summarize, summarize_value
 
 
 def verdict(ok: bool, yes: str = "PASS", no: str = "FAIL") -> Text:
@@ -164,12 +166,54 @@ def demo_event_view(event: DemoEvent) -> RenderableType:  # noqa: PLR0911 - one 
             return pictures_view(event)
         case TableShown():
             return table_view(event)
+        case BarsShown():
+            return bars_view(event.title, event.unit, event.bars)
+
+
+def bars_view(title: str, unit: str, bars: Sequence[tuple[str, float]], width: int = 36) -> Group:
+    """Horizontal bars with their values written out (no colour needed to read them)."""
+    label_width = max((len(label) for label, _ in bars), default=0)
+    top = max((value for _, value in bars), default=0.0) or 1.0
+    lines: list[RenderableType] = [Text(title, style=HEADING)]
+    for label, value in bars:
+        length = max(1, round(value / top * width)) if value > 0 else 0
+        line = Text(f"  {label:<{label_width}}  ")
+        line.append("█" * length, style=LATENCY)
+        line.append(f" {value:,.0f} {unit}")
+        lines.append(line)
+    return Group(*lines)
+
+
+#: Histogram buckets (upper bounds in µs) for call latencies.
+_BUCKETS = (50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 100_000, float("inf"))
+
+
+def latency_histogram(records: Sequence[CallRecord], title: str) -> RenderableType:
+    """How a step's round trips were distributed over latency buckets."""
+    counts = [0] * len(_BUCKETS)
+    for record in records:
+        index = next(i for i, bound in enumerate(_BUCKETS) if record.latency_us < bound)
+        counts[index] += 1
+    labels = []
+    lower = 0.0
+    for bound in _BUCKETS:
+        labels.append(f"≥ {latency(lower)}" if bound == float("inf") else f"< {latency(bound)}")
+        lower = bound
+    shown = [(label, count) for label, count in zip(labels, counts, strict=True) if count]
+    summary = summarize(records)
+    heading = (
+        f"{title}: {summary.round_trips} round trips, p50 {latency(summary.p50_us)}, "
+        f"p99 {latency(summary.p99_us)}, max {latency(summary.max_us)}"
+    )
+    return bars_view(heading, "calls", [(label, float(count)) for label, count in shown])
 
 
 def table_view(event: TableShown) -> Table:
     table = Table(title=event.title, title_justify="left")
-    for column in event.columns:
-        table.add_column(column, justify="right" if column != event.columns[0] else "left")
+    for index, column in enumerate(event.columns):
+        # Numbers line up on the right; words read from the left.
+        numeric = all(row[index][:1].isdigit() for row in event.rows if row[index])
+        table.add_column(column, justify="right" if numeric and event.rows else "left")
     for row in event.rows:
         table.add_row(*row)
     return table
@@ -341,3 +385,32 @@ def show_pull(progress: Iterable[PullProgress]) -> None:
                 total=step.total_bytes or None,
             )
     console.print("Image pulled.")
+
+
+# -- presenter --------------------------------------------------------------------------
+def _clock(seconds_value: float) -> str:
+    minutes, secs = divmod(int(seconds_value), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def section_timer_line(time: SectionTime) -> Text:
+    """``⏱ 3:12 of 12:00 for this section`` (and a warning when over)."""
+    text = Text("⏱ ", style=MUTED)
+    text.append(
+        f"{_clock(time.elapsed_seconds)} of {_clock(time.planned_seconds)} for this section",
+        style=MUTED,
+    )
+    if time.over:
+        text.append(f"  ⚠ over by {_clock(time.over_seconds)}", style=WARN)
+    return text
+
+
+def section_break(section: Section) -> RenderableType:
+    return Panel(
+        Text(f"Next section: {section.title} ({section.minutes} min)", style=HEADING),
+        expand=False,
+    )
+
+
+def notes_view(text: str, title: str) -> RenderableType:
+    return Panel(Markdown(text), title=title, title_align="left")

@@ -35,6 +35,15 @@ NEXT = Action("n", "next step")
 QUIT = Action("q", "quit")
 
 
+def live_lesson_text(step: Step, url: str) -> str:
+    """``step``'s lesson with the live values of the server at ``url`` filled in."""
+    server = valkey.Valkey.from_url(url, decode_responses=True)
+    try:
+        return live_lesson(step.lesson, server)
+    finally:
+        server.close()
+
+
 class GuidedSession:
     """Where the learner is in a module and what they may do next."""
 
@@ -76,11 +85,7 @@ class GuidedSession:
 
     def lesson(self) -> str:
         """The step's lesson with this server's live values filled in."""
-        server = valkey.Valkey.from_url(self.server.url, decode_responses=True)
-        try:
-            return live_lesson(self.step.lesson, server)
-        finally:
-            server.close()
+        return live_lesson_text(self.step, self.server.url)
 
     def check(self) -> StepResult:
         outcome = check_steps(self.module, (self.step,), self.workdir, self.server)

@@ -1,0 +1,1 @@
+"""Trainer notes, one Markdown file per module, shipped inside the wheel."""

@@ -16,7 +16,7 @@ from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.session.progress import Progress, StepProgress
+from valkey_workshop.session.progress import CallExtreme, Progress, StepProgress
 from valkey_workshop.session.workdir import ResetOutcome, Workdir
 
 #: Database latency when demos run headless (``verify``): the demo still shows a slow store.
@@ -44,7 +44,10 @@ def check_steps(
     results = []
     for step in steps:
         result = run_step_checks(step, workdir.exercise_path(step), server.url, time_limit_seconds)
-        loaded.progress.record_check(module.id, step.slug, result.passed)
+        entry = loaded.progress.record_check(module.id, step.slug, result.passed)
+        entry.remember_calls(
+            [(call.args, call.latency_us) for check in result.checks for call in check.calls]
+        )
         workdir.progress.save(loaded.progress)
         results.append(result)
     report = CheckReport(module.id, server.backend, server.version, tuple(results))
@@ -103,6 +106,55 @@ def solution_for(module: Module, step: Step, workdir: Workdir, force: bool) -> S
         learner_file=learner,
         learner_code=learner.read_text(encoding="utf-8") if learner.exists() else None,
         forced=not entry.ever_passed,
+    )
+
+
+def skip_step(module: Module, step: Step, workdir: Workdir) -> StepProgress:
+    """Mark ``step`` skipped (not passed); ``start`` and ``watch`` then move past it."""
+    loaded = workdir.progress.load()
+    entry = loaded.progress.skip(module.id, step.slug)
+    workdir.progress.save(loaded.progress)
+    return entry
+
+
+def add_time_spent(module: Module, step: Step, workdir: Workdir, seconds: float) -> None:
+    """Add to the time the learner spent on ``step`` (shown by ``list`` and the summary)."""
+    loaded = workdir.progress.load()
+    loaded.progress.add_time(module.id, step.slug, seconds)
+    workdir.progress.save(loaded.progress)
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    """The end of a module: every step, attempts, time, and the extreme calls."""
+
+    status: ModuleStatus
+    total_seconds: float
+    total_attempts: int
+    slowest: tuple[Step, CallExtreme] | None
+    fastest: tuple[Step, CallExtreme] | None
+
+    @property
+    def complete(self) -> bool:
+        return self.status.next_step is None
+
+
+def module_summary(module: Module, workdir: Workdir) -> ModuleSummary:
+    status = module_status(module, workdir)
+    slowest: tuple[Step, CallExtreme] | None = None
+    fastest: tuple[Step, CallExtreme] | None = None
+    for entry in status.steps:
+        high, low = entry.progress.slowest_call, entry.progress.fastest_call
+        if high and (slowest is None or high.latency_us > slowest[1].latency_us):
+            slowest = (entry.step, high)
+        if low and (fastest is None or low.latency_us < fastest[1].latency_us):
+            fastest = (entry.step, low)
+    return ModuleSummary(
+        status=status,
+        total_seconds=sum(entry.progress.seconds_spent for entry in status.steps),
+        total_attempts=sum(entry.progress.attempts for entry in status.steps),
+        slowest=slowest,
+        fastest=fastest,
     )
 
 

@@ -68,3 +68,21 @@ def test_corrupt_progress_is_moved_aside_and_reported(tmp_path: Path) -> None:
     assert loaded.warning is not None and "moved to" in loaded.warning
     (aside,) = tmp_path.glob(f"{PROGRESS_FILE}.corrupt-*")
     assert aside.read_text() == "{ not json"
+
+
+def test_skip_time_and_call_extremes_are_kept(tmp_path: Path) -> None:
+    store = ProgressStore(tmp_path)
+    progress = Progress()
+    progress.skip("module3", "bottleneck")
+    progress.add_time("module3", "bottleneck", 12.5)
+    entry = progress.record_check("module3", "cache-aside", passed=True)
+    entry.remember_calls([("GET a", 50.0), ("SET a 1", 120.0), ("GET b", 30.0)])
+    progress.skip("module3", "cache-aside")  # a passed step stays passed
+    store.save(progress)
+    loaded = store.load().progress
+    skipped = loaded.peek("module3", "bottleneck")
+    assert (skipped.status, skipped.seconds_spent) == ("skipped", 12.5)
+    passed = loaded.peek("module3", "cache-aside")
+    assert passed.status == "passed"
+    assert passed.slowest_call is not None and passed.slowest_call.call == "SET a 1"
+    assert passed.fastest_call is not None and passed.fastest_call.latency_us == 30.0

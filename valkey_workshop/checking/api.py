@@ -35,19 +35,23 @@ class CheckSpec:
     id: str
     name: str
     hint: int | None
+    lesson: str | None = None
 
 
-def check(check_id: str, name: str, *, hint: int | None = None) -> Callable[[F], F]:
+def check(
+    check_id: str, name: str, *, hint: int | None = None, lesson: str | None = None
+) -> Callable[[F], F]:
     """Mark a function as a check.
 
     Args:
         check_id: stable id (wrong answers in ``step.toml`` refer to it).
         name: what the check proves, shown to the learner ("A hit skips the database").
         hint: the number of the step hint that helps when this check fails.
+        lesson: the heading of the lesson section that explains what this check wants.
     """
 
     def mark(function: F) -> F:
-        function.__workshop_check__ = CheckSpec(check_id, name, hint)  # type: ignore[attr-defined] # a marker attribute
+        function.__workshop_check__ = CheckSpec(check_id, name, hint, lesson)  # type: ignore[attr-defined] # a marker attribute
         return function
 
     return mark

@@ -51,6 +51,7 @@ class CheckResult:
     duration_ms: float
     hint: int | None = None
     calls: tuple[CallView, ...] = ()
+    lesson: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +61,7 @@ class CheckResult:
             "message": self.message,
             "duration_ms": round(self.duration_ms, 3),
             "hint": self.hint,
+            "lesson": self.lesson,
             "calls": [call.to_json() for call in self.calls],
         }
 

@@ -115,6 +115,7 @@ def _collect(
                     message=event["message"],
                     duration_ms=event["duration_ms"],
                     hint=event["hint"],
+                    lesson=event.get("lesson"),
                     calls=tuple(CallView(**call) for call in event["calls"]),
                 )
             )

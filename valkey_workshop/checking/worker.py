@@ -97,6 +97,7 @@ def run_job(job: dict[str, Any], events: _Events, captured: io.StringIO) -> None
                 message=message,
                 duration_ms=duration_ms,
                 hint=spec.hint,
+                lesson=spec.lesson,
                 calls=[CallView.of(call).to_json() for call in calls[:MAX_CALLS_PER_CHECK]],
                 call_count=len(calls),
             )

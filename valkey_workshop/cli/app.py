@@ -25,12 +25,13 @@ from valkey_workshop.cli.common import (
     module_and_workdir,
     require_terminal,
 )
+from valkey_workshop.cli.learner import run_start, run_watch
 from valkey_workshop.cli.presenter import PresenterLoop
 from valkey_workshop.content.loader import available_modules, load_module
 from valkey_workshop.content.notes import TrainerNotes, load_notes
 from valkey_workshop.errors import WorkshopError
 from valkey_workshop.render import out_console, views
-from valkey_workshop.render.console import status
+from valkey_workshop.render.console import message, status
 from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
 
 app = typer.Typer(
@@ -60,10 +61,13 @@ def list_command(
         out_console().print(views.modules_view(modules))
         return
     loaded, wd = module_and_workdir(module, workdir)
-    steps = operations.module_status(loaded, wd)
-    if steps.warning:
-        status(f"Warning: {steps.warning}")
-    out_console().print(views.status_view(steps))
+    summary = operations.module_summary(loaded, wd)
+    if summary.status.warning:
+        status(f"Warning: {summary.status.warning}")
+    console = out_console()
+    console.print(views.status_view(summary.status))
+    if summary.total_attempts or summary.complete:
+        console.print(views.summary_view(summary))
 
 
 @app.command()
@@ -125,7 +129,8 @@ def solution(
     loaded, wd = module_and_workdir(module, workdir)
     chosen = guarded(lambda: loaded.step(step))
     view = guarded(lambda: operations.solution_for(loaded, chosen, wd, force))
-    out_console().print(views.solution_view(view))
+    console = out_console()
+    console.print(views.solution_view(view, console.width))
 
 
 @app.command()
@@ -199,12 +204,40 @@ def start(
 ) -> None:
     """The guided session: lesson, demo, exercise, checks, hints; resumes where you left off."""
     require_terminal("start", f"`workshop check {module}` (or `workshop demo {module} --no-pause`)")
-    from valkey_workshop.cli.guided import run_guided  # noqa: PLC0415 - only for interactive use
-
     loaded, wd = module_and_workdir(module, workdir)
     first = guarded(lambda: loaded.step(step)) if step is not None else None
     with live_server(backend, url, image, docker_network, quiet=True) as (choice, info):
-        run_guided(loaded, wd, choice, info, first)
+        run_start(loaded, wd, choice, info, first)
+
+
+@app.command()
+def watch(
+    module: ModuleArgument,
+    step: Annotated[str | None, typer.Argument(help="Start at this step (default: resume)")] = None,
+    poll: Annotated[
+        bool, typer.Option("--poll", help="Poll for changes (WSL, network drives, containers)")
+    ] = False,
+    backend: BackendOption = None,
+    url: UrlOption = None,
+    image: ImageOption = None,
+    docker_network: NetworkOption = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """Re-check your exercise every time you save it; moves on only when you ask (n)."""
+    require_terminal("watch", f"`workshop check {module}`")
+    loaded, wd = module_and_workdir(module, workdir)
+    first = guarded(lambda: loaded.step(step)) if step is not None else None
+    with live_server(backend, url, image, docker_network) as (_, info):
+        run_watch(loaded, wd, info, first, poll)
+
+
+@app.command()
+def skip(module: ModuleArgument, step: RequiredStep, workdir: WorkdirOption = None) -> None:
+    """Mark a step skipped (not passed): start and watch then resume after it."""
+    loaded, wd = module_and_workdir(module, workdir)
+    chosen = guarded(lambda: loaded.step(step))
+    entry = operations.skip_step(loaded, chosen, wd)
+    message(f"Step {chosen.label}: {entry.status}.")
 
 
 @app.command()

@@ -33,6 +33,7 @@ from valkey_workshop.operations import (
     DoctorReport,
     HintReveal,
     ModuleStatus,
+    ModuleSummary,
     PullProgress,
     SolutionView,
     VerifyReport,
@@ -79,13 +80,13 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
             parts.append(Padding(Text(check.message, style=MUTED), (0, 0, 0, 7)))
         if not check.passed:
             parts.append(Padding(Text(check.message), (0, 0, 0, 7)))
+            pointers = []
+            if check.lesson:
+                pointers.append(f"lesson: “{check.lesson}”")
             if check.hint is not None:
-                parts.append(
-                    Text(
-                        f"       hint {check.hint}: workshop hint {module_id} {result.slug}",
-                        style=MUTED,
-                    )
-                )
+                pointers.append(f"hint {check.hint}: workshop hint {module_id} {result.slug}")
+            if pointers:
+                parts.append(Text("       " + "  ·  ".join(pointers), style=MUTED))
             if show_calls and check.calls:
                 parts.append(Text("       your Valkey calls:", style=MUTED))
                 parts.append(call_views(check.calls))
@@ -257,7 +258,8 @@ def hint_view(reveal: HintReveal) -> RenderableType:
     return Panel(Markdown(reveal.text + more), title=title, title_align="left")
 
 
-def solution_view(view: SolutionView) -> RenderableType:
+def solution_view(view: SolutionView, width: int = 80) -> RenderableType:
+    """The reference solution and the learner's file: side by side when there is room."""
     parts: list[RenderableType] = []
     if view.forced:
         parts.append(
@@ -266,21 +268,27 @@ def solution_view(view: SolutionView) -> RenderableType:
                 style=WARN,
             )
         )
-    parts.append(
-        Panel(
-            Syntax(view.code, "python", line_numbers=True, word_wrap=True),
-            title=f"Reference solution · {view.step.label}",
-            title_align="left",
-        )
+    reference = Panel(
+        Syntax(view.code, "python", line_numbers=True, word_wrap=True),
+        title=f"Reference solution · {view.step.label}",
+        title_align="left",
     )
-    if view.learner_code is not None:
-        parts.append(
-            Panel(
-                Syntax(view.learner_code, "python", line_numbers=True, word_wrap=True),
-                title=f"Your file · {view.learner_file}",
-                title_align="left",
-            )
-        )
+    if view.learner_code is None:
+        parts.append(reference)
+        return Group(*parts)
+    mine = Panel(
+        Syntax(view.learner_code, "python", line_numbers=True, word_wrap=True),
+        title=f"Your file · {view.learner_file.name}",
+        title_align="left",
+    )
+    if width >= 140:
+        grid = Table.grid(expand=True, padding=(0, 1))
+        grid.add_column(ratio=1)
+        grid.add_column(ratio=1)
+        grid.add_row(reference, mine)
+        parts.append(grid)
+    else:
+        parts.extend([reference, mine])
     return Group(*parts)
 
 
@@ -310,7 +318,7 @@ def status_view(status: ModuleStatus) -> RenderableType:
     table = Table(
         title=f"{module.id}: {module.title} ({module.planned_minutes} min)", title_justify="left"
     )
-    for column in ("step", "title", "status", "attempts", "hints"):
+    for column in ("step", "title", "status", "attempts", "hints", "time"):
         table.add_column(column)
     for entry in status.steps:
         label, style = _STATUS_TEXT[entry.progress.status]
@@ -320,6 +328,7 @@ def status_view(status: ModuleStatus) -> RenderableType:
             Text(label, style=style),
             str(entry.progress.attempts),
             f"{entry.progress.hints_revealed}/{len(entry.step.hints)}",
+            _duration(entry.progress.seconds_spent),
         )
     parts: list[RenderableType] = [table]
     nxt = status.next_step
@@ -328,6 +337,38 @@ def status_view(status: ModuleStatus) -> RenderableType:
     else:
         parts.append(Text("Every step is done.", style=PASS))
     return Group(*parts)
+
+
+def _duration(total_seconds: float) -> str:
+    minutes, secs = divmod(int(total_seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def summary_view(summary: ModuleSummary) -> RenderableType:
+    """The end of a module (or where the learner stands): steps, attempts, time, extreme calls."""
+    counts: dict[str, int] = {}
+    for entry in summary.status.steps:
+        counts[entry.progress.status] = counts.get(entry.progress.status, 0) + 1
+    module = summary.status.module
+    lines = [
+        Text(
+            f"{module.title}: {counts.get('passed', 0)} of {len(module.steps)} steps passed, "
+            f"{counts.get('skipped', 0)} skipped; {summary.total_attempts} checks run; "
+            f"{_duration(summary.total_seconds)} spent.",
+            style=HEADING,
+        )
+    ]
+    if summary.slowest:
+        step, call = summary.slowest
+        lines.append(Text(f"Slowest call: {call.call} ({latency(call.latency_us)}, {step.label})"))
+    if summary.fastest:
+        step, call = summary.fastest
+        lines.append(Text(f"Fastest call: {call.call} ({latency(call.latency_us)}, {step.label})"))
+    if summary.complete:
+        lines.append(Text("Module complete: every step passed or skipped.", style=PASS))
+    title = "Module summary" if summary.complete else "Where you are"
+    return Panel(Group(*lines), title=title, title_align="left")
 
 
 def modules_view(modules: Sequence[Module]) -> RenderableType:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import valkey
 
@@ -11,10 +14,14 @@ from valkey_workshop.content.lesson import live_lesson
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.operations import (
     HintReveal,
+    ModuleSummary,
     SolutionView,
+    add_time_spent,
     check_steps,
     module_status,
+    module_summary,
     reveal_hint,
+    skip_step,
     solution_for,
 )
 from valkey_workshop.server.base import ServerInfo
@@ -32,6 +39,7 @@ HINT = Action("h", "hint")
 DEMO = Action("d", "demo again")
 SOLUTION = Action("s", "solution")
 NEXT = Action("n", "next step")
+SKIP = Action("k", "skip")
 QUIT = Action("q", "quit")
 
 
@@ -48,7 +56,12 @@ class GuidedSession:
     """Where the learner is in a module and what they may do next."""
 
     def __init__(
-        self, module: Module, workdir: Workdir, server: ServerInfo, start_at: Step | None = None
+        self,
+        module: Module,
+        workdir: Workdir,
+        server: ServerInfo,
+        start_at: Step | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.module = module
         self.workdir = workdir
@@ -60,13 +73,15 @@ class GuidedSession:
         self.index = module.steps.index(first)
         self.resumed = start_at is None and self.index > 0
         self.last_result: StepResult | None = None
+        self._clock = clock
+        self._since = clock()
 
     @property
     def step(self) -> Step:
         return self.module.steps[self.index]
 
     @property
-    def exercise(self):  # type: ignore[no-untyped-def] # Path; kept short for the CLI
+    def exercise(self) -> Path:
         return self.workdir.exercise_path(self.step)
 
     @property
@@ -74,12 +89,14 @@ class GuidedSession:
         progress = self.workdir.progress.load().progress
         return progress.peek(self.module.id, self.step.slug).ever_passed
 
-    def actions(self) -> list[Action]:
-        actions = [CHECK, HINT, DEMO]
+    def actions(self, with_demo: bool = True) -> list[Action]:
+        actions = [CHECK, HINT, *([DEMO] if with_demo else [])]
         if self.passed:
             actions.append(SOLUTION)
         if self.index + 1 < len(self.module.steps):
             actions.append(NEXT)
+        if not self.passed:
+            actions.append(SKIP)
         actions.append(QUIT)
         return actions
 
@@ -98,10 +115,37 @@ class GuidedSession:
     def solution(self) -> SolutionView:
         return solution_for(self.module, self.step, self.workdir, force=False)
 
+    def record_time(self) -> None:
+        """Add the time since the step came on screen (or since the last call) to it."""
+        now = self._clock()
+        add_time_spent(self.module, self.step, self.workdir, now - self._since)
+        self._since = now
+
     def advance(self) -> bool:
         """Move to the next step; False when there is none."""
         if self.index + 1 >= len(self.module.steps):
             return False
+        self.record_time()
         self.index += 1
         self.last_result = None
         return True
+
+    def advance_to_unfinished(self) -> bool:
+        """Move to the next step after this one that is neither passed nor skipped (the first
+        such step of the module when none follows); False when every step is done."""
+        status = module_status(self.module, self.workdir)
+        order = list(range(self.index + 1, len(self.module.steps))) + list(range(self.index))
+        for index in order:
+            if status.steps[index].progress.status not in ("passed", "skipped"):
+                self.record_time()
+                self.index = index
+                self.last_result = None
+                return True
+        return False
+
+    def skip(self) -> None:
+        """Mark this step skipped (not passed)."""
+        skip_step(self.module, self.step, self.workdir)
+
+    def summary(self) -> ModuleSummary:
+        return module_summary(self.module, self.workdir)

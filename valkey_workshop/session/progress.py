@@ -26,6 +26,20 @@ def now_iso() -> str:
 
 
 @dataclass
+class CallExtreme:
+    """One Valkey call remembered for the module summary (the slowest or fastest so far)."""
+
+    call: str
+    latency_us: float
+
+    @classmethod
+    def from_json(cls, data: Any) -> CallExtreme | None:
+        if not isinstance(data, dict) or "call" not in data:
+            return None
+        return cls(str(data["call"]), float(data.get("latency_us", 0.0)))
+
+
+@dataclass
 class StepProgress:
     """What the learner has done on one step."""
 
@@ -34,6 +48,9 @@ class StepProgress:
     hints_revealed: int = 0
     passed_at: str | None = None
     last_checked_at: str | None = None
+    seconds_spent: float = 0.0
+    slowest_call: CallExtreme | None = None
+    fastest_call: CallExtreme | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StepProgress:
@@ -44,7 +61,18 @@ class StepProgress:
             hints_revealed=int(data.get("hints_revealed", 0)),
             passed_at=data.get("passed_at"),
             last_checked_at=data.get("last_checked_at"),
+            seconds_spent=float(data.get("seconds_spent", 0.0)),
+            slowest_call=CallExtreme.from_json(data.get("slowest_call")),
+            fastest_call=CallExtreme.from_json(data.get("fastest_call")),
         )
+
+    def remember_calls(self, calls: list[tuple[str, float]]) -> None:
+        """Keep the slowest and fastest of ``calls`` (summary, µs) across all checks."""
+        for call, latency_us in calls:
+            if self.slowest_call is None or latency_us > self.slowest_call.latency_us:
+                self.slowest_call = CallExtreme(call, latency_us)
+            if self.fastest_call is None or latency_us < self.fastest_call.latency_us:
+                self.fastest_call = CallExtreme(call, latency_us)
 
     @property
     def ever_passed(self) -> bool:
@@ -64,6 +92,16 @@ class Progress:
     def peek(self, module_id: str, slug: str) -> StepProgress:
         """The step's progress without creating an entry."""
         return self.modules.get(module_id, {}).get(slug, StepProgress())
+
+    def skip(self, module_id: str, slug: str) -> StepProgress:
+        """Mark a step skipped; a passed step stays passed."""
+        entry = self.step(module_id, slug)
+        if entry.status != "passed":
+            entry.status = "skipped"
+        return entry
+
+    def add_time(self, module_id: str, slug: str, seconds: float) -> None:
+        self.step(module_id, slug).seconds_spent += max(0.0, seconds)
 
     def record_check(self, module_id: str, slug: str, passed: bool) -> StepProgress:
         entry = self.step(module_id, slug)

@@ -86,7 +86,7 @@ def cache_timing(ctx: CheckContext) -> None:
         )
 
 
-@check("questions", "Answers the three questions", hint=3)
+@check("questions", "Answers the three questions", hint=3, lesson="Where Valkey sits")
 def questions(ctx: CheckContext) -> None:
     answers = ctx.setting("ANSWERS")
     if not isinstance(answers, dict):

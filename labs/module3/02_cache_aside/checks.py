@@ -32,7 +32,9 @@ def ttl_limit(ctx):
     return value if isinstance(value, int) and 1 <= value <= 86400 else 86400
 
 
-@check("ttl-setting", "CACHE_TTL_SECONDS is a sensible number of seconds")
+@check(
+    "ttl-setting", "CACHE_TTL_SECONDS is a sensible number of seconds", lesson="Freshness and TTLs"
+)
 def ttl_setting(ctx: CheckContext) -> None:
     ttl = ctx.setting("CACHE_TTL_SECONDS")
     if isinstance(ttl, bool) or not isinstance(ttl, int):
@@ -49,7 +51,12 @@ def ttl_setting(ctx: CheckContext) -> None:
         )
 
 
-@check("miss-reads-database-once", "A miss reads the database once and returns its record", hint=1)
+@check(
+    "miss-reads-database-once",
+    "A miss reads the database once and returns its record",
+    hint=1,
+    lesson="The read path",
+)
 def miss_reads_database_once(ctx: CheckContext) -> None:
     ctx.use_keys(key("P123"))
     db = ctx.database()
@@ -72,7 +79,12 @@ def miss_reads_database_once(ctx: CheckContext) -> None:
         )
 
 
-@check("cached-as-json-with-ttl", "The record is then cached as JSON, with a TTL", hint=2)
+@check(
+    "cached-as-json-with-ttl",
+    "The record is then cached as JSON, with a TTL",
+    hint=2,
+    lesson="The read path",
+)
 def cached_as_json_with_ttl(ctx: CheckContext) -> None:
     product, cache = "P124", key("P124")
     ctx.use_keys(cache)
@@ -119,7 +131,12 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
         ctx.fail(window)
 
 
-@check("hit-skips-database", "A hit returns an equal dict without touching the database", hint=1)
+@check(
+    "hit-skips-database",
+    "A hit returns an equal dict without touching the database",
+    hint=1,
+    lesson="The read path",
+)
 def hit_skips_database(ctx: CheckContext) -> None:
     product, cache = "P125", key("P125")
     ctx.use_keys(cache)
@@ -162,7 +179,12 @@ def unknown_product(ctx: CheckContext) -> None:
         )
 
 
-@check("update-then-fresh-read", "After update_product, the next read returns the new data", hint=3)
+@check(
+    "update-then-fresh-read",
+    "After update_product, the next read returns the new data",
+    hint=3,
+    lesson="The write path",
+)
 def update_then_fresh_read(ctx: CheckContext) -> None:
     product, cache = "P126", key("P126")
     ctx.use_keys(cache)
@@ -208,6 +230,7 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
     "invalidate-after-database-write",
     "Invalidation follows the database write (a concurrent read cannot re-cache old data)",
     hint=3,
+    lesson="The write path",
 )
 def invalidate_after_database_write(ctx: CheckContext) -> None:
     product, cache = "P127", key("P127")
@@ -252,7 +275,12 @@ def invalidate_after_database_write(ctx: CheckContext) -> None:
     )
 
 
-@check("other-entries-survive", "Updating one product leaves other cached products alone", hint=3)
+@check(
+    "other-entries-survive",
+    "Updating one product leaves other cached products alone",
+    hint=3,
+    lesson="The write path",
+)
 def other_entries_survive(ctx: CheckContext) -> None:
     changed, bystander = "P128", "P129"
     ctx.use_keys(key(changed), key(bystander))

@@ -6,7 +6,12 @@ from valkey_workshop.checking.api import CheckContext, check
 KEY = "workshop:ttl:check"
 
 
-@check("cache-with-ttl", "cache_with_ttl stores the value with its TTL, atomically", hint=1)
+@check(
+    "cache-with-ttl",
+    "cache_with_ttl stores the value with its TTL, atomically",
+    hint=1,
+    lesson="Atomic: one command, not two",
+)
 def cache_with_ttl(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
     ctx.call("cache_with_ttl", ctx.client, KEY, "hello", 120)
@@ -24,7 +29,12 @@ def cache_with_ttl(ctx: CheckContext) -> None:
         ctx.fail(window)
 
 
-@check("extend-ttl", "extend_ttl resets an existing TTL and creates nothing", hint=2)
+@check(
+    "extend-ttl",
+    "extend_ttl resets an existing TTL and creates nothing",
+    hint=2,
+    lesson="Setting a TTL",
+)
 def extend_ttl(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
     ctx.server.set(KEY, "v", ex=5)
@@ -54,7 +64,12 @@ def extend_ttl(ctx: CheckContext) -> None:
     )
 
 
-@check("make-persistent", "make_persistent removes a TTL and says whether there was one", hint=2)
+@check(
+    "make-persistent",
+    "make_persistent removes a TTL and says whether there was one",
+    hint=2,
+    lesson="Setting a TTL",
+)
 def make_persistent(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
     ctx.server.set(KEY, "v", ex=100)
@@ -82,7 +97,12 @@ def make_persistent(ctx: CheckContext) -> None:
     ctx.require(not ctx.server.exists(KEY), "make_persistent created a key that was missing.")
 
 
-@check("update-keeps-ttl", "update_keep_ttl changes the value and keeps the TTL", hint=3)
+@check(
+    "update-keeps-ttl",
+    "update_keep_ttl changes the value and keeps the TTL",
+    hint=3,
+    lesson="The pitfall: SET throws the TTL away",
+)
 def update_keeps_ttl(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
     ctx.server.set(KEY, "old", ex=200)
@@ -99,7 +119,12 @@ def update_keeps_ttl(ctx: CheckContext) -> None:
     )
 
 
-@check("ttl-status", "ttl_status tells missing, persistent and expiring apart", hint=2)
+@check(
+    "ttl-status",
+    "ttl_status tells missing, persistent and expiring apart",
+    hint=2,
+    lesson="Setting a TTL",
+)
 def ttl_status(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
     cases = (

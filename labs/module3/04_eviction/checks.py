@@ -52,6 +52,7 @@ def _configured(ctx, limit, samples):
     "configure-lru-cache",
     "configure_lru_cache makes an LRU cache that evicts instead of failing",
     hint=1,
+    lesson="The eight policies",
 )
 def configure_lru_cache(ctx: CheckContext) -> None:
     saved = lru.snapshot(ctx.server)
@@ -81,7 +82,12 @@ def configure_lru_cache(ctx: CheckContext) -> None:
         lru.delete_prefix(ctx.server, PREFIX)
 
 
-@check("samples-argument", "configure_lru_cache uses its samples argument", hint=1)
+@check(
+    "samples-argument",
+    "configure_lru_cache uses its samples argument",
+    hint=1,
+    lesson="Approximated LRU and LFU",
+)
 def samples_argument(ctx: CheckContext) -> None:
     saved = lru.snapshot(ctx.server)
     try:
@@ -129,7 +135,12 @@ def _why_not(name, value):
     return None
 
 
-@check("policy-choices", "A fitting eviction policy for each situation", hint=2)
+@check(
+    "policy-choices",
+    "A fitting eviction policy for each situation",
+    hint=2,
+    lesson="The eight policies",
+)
 def policy_choices(ctx: CheckContext) -> None:
     for name, accepted, need in SITUATIONS:
         value = ctx.setting(name)

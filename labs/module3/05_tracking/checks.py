@@ -42,7 +42,12 @@ def _tracking_flags(ctx, client):
     return ""
 
 
-@check("local-hits", "Repeated GETs are served locally, with tracking on", hint=1)
+@check(
+    "local-hits",
+    "Repeated GETs are served locally, with tracking on",
+    hint=1,
+    lesson="RESP3, or RESP2 with REDIRECT",
+)
 def local_hits(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
     ctx.server.set(KEY, "100")
@@ -91,6 +96,7 @@ def local_hits(ctx: CheckContext) -> None:
     "invalidated-after-write",
     "After another client's write, your client sees the new value",
     hint=1,
+    lesson="How it works",
 )
 def invalidated_after_write(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
@@ -121,6 +127,7 @@ def invalidated_after_write(ctx: CheckContext) -> None:
     "prefix-broadcast",
     "enable_prefix_broadcast: BCAST with PREFIX, pushes for the prefix only",
     hint=3,
+    lesson="Modes",
 )
 def prefix_broadcast(ctx: CheckContext) -> None:
     watched, other = f"{PREFIX}P1", "workshop:tracking:elsewhere"

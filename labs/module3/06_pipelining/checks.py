@@ -36,7 +36,10 @@ def _one_by_one_seconds(ctx, catalogue):
 
 
 @check(
-    "load-in-batches", "load_products stores every product in few round trips, and faster", hint=2
+    "load-in-batches",
+    "load_products stores every product in few round trips, and faster",
+    hint=2,
+    lesson="The arithmetic",
 )
 def load_in_batches(ctx: CheckContext) -> None:
     mine, baseline = products("BULK", COUNT), products("BASE", COUNT)
@@ -96,6 +99,7 @@ def load_in_batches(ctx: CheckContext) -> None:
     "fetch-in-one-round-trip",
     "fetch_products returns records in order, None for missing, in one round trip",
     hint=3,
+    lesson="Pipelines, transactions and MSET",
 )
 def fetch_in_one_round_trip(ctx: CheckContext) -> None:
     catalogue = products("FETCH", 20)

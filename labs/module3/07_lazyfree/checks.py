@@ -26,6 +26,7 @@ def _restore(ctx, saved):
     "delete-in-background",
     "delete_in_background removes a huge key without stalling the server",
     hint=1,
+    lesson="Commands",
 )
 def delete_in_background(ctx: CheckContext) -> None:
     ctx.use_keys(KEY, BASELINE_KEY)
@@ -62,7 +63,12 @@ def delete_in_background(ctx: CheckContext) -> None:
         _restore(ctx, saved)
 
 
-@check("enable-lazy-freeing", "enable_lazy_freeing turns on all five lazyfree settings", hint=3)
+@check(
+    "enable-lazy-freeing",
+    "enable_lazy_freeing turns on all five lazyfree settings",
+    hint=3,
+    lesson="The settings, read from this server now",
+)
 def enable_lazy_freeing(ctx: CheckContext) -> None:
     saved = _saved(ctx, probe.LAZYFREE_SETTINGS)
     try:

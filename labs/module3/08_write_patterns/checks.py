@@ -38,7 +38,12 @@ def _pending(ctx):
     return sum(int(group["pending"]) for group in _groups(ctx))
 
 
-@check("write-through", "write_through updates the database, then the cache, then returns", hint=1)
+@check(
+    "write-through",
+    "write_through updates the database, then the cache, then returns",
+    hint=1,
+    lesson="Write-through",
+)
 def write_through(ctx: CheckContext) -> None:
     product = "P301"
     ctx.use_keys(key(product), key("P9999"))
@@ -84,7 +89,12 @@ def write_through(ctx: CheckContext) -> None:
         )
 
 
-@check("write-back", "write_back updates the cache at once and queues the change with XADD", hint=2)
+@check(
+    "write-back",
+    "write_back updates the cache at once and queues the change with XADD",
+    hint=2,
+    lesson="Write-back (write-behind)",
+)
 def write_back(ctx: CheckContext) -> None:
     product = "P302"
     ctx.use_keys(key(product), QUEUE)
@@ -110,6 +120,7 @@ def write_back(ctx: CheckContext) -> None:
     "flush-applies-in-order",
     "flush_write_queue applies queued changes in order, through a consumer group",
     hint=3,
+    lesson="Write-back (write-behind)",
 )
 def flush_applies_in_order(ctx: CheckContext) -> None:
     product = "P303"
@@ -143,7 +154,12 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
     )
 
 
-@check("crash-loses-nothing", "A crash between read and acknowledge loses nothing", hint=3)
+@check(
+    "crash-loses-nothing",
+    "A crash between read and acknowledge loses nothing",
+    hint=3,
+    lesson="Write-back (write-behind)",
+)
 def crash_loses_nothing(ctx: CheckContext) -> None:
     product = "P304"
     ctx.use_keys(key(product), QUEUE)

@@ -427,9 +427,3 @@ def pull_image(image: str | None = None) -> Iterator[PullProgress]:
         raise ServerError(f"Cannot pull {chosen}: {docker.pull_failure(error)}") from error
     finally:
         engine.close()
-
-
-def require_step_ref(module: Module, ref: str | None) -> Step:
-    if ref is None:
-        raise UsageError("Name a step (number or slug).")
-    return module.step(ref)

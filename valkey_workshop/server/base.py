@@ -50,6 +50,19 @@ def server_version(client: valkey.Valkey) -> str:
     return str(info.get("valkey_version") or info.get("redis_version") or "unknown")
 
 
+def ping_version(url: str) -> str | None:
+    """One authenticated PING to ``url``: the server's version once it answers, else None
+    (not listening yet, or still loading). Backends call it until their deadline."""
+    client = valkey.Valkey.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        client.ping()
+        return server_version(client)
+    except (valkey.ConnectionError, valkey.TimeoutError, valkey.BusyLoadingError):
+        return None
+    finally:
+        client.close()
+
+
 class ServerBackend(ABC):
     """A way to get a Valkey server for a session.
 

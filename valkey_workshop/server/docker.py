@@ -17,10 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import valkey
-
 from valkey_workshop.errors import ServerError, UsageError
-from valkey_workshop.server.base import ServerBackend, ServerInfo, server_version
+from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version
 from valkey_workshop.server.embedded import LOOPBACK, free_loopback_port
 
 #: The official image, pinned so that every learner in a room runs the same server.
@@ -333,14 +331,9 @@ class DockerBackend(ServerBackend):
 
     def _wait_ready(self, url: str, started: float) -> str:
         while True:
-            client = valkey.Valkey.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-            try:
-                client.ping()
-                return server_version(client)
-            except (valkey.ConnectionError, valkey.TimeoutError, valkey.BusyLoadingError):
-                pass
-            finally:
-                client.close()
+            version = ping_version(url)
+            if version is not None:
+                return version
             if time.perf_counter() - started > self._startup_timeout:
                 logs = self._logs()
                 limit = f"{self._startup_timeout:.0f} s"

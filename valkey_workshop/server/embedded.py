@@ -21,10 +21,8 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
-import valkey
-
 from valkey_workshop.errors import ServerError
-from valkey_workshop.server.base import ServerBackend, ServerInfo, server_version
+from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version
 
 LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
@@ -149,14 +147,9 @@ class EmbeddedBackend(ServerBackend):
                 if "Address already in use" in tail:
                     raise _PortTakenError(tail)
                 raise ServerError(f"The embedded Valkey server exited at start-up:\n{tail}")
-            client = valkey.Valkey.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-            try:
-                client.ping()
-                return server_version(client)
-            except (valkey.ConnectionError, valkey.TimeoutError, valkey.BusyLoadingError):
-                pass
-            finally:
-                client.close()
+            version = ping_version(url)
+            if version is not None:
+                return version
             if time.monotonic() > deadline:
                 tail = _tail(log)
                 self.stop()

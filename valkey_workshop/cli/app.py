@@ -96,8 +96,9 @@ def check(
     report = outcome.report
     for warning in outcome.warnings:
         status(f"Warning: {warning}")
-    for path in outcome.created:
-        status(f"Created {path} from the starter.")
+    created = views.created_line(outcome.created)
+    if created is not None:
+        status(created)
     if junit_xml is not None:
         junit_xml.parent.mkdir(parents=True, exist_ok=True)
         junit_xml.write_text(report.to_junit_xml(), encoding="utf-8")

@@ -6,6 +6,8 @@ command runs (Typer's test runner swaps them). Rich honours ``NO_COLOR`` and ``C
 
 from __future__ import annotations
 
+import io
+
 from rich.console import Console
 
 from valkey_workshop.render.theme import THEME
@@ -27,3 +29,19 @@ def status(text: object) -> None:
 def message(text: object) -> None:
     """A plain line on stdout, never wrapped."""
     out_console().print(text, markup=False, soft_wrap=True)
+
+
+def render_text(renderable: object, width: int = 80) -> str:
+    """Plain text of a renderable at a fixed width, without colour (for tests and goldens)."""
+    console = Console(
+        theme=THEME,
+        highlight=False,
+        width=width,
+        no_color=True,
+        color_system=None,
+        file=io.StringIO(),
+        force_terminal=False,
+    )
+    console.print(renderable)
+    output = console.file.getvalue()  # type: ignore[attr-defined] # a StringIO, set above
+    return "\n".join(line.rstrip() for line in output.splitlines()) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from rich.columns import Columns
 from rich.console import Console, Group, RenderableType
@@ -86,10 +87,10 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
             if check.hint is not None:
                 pointers.append(f"hint {check.hint}: workshop hint {module_id} {result.slug}")
             if pointers:
-                parts.append(Text("       " + "  ·  ".join(pointers), style=MUTED))
+                parts.append(Padding(Text("  ·  ".join(pointers), style=MUTED), (0, 0, 0, 7)))
             if show_calls and check.calls:
                 parts.append(Text("       your Valkey calls:", style=MUTED))
-                parts.append(call_views(check.calls))
+                parts.append(Padding(call_views(check.calls), (0, 0, 0, 5)))
     if result.problem:
         parts.append(Padding(Text(f"✗ {result.problem}", style=FAIL), (0, 0, 0, 3)))
     if result.output.strip() and not result.passed:
@@ -292,6 +293,16 @@ def solution_view(view: SolutionView, width: int = 80) -> RenderableType:
     return Group(*parts)
 
 
+def created_line(created: Sequence[Path]) -> Text | None:
+    """One line for the exercise files a command created from starters."""
+    if not created:
+        return None
+    if len(created) == 1:
+        return Text(f"Created {created[0]} from its starter.")
+    folder = created[0].parent
+    return Text(f"Created {_plural(len(created), 'exercise file')} in {folder} from the starters.")
+
+
 def reset_view(outcomes: Sequence[ResetOutcome]) -> RenderableType:
     lines = []
     for outcome in outcomes:
@@ -319,7 +330,7 @@ def status_view(status: ModuleStatus) -> RenderableType:
         title=f"{module.id}: {module.title} ({module.planned_minutes} min)", title_justify="left"
     )
     for column in ("step", "title", "status", "attempts", "hints", "time"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column != "title")
     for entry in status.steps:
         label, style = _STATUS_TEXT[entry.progress.status]
         table.add_row(
@@ -339,6 +350,10 @@ def status_view(status: ModuleStatus) -> RenderableType:
     return Group(*parts)
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _duration(total_seconds: float) -> str:
     minutes, secs = divmod(int(total_seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -354,7 +369,7 @@ def summary_view(summary: ModuleSummary) -> RenderableType:
     lines = [
         Text(
             f"{module.title}: {counts.get('passed', 0)} of {len(module.steps)} steps passed, "
-            f"{counts.get('skipped', 0)} skipped; {summary.total_attempts} checks run; "
+            f"{counts.get('skipped', 0)} skipped; {_plural(summary.total_attempts, 'check')} run; "
             f"{_duration(summary.total_seconds)} spent.",
             style=HEADING,
         )

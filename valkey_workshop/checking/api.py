@@ -152,9 +152,13 @@ class CheckContext:
             self.server.delete(*keys)
 
     def connection_kwargs(self) -> dict[str, Any]:
-        """host/port/password/... for learners who build their own client."""
-        kwargs = dict(valkey.ConnectionPool.from_url(self.url).connection_kwargs)
+        """host/port/password/... for learners who build their own client (with ``ssl=True``
+        and the ssl_* options when the session's server is reached over TLS)."""
+        pool = valkey.ConnectionPool.from_url(self.url)
+        kwargs = dict(pool.connection_kwargs)
         kwargs.pop("connection_class", None)
+        if issubclass(pool.connection_class, valkey.SSLConnection):
+            kwargs["ssl"] = True
         return kwargs
 
     def learner_calls(self) -> list[CallRecord]:

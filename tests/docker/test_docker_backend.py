@@ -202,3 +202,21 @@ def test_unknown_docker_network_is_a_usage_error() -> None:
 def test_docker_module_has_a_pinned_default_image() -> None:
     assert docker_backend.DEFAULT_IMAGE.startswith("valkey/valkey:")
     assert docker_backend.DEFAULT_IMAGE.split(":")[1][0].isdigit()
+
+
+def test_doctor_reports_engine_image_and_auto_choice(engine: Any, image: str) -> None:
+    result = runner.invoke(app, ["doctor", "--image", image])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "Docker engine │ ✓" in text
+    assert f"image {image}" in text and "present" in text
+    assert "auto would pick: docker" in text
+
+
+def test_doctor_pull_of_an_image_no_registry_has_is_a_clear_error(engine: Any) -> None:
+    result = runner.invoke(
+        app, ["doctor", "--pull", "--image", "localhost/valkey-workshop-ci:nope"]
+    )
+    assert result.exit_code == 2
+    assert "Error: Cannot pull localhost/valkey-workshop-ci:nope" in result.stderr
+    assert "Traceback" not in result.output

@@ -52,6 +52,11 @@ class CheckResult:
     hint: int | None = None
     calls: tuple[CallView, ...] = ()
     lesson: str | None = None
+    call_count: int = 0  # every round trip the check saw; ``calls`` lists the first ones
+
+    @property
+    def total_calls(self) -> int:
+        return max(self.call_count, len(self.calls))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +68,7 @@ class CheckResult:
             "hint": self.hint,
             "lesson": self.lesson,
             "calls": [call.to_json() for call in self.calls],
+            "call_count": self.total_calls,
         }
 
 

@@ -117,6 +117,7 @@ def _collect(
                     hint=event["hint"],
                     lesson=event.get("lesson"),
                     calls=tuple(CallView(**call) for call in event["calls"]),
+                    call_count=event.get("call_count", len(event["calls"])),
                 )
             )
         elif kind == "load-error":

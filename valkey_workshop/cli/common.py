@@ -92,10 +92,7 @@ def live_server(
     """Choose a backend (saying which and why, on stderr), start it, stop it on every exit."""
     choice = guarded(lambda: choose_backend(backend, url, image=image))
     server = guarded(lambda: open_backend(choice, image=image, network=network))
-    try:
-        info = guarded(server.__enter__)
-    except typer.Exit:
-        raise
+    info = guarded(server.__enter__)  # a server that fails to start has stopped itself
     try:
         if not quiet:
             status(backend_line(choice, info))

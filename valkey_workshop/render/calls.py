@@ -18,7 +18,8 @@ MAX_CALL_LINES = 12
 
 
 def call_line(args: str, reply: str, latency_us: float, error: bool = False) -> Text:
-    line = Text("  ")
+    # One call, one line: cut at the terminal's edge rather than wrapped under itself.
+    line = Text("  ", no_wrap=True, overflow="ellipsis")
     line.append(f"{latency(latency_us):>10}", style=LATENCY)
     line.append("  ")
     command, _, rest = args.partition(" ")
@@ -60,11 +61,13 @@ def records_view(records: Sequence[CallRecord]) -> RenderableType:
     return Group(summary_table(summary, f"{len(records)} round trips ({busiest})"))
 
 
-def call_views(calls: Sequence[CallView], total: int | None = None) -> RenderableType:
+def call_views(calls: Sequence[CallView], total: int) -> RenderableType:
     """The learner's calls during a check."""
-    shown = list(calls[:MAX_CALL_LINES])
+    # A long list says little: the first few calls, then how many more there were.
+    keep = MAX_CALL_LINES if max(total, len(calls)) <= MAX_CALL_LINES else 5
+    shown = list(calls[:keep])
     lines: list[RenderableType] = [call_line(c.args, c.reply, c.latency_us, c.error) for c in shown]
-    hidden = (total if total is not None else len(calls)) - len(shown)
+    hidden = max(total, len(calls)) - len(shown)
     if hidden > 0:
         lines.append(Text(f"  … and {hidden} more calls", style=MUTED))
     return Group(*lines)

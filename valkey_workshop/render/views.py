@@ -73,10 +73,9 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
     parts.append(head)
     parts.append(Text(f"   {result.exercise}", style=MUTED))
     for check in result.checks:
-        line = Text("   ")
-        line.append_text(_mark(check.passed))
+        line = _mark(check.passed)
         line.append(f" {check.name}")
-        parts.append(line)
+        parts.append(Padding(line, (0, 0, 0, 3)))
         if check.passed and check.message:
             parts.append(Padding(Text(check.message, style=MUTED), (0, 0, 0, 7)))
         if not check.passed:
@@ -90,7 +89,7 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
                 parts.append(Padding(Text("  ·  ".join(pointers), style=MUTED), (0, 0, 0, 7)))
             if show_calls and check.calls:
                 parts.append(Text("       your Valkey calls:", style=MUTED))
-                parts.append(Padding(call_views(check.calls), (0, 0, 0, 5)))
+                parts.append(Padding(call_views(check.calls, check.total_calls), (0, 0, 0, 5)))
     if result.problem:
         parts.append(Padding(Text(f"✗ {result.problem}", style=FAIL), (0, 0, 0, 3)))
     if result.output.strip() and not result.passed:

@@ -66,7 +66,7 @@ class GuidedSession:
         self.module = module
         self.workdir = workdir
         self.server = server
-        self.created = tuple(workdir.prepare(module))
+        workdir.prepare(module)  # the exercise files exist before the first step is shown
         status = module_status(module, workdir)
         self.warning = status.warning
         first = start_at or status.next_step or module.steps[0]

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pexpect
 import pytest
+import valkey
 
 from tests.conftest import valkey_server_pids
 from valkey_workshop.content import load_module
+from valkey_workshop.server.embedded import EmbeddedBackend
 
 pytestmark = pytest.mark.pty
 
@@ -149,3 +151,15 @@ def _worker_running() -> bool:
             ):
                 return True
     return False
+
+
+def test_a_demo_that_cannot_run_is_a_message_not_a_crash(hermetic: Path) -> None:
+    # Foreign data on the server: the eviction demo refuses to evict it, and says why.
+    with EmbeddedBackend() as info:
+        valkey.Valkey.from_url(info.url).set("someone-elses:key", "keep me")
+        child = spawn("start", "module3", "--step", "eviction", "--url", info.url, workdir=hermetic)
+        child.expect(shown("The demo could not run: NotPrivateError"))
+        child.expect(QUIT_KEY)
+        child.send("q")
+        assert finish(child) == 0
+        assert valkey.Valkey.from_url(info.url).get("someone-elses:key") == b"keep me"

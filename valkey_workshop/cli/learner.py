@@ -11,7 +11,6 @@ from pathlib import Path
 from valkey_workshop.cli.keys import KeyReader
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import run_demo
-from valkey_workshop.errors import WorkshopError
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message
 from valkey_workshop.server.base import ServerInfo
@@ -78,8 +77,8 @@ class LearnerLoop:
                 views.demo_sink(self.console),
                 DEMO_DB_LATENCY_SECONDS,
             )
-        except WorkshopError as error:
-            message(f"The demo could not run: {error}")
+        except Exception as error:  # noqa: BLE001 - a demo that cannot run must not end the session
+            message(f"The demo could not run: {type(error).__name__}: {error}")
         return True
 
     def solution(self) -> bool:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import valkey
 
@@ -20,7 +20,7 @@ from valkey_workshop.errors import ContentError
 from valkey_workshop.labdb import ProductDatabase
 from valkey_workshop.pyfile import load_file_as_module
 from valkey_workshop.timing.client import TimedValkey, connect
-from valkey_workshop.timing.records import CallLog, CallRecord, summarize
+from valkey_workshop.timing.records import CallLog, CallRecord
 
 
 @dataclass(frozen=True)
@@ -205,9 +205,6 @@ class DemoContext:
         """Remove keys the demo made, without showing the calls (housekeeping, not teaching)."""
         if keys:
             self.setup.delete(*keys)
-
-    def calls_summary(self) -> Any:
-        return summarize(self.client.call_log.records())
 
     def close(self) -> None:
         self._flush_calls()

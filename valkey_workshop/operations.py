@@ -170,7 +170,6 @@ class StepStatus:
     step: Step
     progress: StepProgress
     exercise: Path
-    exists: bool
 
 
 @dataclass(frozen=True)
@@ -198,8 +197,7 @@ def module_status(module: Module, workdir: Workdir) -> ModuleStatus:
 
 
 def _step_status(step: Step, progress: Progress, workdir: Workdir) -> StepStatus:
-    path = workdir.exercise_path(step)
-    return StepStatus(step, progress.peek(step.module_id, step.slug), path, path.exists())
+    return StepStatus(step, progress.peek(step.module_id, step.slug), workdir.exercise_path(step))
 
 
 # -- verify -----------------------------------------------------------------------------

@@ -71,7 +71,6 @@ def test_module_summary_at_80_columns(module3: Module) -> None:
                 status="passed" if step.number <= 2 else "skipped", attempts=3, seconds_spent=125
             ),
             Path(f"/w/{step.exercise_filename}"),
-            True,
         )
         for step in module3.steps
     )

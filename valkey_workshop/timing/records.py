@@ -172,7 +172,6 @@ def _record(args: object, reply: object, started_ns: int, ended_ns: int) -> Call
 class LatencySummary:
     """Latency statistics for many calls, shown instead of thousands of lines."""
 
-    count: int
     round_trips: int
     commands: int
     p50_us: float
@@ -181,6 +180,11 @@ class LatencySummary:
     total_ms: float
     errors: int
     by_command: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        """How many round trips were summarised (each call or pipeline is one)."""
+        return self.round_trips
 
 
 def _percentile(sorted_values: Sequence[int], fraction: float) -> float:
@@ -193,14 +197,13 @@ def summarize(records: Iterable[CallRecord]) -> LatencySummary:
     """Count, p50, p99, max and total of a set of calls."""
     items = list(records)
     if not items:
-        return LatencySummary(0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0)
+        return LatencySummary(0, 0, 0.0, 0.0, 0.0, 0.0, 0)
     latencies = sorted(record.latency_ns for record in items)
     by_command: dict[str, int] = {}
     for record in items:
         for name in record.command_names:
             by_command[name] = by_command.get(name, 0) + 1
     return LatencySummary(
-        count=len(items),
         round_trips=len(items),
         commands=sum(by_command.values()),
         p50_us=_percentile(latencies, 0.50) / 1_000,

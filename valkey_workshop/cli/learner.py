@@ -40,6 +40,9 @@ class LearnerLoop:
         self.watch = watch
         self.console = out_console()
         self.changed: queue.Queue[str] = queue.Queue()
+        # The exercise file as it was when last checked: a save the watcher misses (one made
+        # before its first scan, say) still shows as a difference here.
+        self._checked_version: tuple[int, int] | None = None
         self.actions: dict[str, Callable[[], bool]] = {
             CHECK.key: self.check,
             "\n": self.check,
@@ -54,6 +57,7 @@ class LearnerLoop:
 
     # -- what each key does (False ends the loop) ------------------------------------------
     def check(self) -> bool:
+        self._checked_version = _version(self.session.exercise)
         self.console.print(views.subheading(f"Checking {self.session.step.label}…"))
         result = self.session.check()
         self.console.print(views.step_result_view(result, self.session.module.id))
@@ -153,8 +157,19 @@ class LearnerLoop:
             saved = False
             while not self.changed.empty():
                 saved = self.changed.get_nowait() == target or saved
+            if self.watch and _version(self.session.exercise) != self._checked_version:
+                saved = True
             if saved:
                 return SAVED
+
+
+def _version(path: Path) -> tuple[int, int] | None:
+    """(modification time, size) of a file, or None when it is missing."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 def _watch_files(

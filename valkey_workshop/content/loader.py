@@ -35,6 +35,14 @@ the engine does not change.
     [[accepted_answers]]          # optional: correct files in other styles the checks must pass
     file = "accepted/setex.py"
     about = "SETEX instead of SET ... EX"
+
+    changes_server = false        # optional: the checks change server-wide state (CONFIG SET,
+                                  # memory limits, FLUSH*); such a step runs only on a server
+                                  # holding nothing but the workshop's keys
+
+    [[equivalent_mutants]]        # optional: mutants of solution.py that are still right answers
+    id = "unlink-to-delete@12"    # the mutant's stable id (``workshop verify --mutants``)
+    why = "DEL of a small key is as good as UNLINK here"
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ from typing import Any, TypeVar
 from valkey_workshop.content.models import (
     FORMAT_VERSION,
     AcceptedAnswer,
+    EquivalentMutant,
     Module,
     Section,
     Step,
@@ -232,6 +241,8 @@ def _step(
     time_limit = meta.optional("time_limit_seconds", float, DEFAULT_TIME_LIMIT_SECONDS)
     raw_wrong = meta.optional("wrong_answers", list, [])
     raw_accepted = meta.optional("accepted_answers", list, [])
+    changes_server = meta.optional("changes_server", bool, False)
+    raw_equivalent = meta.optional("equivalent_mutants", list, [])
     meta.no_unknown()
     if not hints or not all(isinstance(hint, str) and hint.strip() for hint in hints):
         raise ContentError(f"{step_toml}: 'hints' must be a non-empty list of texts.")
@@ -274,4 +285,19 @@ def _step(
         time_limit_seconds=time_limit,
         wrong_answers=tuple(wrong_answers),
         accepted_answers=tuple(accepted_answers),
+        changes_server=changes_server,
+        equivalent_mutants=_equivalent_mutants(raw_equivalent, step_toml),
     )
+
+
+def _equivalent_mutants(raw_list: list[Any], step_toml: Path) -> tuple[EquivalentMutant, ...]:
+    mutants = []
+    for i, raw in enumerate(raw_list, 1):
+        fields = _Fields(raw, step_toml, f"equivalent_mutants[{i}]")
+        mutants.append(
+            EquivalentMutant(id=fields.required("id", str), why=fields.required("why", str))
+        )
+        fields.no_unknown()
+    if len({mutant.id for mutant in mutants}) != len(mutants):
+        raise ContentError(f"{step_toml}: two equivalent_mutants share an id.")
+    return tuple(mutants)

@@ -54,6 +54,17 @@ class AcceptedAnswer:
 
 
 @dataclass(frozen=True)
+class EquivalentMutant:
+    """A mutant of the reference solution that is still a right answer (``verify --mutants``).
+
+    ``id`` is the mutant's stable id; ``why`` says why the mutated code is still correct.
+    """
+
+    id: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Step:
     """One numbered step of a module."""
 
@@ -67,6 +78,11 @@ class Step:
     time_limit_seconds: float
     wrong_answers: tuple[WrongAnswer, ...]
     accepted_answers: tuple[AcceptedAnswer, ...] = ()
+    #: The checks change server-wide state (CONFIG SET, memory limits, FLUSH*): they need a
+    #: server that holds only the workshop's own data, and a server of their own when proofs
+    #: run in parallel.
+    changes_server: bool = False
+    equivalent_mutants: tuple[EquivalentMutant, ...] = ()
 
     @property
     def exercise_filename(self) -> str:

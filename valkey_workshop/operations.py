@@ -16,7 +16,12 @@ from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.session.progress import CallExtreme, Progress, StepProgress
+from valkey_workshop.session.progress import (
+    CallExtreme,
+    Progress,
+    ProgressFileError,
+    StepProgress,
+)
 from valkey_workshop.session.workdir import ResetOutcome, Workdir
 
 #: Database latency when demos run headless (``verify``): the demo still shows a slow store.
@@ -29,6 +34,9 @@ class CheckOutcome:
     report: CheckReport
     created: tuple[Path, ...]
     warnings: tuple[str, ...]
+    #: Why the results could not be recorded in the progress file (read-only workdir), or
+    #: None. The report is valid either way: the command shows it, then this.
+    progress_error: str | None = None
 
 
 def check_steps(
@@ -38,21 +46,33 @@ def check_steps(
     server: ServerInfo,
     time_limit_seconds: float | None = None,
 ) -> CheckOutcome:
-    """Check the learner's files for ``steps`` and record each result in the progress file."""
+    """Check the learner's files for ``steps`` and record each result in the progress file.
+
+    A progress file that cannot be written does not cost the verdict: the results come back
+    with ``progress_error`` set."""
     created = tuple(workdir.prepare(module))
-    loaded = workdir.progress.load()
     results = []
+    progress_error = None
     for step in steps:
         result = run_step_checks(step, workdir.exercise_path(step), server.url, time_limit_seconds)
-        entry = loaded.progress.record_check(module.id, step.slug, result.passed)
-        entry.remember_calls(
-            [(call.args, call.latency_us) for check in result.checks for call in check.calls]
-        )
-        workdir.progress.save(loaded.progress)
         results.append(result)
+        if progress_error is None:
+            progress_error = _record_check(module, step, workdir, result)
     report = CheckReport(module.id, server.backend, server.version, tuple(results))
-    warnings = (loaded.warning,) if loaded.warning else ()
-    return CheckOutcome(report, created, warnings)
+    return CheckOutcome(report, created, tuple(workdir.progress.warnings), progress_error)
+
+
+def _record_check(module: Module, step: Step, workdir: Workdir, result: StepResult) -> str | None:
+    """Record one result (one transaction); the reason when it could not be saved."""
+    try:
+        with workdir.progress.update() as progress:
+            entry = progress.record_check(module.id, step.slug, result.passed)
+            entry.remember_calls(
+                [(call.args, call.latency_us) for check in result.checks for call in check.calls]
+            )
+    except ProgressFileError as error:
+        return str(error)
+    return None
 
 
 # -- hints and solutions ----------------------------------------------------------------
@@ -70,11 +90,10 @@ class HintReveal:
 
 def reveal_hint(module: Module, step: Step, workdir: Workdir) -> HintReveal:
     """The next hint for ``step`` (the last one again once all are revealed)."""
-    loaded = workdir.progress.load()
-    entry = loaded.progress.step(module.id, step.slug)
-    number = min(entry.hints_revealed + 1, len(step.hints))
-    entry.hints_revealed = max(entry.hints_revealed, number)
-    workdir.progress.save(loaded.progress)
+    with workdir.progress.update() as progress:
+        entry = progress.step(module.id, step.slug)
+        number = min(entry.hints_revealed + 1, len(step.hints))
+        entry.hints_revealed = max(entry.hints_revealed, number)
     return HintReveal(step, number, len(step.hints), step.hints[number - 1])
 
 
@@ -91,7 +110,8 @@ def solution_for(module: Module, step: Step, workdir: Workdir, force: bool) -> S
     """The reference solution, once the step has passed (or with ``force``).
 
     Raises:
-        UsageError: the step has not passed yet and ``force`` is not set.
+        UsageError: the step has not passed yet and ``force`` is not set, or the learner's
+            file leads outside the workdir.
     """
     entry = workdir.progress.load().progress.peek(module.id, step.slug)
     if not entry.ever_passed and not force:
@@ -99,29 +119,33 @@ def solution_for(module: Module, step: Step, workdir: Workdir, force: bool) -> S
             f"Step {step.label} has not passed yet, so its solution stays hidden. Try "
             f"`workshop hint {module.id} {step.slug}`, or use --force to see it anyway."
         )
-    learner = workdir.exercise_path(step)
+    learner = workdir.inside(workdir.exercise_path(step))
+    try:
+        # A learner's file need not be UTF-8; it is shown, not run, here.
+        learner_code = learner.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        learner_code = None
+    except OSError as error:
+        raise UsageError(f"Cannot read {learner}: {error.strerror or error}.") from error
     return SolutionView(
         step=step,
         code=step.solution.read_text(encoding="utf-8"),
         learner_file=learner,
-        learner_code=learner.read_text(encoding="utf-8") if learner.exists() else None,
+        learner_code=learner_code,
         forced=not entry.ever_passed,
     )
 
 
 def skip_step(module: Module, step: Step, workdir: Workdir) -> StepProgress:
     """Mark ``step`` skipped (not passed); ``start`` and ``watch`` then move past it."""
-    loaded = workdir.progress.load()
-    entry = loaded.progress.skip(module.id, step.slug)
-    workdir.progress.save(loaded.progress)
-    return entry
+    with workdir.progress.update() as progress:
+        return progress.skip(module.id, step.slug)
 
 
 def add_time_spent(module: Module, step: Step, workdir: Workdir, seconds: float) -> None:
     """Add to the time the learner spent on ``step`` (shown by ``list`` and the summary)."""
-    loaded = workdir.progress.load()
-    loaded.progress.add_time(module.id, step.slug, seconds)
-    workdir.progress.save(loaded.progress)
+    with workdir.progress.update() as progress:
+        progress.add_time(module.id, step.slug, seconds)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import typer
 from valkey_workshop import operations
 from valkey_workshop.cli.common import (
     BackendOption,
+    ErrorBoundary,
     ImageOption,
     NetworkOption,
     UrlOption,
@@ -23,7 +24,9 @@ from valkey_workshop.cli.common import (
     guarded,
     live_server,
     module_and_workdir,
+    report_path,
     require_terminal,
+    write_report,
 )
 from valkey_workshop.cli.learner import run_start, run_watch
 from valkey_workshop.cli.presenter import PresenterLoop
@@ -41,6 +44,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=ErrorBoundary,
 )
 
 StepArgument = Annotated[
@@ -85,12 +89,15 @@ def check(
     ] = None,
     time_limit: Annotated[
         float | None,
-        typer.Option("--time-limit", min=0.1, help="Seconds per step (default: the step's, 30)"),
+        typer.Option(
+            "--time-limit", min=0.1, max=3600, help="Seconds per step (default: the step's, 30)"
+        ),
     ] = None,
 ) -> None:
     """Check your exercise files against a live server (non-interactive; exit 0 = all pass)."""
     loaded, wd = module_and_workdir(module, workdir)
     steps = guarded(lambda: loaded.select(step))
+    junit_xml = report_path(junit_xml, "--junit-xml")
     with live_server(backend, url, image, docker_network) as (_, info):
         outcome = guarded(lambda: operations.check_steps(loaded, steps, wd, info, time_limit))
     report = outcome.report
@@ -100,12 +107,13 @@ def check(
     if created is not None:
         status(created)
     if junit_xml is not None:
-        junit_xml.parent.mkdir(parents=True, exist_ok=True)
-        junit_xml.write_text(report.to_junit_xml(), encoding="utf-8")
+        write_report(junit_xml, report.to_junit_xml(), "--junit-xml")
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         out_console().print(views.check_report_view(report))
+    if outcome.progress_error:  # the verdict above stands; only its record is missing
+        raise fail(outcome.progress_error)
     raise typer.Exit(0 if report.passed else 1)
 
 

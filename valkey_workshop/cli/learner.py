@@ -61,6 +61,8 @@ class LearnerLoop:
         self.console.print(views.subheading(f"Checking {self.session.step.label}…"))
         result = self.session.check()
         self.console.print(views.step_result_view(result, self.session.module.id))
+        if self.session.progress_error:
+            message(f"Warning: {self.session.progress_error}")
         if result.passed:
             message("Step passed. Press n for the next step, or s to compare with the solution.")
         return True

@@ -73,6 +73,8 @@ class GuidedSession:
         self.index = module.steps.index(first)
         self.resumed = start_at is None and self.index > 0
         self.last_result: StepResult | None = None
+        #: Why the last check's result could not be saved (read-only workdir), or None.
+        self.progress_error: str | None = None
         self._clock = clock
         self._since = clock()
 
@@ -106,6 +108,7 @@ class GuidedSession:
 
     def check(self) -> StepResult:
         outcome = check_steps(self.module, (self.step,), self.workdir, self.server)
+        self.progress_error = outcome.progress_error
         self.last_result = outcome.report.steps[0]
         return self.last_result
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from typer.core import TyperGroup
 
+from valkey_workshop.cli.stopping import stopping
 from valkey_workshop.content.loader import load_module
 from valkey_workshop.content.models import Module
 from valkey_workshop.errors import WorkshopError
@@ -179,10 +180,12 @@ def live_server(
             status(backend_line(choice, info))
         yield choice, info
     except KeyboardInterrupt:
+        stopping()
         server.stop()
         status("Interrupted; the server was stopped.")
         raise
     finally:
+        stopping()
         server.stop()
 
 

@@ -13,6 +13,8 @@ import signal
 import sys
 import unicodedata
 
+from valkey_workshop.cli.stopping import stopping
+
 #: Stand-ins for the symbols the tool prints, on a console that cannot show them.
 _ASCII = {
     "✓": "+",
@@ -81,6 +83,7 @@ def main() -> None:
         run_app()
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt this
+        stopping()
         sys.stderr.write("Interrupted.\n")
         sys.stderr.flush()
         raise SystemExit(130) from None

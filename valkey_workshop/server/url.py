@@ -39,7 +39,10 @@ def parse_url(url: str) -> ParsedUrl:
             is not a number (valkey-py would silently use database 0 for ``/notanumber``).
     """
     shown = _shown(url)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # e.g. "valkey://[::1": an unclosed IPv6 address
+        raise UsageError(f"--url {shown!r} is not a Valkey URL ({error}); {_FORM}.") from error
     if parts.scheme not in SCHEMES or not parts.hostname:
         raise UsageError(f"--url {shown!r} is not a Valkey URL; {_FORM}.")
     try:
@@ -80,7 +83,7 @@ class UrlBackend(ServerBackend):
                 socket_timeout=self._connect_timeout,
             )
         except ValueError as error:  # a query option valkey-py cannot read, e.g. ?socket_timeout=x
-            raise UsageError(f"--url {shown!r}: {error}.") from error
+            raise UsageError(f"--url {shown!r}: {str(error).rstrip('.')}.") from error
         try:
             client.ping()
             version = server_version(client)

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from valkey_workshop.cli.app import app
 from valkey_workshop.content import load_module
+from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.session.progress import PROGRESS_FILE
 
 MODULE = load_module("module3")
@@ -64,7 +65,8 @@ def _exercise_links_outside(tmp: Path, workdir: Path) -> None:
 Setup = Callable[[Path, Path], None] | None
 LONG = "a" * 300
 
-#: (row id, arguments with {tmp} for the test's folder, extra environment, setup)
+#: (row id, arguments with {tmp} for the test's folder and {url} for a live server's URL,
+#: extra environment, setup)
 ROWS: list[tuple[str, tuple[str, ...], dict[str, str], Setup]] = [
     *[
         (
@@ -96,13 +98,14 @@ ROWS: list[tuple[str, tuple[str, ...], dict[str, str], Setup]] = [
     ("url-port-0", ("check", "module3", "01", "--url", "valkey://127.0.0.1:0"), {}, None),
     (
         "url-db-not-a-number",
-        ("check", "module3", "01", "--url", "valkey://127.0.0.1:6379/notanumber"),
+        # A live server: without the check, valkey-py would quietly use database 0.
+        ("check", "module3", "01", "--url", "{url}/notanumber"),
         {},
         None,
     ),
     (
         "url-db-query-not-a-number",
-        ("check", "module3", "01", "--url", "valkey://127.0.0.1:6379?db=x"),
+        ("check", "module3", "01", "--url", "{url}?db=x"),
         {},
         None,
     ),
@@ -168,13 +171,18 @@ ROWS: list[tuple[str, tuple[str, ...], dict[str, str], Setup]] = [
     ("args", "env", "setup"), [row[1:] for row in ROWS], ids=[row[0] for row in ROWS]
 )
 def test_bad_input_is_one_line_and_exit_2(
-    args: tuple[str, ...], env: dict[str, str], setup: Setup, hermetic: Path, tmp_path: Path
+    args: tuple[str, ...],
+    env: dict[str, str],
+    setup: Setup,
+    hermetic: Path,
+    tmp_path: Path,
+    server: ServerInfo,
 ) -> None:
     if setup is not None:
         setup(tmp_path, hermetic)
     result = CliRunner().invoke(
         app,
-        [arg.replace("{tmp}", str(tmp_path)) for arg in args],
+        [arg.replace("{tmp}", str(tmp_path)).replace("{url}", server.url) for arg in args],
         env={"WORKSHOP_BACKEND": "embedded", **env},
     )
     # Anything but an exit is an exception the learner would see as a traceback.

@@ -44,6 +44,7 @@ def test_embedded_server_stops_when_the_block_raises() -> None:
     assert pid is not None and not pid_alive(pid)
 
 
+@pytest.mark.usefixtures("unrelated_valkey")
 def test_port_taken_is_a_clear_error() -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import valkey_server_pids
+from tests.conftest import OwnServers
 from tests.pty.test_guided_session import finish, shown, spawn
 
 pytestmark = pytest.mark.pty
@@ -14,12 +14,14 @@ pytestmark = pytest.mark.pty
 KEYS = shown("q quit")
 
 
+@pytest.mark.usefixtures("unrelated_valkey")
 def test_paused_mode_continue_back_quit(hermetic: Path) -> None:
-    before = valkey_server_pids()
+    servers = OwnServers()
     child = spawn("demo", "module3", "--db-latency", "0.05", workdir=hermetic)
     child.expect(shown("Step 01/08  Find the bottleneck"))
     child.expect(shown("⏱ 0:0"))
     child.expect(KEYS)
+    assert len(servers.look()) == 1  # the demo's own server
     child.send(" ")
     child.expect(shown("Next section: Caching strategies (10 min)"))
     child.expect(shown("Step 02/08  Cache-aside"))
@@ -33,5 +35,5 @@ def test_paused_mode_continue_back_quit(hermetic: Path) -> None:
     child.send("q")
     child.expect("End of the demo.")
     assert finish(child) == 0
-    assert valkey_server_pids() <= before
+    assert servers.leftover() == set()
     assert child.exitstatus == 0

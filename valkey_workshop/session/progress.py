@@ -251,6 +251,9 @@ class ProgressStore:
             aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
             try:
                 self.path.replace(aside)
+            except FileNotFoundError:
+                # Another command (a `list` beside a `watch`) found it corrupt too and moved it.
+                return LoadedProgress(Progress(), None)
             except OSError as moving:
                 raise ProgressFileError(
                     f"Progress file {self.path} could not be read ({error}) nor moved aside "

@@ -132,12 +132,12 @@ def test_a_timed_out_step_reports_the_running_check_in_json_junit_and_text(
     suite = ET.fromstring(report.to_junit_xml()).find("testsuite")
     assert suite is not None
     failures = {
-        case.get("name"): case.find("failure")
+        case.get("name"): failure.get("message") or ""
         for case in suite.iter("testcase")
-        if case.find("failure") is not None
+        if (failure := case.find("failure")) is not None
     }
     running = next(c for c in result.checks if c.id == "update-then-fresh-read")
-    assert "did not finish within 2 s" in (failures[running.name].get("message") or "")
+    assert "did not finish within 2 s" in failures[running.name]
     assert suite.get("tests") == str(len(_ids(module3)))
 
     text = _render(report)

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from valkey_workshop import operations
+from valkey_workshop.checking.runner import MEMORY_LIMIT_ENV, parse_memory_limit
 from valkey_workshop.cli.common import (
     BackendOption,
     ImageOption,
@@ -27,7 +28,6 @@ from valkey_workshop.cli.common import (
     require_terminal,
 )
 from valkey_workshop.cli.learner import run_start, run_watch
-from valkey_workshop.checking.runner import MEMORY_LIMIT_ENV, parse_memory_limit
 from valkey_workshop.cli.presenter import PresenterLoop
 from valkey_workshop.content.loader import available_modules, load_module
 from valkey_workshop.content.notes import TrainerNotes, load_notes
@@ -55,8 +55,7 @@ MemoryLimitOption = Annotated[
     typer.Option(
         "--memory-limit",
         envvar=MEMORY_LIMIT_ENV,
-        help="Memory learner code may use, e.g. 512M, 2G [env: WORKSHOP_MEMORY_LIMIT; "
-        "default: 1G]",
+        help="Memory for learner code, e.g. 512M, 2G [env: WORKSHOP_MEMORY_LIMIT; default: 1G]",
         show_default=False,
         show_envvar=False,
     ),

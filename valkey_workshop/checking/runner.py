@@ -163,16 +163,18 @@ def run_step_checks(
 
 
 def _path_for_worker(exercise: Path) -> list[str]:
-    """This process's import path for the worker (added after the worker's own defaults),
-    minus anything that would put the current or the exercise's folder on it."""
-    skip = {str(Path.cwd().resolve()), str(exercise.parent.resolve())}
+    """This process's import path for the worker, which adds it after its own defaults (the
+    standard library and site-packages come first, so nothing here can replace them), plus
+    the folder this package was imported from (a source checkout run with ``python -m``)."""
+    folder = exercise.parent.resolve()
+    package_root = str(Path(__file__).resolve().parents[2])
     entries = []
-    for entry in sys.path:
-        if not entry:
-            continue
+    for entry in [*sys.path, package_root]:
+        if not entry or entry in entries:
+            continue  # "" is the current folder, which may be the exercise's
         with contextlib.suppress(OSError):
-            if str(Path(entry).resolve()) in skip:
-                continue
+            if Path(entry).resolve() == folder:
+                continue  # the worker adds the exercise folder itself, last
         entries.append(entry)
     return entries
 

@@ -329,3 +329,16 @@ def test_escape_sequences_are_shown_not_run_and_junit_stays_valid(
     system_out = root.find("testsuite/system-out")
     assert system_out is not None and "\\x1b[2J" in (system_out.text or "")
     json.dumps(report.to_json())  # and JSON carries it too
+
+
+def test_a_missing_exercise_file_fails_every_check_with_a_reason(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    result = run_step_checks(module3.step("cache-aside"), tmp_path / "nope.py", server.url)
+    report = CheckReport("module3", server.backend, server.version, (result,))
+    step = report.to_json()["steps"][0]
+    assert step["passed"] is False
+    assert step["checks"][0]["id"] == "loads"
+    assert "does not exist" in step["checks"][0]["message"]
+    assert [c["id"] for c in step["checks"][1:]] == _ids(module3)
+    assert "did not run (there is no exercise file)" in _render(report)

@@ -17,6 +17,7 @@ import re
 import secrets
 import select
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -107,17 +108,26 @@ def run_step_checks(
     memory = memory_limit_bytes if memory_limit_bytes is not None else default_memory_limit()
     started = time.perf_counter()
     checks_path = checks_file or step.checks
-    if not exercise.is_file():
-        return _result(step, exercise, [], started, f"{exercise} does not exist.")
     try:
         specs = expected_checks(checks_path)
     except Exception as error:  # noqa: BLE001 - a broken checks.py is a finding, not a crash
-        return _result(
-            step, exercise, [], started, f"The step's checks ({checks_path}) do not load: {error!r}"
-        )
+        problem = f"The step's checks ({checks_path}) do not load: {error!r}"
+        failure = CheckResult("checks", "The step's checks load", False, problem, 0.0)
+        return _result(step, exercise, [failure], started, problem)
+    if not exercise.is_file():
+        problem = f"{exercise} does not exist."
+        missing = [CheckResult("loads", "The exercise file loads", False, problem, 0.0)]
+        missing += [
+            _failure(spec, "did not run: there is no exercise file", ran=False) for spec in specs
+        ]
+        return _result(step, exercise, missing, started, problem)
 
     secret = secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix="workshop-check-") as scratch:
+    # Learner code runs as the same user and may change these files: nothing it does to them
+    # may crash or hang the workshop process.
+    with tempfile.TemporaryDirectory(
+        prefix="workshop-check-", ignore_cleanup_errors=True
+    ) as scratch:
         result_file = Path(scratch) / "events.jsonl"
         result_file.touch()
         job = {
@@ -155,11 +165,11 @@ def run_step_checks(
             # go with the worker (Ctrl-C while waiting lands here too).
             _kill_group(process)
         events = _read_events(result_file, secret)
-        stderr = _tail(stderr_file, STDERR_TAIL_BYTES)
+        stderr = _read_regular(stderr_file, STDERR_TAIL_BYTES, tail=True)
 
     run = _Run(specs, limit, memory, timed_out, process.returncode, stderr)
-    checks, problem, output = run.collect(events)
-    return _result(step, exercise, checks, started, problem, output)
+    checks, stopped, output = run.collect(events)
+    return _result(step, exercise, checks, started, stopped, output)
 
 
 def _path_for_worker(exercise: Path) -> list[str]:
@@ -212,17 +222,28 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def _tail(path: Path, size: int) -> bytes:
-    with path.open("rb") as stream:
-        stream.seek(max(0, path.stat().st_size - size))
-        return stream.read()
+def _read_regular(path: Path, size: int, *, tail: bool = False) -> bytes:
+    """Up to ``size`` bytes of ``path`` (its end with ``tail``); nothing if it is not a regular
+    file any more (a FIFO would block us), cannot be opened, or is gone."""
+    try:
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+        )
+    except OSError:
+        return b""
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return b""
+        if tail:
+            stream.seek(max(0, info.st_size - size))
+        return stream.read(size)
 
 
 def _read_events(path: Path, secret: str) -> list[dict[str, Any]]:
     """The worker's events: only lines that carry this run's secret count."""
     events = []
-    with path.open("rb") as stream:
-        data = stream.read(MAX_EVENT_BYTES)
+    data = _read_regular(path, MAX_EVENT_BYTES)
     for line in data.decode("utf-8", errors="replace").splitlines():
         try:
             event = json.loads(line)

@@ -292,6 +292,11 @@ class _Run:
                 checks.append(_failure(spec, not_run, ran=False))
         if not checks:
             checks.append(CheckResult("checks", "The step has checks", False, "none found", 0.0))
+        if stop_reason and all(check.passed for check in checks):
+            # Every check passed, then the process died or hung: still a failure, with a reason.
+            checks.append(
+                CheckResult("finishes", "The checking process finishes", False, stop_reason, 0.0)
+            )
         if seen.notes:
             checks = _with_notes(checks, seen.notes)
         return checks, stop_reason, seen.output

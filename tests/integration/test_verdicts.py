@@ -21,6 +21,7 @@ from rich.console import Console
 from valkey_workshop.checking import CheckReport, run_step_checks
 from valkey_workshop.checking.runner import _Run, expected_checks, parse_memory_limit
 from valkey_workshop.content import Module
+from valkey_workshop.content.models import Step
 from valkey_workshop.render import views
 from valkey_workshop.server.base import ServerInfo
 
@@ -376,3 +377,27 @@ def test_a_missing_exercise_file_fails_every_check_with_a_reason(
     assert "does not exist" in step["checks"][0]["message"]
     assert [c["id"] for c in step["checks"][1:]] == _ids(module3)
     assert "did not run (there is no exercise file)" in _render(report)
+
+
+def test_run_step_checks_is_safe_to_call_from_threads(module3: Module, server: ServerInfo) -> None:
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only this test
+
+    # Different steps (their checks use different keys) at once, each verdict its own.
+    runs = [
+        (module3.step(slug), kind)
+        for slug, kind in [
+            ("bottleneck", "solution"),
+            ("cache-aside", "solution"),
+            ("ttl-persist", "starter"),
+            ("write-patterns", "solution"),
+        ]
+    ]
+
+    def verdict(run: tuple[Step, str]) -> bool:
+        step, kind = run
+        path = step.solution if kind == "solution" else step.starter
+        return run_step_checks(step, path, server.url).passed
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        verdicts = list(pool.map(verdict, runs))
+    assert verdicts == [True, True, False, True]

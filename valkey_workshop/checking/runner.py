@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import secrets
@@ -105,6 +106,8 @@ def run_step_checks(
     passed. ``memory_limit_bytes`` defaults to :func:`default_memory_limit`.
     """
     limit = time_limit_seconds if time_limit_seconds is not None else step.time_limit_seconds
+    if math.isnan(limit) or limit <= 0:
+        limit = step.time_limit_seconds
     memory = memory_limit_bytes if memory_limit_bytes is not None else default_memory_limit()
     started = time.perf_counter()
     checks_path = checks_file or step.checks
@@ -211,7 +214,12 @@ def _wait_for_exit(process: subprocess.Popen[bytes], limit: float) -> bool:
     try:
         poller = poll()
         poller.register(pidfd, select.POLLIN)
-        return bool(poller.poll(limit * 1000))
+        deadline = time.monotonic() + limit
+        while (remaining := deadline - time.monotonic()) > 0:
+            # In slices: poll() takes a C int of milliseconds, and the limit may be huge.
+            if poller.poll(min(remaining, 3600.0) * 1000):
+                return True
+        return False
     finally:
         os.close(pidfd)
 

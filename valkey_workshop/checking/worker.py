@@ -259,8 +259,7 @@ def shadowed_imports(exercise_file: Path) -> list[str]:
     folder = exercise_file.parent
     found = []
     for name in dict.fromkeys(names):
-        candidates = [folder / f"{name}.py", folder / name]
-        local = next((path for path in candidates if path.exists()), None)
+        local = _local_module(folder, name)
         if local is None or local == exercise_file:
             continue
         module = sys.modules.get(name)
@@ -276,6 +275,18 @@ def shadowed_imports(exercise_file: Path) -> list[str]:
             f"{kind} (e.g. my_{name}) and import it by that name."
         )
     return found
+
+
+def _local_module(folder: Path, name: str) -> Path | None:
+    """``name.py`` in ``folder``, or a ``name/`` folder holding Python files (a folder of data
+    that happens to share a module's name is no module)."""
+    file = folder / f"{name}.py"
+    if file.is_file():
+        return file
+    package = folder / name
+    if package.is_dir() and any(package.glob("*.py")):
+        return package
+    return None
 
 
 def _note_shadowed(events: _Events, exercise_file: Path) -> None:

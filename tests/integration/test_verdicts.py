@@ -401,3 +401,12 @@ def test_run_step_checks_is_safe_to_call_from_threads(module3: Module, server: S
     with ThreadPoolExecutor(max_workers=4) as pool:
         verdicts = list(pool.map(verdict, runs))
     assert verdicts == [True, True, False, True]
+
+
+def test_a_relative_exercise_path_works(
+    tmp_path: Path, module3: Module, server: ServerInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path / "labs" / "module3", _solution(module3))
+    monkeypatch.chdir(tmp_path)
+    relative = Path("labs/module3/02_cache_aside.py")
+    assert run_step_checks(module3.step("cache-aside"), relative, server.url).passed

@@ -134,8 +134,9 @@ def run_step_checks(
         result_file = Path(scratch) / "events.jsonl"
         result_file.touch()
         job = {
-            "checks": str(checks_path),
-            "exercise": str(exercise),
+            # Absolute: the worker starts in the exercise's folder, not in ours.
+            "checks": str(checks_path.resolve()),
+            "exercise": str(exercise.resolve()),
             "url": url,
             "result_file": str(result_file),
             "secret": secret,

@@ -226,8 +226,13 @@ def _wait_for_exit(process: subprocess.Popen[bytes], limit: float) -> bool:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
-        os.killpg(process.pid, signal.SIGKILL)
+    killpg = getattr(os, "killpg", None)
+    if killpg is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+            killpg(process.pid, signal.SIGKILL)
+    else:  # Windows: no process groups to kill; the worker itself
+        with contextlib.suppress(OSError):
+            process.kill()
     process.wait()
 
 
@@ -338,7 +343,8 @@ class _Run:
         text = self.stderr.decode("utf-8", errors="replace")
         tail = text.strip().splitlines()[-5:]
         memory = ""
-        if "MemoryError" in text or self.returncode == -signal.SIGKILL:
+        killed = getattr(signal, "SIGKILL", None)
+        if "MemoryError" in text or (killed is not None and self.returncode == -killed):
             memory = (
                 f" It may have run out of memory: learner code may use at most "
                 f"{format_bytes(self.memory)} (--memory-limit or WORKSHOP_MEMORY_LIMIT)."

@@ -303,7 +303,11 @@ def _mentions(error: BaseException, path: Path) -> bool:
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to kill this process when the workshop process dies (even by SIGKILL)."""
+    """Ask Linux to kill this process when the workshop process dies (even by SIGKILL).
+
+    Linux ties this to the thread that started us; the runner waits for us in that thread, so
+    it outlives us unless the whole workshop process dies. Processes learner code starts do
+    not inherit it: the runner's process-group kill stops those."""
     if not sys.platform.startswith("linux"):
         return  # elsewhere the runner's process-group kill is the clean-up
     with contextlib.suppress(Exception):

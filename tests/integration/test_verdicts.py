@@ -25,6 +25,9 @@ from valkey_workshop.content.models import Step
 from valkey_workshop.render import views
 from valkey_workshop.server.base import ServerInfo
 
+LINUX_ONLY = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="uses /proc and PR_SET_PDEATHSIG (Linux)"
+)
 UPDATE = "def update_product(client, db, product_id: str, changes: dict) -> dict:\n"
 
 
@@ -80,6 +83,7 @@ def test_a_base_exception_from_learner_code_fails_its_check_and_the_rest_still_r
     assert result.checks[-1].message != ""
 
 
+@LINUX_ONLY
 def test_forged_events_in_the_result_file_cannot_pass_a_step(
     tmp_path: Path, module3: Module, server: ServerInfo
 ) -> None:
@@ -250,6 +254,7 @@ def _gone_soon(pid: int) -> bool:
     return not _alive(pid)
 
 
+@LINUX_ONLY
 def test_the_worker_dies_with_the_workshop_process(
     tmp_path: Path, module3: Module, server: ServerInfo
 ) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import io
 import json
 import os
 import sys
@@ -94,28 +95,28 @@ class _Events:
         self._stream.flush()
 
 
-class TailBuffer:
-    """A text sink (for ``redirect_stdout``) that keeps only the last ``limit`` characters."""
+class TailBuffer(io.TextIOBase):
+    """A text stream (for ``redirect_stdout``) that keeps only the last ``limit`` characters;
+    like ``io.StringIO`` otherwise, so learner code that asks a stream questions still runs."""
 
     def __init__(self, limit: int = OUTPUT_TAIL_CHARS) -> None:
+        super().__init__()
         self._limit = limit
         self._parts: list[str] = []
         self._size = 0
 
+    def writable(self) -> bool:
+        return True
+
     def write(self, text: str) -> int:
-        text = str(text)
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         self._parts.append(text)
         self._size += len(text)
         if self._size > 2 * self._limit:
             kept = "".join(self._parts)[-self._limit :]
             self._parts, self._size = [kept], len(kept)
         return len(text)
-
-    def flush(self) -> None:
-        """Nothing to flush: the text stays in memory."""
-
-    def isatty(self) -> bool:
-        return False
 
     def getvalue(self) -> str:
         return "".join(self._parts)[-self._limit :]

@@ -415,3 +415,21 @@ def test_a_relative_exercise_path_works(
     monkeypatch.chdir(tmp_path)
     relative = Path("labs/module3/02_cache_aside.py")
     assert run_step_checks(module3.step("cache-aside"), relative, server.url).passed
+
+
+def test_a_server_that_stops_mid_check_is_named_without_a_traceback(
+    tmp_path: Path, module3: Module
+) -> None:
+    from valkey_workshop.server.embedded import EmbeddedBackend  # noqa: PLC0415 - its own server
+
+    # update_product() does its work, then shuts the server down: the check's own next call
+    # fails, and that is the server's news, not a bug in the check.
+    code = _solution(module3)
+    last = code.rindex("    return record")
+    code = code[:last] + "    client.shutdown(nosave=True)\n" + code[last:]
+    with EmbeddedBackend() as own:
+        result = run_step_checks(module3.step("cache-aside"), _write(tmp_path, code), own.url)
+    assert not result.passed
+    stopped = next(c for c in result.checks if c.id == "update-then-fresh-read")
+    assert "the Valkey server stopped answering during this check" in stopped.message
+    assert all("Traceback" not in c.message for c in result.checks)

@@ -36,6 +36,8 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
+import valkey
+
 from valkey_workshop.checking.api import (
     CheckContext,
     CheckFailed,
@@ -222,7 +224,15 @@ def _run_check(
     except BaseException as error:  # noqa: BLE001 - KeyboardInterrupt, GeneratorExit, ... fail the check
         passed = False
         message = f"raised {_describe(error, exercise_file)}"
-        if isinstance(error, Exception) and not _mentions(error, exercise_file):
+        ours = isinstance(error, Exception) and not _mentions(error, exercise_file)
+        if ours and isinstance(error, valkey.ConnectionError | valkey.TimeoutError):
+            # The check's own connection failed: the server, not the code, is the news.
+            message = (
+                "the Valkey server stopped answering during this check "
+                f"({_describe(error, exercise_file)}). This says nothing about your code: "
+                "check again once the server runs."
+            )
+        elif ours:
             # Not the learner's frame: a bug in the check itself; keep the details.
             message += "\n" + "".join(traceback.format_exception(error)).strip()
     duration_ms = (time.perf_counter() - started) * 1000

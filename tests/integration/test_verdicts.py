@@ -259,9 +259,13 @@ def test_the_worker_dies_with_the_workshop_process(
     tmp_path: Path, module3: Module, server: ServerInfo
 ) -> None:
     pid_file = tmp_path / "worker.pid"
+    # Learner code starts a process of its own, notes both pids, then loops for ever.
     code = _with_update_body(
         module3,
-        f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\nwhile True:\n    pass\n",
+        "import os, subprocess\n"
+        "child = subprocess.Popen(['sleep', '120'])\n"
+        f"open({str(pid_file)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+        "while True:\n    pass\n",
     )
     exercise = _write(tmp_path, code)
     parent = subprocess.Popen(
@@ -280,21 +284,18 @@ def test_the_worker_dies_with_the_workshop_process(
     )
     try:
         deadline = time.monotonic() + 20
-        while not pid_file.exists() or not pid_file.read_text():
+        while not pid_file.exists() or len(pid_file.read_text().split()) < 2:
             assert time.monotonic() < deadline, "the worker never started the check"
             time.sleep(0.05)
-        worker = int(pid_file.read_text())
-        assert _alive(worker)
+        worker, child = (int(pid) for pid in pid_file.read_text().split())
+        assert _alive(worker) and _alive(child)
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-    deadline = time.monotonic() + 5
-    while _alive(worker) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    alive = _alive(worker)
-    if alive:
-        os.kill(worker, signal.SIGKILL)
-    assert not alive, "the worker outlived the workshop process"
+    survivors = [pid for pid in (worker, child) if not _gone_soon(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, "learner code outlived the workshop process"
 
 
 def _alive(pid: int) -> bool:

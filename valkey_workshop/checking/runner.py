@@ -161,13 +161,18 @@ def run_step_checks(
         try:
             assert process.stdin is not None  # stdin=PIPE above
             with contextlib.suppress(BrokenPipeError, OSError):
-                process.stdin.write(json.dumps(job).encode())
-                process.stdin.close()
+                # One line, and the pipe stays open: the worker's guard stops the group when
+                # it closes, which the kernel does if this process dies.
+                process.stdin.write(json.dumps(job).encode() + b"\n")
+                process.stdin.flush()
             timed_out = not _wait_for_exit(process, limit)
         finally:
             # Always, not only on a timeout: threads and processes learner code left behind
             # go with the worker (Ctrl-C while waiting lands here too).
             _kill_group(process)
+            if process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
         events = _read_events(result_file, secret)
         stderr = _read_regular(stderr_file, STDERR_TAIL_BYTES, tail=True)
 

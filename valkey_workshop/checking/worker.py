@@ -328,6 +328,28 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
 
 
+def _guard_group() -> None:
+    """Fork a small guard that stops this whole process group, learner code's own child
+    processes included, once the runner's end of our stdin closes: the runner closes it after
+    the run, and the kernel closes it when the workshop process dies, even by SIGKILL. (The
+    runner kills the group itself after every run; the guard covers the runner's death.)"""
+    if not hasattr(os, "fork") or not hasattr(os, "killpg"):
+        return  # Windows: the runner's clean-up is all there is
+    try:
+        pid = os.fork()
+    except OSError:
+        return
+    if pid != 0:
+        return
+    try:  # the guard: nothing but a blocking read, then one kill
+        with contextlib.suppress(OSError):
+            while os.read(0, 4096):
+                pass
+        os.killpg(os.getpgrp(), 9)
+    finally:
+        os._exit(0)
+
+
 def _limit_memory(limit: int | None) -> None:
     """Cap the memory learner code can take (RLIMIT_DATA on Linux, RLIMIT_AS elsewhere)."""
     if not limit:
@@ -343,9 +365,11 @@ def _limit_memory(limit: int | None) -> None:
 
 def main() -> None:
     _die_with_parent()
-    job = json.loads(sys.stdin.buffer.read())
+    # One line: the runner keeps our stdin open for the whole run (see _guard_group).
+    job = json.loads(sys.stdin.buffer.readline())
     if job.pop("parent_pid", None) != os.getppid():
         os._exit(3)  # the workshop process died before we started: nothing to report to
+    _guard_group()
     # Learner code reads neither the job nor the secret: stdin is closed, the secret lives
     # only inside the event stream.
     secret = job.pop("secret")

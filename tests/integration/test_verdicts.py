@@ -268,6 +268,7 @@ def test_the_worker_dies_with_the_workshop_process(
         "while True:\n    pass\n",
     )
     exercise = _write(tmp_path, code)
+    (tmp_path / "tmp").mkdir()
     parent = subprocess.Popen(
         [
             sys.executable,
@@ -281,6 +282,7 @@ def test_the_worker_dies_with_the_workshop_process(
             server.url,
         ],
         stdin=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
     )
     try:
         deadline = time.monotonic() + 20
@@ -296,6 +298,8 @@ def test_the_worker_dies_with_the_workshop_process(
     for pid in survivors:
         os.kill(pid, signal.SIGKILL)
     assert not survivors, "learner code outlived the workshop process"
+    # Nor does the dead runner's scratch folder stay (its own tempdir tells which it was).
+    assert not list((tmp_path / "tmp").iterdir())
 
 
 def _alive(pid: int) -> bool:

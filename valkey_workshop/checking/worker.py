@@ -328,11 +328,12 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
 
 
-def _guard_group() -> None:
+def _guard_group(scratch: Path) -> None:
     """Fork a small guard that stops this whole process group, learner code's own child
-    processes included, once the runner's end of our stdin closes: the runner closes it after
-    the run, and the kernel closes it when the workshop process dies, even by SIGKILL. (The
-    runner kills the group itself after every run; the guard covers the runner's death.)"""
+    processes included, once the runner's end of our stdin closes, which the kernel does when
+    the workshop process dies, even by SIGKILL. The runner itself kills the group (guard
+    included) before it closes the pipe, so a guard that sees the end knows the runner is
+    gone: it also removes the runner's scratch folder, which nobody else would."""
     if not hasattr(os, "fork") or not hasattr(os, "killpg"):
         return  # Windows: the runner's clean-up is all there is
     try:
@@ -345,6 +346,10 @@ def _guard_group() -> None:
         with contextlib.suppress(OSError):
             while os.read(0, 4096):
                 pass
+        if scratch.name.startswith("workshop-check-"):
+            import shutil  # noqa: PLC0415 - only the guard needs it
+
+            shutil.rmtree(scratch, ignore_errors=True)
         os.killpg(os.getpgrp(), 9)
     finally:
         os._exit(0)
@@ -369,7 +374,7 @@ def main() -> None:
     job = json.loads(sys.stdin.buffer.readline())
     if job.pop("parent_pid", None) != os.getppid():
         os._exit(3)  # the workshop process died before we started: nothing to report to
-    _guard_group()
+    _guard_group(Path(job["result_file"]).parent)
     # Learner code reads neither the job nor the secret: stdin is closed, the secret lives
     # only inside the event stream.
     secret = job.pop("secret")

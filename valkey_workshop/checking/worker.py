@@ -30,6 +30,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -68,7 +69,6 @@ BOOTSTRAP = (
 )
 
 _PR_SET_PDEATHSIG = 1
-_SIGKILL = 9
 
 
 def describe_load_error(error: BaseException, path: Path) -> str:
@@ -325,7 +325,7 @@ def _die_with_parent() -> None:
         import ctypes  # noqa: PLC0415 - only needed on Linux, and only here
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _guard_group(scratch: Path) -> None:
@@ -350,7 +350,7 @@ def _guard_group(scratch: Path) -> None:
             import shutil  # noqa: PLC0415 - only the guard needs it
 
             shutil.rmtree(scratch, ignore_errors=True)
-        os.killpg(os.getpgrp(), 9)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
     finally:
         os._exit(0)
 

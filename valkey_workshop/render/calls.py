@@ -8,10 +8,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from valkey_workshop.checking.results import CallView
+from valkey_workshop.checking.results import CallView, escape_controls
 from valkey_workshop.render.format import latency
 from valkey_workshop.render.theme import COMMAND, FAIL, LATENCY, MUTED
 from valkey_workshop.timing.records import CallRecord, LatencySummary, summarize
+from valkey_workshop.words import plural
 
 #: Up to this many calls are listed one per line; more are summarised.
 MAX_CALL_LINES = 12
@@ -22,12 +23,13 @@ def call_line(args: str, reply: str, latency_us: float, error: bool = False) -> 
     line = Text("  ", no_wrap=True, overflow="ellipsis")
     line.append(f"{latency(latency_us):>10}", style=LATENCY)
     line.append("  ")
-    command, _, rest = args.partition(" ")
+    # Keys and values come from learner code: shown, never acted on by the terminal.
+    command, _, rest = escape_controls(args).partition(" ")
     line.append(command, style=COMMAND)
     if rest:
         line.append(f" {rest}")
     line.append("  → ", style=MUTED)
-    line.append(reply, style=FAIL if error else "")
+    line.append(escape_controls(reply), style=FAIL if error else "")
     return line
 
 
@@ -58,7 +60,7 @@ def records_view(records: Sequence[CallRecord]) -> RenderableType:
         )
     summary = summarize(records)
     busiest = ", ".join(f"{name} x{count}" for name, count in list(summary.by_command.items())[:4])
-    return Group(summary_table(summary, f"{len(records)} round trips ({busiest})"))
+    return Group(summary_table(summary, f"{plural(len(records), 'round trip')} ({busiest})"))
 
 
 def call_views(calls: Sequence[CallView], total: int) -> RenderableType:
@@ -69,5 +71,5 @@ def call_views(calls: Sequence[CallView], total: int) -> RenderableType:
     lines: list[RenderableType] = [call_line(c.args, c.reply, c.latency_us, c.error) for c in shown]
     hidden = max(total, len(calls)) - len(shown)
     if hidden > 0:
-        lines.append(Text(f"  … and {hidden} more calls", style=MUTED))
+        lines.append(Text(f"  … and {plural(hidden, 'more call')}", style=MUTED))
     return Group(*lines)

@@ -196,6 +196,21 @@ def test_bad_input_is_one_line_and_exit_2(
     assert not (tmp_path / "outside.py").exists()  # nothing was written through a link
 
 
+# -- progress with values it never writes ----------------------------------------------------
+def test_list_with_infinity_in_progress_warns_and_starts_afresh(hermetic: Path) -> None:
+    hermetic.mkdir()
+    (hermetic / PROGRESS_FILE).write_text(
+        '{"format_version": 1, "modules": {"module3": {"eviction": {"seconds_spent": Infinity,'
+        ' "status": "passed"}}}}'
+    )
+    result = CliRunner().invoke(app, ["list", "module3"])
+    assert result.exit_code == 0, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Warning: Progress file" in result.stderr and "moved to" in result.stderr
+    assert "Next: 01 bottleneck" in result.stdout
+    assert len(list(hermetic.glob(f"{PROGRESS_FILE}.corrupt-*"))) == 1
+
+
 # -- a console that cannot show the symbols ------------------------------------------------
 def test_an_ascii_console_gets_ascii_symbols(hermetic: Path) -> None:
     env = {"PYTHONIOENCODING": "ascii"}

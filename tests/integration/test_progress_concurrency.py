@@ -30,9 +30,13 @@ if role == "hints":
         operations.reveal_hint(module, module.step("eviction"), wd)
 if role == "skip":
     operations.skip_step(module, module.step("bottleneck"), wd)
+if role == "attempts":  # what each check records, one transaction per result
+    for number in range(rounds):
+        with wd.progress.update() as progress:
+            progress.record_check("module3", "tracking", passed=number == rounds - 1)
 """
 
-PROCESSES = ("hints", "skip", "time", "time")
+PROCESSES = ("hints", "skip", "attempts", "time")
 ROUNDS = 40
 
 
@@ -56,4 +60,6 @@ def test_concurrent_processes_lose_no_update(tmp_path: Path) -> None:
     assert progress.peek("module3", "cache-aside").seconds_spent == ROUNDS * len(PROCESSES)
     assert progress.peek("module3", "eviction").hints_revealed == 3
     assert progress.peek("module3", "bottleneck").status == "skipped"
+    tracking = progress.peek("module3", "tracking")
+    assert (tracking.attempts, tracking.status) == (ROUNDS, "passed")
     assert [path.name for path in workdir.glob(".progress-*")] == []  # no temp files left

@@ -182,6 +182,7 @@ def test_progress_with_values_it_never_writes_is_moved_aside(
     assert len(list(tmp_path.glob(f"{PROGRESS_FILE}.corrupt-*"))) == 1
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
 def test_a_fifo_as_progress_file_is_refused_at_once(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / PROGRESS_FILE)
     started = time.monotonic()

@@ -106,7 +106,11 @@ def check(
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         out_console().print(views.check_report_view(report))
-    raise typer.Exit(0 if report.passed else 1)
+    for notice in outcome.notices:
+        status(notice)
+    if outcome.server_stopped is not None:
+        status(f"Error: {outcome.server_stopped}")
+    raise typer.Exit(outcome.exit_code)
 
 
 @app.command()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -17,12 +18,17 @@ class ServerInfo:
 
     ``url`` carries the password and is only ever handed to clients (and to the checking
     process through a pipe, never its command line); ``display_url`` is safe to print.
+    ``private`` is True for a server the workshop started itself (only it knows the password,
+    so every key on it is the workshop's); ``restart`` starts such a server again at the same
+    URL after learner code stopped it (None: a server we must not restart).
     """
 
     backend: str
     url: str
     version: str
     description: str
+    private: bool = False
+    restart: Callable[[], ServerInfo] | None = field(default=None, compare=False, repr=False)
 
     @property
     def display_url(self) -> str:

@@ -13,6 +13,7 @@ from valkey_workshop.checking.results import StepResult
 from valkey_workshop.content.lesson import live_lesson
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.operations import (
+    CheckOutcome,
     HintReveal,
     ModuleSummary,
     SolutionView,
@@ -73,6 +74,7 @@ class GuidedSession:
         self.index = module.steps.index(first)
         self.resumed = start_at is None and self.index > 0
         self.last_result: StepResult | None = None
+        self.last_outcome: CheckOutcome | None = None
         self._clock = clock
         self._since = clock()
 
@@ -105,7 +107,9 @@ class GuidedSession:
         return live_lesson_text(self.step, self.server.url)
 
     def check(self) -> StepResult:
+        """Check the current step (under the server guard: see ``last_outcome.notices``)."""
         outcome = check_steps(self.module, (self.step,), self.workdir, self.server)
+        self.last_outcome = outcome
         self.last_result = outcome.report.steps[0]
         return self.last_result
 

@@ -8,7 +8,7 @@ from valkey_workshop.pyfile import load_file_as_module
 
 lru = load_file_as_module(Path(__file__).with_name("lru_experiment.py"), "workshop_lru_experiment")
 
-PREFIX = "demo:evict:"
+PREFIX = "workshop:demo:evict:"
 
 
 def run(demo):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import signal
@@ -220,3 +222,57 @@ def test_doctor_pull_of_an_image_no_registry_has_is_a_clear_error(engine: Any) -
     assert result.exit_code == 2
     assert "Error: Cannot pull localhost/valkey-workshop-ci:nope" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_password_is_not_in_docker_inspect(engine: Any, image: str) -> None:
+    backend = DockerBackend(image, network="host")
+    with backend as info:
+        password = info.url.split(":", 2)[2].split("@")[0]
+        assert len(password) > 20
+        attrs = engine.api.inspect_container(backend.container_id)
+        assert password not in json.dumps(attrs)
+        for exec_id in attrs.get("ExecIDs") or ():
+            assert password not in json.dumps(engine.api.exec_inspect(exec_id))
+        port = int(info.url.rsplit(":", 1)[1].split("/")[0])
+        anonymous = valkey.Valkey(host="127.0.0.1", port=port, socket_timeout=2)
+        with pytest.raises(valkey.AuthenticationError):
+            anonymous.ping()
+        assert valkey.Valkey.from_url(info.url).ping()
+
+
+def _containers_of(engine: Any, pid: int) -> list[Any]:
+    return list(engine.containers.list(all=True, filters={"label": f"{LABEL_PID}={pid}"}))
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2])
+def test_an_interrupted_start_leaves_no_container(engine: Any, image: str, delay: float) -> None:
+    script = (
+        "from valkey_workshop.server.docker import DockerBackend\n"
+        f"with DockerBackend({image!r}, network='host'):\n"
+        "    import time; time.sleep(30)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not _containers_of(engine, process.pid):
+        time.sleep(0.01)
+    assert _containers_of(engine, process.pid), "no container was created"
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=30)
+    assert _containers_of(engine, process.pid) == []
+
+
+def test_a_stopped_container_server_restarts_at_the_same_url(engine: Any, image: str) -> None:
+    backend = DockerBackend(image, network="host")
+    with backend as info:
+        client = valkey.Valkey.from_url(info.url)
+        with contextlib.suppress(valkey.ConnectionError):
+            client.shutdown(nosave=True)
+        assert info.restart is not None
+        again = info.restart()
+        assert again.url == info.url
+        assert valkey.Valkey.from_url(again.url).ping()
+        assert len(_containers_of(engine, os.getpid())) == 1
+    assert _containers_of(engine, os.getpid()) == []

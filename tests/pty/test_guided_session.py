@@ -154,11 +154,11 @@ def _worker_running() -> bool:
 
 
 def test_a_demo_that_cannot_run_is_a_message_not_a_crash(hermetic: Path) -> None:
-    # Foreign data on the server: the eviction demo refuses to evict it, and says why.
+    # Foreign data on the server: the server guard refuses the eviction demo, and says why.
     with EmbeddedBackend() as info:
         valkey.Valkey.from_url(info.url).set("someone-elses:key", "keep me")
         child = spawn("start", "module3", "--step", "eviction", "--url", info.url, workdir=hermetic)
-        child.expect(shown("The demo could not run: NotPrivateError"))
+        child.expect(shown("The demo did not run. Step 04 eviction changes server-wide"))
         child.expect(QUIT_KEY)
         child.send("q")
         assert finish(child) == 0

@@ -54,12 +54,14 @@ def check_steps(
     workdir: Workdir,
     server: ServerInfo,
     time_limit_seconds: float | None = None,
+    restart_stopped: bool = False,
 ) -> CheckOutcome:
     """Check the learner's files for ``steps`` and record each result in the progress file.
 
     Every run goes through the server guard: a step that changes server-wide state is not run
     on a server holding others' data, settings are put back after each run, and a server that
-    stops ends the checking (the step is reported as not run; nothing is recorded for it).
+    stops ends the checking (the step is reported as not run; nothing is recorded for it). With
+    ``restart_stopped`` (the guided session) our own server is then started again.
     """
     created = tuple(workdir.prepare(module))
     loaded = workdir.progress.load()
@@ -67,15 +69,18 @@ def check_steps(
     notices: list[str] = []
     stopped: str | None = None
     for step in steps:
-        run = guarded_checks(step, workdir.exercise_path(step), server, time_limit_seconds)
-        notices.extend(run.aftermath.messages())
+        run = guarded_checks(
+            step, workdir.exercise_path(step), server, time_limit_seconds, restart_stopped
+        )
+        if restart_stopped or not run.aftermath.stopped:
+            notices.extend(run.aftermath.messages())  # else ``server_stopped`` says it, once
         result = step_result_of(step, workdir.exercise_path(step), run)
         results.append(result)
         if run.aftermath.stopped:
             stopped = (
                 f"The server stopped during the checks of step {step.label} "
                 f"({run.aftermath.why_stopped}). Does the exercise shut it down? Nothing was "
-                "recorded for this step; check again."
+                "recorded for this step."
             )
             break
         if result.not_run is not None:
@@ -95,12 +100,14 @@ def guarded_checks(
     exercise: Path,
     server: ServerInfo,
     time_limit_seconds: float | None = None,
+    restart_stopped: bool = True,
 ) -> GuardedRun[StepResult]:
     """One check run of ``exercise`` under the server guard (see ``server/guard.py``)."""
     guard = guard_for(server)
     return guard.run(
         step,
         lambda: run_step_checks(step, exercise, guard.server.url, time_limit_seconds),
+        restart=restart_stopped,
     )
 
 
@@ -109,11 +116,7 @@ def step_result_of(step: Step, exercise: Path, run: GuardedRun[StepResult]) -> S
     if run.refusal is not None:
         reason = run.refusal.message
     elif run.aftermath.stopped or run.value is None:
-        again = " It was restarted." if run.aftermath.restarted is not None else ""
-        reason = (
-            f"The server stopped during these checks ({run.aftermath.why_stopped}), so they "
-            f"could not give a verdict.{again}"
-        )
+        reason = "The server stopped during these checks, so they give no verdict."
     else:
         return run.value
     return StepResult(step.number, step.slug, step.title, exercise, (), not_run=reason)

@@ -94,6 +94,8 @@ class LearnerLoop:
         except Exception as error:  # noqa: BLE001 - a demo that cannot run must not end the session
             message(f"The demo could not run: {type(error).__name__}: {error}")
             return True
+        if run.aftermath.restarted is not None:
+            self.session.server = run.aftermath.restarted
         if run.refusal is not None:
             message(f"The demo did not run. {run.refusal.message}")
         for notice in run.aftermath.messages():

@@ -302,13 +302,13 @@ class ServerGuard:
         return self.restore(snapshot, guard_only=True)
 
     # -- 4. a stopped or stuck server -----------------------------------------------------
-    def _recover(self) -> Aftermath:
+    def _recover(self, restart: bool = True) -> Aftermath:
         """Make sure the server answers; kill a busy script; restart our server when it
-        stopped or cannot be brought back."""
+        stopped or cannot be brought back (and ``restart``)."""
         try:
             killed = self._answer_or_kill_script()
         except _Unreachable as error:
-            return self._stopped(str(error))
+            return self._stopped(str(error), restart)
         return Aftermath(script_killed=killed)
 
     def _answer_or_kill_script(self) -> str | None:
@@ -355,10 +355,10 @@ class ServerGuard:
                     ) from error
         raise _Unreachable("the server stayed busy; neither SCRIPT KILL nor FUNCTION KILL helped")
 
-    def _stopped(self, why: str) -> Aftermath:
+    def _stopped(self, why: str, restart_ok: bool = True) -> Aftermath:
         self._drop_connection()
         restart = self._server.restart
-        if restart is None:
+        if restart is None or not restart_ok:
             return Aftermath(stopped=True, why_stopped=why)
         try:
             self._server = restart()
@@ -371,13 +371,16 @@ class ServerGuard:
         return Aftermath(stopped=True, why_stopped=why, restarted=self._server)
 
     # -- around a run ---------------------------------------------------------------------
-    def run(self, step: Step | None, action: Callable[[], T]) -> GuardedRun[T]:
+    def run(
+        self, step: Step | None, action: Callable[[], T], restart: bool = True
+    ) -> GuardedRun[T]:
         """Run ``action`` (a check run or a demo) under the guard.
 
         Refuses a ``changes_server`` step on a foreign server (``action`` is not called);
         otherwise snapshots the settings, runs ``action``, then recovers a stopped or busy
         server and restores the settings, even when ``action`` raises (the exception then
-        propagates after the clean-up).
+        propagates after the clean-up). A server of ours that stopped is started again unless
+        ``restart`` is False (a command that ends anyway).
         """
         try:
             refusal = self.refuse_if_foreign(step) if step is not None else None
@@ -386,12 +389,12 @@ class ServerGuard:
             snapshot = self._enter()
         except (valkey.ValkeyError, OSError) as error:
             # Not answering before the run even began: nothing ran, nothing to put back.
-            return GuardedRun(None, None, self._stopped(_why(error)))
+            return GuardedRun(None, None, self._stopped(_why(error), restart))
         value: T | None = None
         try:
             value = action()
         finally:
-            aftermath = self._leave(snapshot)
+            aftermath = self._leave(snapshot, restart)
         return GuardedRun(value, None, aftermath)
 
     def _enter(self) -> Snapshot:
@@ -401,11 +404,11 @@ class ServerGuard:
             self._running += 1
             return self._snapshot
 
-    def _leave(self, snapshot: Snapshot) -> Aftermath:
+    def _leave(self, snapshot: Snapshot, restart: bool = True) -> Aftermath:
         with self._lock:
             self._running -= 1
             last = self._running == 0
-            recovered = self._recover()
+            recovered = self._recover(restart)
             if recovered.stopped:
                 # A restarted server starts from its own configuration: nothing to restore.
                 self._snapshot = None
@@ -413,7 +416,8 @@ class ServerGuard:
             try:
                 restored = self.restore(snapshot, guard_only=not last)
             except (valkey.ValkeyError, OSError) as error:
-                return replace(self._stopped(_why(error)), script_killed=recovered.script_killed)
+                stopped = self._stopped(_why(error), restart)
+                return replace(stopped, script_killed=recovered.script_killed)
             if last:
                 self._snapshot = None
             return replace(restored, script_killed=recovered.script_killed)
@@ -445,7 +449,15 @@ class ServerGuard:
 
 
 def _why(error: BaseException) -> str:
+    """How the server failed us, in a few plain words (no driver jargon, no traceback)."""
     text = str(error).strip() or type(error).__name__
+    if isinstance(error, valkey.AuthenticationError) or "NOAUTH" in text or "WRONGPASS" in text:
+        return "it no longer accepts the workshop's password"
+    if isinstance(error, valkey.ConnectionError):
+        if "refused" in text.lower():
+            return "it no longer accepts connections: shut down, or moved to another port"
+        if "closed" in text.lower() or "reset" in text.lower():
+            return "it closed the connection"
     first = text.splitlines()[0]
     return first if len(first) <= 160 else first[:157] + "..."
 

@@ -26,6 +26,7 @@ from valkey_workshop.operations import (
     solution_for,
 )
 from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.server.guard import guard_for
 from valkey_workshop.session.workdir import Workdir
 
 
@@ -108,7 +109,11 @@ class GuidedSession:
 
     def check(self) -> StepResult:
         """Check the current step (under the server guard: see ``last_outcome.notices``)."""
-        outcome = check_steps(self.module, (self.step,), self.workdir, self.server)
+        outcome = check_steps(
+            self.module, (self.step,), self.workdir, self.server, restart_stopped=True
+        )
+        # A restarted server may listen elsewhere (a container's new published port).
+        self.server = guard_for(self.server).server
         self.last_outcome = outcome
         self.last_result = outcome.report.steps[0]
         return self.last_result

@@ -106,12 +106,13 @@ def test_eviction_refuses_a_server_with_other_data_and_touches_nothing(
     assert settings(user_server.url) == before
     assert attempts(hermetic, "eviction") == 0  # not a failed attempt
 
-    as_json = runner.invoke(
-        app, ["check", "module3", "eviction", "--url", user_server.url, "--json"]
-    )
+    junit = hermetic / "report.xml"
+    command = ["check", "module3", "eviction", "--url", user_server.url, "--json"]
+    as_json = runner.invoke(app, [*command, "--junit-xml", str(junit)])
     step = json.loads(as_json.stdout)["steps"][0]
     assert step["passed"] is False
     assert "1,022 other keys" in step["not_run"]
+    assert '<skipped message="Step 04 eviction changes server-wide' in junit.read_text()
 
 
 def test_eviction_demo_refuses_the_same_way(user_server: ServerInfo) -> None:

@@ -280,3 +280,24 @@ def test_a_stopped_container_server_restarts_at_the_same_url(engine: Any, image:
         assert valkey.Valkey.from_url(again.url).ping()
         assert len(_containers_of(engine, os.getpid())) == 1
     assert _containers_of(engine, os.getpid()) == []
+
+
+def test_bridge_network_publishes_the_port_on_loopback_only(engine: Any, image: str) -> None:
+    # Docker Desktop (macOS, Windows) and most Linux engines have a bridge; our CI engine runs
+    # with --bridge=none (no traffic beyond loopback), so there this path cannot run.
+    if not engine.networks.list(names=["bridge"]):
+        pytest.skip(
+            "this Docker engine has no bridge network (dockerd --bridge=none, as in CI): the "
+            "bridge path is tested only where an engine has one"
+        )
+    backend = DockerBackend(image, "bridge")
+    with backend as info:
+        client = valkey.Valkey.from_url(info.url)
+        assert client.ping()
+        client.close()
+        (container,) = [
+            c for c in workshop_containers(engine) if c.labels.get(LABEL_PID) == str(os.getpid())
+        ]
+        bindings = container.attrs["HostConfig"]["PortBindings"]
+        hosts = {binding["HostIp"] for ports in bindings.values() for binding in ports}
+        assert hosts == {"127.0.0.1"}

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from valkey_workshop.errors import ServerError, UsageError
-from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version
+from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version, process_alive
 from valkey_workshop.server.embedded import LOOPBACK, free_loopback_port
 
 #: The official image, pinned so that every learner in a room runs the same server.
@@ -158,22 +158,12 @@ def remove_stale_containers(client: Any) -> int:
             owner = int(labels.get(LABEL_PID, "0"))
         except ValueError:
             owner = 0
-        if owner and _alive(owner):
+        if owner and process_alive(owner):
             continue
         with contextlib.suppress(Exception):  # already going away: nothing to do
             container.remove(force=True)
             removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _use_reaper_if_available(client: Any) -> bool:

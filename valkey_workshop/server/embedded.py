@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from valkey_workshop.errors import ServerError
-from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version
+from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version, process_alive
 
 LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
@@ -229,7 +229,7 @@ def remove_stale_folders(root: Path | None = None) -> int:
         return 0
     for folder in candidates:
         owner = _owner_pid(folder)
-        if owner is None or owner == os.getpid() or _pid_alive(owner):
+        if owner is None or owner == os.getpid() or process_alive(owner):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed += not folder.exists()
@@ -245,18 +245,6 @@ def _owner_pid(folder: Path) -> int | None:
         pass
     digits = folder.name[len(FOLDER_PREFIX) :].split("-", 1)[0]
     return int(digits) if digits.isdigit() else None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive, and not ours to judge
-        return True
-    except OSError:
-        return False
-    return True
 
 
 class _PortTakenError(Exception):

@@ -303,7 +303,8 @@ def verify_module(module: Module, steps: tuple[Step, ...], server: ServerInfo) -
 
 def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
     guard = guard_for(server)
-    refusal = guard.refuse_if_foreign(step)
+    # Known-wrong answers may do anything (one empties its database): prove on our data only.
+    refusal = guard.refuse_if_foreign(step, always=True)
     if refusal is not None:
         return [VerifyFinding(step, "runs on this server", False, refusal.message)]
     findings: list[VerifyFinding] = []

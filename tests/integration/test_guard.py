@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -315,3 +317,59 @@ def test_the_guard_costs_little_per_step(private_server: ServerInfo, module3: Mo
     per_run_ms = (time.perf_counter() - started) / 20 * 1000
     assert per_run_ms < 50, per_run_ms  # measured about 2 ms; generous for a loaded machine
     guard.close()
+
+
+def test_verify_refuses_a_server_holding_other_data(user_server: ServerInfo) -> None:
+    # verify runs known-wrong answers; one of step 02's empties its database (FLUSHDB).
+    result = runner.invoke(app, ["verify", "module3", "cache-aside", "--url", user_server.url])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.stdout.split())
+    assert "runs on this server" in text and "1,022 other keys" in text
+    assert valkey.Valkey.from_url(db_url(user_server.url, 0)).dbsize() == 1000
+    assert valkey.Valkey.from_url(db_url(user_server.url, 1)).dbsize() == 22
+
+
+def test_a_server_that_refuses_config_still_checks(
+    user_server: ServerInfo, module3: Module, hermetic: Path
+) -> None:
+    # As on a managed service: the learner's user may not run CONFIG or ACL.
+    admin = valkey.Valkey.from_url(user_server.url)
+    admin.execute_command("ACL", "SETUSER", "learner", "on", ">pw", "~*", "&*", "+@all", "-config")
+    admin.execute_command("ACL", "SETUSER", "learner", "-acl")
+    port = user_server.url.rsplit(":", 1)[1]
+    url = f"valkey://learner:pw@127.0.0.1:{port}"
+    learner_file(hermetic, "02_cache_aside.py", module3.step("cache-aside").solution.read_text())
+    result = runner.invoke(app, ["check", "module3", "cache-aside", "--url", url])
+    assert result.exit_code == 0, result.output
+    refused = runner.invoke(app, ["check", "module3", "eviction", "--url", url])
+    assert refused.exit_code == 2
+    assert "1,022 other keys" in " ".join(refused.stdout.split())
+
+
+def test_overlapping_runs_on_one_server_restore_once_all_have_ended(
+    private_server: ServerInfo, module3: Module
+) -> None:
+    # Parallel proofs share a guard: a run that ends early must not undo a neighbour's
+    # settings half-way; the last one to end puts everything back.
+    guard = guard_for(private_server)
+    admin = valkey.Valkey.from_url(private_server.url, decode_responses=True)
+    changed = threading.Event()
+    seen: list[str] = []
+
+    def changes_policy() -> None:
+        admin.config_set("maxmemory-policy", "allkeys-lru")
+        changed.set()
+        time.sleep(0.4)
+        seen.append(admin.config_get("maxmemory-policy")["maxmemory-policy"])
+
+    def quick() -> None:
+        changed.wait(5)
+
+    step = module3.step("cache-aside")
+    with ThreadPoolExecutor(4) as pool:
+        runs = [pool.submit(guard.run, step, changes_policy)]
+        runs += [pool.submit(guard.run, step, quick) for _ in range(3)]
+        results = [run.result(timeout=30) for run in runs]
+    assert seen == ["allkeys-lru"]  # not undone while it ran
+    assert admin.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
+    assert sum("maxmemory-policy" in r.aftermath.restored for r in results) == 1

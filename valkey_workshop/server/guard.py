@@ -58,6 +58,14 @@ GUARD_SETTINGS = ("bind", "port", "protected-mode", "requirepass")
 #: Restored first and in this order: close the door before anything else.
 _FIRST = GUARD_SETTINGS
 
+#: Why a ``changes_server`` step needs a server of the workshop's own.
+CHANGES_SERVER = "changes server-wide settings (memory limit, eviction, lazy freeing)"
+#: Why ``verify`` needs one for every step.
+RUNS_WRONG_ANSWERS = (
+    "is proven by running its known-wrong answers, which may change or empty the server "
+    "(one runs FLUSHDB)"
+)
+
 #: How many keys per database the foreign-key scan looks at before it says "at least".
 SCAN_LIMIT = 100_000
 
@@ -81,10 +89,12 @@ class ForeignKeys:
 
 @dataclass(frozen=True)
 class Refusal:
-    """A step that changes server-wide state, refused on a server holding others' data."""
+    """A run refused on a server holding others' data (or whose keys cannot be read)."""
 
     step: str
     foreign: tuple[ForeignKeys, ...]
+    why: str = CHANGES_SERVER
+    unreadable: str | None = None  # the server would not list its keys: the reason
 
     @property
     def foreign_count(self) -> int:
@@ -92,16 +102,22 @@ class Refusal:
 
     @property
     def message(self) -> str:
+        rule = (
+            f"Step {self.step} {self.why}, so it runs only on a server that holds nothing but "
+            f"the workshop's keys ({OWN_KEYS_TEXT})."
+        )
+        advice = "Nothing was changed. Run it on the workshop's own server: --backend embedded."
+        if self.unreadable is not None:
+            cannot = f"This server does not let the workshop list its keys ({self.unreadable})."
+            return f"{rule} {cannot} {advice}"
         at_least = "at least " if any(entry.capped for entry in self.foreign) else ""
         count = self.foreign_count
         per_db = "; ".join(f"db {entry.db}: {entry.count:,}" for entry in self.foreign)
         example = self.foreign[0].example if self.foreign else ""
+        noun = "key" if count == 1 else "keys"
         return (
-            f"Step {self.step} changes server-wide settings (memory limit, eviction, lazy "
-            f"freeing), so it runs only on a server that holds nothing but the workshop's keys "
-            f"({OWN_KEYS_TEXT}). This server holds {at_least}{count:,} other "
-            f"{'key' if count == 1 else 'keys'} ({per_db}; e.g. {example!r}). Nothing was "
-            "changed. Run this step on the workshop's own server: --backend embedded."
+            f"{rule} This server holds {at_least}{count:,} other {noun} ({per_db}; "
+            f"e.g. {example!r}). {advice}"
         )
 
 
@@ -198,13 +214,19 @@ class ServerGuard:
         return self._server.private
 
     # -- 1. refuse ------------------------------------------------------------------------
-    def refuse_if_foreign(self, step: Step) -> Refusal | None:
-        """A refusal when ``step`` changes server-wide state and this server holds keys that
-        are not the workshop's (in any database); None when the step may run. Reads only."""
-        if not step.changes_server or self.owned:
+    def refuse_if_foreign(self, step: Step, always: bool = False) -> Refusal | None:
+        """A refusal when ``step`` changes server-wide state (or ``always``: ``verify`` runs
+        known-wrong answers) and this server holds keys that are not the workshop's, in any
+        database; None when the step may run. Reads only."""
+        if not (step.changes_server or always) or self.owned:
             return None
-        foreign = tuple(entry for entry in self.foreign_keys() if entry.count)
-        return Refusal(step.label, foreign) if foreign else None
+        why = CHANGES_SERVER if step.changes_server else RUNS_WRONG_ANSWERS
+        try:
+            found = self.foreign_keys()
+        except valkey.ResponseError as error:  # INFO or SCAN refused (an ACL, a managed server)
+            return Refusal(step.label, (), why, unreadable=_why(error))
+        foreign = tuple(entry for entry in found if entry.count)
+        return Refusal(step.label, foreign, why) if foreign else None
 
     def foreign_keys(self) -> tuple[ForeignKeys, ...]:
         """Per database with keys (``INFO keyspace``): how many are not the workshop's."""
@@ -243,7 +265,10 @@ class ServerGuard:
         """Every CONFIG parameter and the ACL rules, as they are now."""
         with self._lock:
             client = self._connection()
-            config = {str(k): str(v) for k, v in client.config_get("*").items()}
+            try:
+                config = {str(k): str(v) for k, v in client.config_get("*").items()}
+            except valkey.ResponseError:  # CONFIG refused (a managed server): nothing to restore
+                config = {}
             try:
                 acl: tuple[str, ...] | None = tuple(str(line) for line in client.acl_list())
             except valkey.ResponseError:  # a managed server may refuse ACL LIST
@@ -255,7 +280,11 @@ class ServerGuard:
         always, every other settable parameter unless ``guard_only``."""
         with self._lock:
             client = self._connection()
-            now = {str(k): str(v) for k, v in client.config_get("*").items()}
+            now = (
+                {str(k): str(v) for k, v in client.config_get("*").items()}
+                if snapshot.config
+                else {}
+            )
             changed = [
                 name for name, value in snapshot.config.items() if now.get(name, value) != value
             ]

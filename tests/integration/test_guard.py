@@ -373,3 +373,30 @@ def test_overlapping_runs_on_one_server_restore_once_all_have_ended(
     assert seen == ["allkeys-lru"]  # not undone while it ran
     assert admin.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
     assert sum("maxmemory-policy" in r.aftermath.restored for r in results) == 1
+
+
+LOCKS_THE_GUARD_OUT = """\
+def get_product_details(client, db, product_id):
+    client.execute_command("ACL", "SETUSER", "default", "-@all", "+ping")
+
+def update_product(client, db, product_id, changes):
+    return None
+"""
+
+
+def test_a_server_whose_settings_cannot_be_put_back_is_restarted(
+    private_server: ServerInfo, module3: Module, hermetic: Path
+) -> None:
+    learner_file(hermetic, "02_cache_aside.py", LOCKS_THE_GUARD_OUT)
+    outcome = operations.check_steps(
+        module3,
+        (module3.step("cache-aside"),),
+        Workdir(hermetic),
+        private_server,
+        restart_stopped=True,
+    )
+    assert outcome.server_stopped is not None
+    assert "could not be put back" in " ".join(outcome.notices)
+    client = valkey.Valkey.from_url(private_server.url, decode_responses=True)
+    assert client.config_get("maxmemory")  # full rights again, on the restarted server
+    assert attempts(hermetic, "cache-aside") == 0

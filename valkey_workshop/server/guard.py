@@ -442,13 +442,20 @@ class ServerGuard:
                 # A restarted server starts from its own configuration: nothing to restore.
                 self._snapshot = None
                 return recovered
+            if last:
+                self._snapshot = None
             try:
                 restored = self.restore(snapshot, guard_only=not last)
             except (valkey.ValkeyError, OSError) as error:
-                stopped = self._stopped(_why(error), restart)
+                # The guard lost its rights or its connection: only a restart is sure.
+                stopped = self._stopped(
+                    f"its settings could not be put back: {_why(error)}", restart
+                )
                 return replace(stopped, script_killed=recovered.script_killed)
-            if last:
-                self._snapshot = None
+            if restored.problems and self.owned:
+                # A guarding setting refused to go back: our server must not stay open.
+                stopped = self._stopped(" ".join(restored.problems), restart)
+                return replace(stopped, secured=restored.secured)
             return replace(restored, script_killed=recovered.script_killed)
 
     # -- the connection -------------------------------------------------------------------

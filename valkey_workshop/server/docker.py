@@ -191,10 +191,6 @@ def _reaper_labels() -> dict[str, str]:
     return {LABEL_SESSION_ID: SESSION_ID}
 
 
-class ContainerExitedError(Exception):
-    """The container stopped before it was ready."""
-
-
 def config_archive(text: str) -> bytes:
     """A tar holding ``text`` as the server's config file, for ``put_archive`` into the
     container before it starts. Owned by uid 999 (the official image's ``valkey`` user, which

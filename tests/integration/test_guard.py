@@ -287,21 +287,34 @@ def get_product_details(client, db, product_id):
 def update_product(client, db, product_id, changes):
     return None
 """
+BUSY_FUNCTION = """\
+LIBRARY = "#!lua name=spin\\nserver.register_function('spin', function() while true do end end)"
+
+def get_product_details(client, db, product_id):
+    client.function_load(LIBRARY, replace=True)
+    client.fcall("spin", 0)
+
+def update_product(client, db, product_id, changes):
+    return None
+"""
 
 
+@pytest.mark.parametrize(
+    ("code", "kill"), [(BUSY_SCRIPT, "SCRIPT KILL"), (BUSY_FUNCTION, "FUNCTION KILL")]
+)
 def test_a_busy_script_is_killed_after_the_time_limit(
-    private_server: ServerInfo, module3: Module, hermetic: Path
+    private_server: ServerInfo, module3: Module, hermetic: Path, code: str, kill: str
 ) -> None:
     admin = valkey.Valkey.from_url(private_server.url)
     admin.config_set("busy-reply-threshold", 300)  # keeps the test short; restored by the guard
-    learner_file(hermetic, "02_cache_aside.py", BUSY_SCRIPT)
+    learner_file(hermetic, "02_cache_aside.py", code)
     started = time.perf_counter()
     outcome = operations.check_steps(
         module3, (module3.step("cache-aside"),), Workdir(hermetic), private_server, 1.0
     )
     assert time.perf_counter() - started < 10
     assert outcome.server_stopped is None
-    assert any("SCRIPT KILL" in notice for notice in outcome.notices), outcome.notices
+    assert any(kill in notice for notice in outcome.notices), outcome.notices
     assert admin.ping()
     assert admin.config_get("busy-reply-threshold")["busy-reply-threshold"] == "300"
 

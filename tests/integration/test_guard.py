@@ -413,3 +413,27 @@ def test_a_server_whose_settings_cannot_be_put_back_is_restarted(
     client = valkey.Valkey.from_url(private_server.url, decode_responses=True)
     assert client.config_get("maxmemory")  # full rights again, on the restarted server
     assert attempts(hermetic, "cache-aside") == 0
+
+
+def test_acl_users_are_put_back_selectors_included(
+    private_server: ServerInfo, user_server: ServerInfo, module3: Module
+) -> None:
+    step = module3.step("cache-aside")
+    for server, owned in ((private_server, True), (user_server, False)):
+        admin = valkey.Valkey.from_url(server.url, decode_responses=True)
+        admin.execute_command(
+            "ACL", "SETUSER", "app", "on", ">pw", "~app:*", "+get", "(~cache:* +set)"
+        )
+        before = admin.acl_list()
+
+        def tamper(admin: valkey.Valkey = admin) -> None:
+            admin.execute_command("ACL", "SETUSER", "app", "nopass", "allkeys", "+@all")
+            admin.execute_command("ACL", "SETUSER", "newcomer", "on", ">pw")
+
+        run = ServerGuard(server).run(step, tamper)
+        assert "ACL users" in run.aftermath.secured
+        after = admin.acl_list()
+        app_line = next(line for line in before if line.startswith("user app "))
+        assert app_line in after
+        # On our own server a user added during the run goes; on someone else's it stays.
+        assert any(line.startswith("user newcomer ") for line in after) is not owned

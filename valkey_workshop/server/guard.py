@@ -306,23 +306,24 @@ class ServerGuard:
                 secured.append("ACL users")
         return Aftermath(restored=tuple(restored), secured=tuple(secured), problems=tuple(problems))
 
-    @staticmethod
-    def _restore_acl(client: valkey.Valkey, before: tuple[str, ...]) -> bool:
+    def _restore_acl(self, client: valkey.Valkey, before: tuple[str, ...]) -> bool:
+        """Put the ACL users back as ``before`` lists them. Users added during the run are
+        removed on our own server only: on someone else's, an administrator may have added
+        one meanwhile, and deleting it is not ours to do."""
         try:
             now = tuple(str(line) for line in client.acl_list())
         except valkey.ResponseError:
             return False
         if now == before:
             return False
-        rules = {line.split()[1]: line.split()[2:] for line in before}
+        earlier = {_acl_tokens(line)[1]: line for line in before}
         for line in now:
-            user = line.split()[1]
-            if user not in rules:
+            user = _acl_tokens(line)[1]
+            if user not in earlier and self.owned:
                 client.acl_deluser(user)
-        for line in before:
+        for user, line in earlier.items():
             if line not in now:
-                user, user_rules = line.split()[1], line.split()[2:]
-                client.execute_command("ACL", "SETUSER", user, "reset", *user_rules)
+                client.execute_command("ACL", "SETUSER", user, "reset", *_acl_tokens(line)[2:])
         return True
 
     def verify_private(self, snapshot: Snapshot) -> Aftermath:
@@ -482,6 +483,20 @@ class ServerGuard:
     def close(self) -> None:
         with self._lock:
             self._drop_connection()
+
+
+def _acl_tokens(line: str) -> list[str]:
+    """An ``ACL LIST`` line as ACL SETUSER arguments: words, with a selector's parenthesised
+    rules kept as one argument (``user app on #... ~* (~cache:* +get)``)."""
+    tokens: list[str] = []
+    depth = 0
+    for word in line.split():
+        if depth > 0:
+            tokens[-1] += " " + word
+        else:
+            tokens.append(word)
+        depth += word.count("(") - word.count(")")
+    return tokens
 
 
 def _why(error: BaseException) -> str:

@@ -301,3 +301,18 @@ def test_bridge_network_publishes_the_port_on_loopback_only(engine: Any, image: 
         bindings = container.attrs["HostConfig"]["PortBindings"]
         hosts = {binding["HostIp"] for ports in bindings.values() for binding in ports}
         assert hosts == {"127.0.0.1"}
+
+
+def test_a_start_that_fails_after_create_leaves_no_created_container(
+    engine: Any, image: str
+) -> None:
+    # An image without valkey-server: the container is created, then fails to start, and
+    # stays "created" unless the backend removes it.
+    empty = "localhost/valkey-workshop-ci:empty"
+    with tempfile.TemporaryDirectory() as context:
+        Path(context, "placeholder").write_text("no server here\n")
+        Path(context, "Dockerfile").write_text("FROM scratch\nCOPY placeholder /data/placeholder\n")
+        engine.images.build(path=context, tag=empty, rm=True)
+    with pytest.raises(ServerError, match="did not start"):
+        DockerBackend(empty, network="host").start()
+    assert _containers_of(engine, os.getpid()) == []

@@ -153,9 +153,13 @@ def check(
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         out_console().print(views.check_report_view(report))
+    for notice in outcome.notices:
+        status(notice)
     if outcome.published is not None and outcome.published.line:
         status(outcome.published.line)
-    raise typer.Exit(0 if report.passed else 1)
+    if outcome.server_stopped is not None:
+        status(f"Error: {outcome.server_stopped}")
+    raise typer.Exit(outcome.exit_code)
 
 
 @app.command()

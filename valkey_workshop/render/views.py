@@ -71,6 +71,11 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
     head = Text()
     head.append(f"{result.number:02d} {result.slug}", style=HEADING)
     head.append(f"  {result.title}  ")
+    if result.not_run is not None:
+        head.append("- NOT RUN", style=WARN)
+        parts.append(head)
+        parts.append(Padding(Text(result.not_run), (0, 0, 0, 3)))
+        return Group(*parts)
     head.append_text(verdict(result.passed))
     head.append(f"  ({seconds(result.duration_ms / 1000)})", style=MUTED)
     parts.append(head)
@@ -129,8 +134,14 @@ def check_report_view(report: CheckReport) -> RenderableType:
         parts.append(Text())
     passed = sum(1 for step in report.steps if step.passed)
     total = len(report.steps)
+    not_run = sum(1 for step in report.steps if step.not_run is not None)
     footer = Text(f"{passed} of {plural(total, 'step')} passed  ")
-    footer.append_text(verdict(report.passed))
+    if not_run:
+        footer.append(f"({not_run} not run)  ", style=WARN)
+    if not_run and not any(step.failed for step in report.steps):
+        footer.append("- NOT RUN", style=WARN)  # no verdict on the code: nothing failed
+    else:
+        footer.append_text(verdict(report.passed))
     parts.append(footer)
     return Group(*parts)
 

@@ -216,7 +216,8 @@ def mutate_step(
         problems.append(
             DeclarationProblem(
                 mutant.id,
-                f"declared equivalent, but check {killed_by} rejects it ({detail}): either the "
+                f"declared equivalent, but check {killed_by} rejects it ({detail.rstrip('.')}): "
+                "either the "
                 "checks reject a right answer or the declaration is wrong",
             )
         )

@@ -481,25 +481,15 @@ class FirstOnly(Operator):
         for field, index, value in slots:
             if not self._is_sequence(value, where):
                 continue
-
-            def sliced(target: ast.AST, field: str = field, index: int = index) -> Replacement:
-                assert isinstance(target, ast.Call)
-                holder = target.args if field == "args" else target.keywords
-                old = holder[index]
-                original = old.value if isinstance(old, ast.keyword) else old
-                assert isinstance(original, ast.expr)
-                replaced = ast.Subscript(
-                    value=original,
-                    slice=ast.Slice(upper=ast.Constant(1)),
-                    ctx=ast.Load(),
+            yield Edit(
+                f"{_short(value, 24)} → only its first element",
+                _argument_becomes(field, index, ast.Slice(upper=ast.Constant(1))),
+            )
+            if isinstance(value, ast.Name):  # one item where a list belongs: ``prefix=p[0]``
+                yield Edit(
+                    f"{value.id} → {value.id}[0] (one item, not a list)",
+                    _argument_becomes(field, index, ast.Constant(0)),
                 )
-                if isinstance(old, ast.keyword):
-                    old.value = replaced
-                else:
-                    target.args[index] = replaced
-                return target
-
-            yield Edit(f"{_short(value, 24)} → only its first element", sliced)
 
     def _is_sequence(self, value: ast.expr, where: Where) -> bool:
         if isinstance(value, ast.ListComp):
@@ -508,6 +498,23 @@ class FirstOnly(Operator):
             annotation = where.annotation_of(value.id)
             return annotation is not None and bool(self._SEQUENCE.match(annotation))
         return False
+
+
+def _argument_becomes(
+    field: str, index: int, subscript: ast.expr
+) -> Callable[[ast.AST], Replacement]:
+    """A change that subscripts a call's argument: ``f(x)`` → ``f(x[<subscript>])``."""
+
+    def change(target: ast.AST) -> Replacement:
+        assert isinstance(target, ast.Call)
+        if field == "args":
+            target.args[index] = ast.Subscript(target.args[index], subscript, ast.Load())
+        else:
+            keyword = target.keywords[index]
+            keyword.value = ast.Subscript(keyword.value, subscript, ast.Load())
+        return target
+
+    return change
 
 
 class DropElement(Operator):

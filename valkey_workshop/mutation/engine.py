@@ -217,8 +217,7 @@ def mutate_step(
             DeclarationProblem(
                 mutant.id,
                 f"declared equivalent, but check {killed_by} rejects it ({detail.rstrip('.')}): "
-                "either the "
-                "checks reject a right answer or the declaration is wrong",
+                "either the checks reject a right answer or the declaration is wrong",
             )
         )
     return replace(

@@ -1,1 +1,1 @@
-"""What the commands do: one module per verb, each returning data for the CLI to render."""
+"""One module per verb that outgrew operations.py: each returns data; the CLI renders it."""

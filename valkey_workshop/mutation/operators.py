@@ -9,9 +9,9 @@ Most operators know valkey-py: they drop ``keepttl=True``, swap ``ex`` for ``px`
 (numbers, comparisons, statements) follow mutmut and cosmic-ray.
 
 A mutant's id is ``<operator>:<function>:<hash>``: the hash covers the operator, the
-enclosing function, the source of the node it changes and the change itself, never a line
-number, so ids survive edits elsewhere in the file and ``[[equivalent_mutants]]``
-declarations in ``step.toml`` do not rot.
+enclosing function, the code of the node it changes and the code that replaces it, never a
+line number or a description, so ids survive edits elsewhere in the file and
+``[[equivalent_mutants]]`` declarations in ``step.toml`` do not rot.
 """
 
 from __future__ import annotations
@@ -984,7 +984,7 @@ class SwapStatements(Operator):
                     return target
 
                 yield Edit(
-                    f"swapped: {_short(first, 28)} ⇄ {_short(second, 28)}",
+                    f"swapped: {_short(first, 48)} ⇄ {_short(second, 48)}",
                     swap,
                     anchor=f"{_src(first)}\n{_src(second)}",
                     line=first.lineno,
@@ -1077,10 +1077,19 @@ def _replace(tree: ast.AST, path: NodePath, replacement: Replacement) -> None:
         items.append(ast.Pass())
 
 
-def _mutant_id(operator: str, function: str, anchor: str, description: str, seen: int) -> str:
-    text = "\0".join((operator, function, anchor, description, str(seen)))
+def _mutant_id(operator: str, function: str, anchor: str, variant: str, seen: int) -> str:
+    text = "\0".join((operator, function, anchor, variant, str(seen)))
     digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:6]
     return f"{operator}:{function}:{digest}"
+
+
+def _variant(replacement: Replacement) -> str:
+    """The code an edit put in place of the node: what tells edits of one node apart."""
+    if replacement is None:
+        return "<removed>"
+    if isinstance(replacement, list):
+        return "\n".join(_src(statement) for statement in replacement)
+    return _src(replacement)
 
 
 def generate(source: str, operators: Iterable[Operator] = OPERATORS) -> Generated:
@@ -1102,12 +1111,18 @@ def generate(source: str, operators: Iterable[Operator] = OPERATORS) -> Generate
     for operator in operators:
         for node, where in nodes:
             for edit in operator.edits(node, where):
-                anchor = edit.anchor if edit.anchor is not None else _src(node)
-                key = "\0".join((operator.name, where.function, anchor, edit.description))
+                mutated = copy.deepcopy(tree)
+                replacement = edit.change(_locate(mutated, where.path))
+                # The id names the node by its code and the change by the code it became
+                # (an edit of a statement list names the statements it moves instead).
+                if edit.anchor is not None:
+                    anchor, variant = edit.anchor, ""
+                else:
+                    anchor, variant = _src(node), _variant(replacement)
+                key = "\0".join((operator.name, where.function, anchor, variant))
                 occurrence = seen_ids.get(key, 0)
                 seen_ids[key] = occurrence + 1
-                mutated = copy.deepcopy(tree)
-                _replace(mutated, where.path, edit.change(_locate(mutated, where.path)))
+                _replace(mutated, where.path, replacement)
                 ast.fix_missing_locations(mutated)
                 try:
                     text = ast.unparse(mutated)
@@ -1122,9 +1137,7 @@ def generate(source: str, operators: Iterable[Operator] = OPERATORS) -> Generate
                 line = edit.line if edit.line is not None else getattr(node, "lineno", 0)
                 mutants.append(
                     Mutant(
-                        id=_mutant_id(
-                            operator.name, where.function, anchor, edit.description, occurrence
-                        ),
+                        id=_mutant_id(operator.name, where.function, anchor, variant, occurrence),
                         operator=operator.name,
                         function=where.function,
                         line=line,

@@ -530,3 +530,11 @@ def test_the_early_stop_wrapper_declares_the_checks_in_the_given_order() -> None
     ]
     assert decorated == ["fast", "slow"]
     assert "'/labs/m/01_a/checks.py'" in source
+
+
+def test_module_level_constants_name_their_mutants() -> None:
+    source = 'POLICY: str = "allkeys-lru"\nSETTINGS = ("a", "b")\n'
+    ids = [m.id for m in generate(source).mutants]
+    assert any(i.startswith("config-value:POLICY:") for i in ids)
+    assert any(i.startswith("first-only:SETTINGS:") for i in ids)
+    assert any(i.startswith("drop-statement:SETTINGS:") for i in ids)

@@ -69,6 +69,7 @@ class Mutant:
 
     id: str
     operator: str
+    #: Where: the function (``outer.inner``), the module-level constant, or ``<module>``.
     function: str
     line: int
     description: str
@@ -1035,6 +1036,11 @@ def _walk(
             arguments = node.args
             every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
             params = tuple((a.arg, _src(a.annotation)) for a in every if a.annotation)
+    elif function == MODULE_LEVEL and isinstance(node, ast.Assign | ast.AnnAssign):
+        # A module-level constant is named like a function: ``config-value:POLICY_X:1a2b3c``.
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if len(targets) == 1 and isinstance(targets[0], ast.Name):
+            function = targets[0].id
     yield node, Where(path, function, parent, params)
     if isinstance(node, ast.Import | ast.ImportFrom):
         return

@@ -23,16 +23,19 @@ class FirstFailure:
     """Runs the real checks of ``checks_file`` by id until one of them fails."""
 
     def __init__(self, checks_file: str) -> None:
-        module = load_file_as_module(Path(checks_file), "workshop_mutation_real_checks")
-        self._checks: dict[str, CheckFunction] = {
-            spec.id: function for spec, function in checks_in(module)
-        }
+        self._checks_file = Path(checks_file)
+        # Loaded at the first check, in the checking process: whoever only lists the checks
+        # of the generated module (the runner does) does not run the real module's code.
+        self._checks: dict[str, CheckFunction] | None = None
         self.failed: str | None = None
 
     def __call__(self, check_id: str, context: CheckContext) -> None:
         if self.failed is not None:
             context.note(SKIPPED_NOTE)
             return
+        if self._checks is None:
+            module = load_file_as_module(self._checks_file, "workshop_mutation_real_checks")
+            self._checks = {spec.id: function for spec, function in checks_in(module)}
         try:
             self._checks[check_id](context)
         except BaseException:

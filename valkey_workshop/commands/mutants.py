@@ -11,8 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from valkey_workshop.checking.proofs import run_proofs
 from valkey_workshop.content.models import Module, Step
-from valkey_workshop.mutation.engine import DEFAULT_CAP, Outcome, StepMutants, mutate_step
+from valkey_workshop.mutation.engine import (
+    DEFAULT_CAP,
+    Outcome,
+    ProofRunner,
+    StepMutants,
+    mutate_step,
+)
 from valkey_workshop.server.base import ServerInfo
 
 
@@ -106,6 +113,7 @@ def verify_mutants(
     cap: int = DEFAULT_CAP,
     on_step: Callable[[StepMutants], None] | None = None,
     on_mutant: Callable[[Step, int, int], None] | None = None,
+    proofs: ProofRunner = run_proofs,
 ) -> MutantsReport:
     """Run the mutants of each step's reference solution through its checks.
 
@@ -114,6 +122,7 @@ def verify_mutants(
         cap: at most this many mutants per step.
         on_step: called with each step's result as soon as the step is done.
         on_mutant: called with (step, mutants judged, mutants in all) as results arrive.
+        proofs: runs the check runs (``run_proofs`` with options bound, e.g. spare servers).
     """
     started = time.perf_counter()
     results = []
@@ -123,7 +132,9 @@ def verify_mutants(
             if on_mutant is not None:
                 on_mutant(step, done, total)
 
-        result = mutate_step(step, server.url, jobs=jobs, cap=cap, on_mutant=progress)
+        result = mutate_step(
+            step, server.url, jobs=jobs, cap=cap, on_mutant=progress, proofs=proofs
+        )
         if on_step is not None:
             on_step(result)
         results.append(result)

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from valkey_workshop.checking.api import CheckSpec
 from valkey_workshop.checking.proofs import run_proofs
@@ -42,6 +42,22 @@ TIME_LIMIT_FACTOR = 3.0
 MIN_TIME_LIMIT_SECONDS = 5.0
 
 Outcome = Literal["killed", "equivalent", "survived"]
+
+
+class ProofRunner(Protocol):
+    """How proofs run: :func:`~valkey_workshop.checking.proofs.run_proofs`, or the same with
+    options bound (``functools.partial(run_proofs, spare_server=...)``)."""
+
+    def __call__(
+        self,
+        step_files: Sequence[tuple[Step, Path]],
+        url: str,
+        *,
+        jobs: int | None = None,
+        on_result: Callable[[int, StepResult], None] | None = None,
+    ) -> list[StepResult]: ...
+
+
 #: ``killed_by`` of a mutant whose checks did not finish in time.
 TIME_LIMIT = "time-limit"
 #: ``killed_by`` of a mutant whose checking process ended without a verdict.
@@ -124,13 +140,15 @@ def mutate_step(
     jobs: int | None = None,
     cap: int = DEFAULT_CAP,
     on_mutant: Callable[[int, int], None] | None = None,
+    proofs: ProofRunner = run_proofs,
 ) -> StepMutants:
     """Generate ``step``'s mutants and run each through its checks on the server at ``url``.
 
     Args:
-        jobs: passed on to :func:`~valkey_workshop.checking.proofs.run_proofs`.
+        jobs: passed on to ``proofs``.
         cap: at most this many mutants (declared equivalents come on top).
         on_mutant: called with (mutants judged so far, mutants in all) as results arrive.
+        proofs: runs the check runs (default: ``checking.proofs.run_proofs``).
     """
     started = time.perf_counter()
     declared = {entry.id: entry for entry in step.equivalent_mutants}
@@ -154,7 +172,7 @@ def mutate_step(
         problems=tuple(problems),
     )
 
-    reference = run_proofs([(step, step.solution)], url, jobs=jobs)[0]
+    reference = proofs([(step, step.solution)], url, jobs=jobs)[0]
     if not reference.passed:
         return replace(
             base,
@@ -178,12 +196,12 @@ def mutate_step(
         )
         # The same step, judged by the early-stopping checks, with the mutants' time limit.
         judged = replace(step, folder=checks_folder, time_limit_seconds=limit)
-        proofs: list[tuple[Step, Path]] = [(judged, step.solution)]
+        files: list[tuple[Step, Path]] = [(judged, step.solution)]
         for index, mutant in enumerate(mutants):
             path = folder / f"mutant_{index:03d}" / step.exercise_filename
             path.parent.mkdir()
             path.write_text(mutant.source, encoding="utf-8")
-            proofs.append((judged, path))
+            files.append((judged, path))
 
         done = 0
 
@@ -193,7 +211,7 @@ def mutate_step(
                 done += 1
                 on_mutant(done, len(mutants))
 
-        results = run_proofs(proofs, url, jobs=jobs, on_result=progress)
+        results = proofs(files, url, jobs=jobs, on_result=progress)
 
     if not results[0].passed:
         return replace(

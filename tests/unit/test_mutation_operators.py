@@ -538,3 +538,31 @@ def test_module_level_constants_name_their_mutants() -> None:
     assert any(i.startswith("config-value:POLICY:") for i in ids)
     assert any(i.startswith("first-only:SETTINGS:") for i in ids)
     assert any(i.startswith("drop-statement:SETTINGS:") for i in ids)
+
+
+def test_add_condition_noloop_and_glob_prefix_for_tracking() -> None:
+    source = "def f(client, prefixes: list[str]):\n    client.client_tracking_on(bcast=True, prefix=prefixes)\n"
+    assert (
+        "prefix=prefixes, noloop=True)"
+        in by(source, "add-condition")[
+            "client_tracking_on(...) → client_tracking_on(..., noloop=True)"
+        ]
+    )
+    assert by(source, "glob-prefix") == {
+        "prefix=... → each prefix + '*'": code(
+            "def f(client, prefixes: list[str]):\n"
+            "    client.client_tracking_on(bcast=True, prefix=[_prefix + '*' for _prefix in prefixes])\n"
+        )
+    }
+
+
+def test_swap_arguments_swaps_neighbouring_positional_arguments_of_methods() -> None:
+    source = "def f(client, key, seconds, value):\n    client.setex(key, seconds, value)\n    max(seconds, 1)\n"
+    assert by(source, "swap-arguments") == {
+        "arguments swapped: key ⇄ seconds": code(
+            "def f(client, key, seconds, value):\n    client.setex(seconds, key, value)\n    max(seconds, 1)\n"
+        ),
+        "arguments swapped: seconds ⇄ value": code(
+            "def f(client, key, seconds, value):\n    client.setex(key, value, seconds)\n    max(seconds, 1)\n"
+        ),
+    }  # not max(): only method calls

@@ -312,15 +312,17 @@ class ReadThenWrite(Operator):
 class AddCondition(Operator):
     """A condition the contract does not ask for: ``expire(k, s)`` → ``expire(k, s, xx=True)``
     (False for a key without a TTL), ``set(k, v)`` → ``set(k, v, nx=True)`` (an update that
-    never lands)."""
+    never lands), ``client_tracking_on(...)`` → ``client_tracking_on(..., noloop=True)`` (no
+    invalidation for the connection's own writes)."""
 
     name = "add-condition"
-    summary = "a condition added: EXPIRE ... NX/XX/GT/LT, SET ... NX/XX"
+    summary = "a condition added: EXPIRE ... NX/XX/GT/LT, SET ... NX/XX, TRACKING ... NOLOOP"
 
     _OPTIONS = {  # noqa: RUF012 - a constant table, never changed
         "expire": ("nx", "xx", "gt", "lt"),
         "pexpire": ("nx", "xx", "gt", "lt"),
         "set": ("nx", "xx"),
+        "client_tracking_on": ("noloop",),
     }
 
     def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
@@ -655,6 +657,34 @@ def _pop_nested(statements: list[ast.stmt], position: tuple[int, ...]) -> ast.st
     return moved
 
 
+class GlobPrefix(Operator):
+    """``prefix=prefixes`` → ``prefix=[p + "*" for p in prefixes]``: tracking prefixes are
+    plain key beginnings, not glob patterns as in KEYS or SCAN ``MATCH``."""
+
+    name = "glob-prefix"
+    summary = "a glob '*' added to tracking prefixes (they are not patterns)"
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        if _method(node) != "client_tracking_on":
+            return
+        assert isinstance(node, ast.Call)
+        for index, keyword in enumerate(node.keywords):
+            if keyword.arg not in {"prefix", "prefixes"}:
+                continue
+
+            def globbed(target: ast.AST, index: int = index) -> Replacement:
+                assert isinstance(target, ast.Call)
+                keyword = target.keywords[index]
+                star = ast.BinOp(ast.Name("_prefix", ast.Load()), ast.Add(), ast.Constant("*"))
+                loop = ast.comprehension(
+                    target=ast.Name("_prefix", ast.Store()), iter=keyword.value, ifs=[], is_async=0
+                )
+                keyword.value = ast.ListComp(elt=star, generators=[loop])
+                return target
+
+            yield Edit(f"{keyword.arg}=... → each prefix + '*'", globbed)
+
+
 class DeleteToNoop(Operator):
     """``client.delete(key)`` / ``client.unlink(key)`` → ``0``: the stale copy stays."""
 
@@ -963,6 +993,34 @@ class DropStatement(Operator):
         yield Edit(f"removed: {_short(node, 48)}", lambda _: None)
 
 
+class SwapArguments(Operator):
+    """Two neighbouring positional arguments of a method call swapped:
+    ``setex(key, seconds, value)`` → ``setex(key, value, seconds)``, ``xack(queue, group, id)``
+    → ``xack(group, queue, id)``."""
+
+    name = "swap-arguments"
+    summary = "two neighbouring positional arguments of a method call swapped"
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        if _method(node) is None:
+            return
+        assert isinstance(node, ast.Call)
+        for index in range(len(node.args) - 1):
+            first, second = node.args[index], node.args[index + 1]
+            if isinstance(first, ast.Starred) or isinstance(second, ast.Starred):
+                continue
+            if _src(first) == _src(second):
+                continue
+
+            def swap(target: ast.AST, index: int = index) -> Replacement:
+                assert isinstance(target, ast.Call)
+                args = target.args
+                args[index], args[index + 1] = args[index + 1], args[index]
+                return target
+
+            yield Edit(f"arguments swapped: {_short(first, 24)} ⇄ {_short(second, 24)}", swap)
+
+
 class SwapStatements(Operator):
     """Two adjacent statements of a function swapped (order matters: database first, then
     the cache; read the clock, then do the work)."""
@@ -1003,6 +1061,7 @@ OPERATORS: tuple[Operator, ...] = (
     DropElement(),
     EmptyCollection(),
     MoveExecute(),
+    GlobPrefix(),
     DeleteToNoop(),
     UnlinkToDelete(),
     OneByOne(),
@@ -1015,6 +1074,7 @@ OPERATORS: tuple[Operator, ...] = (
     ReturnNone(),
     DropStatement(),
     SwapStatements(),
+    SwapArguments(),
 )
 OPERATOR_NAMES = tuple(operator.name for operator in OPERATORS)
 

@@ -187,9 +187,9 @@ def test_a_survivor_and_broken_declarations_exit_1_and_are_named(
     assert "✓ killed by one-command" in out
     assert f"✗ [[equivalent_mutants]] {stale}: stale: no mutant has this id" in out
     assert f"✗ [[equivalent_mutants]] {DROP_EX}: declared equivalent, but check ttl rejects" in out
-    assert "9 mutants, 8 killed, 0 declared equivalent, 1 survived: score 88.9%" in out
+    assert "10 mutants, 9 killed, 0 declared equivalent, 1 survived: score 90.0%" in out
     assert "2 declarations to fix ✗ FAIL" in out
-    assert "01 ttl: 9 mutants: 8 killed, 0 declared equivalent, 1 survived" in result.stderr
+    assert "01 ttl: 10 mutants: 9 killed, 0 declared equivalent, 1 survived" in result.stderr
 
 
 def test_usage_errors_exit_2(labs: Path) -> None:

@@ -34,7 +34,7 @@ from valkey_workshop.mutation.earlystop import wrapper_source
 from valkey_workshop.mutation.operators import OPERATOR_NAMES, Mutant, generate
 
 #: At most this many mutants run per step; past it, a stable selection (see :func:`select`).
-DEFAULT_CAP = 60
+DEFAULT_CAP = 100
 #: A mutant may take this many times as long as the reference solution took ...
 TIME_LIMIT_FACTOR = 3.0
 #: ... but at least this many seconds (process start and a loaded machine), and never more

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import valkey
 from typer.testing import CliRunner, Result
 
 from valkey_workshop.cli.app import app
 from valkey_workshop.mutation.operators import generate
+from valkey_workshop.mutation.strays import stray_keys_removed
 from valkey_workshop.server.base import ServerInfo
 
 runner = CliRunner()
@@ -144,7 +146,17 @@ def as_json(result: Result) -> dict[str, Any]:
 
 def test_all_killed_or_declared_exits_0(labs: Path, server: ServerInfo) -> None:
     write_module(labs, [(UNLINK_TO_DELETE, "DEL of a one-field key frees as fast as UNLINK")])
-    result = mutants_run(server, "ttl", "--json")  # one step, named
+    client = valkey.Valkey.from_url(server.url)
+    client.set("someone:else", "kept")
+    try:
+        result = mutants_run(server, "ttl", "--json")  # one step, named
+        # The swap-arguments mutant wrote keys named after values; they are gone, and
+        # what was there before the run is not.
+        assert client.exists("new", "v") == 0
+        assert client.get("someone:else") == b"kept"
+    finally:
+        client.delete("someone:else")
+        client.close()
     assert result.exit_code == 0, result.output
     report = as_json(result)
     assert report["module"] == "mutlab"
@@ -203,3 +215,22 @@ def test_usage_errors_exit_2(labs: Path) -> None:
     unknown = runner.invoke(app, ["verify", "mutlab", "nope", "--mutants"])
     assert unknown.exit_code == 2
     assert "Unknown step" in unknown.stderr
+
+
+def test_stray_keys_go_in_every_database_and_older_keys_stay(server: ServerInfo) -> None:
+    db0 = valkey.Valkey.from_url(server.url)
+    db5 = valkey.Valkey.from_url(server.url.rsplit("/", 1)[0] + "/5")
+    try:
+        db0.set("before:run", 1)
+        with stray_keys_removed(server.url):
+            db0.set("stray:zero", 1)
+            db5.set("stray:five", 1)
+            db0.set("before:run", 2)  # changed, not created: stays
+        assert db0.exists("stray:zero") == 0
+        assert db5.exists("stray:five") == 0
+        assert db0.get("before:run") == b"2"
+    finally:
+        db0.delete("before:run", "stray:zero")
+        db5.delete("stray:five")
+        db0.close()
+        db5.close()

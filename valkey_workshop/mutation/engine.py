@@ -32,6 +32,7 @@ from valkey_workshop.checking.results import StepResult
 from valkey_workshop.content.models import EquivalentMutant, Step
 from valkey_workshop.mutation.earlystop import wrapper_source
 from valkey_workshop.mutation.operators import OPERATOR_NAMES, Mutant, generate
+from valkey_workshop.mutation.strays import stray_keys_removed
 
 #: At most this many mutants run per step; past it, a stable selection (see :func:`select`).
 DEFAULT_CAP = 100
@@ -172,46 +173,48 @@ def mutate_step(
         problems=tuple(problems),
     )
 
-    reference = proofs([(step, step.solution)], url, jobs=jobs)[0]
-    if not reference.passed:
-        return replace(
-            base,
-            error="the reference solution fails its checks: {}: {}".format(*_why(reference)),
-            seconds=time.perf_counter() - started,
+    # Mutants are wrong code: whatever keys they leave behind go when the step is done.
+    with stray_keys_removed(url):
+        reference = proofs([(step, step.solution)], url, jobs=jobs)[0]
+        if not reference.passed:
+            return replace(
+                base,
+                error="the reference solution fails its checks: {}: {}".format(*_why(reference)),
+                seconds=time.perf_counter() - started,
+            )
+        limit = min(
+            step.time_limit_seconds,
+            max(MIN_TIME_LIMIT_SECONDS, TIME_LIMIT_FACTOR * reference.duration_ms / 1000),
         )
-    limit = min(
-        step.time_limit_seconds,
-        max(MIN_TIME_LIMIT_SECONDS, TIME_LIMIT_FACTOR * reference.duration_ms / 1000),
-    )
-    # Fastest checks first: most mutants fall to a cheap check before the slow ones run.
-    ordered = sorted(reference.checks, key=lambda check: check.duration_ms)
-    specs = [CheckSpec(c.id, c.name, c.hint, c.lesson) for c in ordered]
+        # Fastest checks first: most mutants fall to a cheap check before the slow ones run.
+        ordered = sorted(reference.checks, key=lambda check: check.duration_ms)
+        specs = [CheckSpec(c.id, c.name, c.hint, c.lesson) for c in ordered]
 
-    with tempfile.TemporaryDirectory(prefix="workshop-mutants-") as scratch:
-        folder = Path(scratch)
-        checks_folder = folder / "checks"
-        checks_folder.mkdir()
-        (checks_folder / "checks.py").write_text(
-            wrapper_source(step.checks, specs), encoding="utf-8"
-        )
-        # The same step, judged by the early-stopping checks, with the mutants' time limit.
-        judged = replace(step, folder=checks_folder, time_limit_seconds=limit)
-        files: list[tuple[Step, Path]] = [(judged, step.solution)]
-        for index, mutant in enumerate(mutants):
-            path = folder / f"mutant_{index:03d}" / step.exercise_filename
-            path.parent.mkdir()
-            path.write_text(mutant.source, encoding="utf-8")
-            files.append((judged, path))
+        with tempfile.TemporaryDirectory(prefix="workshop-mutants-") as scratch:
+            folder = Path(scratch)
+            checks_folder = folder / "checks"
+            checks_folder.mkdir()
+            (checks_folder / "checks.py").write_text(
+                wrapper_source(step.checks, specs), encoding="utf-8"
+            )
+            # The same step, judged by the early-stopping checks, with the mutants' time limit.
+            judged = replace(step, folder=checks_folder, time_limit_seconds=limit)
+            files: list[tuple[Step, Path]] = [(judged, step.solution)]
+            for index, mutant in enumerate(mutants):
+                path = folder / f"mutant_{index:03d}" / step.exercise_filename
+                path.parent.mkdir()
+                path.write_text(mutant.source, encoding="utf-8")
+                files.append((judged, path))
 
-        done = 0
+            done = 0
 
-        def progress(index: int, _: StepResult) -> None:
-            nonlocal done
-            if index and on_mutant is not None:
-                done += 1
-                on_mutant(done, len(mutants))
+            def progress(index: int, _: StepResult) -> None:
+                nonlocal done
+                if index and on_mutant is not None:
+                    done += 1
+                    on_mutant(done, len(mutants))
 
-        results = proofs(files, url, jobs=jobs, on_result=progress)
+            results = proofs(files, url, jobs=jobs, on_result=progress)
 
     if not results[0].passed:
         return replace(

@@ -58,7 +58,7 @@ def step_view(step: StepMutants, width: int = 80) -> RenderableType:
     table.add_column("line", justify="right", no_wrap=True)
     if operators:
         table.add_column("operator", no_wrap=True)
-    table.add_column("mutant id (operator:function:hash), change", overflow="fold")
+    table.add_column("mutant id (operator:function:hash)", overflow="fold")
     table.add_column("outcome", overflow="fold")
     for result in step.results:
         mutant = Text(result.mutant.id)

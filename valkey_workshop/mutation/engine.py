@@ -26,10 +26,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
+import valkey
+
 from valkey_workshop.checking.api import CheckSpec
 from valkey_workshop.checking.proofs import run_proofs
 from valkey_workshop.checking.results import StepResult
 from valkey_workshop.content.models import EquivalentMutant, Step
+from valkey_workshop.errors import ServerError
 from valkey_workshop.mutation.earlystop import wrapper_source
 from valkey_workshop.mutation.operators import OPERATOR_NAMES, Mutant, generate
 from valkey_workshop.mutation.strays import stray_keys_removed
@@ -215,6 +218,7 @@ def mutate_step(
                     on_mutant(done, len(mutants))
 
             results = proofs(files, url, jobs=jobs, on_result=progress)
+        _require_server(url)
 
     if not results[0].passed:
         return replace(
@@ -248,6 +252,21 @@ def mutate_step(
         seconds=time.perf_counter() - started,
         time_limit_seconds=limit,
     )
+
+
+def _require_server(url: str) -> None:
+    """A server that stopped during the run fails every check, which would pass for killed
+    mutants: make that an error instead of a verdict."""
+    client = valkey.Valkey.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except valkey.ValkeyError as error:
+        raise ServerError(
+            f"The server stopped answering during the mutation run ({error}); "
+            "its results are discarded."
+        ) from error
+    finally:
+        client.close()
 
 
 def _judge(

@@ -10,6 +10,7 @@ may use other databases of the same server). Keys that were there before are lef
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
@@ -51,12 +52,21 @@ def _delete(url: str, number: int, keys: list[bytes]) -> None:
 
 @contextmanager
 def stray_keys_removed(url: str) -> Iterator[None]:
-    """Run the body, then delete the keys it created on ``url``'s server (every database)."""
-    before = _keys(url)
+    """Run the body, then delete the keys it created on ``url``'s server (every database).
+
+    Where the server does not let us list its keys (INFO or SCAN refused), nothing is
+    deleted: without the list of keys from before, no key can be known to be a stray.
+    """
+    try:
+        before: dict[int, set[bytes]] | None = _keys(url)
+    except valkey.ValkeyError:
+        before = None
     try:
         yield
     finally:
-        for number, keys in _keys(url).items():
-            strays = sorted(keys - before.get(number, set()))
-            if strays:
-                _delete(url, number, strays)
+        if before is not None:
+            with contextlib.suppress(valkey.ValkeyError):  # best effort: the verdicts stand
+                for number, keys in _keys(url).items():
+                    strays = sorted(keys - before.get(number, set()))
+                    if strays:
+                        _delete(url, number, strays)

@@ -11,10 +11,7 @@ from valkey_workshop.commands.mutants import MutantsReport
 from valkey_workshop.mutation.engine import MutantResult, StepMutants
 from valkey_workshop.render.format import seconds
 from valkey_workshop.render.theme import FAIL, HEADING, MUTED, PASS, WARN
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+from valkey_workshop.words import plural
 
 
 def _outcome(result: MutantResult) -> Text:
@@ -28,7 +25,7 @@ def _outcome(result: MutantResult) -> Text:
 def step_counts(step: StepMutants) -> str:
     """``40 mutants: 33 killed, 0 declared equivalent, 7 survived``."""
     return (
-        f"{_plural(len(step.results), 'mutant')}: {step.count('killed')} killed, "
+        f"{plural(len(step.results), 'mutant')}: {step.count('killed')} killed, "
         f"{step.count('equivalent')} declared equivalent, {step.count('survived')} survived"
     )
 
@@ -78,7 +75,7 @@ def step_view(step: StepMutants, width: int = 80) -> RenderableType:
         parts.append(Text(f"✗ [[equivalent_mutants]] {problem.id}: {problem.problem}", style=FAIL))
     footer = Text(
         f"time limit per mutant {seconds(step.time_limit_seconds)}; "
-        f"{_plural(step.discarded, 'edit')} gave no usable mutant; {seconds(step.seconds)}",
+        f"{plural(step.discarded, 'edit')} gave no usable mutant; {seconds(step.seconds)}",
         style=MUTED,
     )
     parts.append(footer)
@@ -92,13 +89,13 @@ def mutants_view(report: MutantsReport, width: int = 80) -> RenderableType:
     ]
     parts += [step_view(step, width) for step in report.steps]
     score = Text(
-        f"{report.module}: {_plural(report.total, 'mutant')}, {report.killed} killed, "
+        f"{report.module}: {plural(report.total, 'mutant')}, {report.killed} killed, "
         f"{report.declared_equivalent} declared equivalent, {report.survived} survived: "
         f"score {report.score:.1%} in {seconds(report.seconds)}  "
     )
     stale = sum(len(step.problems) for step in report.steps)
     if stale:
-        score.append(f"{_plural(stale, 'declaration')} to fix  ", style=FAIL)
+        score.append(f"{plural(stale, 'declaration')} to fix  ", style=FAIL)
     score.append(Text("✓ PASS", style=PASS) if report.ok else Text("✗ FAIL", style=FAIL))
     parts.append(score)
     if report.survived:

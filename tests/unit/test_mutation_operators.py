@@ -566,3 +566,15 @@ def test_swap_arguments_swaps_neighbouring_positional_arguments_of_methods() -> 
             "def f(client, key, seconds, value):\n    client.setex(key, value, seconds)\n    max(seconds, 1)\n"
         ),
     }  # not max(): only method calls
+
+
+def test_legacy_ids_are_the_ids_the_first_engine_version_gave() -> None:
+    """Declarations written with the first version's ids keep matching (values pinned from
+    that version: constants named ``<module>``, swaps described at 28 characters)."""
+    source = (
+        "TTL = 300\n\n\ndef f(client, key):\n"
+        "    client.set(key, 1, ex=TTL)\n    client.delete(key + ':old')\n    return key\n"
+    )
+    legacy = {m.id: m.legacy_id for m in generate(source).mutants}
+    assert legacy["number:TTL:7e05df"] == "number:<module>:18ecb5"
+    assert legacy["swap-statements:f:a53d8d"] == "swap-statements:f:d51bcf"

@@ -98,6 +98,7 @@ def _step_json(step: StepMutants) -> dict[str, Any]:
         "stale_declarations": [
             {"id": problem.id, "problem": problem.problem} for problem in step.problems
         ],
+        "notes": list(step.notes),
         "error": step.error,
         "seconds": round(step.seconds, 3),
         "time_limit_seconds": round(step.time_limit_seconds, 3),

@@ -99,6 +99,8 @@ class StepMutants:
     generated: int = 0
     discarded: int = 0
     problems: tuple[DeclarationProblem, ...] = ()
+    #: Worth saying, not failing the run (a declaration written with an earlier id).
+    notes: tuple[str, ...] = ()
     #: Why the step's mutants could not be judged (the reference solution fails), if so.
     error: str | None = None
     seconds: float = 0.0
@@ -155,25 +157,18 @@ def mutate_step(
         proofs: runs the check runs (default: ``checking.proofs.run_proofs``).
     """
     started = time.perf_counter()
-    declared = {entry.id: entry for entry in step.equivalent_mutants}
     try:
         generated = generate(step.solution.read_text(encoding="utf-8"))
     except SyntaxError as error:
         return StepMutants(step, error=f"solution.py does not parse: {error}")
-    every_id = {mutant.id for mutant in generated.mutants}
-    problems = [
-        DeclarationProblem(
-            entry_id, "stale: no mutant has this id any more (remove or update the declaration)"
-        )
-        for entry_id in declared
-        if entry_id not in every_id
-    ]
+    declared, problems, notes = _declarations(step, generated.mutants)
     mutants = select(generated.mutants, cap, frozenset(declared))
     base = StepMutants(
         step,
         generated=len(generated.mutants),
         discarded=generated.discarded,
         problems=tuple(problems),
+        notes=tuple(notes),
     )
 
     # Mutants are wrong code: whatever keys they leave behind go when the step is done.
@@ -252,6 +247,38 @@ def mutate_step(
         seconds=time.perf_counter() - started,
         time_limit_seconds=limit,
     )
+
+
+def _declarations(
+    step: Step, mutants: Sequence[Mutant]
+) -> tuple[dict[str, EquivalentMutant], list[DeclarationProblem], list[str]]:
+    """The declarations by the id of the mutant each one matches; the stale ones; notes.
+
+    A declaration written with the id the first version of the engine gave (see
+    ``Mutant.legacy_id``) still matches, with a note naming the current id.
+    """
+    current = {mutant.id for mutant in mutants}
+    by_legacy = {mutant.legacy_id: mutant.id for mutant in mutants if mutant.legacy_id}
+    declared: dict[str, EquivalentMutant] = {}
+    problems: list[DeclarationProblem] = []
+    notes: list[str] = []
+    for entry in step.equivalent_mutants:
+        if entry.id in current:
+            declared[entry.id] = entry
+        elif entry.id in by_legacy:
+            declared[by_legacy[entry.id]] = entry
+            notes.append(
+                f"{entry.id} is the id an earlier version gave mutant {by_legacy[entry.id]}: "
+                "the declaration holds; write the current id"
+            )
+        else:
+            problems.append(
+                DeclarationProblem(
+                    entry.id,
+                    "stale: no mutant has this id any more (remove or update the declaration)",
+                )
+            )
+    return declared, problems, notes
 
 
 def _require_server(url: str) -> None:

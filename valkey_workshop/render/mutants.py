@@ -73,6 +73,8 @@ def step_view(step: StepMutants, width: int = 80) -> RenderableType:
         parts.append(Text(f"✗ not judged: {step.error}", style=FAIL))
     for problem in step.problems:
         parts.append(Text(f"✗ [[equivalent_mutants]] {problem.id}: {problem.problem}", style=FAIL))
+    for note in step.notes:
+        parts.append(Text(f"· [[equivalent_mutants]] {note}", style=MUTED))
     footer = Text(
         f"time limit per mutant {seconds(step.time_limit_seconds)}; "
         f"{plural(step.discarded, 'edit')} gave no usable mutant; {seconds(step.seconds)}",

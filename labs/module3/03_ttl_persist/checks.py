@@ -31,6 +31,12 @@ def _options(commands: list[inspect.KeyCommand]) -> set[str]:
     return {str(arg).upper() for command in commands for arg in command.args[2:]}
 
 
+def _spelled(command: inspect.KeyCommand) -> str:
+    """``SET ... PX``: the command and the expiry option it used."""
+    options = sorted(_options([command]) & {"EX", "PX", "EXAT", "PXAT"})
+    return " ".join([command.name, *(f"... {option}" for option in options)])
+
+
 def _is_true(result: object) -> bool:
     return result is True or (type(result) is int and result == 1)
 
@@ -323,7 +329,7 @@ def _update(ctx: CheckContext, before: dict[str, int] | None, what: str) -> int:
     if reads and writes:
         ctx.fail(
             f"update_keep_ttl read the TTL ({reads[0].name}) and wrote it back "
-            f"({writes[0].name}): not atomic. Time passes between the two commands (and TTL "
+            f"({_spelled(writes[0])}): not atomic. Time passes between the two commands (and TTL "
             "rounds to whole seconds), so the key does not keep the time it had, and a write "
             "by another client in between is lost. Use set(key, value, keepttl=True): "
             "SET ... KEEPTTL does it in one command."

@@ -1,4 +1,4 @@
-"""Known-wrong: update_keep_ttl reads the TTL, then writes it back (careful about -1 and -2, but not atomic)."""
+"""Known-wrong: update_keep_ttl reads PTTL, then writes it back with PX (careful about -1, -2 and rounding, but not atomic)."""
 
 
 def cache_with_ttl(client, key: str, value: str, seconds: int) -> None:
@@ -19,9 +19,9 @@ def make_persistent(client, key: str) -> bool:
 
 def update_keep_ttl(client, key: str, value: str) -> None:
     """Store `value` at `key` without touching its remaining TTL."""
-    remaining = client.ttl(key)
+    remaining = client.pttl(key)  # milliseconds, so nothing is lost to rounding
     if remaining > 0:
-        client.set(key, value, ex=remaining)
+        client.set(key, value, px=remaining)
     else:
         client.set(key, value)
 

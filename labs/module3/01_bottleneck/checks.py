@@ -2,11 +2,14 @@
 
 import numbers
 
+from valkey_workshop.checking import inspect
 from valkey_workshop.checking.api import CheckContext, check
 
 KEY = "workshop:bottleneck:probe"
 #: A database slow enough that timing mistakes are obvious, fast enough for a quick check.
 DB_LATENCY_SECONDS = 0.05
+#: Commands that would change the value the cache-timing check put in place.
+WRITES = {"SET", "SETEX", "PSETEX", "GETSET", "GETDEL", "DEL", "UNLINK", "APPEND", "MSET"}
 
 QUESTIONS = {
     "q1": {
@@ -31,7 +34,56 @@ QUESTIONS = {
 def _milliseconds(ctx: CheckContext, name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         ctx.fail(f"{name}() returned {value!r}; it should return a number of milliseconds.")
-    return float(value)
+    measured = float(value)
+    if measured < 0:
+        ctx.fail(
+            f"{name}() returned {measured:.3f}, a negative time: subtract the start from the "
+            "end, (time.perf_counter() - started) * 1000."
+        )
+    return measured
+
+
+def _judge_unit(
+    ctx: CheckContext, name: str, raw: object, actual_ms: float, slack_ms: float, what: str
+) -> None:
+    """Fail unless ``measured`` is ``actual_ms`` in milliseconds; name a unit slip exactly.
+
+    The learner's clock brackets the call the check timed itself, so a right answer is at
+    least about ``actual_ms`` and at most ``slack_ms`` more (a busy machine).
+    """
+    measured = _milliseconds(ctx, name, raw)
+
+    def plausible(value: float) -> bool:
+        return actual_ms * 0.9 <= value <= actual_ms + slack_ms
+
+    if measured == 0 and isinstance(raw, float):
+        ctx.fail(
+            f"{name}() returned 0.0, but {what} took {actual_ms:.3f} ms: the time was rounded "
+            "away, or the clock did not tick during the call. Return the unrounded difference "
+            "of time.perf_counter(), the clock made for timing short calls."
+        )
+    if measured == int(measured) and actual_ms < 1:
+        ctx.fail(
+            f"{name}() returned {measured:g}: a whole number, but {what} took {actual_ms:.3f} ms. "
+            "Rounding to whole milliseconds loses the answer; return the float as it is."
+        )
+    if plausible(measured / 1000) and measured > (actual_ms + slack_ms) / 2:
+        ctx.fail(
+            f"{name}() returned {measured:,.1f}, which is {what} in microseconds "
+            f"({actual_ms:.3f} ms). Multiply the seconds of time.perf_counter() by 1000, "
+            "not 1,000,000."
+        )
+    if plausible(measured):
+        return
+    if plausible(measured * 1000):
+        ctx.fail(
+            f"{name}() returned {measured:.6f}, which is {what} in seconds "
+            f"({actual_ms:.3f} ms). Multiply by 1000 to return milliseconds."
+        )
+    ctx.fail(
+        f"{name}() returned {measured:.3f} ms, but {what} took {actual_ms:.3f} ms. Start the "
+        "clock just before that one call and stop it just after."
+    )
 
 
 @check("database-timing", "Times one database read, in milliseconds", hint=2)
@@ -45,18 +97,14 @@ def database_timing(ctx: CheckContext) -> None:
             f"measure_database_read() read the database {db.get_calls} times; time exactly one "
             "db.get_product() call so the number means one read."
         )
-    measured = _milliseconds(ctx, "measure_database_read", value)
-    actual_ms = (db.calls[0].ended_ns - db.calls[0].started_ns) / 1e6
-    if abs(measured * 1000 - actual_ms) < actual_ms * 0.2:
+    read = db.calls[0]
+    if read.product_id != "P42":
         ctx.fail(
-            f"measure_database_read() returned {measured:.4f}, which is the read time in seconds "
-            f"({actual_ms:.1f} ms). Multiply by 1000 to return milliseconds."
+            f"measure_database_read(db, 'P42') read product {read.product_id!r}; read the "
+            "product_id it is given."
         )
-    if not actual_ms * 0.9 <= measured <= actual_ms + 25:
-        ctx.fail(
-            f"measure_database_read() returned {measured:.3f} ms, but the database read took "
-            f"{actual_ms:.1f} ms. Start the clock just before the call and stop it just after."
-        )
+    actual_ms = (read.ended_ns - read.started_ns) / 1e6
+    _judge_unit(ctx, "measure_database_read", value, actual_ms, 25, "the database read")
 
 
 @check("cache-timing", "Times one Valkey read, in milliseconds", hint=1)
@@ -64,6 +112,13 @@ def cache_timing(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
     ctx.server.set(KEY, "a cached value")
     value = ctx.call("measure_cache_read", ctx.client, KEY)
+    writes = inspect.on_key(ctx.learner_calls(), KEY, WRITES)
+    if writes or ctx.server.get(KEY) != "a cached value":
+        sent = f" ({writes[0].name})" if writes else ""
+        ctx.fail(
+            f"measure_cache_read() changed {KEY}{sent}: it held 'a cached value', ready to be "
+            "read. Only read it: one client.get(key)."
+        )
     gets = [c for c in ctx.learner_calls() if c.command == "GET"]
     if not gets:
         ctx.fail("measure_cache_read() sent no GET to Valkey: use client.get(key).")
@@ -72,18 +127,7 @@ def cache_timing(ctx: CheckContext) -> None:
             f"measure_cache_read() sent {len(gets)} GETs; time exactly one so the number means "
             "one read."
         )
-    measured = _milliseconds(ctx, "measure_cache_read", value)
-    round_trip_ms = gets[0].latency_us / 1000
-    if measured < round_trip_ms / 100:
-        ctx.fail(
-            f"measure_cache_read() returned {measured:.6f}; the GET's round trip alone took "
-            f"{round_trip_ms:.3f} ms, so that looks like seconds. Multiply by 1000."
-        )
-    if not round_trip_ms * 0.5 <= measured <= round_trip_ms + 20:
-        ctx.fail(
-            f"measure_cache_read() returned {measured:.3f} ms, but the GET's round trip took "
-            f"{round_trip_ms:.3f} ms. Time just the one client.get() call."
-        )
+    _judge_unit(ctx, "measure_cache_read", value, gets[0].latency_us / 1000, 20, "the GET")
 
 
 @check("questions", "Answers the three questions", hint=3, lesson="Where Valkey sits")

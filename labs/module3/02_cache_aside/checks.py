@@ -314,7 +314,7 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
 
 @check(
     "invalidate-after-database-write",
-    "Invalidation follows the database write (a concurrent read cannot re-cache old data)",
+    "Invalidation follows the database write (a read during the write leaves no old data)",
     hint=3,
     lesson="The write path",
 )

@@ -42,6 +42,11 @@ def explain(error_text: str) -> str | None:
             f"valkey-py has no keyword {found.group(1)!r}: it spells it "
             f"{KEYWORD_SPELLINGS[found.group(1)]}."
         )
+    if "not an integer or out of range" in error_text and "setex(" in error_text.lower():
+        return (
+            "SETEX takes the seconds before the value: setex(key, seconds, value), unlike "
+            "set(key, value, ex=seconds)."
+        )
     if "'str' object has no attribute 'decode'" in error_text:
         return (
             "The client already decodes replies (decode_responses=True), so values arrive as "

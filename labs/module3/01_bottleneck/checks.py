@@ -1,13 +1,16 @@
 """Checks for step 01 (bottleneck)."""
 
 import numbers
+from collections.abc import Callable
 
 from valkey_workshop.checking import inspect
-from valkey_workshop.checking.api import CheckContext, check
+from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 
 KEY = "workshop:bottleneck:probe"
 #: A database slow enough that timing mistakes are obvious, fast enough for a quick check.
 DB_LATENCY_SECONDS = 0.05
+#: Timings are tried up to this many times: one delayed run must not fail a right answer.
+ATTEMPTS = 3
 #: Commands that would change the value the cache-timing check put in place.
 WRITES = {"SET", "SETEX", "PSETEX", "GETSET", "GETDEL", "DEL", "UNLINK", "APPEND", "MSET"}
 
@@ -44,7 +47,14 @@ def _milliseconds(ctx: CheckContext, name: str, value: object) -> float:
 
 
 def _judge_unit(
-    ctx: CheckContext, name: str, raw: object, actual_ms: float, slack_ms: float, what: str
+    ctx: CheckContext,
+    name: str,
+    raw: object,
+    actual_ms: float,
+    slack_ms: float,
+    what: str,
+    *,
+    fraction_matters: bool,
 ) -> None:
     """Fail unless ``measured`` is ``actual_ms`` in milliseconds; name a unit slip exactly.
 
@@ -62,10 +72,13 @@ def _judge_unit(
             "away, or the clock did not tick during the call. Return the unrounded difference "
             "of time.perf_counter(), the clock made for timing short calls."
         )
-    if measured == int(measured) and actual_ms < 1:
+    # A float from a clock is never a whole number by chance: this was rounded. That loses
+    # the answer for a read of a fraction of a millisecond, and nothing for a 50 ms one.
+    if measured == int(measured) and fraction_matters:
         ctx.fail(
             f"{name}() returned {measured:g}: a whole number, but {what} took {actual_ms:.3f} ms. "
-            "Rounding to whole milliseconds loses the answer; return the float as it is."
+            "Rounding to whole milliseconds loses the answer for a read that takes a fraction "
+            "of one; return the float as it is."
         )
     if plausible(measured / 1000) and measured > (actual_ms + slack_ms) / 2:
         ctx.fail(
@@ -86,48 +99,91 @@ def _judge_unit(
     )
 
 
+def _timing_holds(ctx: CheckContext, attempt: Callable[[], None]) -> None:
+    """Run ``attempt`` up to ATTEMPTS times; it holds when one attempt's number is right.
+
+    A wrong unit or rounding fails every attempt; a right answer that a busy machine
+    delayed once (a pause between the learner's clock reads) passes on the next.
+    """
+    first: CheckFailed | None = None
+    for _ in range(ATTEMPTS):
+        try:
+            attempt()
+        except CheckFailed as failure:
+            first = first or failure
+            continue
+        return
+    assert first is not None
+    raise first
+
+
 @check("database-timing", "Times one database read, in milliseconds", hint=2)
 def database_timing(ctx: CheckContext) -> None:
-    db = ctx.database(latency_seconds=DB_LATENCY_SECONDS)
-    value = ctx.call("measure_database_read", db, "P42")
-    if db.get_calls == 0:
-        ctx.fail("measure_database_read() never called db.get_product(): nothing was measured.")
-    if db.get_calls > 1:
-        ctx.fail(
-            f"measure_database_read() read the database {db.get_calls} times; time exactly one "
-            "db.get_product() call so the number means one read."
+    def attempt() -> None:
+        db = ctx.database(latency_seconds=DB_LATENCY_SECONDS)
+        value = ctx.call("measure_database_read", db, "P42")
+        if db.get_calls == 0:
+            ctx.fail("measure_database_read() never called db.get_product(): nothing was measured.")
+        if db.get_calls > 1:
+            ctx.fail(
+                f"measure_database_read() read the database {db.get_calls} times; time exactly "
+                "one db.get_product() call so the number means one read."
+            )
+        read = db.calls[0]
+        if read.product_id != "P42":
+            ctx.fail(
+                f"measure_database_read(db, 'P42') read product {read.product_id!r}; read the "
+                "product_id it is given."
+            )
+        actual_ms = (read.ended_ns - read.started_ns) / 1e6
+        _judge_unit(
+            ctx,
+            "measure_database_read",
+            value,
+            actual_ms,
+            25,
+            "the database read",
+            fraction_matters=False,
         )
-    read = db.calls[0]
-    if read.product_id != "P42":
-        ctx.fail(
-            f"measure_database_read(db, 'P42') read product {read.product_id!r}; read the "
-            "product_id it is given."
-        )
-    actual_ms = (read.ended_ns - read.started_ns) / 1e6
-    _judge_unit(ctx, "measure_database_read", value, actual_ms, 25, "the database read")
+
+    _timing_holds(ctx, attempt)
 
 
 @check("cache-timing", "Times one Valkey read, in milliseconds", hint=1)
 def cache_timing(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
-    ctx.server.set(KEY, "a cached value")
-    value = ctx.call("measure_cache_read", ctx.client, KEY)
-    writes = inspect.on_key(ctx.learner_calls(), KEY, WRITES)
-    if writes or ctx.server.get(KEY) != "a cached value":
-        sent = f" ({writes[0].name})" if writes else ""
-        ctx.fail(
-            f"measure_cache_read() changed {KEY}{sent}: it held 'a cached value', ready to be "
-            "read. Only read it: one client.get(key)."
+
+    def attempt() -> None:
+        ctx.server.set(KEY, "a cached value")
+        mark = ctx.client.call_log.mark()
+        value = ctx.call("measure_cache_read", ctx.client, KEY)
+        calls = ctx.client.call_log.records(mark)
+        writes = inspect.on_key(calls, KEY, WRITES)
+        if writes or ctx.server.get(KEY) != "a cached value":
+            sent = f" ({writes[0].name})" if writes else ""
+            ctx.fail(
+                f"measure_cache_read() changed {KEY}{sent}: it held 'a cached value', ready to "
+                "be read. Only read it: one client.get(key)."
+            )
+        gets = [c for c in calls if c.command == "GET"]
+        if not gets:
+            ctx.fail("measure_cache_read() sent no GET to Valkey: use client.get(key).")
+        if len(gets) > 1:
+            ctx.fail(
+                f"measure_cache_read() sent {len(gets)} GETs; time exactly one so the number "
+                "means one read."
+            )
+        _judge_unit(
+            ctx,
+            "measure_cache_read",
+            value,
+            gets[0].latency_us / 1000,
+            20,
+            "the GET",
+            fraction_matters=True,
         )
-    gets = [c for c in ctx.learner_calls() if c.command == "GET"]
-    if not gets:
-        ctx.fail("measure_cache_read() sent no GET to Valkey: use client.get(key).")
-    if len(gets) > 1:
-        ctx.fail(
-            f"measure_cache_read() sent {len(gets)} GETs; time exactly one so the number means "
-            "one read."
-        )
-    _judge_unit(ctx, "measure_cache_read", value, gets[0].latency_us / 1000, 20, "the GET")
+
+    _timing_holds(ctx, attempt)
 
 
 @check("questions", "Answers the three questions", hint=3, lesson="Where Valkey sits")

@@ -411,8 +411,8 @@ def ttl_status(ctx: CheckContext) -> None:
         ("expiring", lambda: ctx.server.set(KEY, "v", ex=50), "a key with a 50 s TTL"),
         (
             "expiring",
-            lambda: ctx.server.set(KEY, "v", px=450),
-            "a key with 0.45 s left (TTL rounds that to 0: only -1 means no expiry)",
+            lambda: ctx.server.set(KEY, "v", px=490),
+            "a key with under half a second left (TTL rounds that to 0: only -1 means no expiry)",
         ),
     )
     for expected, prepare, what in cases:

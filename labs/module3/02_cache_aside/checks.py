@@ -227,39 +227,6 @@ def hit_uses_shared_entry(ctx: CheckContext) -> None:
 
 
 @check(
-    "update-unknown-product",
-    "Updating an unknown product raises KeyError, as the database does",
-    hint=3,
-    lesson="The write path",
-)
-def update_unknown_product(ctx: CheckContext) -> None:
-    unknown = "NOPE-405"
-    ctx.use_keys(key(unknown))
-    try:
-        returned = ctx.implementation(UPDATE)(ctx.client, ctx.database(), unknown, {"price": 1.0})
-    except KeyError:
-        returned = KeyError
-    except NotImplementedError:
-        ctx.fail(
-            f"{UPDATE}() is not written yet (it raises NotImplementedError): fill in the TODOs "
-            f"in {ctx.exercise_file.name}."
-        )
-    except Exception as error:
-        ctx.fail(
-            f"{UPDATE}() for an unknown product raised "
-            f"{describe_exception(error, ctx.exercise_file)}; expected the database's KeyError "
-            "to reach the caller."
-        )
-    if returned is not KeyError:
-        ctx.fail(
-            f"{UPDATE}() for an unknown product returned {returned!r}; expected the KeyError "
-            "db.update_product raises, so the caller learns the update did not happen."
-        )
-    if ctx.server.exists(key(unknown)):
-        ctx.fail(f"{UPDATE}() for an unknown product cached something at {key(unknown)}.")
-
-
-@check(
     "update-then-fresh-read",
     "After update_product, the next read returns the new data",
     hint=3,
@@ -397,3 +364,36 @@ def other_entries_survive(ctx: CheckContext) -> None:
             f"Updating {changed} removed {bystander}'s cache entry too; invalidate only the "
             "product that changed."
         )
+
+
+@check(
+    "update-unknown-product",
+    "Updating an unknown product raises KeyError, as the database does",
+    hint=3,
+    lesson="The write path",
+)
+def update_unknown_product(ctx: CheckContext) -> None:
+    unknown = "NOPE-405"
+    ctx.use_keys(key(unknown))
+    try:
+        returned = ctx.implementation(UPDATE)(ctx.client, ctx.database(), unknown, {"price": 1.0})
+    except KeyError:
+        returned = KeyError
+    except NotImplementedError:
+        ctx.fail(
+            f"{UPDATE}() is not written yet (it raises NotImplementedError): fill in the TODOs "
+            f"in {ctx.exercise_file.name}."
+        )
+    except Exception as error:
+        ctx.fail(
+            f"{UPDATE}() for an unknown product raised "
+            f"{describe_exception(error, ctx.exercise_file)}; expected the database's KeyError "
+            "to reach the caller."
+        )
+    if returned is not KeyError:
+        ctx.fail(
+            f"{UPDATE}() for an unknown product returned {returned!r}; expected the KeyError "
+            "db.update_product raises, so the caller learns the update did not happen."
+        )
+    if ctx.server.exists(key(unknown)):
+        ctx.fail(f"{UPDATE}() for an unknown product cached something at {key(unknown)}.")

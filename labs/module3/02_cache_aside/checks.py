@@ -135,6 +135,15 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
     limit = ttl_limit(ctx)
     if ttl > limit:
         ctx.fail(f"{cache} has a TTL of {ttl} s, longer than CACHE_TTL_SECONDS ({limit}).")
+    pttl = ctx.server.pttl(cache)
+    if pttl < 1000:
+        sent = inspect.on_key(ctx.learner_calls(), cache, {"SET", "PSETEX", "PEXPIRE"})
+        millis = any(c.name != "SET" or "PX" in {str(a).upper() for a in c.args} for c in sent)
+        unit = " px= (PSETEX, PEXPIRE) counts milliseconds: use ex=." if millis else ""
+        ctx.fail(
+            f"{cache} expires in {pttl} ms: the next read would miss again, so the cache "
+            f"saves nothing. Its TTL should be CACHE_TTL_SECONDS seconds ({limit}).{unit}"
+        )
     window = inspect.ttl_window(ctx.learner_calls(), cache)
     if window:
         ctx.fail(window)

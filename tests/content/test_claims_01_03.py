@@ -17,6 +17,7 @@ import pytest
 import valkey
 
 from valkey_workshop.content import Module
+from valkey_workshop.demo import DemoEvent, Narration, TableShown, run_demo
 from valkey_workshop.server.base import ServerInfo
 
 KEY = "workshop:claims:ttl"
@@ -175,3 +176,41 @@ def test_hints_name_lesson_sections_that_exist(module3: Module) -> None:
         for hint in step.hints:
             for name in lesson_sections_named(hint):
                 assert name in headings, (slug, name, sorted(headings))
+
+
+def _demo_events(module3: Module, slug: str, server: ServerInfo) -> list[DemoEvent]:
+    events: list[DemoEvent] = []
+    run_demo(module3.step(slug), server.url, events.append, db_latency=0.01)
+    return events
+
+
+def test_the_cache_aside_demo_shows_the_race_that_remains(
+    module3: Module, server: ServerInfo
+) -> None:
+    """Lesson 02 says a slow reader can re-cache the old record after the DEL; the demo plays
+    it on the live server and must end with the database and the cache disagreeing."""
+    events = _demo_events(module3, "cache-aside", server)
+    (table,) = [e for e in events if isinstance(e, TableShown) and e.title == "After the write"]
+    (database, cache) = table.rows
+    assert database[1] == "111.0"
+    assert cache[1] == "9999.0"
+    assert re.fullmatch(r"cache \(TTL (29\d|300) s\)", cache[0])
+
+
+def test_the_bottleneck_demo_shows_both_ratios_from_its_own_numbers(
+    module3: Module, server: ServerInfo
+) -> None:
+    """Step 01's "N times faster" divides a configured sleep; beside it the demo must show the
+    2 ms comparison, both computed from the median it measured."""
+    events = _demo_events(module3, "bottleneck", server)
+    (table,) = [e for e in events if isinstance(e, TableShown) and e.title == "One product read"]
+    median_us = float(table.rows[2][1].removesuffix(" µs").replace(",", ""))
+    (verdict,) = [e.text for e in events if isinstance(e, Narration) and "times**" in e.text]
+    configured, quick = (
+        float(n.replace(",", "")) for n in re.findall(r"\*\*([\d,]+) times\*\*", verdict)
+    )
+    assert "configured" in verdict and "2 ms" in verdict
+    # The table shows the median rounded to whole µs (and the ratios to whole numbers).
+    rounding = 0.5 / median_us + 0.01
+    assert configured == pytest.approx(10_000 / median_us, rel=rounding, abs=1)
+    assert quick == pytest.approx(2_000 / median_us, rel=rounding, abs=1)

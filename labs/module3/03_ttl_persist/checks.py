@@ -67,7 +67,16 @@ def _cache_with_ttl(ctx: CheckContext, value: str, seconds: int) -> None:
     """cache_with_ttl(KEY, value, seconds): the value stored, with about `seconds` of TTL."""
     mark = ctx.client.call_log.mark()
     advice.call(ctx, "cache_with_ttl", ctx.client, KEY, value, seconds)
-    stored = ctx.server.get(KEY)
+    stored, pttl = ctx.server.get(KEY), ctx.server.pttl(KEY)
+    millis = _options(_sent(ctx, mark, {"SET"})) & {"PX", "PXAT"} or _sent(
+        ctx, mark, {"PSETEX", "PEXPIRE", "PEXPIREAT"}
+    )
+    if millis and -1 != pttl < (seconds - 10) * 1000:
+        left = "it has expired already" if pttl == -2 else f"it has a TTL of {pttl} ms"
+        ctx.fail(
+            f"After cache_with_ttl(..., {seconds}) {left}, not {seconds} s: px= (PSETEX, "
+            "PEXPIRE) counts milliseconds. Use ex=seconds, or multiply by 1000."
+        )
     if stored is None:
         ctx.fail(
             f"After cache_with_ttl(client, {KEY!r}, {value!r}, {seconds}) the key does not exist."
@@ -82,14 +91,6 @@ def _cache_with_ttl(ctx: CheckContext, value: str, seconds: int) -> None:
     window = inspect.ttl_window(ctx.client.call_log.records(mark), KEY)
     if window:
         ctx.fail(window)
-    millis = _options(_sent(ctx, mark, {"SET"})) & {"PX", "PXAT"} or _sent(
-        ctx, mark, {"PSETEX", "PEXPIRE"}
-    )
-    if ttl < seconds - 10 and millis:
-        ctx.fail(
-            f"{KEY} has a TTL of {ctx.server.pttl(KEY)} ms, not {seconds} s: px= (PSETEX, "
-            "PEXPIRE) counts milliseconds. Use ex=seconds, or multiply by 1000."
-        )
     ctx.require(
         seconds - 10 <= ttl <= seconds,
         f"After cache_with_ttl(..., {seconds}) {KEY} has a TTL of {ttl} s; expected about "

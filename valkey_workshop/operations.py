@@ -13,12 +13,14 @@ from pathlib import Path
 
 from valkey_workshop.checking.results import CheckReport, StepResult
 from valkey_workshop.checking.runner import run_step_checks
+from valkey_workshop.classroom.membership import ClassPublisher, PublishOutcome, step_payload
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.session.progress import CallExtreme, Progress, StepProgress
 from valkey_workshop.session.workdir import ResetOutcome, Workdir
+from valkey_workshop.words import plural
 
 #: Database latency when demos run headless (``verify``): the demo still shows a slow store.
 QUICK_DEMO_DB_LATENCY = 0.05
@@ -30,6 +32,8 @@ class CheckOutcome:
     report: CheckReport
     created: tuple[Path, ...]
     warnings: tuple[str, ...]
+    #: What happened to the results for the learner's class (None: not in a class).
+    published: PublishOutcome | None = None
 
 
 def check_steps(
@@ -43,6 +47,7 @@ def check_steps(
     created = tuple(workdir.prepare(module))
     loaded = workdir.progress.load()
     results = []
+    payloads = []
     for step in steps:
         result = run_step_checks(step, workdir.exercise_path(step), server.url, time_limit_seconds)
         entry = loaded.progress.record_check(module.id, step.slug, result.passed)
@@ -51,9 +56,25 @@ def check_steps(
         )
         workdir.progress.save(loaded.progress)
         results.append(result)
+        payloads.append(
+            step_payload(
+                kind="check",
+                module=module.id,
+                number=step.number,
+                slug=step.slug,
+                passed=result.passed,
+                checks=[(check.id, check.passed) for check in result.checks],
+                attempt=entry.attempts,
+                seconds=entry.seconds_spent,
+                hints=entry.hints_revealed,
+                backend=server.backend,
+                server_version=server.version,
+            )
+        )
     report = CheckReport(module.id, server.backend, server.version, tuple(results))
     warnings = (loaded.warning,) if loaded.warning else ()
-    return CheckOutcome(report, created, warnings)
+    published = ClassPublisher(workdir.root).publish(payloads)
+    return CheckOutcome(report, created, warnings, published)
 
 
 # -- hints and solutions ----------------------------------------------------------------
@@ -69,11 +90,23 @@ class HintReveal:
         return self.number >= self.total
 
 
-def reveal_hint(module: Module, step: Step, workdir: Workdir) -> HintReveal:
-    """The next hint for ``step`` (the last one again once all are revealed)."""
+def reveal_hint(
+    module: Module, step: Step, workdir: Workdir, number: int | None = None
+) -> HintReveal:
+    """Hint ``number`` of ``step`` (revealing it and the ones before it), or the next one
+    (the last one again once all are revealed).
+
+    Raises:
+        UsageError: ``step`` has no hint ``number``.
+    """
+    if number is not None and not 1 <= number <= len(step.hints):
+        raise UsageError(
+            f"Step {step.label} has hints 1 to {len(step.hints)}; there is no hint {number}."
+        )
     loaded = workdir.progress.load()
     entry = loaded.progress.step(module.id, step.slug)
-    number = min(entry.hints_revealed + 1, len(step.hints))
+    if number is None:
+        number = min(entry.hints_revealed + 1, len(step.hints))
     entry.hints_revealed = max(entry.hints_revealed, number)
     workdir.progress.save(loaded.progress)
     return HintReveal(step, number, len(step.hints), step.hints[number - 1])
@@ -115,6 +148,9 @@ def skip_step(module: Module, step: Step, workdir: Workdir) -> StepProgress:
     loaded = workdir.progress.load()
     entry = loaded.progress.skip(module.id, step.slug)
     workdir.progress.save(loaded.progress)
+    ClassPublisher(workdir.root).publish(
+        [{"kind": "skip", "module": module.id, "step": str(step.number), "slug": step.slug}]
+    )
     return entry
 
 
@@ -251,7 +287,7 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
             step,
             "solution passes",
             solution.passed,
-            f"{len(solution.checks)} checks pass"
+            f"{plural(len(solution.checks), 'check')} pass"
             if solution.passed
             else _failure_summary(solution),
         )
@@ -287,7 +323,7 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
                 step,
                 "demo runs",
                 True,
-                f"{outcome.round_trips} round trips, {outcome.seconds:.2f} s",
+                f"{plural(outcome.round_trips, 'round trip')}, {outcome.seconds:.2f} s",
             )
         )
     except WorkshopError:

@@ -135,18 +135,28 @@ def test_ttl_claims_hold_on_the_embedded_server(server: ServerInfo) -> None:
         client.close()
 
 
-def test_a_get_costs_well_under_a_millisecond_on_loopback(server: ServerInfo) -> None:
-    """Step 01: "a read costs tens of microseconds". The median of many GETs, so one slow
-    round trip on a busy machine does not decide it; the bound is loose on purpose."""
+def test_a_get_costs_the_server_under_a_microsecond_and_the_client_far_more(
+    server: ServerInfo,
+) -> None:
+    """Step 01: a GET costs the server less than a microsecond; the application sees tens of
+    microseconds, mostly outside the server. Medians of many GETs, so one slow round trip on
+    a busy machine does not decide it; the client-side bound is loose on purpose."""
     client = valkey.Valkey.from_url(server.url, decode_responses=True)
     try:
         client.set(KEY, "a cached value")
-        timings = []
-        for _ in range(200):
-            started = time.perf_counter()
-            client.get(KEY)
-            timings.append(time.perf_counter() - started)
-        assert statistics.median(timings) < 0.001
+        samples = []
+        for _ in range(3):  # an average: one preempted GET on a busy machine can spoil a run
+            client.config_resetstat()
+            timings = []
+            for _ in range(200):
+                started = time.perf_counter()
+                client.get(KEY)
+                timings.append(time.perf_counter() - started)
+            server_us = float(client.info("commandstats")["cmdstat_get"]["usec_per_call"])
+            samples.append((server_us, statistics.median(timings) * 1e6))
+        server_us, client_us = min(samples)
+        assert server_us < 1, samples
+        assert server_us * 5 < client_us < 1000, samples
     finally:
         client.delete(KEY)
         client.close()

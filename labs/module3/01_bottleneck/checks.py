@@ -127,7 +127,12 @@ def _timing_holds(ctx: CheckContext, attempt: Callable[[], None]) -> None:
     raise first
 
 
-@check("database-timing", "Times one database read, in milliseconds", hint=2)
+@check(
+    "database-timing",
+    "Times one database read, in milliseconds",
+    hint=2,
+    lesson="Timing one call",
+)
 def database_timing(ctx: CheckContext) -> None:
     def attempt() -> None:
         db = ctx.database(latency_seconds=DB_LATENCY_SECONDS)
@@ -161,7 +166,12 @@ def database_timing(ctx: CheckContext) -> None:
     _timing_holds(ctx, attempt)
 
 
-@check("cache-timing", "Times one Valkey read, in milliseconds", hint=1)
+@check(
+    "cache-timing",
+    "Times one Valkey read, in milliseconds",
+    hint=1,
+    lesson="Timing one call",
+)
 def cache_timing(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
 

@@ -34,6 +34,25 @@ def ttl_limit(ctx):
     return value if isinstance(value, int) and 1 <= value <= 86400 else 86400
 
 
+def _in_milliseconds(ctx, cache):
+    """Whether the learner gave ``cache`` its expiry in milliseconds (PX, PSETEX, PEXPIRE)."""
+    sent = inspect.on_key(ctx.learner_calls(), cache, {"SET", "PSETEX", "PEXPIRE"})
+    return any(c.name != "SET" or "PX" in {str(a).upper() for a in c.args} for c in sent)
+
+
+def _short_ttl(ctx, cache, pttl):
+    left = "has expired already" if pttl == -2 else f"expires in {pttl} ms"
+    unit = (
+        " px= (PSETEX, PEXPIRE) counts milliseconds: use ex=."
+        if _in_milliseconds(ctx, cache)
+        else ""
+    )
+    ctx.fail(
+        f"{cache} {left}: the next read would miss again, so the cache saves nothing. Its "
+        f"TTL should be CACHE_TTL_SECONDS seconds ({ttl_limit(ctx)}).{unit}"
+    )
+
+
 @check(
     "ttl-setting", "CACHE_TTL_SECONDS is a sensible number of seconds", lesson="Freshness and TTLs"
 )
@@ -91,6 +110,9 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
     product, cache = "P124", key("P124")
     ctx.use_keys(cache)
     advice.call(ctx, GET, ctx.client, ctx.database(), product)
+    pttl = ctx.server.pttl(cache)
+    if pttl == -2 and _in_milliseconds(ctx, cache):
+        _short_ttl(ctx, cache, pttl)
     kind = ctx.server.type(cache)
     if kind not in ("string", "none"):
         ctx.fail(
@@ -135,15 +157,8 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
     limit = ttl_limit(ctx)
     if ttl > limit:
         ctx.fail(f"{cache} has a TTL of {ttl} s, longer than CACHE_TTL_SECONDS ({limit}).")
-    pttl = ctx.server.pttl(cache)
-    if pttl < 1000:
-        sent = inspect.on_key(ctx.learner_calls(), cache, {"SET", "PSETEX", "PEXPIRE"})
-        millis = any(c.name != "SET" or "PX" in {str(a).upper() for a in c.args} for c in sent)
-        unit = " px= (PSETEX, PEXPIRE) counts milliseconds: use ex=." if millis else ""
-        ctx.fail(
-            f"{cache} expires in {pttl} ms: the next read would miss again, so the cache "
-            f"saves nothing. Its TTL should be CACHE_TTL_SECONDS seconds ({limit}).{unit}"
-        )
+    if ctx.server.pttl(cache) < 1000:
+        _short_ttl(ctx, cache, ctx.server.pttl(cache))
     window = inspect.ttl_window(ctx.learner_calls(), cache)
     if window:
         ctx.fail(window)

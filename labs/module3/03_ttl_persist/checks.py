@@ -318,7 +318,9 @@ def _update(ctx: CheckContext, before: dict[str, int] | None, what: str) -> int:
         for c in _sent(ctx, mark, {"SET", "SETEX", "PSETEX", *inspect.EXPIRY_COMMANDS})
         if c.name != "SET" or _options([c]) & {"EX", "PX", "EXAT", "PXAT"}
     ]
-    if reads and writes:
+    # WATCH makes a read-then-write safe: EXEC refuses to write if the key changed meanwhile.
+    watched = _sent(ctx, mark, {"WATCH"})
+    if reads and writes and not watched:
         ctx.fail(
             f"update_keep_ttl read the TTL ({reads[0].name}) and wrote it back "
             f"({_spelled(writes[0])}): not atomic. Time passes between the two commands (and TTL "

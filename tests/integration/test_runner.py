@@ -44,7 +44,8 @@ def test_syntax_error_names_file_and_line(
     assert loads.id == "loads"
     assert "02_cache_aside.py line 3 has a syntax error" in loads.message
     # Every other check is listed as a failure that did not run, and says why.
-    assert len(others) == 8
+    defined = re.findall(r"^@check\(", module3.step("cache-aside").checks.read_text(), re.M)
+    assert len(others) == len(defined) >= 8
     assert all(not c.passed and not c.ran for c in others)
     assert {c.message for c in others} == {"did not run: the exercise file does not load"}
 

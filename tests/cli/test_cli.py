@@ -105,7 +105,8 @@ def test_junit_xml_has_one_testcase_per_check(hermetic: Path, tmp_path: Path) ->
         f"module3.{step.number:02d}_{step.slug}" for step in module.steps
     ]
     cases = suites[1].findall("testcase")
-    assert len(cases) == 8
+    defined = re.findall(r"^@check\(", module.step("cache-aside").checks.read_text(), re.M)
+    assert len(cases) == len(defined) >= 8
     assert all(case.find("failure") is not None for case in cases[1:])
 
 

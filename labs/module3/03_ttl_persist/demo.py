@@ -26,6 +26,15 @@ def run(demo):
     client.set(KEY, "alice", ex=300)
     client.set(KEY, "alice, renamed", keepttl=True)
     demo.show("TTL after SET ... KEEPTTL", client.ttl(KEY))
+    client.getset(KEY, "alice, again")
+    demo.show("TTL after GETSET", client.ttl(KEY))
+    client.set(KEY, "alice", ex=300)
+    client.set(KEY, "alice, once more", get=True)
+    demo.show("TTL after SET ... GET", client.ttl(KEY))
+    client.set(KEY, "1", ex=300)
+    client.incr(KEY)
+    client.append(KEY, "0")
+    demo.show("TTL after SET ... EX 300, INCR, APPEND", client.ttl(KEY))
 
     demo.heading("4. Zero is not 'forever'")
     try:

@@ -5,22 +5,36 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from valkey_workshop.checking.results import CheckReport, StepResult
-from valkey_workshop.checking.runner import run_step_checks
+from valkey_workshop.checking.proofs import SpareServer, run_proofs
+from valkey_workshop.checking.results import CheckReport
+
+# ``verify`` lives in its own module now; these names stay importable from here.
+from valkey_workshop.commands.verify import (
+    QUICK_DEMO_DB_LATENCY,
+    VerifyFinding,
+    VerifyReport,
+    demo_headless,
+    verify_module,
+    verify_step,
+)
 from valkey_workshop.content.models import Module, Step
-from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.session.progress import CallExtreme, Progress, StepProgress
 from valkey_workshop.session.workdir import ResetOutcome, Workdir
 
-#: Database latency when demos run headless (``verify``): the demo still shows a slow store.
-QUICK_DEMO_DB_LATENCY = 0.05
+__all__ = [
+    "QUICK_DEMO_DB_LATENCY",
+    "VerifyFinding",
+    "VerifyReport",
+    "demo_headless",
+    "verify_module",
+    "verify_step",
+]
 
 
 # -- check ------------------------------------------------------------------------------
@@ -37,13 +51,24 @@ def check_steps(
     workdir: Workdir,
     server: ServerInfo,
     time_limit_seconds: float | None = None,
+    *,
+    jobs: int | None = 1,
+    spare_server: SpareServer | None = None,
 ) -> CheckOutcome:
-    """Check the learner's files for ``steps`` and record each result in the progress file."""
+    """Check the learner's files for ``steps`` (up to ``jobs`` at once; None = CPU count) and
+    record each result in the progress file, in step order."""
     created = tuple(workdir.prepare(module))
+    pairs = [(step, workdir.exercise_path(step)) for step in steps]
+    checked = run_proofs(
+        pairs,
+        server.url,
+        jobs=jobs,
+        time_limit_seconds=time_limit_seconds,
+        spare_server=spare_server,
+    )
     loaded = workdir.progress.load()
     results = []
-    for step in steps:
-        result = run_step_checks(step, workdir.exercise_path(step), server.url, time_limit_seconds)
+    for step, result in zip(steps, checked, strict=True):
         entry = loaded.progress.record_check(module.id, step.slug, result.passed)
         entry.remember_calls(
             [(call.args, call.latency_us) for check in result.checks for call in check.calls]
@@ -198,117 +223,6 @@ def module_status(module: Module, workdir: Workdir) -> ModuleStatus:
 
 def _step_status(step: Step, progress: Progress, workdir: Workdir) -> StepStatus:
     return StepStatus(step, progress.peek(step.module_id, step.slug), workdir.exercise_path(step))
-
-
-# -- verify -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class VerifyFinding:
-    """One thing ``verify`` proved or disproved about a step's content."""
-
-    step: Step
-    subject: str
-    ok: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    module: str
-    server: ServerInfo
-    findings: tuple[VerifyFinding, ...] = field(default_factory=tuple)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.findings) and all(finding.ok for finding in self.findings)
-
-
-def verify_module(module: Module, steps: tuple[Step, ...], server: ServerInfo) -> VerifyReport:
-    """Prove the content: starters fail, solutions pass, known-wrong answers fail for the
-    reason declared, accepted styles pass, demos run headless."""
-    started = time.perf_counter()
-    findings: list[VerifyFinding] = []
-    for step in steps:
-        findings.extend(verify_step(step, server))
-    return VerifyReport(module.id, server, tuple(findings), time.perf_counter() - started)
-
-
-def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
-    findings = []
-    starter = run_step_checks(step, step.starter, server.url)
-    findings.append(
-        VerifyFinding(
-            step,
-            "starter fails",
-            not starter.passed,
-            _failure_summary(starter) if not starter.passed else "the untouched starter passes",
-        )
-    )
-    solution = run_step_checks(step, step.solution, server.url)
-    findings.append(
-        VerifyFinding(
-            step,
-            "solution passes",
-            solution.passed,
-            f"{len(solution.checks)} checks pass"
-            if solution.passed
-            else _failure_summary(solution),
-        )
-    )
-    for wrong in step.wrong_answers:
-        result = run_step_checks(step, wrong.file, server.url)
-        target = next((c for c in result.checks if c.id == wrong.fails), None)
-        if result.passed:
-            ok, detail = False, "passes every check"
-        elif target is None:
-            ok, detail = False, f"check {wrong.fails!r} did not run: {_failure_summary(result)}"
-        elif target.passed:
-            ok, detail = False, f"check {wrong.fails!r} passed; failed: {_failure_summary(result)}"
-        elif wrong.says.lower() not in target.message.lower():
-            ok, detail = False, f"message lacks {wrong.says!r}: {target.message}"
-        else:
-            ok, detail = True, target.message.splitlines()[0]
-        findings.append(VerifyFinding(step, f"rejects: {wrong.about}", ok, detail))
-    for accepted in step.accepted_answers:
-        result = run_step_checks(step, accepted.file, server.url)
-        findings.append(
-            VerifyFinding(
-                step,
-                f"accepts: {accepted.about}",
-                result.passed,
-                "passes" if result.passed else _failure_summary(result),
-            )
-        )
-    try:
-        outcome = demo_headless(step, server)
-        findings.append(
-            VerifyFinding(
-                step,
-                "demo runs",
-                True,
-                f"{outcome.round_trips} round trips, {outcome.seconds:.2f} s",
-            )
-        )
-    except WorkshopError:
-        raise
-    except Exception as error:  # noqa: BLE001 - a broken demo is a finding, not a crash
-        findings.append(VerifyFinding(step, "demo runs", False, f"{type(error).__name__}: {error}"))
-    return findings
-
-
-def demo_headless(step: Step, server: ServerInfo) -> DemoOutcome:
-    events: list[DemoEvent] = []
-    return run_demo(step, server.url, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
-
-
-def _failure_summary(result: StepResult) -> str:
-    if result.problem:
-        return result.problem.splitlines()[0]
-    failed = result.failures
-    if not failed:
-        return "no checks ran"
-    first = failed[0]
-    return f"{len(failed)} failed; first: {first.name}: {first.message.splitlines()[0]}"
 
 
 # -- doctor -----------------------------------------------------------------------------

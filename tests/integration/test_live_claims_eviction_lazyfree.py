@@ -99,3 +99,27 @@ def test_latency_monitor_sees_a_blocking_del_and_not_an_unlink(
         client.config_set("lazyfree-lazy-user-del", user_del)
     # Put back as it was.
     assert client.config_get("latency-monitor-threshold")["latency-monitor-threshold"] == "0"
+
+
+def test_the_lazyfree_cut_off_is_64_allocations(client: valkey.Valkey) -> None:
+    """Lesson 07: a hashtable hash of 64 fields is freed at once, of 65 by the background
+    thread; a listpack (few fields, short values) always at once."""
+    probe = load_file_as_module(LABS / "07_lazyfree" / "stall_probe.py", "claims_stall_probe")
+    user_del = client.config_get("lazyfree-lazy-user-del")["lazyfree-lazy-user-del"]
+    client.config_set("lazyfree-lazy-user-del", "yes")
+    handed = {}
+    try:
+        for size, value in ((64, "x" * 100), (65, "x" * 100), (65, "v")):
+            key = f"{PREFIX}hash{size}:{len(value)}"
+            client.hset(key, mapping={f"f{i}": value for i in range(size)})
+            encoding = client.object("encoding", key)
+            before = probe.lazy_handoffs(client)
+            client.delete(key)
+            handed[(size, len(value))] = (encoding, probe.lazy_handoffs(client) - before)
+    finally:
+        client.config_set("lazyfree-lazy-user-del", user_del)
+    assert handed == {
+        (64, 100): ("hashtable", 0),
+        (65, 100): ("hashtable", 1),
+        (65, 1): ("listpack", 0),
+    }

@@ -137,12 +137,7 @@ def delete_in_background(ctx: CheckContext) -> None:
 
 
 def _lazy_handoffs(ctx):
-    """Values ever handed to the background thread: waiting (``lazyfree_pending_objects``)
-    plus freed (``lazyfreed_objects``). The server counts a value as pending before the
-    deleting command replies, so the sum has grown by the time the learner's call returns:
-    no waiting for the thread to finish."""
-    memory = ctx.server.info("memory")
-    return int(memory.get("lazyfree_pending_objects", 0)) + int(memory.get("lazyfreed_objects", 0))
+    return probe.lazy_handoffs(ctx.server)
 
 
 def _delete_measured(ctx, attempts=2):

@@ -158,6 +158,14 @@ def wait_for(condition, timeout=2.0, interval=0.005):
         time.sleep(interval)
 
 
+def lazy_handoffs(client):
+    """Values ever handed to the lazyfree thread: ``lazyfree_pending_objects`` (waiting) plus
+    ``lazyfreed_objects`` (freed). The server counts a value as pending before the deleting
+    command replies, so this has grown by the time the call returns."""
+    memory = client.info("memory")
+    return int(memory.get("lazyfree_pending_objects", 0)) + int(memory.get("lazyfreed_objects", 0))
+
+
 def latency_events(client):
     """``LATENCY LATEST`` as {event: (latest ms, max ms)}."""
     return {
@@ -210,9 +218,13 @@ def _busy_usec(server):
     return sum(int(v["usec"]) for k, v in stats.items() if k not in _OWN_COMMANDS)
 
 
-def measure(url, action, settle=0.05, after=0.15):
+def measure(url, action, settle=0.05, after=0.15, on_start=None, on_end=None):
     """Run `action` while another connection PINGs; report the longest PING, and how long the
-    server's main thread spent executing the action's commands."""
+    server's main thread spent executing the action's commands.
+
+    `on_start` and `on_end` run right before and right after the action, inside the window
+    that excludes the measurement's own INFO calls (to reset and read LATENCY LATEST, say).
+    """
     stop = threading.Event()
     pings = []  # (perf_counter when the PING was sent, its latency)
     ready = threading.Event()
@@ -233,9 +245,13 @@ def measure(url, action, settle=0.05, after=0.15):
     server = valkey.Valkey.from_url(url)
     time.sleep(settle)
     busy_before = _busy_usec(server)
+    if on_start is not None:
+        on_start()
     origin = time.perf_counter()
     action()
     call = time.perf_counter() - origin
+    if on_end is not None:
+        on_end()
     busy = (_busy_usec(server) - busy_before) / 1e6
     server.close()
     time.sleep(after)

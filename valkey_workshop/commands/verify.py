@@ -52,13 +52,18 @@ VerifyProgress = Callable[[VerifyFinding, int, int], None]
 
 
 def spare_server_for(server: ServerInfo) -> SpareServer | None:
-    """Private servers for parallel lanes where they are cheap: the embedded backend starts one
-    in about 0.1 s. Docker and ``--url`` servers share theirs (separate databases)."""
-    if server.backend != "embedded":
-        return None
-    from valkey_workshop.server.embedded import EmbeddedBackend  # noqa: PLC0415 - only here
+    """Private servers for parallel lanes where they are cheap: the embedded (and local)
+    backend starts one in about 0.1 s, the same binary as the session's. Docker and ``--url``
+    servers share theirs (separate databases)."""
+    if server.backend == "embedded":
+        from valkey_workshop.server.embedded import EmbeddedBackend  # noqa: PLC0415 - only here
 
-    return EmbeddedBackend
+        return EmbeddedBackend
+    if server.backend == "local":
+        from valkey_workshop.server.local import LocalBackend  # noqa: PLC0415 - only here
+
+        return LocalBackend
+    return None
 
 
 def verify_module(

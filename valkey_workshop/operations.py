@@ -6,12 +6,12 @@ import importlib.metadata
 import os
 import platform
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from valkey_workshop.checking.proofs import SpareServer, run_proofs
-from valkey_workshop.checking.results import CheckReport
+from valkey_workshop.checking.results import CheckReport, StepResult
 from valkey_workshop.classroom.membership import ClassPublisher, PublishOutcome, step_payload
 
 # ``verify`` lives in its own module now; these names stay importable from here.
@@ -58,6 +58,7 @@ def check_steps(
     *,
     jobs: int | None = 1,
     spare_server: SpareServer | None = None,
+    on_result: Callable[[int, StepResult], None] | None = None,
 ) -> CheckOutcome:
     """Check the learner's files for ``steps`` (up to ``jobs`` at once; None = CPU count) and
     record each result in the progress file, in step order."""
@@ -69,6 +70,7 @@ def check_steps(
         jobs=jobs,
         time_limit_seconds=time_limit_seconds,
         spare_server=spare_server,
+        on_result=on_result,
     )
     loaded = workdir.progress.load()
     results = []

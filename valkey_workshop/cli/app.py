@@ -146,10 +146,22 @@ def check(
     _apply_memory_limit(memory_limit)
     loaded, wd = module_and_workdir(module, workdir)
     steps = guarded(lambda: loaded.select(step))
-    with live_server(backend, url, image, docker_network) as (_, info):
+    with (
+        live_server(backend, url, image, docker_network) as (_, info),
+        proof_progress(len(steps), f"check {loaded.id}") as advance,
+    ):
         outcome = guarded(
             lambda: operations.check_steps(
-                loaded, steps, wd, info, time_limit, jobs=jobs, spare_server=spare_server_for(info)
+                loaded,
+                steps,
+                wd,
+                info,
+                time_limit,
+                jobs=jobs,
+                spare_server=spare_server_for(info),
+                on_result=lambda _, result: advance(
+                    f"{result.number:02d} {result.slug}", result.passed
+                ),
             )
         )
     report = outcome.report

@@ -6,19 +6,28 @@ import importlib.metadata
 import os
 import platform
 import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from valkey_workshop.checking.guarded import guarded_checks, lane_server, step_result_of
+from valkey_workshop.checking.proofs import Proof, SpareServer, run_tasks
 from valkey_workshop.checking.results import CheckReport, StepResult
-from valkey_workshop.checking.runner import run_step_checks
 from valkey_workshop.classroom.membership import ClassPublisher, PublishOutcome, step_payload
+
+# ``verify`` lives in its own module now; these names stay importable from here.
+from valkey_workshop.commands.verify import (
+    QUICK_DEMO_DB_LATENCY,
+    VerifyFinding,
+    VerifyReport,
+    demo_headless,
+    verify_module,
+    verify_step,
+)
 from valkey_workshop.content.models import Module, Step
-from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.server.guard import GuardedRun, guard_for
+from valkey_workshop.server.guard import GuardedRun
 from valkey_workshop.session.progress import (
     CallExtreme,
     Progress,
@@ -26,10 +35,15 @@ from valkey_workshop.session.progress import (
     StepProgress,
 )
 from valkey_workshop.session.workdir import ResetOutcome, Workdir
-from valkey_workshop.words import plural
 
-#: Database latency when demos run headless (``verify``): the demo still shows a slow store.
-QUICK_DEMO_DB_LATENCY = 0.05
+__all__ = [
+    "QUICK_DEMO_DB_LATENCY",
+    "VerifyFinding",
+    "VerifyReport",
+    "demo_headless",
+    "verify_module",
+    "verify_step",
+]
 
 
 # -- check ------------------------------------------------------------------------------
@@ -68,6 +82,10 @@ def check_steps(
     server: ServerInfo,
     time_limit_seconds: float | None = None,
     restart_stopped: bool = False,
+    *,
+    jobs: int | None = 1,
+    spare_server: SpareServer | None = None,
+    on_result: Callable[[int, StepResult], None] | None = None,
 ) -> CheckOutcome:
     """Check the learner's files for ``steps`` and record each result in the progress file.
 
@@ -76,8 +94,11 @@ def check_steps(
     stops ends the checking (the step is reported as not run; nothing is recorded for it). With
     ``restart_stopped`` (the guided session) our own server is then started again.
 
-    Each result is recorded in one locked transaction. A progress file that cannot be written
-    does not cost the verdict: the results come back with ``progress_error`` set.
+    Steps run up to ``jobs`` at once (None = CPU count; see ``checking.proofs``), each under
+    its lane's guard; results are taken in step order, and checking ends at the first step
+    whose server stopped. Each result is recorded in one locked transaction. A progress file
+    that cannot be written does not cost the verdict: the results come back with
+    ``progress_error`` set.
     """
     created = tuple(workdir.prepare(module))
     results: list[StepResult] = []
@@ -85,10 +106,28 @@ def check_steps(
     stopped: str | None = None
     payloads = []
     progress_error = None
-    for step in steps:
-        run = guarded_checks(
-            step, workdir.exercise_path(step), server, time_limit_seconds, restart_stopped
+    proofs = [
+        Proof(
+            step,
+            _lane_check(
+                step,
+                workdir.exercise_path(step),
+                server,
+                time_limit_seconds,
+                restart_stopped,
+                private_lanes=spare_server is not None,
+            ),
         )
+        for step in steps
+    ]
+
+    def finished(index: int, run: GuardedRun[StepResult]) -> None:
+        if on_result is not None:
+            step = steps[index]
+            on_result(index, step_result_of(step, workdir.exercise_path(step), run))
+
+    runs = run_tasks(proofs, server.url, jobs=jobs, on_result=finished, spare_server=spare_server)
+    for step, run in zip(steps, runs, strict=True):
         if restart_stopped or not run.aftermath.stopped:
             notices.extend(run.aftermath.messages())  # else ``server_stopped`` says it, once
         result = step_result_of(step, workdir.exercise_path(step), run)
@@ -150,31 +189,24 @@ def _record_check(
     return entry, None
 
 
-def guarded_checks(
+def _lane_check(
     step: Step,
     exercise: Path,
     server: ServerInfo,
-    time_limit_seconds: float | None = None,
-    restart_stopped: bool = True,
-) -> GuardedRun[StepResult]:
-    """One check run of ``exercise`` under the server guard (see ``server/guard.py``)."""
-    guard = guard_for(server)
-    return guard.run(
-        step,
-        lambda: run_step_checks(step, exercise, guard.server.url, time_limit_seconds),
-        restart=restart_stopped,
-    )
+    time_limit_seconds: float | None,
+    restart_stopped: bool,
+    *,
+    private_lanes: bool,
+) -> Callable[[str], GuardedRun[StepResult]]:
+    """One guarded check run of ``exercise`` on whichever lane ``run_tasks`` gives it."""
 
+    def run(url: str) -> GuardedRun[StepResult]:
+        lane = lane_server(server, url, private=private_lanes)
+        # Only the session's own server is restarted; a private lane ends with the command.
+        restart = restart_stopped and lane is server
+        return guarded_checks(step, exercise, lane, time_limit_seconds, restart)
 
-def step_result_of(step: Step, exercise: Path, run: GuardedRun[StepResult]) -> StepResult:
-    """The step's result, or a "not run" result saying why (refused, or the server stopped)."""
-    if run.refusal is not None:
-        reason = run.refusal.message
-    elif run.aftermath.stopped or run.value is None:
-        reason = "The server stopped during these checks, so they give no verdict."
-    else:
-        return run.value
-    return StepResult(step.number, step.slug, step.title, exercise, (), not_run=reason)
+    return run
 
 
 # -- hints and solutions ----------------------------------------------------------------
@@ -340,152 +372,6 @@ def module_status(module: Module, workdir: Workdir) -> ModuleStatus:
 
 def _step_status(step: Step, progress: Progress, workdir: Workdir) -> StepStatus:
     return StepStatus(step, progress.peek(step.module_id, step.slug), workdir.exercise_path(step))
-
-
-# -- verify -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class VerifyFinding:
-    """One thing ``verify`` proved or disproved about a step's content."""
-
-    step: Step
-    subject: str
-    ok: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    module: str
-    server: ServerInfo
-    findings: tuple[VerifyFinding, ...] = field(default_factory=tuple)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.findings) and all(finding.ok for finding in self.findings)
-
-
-def verify_module(module: Module, steps: tuple[Step, ...], server: ServerInfo) -> VerifyReport:
-    """Prove the content: starters fail, solutions pass, known-wrong answers fail for the
-    reason declared, accepted styles pass, demos run headless."""
-    started = time.perf_counter()
-    findings: list[VerifyFinding] = []
-    for step in steps:
-        findings.extend(verify_step(step, server))
-    return VerifyReport(module.id, server, tuple(findings), time.perf_counter() - started)
-
-
-def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
-    guard = guard_for(server)
-    # Known-wrong answers may do anything (one empties its database): prove on our data only.
-    refusal = guard.refuse_if_foreign(step, always=True)
-    if refusal is not None:
-        return [VerifyFinding(step, "runs on this server", False, refusal.message)]
-    findings: list[VerifyFinding] = []
-
-    def run_step_checks(step: Step, exercise: Path, _url: str) -> StepResult:
-        # Every proof runs under the server guard; a stopped server fails that proof.
-        return step_result_of(step, exercise, guarded_checks(step, exercise, server))
-
-    starter = run_step_checks(step, step.starter, server.url)
-    findings.append(
-        VerifyFinding(
-            step,
-            "starter fails",
-            not starter.passed,
-            _failure_summary(starter) if not starter.passed else "the untouched starter passes",
-        )
-    )
-    solution = run_step_checks(step, step.solution, server.url)
-    findings.append(
-        VerifyFinding(
-            step,
-            "solution passes",
-            solution.passed,
-            f"{plural(len(solution.checks), 'check')} pass"
-            if solution.passed
-            else _failure_summary(solution),
-        )
-    )
-    for wrong in step.wrong_answers:
-        result = run_step_checks(step, wrong.file, server.url)
-        target = next((c for c in result.checks if c.id == wrong.fails), None)
-        if result.passed:
-            ok, detail = False, "passes every check"
-        elif target is None:
-            ok, detail = False, f"check {wrong.fails!r} did not run: {_failure_summary(result)}"
-        elif target.passed:
-            ok, detail = False, f"check {wrong.fails!r} passed; failed: {_failure_summary(result)}"
-        elif wrong.says.lower() not in target.message.lower():
-            ok, detail = False, f"message lacks {wrong.says!r}: {target.message}"
-        else:
-            ok, detail = True, target.message.splitlines()[0]
-        findings.append(VerifyFinding(step, f"rejects: {wrong.about}", ok, detail))
-    for accepted in step.accepted_answers:
-        result = run_step_checks(step, accepted.file, server.url)
-        findings.append(
-            VerifyFinding(
-                step,
-                f"accepts: {accepted.about}",
-                result.passed,
-                "passes" if result.passed else _failure_summary(result),
-            )
-        )
-    try:
-        outcome = demo_headless(step, server)
-        findings.append(
-            VerifyFinding(
-                step,
-                "demo runs",
-                True,
-                f"{plural(outcome.round_trips, 'round trip')}, {outcome.seconds:.2f} s",
-            )
-        )
-    except WorkshopError:
-        raise
-    except Exception as error:  # noqa: BLE001 - a broken demo is a finding, not a crash
-        findings.append(VerifyFinding(step, "demo runs", False, f"{type(error).__name__}: {error}"))
-    return findings
-
-
-def demo_headless(step: Step, server: ServerInfo) -> DemoOutcome:
-    """Run ``step``'s demo with nobody watching (``verify``), under the server guard.
-
-    Raises:
-        ServerError: the guard refused the step on this server, or the server stopped.
-    """
-    events: list[DemoEvent] = []
-
-    def demo(url: str) -> DemoOutcome:
-        return run_demo(step, url, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
-
-    run = guarded_demo(step, server, demo)
-    if run.refusal is not None:
-        raise ServerError(run.refusal.message)
-    if run.aftermath.stopped or run.value is None:
-        raise ServerError(f"The server stopped during the demo ({run.aftermath.why_stopped}).")
-    return run.value
-
-
-def guarded_demo(
-    step: Step, server: ServerInfo, demo: Callable[[str], DemoOutcome]
-) -> GuardedRun[DemoOutcome]:
-    """A demo run (``demo(url)``) under the server guard: refused like the step's checks on a
-    server holding others' data; settings put back afterwards, even when the demo raises."""
-    guard = guard_for(server)
-    return guard.run(step, lambda: demo(guard.server.url))
-
-
-def _failure_summary(result: StepResult) -> str:
-    if result.not_run:
-        return f"not run: {result.not_run.splitlines()[0]}"
-    if result.problem:
-        return result.problem.splitlines()[0]
-    failed = result.failures
-    if not failed:
-        return "no checks ran"
-    first = failed[0]
-    return f"{len(failed)} failed; first: {first.name}: {first.message.splitlines()[0]}"
 
 
 # -- doctor -----------------------------------------------------------------------------

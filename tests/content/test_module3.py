@@ -149,10 +149,10 @@ def cache_with_ttl(client, key, value, seconds):
         "cache-with-ttl",
         "in one pipeline without MULTI/EXEC",
     ),
-    "eviction: volatile-random for mixed data": (
+    "eviction: allkeys-random for a pure cache": (
         "eviction",
         (load_module("module3").step("eviction").solution.read_text()).replace(
-            'POLICY_MIXED_DATA: str = "volatile-lru"', 'POLICY_MIXED_DATA: str = "volatile-random"'
+            'POLICY_CACHE_ONLY: str = "allkeys-lru"', 'POLICY_CACHE_ONLY: str = "allkeys-random"'
         ),
         "policy-choices",
         "ignores how keys are used",

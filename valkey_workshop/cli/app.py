@@ -42,12 +42,15 @@ from valkey_workshop.cli.learner import run_start, run_watch
 from valkey_workshop.cli.mutants import run_verify_mutants
 from valkey_workshop.cli.pack import pack_command
 from valkey_workshop.cli.presenter import PresenterLoop
+from valkey_workshop.commands import verify as verify_cmd
+from valkey_workshop.commands.verify import spare_server_for
 from valkey_workshop.content.loader import available_modules, load_module
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes, load_notes
 from valkey_workshop.errors import WorkshopError
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message, status
+from valkey_workshop.render.progress import proof_progress
 from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
 from valkey_workshop.session.workdir import Workdir
 from valkey_workshop.words import plural
@@ -75,6 +78,10 @@ RequiredStep = Annotated[
 ]
 ModuleArgument = Annotated[
     str, typer.Argument(help="Module id, e.g. module3", autocompletion=complete_module)
+]
+JobsOption = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", min=1, help="Proofs at once (default: the CPU count)"),
 ]
 MemoryLimitOption = Annotated[
     str | None,
@@ -139,6 +146,7 @@ def check(
             "--time-limit", min=0.1, max=3600, help="Seconds per step (default: the step's, 30)"
         ),
     ] = None,
+    jobs: JobsOption = None,
     memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Check your exercise files against a live server (non-interactive; exit 0 = all pass)."""
@@ -146,8 +154,24 @@ def check(
     loaded, wd = module_and_workdir(module, workdir)
     steps = guarded(lambda: loaded.select(step))
     junit_xml = report_path(junit_xml, "--junit-xml")
-    with live_server(backend, url, image, docker_network) as (_, info):
-        outcome = guarded(lambda: operations.check_steps(loaded, steps, wd, info, time_limit))
+    with (
+        live_server(backend, url, image, docker_network) as (_, info),
+        proof_progress(len(steps), f"check {loaded.id}") as advance,
+    ):
+        outcome = guarded(
+            lambda: operations.check_steps(
+                loaded,
+                steps,
+                wd,
+                info,
+                time_limit,
+                jobs=jobs,
+                spare_server=spare_server_for(info),
+                on_result=lambda _, result: advance(
+                    f"{result.number:02d} {result.slug}", result.passed
+                ),
+            )
+        )
     report = outcome.report
     for warning in outcome.warnings:
         status(f"Warning: {warning}")
@@ -235,6 +259,7 @@ def verify(
     url: UrlOption = None,
     image: ImageOption = None,
     docker_network: NetworkOption = None,
+    jobs: JobsOption = None,
     memory_limit: MemoryLimitOption = None,
     mutants: Annotated[
         bool,
@@ -254,7 +279,7 @@ def verify(
         if not mutants:
             raise fail("--json goes with --mutants: workshop verify module3 --mutants --json")
         code = run_verify_mutants(
-            module, step, backend, url, image, docker_network, as_json=as_json
+            module, step, backend, url, image, docker_network, as_json=as_json, jobs=jobs
         )
         raise typer.Exit(code)
     names = [module] if module else list(available_modules())
@@ -263,7 +288,21 @@ def verify(
     ok = True
     with live_server(backend, url, image, docker_network) as (_, info):
         for loaded, steps in selections:
-            report = guarded(partial(operations.verify_module, loaded, steps, info))
+            total = verify_cmd.proof_count(steps)
+            with proof_progress(total, f"verify {loaded.id}") as advance:
+                report = guarded(
+                    partial(
+                        verify_cmd.verify_module,
+                        loaded,
+                        steps,
+                        info,
+                        jobs=jobs,
+                        spare_server=verify_cmd.spare_server_for(info),
+                        on_progress=lambda f, _done, _total: advance(
+                            f"{f.step.label}: {f.subject}", f.ok
+                        ),
+                    )
+                )
             out_console().print(views.verify_view(report))
             ok = ok and report.ok
     raise typer.Exit(0 if ok else 1)

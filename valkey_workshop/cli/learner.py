@@ -8,10 +8,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from valkey_workshop.checking.guarded import guarded_demo
 from valkey_workshop.cli.keys import KeyReader
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import run_demo
-from valkey_workshop.operations import guarded_demo
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message
 from valkey_workshop.server.base import ServerInfo

@@ -6,12 +6,15 @@ import json
 import sys
 from functools import partial
 
+from valkey_workshop.checking.proofs import run_proofs
 from valkey_workshop.cli.common import fail, guarded, live_server
 from valkey_workshop.commands.mutants import verify_mutants
+from valkey_workshop.commands.verify import spare_server_for
 from valkey_workshop.content.loader import load_module
 from valkey_workshop.render import out_console
 from valkey_workshop.render.console import status
 from valkey_workshop.render.mutants import mutants_view, step_line
+from valkey_workshop.server.guard import guard_for
 
 
 def run_verify_mutants(
@@ -31,6 +34,12 @@ def run_verify_mutants(
     loaded = guarded(partial(load_module, module))
     steps = guarded(partial(loaded.select, step))
     with live_server(backend, url, image, docker_network) as (_, info):
+        # Every mutant is a wrong answer that may do anything to its database: like verify,
+        # mutation proofs run only on a server holding nothing but the workshop's keys.
+        for chosen in steps:
+            refusal = guard_for(info).refuse_if_foreign(chosen, always=True)
+            if refusal is not None:
+                raise fail(refusal.message)
         report = guarded(
             partial(
                 verify_mutants,
@@ -39,6 +48,7 @@ def run_verify_mutants(
                 info,
                 jobs=jobs,
                 on_step=lambda result: status(step_line(result)),
+                proofs=partial(run_proofs, spare_server=spare_server_for(info)),
             )
         )
     if as_json:

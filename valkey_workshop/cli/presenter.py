@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from valkey_workshop.checking.guarded import guarded_demo
 from valkey_workshop.cli.keys import wait_for_key
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes
 from valkey_workshop.demo import run_demo
-from valkey_workshop.operations import guarded_demo
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message
 from valkey_workshop.server.base import ServerInfo

@@ -29,6 +29,11 @@ def _configured(ctx, limit, samples):
     """Call the learner's function, then read back what the server now says."""
     ctx.call("configure_lru_cache", ctx.client, limit, samples)
     settings = _settings(ctx)
+    if int(settings["maxmemory"]) == 0:
+        ctx.fail(
+            f"configure_lru_cache(client, {limit}, ...) left maxmemory at 0 (no limit): the "
+            "server never fills up, so no policy ever acts. Set maxmemory to maxmemory_bytes."
+        )
     if int(settings["maxmemory"]) != limit:
         ctx.fail(
             f"configure_lru_cache(client, {limit}, ...) left maxmemory at {settings['maxmemory']} "
@@ -39,6 +44,12 @@ def _configured(ctx, limit, samples):
         ctx.fail(
             "maxmemory-policy is still noeviction: once the limit is reached every write fails "
             "with OOM instead of evicting. Set it to allkeys-lru."
+        )
+    if policy.startswith("volatile-"):
+        ctx.fail(
+            f"maxmemory-policy is {policy}: volatile-* policies evict only keys that carry a TTL. "
+            "In a cache where keys have no TTL nothing can be evicted, and writes fail with OOM "
+            "as under noeviction. An LRU cache over all keys is allkeys-lru."
         )
     if policy != "allkeys-lru":
         ctx.fail(
@@ -95,6 +106,14 @@ def samples_argument(ctx: CheckContext) -> None:
                 f"configure_lru_cache(client, ..., samples=9) left maxmemory-samples at "
                 f"{settings['maxmemory-samples']}: use the samples argument."
             )
+        # Called without samples, the signature's default (5) applies, as the starter says.
+        ctx.call("configure_lru_cache", ctx.client, limit)
+        default = _settings(ctx)["maxmemory-samples"]
+        if default != "5":
+            ctx.fail(
+                f"configure_lru_cache(client, {limit}) without samples left maxmemory-samples "
+                f"at {default}; the default is samples=5, as in the starter's signature."
+            )
     finally:
         lru.restore(ctx.server, saved)
 
@@ -104,10 +123,17 @@ SITUATIONS = (
     ("POLICY_CACHE_ONLY", {"allkeys-lru"}, "every key is cache data: the least recently used goes"),
     (
         "POLICY_MIXED_DATA",
-        {"volatile-lru", "volatile-lfu", "volatile-ttl"},
+        # Any volatile-* policy keeps keys without a TTL out of reach: that is the whole
+        # requirement. The lesson says why volatile-lru is the usual one.
+        {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"},
         "keys without a TTL must never be evicted",
     ),
-    ("POLICY_HOT_KEYS", {"allkeys-lfu"}, "keep the most frequently read keys, whatever their age"),
+    (
+        "POLICY_HOT_KEYS",
+        {"allkeys-lfu"},
+        "keep the keys read often in the last minutes; a key read once goes first, even if it "
+        "was read just now",
+    ),
     ("POLICY_SHORTEST_TTL", {"volatile-ttl"}, "evict the keys closest to expiring first"),
 )
 
@@ -120,8 +146,9 @@ def _why_not(name, value):
         )
     if name == "POLICY_HOT_KEYS" and value.endswith("-lru"):
         return (
-            f"{value} keeps what was used recently, not often: a key read a thousand times an hour "
-            "ago loses to one read once a second ago. Choosing by frequency is LFU."
+            f"{value} keeps whichever key was read last: a key read once just now outranks one "
+            "read a hundred times in the last minute whose latest read came a few seconds "
+            "earlier. Ranking by how often keys were read lately is frequency: LFU."
         )
     if value == "noeviction":
         return "noeviction never evicts: a full cache refuses writes."

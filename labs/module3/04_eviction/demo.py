@@ -92,9 +92,11 @@ def _survival(demo):
     samples_to_show = (5,) if demo.quick else (1, 5, 10)
     demo.heading("5. Sampled LRU against true LRU")
     demo.say(
-        "Each run: fill 1,200 keys; a second later read every other one again (hot); a second "
-        "later write 720 new keys past `maxmemory` under `allkeys-lru`. Valkey does not keep "
-        "keys sorted by age: it samples `maxmemory-samples` keys and evicts the oldest of them."
+        "Each run: fill 1,200 keys last used ten minutes ago (`RESTORE ... IDLETIME 600` sets "
+        "a key's age, so nobody waits for the LRU clock, which counts whole seconds); read "
+        "every other one again (hot); then write 720 new keys past `maxmemory` under "
+        "`allkeys-lru`. Valkey does not keep keys sorted by age: it samples "
+        "`maxmemory-samples` keys and evicts the oldest of them."
     )
     pictures, rows = [], []
     last = None
@@ -141,7 +143,7 @@ def _lfu(demo):
     demo.heading("6. LFU: how often, not how recently")
     client.config_set("maxmemory", 0)
     client.config_set("maxmemory-policy", "allkeys-lfu")
-    reads = {"popular": 200, "occasional": 10, "once": 0}
+    reads = {"hot": 1000, "popular": 200, "occasional": 10, "new": 0}
     for name, count in reads.items():
         key = f"{PREFIX}lfu:{name}"
         client.set(key, name)
@@ -149,16 +151,24 @@ def _lfu(demo):
         for _ in range(count):
             pipe.get(key)
         pipe.execute()
+    freqs = {name: int(client.object("freq", f"{PREFIX}lfu:{name}")) for name in reads}
     demo.table(
         "OBJECT FREQ under allkeys-lfu (a logarithmic counter, lfu-log-factor "
         f"{client.config_get('lfu-log-factor')['lfu-log-factor']})",
         ["key", "reads", "OBJECT FREQ"],
-        [
-            [name, str(count), str(client.object("freq", f"{PREFIX}lfu:{name}"))]
-            for name, count in reads.items()
-        ],
+        [[name, str(count), str(freqs[name])] for name, count in reads.items()],
     )
+    decay = int(client.config_get("lfu-decay-time")["lfu-decay-time"])
+    if decay > 0:
+        idle_minutes = max(0, freqs["hot"] - freqs["new"]) * decay
+        demo.say(
+            f"A new key starts at {freqs['new']}, so it is not evicted at once. The counter "
+            f"also decays: `lfu-decay-time` {decay} takes 1 off for every {decay} minute(s) "
+            f"without a read. The key read {reads['hot']:,} times would fall below a new key "
+            f"after about {idle_minutes} idle minutes: LFU ranks by how often keys were read "
+            "lately, not over all time."
+        )
     try:
-        client.object("idletime", f"{PREFIX}lfu:once")
+        client.object("idletime", f"{PREFIX}lfu:new")
     except Exception as error:  # the server's refusal is the lesson here
         demo.server_reply("OBJECT IDLETIME under LFU", error)

@@ -1,17 +1,24 @@
 """The eviction experiment shared by step 04's demo and checks.
 
-Fill the server with keys, re-read half of them (the hot ones) a second later, then, another
-second later, write new keys past maxmemory. Which keys survive shows how close the server's
-sampled LRU comes to true LRU. The pauses are needed: the LRU clock counts whole seconds.
+Fill the server with keys that were last used ten minutes ago, re-read half of them (the hot
+ones), then write new keys past maxmemory. Which keys survive shows how close the server's
+sampled LRU comes to true LRU.
+
+The LRU clock counts whole seconds, so keys touched within the same second look alike. Rather
+than wait for the clock, the fill gives every key its age directly: ``RESTORE ... IDLETIME``
+stores a value together with how long ago it was last used (the server reads it back with
+``OBJECT IDLETIME``). The re-reads then make the hot half ten minutes younger than the cold
+half, which no sampling policy that evicts by recent use can miss.
 """
 
-import time
 from dataclasses import dataclass
 
 CONFIG_KEYS = ("maxmemory", "maxmemory-policy", "maxmemory-samples")
 #: Room above the filled memory so that replies to the hot reads do not evict anything.
 SLACK_BYTES = 32 * 1024
 BATCH = 50
+#: How long ago the filled keys were last used, as RESTORE's IDLETIME (seconds).
+COLD_IDLE_SECONDS = 600
 
 
 def snapshot(client):
@@ -59,26 +66,44 @@ def _pipelined(client, commands):
     return replies
 
 
-def run(client, prefix, configure, keys=1200, value_size=200, pause=1.05):
-    """Fill, configure (``configure(maxmemory_bytes)``), re-read the hot half, overflow.
+def _aged_value(client, prefix, value):
+    """A DUMP payload of ``value``, to RESTORE with an age."""
+    scratch = f"{prefix}payload"
+    client.set(scratch, value)
+    payload = client.dump(scratch)
+    client.delete(scratch)
+    return payload
+
+
+def run(client, prefix, configure, keys=1200, value_size=200):
+    """Fill with aged keys, configure (``configure(maxmemory_bytes)``), re-read the hot half,
+    overflow.
 
     When ``configure`` raises (a check's verdict), the error propagates after the settings
     are left to the caller to restore.
     """
-    value = "x" * value_size
-    client.config_set("maxmemory", 0)  # filling must not evict anything yet
+    # Filling must not evict anything yet, and RESTORE sets an LRU age only while the policy
+    # is not an LFU one (under LFU it would set a frequency instead).
+    client.config_set("maxmemory", 0)
+    client.config_set("maxmemory-policy", "noeviction")
     delete_prefix(client, prefix)
+    payload = _aged_value(client, prefix, "x" * value_size)
     names = [f"{prefix}{i:05d}" for i in range(keys)]
-    _pipelined(client, [lambda p, k=k: p.set(k, value) for k in names])
+    _pipelined(
+        client,
+        [
+            lambda p, k=k: p.restore(k, 0, payload, replace=True, idletime=COLD_IDLE_SECONDS)
+            for k in names
+        ],
+    )
     limit = int(client.info("memory")["used_memory"]) + SLACK_BYTES
     configure(limit)
     cold, hot = names[0::2], names[1::2]
-    time.sleep(pause)
     _pipelined(client, [lambda p, k=k: p.get(k) for k in hot])
-    time.sleep(pause)
     evicted_before = int(client.info("stats")["evicted_keys"])
     # About as many evictions as there are cold keys: true LRU would evict exactly those.
     new = [f"{prefix}new:{i:05d}" for i in range(keys * 3 // 5)]
+    value = "x" * value_size
     replies = _pipelined(client, [lambda p, k=k: p.set(k, value) for k in new])
     errors = [reply for reply in replies if isinstance(reply, Exception)]
     evicted = int(client.info("stats")["evicted_keys"]) - evicted_before

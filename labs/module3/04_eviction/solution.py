@@ -10,5 +10,5 @@ def configure_lru_cache(client, maxmemory_bytes: int, samples: int = 5) -> None:
 
 POLICY_CACHE_ONLY: str = "allkeys-lru"
 POLICY_MIXED_DATA: str = "volatile-lru"  # only keys with a TTL are candidates
-POLICY_HOT_KEYS: str = "allkeys-lfu"  # frequency, not recency
+POLICY_HOT_KEYS: str = "allkeys-lfu"  # how often keys were read lately, not when last
 POLICY_SHORTEST_TTL: str = "volatile-ttl"

@@ -21,10 +21,11 @@ def configure_lru_cache(client, maxmemory_bytes: int, samples: int = 5) -> None:
 # Every key is cache data: evict the least recently used.
 POLICY_CACHE_ONLY: str = ""  # TODO
 
-# Cache keys carry a TTL; other keys must never be evicted.
+# Cache keys carry a TTL; other keys (without a TTL) must never be evicted.
 POLICY_MIXED_DATA: str = ""  # TODO
 
-# Keep the most frequently read keys, whatever their age.
+# Every key is cache data. A few keys are read many times a minute, most are read once;
+# keep the often-read ones: a key read once goes first, even if it was read just now.
 POLICY_HOT_KEYS: str = ""  # TODO
 
 # Evict the keys closest to expiring first.

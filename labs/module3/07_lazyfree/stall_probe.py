@@ -4,9 +4,13 @@ The probe is another client on its own connection that PINGs in a loop while an 
 the longest PING is how long the server could not answer anyone (the stall).
 """
 
+import json
+import os
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import valkey
 
@@ -19,15 +23,182 @@ LAZYFREE_SETTINGS = (
 )
 
 
-def build_big_hash(client, key, fields):
-    """A hash with `fields` fields, sent in pipelined batches of 1,000."""
+def _resp(parts):
+    out = [b"*%d\r\n" % len(parts)]
+    for part in parts:
+        out.append(b"$%d\r\n%s\r\n" % (len(part), part))
+    return b"".join(out)
+
+
+def build_big_hash(client, key, fields, batch=1000):
+    """A hash with `fields` fields ``f0 ... fN`` (value ``v``), built fast.
+
+    The HSET commands are encoded once and sent in one write; the replies are read after.
+    valkey-py's pipeline does the same work field by field in Python, about twice as slowly,
+    and building is most of what a lazyfree check or demo waits for.
+    """
     client.delete(key)
-    pipe = client.pipeline(transaction=False)
-    for start in range(0, fields, 1000):
-        pipe.hset(key, mapping={f"f{i}": "v" for i in range(start, min(fields, start + 1000))})
-        if len(pipe) >= 50:
-            pipe.execute()
-    pipe.execute()
+    name = key.encode()
+    commands = []
+    for start in range(0, fields, batch):
+        parts = [b"HSET", name]
+        for index in range(start, min(fields, start + batch)):
+            parts += (b"f%d" % index, b"v")
+        commands.append(_resp(parts))
+    connection = client.connection_pool.get_connection("HSET")
+    try:
+        connection.send_packed_command([b"".join(commands)])
+        for _ in commands:
+            reply = connection.read_response()
+            if isinstance(reply, Exception):
+                raise reply
+    finally:
+        client.connection_pool.release(connection)
+
+
+def _private(folder):
+    try:
+        info = folder.stat()
+    except OSError:
+        return False
+    return folder.is_dir() and info.st_uid == os.getuid() and not info.st_mode & 0o077
+
+
+def _cache_dir(client):
+    """Where to keep what one server run taught us, or None (then nothing is cached).
+
+    The embedded server's own folder when the server is ours (it is removed with the
+    server, so the cache leaves nothing behind); otherwise a folder of this user's only.
+    """
+    try:
+        server_dir = Path(client.config_get("dir")["dir"])
+    except Exception:  # CONFIG refused (a managed server): use our own folder
+        server_dir = None
+    ours = server_dir is not None and server_dir.name.startswith("workshop-valkey-")
+    if ours and _private(server_dir):
+        return server_dir
+    folder = Path(tempfile.gettempdir()) / f"valkey-workshop-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    return folder if _private(folder) else None  # someone else's folder: no cache
+
+
+def _prune(folder, max_age=3600.0):
+    """Drop cache files of servers long gone (a server's run lasts minutes to hours)."""
+    now = time.time()
+    for path in folder.glob("lazyfree-*"):
+        try:
+            if now - path.stat().st_mtime > max_age:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def _write(path, data):
+    scratch = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    scratch.write_bytes(data)
+    scratch.replace(path)  # whole or absent, even with two writers
+
+
+class ServerCache:
+    """Facts about one server run, kept in files named after its ``run_id``: the DUMP of a big
+    hash (RESTORE rebuilds it in a fraction of the time HSET takes) and measured baselines."""
+
+    def __init__(self, client, fields):
+        self.client = client
+        self.fields = fields
+        self.folder = _cache_dir(client)
+        self.run_id = client.info("server")["run_id"]
+
+    def _path(self, kind):
+        return self.folder / f"lazyfree-{self.run_id}-{self.fields}.{kind}"
+
+    def big_hash(self, key):
+        """Put a `fields`-field hash at `key`, from the cached DUMP when there is one."""
+        self.client.delete(key)
+        path = self._path("dump") if self.folder else None
+        if path is not None and path.is_file():
+            try:
+                self.client.restore(key, 0, path.read_bytes(), replace=True)
+                return
+            except Exception:  # a stale or damaged payload: build it again
+                path.unlink(missing_ok=True)
+        build_big_hash(self.client, key, self.fields)
+        if path is not None:
+            _prune(self.folder)
+            _write(path, self.client.dump(key))
+            # A restored hash frees faster than a built one (its memory is laid out in one
+            # go), so every key the checks measure must come from the same RESTORE.
+            self.client.restore(key, 0, path.read_bytes(), replace=True)
+
+    def load(self, name):
+        path = self._path(f"{name}.json") if self.folder else None
+        if path is None or not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def store(self, name, data):
+        if self.folder:
+            _write(self._path(f"{name}.json"), json.dumps(data).encode())
+
+
+def wait_for(condition, timeout=2.0, interval=0.005):
+    """Poll `condition` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        if condition():
+            return True
+        if time.perf_counter() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def lazy_handoffs(client):
+    """Values ever handed to the lazyfree thread: ``lazyfree_pending_objects`` (waiting) plus
+    ``lazyfreed_objects`` (freed). The server counts a value as pending before the deleting
+    command replies, so this has grown by the time the call returns."""
+    memory = client.info("memory")
+    return int(memory.get("lazyfree_pending_objects", 0)) + int(memory.get("lazyfreed_objects", 0))
+
+
+def latency_events(client):
+    """``LATENCY LATEST`` as {event: (latest ms, max ms)}."""
+    return {
+        str(row[0]): (int(row[2]), int(row[3]))
+        for row in client.execute_command("LATENCY", "LATEST")
+    }
+
+
+class ServerLatencyMonitor:
+    """The server's own view of stalls: sets ``latency-monitor-threshold`` for a while (and
+    puts it back), so that ``LATENCY LATEST`` records every command slower than it."""
+
+    def __init__(self, client, threshold_ms=5):
+        self.client = client
+        self.threshold_ms = threshold_ms
+        self.saved = None
+
+    def __enter__(self):
+        self.saved = self.client.config_get("latency-monitor-threshold")[
+            "latency-monitor-threshold"
+        ]
+        self.client.config_set("latency-monitor-threshold", self.threshold_ms)
+        return self
+
+    def reset(self):
+        self.client.execute_command("LATENCY", "RESET")
+
+    def events(self):
+        return latency_events(self.client)
+
+    def __exit__(self, *exc):
+        self.client.config_set("latency-monitor-threshold", self.saved)
+        self.client.execute_command("LATENCY", "RESET")
 
 
 @dataclass
@@ -47,9 +218,13 @@ def _busy_usec(server):
     return sum(int(v["usec"]) for k, v in stats.items() if k not in _OWN_COMMANDS)
 
 
-def measure(url, action, settle=0.05, after=0.15):
+def measure(url, action, settle=0.05, after=0.15, on_start=None, on_end=None):
     """Run `action` while another connection PINGs; report the longest PING, and how long the
-    server's main thread spent executing the action's commands."""
+    server's main thread spent executing the action's commands.
+
+    `on_start` and `on_end` run right before and right after the action, inside the window
+    that excludes the measurement's own INFO calls (to reset and read LATENCY LATEST, say).
+    """
     stop = threading.Event()
     pings = []  # (perf_counter when the PING was sent, its latency)
     ready = threading.Event()
@@ -70,9 +245,13 @@ def measure(url, action, settle=0.05, after=0.15):
     server = valkey.Valkey.from_url(url)
     time.sleep(settle)
     busy_before = _busy_usec(server)
+    if on_start is not None:
+        on_start()
     origin = time.perf_counter()
     action()
     call = time.perf_counter() - origin
+    if on_end is not None:
+        on_end()
     busy = (_busy_usec(server) - busy_before) / 1e6
     server.close()
     time.sleep(after)

@@ -1,0 +1,127 @@
+"""How fast the content proves itself, against the targets of issue 12 (2 cores, embedded).
+
+Prints, in one run:
+- each step's check of its reference solution: on a fresh server (the first check, which pays
+  for anything measured once per server, such as step 07's blocking-DEL baseline) and again
+  on the same server (every later check);
+- the whole ``workshop verify`` at the default ``--jobs`` and at ``-j 1``, and their ratio;
+- ``workshop verify --mutants``, when this checkout has it (otherwise it says so and skips).
+
+Targets live here, not in timed tests: a loaded machine makes timings wander.
+
+    python -m benchmarks.verify_speed [--module module3] [--skip-serial]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+from valkey_workshop.checking.proofs import default_jobs
+from valkey_workshop.checking.runner import run_step_checks
+from valkey_workshop.content import load_module
+from valkey_workshop.server.embedded import EmbeddedBackend
+
+VERIFY_TARGET_SECONDS = 20.0
+MUTANTS_TARGET_SECONDS = 180.0
+CHECK_TARGET_SECONDS = 2.0
+
+
+def _mark(ok: bool) -> str:
+    return "✓" if ok else "✗ over target"
+
+
+def _workshop(*args: str) -> tuple[float, int, str]:
+    """Run the real CLI (server start, imports and all); seconds, exit code, last line."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "valkey_workshop", *args, "--backend", "embedded"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100"},
+    )
+    seconds = time.perf_counter() - started
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    return seconds, done.returncode, lines[-1].strip() if lines else done.stderr.strip()[-200:]
+
+
+def _has_mutants() -> bool:
+    done = subprocess.run(
+        [sys.executable, "-m", "valkey_workshop", "verify", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+    )
+    return "--mutants" in done.stdout
+
+
+def _step_checks(module_id: str) -> bool:
+    module = load_module(module_id)
+    print("Check of each reference solution (first on a fresh server / again on it):")
+    ok = True
+    for step in module.steps:
+        with EmbeddedBackend() as info:
+            timings = []
+            passed = True
+            for _ in range(2):
+                started = time.perf_counter()
+                result = run_step_checks(step, step.solution, info.url)
+                timings.append(time.perf_counter() - started)
+                passed = passed and result.passed
+        within = max(timings) <= CHECK_TARGET_SECONDS and passed
+        ok = ok and within
+        verdict = _mark(within) if passed else "✗ the solution FAILED"
+        print(
+            f"  {step.label:<20} {timings[0]:5.2f} s / {timings[1]:5.2f} s"
+            f"   (target ≤ {CHECK_TARGET_SECONDS:g} s)  {verdict}"
+        )
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--module", default="module3")
+    parser.add_argument("--skip-serial", action="store_true", help="skip the -j 1 run")
+    options = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs; default --jobs {default_jobs()}; load {os.getloadavg()}")
+    ok = _step_checks(options.module)
+
+    parallel, code, last = _workshop("verify", options.module)
+    within = parallel <= VERIFY_TARGET_SECONDS and code == 0
+    ok = ok and within
+    print(
+        f"verify {options.module} (-j {default_jobs()}): {parallel:6.2f} s "
+        f"(target ≤ {VERIFY_TARGET_SECONDS:g} s)  {_mark(within) if code == 0 else '✗ ' + last}"
+    )
+    if not options.skip_serial:
+        serial, code, last = _workshop("verify", options.module, "-j", "1")
+        print(
+            f"verify {options.module} (-j 1):  {serial:6.2f} s; serial/parallel = "
+            f"{serial / parallel:.2f}x  {'' if code == 0 else '✗ ' + last}"
+        )
+
+    if _has_mutants():
+        mutants, code, last = _workshop("verify", options.module, "--mutants")
+        within = mutants <= MUTANTS_TARGET_SECONDS and code == 0
+        ok = ok and within
+        print(
+            f"verify {options.module} --mutants: {mutants:6.1f} s "
+            f"(target ≤ {MUTANTS_TARGET_SECONDS:g} s)  "
+            f"{_mark(within) if code == 0 else '✗ ' + last}"
+        )
+    else:
+        print(
+            "verify --mutants: skipped: this checkout has no `workshop verify --mutants` yet "
+            "(issue 10 adds it); target ≤ 180 s"
+        )
+    print("every figure within target" if ok else "NOT every figure is within target")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Parallel proofs give the same verdicts as serial ones, in the same order, and never let two
+proofs disturb each other (checking/proofs.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from valkey_workshop.checking.proofs import Proof, run_proofs, run_tasks
+from valkey_workshop.cli.app import app
+from valkey_workshop.commands.verify import verify_module
+from valkey_workshop.content import Module
+from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.server.embedded import EmbeddedBackend
+
+
+def _verdicts(module3: Module, server: ServerInfo, **options: object) -> list[tuple[str, ...]]:
+    steps = (module3.step("eviction"),)
+    report = verify_module(module3, steps, server, **options)  # type: ignore[arg-type] # test kwargs
+    return [(f.step.slug, f.subject, str(f.ok)) for f in report.findings]
+
+
+def test_verify_j1_gives_the_same_verdicts_as_parallel(module3: Module, server: ServerInfo) -> None:
+    """Step 04 changes server-wide state (changes_server), the hardest case. Serial on one server
+    and parallel on private servers (what `workshop verify` does on the embedded backend)
+    agree. The shared-server lanes are tested below with proofs that record their overlap."""
+    serial = _verdicts(module3, server, jobs=1)
+    parallel = _verdicts(module3, server, jobs=3, spare_server=EmbeddedBackend)
+    assert serial == parallel
+    assert all(ok == "True" for *_, ok in serial), [v for v in serial if v[2] != "True"]
+    assert len(serial) >= 15
+
+
+def test_results_come_back_in_input_order(module3: Module, server: ServerInfo) -> None:
+    step = module3.step("ttl-persist")
+    files = [(step, step.solution), (step, step.starter), (step, step.solution)]
+    seen: list[int] = []
+    results = run_proofs(files, server.url, jobs=2, on_result=lambda index, _: seen.append(index))
+    assert [r.passed for r in results] == [True, False, True]
+    assert sorted(seen) == [0, 1, 2]
+
+
+def test_a_shared_server_never_overlaps_one_step_and_runs_server_changers_alone(
+    module3: Module, server: ServerInfo
+) -> None:
+    """On a server we cannot duplicate (--url, docker), lanes are empty databases; proofs of one
+    step never overlap, and a changes_server proof runs with nothing beside it."""
+    lock = threading.Lock()
+    running: list[tuple[str, bool]] = []
+    violations: list[str] = []
+    lanes: set[str] = set()
+
+    def task(slug: str, changes: bool) -> Callable[[str], str]:
+        def run(url: str) -> str:
+            with lock:
+                lanes.add(url)
+                if any(other == slug for other, _ in running):
+                    violations.append(f"two proofs of {slug} at once")
+                if changes and running:
+                    violations.append(f"{slug} changed the server beside {running}")
+                if any(other_changes for _, other_changes in running):
+                    violations.append(f"{slug} ran beside a server-changing proof")
+                running.append((slug, changes))
+            time.sleep(0.03)
+            with lock:
+                running.remove((slug, changes))
+            return slug
+
+        return run
+
+    steps = [module3.step(s) for s in ("bottleneck", "cache-aside", "eviction", "lazyfree")]
+    proofs: list[Proof[str]] = [
+        Proof(step, task(step.slug, step.changes_server)) for step in steps for _ in range(4)
+    ]
+    results = run_tasks(proofs, server.url, jobs=3)
+    assert results == [proof.step.slug for proof in proofs]
+    assert not violations, violations
+    # Only two steps may run beside each other here, so two lanes had work: the server's own
+    # database and an empty one.
+    assert len(lanes) == 2
+    assert any(url.endswith("/0") for url in lanes)
+
+
+def test_jobs_must_be_positive(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["verify", "module3", "bottleneck", "-j", "0"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output

@@ -1,0 +1,63 @@
+"""Check runs and demos under the server guard (``server/guard.py``), on any proof lane.
+
+``check``, ``verify``, the guided session and the presenter all run learner code and demos
+through these, so a step that changes server-wide state is refused on a server holding others'
+data, settings are put back after every run, and a stopped server is said, not crashed on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from valkey_workshop.checking.results import StepResult
+from valkey_workshop.checking.runner import run_step_checks
+from valkey_workshop.content.models import Step
+from valkey_workshop.demo import DemoOutcome
+from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.server.guard import GuardedRun, guard_for
+
+
+def guarded_checks(
+    step: Step,
+    exercise: Path,
+    server: ServerInfo,
+    time_limit_seconds: float | None = None,
+    restart_stopped: bool = True,
+) -> GuardedRun[StepResult]:
+    """One check run of ``exercise`` under the server guard."""
+    guard = guard_for(server)
+    return guard.run(
+        step,
+        lambda: run_step_checks(step, exercise, guard.server.url, time_limit_seconds),
+        restart=restart_stopped,
+    )
+
+
+def step_result_of(step: Step, exercise: Path, run: GuardedRun[StepResult]) -> StepResult:
+    """The step's result, or a "not run" result saying why (refused, or the server stopped)."""
+    if run.refusal is not None:
+        reason = run.refusal.message
+    elif run.aftermath.stopped or run.value is None:
+        reason = "The server stopped during these checks, so they give no verdict."
+    else:
+        return run.value
+    return StepResult(step.number, step.slug, step.title, exercise, (), not_run=reason)
+
+
+def guarded_demo(
+    step: Step, server: ServerInfo, demo: Callable[[str], DemoOutcome]
+) -> GuardedRun[DemoOutcome]:
+    """A demo run (``demo(url)``) under the server guard: refused like the step's checks on a
+    server holding others' data; settings put back afterwards, even when the demo raises."""
+    guard = guard_for(server)
+    return guard.run(step, lambda: demo(guard.server.url))
+
+
+def lane_server(server: ServerInfo, url: str, *, private: bool) -> ServerInfo:
+    """The server behind a proof lane's ``url``: the session's own, or a lane of it (a private
+    spare server, or another database of the same server), which is never restarted."""
+    if url == server.url:
+        return server
+    return replace(server, url=url, private=private or server.private, restart=None)

@@ -1,0 +1,249 @@
+"""``workshop verify``: the content proves itself.
+
+Starters fail, reference solutions pass, known-wrong answers fail for the declared reason,
+accepted styles pass, demos run headless. Every proof is independent, so they run at once
+(``checking.proofs``); the findings come back in a fixed order whatever the finishing order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from valkey_workshop.checking.guarded import (
+    guarded_checks,
+    guarded_demo,
+    lane_server,
+    step_result_of,
+)
+from valkey_workshop.checking.proofs import Proof, SpareServer, default_jobs, run_tasks
+from valkey_workshop.checking.results import StepResult
+from valkey_workshop.content.models import AcceptedAnswer, Module, Step, WrongAnswer
+from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
+from valkey_workshop.errors import ServerError, WorkshopError
+from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.server.guard import guard_for
+from valkey_workshop.words import plural
+
+#: Database latency when demos run headless (``verify``): the demo still shows a slow store.
+QUICK_DEMO_DB_LATENCY = 0.05
+
+
+@dataclass(frozen=True)
+class VerifyFinding:
+    """One thing ``verify`` proved or disproved about a step's content."""
+
+    step: Step
+    subject: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    module: str
+    server: ServerInfo
+    findings: tuple[VerifyFinding, ...] = field(default_factory=tuple)
+    seconds: float = 0.0
+    jobs: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.findings) and all(finding.ok for finding in self.findings)
+
+
+#: Called as each proof finishes: (the finding, proofs done, proofs in all).
+VerifyProgress = Callable[[VerifyFinding, int, int], None]
+
+
+def spare_server_for(server: ServerInfo) -> SpareServer | None:
+    """Private servers for parallel lanes where they are cheap: the embedded (and local)
+    backend starts one in about 0.1 s, the same binary as the session's. Docker and ``--url``
+    servers share theirs (separate databases)."""
+    if server.backend == "embedded":
+        from valkey_workshop.server.embedded import EmbeddedBackend  # noqa: PLC0415 - only here
+
+        return EmbeddedBackend
+    if server.backend == "local":
+        from valkey_workshop.server.local import LocalBackend  # noqa: PLC0415 - only here
+
+        return LocalBackend
+    return None
+
+
+def verify_module(
+    module: Module,
+    steps: tuple[Step, ...],
+    server: ServerInfo,
+    *,
+    jobs: int | None = None,
+    spare_server: SpareServer | None = None,
+    on_progress: VerifyProgress | None = None,
+) -> VerifyReport:
+    """Prove the content of ``steps``, up to ``jobs`` proofs at once (default: CPU count).
+
+    ``spare_server`` starts private servers for further lanes (see ``checking.proofs``); pass
+    :func:`spare_server_for` ``(server)`` for the usual choice.
+    """
+    started = time.perf_counter()
+    lane = _lanes(server, private=spare_server is not None)
+    # The findings in order: a proof's index, or a finding of a step refused on this server.
+    order: list[int | VerifyFinding] = []
+    proofs: list[Proof[VerifyFinding]] = []
+    for step in steps:
+        # Known-wrong answers may do anything (one empties its database): prove content only
+        # on a server that holds nothing but the workshop's keys.
+        refusal = guard_for(server).refuse_if_foreign(step, always=True)
+        if refusal is not None:
+            order.append(VerifyFinding(step, "runs on this server", False, refusal.message))
+            continue
+        for proof in step_proofs(step, lane):
+            order.append(len(proofs))
+            proofs.append(proof)
+    done = 0
+
+    def finished(_: int, finding: VerifyFinding) -> None:
+        nonlocal done
+        done += 1
+        if on_progress is not None:
+            on_progress(finding, done, len(proofs))
+
+    proved = run_tasks(proofs, server.url, jobs=jobs, on_result=finished, spare_server=spare_server)
+    findings = [proved[item] if isinstance(item, int) else item for item in order]
+    used = max(1, min(jobs or default_jobs(), len(proofs) or 1))
+    return VerifyReport(
+        module.id, server, tuple(findings), time.perf_counter() - started, jobs=used
+    )
+
+
+def proof_count(steps: tuple[Step, ...]) -> int:
+    """How many proofs ``verify`` runs for ``steps`` (for a progress display)."""
+    return sum(len(step_proofs(step, _lanes_unused)) for step in steps)
+
+
+def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
+    """Every proof of one step, one after another on ``server``."""
+    return verify_module_steps(step, server)
+
+
+def verify_module_steps(step: Step, server: ServerInfo) -> list[VerifyFinding]:
+    refusal = guard_for(server).refuse_if_foreign(step, always=True)
+    if refusal is not None:
+        return [VerifyFinding(step, "runs on this server", False, refusal.message)]
+    return run_tasks(step_proofs(step, _lanes(server, private=False)), server.url, jobs=1)
+
+
+#: The server behind a proof lane's URL (see :func:`checking.guarded.lane_server`).
+Lane = Callable[[str], ServerInfo]
+
+
+def _lanes(server: ServerInfo, *, private: bool) -> Lane:
+    return lambda url: lane_server(server, url, private=private)
+
+
+def _lanes_unused(url: str) -> ServerInfo:  # pragma: no cover - proofs are only counted
+    raise AssertionError(url)
+
+
+def step_proofs(step: Step, lane: Lane) -> list[Proof[VerifyFinding]]:
+    """The proofs of one step, in the order their findings are listed."""
+    proofs: list[Proof[VerifyFinding]] = [
+        Proof(step, lambda url: _starter_fails(step, lane(url))),
+        Proof(step, lambda url: _solution_passes(step, lane(url))),
+    ]
+    proofs += [Proof(step, _rejects(step, wrong, lane)) for wrong in step.wrong_answers]
+    proofs += [Proof(step, _accepts(step, accepted, lane)) for accepted in step.accepted_answers]
+    proofs.append(Proof(step, lambda url: _demo_runs(step, lane(url))))
+    return proofs
+
+
+def _checked(step: Step, exercise: Path, server: ServerInfo) -> StepResult:
+    """One proof's check run, under the lane's server guard (never restarted: a stopped
+    server makes this proof fail, with the reason)."""
+    return step_result_of(step, exercise, guarded_checks(step, exercise, server, None, False))
+
+
+def _starter_fails(step: Step, server: ServerInfo) -> VerifyFinding:
+    starter = _checked(step, step.starter, server)
+    detail = failure_summary(starter) if not starter.passed else "the untouched starter passes"
+    return VerifyFinding(step, "starter fails", not starter.passed, detail)
+
+
+def _solution_passes(step: Step, server: ServerInfo) -> VerifyFinding:
+    solution = _checked(step, step.solution, server)
+    detail = f"{len(solution.checks)} checks pass" if solution.passed else failure_summary(solution)
+    return VerifyFinding(step, "solution passes", solution.passed, detail)
+
+
+def _rejects(step: Step, wrong: WrongAnswer, lane: Lane) -> Callable[[str], VerifyFinding]:
+    def prove(url: str) -> VerifyFinding:
+        result = _checked(step, wrong.file, lane(url))
+        target = next((c for c in result.checks if c.id == wrong.fails), None)
+        if result.passed:
+            ok, detail = False, "passes every check"
+        elif target is None:
+            ok, detail = False, f"check {wrong.fails!r} did not run: {failure_summary(result)}"
+        elif target.passed:
+            ok, detail = False, f"check {wrong.fails!r} passed; failed: {failure_summary(result)}"
+        elif wrong.says.lower() not in target.message.lower():
+            ok, detail = False, f"message lacks {wrong.says!r}: {target.message}"
+        else:
+            ok, detail = True, target.message.splitlines()[0]
+        return VerifyFinding(step, f"rejects: {wrong.about}", ok, detail)
+
+    return prove
+
+
+def _accepts(step: Step, accepted: AcceptedAnswer, lane: Lane) -> Callable[[str], VerifyFinding]:
+    def prove(url: str) -> VerifyFinding:
+        result = _checked(step, accepted.file, lane(url))
+        detail = "passes" if result.passed else failure_summary(result)
+        return VerifyFinding(step, f"accepts: {accepted.about}", result.passed, detail)
+
+    return prove
+
+
+def _demo_runs(step: Step, server: ServerInfo) -> VerifyFinding:
+    try:
+        outcome = demo_headless(step, server)
+    except WorkshopError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a broken demo is a finding, not a crash
+        return VerifyFinding(step, "demo runs", False, f"{type(error).__name__}: {error}")
+    detail = f"{plural(outcome.round_trips, 'round trip')}, {outcome.seconds:.2f} s"
+    return VerifyFinding(step, "demo runs", True, detail)
+
+
+def run_demo_headless(step: Step, url: str) -> DemoOutcome:
+    """Run ``step``'s demo with nobody watching (events are collected and dropped)."""
+    events: list[DemoEvent] = []
+    return run_demo(step, url, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
+
+
+def demo_headless(step: Step, server: ServerInfo) -> DemoOutcome:
+    """``step``'s demo with nobody watching, under the server guard.
+
+    Raises:
+        ServerError: the guard refused the step on this server, or the server stopped.
+    """
+    run = guarded_demo(step, server, lambda url: run_demo_headless(step, url))
+    if run.refusal is not None:
+        raise ServerError(run.refusal.message)
+    if run.aftermath.stopped or run.value is None:
+        raise ServerError(f"The server stopped during the demo ({run.aftermath.why_stopped}).")
+    return run.value
+
+
+def failure_summary(result: StepResult) -> str:
+    """One line on why a step failed: its problem, or its first failed check."""
+    if result.not_run:
+        return f"not run: {result.not_run.splitlines()[0]}"
+    if result.problem:
+        return result.problem.splitlines()[0]
+    failed = result.failures
+    if not failed:
+        return "no checks ran"
+    first = failed[0]
+    return f"{len(failed)} failed; first: {first.name}: {first.message.splitlines()[0]}"

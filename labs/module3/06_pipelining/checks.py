@@ -195,18 +195,18 @@ SHAPES = ((5, 2), (4, 1), (3, 10), (2 * DEFAULT_BATCH, None))
     lesson="Pipelines, transactions and MSET",
 )
 def batch_size_respected(ctx: CheckContext) -> None:
-    for count, batch_size in SHAPES:
-        catalogue = products(f"SHAPE{count}x{batch_size}-", count)
+    for count, asked in SHAPES:
+        catalogue = products(f"SHAPE{count}x{asked}-", count)
         try:
             _delete(ctx, catalogue)
             ctx.begin()
-            if batch_size is None:
+            if asked is None:
                 stored = ctx.call("load_products", ctx.client, catalogue)
                 call = f"load_products({count:,} products) with the default batch_size"
-                batch_size = DEFAULT_BATCH
             else:
-                stored = ctx.call("load_products", ctx.client, catalogue, batch_size)
-                call = f"load_products({count:,} products, batch_size={batch_size})"
+                stored = ctx.call("load_products", ctx.client, catalogue, asked)
+                call = f"load_products({count:,} products, batch_size={asked})"
+            batch_size = DEFAULT_BATCH if asked is None else asked
             calls = ctx.learner_calls()
             _judge_stored(ctx, catalogue, stored, call)
             _judge_trips(ctx, catalogue, batch_size, calls, call)

@@ -1,13 +1,17 @@
 """Checks for step 08 (write-patterns): write-through order, write-back queueing, and a flush
-that is crashed in the middle and must lose nothing."""
+that is crashed in the middle and must lose nothing and repeat nothing.
+
+The flush checks queue their entries themselves (XADD in the documented format), so a flaw in
+write_back never shows up as a flush failure."""
 
 import json
 
 from valkey_workshop.checking import inspect
-from valkey_workshop.checking.api import CheckContext, check
+from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 from valkey_workshop.labdb import catalogue_record
 
 QUEUE = "product:write-queue"
+GROUP = "db-writers"
 
 
 def key(product_id):
@@ -18,13 +22,13 @@ class SimulatedCrash(BaseException):
     """The flushing process dies here (a BaseException, so `except Exception` does not hide it)."""
 
 
-def _prime(ctx, product_id):
-    ctx.server.set(key(product_id), json.dumps(catalogue_record(product_id)), ex=300)
+def _prime(ctx, product_id, ttl=300):
+    ctx.server.set(key(product_id), json.dumps(catalogue_record(product_id)), ex=ttl)
 
 
-def _queue_changes(ctx, product_id, prices):
-    for price in prices:
-        ctx.call("write_back", ctx.client, product_id, {"price": price})
+def _queue(ctx, product_id, changes):
+    """One entry in the documented format, as write_back would add it."""
+    ctx.server.xadd(QUEUE, {"product_id": product_id, "changes": json.dumps(changes)})
 
 
 def _groups(ctx):
@@ -38,6 +42,24 @@ def _pending(ctx):
     return sum(int(group["pending"]) for group in _groups(ctx))
 
 
+def _call(ctx, situation, name, *args):
+    """ctx.call, with the situation named in the failure."""
+    try:
+        return ctx.call(name, *args)
+    except CheckFailed as failure:
+        ctx.fail(f"{situation}: {failure}")
+
+
+def _cached(ctx, product_id):
+    raw = ctx.server.get(key(product_id))
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        ctx.fail(f"{key(product_id)} holds {raw[:50]!r}, which is not JSON.")
+
+
 @check(
     "write-through",
     "write_through updates the database, then the cache, then returns",
@@ -45,43 +67,71 @@ def _pending(ctx):
     lesson="Write-through",
 )
 def write_through(ctx: CheckContext) -> None:
-    product = "P301"
-    ctx.use_keys(key(product), key("P9999"))
-    db = ctx.database()
-    _prime(ctx, product)
-    returned = ctx.call("write_through", ctx.client, db, product, {"price": 5.5})
-    expected = {**catalogue_record(product), "price": 5.5}
-    ctx.require(
-        db.update_calls == 1,
-        f"write_through called db.update_product {db.update_calls} times; expected once.",
-    )
-    ctx.require(
-        returned == expected, f"write_through returned {returned!r}; expected {expected!r}."
-    )
-    raw = ctx.server.get(key(product))
-    if raw is None:
-        ctx.fail(f"After write_through nothing is cached at {key(product)}: the next read misses.")
-    try:
-        cached = json.loads(raw)
-    except ValueError:
-        ctx.fail(f"{key(product)} holds {raw[:50]!r}, which is not JSON.")
-    ctx.require(
-        cached == expected, f"The cache holds {cached!r}; expected the new record {expected!r}."
-    )
-    ttl = ctx.server.ttl(key(product))
-    ctx.require(ttl != -1, f"{key(product)} has no TTL after write_through: it would never expire.")
-    window = inspect.ttl_window(ctx.learner_calls(), key(product))
-    if window:
-        ctx.fail(window)
+    ttl_setting = ctx.setting("CACHE_TTL_SECONDS")
+    # A product already cached, and one that is not: both end with the new record cached.
+    for product, primed in (("P301", True), ("P305", False)):
+        ctx.use_keys(key(product))
+        db = ctx.database()
+        if primed:
+            _prime(ctx, product)
+        ctx.begin()
+        situation = f"write_through({product!r}) ({'cached' if primed else 'not cached'} before)"
+        returned = _call(ctx, situation, "write_through", ctx.client, db, product, {"price": 5.5})
+        expected = {**catalogue_record(product), "price": 5.5}
+        ctx.require(
+            db.update_calls == 1,
+            f"{situation} called db.update_product {db.update_calls} times; expected once.",
+        )
+        ctx.require(
+            returned == expected,
+            f"{situation} returned {returned!r}; expected the database's record {expected!r}.",
+        )
+        cached = _cached(ctx, product)
+        if cached is None:
+            ctx.fail(
+                f"After {situation} nothing is cached at {key(product)}: the next read misses."
+            )
+        ctx.require(
+            cached == expected,
+            f"After {situation} the cache holds {cached!r}; expected the record the database "
+            f"returned, {expected!r}.",
+        )
+        ttl = ctx.server.ttl(key(product))
+        ctx.require(ttl != -1, f"{key(product)} has no TTL after write_through: it never expires.")
+        ctx.require(
+            0 < ttl <= ttl_setting,
+            f"{key(product)} has a TTL of {ttl} s after write_through; expected at most "
+            f"CACHE_TTL_SECONDS ({ttl_setting}).",
+        )
+        window = inspect.ttl_window(ctx.learner_calls(), key(product))
+        if window:
+            ctx.fail(window)
+        update = db.calls[-1]
+        writes = inspect.on_key(ctx.learner_calls(), key(product), {"SET", "SETEX", "PSETEX"})
+        early = [w for w in writes if w.started_ns < update.ended_ns]
+        if early:
+            ctx.fail(
+                f"{situation} wrote the cache ({early[0].name}) before the database write had "
+                "returned: until it does, and for good if it fails, the cache serves data the "
+                "database does not have. Write the database first, then cache what it returned."
+            )
     # An unknown product: the database refuses, so the cache must not learn about it.
+    ctx.use_keys(key("P9999"))
     try:
         ctx.exercise.write_through(ctx.client, ctx.database(), "P9999", {"price": 1.0})
     except KeyError:
         pass
     except Exception as error:
         ctx.fail(
-            f"write_through for an unknown product raised {error!r}; the database raises KeyError."
+            f"write_through for an unknown product raised {error!r}; the database raises "
+            "KeyError, and that should reach the caller."
         )
+    else:
+        if not ctx.server.exists(key("P9999")):
+            ctx.fail(
+                "write_through for an unknown product (P9999) returned normally: the database's "
+                "KeyError was swallowed, so the caller believes a refused write succeeded."
+            )
     if ctx.server.exists(key("P9999")):
         ctx.fail(
             "write_through cached a change the database refused (unknown product P9999): the "
@@ -89,58 +139,120 @@ def write_through(ctx: CheckContext) -> None:
         )
 
 
+def _entries(ctx):
+    if ctx.server.type(QUEUE) != "stream":
+        return []
+    return ctx.server.xrange(QUEUE)
+
+
 @check(
     "write-back",
-    "write_back updates the cache at once and queues the change with XADD",
+    "write_back updates the cache at once (keeping its TTL) and queues the change with XADD",
     hint=2,
     lesson="Write-back (write-behind)",
 )
 def write_back(ctx: CheckContext) -> None:
-    product = "P302"
-    ctx.use_keys(key(product), QUEUE)
-    _prime(ctx, product)
-    ctx.call("write_back", ctx.client, product, {"price": 2.5})
-    cached = json.loads(ctx.server.get(key(product)) or "null")
+    product, uncached = "P302", "P306"
+    ctx.use_keys(key(product), key(uncached), QUEUE)
+    _prime(ctx, product, ttl=120)  # not CACHE_TTL_SECONDS: a reset TTL shows
+    _call(ctx, f"write_back({product!r})", "write_back", ctx.client, product, {"price": 2.5})
+    cached = _cached(ctx, product)
     expected = {**catalogue_record(product), "price": 2.5}
     ctx.require(
         cached == expected, f"After write_back the cache holds {cached!r}; expected {expected!r}."
     )
+    ttl = ctx.server.ttl(key(product))
+    ctx.require(ttl > 0, "write_back dropped the cached record's TTL: keep it (SET ... KEEPTTL).")
     ctx.require(
-        ctx.server.ttl(key(product)) > 0,
-        "write_back dropped the cached record's TTL: keep it (SET ... KEEPTTL).",
+        ttl <= 120,
+        f"write_back gave the cached record a new TTL ({ttl} s; it had 120 s left): keep the "
+        "remaining TTL (SET ... KEEPTTL), as the docstring asks.",
     )
-    if ctx.server.type(QUEUE) != "stream" or ctx.server.xlen(QUEUE) != 1:
+    entries = _entries(ctx)
+    if len(entries) != 1:
         ctx.fail(
-            f"write_back queued nothing on the stream {QUEUE}: the database would never hear "
-            "of this change. Append it with XADD."
+            f"write_back queued {len(entries)} entries on the stream {QUEUE}; expected one "
+            "per change. Without it the database never hears of this change: append it with "
+            "XADD."
         )
+    fields = entries[0][1]
+    try:
+        changes = json.loads(fields.get("changes", "null"))
+    except ValueError:
+        changes = fields.get("changes")
+    if fields.get("product_id") != product or changes != {"price": 2.5}:
+        ctx.fail(
+            f"The queued entry is {fields!r}; expected the fields product_id={product!r} and "
+            "changes='{\"price\": 2.5}' (the changes as JSON), which the flush reads."
+        )
+    # Not cached: nothing to update, and a partial record must not pass for the product.
+    _call(
+        ctx,
+        f"write_back({uncached!r}) for a product that is not cached",
+        "write_back",
+        ctx.client,
+        uncached,
+        {"price": 3.5},
+    )
+    partial = ctx.server.get(key(uncached))
+    if partial is not None:
+        ctx.fail(
+            f"write_back for a product that was not cached cached {partial[:60]!r}: a record "
+            "built from the changes alone is served as the whole product. Update the cache "
+            "only when it holds the record."
+        )
+    ids = [fields.get("product_id") for _, fields in _entries(ctx)]
+    ctx.require(
+        ids == [product, uncached],
+        f"After a second write_back for {uncached} (not cached) the queue holds changes for "
+        f"{ids}; the change must be queued even when nothing is cached.",
+    )
 
 
 @check(
     "flush-applies-in-order",
-    "flush_write_queue applies queued changes in order, through a consumer group",
+    "flush_write_queue applies queued changes in order, through the consumer group",
     hint=3,
     lesson="Write-back (write-behind)",
 )
 def flush_applies_in_order(ctx: CheckContext) -> None:
-    product = "P303"
-    ctx.use_keys(key(product), QUEUE)
-    _prime(ctx, product)
-    _queue_changes(ctx, product, [10.0, 20.0, 30.0])
+    first, second = "P303", "P307"
+    ctx.use_keys(QUEUE)
+    empty = _call(
+        ctx,
+        "flush_write_queue with nothing queued (no stream yet)",
+        "flush_write_queue",
+        ctx.client,
+        ctx.database(latency_seconds=0),
+    )
+    if empty != 0 or isinstance(empty, bool):
+        ctx.fail(f"flush_write_queue with nothing queued returned {empty!r}; expected 0.")
+    ctx.use_keys(QUEUE)
+    queued = [(first, 10.0), (second, 15.0), (first, 20.0), (second, 25.0), (first, 30.0)]
+    for product, price in queued:
+        _queue(ctx, product, {"price": price})
     seen = []
-    db = ctx.database(before_update=lambda pid, changes: seen.append(changes.get("price")))
+    db = ctx.database(before_update=lambda pid, changes: seen.append((pid, changes.get("price"))))
+    ctx.begin()
     applied = ctx.call("flush_write_queue", ctx.client, db)
-    if not _groups(ctx):
+    groups = [group["name"] for group in _groups(ctx)]
+    if not groups:
         ctx.fail(
             f"No consumer group exists on {QUEUE}: without one nothing records which entries "
             "were delivered but not yet written, so a crash can lose or repeat them. Read with "
             "XREADGROUP and acknowledge with XACK."
         )
+    if GROUP not in groups:
+        ctx.fail(f"The consumer groups on {QUEUE} are {groups}; expected GROUP ({GROUP!r}).")
     ctx.require(
-        seen == [10.0, 20.0, 30.0],
-        f"The database received prices {seen}; expected [10.0, 20.0, 30.0], in that order.",
+        seen == queued,
+        f"The database received {seen}; expected {queued}: every change, for its own product, "
+        "in stream order.",
     )
-    ctx.require(applied == 3, f"flush_write_queue returned {applied!r}; it applied 3 changes.")
+    ctx.require(
+        applied == len(queued) and not isinstance(applied, bool),
+        f"flush_write_queue returned {applied!r}; it applied {len(queued)} changes.",
+    )
     pending = _pending(ctx)
     ctx.require(
         pending == 0,
@@ -149,32 +261,44 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
     )
     again = ctx.call("flush_write_queue", ctx.client, db)
     ctx.require(
-        again == 0 and len(seen) == 3,
+        again == 0 and len(seen) == len(queued),
         f"A second flush applied changes again ({again}); each entry must be applied once.",
     )
+    # More than one read's worth: every queued change is applied, not only the first batch.
+    many = 250
+    for number in range(many):
+        _queue(ctx, first, {"price": float(number)})
+    db = ctx.database(latency_seconds=0)
+    applied = ctx.call("flush_write_queue", ctx.client, db)
+    final = db.get_product(first)["price"]
+    if applied != many or final != float(many - 1):
+        ctx.fail(
+            f"With {many} changes queued, flush_write_queue applied {applied!r} and left the "
+            f"price at {final}; expected {many} and {float(many - 1)}. Keep reading until the "
+            "group has no more entries for you."
+        )
 
 
 @check(
     "crash-loses-nothing",
-    "A crash between read and acknowledge loses nothing",
+    "A crash between read and acknowledge loses nothing and repeats nothing",
     hint=3,
     lesson="Write-back (write-behind)",
 )
 def crash_loses_nothing(ctx: CheckContext) -> None:
     product = "P304"
     ctx.use_keys(key(product), QUEUE)
-    _prime(ctx, product)
-    _queue_changes(ctx, product, [40.0, 50.0, 60.0])
-    applied_prices = []
+    for price in (40.0, 50.0, 60.0):
+        _queue(ctx, product, {"price": price})
+    attempts = []
 
     def crash_on_second(pid, changes):
-        if len(attempts) == 1:
-            attempts.append(changes)
+        attempts.append(changes.get("price"))
+        if len(attempts) == 2:
             raise SimulatedCrash("the flushing process died here")
-        attempts.append(changes)
 
-    attempts = []
     db = ctx.database(before_update=crash_on_second)
+    ctx.begin()  # the calls shown from here: the flush that crashes, then the next one
     try:
         ctx.exercise.flush_write_queue(ctx.client, db)
     except SimulatedCrash:
@@ -186,11 +310,17 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
             "The simulated crash in the second database write never reached the caller: "
             + "flush_write_queue swallowed it."
         )
+    written_before = attempts[:1]  # the second attempt died before its write
+    applied_prices = []
     db.before_update = lambda pid, changes: applied_prices.append(changes.get("price"))
     price_after_crash = db.get_product(product)["price"]
-    ctx.call("flush_write_queue", ctx.client, db)
+    returned = ctx.call("flush_write_queue", ctx.client, db)
     final = db.get_product(product)["price"]
-    if final == 60.0 and applied_prices[:1] == [50.0]:
+    if applied_prices == [50.0, 60.0] and final == 60.0 and not _pending(ctx):
+        ctx.require(
+            returned == 2 and not isinstance(returned, bool),
+            f"The flush after the crash applied 2 changes but returned {returned!r}.",
+        )
         return
     if _pending(ctx):
         ctx.fail(
@@ -204,7 +334,15 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
             f"after the crash no one applied it (the database went from {price_after_crash} to "
             f"{final}). Acknowledge only after the write."
         )
+    twice = [price for price in written_before if price in applied_prices]
+    if twice:
+        ctx.fail(
+            f"The change to {twice[0]} was applied twice: it reached the database before the "
+            "crash but was not acknowledged then, so the next flush applied it again (changes "
+            f"applied after the crash: {applied_prices}; expected [50.0, 60.0]). Acknowledge "
+            "each entry right after its own database write, not after the whole batch."
+        )
     ctx.fail(
-        f"After the crash and a second flush the price is {final}; expected 60.0 (changes "
-        f"applied in the second flush: {applied_prices})."
+        f"After the crash, the next flush applied {applied_prices}; expected [50.0, 60.0], "
+        f"once each and in stream order (the price is now {final})."
     )

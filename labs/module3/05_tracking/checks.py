@@ -42,6 +42,11 @@ def _require_text(ctx, got, expected, what):
             "pass decode_responses=True to valkey.Valkey(...) (next to protocol=3 and "
             "cache_enabled=True) so that GET returns str."
         )
+    if got is None:
+        ctx.fail(
+            f"{what} returned None, though the key is set on the workshop's server: build the "
+            "client from the connection settings given, valkey.Valkey(**connection_kwargs, ...)."
+        )
     ctx.require(got == expected, f"{what} returned {got!r}; expected {expected!r}.")
 
 

@@ -12,7 +12,6 @@ from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 from valkey_workshop.labdb import catalogue_record
 
 QUEUE = "product:write-queue"
-GROUP = "db-writers"
 
 
 def key(product_id):
@@ -262,8 +261,9 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
             "were delivered but not yet written, so a crash can lose or repeat them. Read with "
             "XREADGROUP and acknowledge with XACK."
         )
-    if GROUP not in groups:
-        ctx.fail(f"The consumer groups on {QUEUE} are {groups}; expected GROUP ({GROUP!r}).")
+    group = ctx.setting("GROUP")
+    if group not in groups:
+        ctx.fail(f"The consumer groups on {QUEUE} are {groups}; expected GROUP ({group!r}).")
     ctx.require(
         seen == queued,
         f"The database received {seen}; expected {queued}: every change, for its own product, "

@@ -285,7 +285,7 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
         f"A second flush applied changes again ({again}); each entry must be applied once.",
     )
     # More than one read's worth: every queued change is applied, not only the first batch.
-    many = 250
+    many = 150  # more than one read of 100
     for number in range(many):
         _queue(ctx, first, {"price": float(number)})
     db = ctx.database(latency_seconds=0)

@@ -19,6 +19,7 @@ from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.session.progress import CallExtreme, Progress, StepProgress
 from valkey_workshop.session.workdir import ResetOutcome, Workdir
+from valkey_workshop.words import plural
 
 #: Database latency when demos run headless (``verify``): the demo still shows a slow store.
 QUICK_DEMO_DB_LATENCY = 0.05
@@ -69,11 +70,23 @@ class HintReveal:
         return self.number >= self.total
 
 
-def reveal_hint(module: Module, step: Step, workdir: Workdir) -> HintReveal:
-    """The next hint for ``step`` (the last one again once all are revealed)."""
+def reveal_hint(
+    module: Module, step: Step, workdir: Workdir, number: int | None = None
+) -> HintReveal:
+    """Hint ``number`` of ``step`` (revealing it and the ones before it), or the next one
+    (the last one again once all are revealed).
+
+    Raises:
+        UsageError: ``step`` has no hint ``number``.
+    """
+    if number is not None and not 1 <= number <= len(step.hints):
+        raise UsageError(
+            f"Step {step.label} has hints 1 to {len(step.hints)}; there is no hint {number}."
+        )
     loaded = workdir.progress.load()
     entry = loaded.progress.step(module.id, step.slug)
-    number = min(entry.hints_revealed + 1, len(step.hints))
+    if number is None:
+        number = min(entry.hints_revealed + 1, len(step.hints))
     entry.hints_revealed = max(entry.hints_revealed, number)
     workdir.progress.save(loaded.progress)
     return HintReveal(step, number, len(step.hints), step.hints[number - 1])
@@ -251,7 +264,7 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
             step,
             "solution passes",
             solution.passed,
-            f"{len(solution.checks)} checks pass"
+            f"{plural(len(solution.checks), 'check')} pass"
             if solution.passed
             else _failure_summary(solution),
         )
@@ -287,7 +300,7 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
                 step,
                 "demo runs",
                 True,
-                f"{outcome.round_trips} round trips, {outcome.seconds:.2f} s",
+                f"{plural(outcome.round_trips, 'round trip')}, {outcome.seconds:.2f} s",
             )
         )
     except WorkshopError:

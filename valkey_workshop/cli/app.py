@@ -25,30 +25,43 @@ from valkey_workshop.cli.common import (
     module_and_workdir,
     require_terminal,
 )
+from valkey_workshop.cli.completion import complete_module, complete_step
 from valkey_workshop.cli.learner import run_start, run_watch
 from valkey_workshop.cli.pack import pack_command
 from valkey_workshop.cli.presenter import PresenterLoop
 from valkey_workshop.content.loader import available_modules, load_module
+from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes, load_notes
 from valkey_workshop.errors import WorkshopError
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message, status
 from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
+from valkey_workshop.session.workdir import Workdir
+from valkey_workshop.words import plural
 
 app = typer.Typer(
     name="workshop",
     help="Interactive Valkey labs in your terminal. Start with: workshop start module3",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
 StepArgument = Annotated[
-    str | None, typer.Argument(help="Step number (2, 02) or slug (cache-aside); none = all steps")
+    str | None,
+    typer.Argument(
+        help="Step number (2, 02) or slug (cache-aside); none = all steps",
+        autocompletion=complete_step,
+    ),
 ]
-RequiredStep = Annotated[str, typer.Argument(help="Step number (2, 02) or slug (cache-aside)")]
-ModuleArgument = Annotated[str, typer.Argument(help="Module id, e.g. module3")]
+RequiredStep = Annotated[
+    str,
+    typer.Argument(help="Step number (2, 02) or slug (cache-aside)", autocompletion=complete_step),
+]
+ModuleArgument = Annotated[
+    str, typer.Argument(help="Module id, e.g. module3", autocompletion=complete_module)
+]
 
 
 @app.command("list")
@@ -111,11 +124,20 @@ def check(
 
 
 @app.command()
-def hint(module: ModuleArgument, step: RequiredStep, workdir: WorkdirOption = None) -> None:
-    """The next hint for a step (hints are revealed one at a time, and remembered)."""
+def hint(
+    module: ModuleArgument,
+    step: RequiredStep,
+    number: Annotated[
+        int | None,
+        typer.Argument(help="Show this hint (a failed check names the one that helps)"),
+    ] = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """The next hint for a step (revealed one at a time, and remembered), or hint NUMBER."""
     loaded, wd = module_and_workdir(module, workdir)
     chosen = guarded(lambda: loaded.step(step))
-    out_console().print(views.hint_view(operations.reveal_hint(loaded, chosen, wd)))
+    reveal = guarded(partial(operations.reveal_hint, loaded, chosen, wd, number))
+    out_console().print(views.hint_view(reveal))
 
 
 @app.command()
@@ -194,10 +216,45 @@ def doctor(
     raise typer.Exit(0 if report.ok else 1)
 
 
+StartStepArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="Start at this step (default: resume where you left off)",
+        autocompletion=complete_step,
+    ),
+]
+StartStepOption = Annotated[
+    str | None,
+    typer.Option(
+        "--step", help="Start at this step (the same as the argument)", autocompletion=complete_step
+    ),
+]
+
+
+def _first_step(
+    command: str, module: Module, workdir: Workdir, argument: str | None, option: str | None
+) -> Step | None:
+    """The step to start at: the argument or --step (both forms work), else where the
+    learner left off; with every step done, say so and how to revisit one, and stop."""
+    if argument is not None and option is not None and argument != option:
+        raise fail(f"Give the step once: {argument!r} or --step {option!r}.")
+    chosen = argument if argument is not None else option
+    if chosen is not None:
+        return guarded(partial(module.step, chosen))
+    if operations.module_status(module, workdir).next_step is None:
+        message(
+            f"Every step of {module.id} is passed or skipped. To revisit one: "
+            f"`workshop {command} {module.id} --step 02` (a number or a slug)."
+        )
+        raise typer.Exit(0)
+    return None
+
+
 @app.command()
 def start(
     module: ModuleArgument,
-    step: Annotated[str | None, typer.Option("--step", help="Start at this step")] = None,
+    step_argument: StartStepArgument = None,
+    step: StartStepOption = None,
     backend: BackendOption = None,
     url: UrlOption = None,
     image: ImageOption = None,
@@ -207,7 +264,7 @@ def start(
     """The guided session: lesson, demo, exercise, checks, hints; resumes where you left off."""
     require_terminal("start", f"`workshop check {module}` (or `workshop demo {module} --no-pause`)")
     loaded, wd = module_and_workdir(module, workdir)
-    first = guarded(lambda: loaded.step(step)) if step is not None else None
+    first = _first_step("start", loaded, wd, step_argument, step)
     with live_server(backend, url, image, docker_network, quiet=True) as (choice, info):
         run_start(loaded, wd, choice, info, first)
 
@@ -215,7 +272,8 @@ def start(
 @app.command()
 def watch(
     module: ModuleArgument,
-    step: Annotated[str | None, typer.Argument(help="Start at this step (default: resume)")] = None,
+    step_argument: StartStepArgument = None,
+    step: StartStepOption = None,
     poll: Annotated[
         bool, typer.Option("--poll", help="Poll for changes (WSL, network drives, containers)")
     ] = False,
@@ -228,8 +286,9 @@ def watch(
     """Re-check your exercise every time you save it; moves on only when you ask (n)."""
     require_terminal("watch", f"`workshop check {module}`")
     loaded, wd = module_and_workdir(module, workdir)
-    first = guarded(lambda: loaded.step(step)) if step is not None else None
-    with live_server(backend, url, image, docker_network) as (_, info):
+    first = _first_step("watch", loaded, wd, step_argument, step)
+    with live_server(backend, url, image, docker_network, quiet=True) as (choice, info):
+        status(views.backend_line(choice, info), wrap=True)
         run_watch(loaded, wd, info, first, poll)
 
 
@@ -283,7 +342,7 @@ def demo(
         else:
             loop.paused(notes)
     if loop.failures:
-        status(f"{len(loop.failures)} demo(s) failed: " + "; ".join(loop.failures))
+        status(f"{plural(len(loop.failures), 'demo')} failed: " + "; ".join(loop.failures))
         raise typer.Exit(1)
 
 
@@ -326,4 +385,4 @@ def main() -> None:
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _exit_on_signal)
     # Typer turns Ctrl-C into exit code 130; live_server has stopped the server by then.
-    app()
+    app(prog_name="workshop")

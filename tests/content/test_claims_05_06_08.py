@@ -14,7 +14,7 @@ import pytest
 import valkey
 
 from valkey_workshop.content import Module
-from valkey_workshop.demo import Narration, ValueShown, run_demo
+from valkey_workshop.demo import Narration, TableShown, ValueShown, run_demo
 from valkey_workshop.server.base import ServerInfo
 
 NOTES = Path(__file__).resolve().parents[2] / "trainer-notes" / "module3.md"
@@ -100,6 +100,28 @@ def test_bcast_keeps_a_prefix_table_and_pushes_unread_keys(
     assert "no memory per key a client reads" in lesson
     assert "costs the server no memory per client" not in lesson
     assert "`tracking_total_prefixes`" in _notes_section("05")
+
+
+def test_tracking_demo_local_hits_never_reach_the_server(
+    module3: Module, server: ServerInfo
+) -> None:
+    events: list[object] = []
+    run_demo(module3.step("tracking"), server.url, events.append, quick=True)
+    table = next(e for e in events if isinstance(e, TableShown) and "GETs" in e.title)
+    rows = {row[0]: row for row in table.rows}
+    assert rows["cached (local hit)"][2] == "0"  # cmdstat_get did not move
+    assert rows["plain (round trip)"][2] == rows["plain (round trip)"][2].strip() != "0"
+    shown = {e.label: e.value for e in events if isinstance(e, ValueShown)}
+    prefixes = str(shown["INFO tracking_total_prefixes (the server's prefix table)"])
+    before, now = (int(n) for n in re.findall(r"\d+", prefixes))
+    assert now == before + 1
+    received = [
+        e.value
+        for e in events
+        if isinstance(e, ValueShown) and e.label == "invalidation pushes received"
+    ]
+    # BCAST: the unread key under the prefix, not the one outside; OPTIN: the announced read.
+    assert received == [["demo:tracking:bcast:P1"], ["demo:tracking:price"]]
 
 
 # -- 06 pipelining -----------------------------------------------------------------------

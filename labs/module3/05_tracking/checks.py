@@ -1,6 +1,7 @@
 """Checks for step 05 (tracking)."""
 
 import ast
+import contextlib
 import time
 from pathlib import Path
 
@@ -274,3 +275,21 @@ def prefix_broadcast(ctx: CheckContext) -> None:
                 )
         finally:
             client.close()
+
+    # No prefixes: broadcasting must stay off (BCAST alone reports every key).
+    client = valkey.Valkey(
+        **ctx.connection_kwargs(), protocol=3, single_connection_client=True, decode_responses=True
+    )
+    try:
+        # Refusing (any error) and doing nothing are both fine; broadcasting is not.
+        with contextlib.suppress(Exception):
+            ctx.implementation("enable_prefix_broadcast")(client, [])
+        info = client.execute_command("CLIENT", "TRACKINGINFO")
+        if "bcast" in info.get("flags", []):
+            ctx.fail(
+                "enable_prefix_broadcast(client, []) turned on BCAST without a prefix: this "
+                "connection is now told about every write to every key on the server. With no "
+                "prefixes, turn nothing on (raise ValueError, say)."
+            )
+    finally:
+        client.close()

@@ -15,4 +15,5 @@ def connect_with_client_cache(**connection_kwargs):
 
 
 def enable_prefix_broadcast(client, prefixes):
+    assert prefixes, "BCAST needs at least one prefix"
     client.client_tracking_on(prefix=tuple(prefixes), bcast=True)

@@ -70,7 +70,9 @@ def test_cache_deny_list_names_commands_not_keys(
     assert reached == {"claims:deny": 0, "GET": 5}  # a key name changes nothing; GET does
     lesson = _lesson(module3, "tracking")
     assert "name **commands** (`GET`, `HGETALL`), not keys" in lesson
-    assert "a second client without a cache, or use `OPTIN` tracking" in lesson
+    assert "a second client without a cache; or, with a local cache of your own, use `OPTIN`" in (
+        lesson
+    )
     assert "`cache_deny_list` for keys that must be exact" not in lesson
 
 
@@ -95,7 +97,16 @@ def test_bcast_keeps_a_prefix_table_and_pushes_unread_keys(
     finally:
         tracking.close()
         client.delete("claims:b:never-read")
+    overlapping = valkey.Valkey.from_url(
+        server.url, protocol=3, single_connection_client=True, decode_responses=True
+    )
+    try:
+        with pytest.raises(valkey.ResponseError, match="overlap"):
+            overlapping.client_tracking_on(bcast=True, prefix=["claims:a:", "claims:a:b"])
+    finally:
+        overlapping.close()
     lesson = _lesson(module3, "tracking")
+    assert "one client's prefixes must not overlap" in lesson
     assert "`tracking_total_prefixes`" in lesson
     assert "no memory per key a client reads" in lesson
     assert "costs the server no memory per client" not in lesson

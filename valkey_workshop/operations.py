@@ -13,6 +13,7 @@ from pathlib import Path
 
 from valkey_workshop.checking.results import CheckReport, StepResult
 from valkey_workshop.checking.runner import run_step_checks
+from valkey_workshop.classroom.membership import ClassPublisher, PublishOutcome, step_payload
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
@@ -31,6 +32,8 @@ class CheckOutcome:
     report: CheckReport
     created: tuple[Path, ...]
     warnings: tuple[str, ...]
+    #: What happened to the results for the learner's class (None: not in a class).
+    published: PublishOutcome | None = None
 
 
 def check_steps(
@@ -44,6 +47,7 @@ def check_steps(
     created = tuple(workdir.prepare(module))
     loaded = workdir.progress.load()
     results = []
+    payloads = []
     for step in steps:
         result = run_step_checks(step, workdir.exercise_path(step), server.url, time_limit_seconds)
         entry = loaded.progress.record_check(module.id, step.slug, result.passed)
@@ -52,9 +56,25 @@ def check_steps(
         )
         workdir.progress.save(loaded.progress)
         results.append(result)
+        payloads.append(
+            step_payload(
+                kind="check",
+                module=module.id,
+                number=step.number,
+                slug=step.slug,
+                passed=result.passed,
+                checks=[(check.id, check.passed) for check in result.checks],
+                attempt=entry.attempts,
+                seconds=entry.seconds_spent,
+                hints=entry.hints_revealed,
+                backend=server.backend,
+                server_version=server.version,
+            )
+        )
     report = CheckReport(module.id, server.backend, server.version, tuple(results))
     warnings = (loaded.warning,) if loaded.warning else ()
-    return CheckOutcome(report, created, warnings)
+    published = ClassPublisher(workdir.root).publish(payloads)
+    return CheckOutcome(report, created, warnings, published)
 
 
 # -- hints and solutions ----------------------------------------------------------------
@@ -128,6 +148,9 @@ def skip_step(module: Module, step: Step, workdir: Workdir) -> StepProgress:
     loaded = workdir.progress.load()
     entry = loaded.progress.skip(module.id, step.slug)
     workdir.progress.save(loaded.progress)
+    ClassPublisher(workdir.root).publish(
+        [{"kind": "skip", "module": module.id, "step": str(step.number), "slug": step.slug}]
+    )
     return entry
 
 

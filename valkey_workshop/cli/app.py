@@ -13,6 +13,13 @@ from typing import Annotated
 import typer
 
 from valkey_workshop import operations
+from valkey_workshop.cli.classroom import (
+    ClassDirOption,
+    class_app,
+    class_progress,
+    join_command,
+    leave_command,
+)
 from valkey_workshop.cli.common import (
     BackendOption,
     ImageOption,
@@ -120,6 +127,8 @@ def check(
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         out_console().print(views.check_report_view(report))
+    if outcome.published is not None and outcome.published.line:
+        status(outcome.published.line)
     raise typer.Exit(0 if report.passed else 1)
 
 
@@ -324,6 +333,7 @@ def demo(
     url: UrlOption = None,
     image: ImageOption = None,
     docker_network: NetworkOption = None,
+    class_folder: ClassDirOption = None,
 ) -> None:
     """Presenter mode: each step's lesson and live demo, pausing between steps."""
     if not no_pause:
@@ -337,6 +347,7 @@ def demo(
         simulated_network(info.url, rtt_seconds) as network,
     ):
         loop = PresenterLoop(loaded, steps, info, trainer_notes, network, db_latency)
+        loop.class_line = class_progress(class_folder)
         if no_pause:
             loop.unattended(notes)
         else:
@@ -372,6 +383,9 @@ def notes_command(
 
 
 app.command("pack")(pack_command)
+app.add_typer(class_app, name="class")
+app.command("join")(join_command)
+app.command("leave")(leave_command)
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:

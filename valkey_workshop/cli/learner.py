@@ -63,6 +63,8 @@ class LearnerLoop:
         self.console.print(views.subheading(f"Checking {self.session.step.label}…"))
         result = self.session.check()
         self.console.print(views.step_result_view(result, self.session.module.id))
+        if self.session.publish_note:
+            message(self.session.publish_note)
         if result.passed:
             message("Step passed. Press n for the next step, or s to compare with the solution.")
         return True

@@ -7,7 +7,7 @@ keys that do something on the screen shown.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from valkey_workshop.cli.keys import wait_for_key
 from valkey_workshop.content.models import Module, Step
@@ -49,6 +49,8 @@ class PresenterLoop:
         self._pages: Sequence[object] = ()  # Rich renderables, one per page
         self._page = 0
         self._demo_ran = False
+        #: ``step 02: 18/25 passed`` when a class is served (``workshop class serve``).
+        self.class_line: Callable[[int], str | None] | None = None
 
     @property
     def url(self) -> str:
@@ -63,6 +65,10 @@ class PresenterLoop:
             state = "on" if self.network.enabled else "off"
             rtt_ms = self.network.rtt_seconds * 1000
             message(f"Simulated network: {rtt_ms:g} ms round trip, {state}")
+        if self.class_line is not None:
+            line = self.class_line(self.presenter.step.number)
+            if line:
+                console.print(views.quiet(f"Class: {line}"))
 
     def show_step(self, with_notes: bool) -> None:
         """Unattended: the whole lesson, the notes if asked, then the demo."""

@@ -130,6 +130,11 @@ def step_header(module: Module, step: Step) -> RenderableType:
     )
 
 
+def quiet(text: str) -> Text:
+    """A line that informs without asking for attention."""
+    return Text(text, style=MUTED)
+
+
 def subheading(text: str) -> Text:
     return Text(text, style=HEADING)
 

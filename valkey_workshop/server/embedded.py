@@ -81,9 +81,20 @@ class EmbeddedBackend(ServerBackend):
 
     name: ClassVar[str] = "embedded"
 
-    def __init__(self, startup_timeout: float = 10.0, port: int | None = None) -> None:
+    def __init__(
+        self,
+        startup_timeout: float = 10.0,
+        port: int | None = None,
+        bind: str = LOOPBACK,
+        data_dir: Path | None = None,
+    ) -> None:
+        """``bind`` other than 127.0.0.1 and a persistent ``data_dir`` (append-only file,
+        fsync on every write) are for the class server only; the learner's server keeps the
+        defaults: loopback, nothing on disk."""
         self._startup_timeout = startup_timeout
         self._requested_port = port
+        self._bind = bind
+        self._data_dir = data_dir
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: Path | None = None
 
@@ -120,13 +131,17 @@ class EmbeddedBackend(ServerBackend):
         config.write_text(
             "\n".join(
                 [
-                    f"bind {LOOPBACK}",
+                    f"bind {self._bind}",
                     f"port {port}",
                     "protected-mode yes",
                     f'requirepass "{password}"',
                     'save ""',
-                    "appendonly no",
-                    f'dir "{workdir.as_posix()}"',
+                    *(
+                        ["appendonly yes", "appendfsync always"]
+                        if self._data_dir
+                        else ["appendonly no"]
+                    ),
+                    f'dir "{(self._data_dir or workdir).as_posix()}"',
                     f'logfile "{log.as_posix()}"',
                     "daemonize no",
                     "",
@@ -145,13 +160,15 @@ class EmbeddedBackend(ServerBackend):
             **_child_options(),
         )
         atexit.register(self.stop)
-        url = f"valkey://:{password}@{LOOPBACK}:{port}/0"
+        # A server listening on every address is still reached here through loopback.
+        host = LOOPBACK if self._bind in ("0.0.0.0", "*") else self._bind  # noqa: S104
+        url = f"valkey://:{password}@{host}:{port}/0"
         version = self._wait_ready(url, log)
         return ServerInfo(
             backend=self.name,
             url=url,
             version=version,
-            description=f"{self.name} Valkey {version} on {LOOPBACK}:{port} (password protected)",
+            description=f"{self.name} Valkey {version} on {self._bind}:{port} (password protected)",
         )
 
     def _wait_ready(self, url: str, log: Path) -> str:

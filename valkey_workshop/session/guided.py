@@ -74,6 +74,7 @@ class GuidedSession:
         self.index = module.steps.index(first)
         self.resumed = start_at is None and self.index > 0
         self.last_result: StepResult | None = None
+        self.publish_note: str | None = None
         self._clock = clock
         self._since = clock()
 
@@ -109,6 +110,8 @@ class GuidedSession:
     def check(self) -> StepResult:
         outcome = check_steps(self.module, (self.step,), self.workdir, self.server)
         self.last_result = outcome.report.steps[0]
+        # One line when class publishing is paused; the check itself is unaffected.
+        self.publish_note = outcome.published.line if outcome.published else None
         return self.last_result
 
     def hint(self) -> HintReveal:

@@ -31,6 +31,11 @@ def _queue(ctx, product_id, changes):
     ctx.server.xadd(QUEUE, {"product_id": product_id, "changes": json.dumps(changes)})
 
 
+def _words(args):
+    """A command's arguments as upper-case text (valkey-py sends some options as bytes)."""
+    return {(a.decode(errors="replace") if isinstance(a, bytes) else str(a)).upper() for a in args}
+
+
 def _groups(ctx):
     try:
         return ctx.server.xinfo_groups(QUEUE)
@@ -178,7 +183,7 @@ def write_back(ctx: CheckContext) -> None:
     calls = ctx.learner_calls()
     read = inspect.on_key(calls, key(product), {"TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"})
     sets = inspect.on_key(calls, key(product), {"SET"})
-    rewritten = [c for c in sets if "KEEPTTL" not in {str(a).upper() for a in c.args}]
+    rewritten = [c for c in sets if "KEEPTTL" not in _words(c.args)]
     if drift_ms > 200 or (read and rewritten):
         how = f"it read the TTL ({read[0].name}) and wrote it back" if read else "it was re-set"
         ctx.fail(
@@ -264,6 +269,15 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
     group = ctx.setting("GROUP")
     if group not in groups:
         ctx.fail(f"The consumer groups on {QUEUE} are {groups}; expected GROUP ({group!r}).")
+    if not seen and _pending(ctx) == 0:
+        info = next(g for g in _groups(ctx) if g["name"] == group)
+        if info.get("last-delivered-id") == ctx.server.xinfo_stream(QUEUE)["last-generated-id"]:
+            ctx.fail(
+                f"The database received nothing: the group {group!r} starts after the last "
+                "entry, as if created at '$' (only entries added later are delivered), so the "
+                "changes queued before the first flush are never applied. Create the group at "
+                'ID "0": xgroup_create(WRITE_QUEUE, GROUP, id="0", mkstream=True).'
+            )
     ctx.require(
         seen == queued,
         f"The database received {seen}; expected {queued}: every change, for its own product, "
@@ -371,6 +385,15 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
             f"After the crash, the next flush left {_pending(ctx)} entries pending and the price "
             f"at {final} (expected 60.0): entries read before the crash but not acknowledged are "
             "never read again with '>'. Read your pending entries (ID 0) first." + after
+        )
+    noack = [
+        args for name, args, _ in inspect.commands(ctx.learner_calls()) if name == "XREADGROUP"
+    ]
+    if 50.0 not in applied_prices and any("NOACK" in _words(args) for args in noack):
+        ctx.fail(
+            "The change to 50.0 was lost: XREADGROUP ... NOACK counts an entry as acknowledged "
+            "the moment it is delivered, so the one the crash interrupted never became pending "
+            "and no later flush applied it. Read without NOACK, and XACK after each write."
         )
     if 50.0 not in applied_prices and final != 50.0:
         ctx.fail(

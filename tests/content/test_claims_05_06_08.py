@@ -132,7 +132,7 @@ def test_tracking_demo_local_hits_never_reach_the_server(
         if isinstance(e, ValueShown) and e.label == "invalidation pushes received"
     ]
     # BCAST: the unread key under the prefix, not the one outside; OPTIN: the announced read.
-    assert received == [["demo:tracking:bcast:P1"], ["demo:tracking:price"]]
+    assert received == [["workshop:demo:tracking:bcast:P1"], ["workshop:demo:tracking:price"]]
 
 
 # -- 06 pipelining -----------------------------------------------------------------------
@@ -212,7 +212,7 @@ def test_pipelining_demo_explains_the_gap_and_shows_execabort(
     assert re.search(r"about \d+x, not 1,000x", said)
     assert "MULTI/EXEC" in said  # the pipeline-against-transaction comparison is explained
     assert "EXECABORT" in str(shown["EXEC"])
-    assert shown["demo:pipe:name after EXEC (nothing applied)"] is None
+    assert shown["the first SET's key after EXEC (nothing applied)"] is None
 
 
 # -- 08 write-patterns ---------------------------------------------------------------------

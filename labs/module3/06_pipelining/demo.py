@@ -24,7 +24,7 @@ def median_rtt(client, pings=100):
 def measure(demo, client, count):
     """{method: (round trips, seconds)} for `count` SETs on `client`."""
     record = json.dumps({"name": "Bulk item", "price": 1.0})
-    keys = [f"demo:pipe:{i:05d}" for i in range(count)]
+    keys = [f"workshop:demo:pipe:{i:05d}" for i in range(count)]
 
     def one_by_one():
         for name in keys:
@@ -199,25 +199,26 @@ def _transaction_note(demo, measured):
 
 def _transaction_errors(demo):
     client = demo.client
-    demo.tidy("demo:pipe:name", "demo:pipe:other")
+    demo.tidy("workshop:demo:pipe:name", "workshop:demo:pipe:other")
     demo.say("**A command that fails when it runs** (INCR on a text value):")
     tx = client.pipeline(transaction=True)
-    tx.set("demo:pipe:name", "widget")
-    tx.incr("demo:pipe:name")  # fails at run time: not a number
-    tx.set("demo:pipe:other", "applied")
+    tx.set("workshop:demo:pipe:name", "widget")
+    tx.incr("workshop:demo:pipe:name")  # fails at run time: not a number
+    tx.set("workshop:demo:pipe:other", "applied")
     replies = tx.execute(raise_on_error=False)
     demo.show("replies", [r if not isinstance(r, Exception) else f"error: {r}" for r in replies])
     demo.show(
         "the SETs stayed anyway (no rollback)",
-        [client.get("demo:pipe:name"), client.get("demo:pipe:other")],
+        [client.get("workshop:demo:pipe:name"), client.get("workshop:demo:pipe:other")],
     )
-    demo.tidy("demo:pipe:name", "demo:pipe:other")
+    demo.tidy("workshop:demo:pipe:name", "workshop:demo:pipe:other")
     demo.say("**A command rejected while queueing** (SET with a missing argument):")
     # One connection, command by command, so that each reply (QUEUED, the error, EXECABORT)
     # shows; valkey-py's pipeline would report only the first error.
     raw = valkey.Valkey.from_url(demo.url, decode_responses=True, single_connection_client=True)
     try:
-        steps = [("MULTI",), ("SET", "demo:pipe:name", "widget"), ("SET", "demo:pipe:other")]
+        name, other = "workshop:demo:pipe:name", "workshop:demo:pipe:other"
+        steps = [("MULTI",), ("SET", name, "widget"), ("SET", other)]
         for command in [*steps, ("EXEC",)]:
             raw.connection.send_command(*command)  # the server's own replies, unconverted
             try:
@@ -227,7 +228,7 @@ def _transaction_errors(demo):
             except valkey.ResponseError as error:
                 reply = f"error: {error}"
             demo.show(" ".join(command), reply)
-        demo.show("demo:pipe:name after EXEC (nothing applied)", raw.get("demo:pipe:name"))
+        demo.show("the first SET's key after EXEC (nothing applied)", raw.get(name))
     finally:
         raw.close()
-    demo.tidy("demo:pipe:name", "demo:pipe:other")
+    demo.tidy("workshop:demo:pipe:name", "workshop:demo:pipe:other")

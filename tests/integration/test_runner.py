@@ -39,9 +39,13 @@ def test_syntax_error_names_file_and_line(
     )
     result = run_step_checks(module3.step("cache-aside"), path, server.url)
     assert not result.passed
-    (loads,) = result.checks
+    loads, *others = result.checks
     assert loads.id == "loads"
     assert "02_cache_aside.py line 3 has a syntax error" in loads.message
+    # Every other check is listed as a failure that did not run, and says why.
+    assert len(others) == 8
+    assert all(not c.passed and not c.ran for c in others)
+    assert {c.message for c in others} == {"did not run: the exercise file does not load"}
 
 
 def test_exception_names_the_line_in_the_learners_file(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from functools import partial
@@ -13,6 +14,7 @@ from typing import Annotated
 import typer
 
 from valkey_workshop import operations
+from valkey_workshop.checking.runner import MEMORY_LIMIT_ENV, parse_memory_limit
 from valkey_workshop.cli.classroom import (
     ClassDirOption,
     class_app,
@@ -69,6 +71,28 @@ RequiredStep = Annotated[
 ModuleArgument = Annotated[
     str, typer.Argument(help="Module id, e.g. module3", autocompletion=complete_module)
 ]
+MemoryLimitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        envvar=MEMORY_LIMIT_ENV,
+        help="Memory for learner code, e.g. 512M, 2G [env: WORKSHOP_MEMORY_LIMIT; default: 1G]",
+        show_default=False,
+        show_envvar=False,
+    ),
+]
+
+
+def _apply_memory_limit(text: str | None) -> None:
+    """Validate ``--memory-limit`` (exit 2 when it is not a size) and hand it to every check
+    run of this command through the environment, which the runner reads as its default."""
+    if text is None:
+        return
+    try:
+        size = parse_memory_limit(text)
+    except ValueError as error:
+        raise fail(f"--memory-limit: {error}") from None
+    os.environ[MEMORY_LIMIT_ENV] = str(size)
 
 
 @app.command("list")
@@ -108,8 +132,10 @@ def check(
         float | None,
         typer.Option("--time-limit", min=0.1, help="Seconds per step (default: the step's, 30)"),
     ] = None,
+    memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Check your exercise files against a live server (non-interactive; exit 0 = all pass)."""
+    _apply_memory_limit(memory_limit)
     loaded, wd = module_and_workdir(module, workdir)
     steps = guarded(lambda: loaded.select(step))
     with live_server(backend, url, image, docker_network) as (_, info):
@@ -196,8 +222,10 @@ def verify(
     url: UrlOption = None,
     image: ImageOption = None,
     docker_network: NetworkOption = None,
+    memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Prove the content: starters fail, solutions pass, wrong answers are rejected, demos run."""
+    _apply_memory_limit(memory_limit)
     names = [module] if module else list(available_modules())
     modules = [guarded(partial(load_module, name)) for name in names]
     selections = [(loaded, guarded(partial(loaded.select, step))) for loaded in modules]
@@ -269,8 +297,10 @@ def start(
     image: ImageOption = None,
     docker_network: NetworkOption = None,
     workdir: WorkdirOption = None,
+    memory_limit: MemoryLimitOption = None,
 ) -> None:
     """The guided session: lesson, demo, exercise, checks, hints; resumes where you left off."""
+    _apply_memory_limit(memory_limit)
     require_terminal("start", f"`workshop check {module}` (or `workshop demo {module} --no-pause`)")
     loaded, wd = module_and_workdir(module, workdir)
     first = _first_step("start", loaded, wd, step_argument, step)
@@ -291,8 +321,10 @@ def watch(
     image: ImageOption = None,
     docker_network: NetworkOption = None,
     workdir: WorkdirOption = None,
+    memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Re-check your exercise every time you save it; moves on only when you ask (n)."""
+    _apply_memory_limit(memory_limit)
     require_terminal("watch", f"`workshop check {module}`")
     loaded, wd = module_and_workdir(module, workdir)
     first = _first_step("watch", loaded, wd, step_argument, step)

@@ -17,7 +17,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from valkey_workshop.checking.results import CheckReport, StepResult
+from valkey_workshop.checking.results import CheckReport, StepResult, escape_controls
 from valkey_workshop.content.models import Module, Section, Step
 from valkey_workshop.demo import (
     BarsShown,
@@ -75,14 +75,18 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
     head.append(f"  ({seconds(result.duration_ms / 1000)})", style=MUTED)
     parts.append(head)
     parts.append(Text(f"   {result.exercise}", style=MUTED))
+    not_run = [check for check in result.checks if not check.ran]
     for check in result.checks:
+        if not check.ran:
+            continue  # listed together below: one reason, not the same line many times
         line = _mark(check.passed)
         line.append(f" {check.name}")
         parts.append(Padding(line, (0, 0, 0, 3)))
+        # Learner output and exception text are shown, never acted on by the terminal.
         if check.passed and check.message:
-            parts.append(Padding(Text(check.message, style=MUTED), (0, 0, 0, 7)))
+            parts.append(Padding(Text(escape_controls(check.message), style=MUTED), (0, 0, 0, 7)))
         if not check.passed:
-            parts.append(Padding(Text(check.message), (0, 0, 0, 7)))
+            parts.append(Padding(Text(escape_controls(check.message)), (0, 0, 0, 7)))
             pointers = []
             if check.lesson:
                 pointers.append(f"lesson: “{check.lesson}”")
@@ -95,10 +99,20 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
             if show_calls and check.calls:
                 parts.append(Text("       your Valkey calls:", style=MUTED))
                 parts.append(Padding(call_views(check.calls, check.total_calls), (0, 0, 0, 5)))
-    if result.problem:
-        parts.append(Padding(Text(f"✗ {result.problem}", style=FAIL), (0, 0, 0, 3)))
+    if not_run:
+        count = "1 check" if len(not_run) == 1 else f"{len(not_run)} checks"
+        reason = escape_controls(not_run[0].message).removeprefix("did not run: ")
+        line = _mark(False)
+        line.append(f" {count} did not run ({reason}):")
+        parts.append(Padding(line, (0, 0, 0, 3)))
+        for check in not_run:
+            parts.append(Padding(Text(f"· {check.name}", style=MUTED), (0, 0, 0, 7)))
+    if result.problem and not result.failures:
+        parts.append(
+            Padding(Text(f"✗ {escape_controls(result.problem)}", style=FAIL), (0, 0, 0, 3))
+        )
     if result.output.strip() and not result.passed:
-        tail = "\n".join(result.output.strip().splitlines()[-6:])
+        tail = "\n".join(escape_controls(result.output).strip().splitlines()[-6:])
         parts.append(Text("   your code printed:", style=MUTED))
         parts.append(Text("\n".join(f"     {line}" for line in tail.splitlines()), style=MUTED))
     return Group(*parts)

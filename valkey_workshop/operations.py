@@ -7,7 +7,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.server.guard import GuardedRun, guard_for
 from valkey_workshop.session.progress import CallExtreme, Progress, StepProgress
 from valkey_workshop.session.workdir import ResetOutcome, Workdir
 from valkey_workshop.words import plural
@@ -29,11 +30,27 @@ QUICK_DEMO_DB_LATENCY = 0.05
 # -- check ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CheckOutcome:
+    """``check``'s result. ``notices`` say what the server guard put back; ``server_stopped``
+    says why checking ended early (the server stopped under a step's checks)."""
+
     report: CheckReport
     created: tuple[Path, ...]
     warnings: tuple[str, ...]
     #: What happened to the results for the learner's class (None: not in a class).
     published: PublishOutcome | None = None
+    notices: tuple[str, ...] = ()
+    server_stopped: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 every step ran and passed; 1 a step's checks failed; 2 the server stopped, or a
+        step could not run on this server (and none failed)."""
+        steps = self.report.steps
+        if self.server_stopped is not None:
+            return 2
+        if any(step.failed for step in steps):
+            return 1
+        return 2 if any(step.not_run is not None for step in steps) else 0
 
 
 def check_steps(
@@ -42,20 +59,43 @@ def check_steps(
     workdir: Workdir,
     server: ServerInfo,
     time_limit_seconds: float | None = None,
+    restart_stopped: bool = False,
 ) -> CheckOutcome:
-    """Check the learner's files for ``steps`` and record each result in the progress file."""
+    """Check the learner's files for ``steps`` and record each result in the progress file.
+
+    Every run goes through the server guard: a step that changes server-wide state is not run
+    on a server holding others' data, settings are put back after each run, and a server that
+    stops ends the checking (the step is reported as not run; nothing is recorded for it). With
+    ``restart_stopped`` (the guided session) our own server is then started again.
+    """
     created = tuple(workdir.prepare(module))
     loaded = workdir.progress.load()
-    results = []
+    results: list[StepResult] = []
+    notices: list[str] = []
+    stopped: str | None = None
     payloads = []
     for step in steps:
-        result = run_step_checks(step, workdir.exercise_path(step), server.url, time_limit_seconds)
+        run = guarded_checks(
+            step, workdir.exercise_path(step), server, time_limit_seconds, restart_stopped
+        )
+        if restart_stopped or not run.aftermath.stopped:
+            notices.extend(run.aftermath.messages())  # else ``server_stopped`` says it, once
+        result = step_result_of(step, workdir.exercise_path(step), run)
+        results.append(result)
+        if run.aftermath.stopped:
+            stopped = (
+                f"The server stopped during the checks of step {step.label} "
+                f"({run.aftermath.why_stopped}). Does the exercise shut it down? Nothing was "
+                "recorded for this step."
+            )
+            break
+        if result.not_run is not None:
+            continue
         entry = loaded.progress.record_check(module.id, step.slug, result.passed)
         entry.remember_calls(
             [(call.args, call.latency_us) for check in result.checks for call in check.calls]
         )
         workdir.progress.save(loaded.progress)
-        results.append(result)
         payloads.append(
             step_payload(
                 kind="check",
@@ -74,7 +114,36 @@ def check_steps(
     report = CheckReport(module.id, server.backend, server.version, tuple(results))
     warnings = (loaded.warning,) if loaded.warning else ()
     published = ClassPublisher(workdir.root).publish(payloads)
-    return CheckOutcome(report, created, warnings, published)
+    return CheckOutcome(
+        report, created, warnings, published, tuple(dict.fromkeys(notices)), stopped
+    )
+
+
+def guarded_checks(
+    step: Step,
+    exercise: Path,
+    server: ServerInfo,
+    time_limit_seconds: float | None = None,
+    restart_stopped: bool = True,
+) -> GuardedRun[StepResult]:
+    """One check run of ``exercise`` under the server guard (see ``server/guard.py``)."""
+    guard = guard_for(server)
+    return guard.run(
+        step,
+        lambda: run_step_checks(step, exercise, guard.server.url, time_limit_seconds),
+        restart=restart_stopped,
+    )
+
+
+def step_result_of(step: Step, exercise: Path, run: GuardedRun[StepResult]) -> StepResult:
+    """The step's result, or a "not run" result saying why (refused, or the server stopped)."""
+    if run.refusal is not None:
+        reason = run.refusal.message
+    elif run.aftermath.stopped or run.value is None:
+        reason = "The server stopped during these checks, so they give no verdict."
+    else:
+        return run.value
+    return StepResult(step.number, step.slug, step.title, exercise, (), not_run=reason)
 
 
 # -- hints and solutions ----------------------------------------------------------------
@@ -271,7 +340,17 @@ def verify_module(module: Module, steps: tuple[Step, ...], server: ServerInfo) -
 
 
 def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
-    findings = []
+    guard = guard_for(server)
+    # Known-wrong answers may do anything (one empties its database): prove on our data only.
+    refusal = guard.refuse_if_foreign(step, always=True)
+    if refusal is not None:
+        return [VerifyFinding(step, "runs on this server", False, refusal.message)]
+    findings: list[VerifyFinding] = []
+
+    def run_step_checks(step: Step, exercise: Path, _url: str) -> StepResult:
+        # Every proof runs under the server guard; a stopped server fails that proof.
+        return step_result_of(step, exercise, guarded_checks(step, exercise, server))
+
     starter = run_step_checks(step, step.starter, server.url)
     findings.append(
         VerifyFinding(
@@ -334,11 +413,36 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
 
 
 def demo_headless(step: Step, server: ServerInfo) -> DemoOutcome:
+    """Run ``step``'s demo with nobody watching (``verify``), under the server guard.
+
+    Raises:
+        ServerError: the guard refused the step on this server, or the server stopped.
+    """
     events: list[DemoEvent] = []
-    return run_demo(step, server.url, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
+
+    def demo(url: str) -> DemoOutcome:
+        return run_demo(step, url, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
+
+    run = guarded_demo(step, server, demo)
+    if run.refusal is not None:
+        raise ServerError(run.refusal.message)
+    if run.aftermath.stopped or run.value is None:
+        raise ServerError(f"The server stopped during the demo ({run.aftermath.why_stopped}).")
+    return run.value
+
+
+def guarded_demo(
+    step: Step, server: ServerInfo, demo: Callable[[str], DemoOutcome]
+) -> GuardedRun[DemoOutcome]:
+    """A demo run (``demo(url)``) under the server guard: refused like the step's checks on a
+    server holding others' data; settings put back afterwards, even when the demo raises."""
+    guard = guard_for(server)
+    return guard.run(step, lambda: demo(guard.server.url))
 
 
 def _failure_summary(result: StepResult) -> str:
+    if result.not_run:
+        return f"not run: {result.not_run.splitlines()[0]}"
     if result.problem:
         return result.problem.splitlines()[0]
     failed = result.failures

@@ -154,12 +154,33 @@ def _worker_running() -> bool:
 
 
 def test_a_demo_that_cannot_run_is_a_message_not_a_crash(hermetic: Path) -> None:
-    # Foreign data on the server: the eviction demo refuses to evict it, and says why.
+    # Foreign data on the server: the server guard refuses the eviction demo, and says why.
     with EmbeddedBackend() as info:
         valkey.Valkey.from_url(info.url).set("someone-elses:key", "keep me")
         child = spawn("start", "module3", "--step", "eviction", "--url", info.url, workdir=hermetic)
-        child.expect(shown("The demo could not run: NotPrivateError"))
+        child.expect(shown("The demo did not run. Step 04 eviction changes server-wide"))
         child.expect(QUIT_KEY)
         child.send("q")
         assert finish(child) == 0
         assert valkey.Valkey.from_url(info.url).get("someone-elses:key") == b"keep me"
+
+
+def test_watch_says_once_that_the_server_stopped_restarts_it_and_goes_on(hermetic: Path) -> None:
+    exercise = hermetic / "module3" / "02_cache_aside.py"
+    exercise.parent.mkdir(parents=True)
+    exercise.write_text(
+        "def get_product_details(client, db, product_id):\n"
+        "    client.shutdown(nosave=True)\n\n"
+        "def update_product(client, db, product_id, changes):\n"
+        "    return None\n"
+    )
+    child = spawn("watch", "module3", "cache-aside", workdir=hermetic)
+    child.expect(shown("The server stopped; restarting"))
+    child.expect(shown("Nothing was recorded for this check"))
+    child.expect(QUIT_KEY)
+    assert "Traceback" not in (child.before or "")
+    shutil.copyfile(load_module("module3").step("cache-aside").solution, exercise)
+    child.expect(shown("Step passed."))  # the restarted server checks the next save
+    child.expect(QUIT_KEY)
+    child.send("q")
+    assert finish(child) == 0

@@ -105,10 +105,23 @@ class StepResult:
     problem: str | None = None
     output: str = ""
     duration_ms: float = 0.0
+    #: Why the checks did not run at all (refused on this server, the server stopped): not a
+    #: verdict on the learner's code, and not recorded as an attempt.
+    not_run: str | None = None
 
     @property
     def passed(self) -> bool:
-        return self.problem is None and bool(self.checks) and all(c.passed for c in self.checks)
+        return (
+            self.not_run is None
+            and self.problem is None
+            and bool(self.checks)
+            and all(c.passed for c in self.checks)
+        )
+
+    @property
+    def failed(self) -> bool:
+        """The checks ran and did not all pass (a verdict on the code, unlike ``not_run``)."""
+        return self.not_run is None and not self.passed
 
     @property
     def failures(self) -> tuple[CheckResult, ...]:
@@ -122,6 +135,7 @@ class StepResult:
             "exercise": str(self.exercise),
             "passed": self.passed,
             "problem": self.problem,
+            "not_run": self.not_run,
             "duration_ms": round(self.duration_ms, 3),
             "checks": [check.to_json() for check in self.checks],
         }
@@ -167,6 +181,12 @@ class CheckReport:
                 errors="0",
                 time=f"{step.duration_ms / 1000:.3f}",
             )
+            if step.not_run is not None:
+                suite.set("skipped", "1")
+                element = ET.SubElement(
+                    suite, "testcase", classname=f"{self.module}.{step.slug}", name="step"
+                )
+                ET.SubElement(element, "skipped", message=step.not_run)
             for case in cases:
                 element = ET.SubElement(
                     suite,

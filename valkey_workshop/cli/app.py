@@ -36,6 +36,7 @@ from valkey_workshop.cli.common import (
 )
 from valkey_workshop.cli.completion import complete_module, complete_step
 from valkey_workshop.cli.learner import run_start, run_watch
+from valkey_workshop.cli.mutants import run_verify_mutants
 from valkey_workshop.cli.pack import pack_command
 from valkey_workshop.cli.presenter import PresenterLoop
 from valkey_workshop.content.loader import available_modules, load_module
@@ -153,9 +154,13 @@ def check(
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         out_console().print(views.check_report_view(report))
+    for notice in outcome.notices:
+        status(notice)
     if outcome.published is not None and outcome.published.line:
         status(outcome.published.line)
-    raise typer.Exit(0 if report.passed else 1)
+    if outcome.server_stopped is not None:
+        status(f"Error: {outcome.server_stopped}")
+    raise typer.Exit(outcome.exit_code)
 
 
 @app.command()
@@ -223,9 +228,27 @@ def verify(
     image: ImageOption = None,
     docker_network: NetworkOption = None,
     memory_limit: MemoryLimitOption = None,
+    mutants: Annotated[
+        bool,
+        typer.Option(
+            "--mutants",
+            help="Mutation-test the checks: every mutant of each reference solution must fail "
+            "a check or be declared equivalent in step.toml",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --mutants: one JSON document on stdout")
+    ] = False,
 ) -> None:
     """Prove the content: starters fail, solutions pass, wrong answers are rejected, demos run."""
     _apply_memory_limit(memory_limit)
+    if mutants or as_json:
+        if not mutants:
+            raise fail("--json goes with --mutants: workshop verify module3 --mutants --json")
+        code = run_verify_mutants(
+            module, step, backend, url, image, docker_network, as_json=as_json
+        )
+        raise typer.Exit(code)
     names = [module] if module else list(available_modules())
     modules = [guarded(partial(load_module, name)) for name in names]
     selections = [(loaded, guarded(partial(loaded.select, step))) for loaded in modules]

@@ -1,6 +1,6 @@
 """Demo 03: TTLs on the live server: -1 against -2, PERSIST, SET losing the TTL, KEEPTTL."""
 
-KEY = "demo:ttl:session"
+KEY = "workshop:demo:ttl:session"
 
 
 def run(demo):
@@ -10,7 +10,7 @@ def run(demo):
     demo.heading("1. A value and its TTL in one command")
     client.setex(KEY, 300, "alice")
     demo.show("TTL", client.ttl(KEY))
-    demo.show("TTL of a key that does not exist", client.ttl("demo:ttl:nothing-here"))
+    demo.show("TTL of a key that does not exist", client.ttl("workshop:demo:ttl:nothing-here"))
 
     demo.heading("2. EXPIRE resets the clock, PERSIST removes it")
     client.expire(KEY, 60)

@@ -4,6 +4,7 @@ that is crashed in the middle and must lose nothing and repeat nothing.
 The flush checks queue their entries themselves (XADD in the documented format), so a flaw in
 write_back never shows up as a flush failure."""
 
+import contextlib
 import json
 import time
 
@@ -20,6 +21,71 @@ def key(product_id):
 
 class SimulatedCrash(BaseException):
     """The flushing process dies here (a BaseException, so `except Exception` does not hide it)."""
+
+
+class RunawayFlush(BaseException):
+    """Stops a flush that keeps writing the same changes (a BaseException, as above)."""
+
+
+@contextlib.contextmanager
+def _counting_reads(ctx, limit):
+    """While inside: XREADGROUP calls through ctx.client are counted, and the flush is stopped
+    (RunawayFlush) past `limit` of them. Yields the list of reads."""
+    client, reads = ctx.client, []
+    send = client.execute_command
+
+    def counted(*args, **options):
+        if str(args[0]).upper() == "XREADGROUP":
+            reads.append(args)
+            if len(reads) > limit:
+                raise RunawayFlush
+        return send(*args, **options)
+
+    client.execute_command = counted
+    try:
+        yield reads
+    finally:
+        del client.execute_command  # the class's own again
+
+
+def _kept_reading(ctx, reads, queued):
+    ctx.fail(
+        f"flush_write_queue kept reading: {len(reads)} XREADGROUP calls for {queued} queued "
+        f"{'change' if queued == 1 else 'changes'}, and counting. Stop reading when a read "
+        "returns no entries."
+    )
+
+
+def _flush(ctx, db, queued, record=None):
+    """flush_write_queue(client, db), stopped as soon as it has made far more database writes,
+    or far more reads, than there are queued changes: a flush that never acknowledges re-reads
+    its pending entries (ID 0) for ever, and one that never stops on an empty read asks for
+    ever."""
+    limit = 3 * queued + 10
+    writes = []
+
+    def hook(pid, changes):
+        writes.append(pid)
+        if record is not None:
+            record(pid, changes)
+        if len(writes) > limit:
+            raise RunawayFlush
+
+    db.before_update = hook
+    try:
+        with _counting_reads(ctx, limit) as reads:
+            return ctx.call("flush_write_queue", ctx.client, db)
+    except RunawayFlush:
+        if len(reads) > limit:
+            _kept_reading(ctx, reads, queued)
+        ctx.fail(
+            f"flush_write_queue kept writing: {len(writes)} database writes for {queued} queued "
+            f"{'change' if queued == 1 else 'changes'}, and counting. An entry stays pending "
+            "until XACK, so reading pending entries (ID 0) again and again returns the same "
+            "entries for ever: acknowledge each one right after its database write."
+        )
+    finally:
+        db.before_update = None
 
 
 def _prime(ctx, product_id, ttl=300):
@@ -242,13 +308,10 @@ def write_back(ctx: CheckContext) -> None:
 def flush_applies_in_order(ctx: CheckContext) -> None:
     first, second = "P303", "P307"
     ctx.use_keys(QUEUE)
-    empty = _call(
-        ctx,
-        "flush_write_queue with nothing queued (no stream yet)",
-        "flush_write_queue",
-        ctx.client,
-        ctx.database(latency_seconds=0),
-    )
+    try:
+        empty = _flush(ctx, ctx.database(latency_seconds=0), 0)
+    except CheckFailed as failure:
+        ctx.fail(f"flush_write_queue with nothing queued (no stream yet): {failure}")
     if empty != 0 or isinstance(empty, bool):
         ctx.fail(f"flush_write_queue with nothing queued returned {empty!r}; expected 0.")
     ctx.use_keys(QUEUE)
@@ -256,9 +319,11 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
     for product, price in queued:
         _queue(ctx, product, {"price": price})
     seen = []
-    db = ctx.database(before_update=lambda pid, changes: seen.append((pid, changes.get("price"))))
+    db = ctx.database()
     ctx.begin()
-    applied = ctx.call("flush_write_queue", ctx.client, db)
+    applied = _flush(
+        ctx, db, len(queued), lambda pid, changes: seen.append((pid, changes.get("price")))
+    )
     groups = [group["name"] for group in _groups(ctx)]
     if not groups:
         ctx.fail(
@@ -293,7 +358,9 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
         f"{pending} entries are still pending after the flush: "
         + "acknowledge each one after its database write.",
     )
-    again = ctx.call("flush_write_queue", ctx.client, db)
+    again = _flush(
+        ctx, db, len(queued), lambda pid, changes: seen.append((pid, changes.get("price")))
+    )
     ctx.require(
         again == 0 and len(seen) == len(queued),
         f"A second flush applied changes again ({again}); each entry must be applied once.",
@@ -303,7 +370,7 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
     for number in range(many):
         _queue(ctx, first, {"price": float(number)})
     db = ctx.database(latency_seconds=0)
-    applied = ctx.call("flush_write_queue", ctx.client, db)
+    applied = _flush(ctx, db, many)
     final = db.get_product(first)["price"]
     if applied != many or final != float(many - 1):
         ctx.fail(
@@ -356,9 +423,12 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
     db = ctx.database(before_update=crash_on_second)
     ctx.begin()  # the calls shown from here: the flush that crashes, then the next one
     try:
-        ctx.exercise.flush_write_queue(ctx.client, db)
+        with _counting_reads(ctx, 20) as reads:
+            ctx.exercise.flush_write_queue(ctx.client, db)
     except SimulatedCrash:
         pass
+    except RunawayFlush:
+        _kept_reading(ctx, reads, 3)
     except Exception as error:
         ctx.fail(f"flush_write_queue raised {error!r} before the simulated crash.")
     else:
@@ -368,10 +438,9 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
         )
     written_before = attempts[:1]  # the second attempt died before its write
     applied_prices = []
-    db.before_update = lambda pid, changes: applied_prices.append(changes.get("price"))
     price_after_crash = db.get_product(product)["price"]
     before_second = len(ctx.learner_calls())
-    returned = ctx.call("flush_write_queue", ctx.client, db)
+    returned = _flush(ctx, db, 3, lambda pid, changes: applied_prices.append(changes.get("price")))
     final = db.get_product(product)["price"]
     after = f" The flush after the crash: {_trace(ctx.learner_calls()[before_second:])}."
     if applied_prices == [50.0, 60.0] and final == 60.0 and not _pending(ctx):

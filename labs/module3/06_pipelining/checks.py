@@ -88,7 +88,8 @@ def _judge_stored(ctx, catalogue, stored, call):
             else ""
         )
         ctx.fail(
-            f"{call}: {_plural(len(missing), 'product')} of {len(ids):,} were not stored, e.g. "
+            f"{call}: {_plural(len(missing), 'product')} of {len(ids):,} "
+            f"{'was' if len(missing) == 1 else 'were'} not stored, e.g. "
             f"{key(missing[0])}{why}."
         )
     for pid, value in zip(ids, values, strict=True):

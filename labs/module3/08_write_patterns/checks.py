@@ -102,6 +102,10 @@ def _words(args):
     return {(a.decode(errors="replace") if isinstance(a, bytes) else str(a)).upper() for a in args}
 
 
+def _n_entries(count):
+    return "1 entry" if count == 1 else f"{count} entries"
+
+
 def _groups(ctx):
     try:
         return ctx.server.xinfo_groups(QUEUE)
@@ -355,7 +359,7 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
     pending = _pending(ctx)
     ctx.require(
         pending == 0,
-        f"{pending} entries are still pending after the flush: "
+        f"{_n_entries(pending)} {'is' if pending == 1 else 'are'} still pending after the flush: "
         + "acknowledge each one after its database write.",
     )
     again = _flush(
@@ -451,8 +455,8 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
         return
     if _pending(ctx):
         ctx.fail(
-            f"After the crash, the next flush left {_pending(ctx)} entries pending and the price "
-            f"at {final} (expected 60.0): entries read before the crash but not acknowledged are "
+            f"After the crash, the next flush left {_n_entries(_pending(ctx))} pending and the "
+            f"price at {final} (expected 60.0): entries read before the crash but not acknowledged are "
             "never read again with '>'. Read your pending entries (ID 0) first." + after
         )
     noack = [

@@ -456,8 +456,9 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
     if _pending(ctx):
         ctx.fail(
             f"After the crash, the next flush left {_n_entries(_pending(ctx))} pending and the "
-            f"price at {final} (expected 60.0): entries read before the crash but not acknowledged are "
-            "never read again with '>'. Read your pending entries (ID 0) first." + after
+            f"price at {final} (expected 60.0): entries read before the crash but not "
+            "acknowledged are never read again with '>'. Read your pending entries (ID 0) first."
+            + after
         )
     noack = [
         args for name, args, _ in inspect.commands(ctx.learner_calls()) if name == "XREADGROUP"

@@ -1,22 +1,44 @@
 """Checks for step 05 (tracking)."""
 
+import ast
+import contextlib
 import time
 from pathlib import Path
 
 import valkey
 
-from valkey_workshop.checking.api import CheckContext, check
+from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 from valkey_workshop.pyfile import load_file_as_module
 
 pushes = load_file_as_module(Path(__file__).with_name("pushes.py"), "workshop_tracking_pushes")
 
 KEY = "workshop:tracking:price"
-PREFIX = "workshop:tracking:bcast:"
+PREFIXES = (
+    "workshop:tracking:bcast:a:",
+    "workshop:tracking:bcast:b:",
+    "workshop:tracking:bcast:c:",
+)
+OUTSIDE = "workshop:tracking:elsewhere"
 REPEATS = 20
 
 
-def _server_gets(ctx):
-    return int(ctx.server.info("commandstats").get("cmdstat_get", {}).get("calls", 0))
+def _commands_counter(ctx, client):
+    """A function counting the commands the server has received so far from `client`'s
+    connection: its own `tot-cmds` (Valkey 8.1+), so that other work on a shared server does
+    not count; else (older servers) the server-wide GET count."""
+    client_id = client.client_id()
+
+    def own():
+        for entry in ctx.server.client_list():
+            if int(entry["id"]) == client_id:
+                return int(entry["tot-cmds"])
+        return 0
+
+    def server_gets():
+        return int(ctx.server.info("commandstats").get("cmdstat_get", {}).get("calls", 0))
+
+    probe = next((e for e in ctx.server.client_list() if int(e["id"]) == client_id), {})
+    return own if "tot-cmds" in probe else server_gets
 
 
 def _learner_client(ctx):
@@ -26,6 +48,37 @@ def _learner_client(ctx):
             f"connect_with_client_cache returned {type(client).__name__}; expected a valkey.Valkey."
         )
     return client
+
+
+def _require_text(ctx, got, expected, what):
+    """A bytes reply is named as such: the value may be right, only its type is not."""
+    if isinstance(got, bytes):
+        ctx.fail(
+            f"{what} returned {got!r}: bytes, not str. The client does not decode replies; "
+            "pass decode_responses=True to valkey.Valkey(...) (next to protocol=3 and "
+            "cache_enabled=True) so that GET returns str."
+        )
+    if got is None:
+        ctx.fail(
+            f"{what} returned None, though the key is set on the workshop's server: build the "
+            "client from the connection settings given, valkey.Valkey(**connection_kwargs, ...)."
+        )
+    ctx.require(got == expected, f"{what} returned {got!r}; expected {expected!r}.")
+
+
+def _passes_keyword(ctx, name):
+    """Whether the learner's file passes `name=` to some call: read only to word a diagnosis,
+    never to decide a verdict."""
+    try:
+        tree = ast.parse(ctx.exercise_file.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return any(
+        keyword.arg == name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+    )
 
 
 def _protocol(client):
@@ -53,14 +106,12 @@ def local_hits(ctx: CheckContext) -> None:
     ctx.server.set(KEY, "100")
     client = _learner_client(ctx)
     try:
-        first = client.get(KEY)
-        ctx.require(
-            first == "100", f"GET {KEY} through your client returned {first!r}; expected '100'."
-        )
-        before = _server_gets(ctx)
+        _require_text(ctx, client.get(KEY), "100", f"GET {KEY} through your client")
+        counted = _commands_counter(ctx, client)
+        before = counted()
         for _ in range(REPEATS):
             client.get(KEY)
-        reached = _server_gets(ctx) - before
+        reached = counted() - before
         protocol = _protocol(client)
         if reached >= REPEATS // 2:
             if protocol != 3 and "t" in _tracking_flags(ctx, client):
@@ -69,6 +120,17 @@ def local_hits(ctx: CheckContext) -> None:
                     "with CLIENT TRACKING ON: the server says OK, but RESP2 cannot carry "
                     "invalidation messages on that connection, so no invalidation ever arrives "
                     "and valkey-py keeps no cache. Use protocol=3 with cache_enabled=True."
+                )
+            if (
+                protocol == 3
+                and _passes_keyword(ctx, "cache_enabled")
+                and _passes_keyword(ctx, "connection_pool")
+            ):
+                ctx.fail(
+                    f"All {reached} repeated GETs reached the server: your cache_enabled=True "
+                    "never reached the connections. Given to Valkey(connection_pool=...) beside "
+                    "a pool, valkey-py silently ignores it: pass it to the ConnectionPool(...) "
+                    "itself, or to valkey.Valkey(...) with the connection settings and no pool."
                 )
             if protocol == 3:
                 ctx.fail(
@@ -92,6 +154,20 @@ def local_hits(ctx: CheckContext) -> None:
         client.close()
 
 
+def _poll(client, wanted):
+    """What the client reads once the change reached it, or after 0.2 s, the last value read.
+
+    valkey-py reads pending invalidations just before a cached lookup; give the push a moment
+    to arrive, as a real application's next request would."""
+    seen = None
+    for _ in range(10):
+        time.sleep(0.02)
+        seen = client.get(KEY)
+        if seen == wanted:
+            break
+    return seen
+
+
 @check(
     "invalidated-after-write",
     "After another client's write, your client sees the new value",
@@ -105,63 +181,131 @@ def invalidated_after_write(ctx: CheckContext) -> None:
     try:
         for _ in range(3):
             client.get(KEY)
-        ctx.another_client().set(KEY, "90")
-        seen = None
-        # valkey-py reads pending invalidations just before a cached lookup; give the push a
-        # moment to arrive, as a real application's next request would.
-        for _ in range(10):
-            time.sleep(0.02)
-            seen = client.get(KEY)
-            if seen == "90":
-                return
-        ctx.fail(
-            f"Another client changed {KEY} to '90', but your client still returns {seen!r}: its "
-            "local copy is never invalidated. Only server-assisted tracking (RESP3, "
-            "cache_enabled=True) drops stale copies."
-        )
+        writer = ctx.another_client()
+        writer.set(KEY, "90")
+        seen = _poll(client, "90")
+        if isinstance(seen, bytes):
+            _require_text(ctx, seen, "90", f"After another client's write, GET {KEY}")
+        if seen != "90":
+            ctx.fail(
+                f"Another client changed {KEY} to '90', but your client still returns {seen!r}: "
+                "its local copy is never invalidated. Only server-assisted tracking (RESP3, "
+                "cache_enabled=True) drops stale copies."
+            )
+        writer.delete(KEY)
+        seen = _poll(client, None)
+        if seen is not None:
+            ctx.fail(
+                f"Another client deleted {KEY}, but your client still returns {seen!r}: a DEL "
+                "must invalidate the local copy like any write."
+            )
     finally:
         client.close()
 
 
+def _enable(ctx, client, prefixes):
+    try:
+        ctx.call("enable_prefix_broadcast", client, list(prefixes))
+    except CheckFailed as failure:
+        syntax = "syntax" in str(failure).lower() and len(prefixes) > 1
+        repeat = " Each prefix needs a PREFIX of its own: PREFIX a PREFIX b." if syntax else ""
+        ctx.fail(f"With {len(prefixes)} prefixes {list(prefixes)}: {failure}{repeat}")
+
+
+def _judge_tracking_info(ctx, client, asked):
+    info = client.execute_command("CLIENT", "TRACKINGINFO")
+    flags, prefixes = info.get("flags", []), info.get("prefixes", [])
+    with_n = f"With {len(asked)} prefix{'es' if len(asked) > 1 else ''}"
+    if "on" not in flags:
+        ctx.fail(f"{with_n}, tracking is off after enable_prefix_broadcast (flags: {flags}).")
+    if "bcast" not in flags:
+        mode = next((m.upper() for m in ("optin", "optout") if m in flags), "default")
+        ctx.fail(
+            f"Tracking is on in {mode} mode (flags: {flags}), not BCAST: the server only "
+            "reports keys this connection has read. Broadcasting reports every write under "
+            "the prefixes: client_tracking_on(bcast=True, prefix=...)."
+        )
+    if not [prefix for prefix in prefixes if prefix]:  # BCAST alone reports one empty prefix
+        ctx.fail(
+            "BCAST is on without PREFIX: this connection is told about every write to every "
+            f"key on the server. Pass prefix={list(asked)!r}."
+        )
+    if sorted(prefixes) != sorted(asked):
+        left_out = [prefix for prefix in asked if prefix not in prefixes]
+        ctx.fail(
+            f"{with_n} {list(asked)}, the server tracks {prefixes}: {left_out} "
+            f"{'is' if len(left_out) == 1 else 'are'} missing. Register every prefix given "
+            "(one PREFIX per prefix), not only the first."
+            if left_out
+            else f"{with_n} {list(asked)}, the server tracks {prefixes}; expected exactly those."
+        )
+    return flags
+
+
 @check(
     "prefix-broadcast",
-    "enable_prefix_broadcast: BCAST with PREFIX, pushes for the prefix only",
+    "enable_prefix_broadcast: BCAST for one, two and three prefixes; every write pushed",
     hint=3,
     lesson="Modes",
 )
 def prefix_broadcast(ctx: CheckContext) -> None:
-    watched, other = f"{PREFIX}P1", "workshop:tracking:elsewhere"
-    ctx.use_keys(watched, other)
+    writer = ctx.another_client()
+    for count in (1, 2, 3):
+        asked = PREFIXES[:count]
+        written = [f"{prefix}P1" for prefix in asked]
+        own = f"{asked[-1]}own"
+        ctx.use_keys(*written, own, OUTSIDE)
+        client = valkey.Valkey(
+            **ctx.connection_kwargs(),
+            protocol=3,
+            single_connection_client=True,
+            decode_responses=True,
+        )
+        try:
+            _enable(ctx, client, asked)
+            flags = _judge_tracking_info(ctx, client, asked)
+            pushed = pushes.Invalidations(client)
+            writer.set(OUTSIDE, "not under any prefix")  # first: its push would come first
+            for name in written:
+                writer.set(name, "never read by the tracking connection")
+            client.set(own, "written by the tracking connection itself")
+            keys = pushed.wait_for([*written, own], seconds=0.5)
+            not_told = [name for name in written if name not in keys]
+            if not_told:
+                ctx.fail(
+                    f"With prefixes {list(asked)}, writes to {not_told} brought no "
+                    f"invalidation push (got {keys})."
+                )
+            if OUTSIDE in keys:
+                ctx.fail(f"A write to {OUTSIDE}, outside the prefixes, was pushed too.")
+            if own not in keys:
+                why = (
+                    "tracking is on with NOLOOP, which hides the connection's own writes"
+                    if "noloop" in flags
+                    else "no push came"
+                )
+                ctx.fail(
+                    f"This connection's own write to {own} was not reported: {why}. The "
+                    "docstring asks for every write under the prefixes, its own included; a "
+                    "local cache on this connection would keep the old value."
+                )
+        finally:
+            client.close()
+
+    # No prefixes: broadcasting must stay off (BCAST alone reports every key).
     client = valkey.Valkey(
         **ctx.connection_kwargs(), protocol=3, single_connection_client=True, decode_responses=True
     )
     try:
-        ctx.call("enable_prefix_broadcast", client, [PREFIX])
+        # Refusing (any error) and doing nothing are both fine; broadcasting is not.
+        with contextlib.suppress(Exception):
+            ctx.implementation("enable_prefix_broadcast")(client, [])
         info = client.execute_command("CLIENT", "TRACKINGINFO")
-        flags, prefixes = info.get("flags", []), info.get("prefixes", [])
-        if "on" not in flags:
-            ctx.fail(f"Tracking is off after enable_prefix_broadcast (flags: {flags}).")
-        if "bcast" not in flags:
+        if "bcast" in info.get("flags", []):
             ctx.fail(
-                f"Tracking is on in default mode (flags: {flags}), not BCAST: the server only "
-                "reports keys this connection has read. Broadcasting reports every write under "
-                "the prefixes: client_tracking_on(bcast=True, prefix=...)."
+                "enable_prefix_broadcast(client, []) turned on BCAST without a prefix: this "
+                "connection is now told about every write to every key on the server. With no "
+                "prefixes, turn nothing on (raise ValueError, say)."
             )
-        if not [prefix for prefix in prefixes if prefix]:  # BCAST alone reports one empty prefix
-            ctx.fail(
-                "BCAST is on without PREFIX: this connection is told about every write to every "
-                f"key on the server. Pass prefix=[{PREFIX!r}]."
-            )
-        if sorted(prefixes) != [PREFIX]:
-            ctx.fail(f"Tracked prefixes are {prefixes}; expected [{PREFIX!r}].")
-        pushes.invalidated_keys(client, 0.05)  # drain anything from the set-up
-        writer = ctx.another_client()
-        writer.set(watched, "never read by this connection")
-        writer.set(other, "not under the prefix")
-        keys = pushes.invalidated_keys(client)
-        if watched not in keys:
-            ctx.fail(f"A write to {watched} brought no invalidation push (got {keys}).")
-        if other in keys:
-            ctx.fail(f"A write to {other}, outside the prefix, was pushed too (got {keys}).")
     finally:
         client.close()

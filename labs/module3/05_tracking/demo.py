@@ -118,11 +118,24 @@ def _resp2(demo, writer, connect):
 
 def _bcast(demo, writer, client):
     demo.heading("4. BCAST with PREFIX: every write under the prefix, read or not")
+    prefixes_before = _total_prefixes(writer)
     client.client_tracking_on(bcast=True, prefix=["workshop:demo:tracking:bcast:"])
     demo.show("CLIENT TRACKINGINFO", client.execute_command("CLIENT", "TRACKINGINFO"))
+    demo.show(
+        "INFO tracking_total_prefixes (the server's prefix table)",
+        f"{prefixes_before} before, {_total_prefixes(writer)} now",
+    )
     writer.set("workshop:demo:tracking:bcast:P1", "never read by the tracking client")
     writer.set("workshop:demo:tracking:user:1", "outside the prefix")
     demo.show("invalidation pushes received", pushes.invalidated_keys(client))
+    demo.say(
+        "No memory per key read, but one push per matching write to every client registered "
+        "for the prefix, whether it ever read the key or not."
+    )
+
+
+def _total_prefixes(client):
+    return client.info("stats").get("tracking_total_prefixes", "n/a")
 
 
 def _optin(demo, writer, client):

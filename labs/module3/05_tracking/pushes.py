@@ -7,23 +7,36 @@ we read it ourselves, with a deadline, through the parser's invalidation handler
 import time
 
 
-def invalidated_keys(client, seconds=0.3):
-    """Keys named by `invalidate` pushes on a single-connection RESP3 client within `seconds`.
+class Invalidations:
+    """Collects the keys named by `invalidate` pushes on a single-connection RESP3 client.
 
-    A flush arrives as an invalidation without keys; it is reported as '*'.
+    The handler is installed at once, so a push that arrives while the connection reads a
+    command's reply (its own write, say) is collected too. A flush arrives as an
+    invalidation without keys; it is recorded as '*'.
     """
-    connection = client.connection
-    if connection is None:
-        raise ValueError("needs a client made with single_connection_client=True")
-    keys = []
 
-    def handler(message):
+    def __init__(self, client):
+        self.connection = client.connection
+        if self.connection is None:
+            raise ValueError("needs a client made with single_connection_client=True")
+        self.keys = []
+        self.connection._parser.set_invalidation_push_handler(self._handle)
+
+    def _handle(self, message):
         named = message[1] if len(message) > 1 else None
-        keys.extend(named if named else ["*"])
+        self.keys.extend(named if named else ["*"])
 
-    connection._parser.set_invalidation_push_handler(handler)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if connection.can_read(timeout=0.05):
-            connection.read_response(push_request=True)
-    return keys
+    def wait_for(self, expected=(), seconds=0.3):
+        """Read pushes until every key in `expected` was named, or `seconds` passed (with
+        nothing expected: read for the whole time). Returns every key named so far."""
+        wanted = set(expected)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not (wanted and wanted <= set(self.keys)):
+            if self.connection.can_read(timeout=0.02):
+                self.connection.read_response(push_request=True)
+        return list(self.keys)
+
+
+def invalidated_keys(client, seconds=0.3):
+    """Keys named by `invalidate` pushes on a single-connection RESP3 client within `seconds`."""
+    return Invalidations(client).wait_for(seconds=seconds)

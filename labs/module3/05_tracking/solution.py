@@ -11,4 +11,6 @@ def connect_with_client_cache(**connection_kwargs) -> valkey.Valkey:
 
 def enable_prefix_broadcast(client: valkey.Valkey, prefixes: list[str]) -> None:
     """Tracking in broadcasting mode for keys under `prefixes`."""
+    if not prefixes:  # BCAST without PREFIX would report every key on the server
+        raise ValueError("at least one prefix is needed")
     client.client_tracking_on(bcast=True, prefix=prefixes)

@@ -18,6 +18,9 @@ def connect_with_client_cache(**connection_kwargs) -> valkey.Valkey:
 
 def enable_prefix_broadcast(client: valkey.Valkey, prefixes: list[str]) -> None:
     """Turn on tracking on `client`'s connection (RESP3, one connection) in broadcasting
-    mode, so that it is told about every write to keys under `prefixes`."""
+    mode, so that it is told about every write to keys under any of `prefixes` (one or
+    more, none a prefix of another), its own writes included, and about no other key.
+    With no prefixes, turn nothing on (raising ValueError is fine): broadcasting without a
+    prefix would report every write to every key."""
     # TODO
     raise NotImplementedError

@@ -1,14 +1,20 @@
-"""Checks for step 06 (pipelining): round trips counted from the timed client, the learner's
-load timed against a one-by-one load of the same products in the same run."""
+"""Checks for step 06 (pipelining): every round trip is read back from the timed client and
+judged against `batch_size` on its own; the learner's load is timed against a one-by-one load
+of the same number of products in the same run."""
 
 import json
 import math
 import time
 
-from valkey_workshop.checking.api import CheckContext, check
+from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 
-COUNT = 3000
+COUNT = 1500  # not a multiple of BATCH: a forgotten last, partial batch shows
 BATCH = 1000
+DEFAULT_BATCH = 1000  # the starter's default for batch_size
+BASELINE_SAMPLE = 500  # one-by-one SETs timed for the baseline
+#: Commands that store a product, and where their keys sit among the arguments.
+_ONE_KEY = {"SET", "SETEX", "PSETEX", "SETNX", "GETSET"}
+_PAIRS = {"MSET", "MSETNX"}
 
 
 def key(product_id):
@@ -28,71 +34,197 @@ def _delete(ctx, ids):
         ctx.server.delete(*names[start : start + 1000])
 
 
-def _one_by_one_seconds(ctx, catalogue):
+def _one_by_one_seconds(ctx, sample, count):
+    """One SET at a time for `count` products, through the same kind of (timed) client as
+    the learner's: the `sample` products are timed and the time scaled to `count` (each SET
+    waits for its own round trip, so the time grows in proportion). The learner's call list
+    starts again afterwards."""
     started = time.perf_counter()
-    for product_id, record in catalogue.items():
-        ctx.server.set(key(product_id), json.dumps(record))
-    return time.perf_counter() - started
+    for product_id, record in sample.items():
+        ctx.client.set(key(product_id), json.dumps(record))
+    seconds = (time.perf_counter() - started) * count / len(sample)
+    ctx.begin()
+    return seconds
+
+
+def _written_keys(args):
+    """The keys one command stores, or () for a command that stores none."""
+    name = str(args[0]).upper()
+    if name in _ONE_KEY and len(args) > 1:
+        return (str(args[1]),)
+    if name in _PAIRS:
+        return tuple(str(a) for a in args[1::2])
+    return ()
+
+
+def _products_per_trip(calls, keys):
+    """For each round trip that stored any of `keys`: how many of them it stored."""
+    sizes = []
+    for call in calls:
+        batch = call.batch.commands if call.batch else (call.args,)
+        stored = sum(1 for args in batch for name in _written_keys(args) if name in keys)
+        if stored:
+            sizes.append(stored)
+    return sizes
+
+
+def _plural(count, word):
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def _judge_stored(ctx, catalogue, stored, call):
+    """Every product stored as its JSON record, and the count returned."""
+    ids = list(catalogue)
+    values = []
+    for start in range(0, len(ids), 1000):
+        values += ctx.server.mget([key(pid) for pid in ids[start : start + 1000]])
+    missing = [pid for pid, value in zip(ids, values, strict=True) if value is None]
+    if missing:
+        tail = missing == ids[len(ids) - len(missing) :] and len(missing) < len(ids)
+        why = (
+            f": the last, partial batch ({len(missing):,}) was never sent; execute() once more "
+            "after the loop"
+            if tail
+            else ""
+        )
+        ctx.fail(
+            f"{call}: {_plural(len(missing), 'product')} of {len(ids):,} "
+            f"{'was' if len(missing) == 1 else 'were'} not stored, e.g. "
+            f"{key(missing[0])}{why}."
+        )
+    for pid, value in zip(ids, values, strict=True):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict) and decoded.get("price") == -1.0:
+            ctx.fail(
+                f"{call}: {key(pid)} still holds the old record it had before the load: a "
+                "load must store every product, replacing what is there (no SET NX)."
+            )
+        if decoded != catalogue[pid]:
+            ctx.fail(
+                f"{call}: {key(pid)} holds {value[:60]!r}; expected the record as JSON "
+                "(json.dumps(record))."
+            )
+    if stored != len(ids) or isinstance(stored, bool):
+        ctx.fail(f"{call} returned {stored!r}; it stored {len(ids):,} products, so return that.")
+
+
+def _judge_trips(ctx, catalogue, batch_size, calls, call):
+    """Each round trip carries at most `batch_size` products; no more trips than needed."""
+    sizes = _products_per_trip(calls, {key(pid) for pid in catalogue})
+    needed = math.ceil(len(catalogue) / batch_size)
+    biggest = max(sizes, default=0)
+    if biggest > batch_size:
+        trip = sizes.index(biggest) + 1
+        everything = " (all of them: batch_size is ignored)" if biggest == len(catalogue) else ""
+        ctx.fail(
+            f"{call}: round trip {trip} of {len(sizes)} carried {biggest:,} products"
+            f"{everything}; each round trip may carry at most batch_size ({batch_size:,}). "
+            "An unbounded batch keeps every command and reply in memory on both sides and "
+            "holds the connection for the whole load: execute the pipeline every batch_size "
+            "products."
+        )
+    if sum(sizes) > len(catalogue):
+        ctx.fail(
+            f"{call}: {sum(sizes):,} products were sent for {len(catalogue):,}: some went "
+            "twice. Start a new batch after each execute()."
+        )
+    if len(sizes) > needed:
+        ctx.fail(
+            f"{call}: {len(sizes):,} round trips (sizes {_sizes(sizes)}); "
+            f"{needed:,} {'is' if needed == 1 else 'are'} enough when each carries up to "
+            f"batch_size ({batch_size:,}) products."
+        )
+
+
+def _sizes(sizes):
+    shown = ", ".join(f"{s:,}" for s in sizes[:6])
+    return shown + (", …" if len(sizes) > 6 else "")
 
 
 @check(
     "load-in-batches",
-    "load_products stores every product in few round trips, and faster",
+    "load_products stores every product in batches of batch_size, and faster",
     hint=2,
     lesson="The arithmetic",
 )
 def load_in_batches(ctx: CheckContext) -> None:
-    mine, baseline = products("BULK", COUNT), products("BASE", COUNT)
+    mine, baseline = products("BULK", COUNT), products("BASE", BASELINE_SAMPLE)
+    call = f"load_products({COUNT:,} products, batch_size={BATCH:,})"
     try:
         _delete(ctx, mine)
-        baseline_seconds = _one_by_one_seconds(ctx, baseline)
+        # One product is stored already, with an old record: a load must replace it.
+        stale = next(iter(mine))
+        ctx.server.set(key(stale), json.dumps({**mine[stale], "price": -1.0}))
+        baseline_seconds = _one_by_one_seconds(ctx, baseline, COUNT)
         started = time.perf_counter()
         stored = ctx.call("load_products", ctx.client, mine, BATCH)
         learner_seconds = time.perf_counter() - started
         calls = ctx.learner_calls()
-        ctx.require(
-            stored == COUNT, f"load_products returned {stored!r}; it stored {COUNT} products."
-        )
-        pipe = ctx.server.pipeline(transaction=False)
-        for product_id in mine:
-            pipe.get(key(product_id))
-        values = pipe.execute()
-        missing = [pid for pid, value in zip(mine, values, strict=True) if value is None]
-        if missing:
-            ctx.fail(f"{len(missing)} products were not stored, e.g. {key(missing[0])}.")
-        first = next(iter(mine))
-        ctx.require(
-            json.loads(values[0]) == mine[first],
-            f"{key(first)} holds {values[0][:60]!r}; expected the record as JSON.",
-        )
-        allowed = math.ceil(COUNT / BATCH)
         timing = (
-            f"your load: {learner_seconds * 1000:.0f} ms; one SET at a time: "
-            f"{baseline_seconds * 1000:.0f} ms ({baseline_seconds / learner_seconds:.1f}x)."
+            f"your load: {learner_seconds * 1000:.0f} ms; one SET at a time: about "
+            f"{baseline_seconds * 1000:.0f} ms ({baseline_seconds / learner_seconds:.1f}x; "
+            f"{BASELINE_SAMPLE:,} timed, scaled to {COUNT:,})."
         )
-        if len(calls) > allowed:
+        sizes = _products_per_trip(calls, {key(pid) for pid in mine})
+        if len(sizes) > COUNT // 2:
             single = [c for c in calls if c.is_pipeline and len(c.command_names) == 1]
             if len(single) > COUNT // 2:
                 ctx.fail(
-                    f"{len(calls)} round trips for {COUNT} products: one pipeline per product "
-                    "is still one round trip per product. Queue a whole batch in one pipeline, "
-                    f"then execute it. {timing}"
-                )
-            if sum(1 for c in calls if not c.is_pipeline) > COUNT // 2:
-                ctx.fail(
-                    f"{len(calls)} round trips for {COUNT} products: one round trip per product, "
-                    f"each waiting for the network. Pipeline them in batches. {timing}"
+                    f"{len(calls):,} round trips for {COUNT:,} products: one pipeline per "
+                    "product is still one round trip per product. Queue a whole batch in one "
+                    f"pipeline, then execute it. {timing}"
                 )
             ctx.fail(
-                f"{len(calls)} round trips for {COUNT} products in batches of {BATCH}; expected at "
-                f"most {allowed}. {timing}"
+                f"{len(calls):,} round trips for {COUNT:,} products: one round trip per "
+                f"product, each waiting for the network. Pipeline them in batches. {timing}"
             )
+        _judge_stored(ctx, mine, stored, call)
+        _judge_trips(ctx, mine, BATCH, calls, call)
         if learner_seconds >= baseline_seconds * 0.7:
             ctx.fail(f"No real speed-up over one SET at a time: {timing}")
-        ctx.note(f"{len(calls)} round trips; {timing}")
+        if any(c.batch is not None and c.batch.transaction for c in calls):
+            ctx.note(
+                "Your batches run in MULTI/EXEC: correct, but a bulk load needs batching, not "
+                "atomicity (transaction=False saves two commands per batch)."
+            )
+        ctx.note(f"{_plural(len(sizes), 'round trip')}; {timing}")
     finally:
         _delete(ctx, mine)
         _delete(ctx, baseline)
+
+
+#: (products, batch_size or None for the default): partial batches, a batch of one, a batch
+#: bigger than the load, and the default with exactly two full batches.
+SHAPES = ((5, 2), (4, 1), (3, 10), (2 * DEFAULT_BATCH, None))
+
+
+@check(
+    "batch-size-respected",
+    "Every round trip carries at most batch_size products (2, 1, 10 and the default)",
+    hint=2,
+    lesson="Pipelines, transactions and MSET",
+)
+def batch_size_respected(ctx: CheckContext) -> None:
+    for count, asked in SHAPES:
+        catalogue = products(f"SHAPE{count}x{asked}-", count)
+        try:
+            _delete(ctx, catalogue)
+            ctx.begin()
+            if asked is None:
+                stored = ctx.call("load_products", ctx.client, catalogue)
+                call = f"load_products({count:,} products) with the default batch_size"
+            else:
+                stored = ctx.call("load_products", ctx.client, catalogue, asked)
+                call = f"load_products({count:,} products, batch_size={asked})"
+            batch_size = DEFAULT_BATCH if asked is None else asked
+            calls = ctx.learner_calls()
+            _judge_stored(ctx, catalogue, stored, call)
+            _judge_trips(ctx, catalogue, batch_size, calls, call)
+        finally:
+            _delete(ctx, catalogue)
 
 
 @check(
@@ -103,7 +235,9 @@ def load_in_batches(ctx: CheckContext) -> None:
 )
 def fetch_in_one_round_trip(ctx: CheckContext) -> None:
     catalogue = products("FETCH", 20)
-    ids = [*list(catalogue)[:10], "FETCH-missing", *list(catalogue)[10:]]
+    listed = list(catalogue)
+    # A missing id in the middle, and one id asked twice: result[i] belongs to ids[i].
+    ids = [*listed[:10], "FETCH-missing", *listed[10:], listed[3]]
     try:
         for product_id, record in catalogue.items():
             ctx.server.set(key(product_id), json.dumps(record))
@@ -113,20 +247,65 @@ def fetch_in_one_round_trip(ctx: CheckContext) -> None:
         expected = [catalogue.get(product_id) for product_id in ids]
         if not isinstance(result, list):
             ctx.fail(f"fetch_products returned {type(result).__name__}; expected a list.")
-        if len(result) != len(ids):
+        raw = next((item for item in result if isinstance(item, (str, bytes))), None)
+        if raw is not None:
             ctx.fail(
-                f"fetch_products returned {len(result)} items for {len(ids)} ids: a missing "
-                "product must be None in its place, so that result[i] belongs to ids[i]."
+                f"fetch_products returned the stored text {raw[:40]!r}, not a record: "
+                "json.loads each value that is not None."
+            )
+        if len(result) != len(ids):
+            if None not in result:
+                why = "the missing product (FETCH-missing) was left out; it must be None in place"
+            elif len(result) == len(set(ids)):
+                why = f"{ids[-1]}, asked twice, was answered once; answer every id asked"
+            else:
+                why = "result[i] must belong to ids[i]"
+            ctx.fail(
+                f"fetch_products returned {len(result)} items for {len(ids)} ids: {why}, so "
+                "that result[i] belongs to ids[i]."
             )
         if result != expected:
             wrong = next(i for i, (a, b) in enumerate(zip(result, expected, strict=True)) if a != b)
             ctx.fail(
-                f"Item {wrong} ({ids[wrong]}) is {result[wrong]!r}; expected {expected[wrong]!r}."
+                f"Item {wrong} ({ids[wrong]}) is {result[wrong]!r}; expected {expected[wrong]!r}: "
+                "the records must come back in the order asked."
             )
         if len(calls) != 1:
             ctx.fail(
                 f"fetch_products made {len(calls)} round trips for {len(ids)} products; one MGET "
                 "(or one pipeline) needs exactly one."
             )
+        ctx.begin()
+        unknown = ["FETCH-missing", "FETCH-nope"]
+        result = ctx.call("fetch_products", ctx.client, unknown)
+        if result != [None, None]:
+            ctx.fail(
+                f"fetch_products({unknown}) returned {result!r}; expected [None, None]: "
+                "unknown ids are None, not an error and not left out."
+            )
     finally:
-        _delete(ctx, [*catalogue, "FETCH-missing"])
+        _delete(ctx, [*catalogue, "FETCH-missing", "FETCH-nope"])
+
+
+@check(
+    "empty-inputs",
+    "Nothing to load or fetch: 0 and [], without an error",
+    hint=2,
+    lesson="Pipelines, transactions and MSET",
+)
+def empty_inputs(ctx: CheckContext) -> None:
+    try:
+        stored = ctx.call("load_products", ctx.client, {})
+    except CheckFailed as failure:
+        ctx.fail(f"With no products to store: {failure}")
+    if stored != 0 or isinstance(stored, bool):
+        ctx.fail(f"load_products({{}}) returned {stored!r}; it stored nothing, so return 0.")
+    try:
+        fetched = ctx.call("fetch_products", ctx.client, [])
+    except CheckFailed as failure:
+        ctx.fail(f"With no ids to fetch: {failure}")
+    if fetched != [] or not isinstance(fetched, list):
+        ctx.fail(f"fetch_products([]) returned {fetched!r}; expected [].")
+    errors = [c for c in ctx.learner_calls() if c.error]
+    if errors:
+        ctx.fail(f"With nothing to do, your code sent {errors[0].command}: {errors[0].error}.")

@@ -14,13 +14,16 @@ def product_key(product_id: str) -> str:
 
 
 def load_products(client, products: dict[str, dict], batch_size: int = 1000) -> int:
-    """Store every product (id -> record) as JSON; at most one round trip per `batch_size`
-    products. Return how many were stored."""
+    """Store every product (id -> record) as JSON at product_key(id) and return how many
+    were stored. Each round trip carries at most `batch_size` products, so the load takes
+    ceil(len(products) / batch_size) round trips (none when there is nothing to store)."""
     # TODO: a pipeline (transaction=False), executed once per batch.
     raise NotImplementedError
 
 
 def fetch_products(client, product_ids: list[str]) -> list[dict | None]:
-    """The records of `product_ids`, in that order (None for missing), in one round trip."""
+    """The records of `product_ids`, in one round trip: result[i] belongs to product_ids[i]
+    (None for a product that is not stored; an id asked twice is answered twice).
+    No ids: return []."""
     # TODO: one MGET (or one pipeline), then json.loads each value that is not None.
     raise NotImplementedError

@@ -1,10 +1,15 @@
 """Checks for step 08 (write-patterns): write-through order, write-back queueing, and a flush
-that is crashed in the middle and must lose nothing."""
+that is crashed in the middle and must lose nothing and repeat nothing.
 
+The flush checks queue their entries themselves (XADD in the documented format), so a flaw in
+write_back never shows up as a flush failure."""
+
+import contextlib
 import json
+import time
 
 from valkey_workshop.checking import inspect
-from valkey_workshop.checking.api import CheckContext, check
+from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 from valkey_workshop.labdb import catalogue_record
 
 QUEUE = "product:write-queue"
@@ -18,13 +23,87 @@ class SimulatedCrash(BaseException):
     """The flushing process dies here (a BaseException, so `except Exception` does not hide it)."""
 
 
-def _prime(ctx, product_id):
-    ctx.server.set(key(product_id), json.dumps(catalogue_record(product_id)), ex=300)
+class RunawayFlush(BaseException):
+    """Stops a flush that keeps writing the same changes (a BaseException, as above)."""
 
 
-def _queue_changes(ctx, product_id, prices):
-    for price in prices:
-        ctx.call("write_back", ctx.client, product_id, {"price": price})
+@contextlib.contextmanager
+def _counting_reads(ctx, limit):
+    """While inside: XREADGROUP calls through ctx.client are counted, and the flush is stopped
+    (RunawayFlush) past `limit` of them. Yields the list of reads."""
+    client, reads = ctx.client, []
+    send = client.execute_command
+
+    def counted(*args, **options):
+        if str(args[0]).upper() == "XREADGROUP":
+            reads.append(args)
+            if len(reads) > limit:
+                raise RunawayFlush
+        return send(*args, **options)
+
+    client.execute_command = counted
+    try:
+        yield reads
+    finally:
+        del client.execute_command  # the class's own again
+
+
+def _kept_reading(ctx, reads, queued):
+    ctx.fail(
+        f"flush_write_queue kept reading: {len(reads)} XREADGROUP calls for {queued} queued "
+        f"{'change' if queued == 1 else 'changes'}, and counting. Stop reading when a read "
+        "returns no entries."
+    )
+
+
+def _flush(ctx, db, queued, record=None):
+    """flush_write_queue(client, db), stopped as soon as it has made far more database writes,
+    or far more reads, than there are queued changes: a flush that never acknowledges re-reads
+    its pending entries (ID 0) for ever, and one that never stops on an empty read asks for
+    ever."""
+    limit = 3 * queued + 10
+    writes = []
+
+    def hook(pid, changes):
+        writes.append(pid)
+        if record is not None:
+            record(pid, changes)
+        if len(writes) > limit:
+            raise RunawayFlush
+
+    db.before_update = hook
+    try:
+        with _counting_reads(ctx, limit) as reads:
+            return ctx.call("flush_write_queue", ctx.client, db)
+    except RunawayFlush:
+        if len(reads) > limit:
+            _kept_reading(ctx, reads, queued)
+        ctx.fail(
+            f"flush_write_queue kept writing: {len(writes)} database writes for {queued} queued "
+            f"{'change' if queued == 1 else 'changes'}, and counting. An entry stays pending "
+            "until XACK, so reading pending entries (ID 0) again and again returns the same "
+            "entries for ever: acknowledge each one right after its database write."
+        )
+    finally:
+        db.before_update = None
+
+
+def _prime(ctx, product_id, ttl=300):
+    ctx.server.set(key(product_id), json.dumps(catalogue_record(product_id)), ex=ttl)
+
+
+def _queue(ctx, product_id, changes):
+    """One entry in the documented format, as write_back would add it."""
+    ctx.server.xadd(QUEUE, {"product_id": product_id, "changes": json.dumps(changes)})
+
+
+def _words(args):
+    """A command's arguments as upper-case text (valkey-py sends some options as bytes)."""
+    return {(a.decode(errors="replace") if isinstance(a, bytes) else str(a)).upper() for a in args}
+
+
+def _n_entries(count):
+    return "1 entry" if count == 1 else f"{count} entries"
 
 
 def _groups(ctx):
@@ -38,6 +117,24 @@ def _pending(ctx):
     return sum(int(group["pending"]) for group in _groups(ctx))
 
 
+def _call(ctx, situation, name, *args):
+    """ctx.call, with the situation named in the failure."""
+    try:
+        return ctx.call(name, *args)
+    except CheckFailed as failure:
+        ctx.fail(f"{situation}: {failure}")
+
+
+def _cached(ctx, product_id):
+    raw = ctx.server.get(key(product_id))
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        ctx.fail(f"{key(product_id)} holds {raw[:50]!r}, which is not JSON.")
+
+
 @check(
     "write-through",
     "write_through updates the database, then the cache, then returns",
@@ -45,43 +142,71 @@ def _pending(ctx):
     lesson="Write-through",
 )
 def write_through(ctx: CheckContext) -> None:
-    product = "P301"
-    ctx.use_keys(key(product), key("P9999"))
-    db = ctx.database()
-    _prime(ctx, product)
-    returned = ctx.call("write_through", ctx.client, db, product, {"price": 5.5})
-    expected = {**catalogue_record(product), "price": 5.5}
-    ctx.require(
-        db.update_calls == 1,
-        f"write_through called db.update_product {db.update_calls} times; expected once.",
-    )
-    ctx.require(
-        returned == expected, f"write_through returned {returned!r}; expected {expected!r}."
-    )
-    raw = ctx.server.get(key(product))
-    if raw is None:
-        ctx.fail(f"After write_through nothing is cached at {key(product)}: the next read misses.")
-    try:
-        cached = json.loads(raw)
-    except ValueError:
-        ctx.fail(f"{key(product)} holds {raw[:50]!r}, which is not JSON.")
-    ctx.require(
-        cached == expected, f"The cache holds {cached!r}; expected the new record {expected!r}."
-    )
-    ttl = ctx.server.ttl(key(product))
-    ctx.require(ttl != -1, f"{key(product)} has no TTL after write_through: it would never expire.")
-    window = inspect.ttl_window(ctx.learner_calls(), key(product))
-    if window:
-        ctx.fail(window)
+    ttl_setting = ctx.setting("CACHE_TTL_SECONDS")
+    # A product already cached, and one that is not: both end with the new record cached.
+    for product, primed in (("P301", True), ("P305", False)):
+        ctx.use_keys(key(product))
+        db = ctx.database()
+        if primed:
+            _prime(ctx, product)
+        ctx.begin()
+        situation = f"write_through({product!r}) ({'cached' if primed else 'not cached'} before)"
+        returned = _call(ctx, situation, "write_through", ctx.client, db, product, {"price": 5.5})
+        expected = {**catalogue_record(product), "price": 5.5}
+        ctx.require(
+            db.update_calls == 1,
+            f"{situation} called db.update_product {db.update_calls} times; expected once.",
+        )
+        ctx.require(
+            returned == expected,
+            f"{situation} returned {returned!r}; expected the database's record {expected!r}.",
+        )
+        cached = _cached(ctx, product)
+        if cached is None:
+            ctx.fail(
+                f"After {situation} nothing is cached at {key(product)}: the next read misses."
+            )
+        ctx.require(
+            cached == expected,
+            f"After {situation} the cache holds {cached!r}; expected the record the database "
+            f"returned, {expected!r}.",
+        )
+        ttl = ctx.server.ttl(key(product))
+        ctx.require(ttl != -1, f"{key(product)} has no TTL after write_through: it never expires.")
+        ctx.require(
+            0 < ttl <= ttl_setting,
+            f"{key(product)} has a TTL of {ttl} s after write_through; expected at most "
+            f"CACHE_TTL_SECONDS ({ttl_setting}).",
+        )
+        window = inspect.ttl_window(ctx.learner_calls(), key(product))
+        if window:
+            ctx.fail(window)
+        update = db.calls[-1]
+        writes = inspect.on_key(ctx.learner_calls(), key(product), {"SET", "SETEX", "PSETEX"})
+        early = [w for w in writes if w.started_ns < update.ended_ns]
+        if early:
+            ctx.fail(
+                f"{situation} wrote the cache ({early[0].name}) before the database write had "
+                "returned: until it does, and for good if it fails, the cache serves data the "
+                "database does not have. Write the database first, then cache what it returned."
+            )
     # An unknown product: the database refuses, so the cache must not learn about it.
+    ctx.use_keys(key("P9999"))
     try:
         ctx.exercise.write_through(ctx.client, ctx.database(), "P9999", {"price": 1.0})
     except KeyError:
         pass
     except Exception as error:
         ctx.fail(
-            f"write_through for an unknown product raised {error!r}; the database raises KeyError."
+            f"write_through for an unknown product raised {error!r}; the database raises "
+            "KeyError, and that should reach the caller."
         )
+    else:
+        if not ctx.server.exists(key("P9999")):
+            ctx.fail(
+                "write_through for an unknown product (P9999) returned normally: the database's "
+                "KeyError was swallowed, so the caller believes a refused write succeeded."
+            )
     if ctx.server.exists(key("P9999")):
         ctx.fail(
             "write_through cached a change the database refused (unknown product P9999): the "
@@ -89,96 +214,225 @@ def write_through(ctx: CheckContext) -> None:
         )
 
 
+def _entries(ctx):
+    if ctx.server.type(QUEUE) != "stream":
+        return []
+    return ctx.server.xrange(QUEUE)
+
+
 @check(
     "write-back",
-    "write_back updates the cache at once and queues the change with XADD",
+    "write_back updates the cache at once (keeping its TTL) and queues the change with XADD",
     hint=2,
     lesson="Write-back (write-behind)",
 )
 def write_back(ctx: CheckContext) -> None:
-    product = "P302"
-    ctx.use_keys(key(product), QUEUE)
-    _prime(ctx, product)
-    ctx.call("write_back", ctx.client, product, {"price": 2.5})
-    cached = json.loads(ctx.server.get(key(product)) or "null")
+    product, uncached = "P302", "P306"
+    ctx.use_keys(key(product), key(uncached), QUEUE)
+    # 120.5 s, not CACHE_TTL_SECONDS and not whole seconds: a reset TTL shows, and so does
+    # one read with TTL and written back with EX (rounded down, in two commands).
+    primed_ms = 120_500  # TTL answers 121 s here: half a second off, either way
+    started = time.monotonic()
+    ctx.server.set(key(product), json.dumps(catalogue_record(product)), px=primed_ms)
+    _call(ctx, f"write_back({product!r})", "write_back", ctx.client, product, {"price": 2.5})
+    cached = _cached(ctx, product)
     expected = {**catalogue_record(product), "price": 2.5}
     ctx.require(
         cached == expected, f"After write_back the cache holds {cached!r}; expected {expected!r}."
     )
+    left = ctx.server.pttl(key(product))
+    elapsed_ms = (time.monotonic() - started) * 1000
+    ctx.require(left > 0, "write_back dropped the cached record's TTL: keep it (SET ... KEEPTTL).")
     ctx.require(
-        ctx.server.ttl(key(product)) > 0,
-        "write_back dropped the cached record's TTL: keep it (SET ... KEEPTTL).",
+        left <= primed_ms + 1500,  # a TTL read in seconds and written back may round up
+        f"write_back gave the cached record a new TTL ({left / 1000:.1f} s; it had "
+        f"{primed_ms / 1000:.1f} s left): keep the remaining TTL (SET ... KEEPTTL), as the "
+        "docstring asks.",
     )
-    if ctx.server.type(QUEUE) != "stream" or ctx.server.xlen(QUEUE) != 1:
+    drift_ms = abs(primed_ms - elapsed_ms - left)
+    calls = ctx.learner_calls()
+    read = inspect.on_key(calls, key(product), {"TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"})
+    sets = inspect.on_key(calls, key(product), {"SET"})
+    rewritten = [c for c in sets if "KEEPTTL" not in _words(c.args)]
+    if drift_ms > 200 or (read and rewritten):
+        how = f"it read the TTL ({read[0].name}) and wrote it back" if read else "it was re-set"
         ctx.fail(
-            f"write_back queued nothing on the stream {QUEUE}: the database would never hear "
-            "of this change. Append it with XADD."
+            f"write_back kept {left / 1000:.1f} s of the {primed_ms / 1000:.1f} s TTL "
+            f"({drift_ms:.0f} ms off): {how}, rounded and in a separate command, so the key "
+            "can also expire in between. SET ... KEEPTTL keeps the TTL exactly, in the same "
+            "command as the new value."
         )
+    entries = _entries(ctx)
+    if len(entries) != 1:
+        ctx.fail(
+            f"write_back queued {len(entries)} entries on the stream {QUEUE}; expected one "
+            "per change. Without it the database never hears of this change: append it with "
+            "XADD."
+        )
+    fields = entries[0][1]
+    try:
+        changes = json.loads(fields.get("changes", "null"))
+    except ValueError:
+        changes = fields.get("changes")
+    if fields.get("product_id") != product or changes != {"price": 2.5}:
+        ctx.fail(
+            f"The queued entry is {fields!r}; expected the fields product_id={product!r} and "
+            "changes='{\"price\": 2.5}' (the changes as JSON), which the flush reads."
+        )
+    # Not cached: nothing to update, and a partial record must not pass for the product.
+    _call(
+        ctx,
+        f"write_back({uncached!r}) for a product that is not cached",
+        "write_back",
+        ctx.client,
+        uncached,
+        {"price": 3.5},
+    )
+    partial = ctx.server.get(key(uncached))
+    if partial is not None:
+        ctx.fail(
+            f"write_back for a product that was not cached cached {partial[:60]!r}: a record "
+            "built from the changes alone is served as the whole product. Update the cache "
+            "only when it holds the record."
+        )
+    ids = [fields.get("product_id") for _, fields in _entries(ctx)]
+    ctx.require(
+        ids == [product, uncached],
+        f"After a second write_back for {uncached} (not cached) the queue holds changes for "
+        f"{ids}; the change must be queued even when nothing is cached.",
+    )
 
 
 @check(
     "flush-applies-in-order",
-    "flush_write_queue applies queued changes in order, through a consumer group",
+    "flush_write_queue applies queued changes in order, through the consumer group",
     hint=3,
     lesson="Write-back (write-behind)",
 )
 def flush_applies_in_order(ctx: CheckContext) -> None:
-    product = "P303"
-    ctx.use_keys(key(product), QUEUE)
-    _prime(ctx, product)
-    _queue_changes(ctx, product, [10.0, 20.0, 30.0])
+    first, second = "P303", "P307"
+    ctx.use_keys(QUEUE)
+    try:
+        empty = _flush(ctx, ctx.database(latency_seconds=0), 0)
+    except CheckFailed as failure:
+        ctx.fail(f"flush_write_queue with nothing queued (no stream yet): {failure}")
+    if empty != 0 or isinstance(empty, bool):
+        ctx.fail(f"flush_write_queue with nothing queued returned {empty!r}; expected 0.")
+    ctx.use_keys(QUEUE)
+    queued = [(first, 10.0), (second, 15.0), (first, 20.0), (second, 25.0), (first, 30.0)]
+    for product, price in queued:
+        _queue(ctx, product, {"price": price})
     seen = []
-    db = ctx.database(before_update=lambda pid, changes: seen.append(changes.get("price")))
-    applied = ctx.call("flush_write_queue", ctx.client, db)
-    if not _groups(ctx):
+    db = ctx.database()
+    ctx.begin()
+    applied = _flush(
+        ctx, db, len(queued), lambda pid, changes: seen.append((pid, changes.get("price")))
+    )
+    groups = [group["name"] for group in _groups(ctx)]
+    if not groups:
         ctx.fail(
             f"No consumer group exists on {QUEUE}: without one nothing records which entries "
             "were delivered but not yet written, so a crash can lose or repeat them. Read with "
             "XREADGROUP and acknowledge with XACK."
         )
+    group = ctx.setting("GROUP")
+    if group not in groups:
+        ctx.fail(f"The consumer groups on {QUEUE} are {groups}; expected GROUP ({group!r}).")
+    if not seen and _pending(ctx) == 0:
+        info = next(g for g in _groups(ctx) if g["name"] == group)
+        if info.get("last-delivered-id") == ctx.server.xinfo_stream(QUEUE)["last-generated-id"]:
+            ctx.fail(
+                f"The database received nothing: the group {group!r} starts after the last "
+                "entry, as if created at '$' (only entries added later are delivered), so the "
+                "changes queued before the first flush are never applied. Create the group at "
+                'ID "0": xgroup_create(WRITE_QUEUE, GROUP, id="0", mkstream=True).'
+            )
     ctx.require(
-        seen == [10.0, 20.0, 30.0],
-        f"The database received prices {seen}; expected [10.0, 20.0, 30.0], in that order.",
+        seen == queued,
+        f"The database received {seen}; expected {queued}: every change, for its own product, "
+        "in stream order.",
     )
-    ctx.require(applied == 3, f"flush_write_queue returned {applied!r}; it applied 3 changes.")
+    ctx.require(
+        applied == len(queued) and not isinstance(applied, bool),
+        f"flush_write_queue returned {applied!r}; it applied {len(queued)} changes.",
+    )
     pending = _pending(ctx)
     ctx.require(
         pending == 0,
-        f"{pending} entries are still pending after the flush: "
+        f"{_n_entries(pending)} {'is' if pending == 1 else 'are'} still pending after the flush: "
         + "acknowledge each one after its database write.",
     )
-    again = ctx.call("flush_write_queue", ctx.client, db)
+    again = _flush(
+        ctx, db, len(queued), lambda pid, changes: seen.append((pid, changes.get("price")))
+    )
     ctx.require(
-        again == 0 and len(seen) == 3,
+        again == 0 and len(seen) == len(queued),
         f"A second flush applied changes again ({again}); each entry must be applied once.",
     )
+    # More than one read's worth: every queued change is applied, not only the first batch.
+    many = 150  # more than one read of 100
+    for number in range(many):
+        _queue(ctx, first, {"price": float(number)})
+    db = ctx.database(latency_seconds=0)
+    applied = _flush(ctx, db, many)
+    final = db.get_product(first)["price"]
+    if applied != many or final != float(many - 1):
+        ctx.fail(
+            f"With {many} changes queued, flush_write_queue applied {applied!r} and left the "
+            f"price at {final}; expected {many} and {float(many - 1)}. Keep reading until the "
+            "group has no more entries for you."
+        )
+
+
+def _trace(calls):
+    """The stream calls of a flush in one line: which IDs each read asked for and which
+    changes (prices) it got, and the acknowledgements, in order."""
+    steps = []
+    for name, args, call in inspect.commands(calls):
+        if name == "XREADGROUP":
+            reply = call.reply
+            if isinstance(reply, dict):  # RESP3 answers {stream: entries}
+                reply = list(reply.items())
+            entries = [e for _, batch in reply or [] for e in batch or []]
+            prices = []
+            for _, fields in entries:
+                try:
+                    prices.append(json.loads(fields["changes"]).get("price"))
+                except (KeyError, TypeError, ValueError):
+                    prices.append("?")
+            steps.append(f"XREADGROUP {args[-1]} → {prices}")
+        elif name in {"XACK", "XAUTOCLAIM", "XCLAIM"}:
+            steps.append(f"{name} ×{max(len(args) - 3, 1)}" if name == "XACK" else name)
+    return ", ".join(steps) or "no stream calls"
 
 
 @check(
     "crash-loses-nothing",
-    "A crash between read and acknowledge loses nothing",
+    "A crash between read and acknowledge loses nothing and repeats nothing",
     hint=3,
     lesson="Write-back (write-behind)",
 )
 def crash_loses_nothing(ctx: CheckContext) -> None:
     product = "P304"
     ctx.use_keys(key(product), QUEUE)
-    _prime(ctx, product)
-    _queue_changes(ctx, product, [40.0, 50.0, 60.0])
-    applied_prices = []
+    for price in (40.0, 50.0, 60.0):
+        _queue(ctx, product, {"price": price})
+    attempts = []
 
     def crash_on_second(pid, changes):
-        if len(attempts) == 1:
-            attempts.append(changes)
+        attempts.append(changes.get("price"))
+        if len(attempts) == 2:
             raise SimulatedCrash("the flushing process died here")
-        attempts.append(changes)
 
-    attempts = []
     db = ctx.database(before_update=crash_on_second)
+    ctx.begin()  # the calls shown from here: the flush that crashes, then the next one
     try:
-        ctx.exercise.flush_write_queue(ctx.client, db)
+        with _counting_reads(ctx, 20) as reads:
+            ctx.exercise.flush_write_queue(ctx.client, db)
     except SimulatedCrash:
         pass
+    except RunawayFlush:
+        _kept_reading(ctx, reads, 3)
     except Exception as error:
         ctx.fail(f"flush_write_queue raised {error!r} before the simulated crash.")
     else:
@@ -186,17 +440,34 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
             "The simulated crash in the second database write never reached the caller: "
             + "flush_write_queue swallowed it."
         )
-    db.before_update = lambda pid, changes: applied_prices.append(changes.get("price"))
+    written_before = attempts[:1]  # the second attempt died before its write
+    applied_prices = []
     price_after_crash = db.get_product(product)["price"]
-    ctx.call("flush_write_queue", ctx.client, db)
+    before_second = len(ctx.learner_calls())
+    returned = _flush(ctx, db, 3, lambda pid, changes: applied_prices.append(changes.get("price")))
     final = db.get_product(product)["price"]
-    if final == 60.0 and applied_prices[:1] == [50.0]:
+    after = f" The flush after the crash: {_trace(ctx.learner_calls()[before_second:])}."
+    if applied_prices == [50.0, 60.0] and final == 60.0 and not _pending(ctx):
+        ctx.require(
+            returned == 2 and not isinstance(returned, bool),
+            f"The flush after the crash applied 2 changes but returned {returned!r}.",
+        )
         return
     if _pending(ctx):
         ctx.fail(
-            f"After the crash, the next flush left {_pending(ctx)} entries pending and the price "
-            f"at {final} (expected 60.0): entries read before the crash but not acknowledged are "
-            "never read again with '>'. Read your pending entries (ID 0) first."
+            f"After the crash, the next flush left {_n_entries(_pending(ctx))} pending and the "
+            f"price at {final} (expected 60.0): entries read before the crash but not "
+            "acknowledged are never read again with '>'. Read your pending entries (ID 0) first."
+            + after
+        )
+    noack = [
+        args for name, args, _ in inspect.commands(ctx.learner_calls()) if name == "XREADGROUP"
+    ]
+    if 50.0 not in applied_prices and any("NOACK" in _words(args) for args in noack):
+        ctx.fail(
+            "The change to 50.0 was lost: XREADGROUP ... NOACK counts an entry as acknowledged "
+            "the moment it is delivered, so the one the crash interrupted never became pending "
+            "and no later flush applied it. Read without NOACK, and XACK after each write."
         )
     if 50.0 not in applied_prices and final != 50.0:
         ctx.fail(
@@ -204,7 +475,15 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
             f"after the crash no one applied it (the database went from {price_after_crash} to "
             f"{final}). Acknowledge only after the write."
         )
+    twice = [price for price in written_before if price in applied_prices]
+    if twice:
+        ctx.fail(
+            f"The change to {twice[0]} was applied twice: it reached the database before the "
+            "crash but was not acknowledged then, so the next flush applied it again (changes "
+            f"applied after the crash: {applied_prices}; expected [50.0, 60.0]). Acknowledge "
+            "each entry right after its own database write, not after the whole batch." + after
+        )
     ctx.fail(
-        f"After the crash and a second flush the price is {final}; expected 60.0 (changes "
-        f"applied in the second flush: {applied_prices})."
+        f"After the crash, the next flush applied {applied_prices}; expected [50.0, 60.0], "
+        f"once each and in stream order (the price is now {final})." + after
     )

@@ -43,17 +43,27 @@ def run(demo):
     demo.show("queued on the stream", [fields for _, fields in client.xrange(patterns.WRITE_QUEUE)])
 
     demo.heading("3. The flush: the database catches up")
-    queued_at = started
+    # Timed alone: the demo's own reads of the database (slow too) are outside the measurement.
+    flush_started = time.perf_counter()
     applied = patterns.flush_write_queue(client, db)
+    flushed = time.perf_counter() - flush_started
     demo.show("changes applied", applied)
+    demo.show(
+        "the flush took",
+        f"{flushed:.2f} s ({applied} database {'write' if applied == 1 else 'writes'} of "
+        f"{latency:g} s each)",
+    )
     demo.show("database now", db.get_product(PRODUCT)["price"])
-    demo.show("database caught up after", f"{time.perf_counter() - queued_at:.2f} s")
+    demo.say(
+        "The database is up to date once a flush has run. In production its lag is the wait "
+        "for the next flush plus the flush itself; the callers never waited for either."
+    )
     demo.table(
         "As the caller sees it",
         ["pattern", "caller waited", "database up to date"],
         [
             ["write-through", f"{through * 1000:.0f} ms", "when the caller gets its answer"],
-            ["write-back", f"{back * 1000:.2f} ms", "after the next flush"],
+            ["write-back", f"{back * 1000:.2f} ms", f"after the next flush ({flushed:.2f} s)"],
         ],
     )
 

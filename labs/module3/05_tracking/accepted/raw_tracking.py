@@ -9,6 +9,8 @@ def connect_with_client_cache(**connection_kwargs):
 
 
 def enable_prefix_broadcast(client, prefixes):
+    if len(prefixes) == 0:
+        raise ValueError("no prefixes given")
     arguments = ["CLIENT", "TRACKING", "ON", "BCAST"]
     for prefix in prefixes:
         arguments += ["PREFIX", prefix]

@@ -1,0 +1,12 @@
+"""Known-wrong: one PREFIX word for all prefixes (works for one, a syntax error for two)."""
+
+import valkey
+
+
+def connect_with_client_cache(**connection_kwargs) -> valkey.Valkey:
+    """A client with a client-side cache that the server invalidates."""
+    return valkey.Valkey(**connection_kwargs, protocol=3, cache_enabled=True, decode_responses=True)
+
+
+def enable_prefix_broadcast(client, prefixes):
+    client.execute_command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", *prefixes)

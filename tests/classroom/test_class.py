@@ -261,7 +261,7 @@ def test_board_json_export_and_the_board_at_80_columns(served: ServedClass, tmp_
     exported = runner.invoke(app, ["class", "export", *folder])
     assert exported.exit_code == 0
     lines = exported.stdout.strip().splitlines()
-    assert lines[0] == "learner,step,slug,status,attempts,seconds,hints"
+    assert lines[0] == "learner,learner_id,step,slug,status,attempts,seconds,hints"
     assert len(lines) == 1 + 30 * 8
     board = board_for(served, load_module("module3")).snapshot()
     text = render_text(board_view(board, rows=30), 80)
@@ -281,3 +281,52 @@ def test_lan_listen_needs_an_address_and_warns_about_plaintext(tmp_path: Path) -
         app, ["class", "serve", "--listen", "nonsense", "--class-dir", str(tmp_path / "c")]
     )
     assert result.exit_code == 2 and "HOST:PORT" in result.stderr
+
+
+def test_one_class_server_per_class_folder(served: ServedClass) -> None:
+    before = (served.folder / CLASS_FILE).read_text()
+    other = f"127.0.0.1:{free_loopback_port()}"
+    with (
+        pytest.raises(Exception, match="already being served"),
+        serve_class(served.folder, listen=other, advertise=None, module="module3"),
+    ):
+        pass
+    assert (served.folder / CLASS_FILE).read_text() == before  # class.json untouched
+    assert served.folder.stat().st_mode & 0o777 == 0o700
+    assert (served.folder / "data").stat().st_mode & 0o777 == 0o700
+
+
+def test_same_names_left_learners_and_spreadsheet_safe_export(
+    served: ServedClass, tmp_path: Path
+) -> None:
+    code = served.config.join_code()
+    first, second, tricky = (ClassPublisher(tmp_path / name) for name in ("a", "b", "c"))
+    first.join(code, "Ada L.")
+    second.join(code, "Ada L.")
+    tricky.join(code, '=HYPERLINK("http://x","y")')
+    for publisher in (first, second):
+        publisher.publish([payload(2, False, 1)])
+    left = second.leave()
+    assert left is not None and left[1] == 0
+    board = ClassBoard(served.config, load_module("module3"), stuck_minutes=0.0)
+    client = valkey.Valkey.from_url(served.server.url)
+    board.refresh(client)
+    client.close()
+    snapshot = board.snapshot()
+    shown = sorted(row.shown_name for row in snapshot.learners if row.name == "Ada L.")
+    assert len(set(shown)) == 2 and all(name.startswith("Ada L. #") for name in shown)
+    stuck = [row for row in snapshot.stuck]
+    assert len(stuck) == 1 and not stuck[0].left  # the one who left is not stuck
+    text = render_text(board_view(snapshot), 80)
+    assert "(left)" in text
+    csv_text = snapshot.to_csv()
+    assert "'=HYPERLINK" in csv_text and "\n=HYPERLINK" not in csv_text
+    assert ",joined," in csv_text  # joined, never checked: still on the list
+
+
+def test_the_board_says_when_the_class_server_stopped_answering() -> None:
+    module = load_module("module3")
+    config = ClassConfig.new("127.0.0.1:6390", None, "module3", time.time())
+    snapshot = ClassBoard(config, module).snapshot()
+    text = render_text(board_view(snapshot, silent_since="14:31:05"), 80)
+    assert "has not answered since 14:31:05" in text

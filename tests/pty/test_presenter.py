@@ -99,3 +99,20 @@ def test_at_80x24_the_lesson_pages_the_demo_waits_and_l_brings_the_lesson_back(
     child.send("q")
     child.expect("End of the demo.")
     assert finish(child) == 0
+
+
+def test_a_clicker_s_page_keys_walk_and_go_back(hermetic: Path) -> None:
+    child = spawn("demo", "module3", "--db-latency", "0.05", workdir=hermetic)
+    child.expect(shown("(lesson page 1/"))
+    child.expect(KEYS)
+    child.send("\x1b[6~")  # PageDown, as a presenter's clicker sends it
+    child.expect(shown("(lesson page 2/"))
+    child.expect(shown("b page back"))
+    child.expect(KEYS)
+    child.send("\x1b[D")  # Left arrow: back one page while the lesson is being read
+    child.expect(shown("(lesson page 1/"))
+    child.expect(KEYS)
+    child.send("x")
+    child.expect(shown("Key 'x' does nothing here."))
+    child.send("q")
+    assert finish(child) == 0

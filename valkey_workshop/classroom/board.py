@@ -46,6 +46,7 @@ class _LearnerState:
     last_ms: int = 0
     backend: str = ""
     server_version: str = ""
+    left: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,10 @@ class LearnerRow:
     stuck_minutes: float | None
     backend: str
     server_version: str
+    #: The learner ran ``workshop leave``: kept on the board, never counted as stuck.
+    left: bool = False
+    #: The name as the board shows it: with a short id when two learners share a name.
+    shown_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ class BoardSnapshot:
                 {
                     "name": row.name,
                     "id": row.learner_id,
+                    "left": row.left,
                     "current_step": row.current_step,
                     "stuck_minutes": row.stuck_minutes,
                     "backend": row.backend,
@@ -157,16 +163,23 @@ class BoardSnapshot:
         }
 
     def to_csv(self) -> str:
-        """One row per learner and step that has a result."""
+        """One row per learner and step with a result; a learner with none gets one row
+        (status ``joined``), so the export doubles as the attendance list."""
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["learner", "step", "slug", "status", "attempts", "seconds", "hints"])
+        writer.writerow(
+            ["learner", "learner_id", "step", "slug", "status", "attempts", "seconds", "hints"]
+        )
         slugs = {column.number: column.slug for column in self.steps}
         for row in self.learners:
+            name = _csv_text(row.name)
+            if not row.steps:
+                writer.writerow([name, row.learner_id, "", "", "joined", 0, 0, 0])
             for number, cell in sorted(row.steps.items()):
                 writer.writerow(
                     [
-                        row.name,
+                        name,
+                        row.learner_id,
                         f"{number:02d}",
                         slugs.get(number, ""),
                         cell.status,
@@ -243,8 +256,12 @@ class ClassBoard:
         learner.backend = fields.get("backend", learner.backend)
         learner.server_version = fields.get("server_version", learner.server_version)
         kind = fields.get("kind")
+        if kind in ("join", "leave"):
+            learner.left = kind == "leave"
+            return
         if kind not in ("check", "skip") or fields.get("module") != self.module.id:
             return
+        learner.left = False
         try:
             number = int(fields.get("step", ""))
         except ValueError:
@@ -271,7 +288,11 @@ class ClassBoard:
     def snapshot(self, now: float | None = None) -> BoardSnapshot:
         """The board as it stands (``now`` in seconds since the epoch)."""
         moment = time.time() if now is None else now
-        rows = tuple(self._row(learner, moment) for learner in self._learners.values())
+        names = Counter(learner.name for learner in self._learners.values())
+        rows = tuple(
+            self._row(learner, moment, shared_name=names[learner.name] > 1)
+            for learner in self._learners.values()
+        )
         slugs = {step.number: step.slug for step in self.module.steps}
         columns = tuple(
             StepColumn(
@@ -317,10 +338,10 @@ class ClassBoard:
             stuck=stuck,
         )
 
-    def _row(self, learner: _LearnerState, moment: float) -> LearnerRow:
+    def _row(self, learner: _LearnerState, moment: float, shared_name: bool) -> LearnerRow:
         stuck = None
         current = learner.steps.get(learner.current) if learner.current is not None else None
-        if current is not None and current.status == "failed":
+        if current is not None and current.status == "failed" and not learner.left:
             minutes = (moment * 1000 - current.since_ms) / 60_000
             if minutes >= self.stuck_minutes:
                 stuck = round(minutes, 1)
@@ -335,7 +356,14 @@ class ClassBoard:
             stuck_minutes=stuck,
             backend=learner.backend,
             server_version=learner.server_version,
+            left=learner.left,
+            shown_name=f"{learner.name} #{learner.learner_id[:4]}" if shared_name else learner.name,
         )
+
+
+def _csv_text(text: str) -> str:
+    """A cell a spreadsheet shows as text: a leading = + - @ would make it a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _status(row: LearnerRow, number: int) -> StepStatus:

@@ -21,6 +21,7 @@ from filelock import FileLock, Timeout
 
 from valkey_workshop.classroom.config import LEARNER_USER, JoinCode, events_key
 from valkey_workshop.errors import ServerError, UsageError
+from valkey_workshop.words import plural
 
 MEMBERSHIP_FILE = ".workshop-class.json"
 OUTBOX_FILE = ".workshop-class-outbox.jsonl"
@@ -67,8 +68,8 @@ class PublishOutcome:
         if self.problem is None:
             return None
         return (
-            f"Class publishing paused: {self.problem}; {self.queued} result(s) kept in the "
-            "outbox and sent later. Your check is unaffected."
+            f"Class publishing paused: {self.problem}; {plural(self.queued, 'result')} kept "
+            "in the outbox and sent later. Your check is unaffected."
         )
 
 
@@ -116,12 +117,18 @@ class ClassPublisher:
             json.dump(asdict(membership), handle)
         return membership
 
-    def leave(self) -> Membership | None:
-        """Stop publishing (the outbox goes too: those results are no longer wanted)."""
+    def leave(self) -> tuple[Membership, int] | None:
+        """Stop publishing: send what waits in the outbox and a ``leave`` event (the board
+        then stops counting this learner as stuck), then forget the class. Returns the
+        membership and how many waiting results could not be sent (and are dropped)."""
         membership = self.membership()
+        if membership is None:
+            return None
+        outcome = self.publish([{"kind": "leave"}])
+        unsent = outcome.queued - 1 if outcome is not None and outcome.problem else 0
         for path in (self.path, self.outbox):
             path.unlink(missing_ok=True)
-        return membership
+        return membership, max(0, unsent)
 
     def publish(self, payloads: Iterable[Mapping[str, str]]) -> PublishOutcome | None:
         """Send ``payloads`` (after anything waiting in the outbox), or keep them for later.

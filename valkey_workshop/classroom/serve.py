@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import valkey
+from filelock import FileLock, Timeout
 
 from valkey_workshop.classroom.config import (
     LEARNER_USER,
@@ -36,6 +37,8 @@ from valkey_workshop.server.local import LocalBackend
 from valkey_workshop.server.url import UrlBackend
 
 CLASS_BACKENDS = ("embedded", "local", "url")
+#: Held while a class folder is served (one class server per folder).
+SERVE_LOCK = ".serve.lock"
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,8 @@ def _backend(config: ClassConfig, folder: Path, backend: str) -> ServerBackend:
         assert config.url is not None
         return UrlBackend(config.url)
     data = folder / "data"
-    data.mkdir(parents=True, exist_ok=True)
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data.chmod(0o700)
     kind = LocalBackend if backend == "local" else EmbeddedBackend
     return kind(port=config.port, bind=config.listen_host, data_dir=data.resolve())
 
@@ -135,6 +139,34 @@ def serve_class(
     """
     if backend not in CLASS_BACKENDS:
         raise UsageError(f"A class server runs on {', '.join(CLASS_BACKENDS)}, not {backend!r}.")
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # names and results of the class: its trainer's only
+    # One class server per class folder: a second one would rewrite class.json and leave
+    # the board and the presenter pointing at a server that is not the class's.
+    lock = FileLock(str(folder / SERVE_LOCK), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise UsageError(
+            f"{folder} is already being served by another `workshop class serve`; stop that "
+            "one first, or give another --class-dir for a new class."
+        ) from None
+    try:
+        with _serve(folder, listen, advertise, module, backend, url) as served:
+            yield served
+    finally:
+        lock.release()
+
+
+@contextmanager
+def _serve(
+    folder: Path,
+    listen: str | None,
+    advertise: str | None,
+    module: str,
+    backend: str,
+    url: str | None,
+) -> Iterator[ServedClass]:
     existing = ClassConfig.load(folder)
     if existing is None:
         config = ClassConfig.new(listen or "127.0.0.1:6390", advertise, module, time.time())

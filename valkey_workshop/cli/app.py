@@ -450,6 +450,8 @@ def demo(
     ):
         loop = PresenterLoop(loaded, steps, info, trainer_notes, network, db_latency)
         loop.class_line = class_progress(class_folder)
+        if class_folder is not None and loop.class_line is None:
+            status(f"Note: no class is served from {class_folder}; no class progress is shown.")
         if no_pause:
             loop.unattended(notes)
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import time
@@ -25,6 +24,7 @@ from valkey_workshop.render import out_console
 from valkey_workshop.render.board import board_page, board_view, live_board, page_rows
 from valkey_workshop.render.console import message, status
 from valkey_workshop.session.workdir import resolve_workdir
+from valkey_workshop.words import plural
 
 class_app = typer.Typer(
     help="Run a class: a class server learners publish to, and a live board.",
@@ -82,7 +82,8 @@ def serve_command(
                 status(f"Note: {warning}")
             status(describe(served) + (" (resumed)" if served.resumed else ""))
             message(served.join_line)
-            status("Learners run the line above. The board: workshop class board. Ctrl-C stops.")
+            board = "workshop class board" + (f" --class-dir {folder}" if folder else "")
+            status(f"Learners run the line above. The board: {board}. Ctrl-C stops.")
             try:
                 while True:
                     time.sleep(3600)
@@ -132,13 +133,18 @@ def board_command(
             sys.stdout.write(json.dumps(board.snapshot().to_json(), indent=2) + "\n")
             return
         console = out_console()
+        silent_since: str | None = None
         with live_board() as update:
             while True:
-                # A class server that restarts: keep the last board and try again.
-                with contextlib.suppress(valkey.ConnectionError, valkey.TimeoutError):
+                try:
                     board.refresh(client)
+                    silent_since = None
+                except (valkey.ConnectionError, valkey.TimeoutError):
+                    # A class server that restarts: keep the last board, say so, try again.
+                    silent_since = silent_since or time.strftime("%H:%M:%S")
                 snapshot = board.snapshot()
-                update(board_view(snapshot, page_rows(console), board_page(snapshot, console)))
+                page = board_page(snapshot, console)
+                update(board_view(snapshot, page_rows(console), page, silent_since))
                 time.sleep(1.0)
     except KeyboardInterrupt:
         return
@@ -189,8 +195,15 @@ def leave_command(workdir: WorkdirOption = None) -> None:
     left = ClassPublisher(resolve_workdir(workdir)).leave()
     if left is None:
         message("This workdir is not in a class.")
-    else:
-        message(f"Left class {left.class_id}; nothing more is sent.")
+        return
+    membership, unsent = left
+    dropped = (
+        f" {plural(unsent, 'result')} the class server never received "
+        f"{'was' if unsent == 1 else 'were'} dropped."
+        if unsent
+        else ""
+    )
+    message(f"Left class {membership.class_id}; nothing more is sent.{dropped}")
 
 
 def class_progress(folder: Path | None) -> Callable[[int], str | None] | None:

@@ -24,6 +24,41 @@ from typing import Any
 #: How often the Windows reader looks for a key while waiting.
 _POLL_SECONDS = 0.02
 
+#: Arrow and paging keys by name: presenters' clickers send PageDown/PageUp or arrows.
+RIGHT, LEFT, DOWN, UP, PAGE_DOWN, PAGE_UP = (
+    "right",
+    "left",
+    "down",
+    "up",
+    "page-down",
+    "page-up",
+)
+_SEQUENCES = {
+    b"\x1b[C": RIGHT,
+    b"\x1bOC": RIGHT,
+    b"\x1b[D": LEFT,
+    b"\x1bOD": LEFT,
+    b"\x1b[B": DOWN,
+    b"\x1bOB": DOWN,
+    b"\x1b[A": UP,
+    b"\x1bOA": UP,
+    b"\x1b[6~": PAGE_DOWN,
+    b"\x1b[5~": PAGE_UP,
+}
+_WINDOWS_KEYS = {"M": RIGHT, "K": LEFT, "P": DOWN, "H": UP, "Q": PAGE_DOWN, "I": PAGE_UP}
+
+
+def _first_key(line: str) -> str:
+    """Line mode: the first character typed, Enter alone, or end of input (as Ctrl-D)."""
+    if not line:
+        return "\x04"
+    return line.strip()[:1] or "\n"
+
+
+def _named(sequence: bytes) -> str:
+    """An escape sequence's key name; an unknown one (or Esc alone) is ``"escape"``."""
+    return _SEQUENCES.get(sequence, "escape")
+
 
 def _optional(name: str) -> ModuleType | None:
     try:
@@ -73,12 +108,25 @@ class KeyReader:
         if not ready:
             return None
         if self.mode == "line":
-            line = sys.stdin.readline()
-            if not line:
-                return "\x04"  # end of input, as Ctrl-D in cbreak mode
-            return line.strip()[:1] or "\n"
+            return _first_key(sys.stdin.readline())
         data = os.read(self._fd, 1)
+        if data == b"\x1b":
+            return _named(data + self._rest_of_sequence())
         return data.decode("utf-8", errors="replace") if data else "\x04"
+
+    def _rest_of_sequence(self) -> bytes:
+        """The bytes after ESC of an arrow or paging key (``[C``, ``[6~``), read while they
+        follow at once; a lone Esc press has none."""
+        assert self._fd is not None
+        rest = b""
+        while len(rest) < 8:
+            ready, _, _ = select.select([self._fd], [], [], 0.03)
+            if not ready:
+                break
+            rest += os.read(self._fd, 1)
+            if rest[-1:].isalpha() or rest.endswith(b"~"):
+                break
+        return rest
 
     @staticmethod
     def _read_console(msvcrt: ModuleType, timeout: float) -> str | None:
@@ -86,9 +134,11 @@ class KeyReader:
         while True:
             if msvcrt.kbhit():
                 key = str(msvcrt.getwch())
-                if key in ("\x00", "\xe0"):  # an arrow or function key: two codes, skip both
-                    msvcrt.getwch()
-                    continue
+                if key in ("\x00", "\xe0"):  # an arrow or paging key: a second code says which
+                    named = _WINDOWS_KEYS.get(str(msvcrt.getwch()))
+                    if named is None:
+                        continue
+                    return named
                 return "\n" if key == "\r" else key
             if time.monotonic() >= deadline:
                 return None

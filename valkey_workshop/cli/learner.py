@@ -45,6 +45,7 @@ class LearnerLoop:
         # The exercise file as it was when last checked: a save the watcher misses (one made
         # before its first scan, say) still shows as a difference here.
         self._checked_version: tuple[int, int] | None = None
+        self._publish_noted = False
         self.actions: dict[str, Callable[[], bool]] = {
             CHECK.key: self.check,
             "\n": self.check,
@@ -75,8 +76,11 @@ class LearnerLoop:
             message(notice)
         if self.session.progress_error:
             message(f"Warning: {self.session.progress_error}")
-        if self.session.publish_note:
-            message(self.session.publish_note)
+        if self.session.publish_note and not self._publish_noted:
+            message(self.session.publish_note)  # once a session: it says the outbox waits
+            self._publish_noted = True
+        elif self.session.publish_note is None:
+            self._publish_noted = False
         if result.passed:
             message("Step passed. Press n for the next step, or s to compare with the solution.")
         return True
@@ -164,7 +168,8 @@ class LearnerLoop:
             with KeyReader() as keys:
                 while True:
                     shown = session.actions(with_demo=not self.watch)
-                    self.console.print(views.actions_bar([(a.key, a.label) for a in shown]))
+                    bar = views.actions_bar([(a.key, a.label) for a in shown], self.console.width)
+                    self.console.print(bar)
                     key = self._next_key(keys)
                     if key in (QUIT.key, "\x03", "\x04"):  # q, or Ctrl-C / Ctrl-D in cbreak mode
                         break

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from valkey_workshop.checking.guarded import guarded_demo
-from valkey_workshop.cli.keys import wait_for_key
+from valkey_workshop.cli.keys import DOWN, LEFT, PAGE_DOWN, PAGE_UP, RIGHT, UP, wait_for_key
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes
 from valkey_workshop.demo import run_demo
@@ -21,6 +21,21 @@ from valkey_workshop.server.latency_proxy import LatencyProxy
 from valkey_workshop.session.guided import live_lesson_text
 from valkey_workshop.session.presenter import Presenter
 from valkey_workshop.words import plural
+
+#: Keys that mean the same as a listed one: Enter and a clicker's forward keys walk on (space),
+#: its backward keys go back (b).
+_KEY_NAMES = {
+    " ": "space",
+    "\r": "space",
+    "\n": "space",
+    "c": "space",
+    RIGHT: "space",
+    DOWN: "space",
+    PAGE_DOWN: "space",
+    LEFT: "b",
+    UP: "b",
+    PAGE_UP: "b",
+}
 
 #: Lines kept free around a lesson page: the step header (3), the timer and the key bar.
 _CHROME_LINES = 6
@@ -66,10 +81,15 @@ class PresenterLoop:
             state = "on" if self.network.enabled else "off"
             rtt_ms = self.network.rtt_seconds * 1000
             message(f"Simulated network: {rtt_ms:g} ms round trip, {state}")
+        self._show_class_line()
+
+    def _show_class_line(self) -> None:
+        """``Class: step 02: 18/25 passed`` when a class is served (at the step's start and
+        again after its demo, when learners have had time to try)."""
         if self.class_line is not None:
             line = self.class_line(self.presenter.step.number)
             if line:
-                console.print(views.quiet(f"Class: {line}"))
+                self.console.print(views.quiet(f"Class: {line}"))
 
     def show_step(self, with_notes: bool) -> None:
         """Unattended: the whole lesson, the notes if asked, then the demo."""
@@ -137,12 +157,13 @@ class PresenterLoop:
             return
         if outcome.records:
             console.print(
-                views.latency_histogram(outcome.records, f"Latency of {step.label}'s calls")
+                views.latency_histogram(outcome.records, f"Latency of the calls of {step.label}")
             )
         message(
             f"✓ demo {step.label} ran: {plural(outcome.round_trips, 'round trip')} "
             f"in {outcome.seconds:.2f} s"
         )
+        self._show_class_line()
 
     def _notes_text(self) -> str | None:
         return self.notes.for_step(self.presenter.step.number) if self.notes else None
@@ -177,8 +198,10 @@ class PresenterLoop:
             actions.append(("space", "next step"))
         actions.append(("l", "lesson"))
         actions.append(("r", "demo again" if self._demo_ran else "demo"))
-        if self.presenter.index > 0:
-            actions.append(("b", "back"))
+        if self._page > 0 and not self._demo_ran:
+            actions.append(("b", "page back"))
+        elif self.presenter.index > 0:
+            actions.append(("b", "step back"))
         if self._notes_text():
             actions.append(("n", "notes"))
         if self.network is not None:
@@ -200,15 +223,17 @@ class PresenterLoop:
         while True:
             actions = self.actions()
             self.console.print(views.section_timer_line(self.presenter.section_time()))
-            self.console.print(views.actions_bar(actions))
-            key = wait_for_key().lower()
+            self.console.print(views.actions_bar(actions, self.console.width))
+            key = wait_for_key()
+            key = key if len(key) > 1 else key.lower()
             if key in ("q", "\x03", "\x04"):  # q, Ctrl-C or Ctrl-D
                 message("End of the demo.")
                 return
-            name = "space" if key in (" ", "\r", "\n", "c") else key
+            name = _KEY_NAMES.get(key, key)
             offered = {action for action, _ in actions}
             if name not in offered:
-                message(f"Key {key!r} does nothing here.")
+                shown = "space" if key == " " else key if len(key) > 1 else repr(key)
+                message(f"Key {shown} does nothing here.")
                 continue
             handlers[name]()
 
@@ -230,6 +255,11 @@ class PresenterLoop:
         self.open_step()
 
     def _back(self) -> None:
+        """Back one lesson page while the lesson is being read, else back one step."""
+        if self._page > 0 and not self._demo_ran:
+            self._page -= 1
+            self._show_page()
+            return
         if self.presenter.back():
             self.open_step()
 

@@ -41,8 +41,14 @@ def _clock(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def board_view(snapshot: BoardSnapshot, rows: int = DEFAULT_ROWS, page: int = 0) -> RenderableType:
-    """The board at one moment; ``page`` picks which ``rows`` learners are shown."""
+def board_view(
+    snapshot: BoardSnapshot,
+    rows: int = DEFAULT_ROWS,
+    page: int = 0,
+    silent_since: str | None = None,
+) -> RenderableType:
+    """The board at one moment; ``page`` picks which ``rows`` learners are shown;
+    ``silent_since`` (a clock time) says the class server stopped answering then."""
     learners = sorted_for_board(snapshot.learners)
     pages = max(1, -(-len(learners) // max(1, rows)))
     page %= pages
@@ -64,7 +70,10 @@ def board_view(snapshot: BoardSnapshot, rows: int = DEFAULT_ROWS, page: int = 0)
     for row in shown:
         stuck = row.stuck_minutes is not None
         # "!" marks a stuck learner without colour (NO_COLOR, projectors).
-        name = f"! {row.name}" if stuck else row.name
+        label = row.shown_name or row.name
+        name = f"! {label}" if stuck else label
+        if row.left:
+            name = f"(left) {label}"
         if len(name) > _NAME_WIDTH - 1:
             name = name[: _NAME_WIDTH - 2] + "…"
         line = Text(name.ljust(_NAME_WIDTH), style=FAIL if stuck else "")
@@ -77,7 +86,16 @@ def board_view(snapshot: BoardSnapshot, rows: int = DEFAULT_ROWS, page: int = 0)
         totals.append(str(column.passed).rjust(_CELL_WIDTH), style=MUTED)
     lines.append(totals)
     table = Text("\n").join(lines)
-    parts: list[RenderableType] = [title, table]
+    parts: list[RenderableType] = [title]
+    if silent_since is not None:
+        parts.append(
+            Text(
+                f"⚠ The class server has not answered since {silent_since}: this is the last "
+                "board it gave. Learners' results wait in their outboxes.",
+                style=WARN,
+            )
+        )
+    parts.append(table)
     if pages > 1:
         parts.append(Text(f"page {page + 1}/{pages} (pages turn every few seconds)", style=MUTED))
     if snapshot.failing:
@@ -86,7 +104,8 @@ def board_view(snapshot: BoardSnapshot, rows: int = DEFAULT_ROWS, page: int = 0)
             parts.append(Text(f"  {plural(item.learners, 'learner')}: {item.step:02d} {item.name}"))
     if snapshot.stuck:
         names = ", ".join(
-            f"{row.name} ({row.current_step:02d}, {int(row.stuck_minutes or 0)} min)"
+            f"{row.shown_name or row.name} ({row.current_step:02d}, "
+            f"{int(row.stuck_minutes or 0)} min)"
             for row in snapshot.stuck[:6]
         )
         more = len(snapshot.stuck) - 6

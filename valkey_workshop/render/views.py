@@ -250,9 +250,17 @@ def bars_view(title: str, unit: str, bars: Sequence[tuple[str, float]], width: i
         length = max(1, round(value / top * width)) if value > 0 else 0
         line = Text(f"  {label:<{label_width}}  ")
         line.append("█" * length, style=LATENCY)
-        line.append(f" {value:,.0f} {unit}")
+        line.append(f" {_bar_value(value, unit)}")
         lines.append(line)
     return Group(*lines)
+
+
+def _bar_value(value: float, unit: str) -> str:
+    """A bar's value: a count agrees in number ("1 call", "2 calls"); a measure keeps its
+    unit ("1 ms", "12 ms")."""
+    if value == int(value) and unit.endswith("s") and unit not in ("ms", "µs", "s"):
+        return plural(int(value), unit.removesuffix("s"))
+    return f"{value:,.0f} {unit}"
 
 
 #: Histogram buckets (upper bounds in µs) for call latencies.
@@ -313,11 +321,21 @@ def banner(module: Module, info: ServerInfo, choice: BackendChoice) -> Renderabl
     return Panel(body, title=f"valkey-workshop · {module.id}", title_align="left")
 
 
-def actions_bar(actions: Sequence[tuple[str, str]]) -> Text:
+def actions_bar(actions: Sequence[tuple[str, str]], width: int = 80) -> Text:
+    """The keys that work, ``[key] label`` after one another, breaking lines only between
+    keys (never between a key and its label) to fit ``width``."""
     text = Text()
+    used = 0
     for key, label in actions:
+        size = len(key) + len(label) + 6
+        if used and used + size > width:
+            text.rstrip()
+            text.append("\n")
+            used = 0
         text.append(f" {key} ", style=KEY)
         text.append(f" {label}   ")
+        used += size
+    text.rstrip()
     return text
 
 

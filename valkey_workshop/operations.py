@@ -6,12 +6,15 @@ import importlib.metadata
 import platform
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import valkey
+
 from valkey_workshop.checking.results import CheckReport, StepResult
 from valkey_workshop.checking.runner import run_step_checks
+from valkey_workshop.content import requirements
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
@@ -203,12 +206,18 @@ def _step_status(step: Step, progress: Progress, workdir: Workdir) -> StepStatus
 # -- verify -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class VerifyFinding:
-    """One thing ``verify`` proved or disproved about a step's content."""
+    """One thing ``verify`` proved or disproved about a step's content.
+
+    A proof that cannot run on this server (it needs a command the server lacks) is not
+    applicable: ``ok`` (it is no failure), with ``applicable`` False and the reason in
+    ``detail``.
+    """
 
     step: Step
     subject: str
     ok: bool
     detail: str
+    applicable: bool = True
 
 
 @dataclass(frozen=True)
@@ -234,6 +243,9 @@ def verify_module(module: Module, steps: tuple[Step, ...], server: ServerInfo) -
 
 
 def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
+    lacks = _server_lacks(server)
+    if gap := lacks(step.requires):
+        return [VerifyFinding(step, "not applicable", True, gap, applicable=False)]
     findings = []
     starter = run_step_checks(step, step.starter, server.url)
     findings.append(
@@ -256,6 +268,9 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
         )
     )
     for wrong in step.wrong_answers:
+        if gap := lacks(wrong.requires):
+            findings.append(VerifyFinding(step, f"rejects: {wrong.about}", True, gap, False))
+            continue
         result = run_step_checks(step, wrong.file, server.url)
         target = next((c for c in result.checks if c.id == wrong.fails), None)
         if result.passed:
@@ -270,6 +285,9 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
             ok, detail = True, target.message.splitlines()[0]
         findings.append(VerifyFinding(step, f"rejects: {wrong.about}", ok, detail))
     for accepted in step.accepted_answers:
+        if gap := lacks(accepted.requires):
+            findings.append(VerifyFinding(step, f"accepts: {accepted.about}", True, gap, False))
+            continue
         result = run_step_checks(step, accepted.file, server.url)
         findings.append(
             VerifyFinding(
@@ -294,6 +312,31 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
     except Exception as error:  # noqa: BLE001 - a broken demo is a finding, not a crash
         findings.append(VerifyFinding(step, "demo runs", False, f"{type(error).__name__}: {error}"))
     return findings
+
+
+def _server_lacks(server: ServerInfo) -> Callable[[tuple[str, ...]], str | None]:
+    """A function telling why requirements are unmet on ``server`` ("not applicable: needs
+    DELIFEQ, which Redis 7.0.15 does not have"), or None when they are met."""
+    answers: dict[tuple[str, ...], str | None] = {}
+
+    def lacks(requires: tuple[str, ...]) -> str | None:
+        if not requires:
+            return None
+        if requires not in answers:
+            client = valkey.Valkey.from_url(server.url, decode_responses=True)
+            try:
+                missing = requirements.unmet(client, requires)
+                label = requirements.server_label(client) if missing else ""
+            finally:
+                client.close()
+            answers[requires] = (
+                f"not applicable: {requirements.not_applicable_reason(label, missing)}"
+                if missing
+                else None
+            )
+        return answers[requires]
+
+    return lacks
 
 
 def demo_headless(step: Step, server: ServerInfo) -> DemoOutcome:

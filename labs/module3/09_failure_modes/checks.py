@@ -68,9 +68,10 @@ class SlowDatabase(ProductDatabase):
         return super().get_product(product_id)
 
 
-def run_readers(ctx, db, product_id, count):
+def run_readers(ctx, db, product_id, count, stuck=None):
     """``count`` readers call the learner's function at the same moment, each in a thread.
-    Returns their results (in no particular order); fails the check when one raised or hangs."""
+    Returns their results (in no particular order); fails the check when one raised, or with
+    ``stuck`` (or a general message) when one is still waiting after STUCK_SECONDS."""
     function = ctx.implementation(GET)
     barrier = threading.Barrier(count)
     results, errors = [], []
@@ -89,6 +90,8 @@ def run_readers(ctx, db, product_id, count):
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     if any(thread.is_alive() for thread in threads):
+        if stuck:
+            ctx.fail(stuck)
         ctx.fail(
             f"{count} readers of {product_id} were still waiting after {STUCK_SECONDS:g} s "
             f"(the database answered after {db.latency_seconds:g} s). Do waiting readers look "
@@ -317,6 +320,13 @@ def stampede(ctx: CheckContext) -> None:
         )
     if db.get_calls == 0:
         ctx.fail(f"No reader read the database, yet {key(product)} was empty.")
+    tokens = [str(c.args[2]) for c in lock_sets(ctx.learner_calls(), product) if len(c.args) > 2]
+    if len(tokens) > 1 and len(set(tokens)) == 1:
+        ctx.fail(
+            f"Every reader took the lock with the same value ({tokens[0]!r}): then any reader "
+            "(or another app server) can release a lock it does not hold. Use a random token "
+            "per attempt: secrets.token_hex(16)."
+        )
     wrong = [r for r in results if r != expected]
     if wrong:
         ctx.fail(
@@ -442,7 +452,12 @@ def orphaned_lock(ctx: CheckContext) -> None:
     ctx.server.set(lock(product), OTHER_HOLDER, px=orphan_ms)
     db = ctx.database()
     started = time.perf_counter()
-    result = ctx.call(GET, ctx.client, db, product)
+    stuck = (
+        f"A reader found {lock(product)} held by a process that died; the lock expired after "
+        f"{orphan_ms} ms, yet the reader was still waiting {STUCK_SECONDS:g} s later. When the "
+        "lock is gone and the entry is still missing, take the lock and read the database."
+    )
+    (result,) = run_readers(ctx, db, product, 1, stuck=stuck)
     waited = time.perf_counter() - started
     expected = catalogue_record(product)
     if result != expected:
@@ -491,6 +506,43 @@ def only_owner_releases(ctx: CheckContext) -> None:
 
 
 @check(
+    "release-in-one-step",
+    "The lock is compared and deleted in one step on the server",
+    hint=3,
+    lesson="The stampede",
+)
+def release_in_one_step(ctx: CheckContext) -> None:
+    product = "P937"
+    ctx.use_keys(key(product), lock(product))
+
+    def lock_expires_and_is_retaken():
+        ctx.server.set(lock(product), OTHER_HOLDER, px=5000)
+
+    client = racing_client(ctx)
+    client.race, client.watched = lock_expires_and_is_retaken, lock(product)
+    try:
+        function = ctx.implementation(GET)
+        try:
+            function(client, ctx.database(), product)
+        except NotImplementedError:
+            ctx.fail(f"{GET}() is not written yet: fill in the TODOs.")
+        except valkey.WatchError:
+            pass  # WATCH saw the lock change hands: not deleting it is right
+        except Exception as error:
+            ctx.fail(f"{GET}() raised {type(error).__name__}: {error}")
+        raced = client.race is None
+    finally:
+        client.close()
+    if raced and ctx.server.get(lock(product)) != OTHER_HOLDER:
+        ctx.fail(
+            f"{GET}() read {lock(product)} to see whether it still held it, and deleted it in "
+            "a second command. In between (simulated here) the lock expired and another reader "
+            "took it, so the DEL removed that reader's lock. Compare and delete in one step: "
+            "client.eval(RELEASE_LOCK, 1, lock_key(product_id), token)."
+        )
+
+
+@check(
     "lock-released-on-error",
     "A database error releases the lock and is not cached as a missing product",
     hint=3,
@@ -501,12 +553,13 @@ def lock_released_on_error(ctx: CheckContext) -> None:
     ctx.use_keys(key(product), lock(product))
     db = SlowDatabase(0.005, fail_with=ConnectionError("the database is unreachable"))
     function = ctx.implementation(GET)
+    returned, reached_caller = None, False
     try:
-        function(ctx.client, db, product)
+        returned = function(ctx.client, db, product)
     except NotImplementedError:
         ctx.fail(f"{GET}() is not written yet: fill in the TODOs in {ctx.exercise_file.name}.")
     except ConnectionError:
-        pass  # the error reaches the caller: right
+        reached_caller = True  # right: the caller learns the database is down
     except Exception as error:
         ctx.fail(f"{GET}() raised {type(error).__name__}: {error} when the database failed.")
     if ctx.server.exists(key(product)):
@@ -519,6 +572,11 @@ def lock_released_on_error(ctx: CheckContext) -> None:
         ctx.fail(
             f"The database raised, and {lock(product)} was left behind: every reader of this "
             "product now waits for the lock's TTL. Release it in a finally: block."
+        )
+    if not reached_caller:
+        ctx.fail(
+            f"The database raised ConnectionError and {GET}() returned {returned!r}: the "
+            "caller cannot tell an outage from a missing product. Let the error propagate."
         )
 
 

@@ -89,7 +89,9 @@ def test_a_self_paced_step_is_timed_but_never_over(module3: Module) -> None:
         presenter.forward()
     upcoming = presenter.next_starts_section()
     assert upcoming is not None and upcoming.self_paced
-    assert "self-paced, beyond the timed plan" in render_text(views.section_break(upcoming), 80)
+    assert "Failure modes in production (self-paced, not timed)" in render_text(
+        views.section_break(upcoming), 80
+    )
     presenter.forward()
     assert presenter.step.slug == "failure-modes" and presenter.at_end
     clock.now = 3 * 60 * 60  # far past its 25-minute guide

@@ -483,7 +483,7 @@ def section_timer_line(time: SectionTime) -> Text:
 def section_break(section: Section) -> RenderableType:
     return Panel(
         Text(
-            f"Next section: {section.title} (self-paced, beyond the timed plan)"
+            f"Next section: {section.title} (self-paced, not timed)"
             if section.self_paced
             else f"Next section: {section.title} ({section.minutes} min)",
             style=HEADING,

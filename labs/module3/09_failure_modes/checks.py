@@ -117,7 +117,7 @@ def lock_sets(calls, product_id):
 def settings(ctx: CheckContext) -> None:
     ranges = {
         "CACHE_TTL_SECONDS": (1, 86400, "seconds, like 300"),
-        "TTL_SPREAD_SECONDS": (0, 3600, "seconds, like 60"),
+        "TTL_SPREAD_SECONDS": (1, 3600, "seconds, like 60 (0 would mean no jitter)"),
         "NEGATIVE_TTL_SECONDS": (1, 300, "seconds, like 30: a miss is remembered briefly"),
         "LOCK_TTL_MS": (200, 60000, "milliseconds, like 2000: longer than a database read"),
     }

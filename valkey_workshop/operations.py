@@ -45,7 +45,20 @@ def check_steps(
     created = tuple(workdir.prepare(module))
     loaded = workdir.progress.load()
     results = []
+    lacks = _server_lacks(server)
     for step in steps:
+        if gap := lacks(step.requires):
+            # Not the learner's fault: say so, and record nothing.
+            problem = (
+                f"Step {step.label} is not applicable on this server: {gap}. Check it on the "
+                "embedded server instead (--backend embedded)."
+            )
+            results.append(
+                StepResult(
+                    step.number, step.slug, step.title, workdir.exercise_path(step), (), problem
+                )
+            )
+            continue
         result = run_step_checks(step, workdir.exercise_path(step), server.url, time_limit_seconds)
         entry = loaded.progress.record_check(module.id, step.slug, result.passed)
         entry.remember_calls(
@@ -245,7 +258,7 @@ def verify_module(module: Module, steps: tuple[Step, ...], server: ServerInfo) -
 def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
     lacks = _server_lacks(server)
     if gap := lacks(step.requires):
-        return [VerifyFinding(step, "not applicable", True, gap, applicable=False)]
+        return [VerifyFinding(step, "not applicable", True, f"not applicable: {gap}", False)]
     findings = []
     starter = run_step_checks(step, step.starter, server.url)
     findings.append(
@@ -269,7 +282,8 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
     )
     for wrong in step.wrong_answers:
         if gap := lacks(wrong.requires):
-            findings.append(VerifyFinding(step, f"rejects: {wrong.about}", True, gap, False))
+            subject = f"rejects: {wrong.about}"
+            findings.append(VerifyFinding(step, subject, True, f"not applicable: {gap}", False))
             continue
         result = run_step_checks(step, wrong.file, server.url)
         target = next((c for c in result.checks if c.id == wrong.fails), None)
@@ -286,7 +300,8 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
         findings.append(VerifyFinding(step, f"rejects: {wrong.about}", ok, detail))
     for accepted in step.accepted_answers:
         if gap := lacks(accepted.requires):
-            findings.append(VerifyFinding(step, f"accepts: {accepted.about}", True, gap, False))
+            subject = f"accepts: {accepted.about}"
+            findings.append(VerifyFinding(step, subject, True, f"not applicable: {gap}", False))
             continue
         result = run_step_checks(step, accepted.file, server.url)
         findings.append(
@@ -315,8 +330,8 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
 
 
 def _server_lacks(server: ServerInfo) -> Callable[[tuple[str, ...]], str | None]:
-    """A function telling why requirements are unmet on ``server`` ("not applicable: needs
-    DELIFEQ, which Redis 7.0.15 does not have"), or None when they are met."""
+    """A function telling why requirements are unmet on ``server`` ("needs DELIFEQ, which
+    Redis 7.0.15 does not have"), or None when they are met (one probe per requirement set)."""
     answers: dict[tuple[str, ...], str | None] = {}
 
     def lacks(requires: tuple[str, ...]) -> str | None:
@@ -330,9 +345,7 @@ def _server_lacks(server: ServerInfo) -> Callable[[tuple[str, ...]], str | None]
             finally:
                 client.close()
             answers[requires] = (
-                f"not applicable: {requirements.not_applicable_reason(label, missing)}"
-                if missing
-                else None
+                requirements.not_applicable_reason(label, missing) if missing else None
             )
         return answers[requires]
 

@@ -4,16 +4,18 @@ reason, never a failure or a crash."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import valkey
 
 from valkey_workshop.content import Module
 from valkey_workshop.content.lesson import live_lesson
 from valkey_workshop.content.requirements import not_applicable_reason, server_label, unmet
-from valkey_workshop.operations import VerifyReport, verify_step
+from valkey_workshop.operations import VerifyReport, check_steps, verify_step
 from valkey_workshop.render import views
 from valkey_workshop.render.console import render_text
 from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.session.workdir import Workdir
 
 
 def test_the_server_says_what_it_supports(server: ServerInfo) -> None:
@@ -88,3 +90,19 @@ def test_lessons_name_the_server_and_what_it_supports(module3: Module, server: S
     assert f"The server here is `Valkey {server.version}`." in text
     assert "Valkey 9.0. This server has it:\n`yes`" in text or "has it: `yes`" in text
     assert "{{" not in text
+
+
+def test_check_of_a_step_the_server_cannot_run_says_so_and_records_nothing(
+    module3: Module, server: ServerInfo, tmp_path: Path
+) -> None:
+    step = dataclasses.replace(module3.step("cache-aside"), requires=("NOSUCHCOMMAND",))
+    workdir = Workdir(tmp_path / "labs")
+    outcome = check_steps(module3, (step,), workdir, server)
+    (result,) = outcome.report.steps
+    assert not result.passed and result.checks == ()
+    assert result.problem == (
+        f"Step 02 cache-aside is not applicable on this server: needs NOSUCHCOMMAND, which "
+        f"Valkey {server.version} does not have. Check it on the embedded server instead "
+        "(--backend embedded)."
+    )
+    assert workdir.progress.load().progress.peek("module3", "cache-aside").attempts == 0

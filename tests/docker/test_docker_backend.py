@@ -220,3 +220,24 @@ def test_doctor_pull_of_an_image_no_registry_has_is_a_clear_error(engine: Any) -
     assert result.exit_code == 2
     assert "Error: Cannot pull localhost/valkey-workshop-ci:nope" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_bridge_network_publishes_the_port_on_loopback_only(engine: Any, image: str) -> None:
+    # Docker Desktop (macOS, Windows) and most Linux engines have a bridge; our CI engine runs
+    # with --bridge=none (no traffic beyond loopback), so there this path cannot run.
+    if not engine.networks.list(names=["bridge"]):
+        pytest.skip(
+            "this Docker engine has no bridge network (dockerd --bridge=none, as in CI): the "
+            "bridge path is tested only where an engine has one"
+        )
+    backend = DockerBackend(image, "bridge")
+    with backend as info:
+        client = valkey.Valkey.from_url(info.url)
+        assert client.ping()
+        client.close()
+        (container,) = [
+            c for c in workshop_containers(engine) if c.labels.get(LABEL_PID) == str(os.getpid())
+        ]
+        bindings = container.attrs["HostConfig"]["PortBindings"]
+        hosts = {binding["HostIp"] for ports in bindings.values() for binding in ports}
+        assert hosts == {"127.0.0.1"}

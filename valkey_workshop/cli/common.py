@@ -23,7 +23,7 @@ BackendOption = Annotated[
     str | None,
     typer.Option(
         "--backend",
-        help="auto | docker | embedded | url  [env: WORKSHOP_BACKEND; default: auto]",
+        help="auto | docker | embedded | local | url  [env: WORKSHOP_BACKEND; default: auto]",
         show_default=False,
     ),
 ]

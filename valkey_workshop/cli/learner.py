@@ -19,6 +19,7 @@ from valkey_workshop.session.guided import (
     CHECK,
     DEMO,
     HINT,
+    LESSON,
     NEXT,
     QUIT,
     SKIP,
@@ -49,6 +50,7 @@ class LearnerLoop:
             "\r": self.check,
             HINT.key: self.hint,
             DEMO.key: self.demo,
+            LESSON.key: self.lesson,
             SOLUTION.key: self.solution,
             NEXT.key: self.next_step,
             SKIP.key: self.skip,
@@ -61,12 +63,21 @@ class LearnerLoop:
         self.console.print(views.subheading(f"Checking {self.session.step.label}…"))
         result = self.session.check()
         self.console.print(views.step_result_view(result, self.session.module.id))
+        if self.session.publish_note:
+            message(self.session.publish_note)
         if result.passed:
             message("Step passed. Press n for the next step, or s to compare with the solution.")
         return True
 
     def hint(self) -> bool:
         self.console.print(views.hint_view(self.session.hint()))
+        return True
+
+    def lesson(self) -> bool:
+        if self.watch:
+            return self.unknown(LESSON.key)
+        self.console.print(views.lesson_view(self.session.lesson()))
+        message(f"Your exercise: {self.session.exercise}")
         return True
 
     def demo(self) -> bool:

@@ -1,9 +1,15 @@
-"""The key loop of ``workshop demo``: lessons and live demos for a room, with a section timer."""
+"""The key loop of ``workshop demo``: lessons and live demos for a room, with a section timer.
+
+Paused, each step walks the same way on the space bar: the lesson a screenful at a time, then
+the live demo (run when the trainer decides), then the next step. The key bar lists exactly the
+keys that do something on the screen shown.
+"""
 
 from __future__ import annotations
 
-import typer
+from collections.abc import Callable, Sequence
 
+from valkey_workshop.cli.keys import wait_for_key
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes
 from valkey_workshop.demo import run_demo
@@ -13,6 +19,11 @@ from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.latency_proxy import LatencyProxy
 from valkey_workshop.session.guided import live_lesson_text
 from valkey_workshop.session.presenter import Presenter
+from valkey_workshop.words import plural
+
+#: Lines kept free around a lesson page: the step header (3), the timer and the key bar.
+_CHROME_LINES = 6
+_MIN_PAGE_LINES = 6
 
 
 class PresenterLoop:
@@ -35,28 +46,65 @@ class PresenterLoop:
         self.failures: list[str] = []
         self.console = out_console()
         self._with_notes = False
+        self._pages: Sequence[object] = ()  # Rich renderables, one per page
+        self._page = 0
+        self._demo_ran = False
+        #: ``step 02: 18/25 passed`` when a class is served (``workshop class serve``).
+        self.class_line: Callable[[int], str | None] | None = None
 
     @property
     def url(self) -> str:
         return self.network.url_for(self.server.url) if self.network else self.server.url
 
-    def show_step(self, with_notes: bool) -> None:
-        step = self.presenter.step
+    # -- what is on screen ---------------------------------------------------------------
+    def _header(self) -> None:
         console = self.console
-        console.print(views.step_header(self.presenter.module, step))
+        console.print(views.step_header(self.presenter.module, self.presenter.step))
         console.print(views.section_timer_line(self.presenter.section_time()))
         if self.network is not None:
             state = "on" if self.network.enabled else "off"
             rtt_ms = self.network.rtt_seconds * 1000
             message(f"Simulated network: {rtt_ms:g} ms round trip, {state}")
-        console.print(views.lesson_view(live_lesson_text(step, self.server.url)))
+        if self.class_line is not None:
+            line = self.class_line(self.presenter.step.number)
+            if line:
+                console.print(views.quiet(f"Class: {line}"))
+
+    def show_step(self, with_notes: bool) -> None:
+        """Unattended: the whole lesson, the notes if asked, then the demo."""
+        self._header()
+        step = self.presenter.step
+        self.console.print(views.lesson_view(live_lesson_text(step, self.server.url)))
         if with_notes:
             self.show_notes()
         self.run_demo()
 
+    def open_step(self) -> None:
+        """Paused: the step's header and the lesson's first page; the demo waits for a key."""
+        self._header()
+        text = live_lesson_text(self.presenter.step, self.server.url)
+        height = max(_MIN_PAGE_LINES, self.console.size.height - _CHROME_LINES)
+        self._pages = views.lesson_pages(self.console, text, height)
+        self._page = 0
+        self._demo_ran = False
+        self._show_page()
+        if self._with_notes and len(self._pages) == 1:
+            self.show_notes()
+
+    def _show_page(self) -> None:
+        self.console.print(self._pages[self._page])
+        if len(self._pages) > 1:
+            message(f"(lesson page {self._page + 1}/{len(self._pages)})")
+
+    def show_lesson(self) -> None:
+        """``l``: the lesson again, from its first page."""
+        self._page = 0
+        self._show_page()
+
     def run_demo(self) -> None:
         step = self.presenter.step
         console = self.console
+        self._demo_ran = True
         console.print()
         console.print(views.subheading(f"Live demo · {step.label}"))
         try:
@@ -77,17 +125,22 @@ class PresenterLoop:
                 views.latency_histogram(outcome.records, f"Latency of {step.label}'s calls")
             )
         message(
-            f"✓ demo {step.label} ran: {outcome.round_trips} round trips in {outcome.seconds:.2f} s"
+            f"✓ demo {step.label} ran: {plural(outcome.round_trips, 'round trip')} "
+            f"in {outcome.seconds:.2f} s"
         )
+
+    def _notes_text(self) -> str | None:
+        return self.notes.for_step(self.presenter.step.number) if self.notes else None
 
     def show_notes(self) -> None:
         step = self.presenter.step
-        text = self.notes.for_step(step.number) if self.notes else None
+        text = self._notes_text()
         if text:
             self.console.print(views.notes_view(text, f"Trainer notes · {step.label}"))
         else:
             message(f"(no trainer notes for {step.label})")
 
+    # -- unattended ------------------------------------------------------------------------
     def unattended(self, with_notes: bool) -> None:
         while True:
             self.show_step(with_notes)
@@ -97,51 +150,73 @@ class PresenterLoop:
             if upcoming is not None:
                 self.console.print(views.section_break(upcoming))
 
-    def paused(self, with_notes: bool) -> None:
-        self.show_step(with_notes)
-        keys = {
-            " ": self._continue,
-            "\r": self._continue,
-            "\n": self._continue,
-            "c": self._continue,
-            "b": self._back,
-            "r": self.run_demo,
-            "n": self.show_notes,
-        }
+    # -- paused ----------------------------------------------------------------------------
+    def actions(self) -> list[tuple[str, str]]:
+        """The keys that do something now, in the order the key bar shows them."""
+        actions: list[tuple[str, str]] = []
+        if self._page + 1 < len(self._pages):
+            actions.append(("space", f"page {self._page + 2}/{len(self._pages)}"))
+        elif not self._demo_ran:
+            actions.append(("space", "demo"))
+        elif not self.presenter.at_end:
+            actions.append(("space", "next step"))
+        actions.append(("l", "lesson"))
+        actions.append(("r", "demo again" if self._demo_ran else "demo"))
+        if self.presenter.index > 0:
+            actions.append(("b", "back"))
+        if self._notes_text():
+            actions.append(("n", "notes"))
         if self.network is not None:
-            keys["t"] = self._toggle_network
+            actions.append(("t", "network"))
+        actions.append(("q", "quit"))
+        return actions
+
+    def paused(self, with_notes: bool) -> None:
         self._with_notes = with_notes
+        self.open_step()
+        handlers = {
+            "space": self._continue,
+            "l": self.show_lesson,
+            "r": self.run_demo,
+            "b": self._back,
+            "n": self.show_notes,
+            "t": self._toggle_network,
+        }
         while True:
-            actions = [("space", "continue"), ("b", "back"), ("r", "run again"), ("n", "notes")]
-            if self.network is not None:
-                actions.append(("t", "network on/off"))
-            actions.append(("q", "quit"))
+            actions = self.actions()
             self.console.print(views.section_timer_line(self.presenter.section_time()))
             self.console.print(views.actions_bar(actions))
-            key = typer.getchar().lower()
-            if key in ("q", "\x03", "\x04"):  # q, Ctrl-C or Ctrl-D in raw mode
+            key = wait_for_key().lower()
+            if key in ("q", "\x03", "\x04"):  # q, Ctrl-C or Ctrl-D
                 message("End of the demo.")
                 return
-            action = keys.get(key)
-            if action is None:
-                message(f"Unknown key {key!r}.")
-            else:
-                action()
+            name = "space" if key in (" ", "\r", "\n", "c") else key
+            offered = {action for action, _ in actions}
+            if name not in offered:
+                message(f"Key {key!r} does nothing here.")
+                continue
+            handlers[name]()
 
     def _continue(self) -> None:
+        if self._page + 1 < len(self._pages):
+            self._page += 1
+            self._show_page()
+            if self._with_notes and self._page + 1 == len(self._pages):
+                self.show_notes()
+            return
+        if not self._demo_ran:
+            self.run_demo()
+            return
         upcoming = self.presenter.next_starts_section()
         if not self.presenter.forward():
-            message("That was the last step. Press q to finish, b to go back.")
             return
         if upcoming is not None:
             self.console.print(views.section_break(upcoming))
-        self.show_step(self._with_notes)
+        self.open_step()
 
     def _back(self) -> None:
         if self.presenter.back():
-            self.show_step(self._with_notes)
-        else:
-            message("This is the first step.")
+            self.open_step()
 
     def _toggle_network(self) -> None:
         assert self.network is not None

@@ -12,6 +12,7 @@ from valkey_workshop.checking.results import CallView
 from valkey_workshop.render.format import latency
 from valkey_workshop.render.theme import COMMAND, FAIL, LATENCY, MUTED
 from valkey_workshop.timing.records import CallRecord, LatencySummary, summarize
+from valkey_workshop.words import plural
 
 #: Up to this many calls are listed one per line; more are summarised.
 MAX_CALL_LINES = 12
@@ -58,7 +59,7 @@ def records_view(records: Sequence[CallRecord]) -> RenderableType:
         )
     summary = summarize(records)
     busiest = ", ".join(f"{name} x{count}" for name, count in list(summary.by_command.items())[:4])
-    return Group(summary_table(summary, f"{len(records)} round trips ({busiest})"))
+    return Group(summary_table(summary, f"{plural(len(records), 'round trip')} ({busiest})"))
 
 
 def call_views(calls: Sequence[CallView], total: int) -> RenderableType:
@@ -69,5 +70,5 @@ def call_views(calls: Sequence[CallView], total: int) -> RenderableType:
     lines: list[RenderableType] = [call_line(c.args, c.reply, c.latency_us, c.error) for c in shown]
     hidden = max(total, len(calls)) - len(shown)
     if hidden > 0:
-        lines.append(Text(f"  … and {hidden} more calls", style=MUTED))
+        lines.append(Text(f"  … and {plural(hidden, 'more call')}", style=MUTED))
     return Group(*lines)

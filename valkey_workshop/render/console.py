@@ -21,9 +21,11 @@ def err_console() -> Console:
     return Console(theme=THEME, highlight=False, stderr=True)
 
 
-def status(text: object) -> None:
-    """A status line on stderr. Never wrapped, so paths and URLs stay whole (and copyable)."""
-    err_console().print(text, markup=False, soft_wrap=True)
+def status(text: object, wrap: bool = False) -> None:
+    """A status line on stderr. Not wrapped by default, so paths and URLs stay whole (and
+    copyable); ``wrap`` breaks it between words at the terminal's width instead, for lines
+    that stay on screen (watch mode's server line)."""
+    err_console().print(text, markup=False, soft_wrap=not wrap)
 
 
 def message(text: object) -> None:

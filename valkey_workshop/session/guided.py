@@ -37,6 +37,7 @@ class Action:
 CHECK = Action("c", "check")
 HINT = Action("h", "hint")
 DEMO = Action("d", "demo again")
+LESSON = Action("l", "lesson")
 SOLUTION = Action("s", "solution")
 NEXT = Action("n", "next step")
 SKIP = Action("k", "skip")
@@ -73,6 +74,7 @@ class GuidedSession:
         self.index = module.steps.index(first)
         self.resumed = start_at is None and self.index > 0
         self.last_result: StepResult | None = None
+        self.publish_note: str | None = None
         self._clock = clock
         self._since = clock()
 
@@ -90,10 +92,11 @@ class GuidedSession:
         return progress.peek(self.module.id, self.step.slug).ever_passed
 
     def actions(self, with_demo: bool = True) -> list[Action]:
-        actions = [CHECK, HINT, *([DEMO] if with_demo else [])]
+        """The keys that do something on this step, in the key bar's order."""
+        actions = [CHECK, HINT, *([LESSON, DEMO] if with_demo else [])]
         if self.passed:
             actions.append(SOLUTION)
-        if self.index + 1 < len(self.module.steps):
+        if self._another_unfinished():
             actions.append(NEXT)
         if not self.passed:
             actions.append(SKIP)
@@ -107,6 +110,8 @@ class GuidedSession:
     def check(self) -> StepResult:
         outcome = check_steps(self.module, (self.step,), self.workdir, self.server)
         self.last_result = outcome.report.steps[0]
+        # One line when class publishing is paused; the check itself is unaffected.
+        self.publish_note = outcome.published.line if outcome.published else None
         return self.last_result
 
     def hint(self) -> HintReveal:
@@ -129,6 +134,14 @@ class GuidedSession:
         self.index += 1
         self.last_result = None
         return True
+
+    def _another_unfinished(self) -> bool:
+        status = module_status(self.module, self.workdir)
+        return any(
+            entry.progress.status not in ("passed", "skipped")
+            for index, entry in enumerate(status.steps)
+            if index != self.index
+        )
 
     def advance_to_unfinished(self) -> bool:
         """Move to the next step after this one that is neither passed nor skipped (the first

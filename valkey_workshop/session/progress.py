@@ -107,12 +107,11 @@ class Progress:
         entry = self.step(module_id, slug)
         entry.attempts += 1
         entry.last_checked_at = now_iso()
+        # The status is the latest verdict: a step that passed once and fails now (after a
+        # reset, say) is failed; ``passed_at`` remembers that it passed before.
+        entry.status = "passed" if passed else "failed"
         if passed:
-            entry.status = "passed"
             entry.passed_at = entry.passed_at or entry.last_checked_at
-        elif entry.status != "passed":
-            # A step once passed stays passed: a later experiment must not undo it.
-            entry.status = "failed"
         return entry
 
     def to_json(self) -> dict[str, Any]:

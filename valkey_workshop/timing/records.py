@@ -11,6 +11,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from valkey_workshop.words import plural
+
 #: Values longer than this are cut in summaries.
 MAX_VALUE_CHARS = 24
 #: Arguments shown per command; the rest are counted.
@@ -65,7 +67,7 @@ class CallRecord:
         if self.batch is not None:
             names = self.command_names
             shown = " ".join(names[:6]) + (" …" if len(names) > 6 else "")
-            return f"{len(names)} commands: {shown}"
+            return f"{plural(len(names), 'command')}: {shown}"
         return summarize_args(self.command, self.args)
 
     @property
@@ -124,9 +126,9 @@ def summarize_value(value: object) -> str:
     if isinstance(value, str):
         return _cut(repr(value), MAX_VALUE_CHARS + 2)
     if isinstance(value, (list, tuple, set)):
-        return f"[{len(value)} items]"
+        return f"[{plural(len(value), 'item')}]"
     if isinstance(value, dict):
-        return f"{{{len(value)} fields}}"
+        return f"{{{plural(len(value), 'field')}}}"
     return _cut(str(value))
 
 

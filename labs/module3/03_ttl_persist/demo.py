@@ -31,7 +31,7 @@ def run(demo):
     try:
         client.set(KEY, "x", ex=0)
     except Exception as error:  # the server's own refusal is the point of this line
-        demo.show("SET ... EX 0", f"refused: {error}")
+        demo.server_reply("SET ... EX 0", error)
     demo.show("EXPIRE k 0 deletes the key", client.expire(KEY, 0))
     demo.show("TTL afterwards", client.ttl(KEY))
 

@@ -67,7 +67,7 @@ def _limits(demo):
     evicted = int(client.info("stats")["evicted_keys"])
     written, error = _fill_until_refused(demo, 0, 40_000)
     demo.show("keys written before the first refusal", written)
-    demo.show("the refusal", f"{type(error).__name__}: {error}" if error else "none")
+    demo.server_reply("the refusal", error or "none")
     demo.show("reads still work: GET", client.get(f"{PREFIX}000000"))
     demo.show("evicted_keys grew by", int(client.info("stats")["evicted_keys"]) - evicted)
 
@@ -83,7 +83,7 @@ def _limits(demo):
     client.config_set("maxmemory-policy", "volatile-lru")
     evicted = int(client.info("stats")["evicted_keys"])
     more, error = _fill_until_refused(demo, 200_000, 1_000)
-    demo.show("the refusal", f"{type(error).__name__}: {error}" if error else "none")
+    demo.server_reply("the refusal", error or "none")
     demo.show("evicted_keys grew by", int(client.info("stats")["evicted_keys"]) - evicted)
     lru.delete_prefix(client, PREFIX)
 
@@ -162,4 +162,4 @@ def _lfu(demo):
     try:
         client.object("idletime", f"{PREFIX}lfu:once")
     except Exception as error:  # the server's refusal is the lesson here
-        demo.show("OBJECT IDLETIME under LFU", f"refused: {error}")
+        demo.server_reply("OBJECT IDLETIME under LFU", error)

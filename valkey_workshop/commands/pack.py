@@ -1,0 +1,325 @@
+"""``workshop pack DIR``: everything a room needs to install the workshop with no network.
+
+The pack holds, for each chosen platform and Python version, a wheel of every package the
+workshop needs (at the versions installed here, which are the versions this machine tested),
+the workshop's own wheel, the container image as a tar when Docker has it, and INSTALL.txt.
+Learners then run ``pip install --no-index --find-links DIR valkey-workshop``.
+
+pip evaluates environment markers (``sys_platform == 'win32'``) for the machine it runs on, not
+for ``--platform``, so the dependency closure is computed here, per target, from the installed
+packages' metadata; pip then only downloads pinned wheels (``--no-deps``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.metadata
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from valkey_workshop.errors import UsageError, WorkshopError
+
+DISTRIBUTION = "valkey-workshop"
+_PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q")
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A kind of laptop: pip's platform tags and the marker values its Python reports."""
+
+    name: str
+    pip_tags: tuple[str, ...]
+    sys_platform: str
+    platform_system: str
+    platform_machine: str
+    os_name: str
+
+
+PLATFORMS: dict[str, Platform] = {
+    platform.name: platform
+    for platform in (
+        Platform(
+            "linux-x86_64",
+            ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
+            "linux",
+            "Linux",
+            "x86_64",
+            "posix",
+        ),
+        Platform(
+            "linux-aarch64",
+            ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"),
+            "linux",
+            "Linux",
+            "aarch64",
+            "posix",
+        ),
+        Platform("macos-arm64", ("macosx_11_0_arm64",), "darwin", "Darwin", "arm64", "posix"),
+        Platform("macos-x86_64", ("macosx_10_13_x86_64",), "darwin", "Darwin", "x86_64", "posix"),
+        Platform("windows-x86_64", ("win_amd64",), "win32", "Windows", "AMD64", "nt"),
+    )
+}
+DEFAULT_PLATFORMS = ("linux-x86_64", "macos-arm64", "macos-x86_64", "windows-x86_64")
+DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
+
+
+@dataclass(frozen=True)
+class PackStep:
+    """Progress: one thing ``pack`` is doing or did."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class PackResult:
+    """What ``pack`` wrote."""
+
+    folder: Path
+    wheels: tuple[Path, ...]
+    image_tar: Path | None
+    image_note: str
+    install_text: Path
+    targets: tuple[str, ...]
+
+
+def resolve_platforms(names: list[str] | None) -> tuple[Platform, ...]:
+    """The named platforms (defaults when none); a usage error lists the known names."""
+    chosen = names or list(DEFAULT_PLATFORMS)
+    unknown = [name for name in chosen if name not in PLATFORMS]
+    if unknown:
+        raise UsageError(f"Unknown platform {unknown[0]!r}; choose from {', '.join(PLATFORMS)}.")
+    return tuple(PLATFORMS[name] for name in dict.fromkeys(chosen))
+
+
+def resolve_pythons(versions: list[str] | None) -> tuple[str, ...]:
+    chosen = versions or list(DEFAULT_PYTHONS)
+    for version in chosen:
+        parts = version.split(".")
+        if len(parts) != 2 or not all(part.isdigit() for part in parts) or parts[0] != "3":
+            raise UsageError(f"--python {version!r}: give a version like 3.12.")
+        if int(parts[1]) < 11:
+            raise UsageError(f"--python {version}: the workshop needs Python 3.11 or newer.")
+    return tuple(dict.fromkeys(chosen))
+
+
+def closure(platform: Platform, python: str) -> list[str]:
+    """Pinned requirements (``name==version``) the workshop needs on ``platform``/``python``.
+
+    Versions are the ones installed here; a package installed only on other platforms
+    (pywin32 on Windows) keeps its declared specifier.
+    """
+    environment = {
+        "sys_platform": platform.sys_platform,
+        "platform_system": platform.platform_system,
+        "platform_machine": platform.platform_machine,
+        "os_name": platform.os_name,
+        "python_version": python,
+        "python_full_version": f"{python}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "extra": "",
+    }
+    pins: dict[str, str] = {}
+    pending = [Requirement(text) for text in _requires(DISTRIBUTION)]
+    while pending:
+        requirement = pending.pop()
+        if requirement.marker is not None and not _holds(requirement.marker, environment):
+            continue
+        name = canonicalize_name(requirement.name)
+        if name in pins:
+            continue
+        try:
+            version = importlib.metadata.version(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            pins[name] = f"{requirement.name}{requirement.specifier}"
+            continue
+        pins[name] = f"{requirement.name}=={version}"
+        pending.extend(Requirement(text) for text in _requires(requirement.name))
+    return sorted(pins.values())
+
+
+def _requires(distribution: str) -> list[str]:
+    try:
+        return importlib.metadata.requires(distribution) or []
+    except importlib.metadata.PackageNotFoundError:
+        return []
+
+
+def _holds(marker: Marker, environment: dict[str, str]) -> bool:
+    return bool(marker.evaluate(environment))
+
+
+def pack(
+    folder: Path,
+    platforms: tuple[Platform, ...],
+    pythons: tuple[str, ...],
+    image: str | None,
+) -> Iterator[PackStep | PackResult]:
+    """Write the pack into ``folder``, yielding progress, then the :class:`PackResult`.
+
+    Raises:
+        UsageError: ``folder`` exists and is not an empty directory, or is a file.
+        WorkshopError: a download failed (the message names the platform and pip's reason).
+    """
+    folder = folder.expanduser()
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"{folder} exists and is not an empty folder; choose a new one.")
+    wheels = folder / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+
+    yield PackStep("building the valkey-workshop wheel")
+    own = own_wheel(wheels)
+    targets = []
+    for platform in platforms:
+        for python in pythons:
+            requirements = closure(platform, python)
+            yield PackStep(f"{platform.name}, Python {python}: {len(requirements)} packages")
+            _download(wheels, platform, python, requirements)
+            targets.append(f"{platform.name} / Python {python}")
+
+    image_tar, image_note = None, "no image (--no-image)"
+    if image is not None:
+        yield PackStep(f"saving image {image}")
+        image_tar, image_note = save_image(image, folder / "valkey-image.tar")
+    install = folder / "INSTALL.txt"
+    install.write_text(install_text(own.name, image_tar, image, targets), encoding="utf-8")
+    yield PackResult(
+        folder=folder,
+        wheels=tuple(sorted(wheels.iterdir())),
+        image_tar=image_tar,
+        image_note=image_note,
+        install_text=install,
+        targets=tuple(targets),
+    )
+
+
+def _download(folder: Path, platform: Platform, python: str, requirements: list[str]) -> None:
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    for tag in platform.pip_tags:
+        command += ["--platform", tag]
+    command += ["--python-version", python, "--implementation", "cp", "-d", str(folder)]
+    result = subprocess.run([*command, *requirements], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+        reason = "; ".join(errors[-2:]) or result.stderr.strip()[-300:]
+        raise WorkshopError(
+            f"Cannot download wheels for {platform.name}, Python {python}: {reason}"
+        )
+
+
+def own_wheel(folder: Path) -> Path:
+    """The workshop's own wheel: built from its source tree when it runs from one (a checkout
+    or an editable install), else rebuilt from the installed files.
+
+    Raises:
+        WorkshopError: the build failed, or the installed files are not a wheel install.
+    """
+    source = Path(__file__).resolve().parents[2]
+    if (source / "pyproject.toml").is_file() and (source / "labs").is_dir():
+        result = subprocess.run(
+            [*_PIP_WHEEL, "-w", str(folder), str(source)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise WorkshopError(f"Cannot build the workshop wheel from {source}: {result.stderr}")
+        (built,) = folder.glob("valkey_workshop-*.whl")
+        return built
+    distribution = importlib.metadata.distribution(DISTRIBUTION)
+    if distribution.read_text("WHEEL") is None:
+        raise WorkshopError(
+            "valkey-workshop was not installed from a wheel or a source tree; "
+            "run `workshop pack` from a checkout."
+        )
+    return _rebuild_wheel(distribution, folder)
+
+
+def _rebuild_wheel(distribution: importlib.metadata.Distribution, folder: Path) -> Path:
+    """A wheel of an installed (non-editable) distribution, from its RECORD."""
+    name = distribution.metadata["Name"].replace("-", "_")
+    version = distribution.version
+    target = folder / f"{name}-{version}-py3-none-any.whl"
+    files = [
+        file
+        for file in distribution.files or []
+        if not str(file).startswith("..") and "__pycache__" not in file.parts
+    ]
+    dist_info = f"{name}-{version}.dist-info"
+    record_lines = []
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in files:
+            arcname = str(file).replace("\\", "/")
+            if arcname.endswith((".dist-info/RECORD", "direct_url.json", "INSTALLER", "REQUESTED")):
+                continue
+            data = Path(str(file.locate())).read_bytes()
+            archive.writestr(arcname, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            record_lines.append(f"{arcname},sha256={digest.decode()},{len(data)}")
+        record_lines.append(f"{dist_info}/RECORD,,")
+        archive.writestr(f"{dist_info}/RECORD", "\n".join(record_lines) + "\n")
+    return target
+
+
+def save_image(image: str, target: Path) -> tuple[Path | None, str]:
+    """``docker save`` of ``image`` when a local engine has it; else why not."""
+    from valkey_workshop.server import docker  # noqa: PLC0415 - docker-py only when packing
+
+    try:
+        engine = docker.connect_engine(timeout=2.0)
+    except docker.EngineUnavailableError as error:
+        return None, f"no image: {error.short}"
+    try:
+        try:
+            found = engine.images.get(image)
+        except Exception as error:  # noqa: BLE001 - docker-py's ImageNotFound and API errors
+            return None, f"no image: {image} is not on this machine ({type(error).__name__})"
+        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as partial:
+            for chunk in found.save(named=True):
+                partial.write(chunk)
+        Path(partial.name).replace(target)
+    finally:
+        engine.close()
+    return target, f"image {image} saved"
+
+
+def install_text(
+    wheel_name: str, image_tar: Path | None, image: str | None, targets: list[str]
+) -> str:
+    """INSTALL.txt: what a learner types, with no network."""
+    lines = [
+        "valkey-workshop: offline install",
+        "",
+        "Packed for: " + "; ".join(targets) + ".",
+        "",
+        "1. Make a virtual environment (Python 3.11 or newer):",
+        "     python3 -m venv .venv && . .venv/bin/activate        (Linux, macOS)",
+        "     py -m venv .venv && .venv\\Scripts\\activate            (Windows)",
+        "2. Install from this folder, with no network:",
+        "     pip install --no-index --find-links wheels valkey-workshop",
+        f"   (the workshop itself is wheels/{wheel_name})",
+        "3. Check the laptop:  workshop doctor",
+    ]
+    if image_tar is not None:
+        lines += [
+            "4. With Docker: load the Valkey image, then the workshop can use it:",
+            f"     docker load -i {image_tar.name}",
+            f"     workshop start module3 --backend docker --image {image}",
+        ]
+    lines += [
+        "",
+        "Without Docker the workshop starts its embedded Valkey (Linux, macOS), or a",
+        "valkey-server found on PATH (--backend local), or a server you name with --url.",
+        "",
+    ]
+    return "\n".join(lines)

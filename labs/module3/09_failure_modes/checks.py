@@ -173,9 +173,12 @@ def jitter_range(ctx: CheckContext) -> None:
             f"300 calls of {JITTER}(300, 60) gave only {len(set(draws))} different TTLs "
             f"({sorted(set(draws))}); expiries stay bunched. Pick any whole number in the range."
         )
-    exact = {ctx.call(JITTER, 300, 0) for _ in range(20)}
-    if exact != {300}:
-        ctx.fail(f"{JITTER}(300, 0) returned {sorted(exact)}; with no spread it should be 300.")
+    for base in (300, 1):
+        exact = {ctx.call(JITTER, base, 0) for _ in range(20)}
+        if exact != {base}:
+            ctx.fail(
+                f"{JITTER}({base}, 0) returned {sorted(exact)}; with no spread it should be {base}."
+            )
     small = [ctx.call(JITTER, 2, 10) for _ in range(200)]
     if min(small) < 1:
         ctx.fail(
@@ -221,11 +224,18 @@ def hit_and_miss(ctx: CheckContext) -> None:
     if window:
         ctx.fail(window)
     db.reset_counts()
+    mark = ctx.client.call_log.mark()
     again = ctx.call(GET, ctx.client, db, product)
     if db.get_calls:
         ctx.fail(f"{GET}() read the database on a cache hit; return the cached copy.")
     if again != expected:
         ctx.fail(f"On a hit, {GET}() returned {again!r}; expected {expected!r}.")
+    if lock_sets(ctx.client.call_log.records(mark), product):
+        ctx.fail(
+            f"{GET}() took {lock(product)} on a cache hit: every read now waits its turn for "
+            "the lock and costs three round trips. Return the cached copy as soon as GET finds "
+            "it; only a miss needs the lock."
+        )
 
 
 @check(
@@ -272,21 +282,36 @@ def negative_cache(ctx: CheckContext) -> None:
             "not remembered, so every request for a missing id (a typo, a scraper, an attack) "
             "goes to the database every time. Cache the miss too, with NEGATIVE_TTL_SECONDS."
         )
-    remembered = {
-        found: ctx.server.ttl(found)
-        for found in ctx.server.scan_iter(match=f"*{product}*", count=1000)
-    }
-    ctx.use_keys(*remembered)  # removed again when the checks end
+    found_keys = [k for k in ctx.server.scan_iter(match=f"*{product}*", count=1000)]
+    pttls = {found: ctx.server.pttl(found) for found in found_keys if found != lock(product)}
+    # PTTL -2: gone already (remembered for milliseconds); -1: no TTL at all.
+    remembered = {found: ms / 1000 if ms >= 0 else -1 for found, ms in pttls.items() if ms != -2}
+    ctx.use_keys(*found_keys)  # removed again when the checks end
     limit = setting(ctx, "NEGATIVE_TTL_SECONDS", 30)
+    window = inspect.ttl_window(ctx.learner_calls(), key(product))
+    if window:
+        ctx.fail(window)
+    if not remembered:
+        ctx.fail(
+            f"The miss for {product} was remembered only for a moment: a few milliseconds "
+            f"later nothing about it is cached. Remember it for NEGATIVE_TTL_SECONDS ({limit} "
+            "s, ex=, not px=)."
+        )
     for found, ttl in remembered.items():
-        if ttl == -1:
+        if 0 < ttl < limit - 1:
+            ctx.fail(
+                f"The miss for {product} is remembered for {ttl:.3f} s, not NEGATIVE_TTL_SECONDS "
+                f"({limit} s): soon the database answers for it again. (ex= takes seconds, px= "
+                "milliseconds.)"
+            )
+        if ttl < 0:
             ctx.fail(
                 f"The miss for {product} is remembered at {found} with no TTL: if the product "
                 "is added later, it stays invisible forever. Give it NEGATIVE_TTL_SECONDS."
             )
         if ttl > limit:
             ctx.fail(
-                f"The miss for {product} is remembered for {ttl} s, longer than "
+                f"The miss for {product} is remembered for {ttl:.0f} s, longer than "
                 f"NEGATIVE_TTL_SECONDS ({limit}): a product added meanwhile stays invisible "
                 "that long. Use the short TTL for misses."
             )
@@ -321,6 +346,12 @@ def stampede(ctx: CheckContext) -> None:
     if db.get_calls == 0:
         ctx.fail(f"No reader read the database, yet {key(product)} was empty.")
     tokens = [str(c.args[2]) for c in lock_sets(ctx.learner_calls(), product) if len(c.args) > 2]
+    short = [t for t in tokens if len(t) < 8]
+    if short:
+        ctx.fail(
+            f"The lock's token {short[0]!r} is short: two readers can draw the same one, and "
+            "then each can release the other's lock. Use secrets.token_hex(16)."
+        )
     if len(tokens) > 1 and len(set(tokens)) == 1:
         ctx.fail(
             f"Every reader took the lock with the same value ({tokens[0]!r}): then any reader "
@@ -344,7 +375,12 @@ def stampede(ctx: CheckContext) -> None:
 def lock_has_ttl(ctx: CheckContext) -> None:
     product = "P931"
     ctx.use_keys(key(product), lock(product))
-    ctx.call(GET, ctx.client, ctx.database(), product)
+    held = {}
+
+    def look_at_the_lock(product_id):
+        held["pttl"] = ctx.server.pttl(lock(product_id))
+
+    ctx.call(GET, ctx.client, SlowDatabase(0.005, on_read=look_at_the_lock), product)
     taken = lock_sets(ctx.learner_calls(), product)
     if not taken:
         others = sorted(
@@ -383,6 +419,54 @@ def lock_has_ttl(ctx: CheckContext) -> None:
         ctx.fail(
             f"The lock's TTL is set with a separate {expiries[0].name}: a crash between the two "
             "commands leaves a lock that never expires. Use set(..., nx=True, px=LOCK_TTL_MS)."
+        )
+    limit = setting(ctx, "LOCK_TTL_MS", 2000)
+    if held.get("pttl", 0) > limit:
+        ctx.fail(
+            f"While its holder read the database, {lock(product)} had {held['pttl']} ms left, "
+            f"more than LOCK_TTL_MS ({limit} ms): if that holder dies, every reader waits that "
+            "long. (px= takes milliseconds, ex= seconds.)"
+        )
+
+
+@check(
+    "refill-looks-again",
+    "A reader that gets the lock looks at the cache again before reading the database",
+    hint=2,
+    lesson="The stampede",
+)
+def refill_looks_again(ctx: CheckContext) -> None:
+    product = "P938"
+    ctx.use_keys(key(product), lock(product))
+    expected = catalogue_record(product)
+
+    def another_reader_finishes():
+        # Right after this reader's miss, another one refills the entry and releases its lock.
+        ctx.server.set(key(product), json.dumps(expected), ex=300)
+
+    client = racing_client(ctx)
+    client.race, client.watched = another_reader_finishes, key(product)
+    db = ctx.database()
+    function = ctx.implementation(GET)
+    try:
+        result = function(client, db, product)
+    except NotImplementedError:
+        ctx.fail(f"{GET}() is not written yet: fill in the TODOs.")
+    except Exception as error:
+        ctx.fail(f"{GET}() raised {type(error).__name__}: {error}")
+    finally:
+        client.close()
+    if db.get_calls:
+        ctx.fail(
+            f"{GET}() missed; before it took the lock another reader cached {key(product)} "
+            "and released its lock (simulated here). Holding the lock, it read the database "
+            "again anyway: one database read per latecomer. Look at the cache once more after "
+            "taking the lock."
+        )
+    if result != expected:
+        ctx.fail(
+            f"{GET}() found the entry another reader had just cached and returned {result!r}; "
+            f"expected the record {expected!r}."
         )
 
 
@@ -431,6 +515,13 @@ def waits_for_holder(ctx: CheckContext) -> None:
         ctx.fail(
             f"While another reader held {lock(product)} and was reading the database, "
             f"{GET}() read the database too ({db.get_calls} call). Wait, then read the cache."
+        )
+    polls = len(inspect.on_key(ctx.learner_calls(), key(product), {"GET"}))
+    if polls > 100:
+        ctx.fail(
+            f"While waiting {SLOW_DB_SECONDS * 1000:.0f} ms for another reader, {GET}() sent "
+            f"{polls} GETs: a busy loop that keeps the server (and a CPU) busy for nothing. "
+            "Sleep WAIT_SECONDS between looks."
         )
     if result != expected:
         ctx.fail(

@@ -57,7 +57,7 @@ def get_product_protected(client, db, product_id: str) -> dict | None:
         cached = client.get(key)
         if cached is not None:
             return json.loads(cached)  # "null" is a remembered miss: None
-        token = "locked"
+        token = "app-server-1"  # this process's name
         if client.set(lock_key(product_id), token, nx=True, px=LOCK_TTL_MS):
             try:
                 # Someone may have filled the entry between our GET and our lock.

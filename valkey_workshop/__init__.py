@@ -1,7 +1,22 @@
 """valkey-workshop: an interactive terminal lab runner for Valkey trainings."""
 
-from valkey_workshop.labdb import ProductDatabase
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from valkey_workshop.labdb import ProductDatabase
 
 __version__ = "0.1.0"
 
 __all__ = ["ProductDatabase", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the console script imports this package before it can catch
+    # Ctrl-C, so the package itself stays as light as an empty module.
+    if name == "ProductDatabase":
+        from valkey_workshop.labdb import ProductDatabase  # noqa: PLC0415
+
+        return ProductDatabase
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

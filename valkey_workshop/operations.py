@@ -17,11 +17,17 @@ from valkey_workshop.checking.results import CheckReport, StepResult
 from valkey_workshop.checking.runner import run_step_checks
 from valkey_workshop.classroom.membership import ClassPublisher, PublishOutcome, step_payload
 from valkey_workshop.content import requirements
-from valkey_workshop.content.models import Module, Step
+from valkey_workshop.content.models import Module, Step, WrongAnswer
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.session.progress import CallExtreme, Progress, StepProgress
+from valkey_workshop.server.guard import GuardedRun, guard_for
+from valkey_workshop.session.progress import (
+    CallExtreme,
+    Progress,
+    ProgressFileError,
+    StepProgress,
+)
 from valkey_workshop.session.workdir import ResetOutcome, Workdir
 from valkey_workshop.words import plural
 
@@ -32,11 +38,30 @@ QUICK_DEMO_DB_LATENCY = 0.05
 # -- check ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CheckOutcome:
+    """``check``'s result. ``notices`` say what the server guard put back; ``server_stopped``
+    says why checking ended early (the server stopped under a step's checks)."""
+
     report: CheckReport
     created: tuple[Path, ...]
     warnings: tuple[str, ...]
     #: What happened to the results for the learner's class (None: not in a class).
     published: PublishOutcome | None = None
+    notices: tuple[str, ...] = ()
+    server_stopped: str | None = None
+    #: Why the results could not be recorded in the progress file (read-only workdir), or
+    #: None. The report is valid either way: the command shows it, then this.
+    progress_error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 every step ran and passed; 1 a step's checks failed; 2 the server stopped, or a
+        step could not run on this server (and none failed)."""
+        steps = self.report.steps
+        if self.server_stopped is not None:
+            return 2
+        if any(step.failed for step in steps):
+            return 1
+        return 2 if any(step.not_run is not None for step in steps) else 0
 
 
 def check_steps(
@@ -45,33 +70,56 @@ def check_steps(
     workdir: Workdir,
     server: ServerInfo,
     time_limit_seconds: float | None = None,
+    restart_stopped: bool = False,
 ) -> CheckOutcome:
-    """Check the learner's files for ``steps`` and record each result in the progress file."""
+    """Check the learner's files for ``steps`` and record each result in the progress file.
+
+    Every run goes through the server guard: a step that changes server-wide state is not run
+    on a server holding others' data, settings are put back after each run, and a server that
+    stops ends the checking (the step is reported as not run; nothing is recorded for it). With
+    ``restart_stopped`` (the guided session) our own server is then started again.
+
+    Each result is recorded in one locked transaction. A progress file that cannot be written
+    does not cost the verdict: the results come back with ``progress_error`` set.
+    """
     created = tuple(workdir.prepare(module))
-    loaded = workdir.progress.load()
-    results = []
-    lacks = _server_lacks(server)
+    results: list[StepResult] = []
+    notices: list[str] = []
+    stopped: str | None = None
     payloads = []
+    progress_error = None
+    lacks = _server_lacks(server)
     for step in steps:
         if gap := lacks(step.requires):
             # Not the learner's fault: say so, and record nothing.
-            problem = (
+            reason = (
                 f"Step {step.label} is not applicable on this server: {gap}. Check it on the "
                 "embedded server instead (--backend embedded)."
             )
+            exercise = workdir.exercise_path(step)
             results.append(
-                StepResult(
-                    step.number, step.slug, step.title, workdir.exercise_path(step), (), problem
-                )
+                StepResult(step.number, step.slug, step.title, exercise, (), not_run=reason)
             )
             continue
-        result = run_step_checks(step, workdir.exercise_path(step), server.url, time_limit_seconds)
-        entry = loaded.progress.record_check(module.id, step.slug, result.passed)
-        entry.remember_calls(
-            [(call.args, call.latency_us) for check in result.checks for call in check.calls]
+        run = guarded_checks(
+            step, workdir.exercise_path(step), server, time_limit_seconds, restart_stopped
         )
-        workdir.progress.save(loaded.progress)
+        if restart_stopped or not run.aftermath.stopped:
+            notices.extend(run.aftermath.messages())  # else ``server_stopped`` says it, once
+        result = step_result_of(step, workdir.exercise_path(step), run)
         results.append(result)
+        if run.aftermath.stopped:
+            stopped = (
+                f"The server stopped during the checks of step {step.label} "
+                f"({run.aftermath.why_stopped}). Does the exercise shut it down? Nothing was "
+                "recorded for this step."
+            )
+            break
+        if result.not_run is not None or progress_error is not None:
+            continue  # nothing to record (or it cannot be saved): nothing to publish either
+        entry, progress_error = _record_check(module, step, workdir, result)
+        if entry is None:
+            continue
         payloads.append(
             step_payload(
                 kind="check",
@@ -88,9 +136,60 @@ def check_steps(
             )
         )
     report = CheckReport(module.id, server.backend, server.version, tuple(results))
-    warnings = (loaded.warning,) if loaded.warning else ()
     published = ClassPublisher(workdir.root).publish(payloads)
-    return CheckOutcome(report, created, warnings, published)
+    warnings = tuple(workdir.progress.warnings)
+    return CheckOutcome(
+        report,
+        created,
+        warnings,
+        published,
+        tuple(dict.fromkeys(notices)),
+        stopped,
+        progress_error,
+    )
+
+
+def _record_check(
+    module: Module, step: Step, workdir: Workdir, result: StepResult
+) -> tuple[StepProgress | None, str | None]:
+    """Record one result (one transaction): the step's progress after it, or why it could
+    not be saved."""
+    try:
+        with workdir.progress.update() as progress:
+            entry = progress.record_check(module.id, step.slug, result.passed)
+            entry.remember_calls(
+                [(call.args, call.latency_us) for check in result.checks for call in check.calls]
+            )
+    except ProgressFileError as error:
+        return None, str(error)
+    return entry, None
+
+
+def guarded_checks(
+    step: Step,
+    exercise: Path,
+    server: ServerInfo,
+    time_limit_seconds: float | None = None,
+    restart_stopped: bool = True,
+) -> GuardedRun[StepResult]:
+    """One check run of ``exercise`` under the server guard (see ``server/guard.py``)."""
+    guard = guard_for(server)
+    return guard.run(
+        step,
+        lambda: run_step_checks(step, exercise, guard.server.url, time_limit_seconds),
+        restart=restart_stopped,
+    )
+
+
+def step_result_of(step: Step, exercise: Path, run: GuardedRun[StepResult]) -> StepResult:
+    """The step's result, or a "not run" result saying why (refused, or the server stopped)."""
+    if run.refusal is not None:
+        reason = run.refusal.message
+    elif run.aftermath.stopped or run.value is None:
+        reason = "The server stopped during these checks, so they give no verdict."
+    else:
+        return run.value
+    return StepResult(step.number, step.slug, step.title, exercise, (), not_run=reason)
 
 
 # -- hints and solutions ----------------------------------------------------------------
@@ -119,12 +218,11 @@ def reveal_hint(
         raise UsageError(
             f"Step {step.label} has hints 1 to {len(step.hints)}; there is no hint {number}."
         )
-    loaded = workdir.progress.load()
-    entry = loaded.progress.step(module.id, step.slug)
-    if number is None:
-        number = min(entry.hints_revealed + 1, len(step.hints))
-    entry.hints_revealed = max(entry.hints_revealed, number)
-    workdir.progress.save(loaded.progress)
+    with workdir.progress.update() as progress:
+        entry = progress.step(module.id, step.slug)
+        if number is None:
+            number = min(entry.hints_revealed + 1, len(step.hints))
+        entry.hints_revealed = max(entry.hints_revealed, number)
     return HintReveal(step, number, len(step.hints), step.hints[number - 1])
 
 
@@ -141,7 +239,8 @@ def solution_for(module: Module, step: Step, workdir: Workdir, force: bool) -> S
     """The reference solution, once the step has passed (or with ``force``).
 
     Raises:
-        UsageError: the step has not passed yet and ``force`` is not set.
+        UsageError: the step has not passed yet and ``force`` is not set, or the learner's
+            file leads outside the workdir.
     """
     entry = workdir.progress.load().progress.peek(module.id, step.slug)
     if not entry.ever_passed and not force:
@@ -149,21 +248,27 @@ def solution_for(module: Module, step: Step, workdir: Workdir, force: bool) -> S
             f"Step {step.label} has not passed yet, so its solution stays hidden. Try "
             f"`workshop hint {module.id} {step.slug}`, or use --force to see it anyway."
         )
-    learner = workdir.exercise_path(step)
+    learner = workdir.inside(workdir.exercise_path(step))
+    try:
+        # A learner's file need not be UTF-8; it is shown, not run, here.
+        learner_code = learner.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        learner_code = None
+    except OSError as error:
+        raise UsageError(f"Cannot read {learner}: {error.strerror or error}.") from error
     return SolutionView(
         step=step,
         code=step.solution.read_text(encoding="utf-8"),
         learner_file=learner,
-        learner_code=learner.read_text(encoding="utf-8") if learner.exists() else None,
+        learner_code=learner_code,
         forced=not entry.ever_passed,
     )
 
 
 def skip_step(module: Module, step: Step, workdir: Workdir) -> StepProgress:
     """Mark ``step`` skipped (not passed); ``start`` and ``watch`` then move past it."""
-    loaded = workdir.progress.load()
-    entry = loaded.progress.skip(module.id, step.slug)
-    workdir.progress.save(loaded.progress)
+    with workdir.progress.update() as progress:
+        entry = progress.skip(module.id, step.slug)
     ClassPublisher(workdir.root).publish(
         [{"kind": "skip", "module": module.id, "step": str(step.number), "slug": step.slug}]
     )
@@ -172,9 +277,8 @@ def skip_step(module: Module, step: Step, workdir: Workdir) -> StepProgress:
 
 def add_time_spent(module: Module, step: Step, workdir: Workdir, seconds: float) -> None:
     """Add to the time the learner spent on ``step`` (shown by ``list`` and the summary)."""
-    loaded = workdir.progress.load()
-    loaded.progress.add_time(module.id, step.slug, seconds)
-    workdir.progress.save(loaded.progress)
+    with workdir.progress.update() as progress:
+        progress.add_time(module.id, step.slug, seconds)
 
 
 @dataclass(frozen=True)
@@ -293,10 +397,20 @@ def verify_module(module: Module, steps: tuple[Step, ...], server: ServerInfo) -
 
 
 def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
+    guard = guard_for(server)
+    # Known-wrong answers may do anything (one empties its database): prove on our data only.
+    refusal = guard.refuse_if_foreign(step, always=True)
+    if refusal is not None:
+        return [VerifyFinding(step, "runs on this server", False, refusal.message)]
     lacks = _server_lacks(server)
     if gap := lacks(step.requires):
         return [VerifyFinding(step, "not applicable", True, f"not applicable: {gap}", False)]
-    findings = []
+    findings: list[VerifyFinding] = []
+
+    def run_step_checks(step: Step, exercise: Path, _url: str) -> StepResult:
+        # Every proof runs under the server guard; a stopped server fails that proof.
+        return step_result_of(step, exercise, guarded_checks(step, exercise, server))
+
     starter = run_step_checks(step, step.starter, server.url)
     findings.append(
         VerifyFinding(
@@ -322,18 +436,7 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
             subject = f"rejects: {wrong.about}"
             findings.append(VerifyFinding(step, subject, True, f"not applicable: {gap}", False))
             continue
-        result = run_step_checks(step, wrong.file, server.url)
-        target = next((c for c in result.checks if c.id == wrong.fails), None)
-        if result.passed:
-            ok, detail = False, "passes every check"
-        elif target is None:
-            ok, detail = False, f"check {wrong.fails!r} did not run: {_failure_summary(result)}"
-        elif target.passed:
-            ok, detail = False, f"check {wrong.fails!r} passed; failed: {_failure_summary(result)}"
-        elif wrong.says.lower() not in target.message.lower():
-            ok, detail = False, f"message lacks {wrong.says!r}: {target.message}"
-        else:
-            ok, detail = True, target.message.splitlines()[0]
+        ok, detail = _judge_wrong(wrong, run_step_checks(step, wrong.file, server.url))
         findings.append(VerifyFinding(step, f"rejects: {wrong.about}", ok, detail))
     for accepted in step.accepted_answers:
         if gap := lacks(accepted.requires):
@@ -366,6 +469,20 @@ def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
     return findings
 
 
+def _judge_wrong(wrong: WrongAnswer, result: StepResult) -> tuple[bool, str]:
+    """Whether a known-wrong answer was rejected by the check it names, for the reason named."""
+    target = next((c for c in result.checks if c.id == wrong.fails), None)
+    if result.passed:
+        return False, "passes every check"
+    if target is None:
+        return False, f"check {wrong.fails!r} did not run: {_failure_summary(result)}"
+    if target.passed:
+        return False, f"check {wrong.fails!r} passed; failed: {_failure_summary(result)}"
+    if wrong.says.lower() not in target.message.lower():
+        return False, f"message lacks {wrong.says!r}: {target.message}"
+    return True, target.message.splitlines()[0]
+
+
 def _server_lacks(server: ServerInfo) -> Callable[[tuple[str, ...]], str | None]:
     """A function telling why requirements are unmet on ``server`` ("needs DELIFEQ, which
     Redis 7.0.15 does not have"), or None when they are met (one probe per requirement set)."""
@@ -390,11 +507,36 @@ def _server_lacks(server: ServerInfo) -> Callable[[tuple[str, ...]], str | None]
 
 
 def demo_headless(step: Step, server: ServerInfo) -> DemoOutcome:
+    """Run ``step``'s demo with nobody watching (``verify``), under the server guard.
+
+    Raises:
+        ServerError: the guard refused the step on this server, or the server stopped.
+    """
     events: list[DemoEvent] = []
-    return run_demo(step, server.url, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
+
+    def demo(url: str) -> DemoOutcome:
+        return run_demo(step, url, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
+
+    run = guarded_demo(step, server, demo)
+    if run.refusal is not None:
+        raise ServerError(run.refusal.message)
+    if run.aftermath.stopped or run.value is None:
+        raise ServerError(f"The server stopped during the demo ({run.aftermath.why_stopped}).")
+    return run.value
+
+
+def guarded_demo(
+    step: Step, server: ServerInfo, demo: Callable[[str], DemoOutcome]
+) -> GuardedRun[DemoOutcome]:
+    """A demo run (``demo(url)``) under the server guard: refused like the step's checks on a
+    server holding others' data; settings put back afterwards, even when the demo raises."""
+    guard = guard_for(server)
+    return guard.run(step, lambda: demo(guard.server.url))
 
 
 def _failure_summary(result: StepResult) -> str:
+    if result.not_run:
+        return f"not run: {result.not_run.splitlines()[0]}"
     if result.problem:
         return result.problem.splitlines()[0]
     failed = result.failures

@@ -5,6 +5,7 @@ both). Where neither can be had they skip with the reason; in CI
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from docker.errors import ImageNotFound
 
 from valkey_workshop.errors import ServerError
-from valkey_workshop.server.docker import connect_engine
+from valkey_workshop.server.docker import LABEL, LABEL_HOST, LABEL_PID, connect_engine
 
 #: The image scripts/ci-docker.sh builds.
 CI_IMAGE = os.environ.get("WORKSHOP_CI_IMAGE", "localhost/valkey-workshop-ci:8.1.8")
@@ -42,3 +43,20 @@ def engine() -> Iterator[Any]:
 @pytest.fixture
 def image(engine: Any) -> str:
     return CI_IMAGE
+
+
+@pytest.fixture
+def unrelated_container(engine: Any, image: str) -> Iterator[None]:
+    """Another workshop's container on this machine while the test runs (created, labelled
+    with a live process that is not this test, so no start removes it as stale). A test that
+    counts every workshop container fails with it; one that counts its own does not."""
+    theirs = engine.containers.create(
+        image,
+        command=["valkey-server", "--port", "0"],
+        labels={LABEL: "1", LABEL_PID: "1", LABEL_HOST: socket.gethostname()},
+        network_mode="host",
+    )
+    try:
+        yield
+    finally:
+        theirs.remove(force=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import signal
@@ -15,6 +17,7 @@ from typing import Any
 
 import pytest
 import valkey
+from docker.errors import NotFound
 from typer.testing import CliRunner
 
 from valkey_workshop.cli.app import app
@@ -29,10 +32,15 @@ pytestmark = pytest.mark.docker
 runner = CliRunner()
 
 
-def workshop_containers(engine: Any) -> list[Any]:
-    return list(engine.containers.list(all=True, filters={"label": LABEL}))
+def workshop_containers(engine: Any, pid: int | None = None) -> list[str]:
+    """Ids of the workshop containers (any state) that the process ``pid`` (default: this
+    test process) owns. Only those: other workshop processes on the machine have their own."""
+    owner = os.getpid() if pid is None else pid
+    found = engine.api.containers(all=True, filters={"label": f"{LABEL_PID}={owner}"})
+    return [str(entry["Id"]) for entry in found]
 
 
+@pytest.mark.usefixtures("unrelated_container")
 def test_check_passes_a_correct_answer_and_removes_the_container(
     engine: Any, image: str, hermetic: Path
 ) -> None:
@@ -63,6 +71,7 @@ def test_check_passes_a_correct_answer_and_removes_the_container(
     assert workshop_containers(engine) == []
 
 
+@pytest.mark.usefixtures("unrelated_container")
 def test_server_is_loopback_only_and_refuses_clients_without_the_password(
     engine: Any, image: str
 ) -> None:
@@ -82,6 +91,7 @@ def test_server_is_loopback_only_and_refuses_clients_without_the_password(
     assert workshop_containers(engine) == []
 
 
+@pytest.mark.usefixtures("unrelated_container")
 def test_sigint_to_the_cli_removes_the_container(engine: Any, image: str, hermetic: Path) -> None:
     exercise = hermetic / "module3" / "02_cache_aside.py"
     exercise.parent.mkdir(parents=True)
@@ -106,34 +116,40 @@ def test_sigint_to_the_cli_removes_the_container(engine: Any, image: str, hermet
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not workshop_containers(engine):
+    while time.monotonic() < deadline and not workshop_containers(engine, process.pid):
         time.sleep(0.05)
-    assert workshop_containers(engine), "no container was started"
+    assert workshop_containers(engine, process.pid), "no container was started"
     time.sleep(1.0)  # the learner's endless loop is running now
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
     assert b"Interrupted; the server was stopped." in stderr
-    assert workshop_containers(engine) == []
+    assert workshop_containers(engine, process.pid) == []
 
 
+@pytest.mark.usefixtures("unrelated_container")
 def test_stale_containers_of_dead_processes_are_removed(engine: Any, image: str) -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()
-    engine.containers.create(
+    stale = engine.containers.create(
         image,
         command=["valkey-server", "--port", str(free_loopback_port())],
         labels={LABEL: "1", LABEL_PID: str(dead.pid), LABEL_HOST: socket.gethostname()},
         network_mode="host",
     )
-    assert len(workshop_containers(engine)) == 1
+    assert len(workshop_containers(engine, dead.pid)) == 1
     backend = DockerBackend(image, network="host")
     with backend:
-        assert backend.stale_removed == 1
-        assert len(workshop_containers(engine)) == 1  # only our own
+        # Another workshop on this machine may have removed it first: what counts is that
+        # it is gone once ours has started.
+        assert workshop_containers(engine, dead.pid) == []
+        assert workshop_containers(engine) == [backend.container_id]
     assert workshop_containers(engine) == []
+    with pytest.raises(NotFound):
+        engine.containers.get(stale.id)
 
 
+@pytest.mark.usefixtures("unrelated_container")
 def test_taken_port_is_a_clear_error(engine: Any, image: str) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -145,6 +161,7 @@ def test_taken_port_is_a_clear_error(engine: Any, image: str) -> None:
     assert workshop_containers(engine) == []
 
 
+@pytest.mark.usefixtures("unrelated_container")
 def test_container_exiting_early_shows_its_last_log_lines(engine: Any, image: str) -> None:
     broken = "localhost/valkey-workshop-ci:broken"
     with tempfile.TemporaryDirectory() as context:
@@ -222,6 +239,57 @@ def test_doctor_pull_of_an_image_no_registry_has_is_a_clear_error(engine: Any) -
     assert "Traceback" not in result.output
 
 
+def test_the_password_is_not_in_docker_inspect(engine: Any, image: str) -> None:
+    backend = DockerBackend(image, network="host")
+    with backend as info:
+        password = info.url.split(":", 2)[2].split("@")[0]
+        assert len(password) > 20
+        attrs = engine.api.inspect_container(backend.container_id)
+        assert password not in json.dumps(attrs)
+        for exec_id in attrs.get("ExecIDs") or ():
+            assert password not in json.dumps(engine.api.exec_inspect(exec_id))
+        port = int(info.url.rsplit(":", 1)[1].split("/")[0])
+        anonymous = valkey.Valkey(host="127.0.0.1", port=port, socket_timeout=2)
+        with pytest.raises(valkey.AuthenticationError):
+            anonymous.ping()
+        assert valkey.Valkey.from_url(info.url).ping()
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2])
+def test_an_interrupted_start_leaves_no_container(engine: Any, image: str, delay: float) -> None:
+    script = (
+        "from valkey_workshop.server.docker import DockerBackend\n"
+        f"with DockerBackend({image!r}, network='host'):\n"
+        "    import time; time.sleep(30)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not workshop_containers(engine, process.pid):
+        time.sleep(0.01)
+    assert workshop_containers(engine, process.pid), "no container was created"
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=30)
+    assert process.returncode != 0  # interrupted, not finished
+    assert workshop_containers(engine, process.pid) == []
+
+
+def test_a_stopped_container_server_restarts_at_the_same_url(engine: Any, image: str) -> None:
+    backend = DockerBackend(image, network="host")
+    with backend as info:
+        client = valkey.Valkey.from_url(info.url)
+        with contextlib.suppress(valkey.ConnectionError):
+            client.shutdown(nosave=True)
+        assert info.restart is not None
+        again = info.restart()
+        assert again.url == info.url
+        assert valkey.Valkey.from_url(again.url).ping()
+        assert len(workshop_containers(engine, os.getpid())) == 1
+    assert workshop_containers(engine, os.getpid()) == []
+
+
 def test_bridge_network_publishes_the_port_on_loopback_only(engine: Any, image: str) -> None:
     # Docker Desktop (macOS, Windows) and most Linux engines have a bridge; our CI engine runs
     # with --bridge=none (no traffic beyond loopback), so there this path cannot run.
@@ -235,9 +303,23 @@ def test_bridge_network_publishes_the_port_on_loopback_only(engine: Any, image: 
         client = valkey.Valkey.from_url(info.url)
         assert client.ping()
         client.close()
-        (container,) = [
-            c for c in workshop_containers(engine) if c.labels.get(LABEL_PID) == str(os.getpid())
-        ]
+        (container_id,) = workshop_containers(engine)
+        container = engine.containers.get(container_id)
         bindings = container.attrs["HostConfig"]["PortBindings"]
         hosts = {binding["HostIp"] for ports in bindings.values() for binding in ports}
         assert hosts == {"127.0.0.1"}
+
+
+def test_a_start_that_fails_after_create_leaves_no_created_container(
+    engine: Any, image: str
+) -> None:
+    # An image without valkey-server: the container is created, then fails to start, and
+    # stays "created" unless the backend removes it.
+    empty = "localhost/valkey-workshop-ci:empty"
+    with tempfile.TemporaryDirectory() as context:
+        Path(context, "placeholder").write_text("no server here\n")
+        Path(context, "Dockerfile").write_text("FROM scratch\nCOPY placeholder /data/placeholder\n")
+        engine.images.build(path=context, tag=empty, rm=True)
+    with pytest.raises(ServerError, match="did not start"):
+        DockerBackend(empty, network="host").start()
+    assert workshop_containers(engine, os.getpid()) == []

@@ -99,8 +99,9 @@ def test_check_of_a_step_the_server_cannot_run_says_so_and_records_nothing(
     workdir = Workdir(tmp_path / "labs")
     outcome = check_steps(module3, (step,), workdir, server)
     (result,) = outcome.report.steps
-    assert not result.passed and result.checks == ()
-    assert result.problem == (
+    # Not run, which is not a failure of the learner's code (exit 2, like a refused step).
+    assert not result.passed and not result.failed and result.checks == ()
+    assert result.not_run == (
         f"Step 02 cache-aside is not applicable on this server: needs NOSUCHCOMMAND, which "
         f"Valkey {server.version} does not have. Check it on the embedded server instead "
         "(--backend embedded)."

@@ -7,6 +7,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,12 @@ import valkey
 from tests.conftest import pid_alive, valkey_server_pids
 from valkey_workshop.errors import ServerError, UsageError
 from valkey_workshop.server.base import ServerInfo, redact_url
-from valkey_workshop.server.embedded import EmbeddedBackend, embedded_binary, free_loopback_port
+from valkey_workshop.server.embedded import (
+    EmbeddedBackend,
+    embedded_binary,
+    free_loopback_port,
+    remove_stale_folders,
+)
 from valkey_workshop.server.local import LOCAL_SERVER_ENV, LocalBackend
 from valkey_workshop.server.url import UrlBackend
 
@@ -70,6 +78,7 @@ def test_private_server_stops_when_the_block_raises(private_backend: PrivateBack
     assert pid is not None and not pid_alive(pid)
 
 
+@pytest.mark.usefixtures("unrelated_valkey")
 def test_port_taken_is_a_clear_error(private_backend: PrivateBackend) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -116,6 +125,47 @@ def test_not_a_valkey_url_is_a_usage_error() -> None:
 def test_redaction_keeps_user_host_and_port() -> None:
     assert redact_url("rediss://alice:pw@127.0.0.1:6380/2") == "rediss://alice:***@127.0.0.1:6380/2"
     assert redact_url("valkey://127.0.0.1") == "valkey://127.0.0.1"
+
+
+def test_the_next_start_removes_what_a_killed_workshop_left(tmp_path: Path) -> None:
+    # A workshop process killed outright (SIGKILL) cannot remove its server's temp folder,
+    # which holds the 0600 valkey.conf with the password. The next start removes it.
+    script = (
+        "import sys, time\n"
+        "from valkey_workshop.server.embedded import EmbeddedBackend\n"
+        "backend = EmbeddedBackend()\n"
+        "backend.start()\n"
+        "print(backend._workdir, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    folder = Path(process.stdout.readline().strip())
+    assert (folder / "valkey.conf").exists()
+    assert str(process.pid) in folder.name
+    process.kill()
+    process.wait()
+    time.sleep(0.3)  # the server follows its parent (PDEATHSIG); its folder stays
+    assert (folder / "valkey.conf").exists()
+    backend = EmbeddedBackend()
+    with backend as info:
+        assert valkey.Valkey.from_url(info.url).ping()
+        assert backend.stale_removed >= 1
+        assert not folder.exists()
+        own = backend._workdir
+        assert own is not None and own.exists()  # a live owner's folder is kept
+        assert remove_stale_folders() == 0 and own.exists()
+    assert not own.exists()
+
+
+def test_restart_keeps_the_url(tmp_path: Path) -> None:
+    backend = EmbeddedBackend()
+    with backend as info:
+        valkey.Valkey.from_url(info.url).shutdown(nosave=True)
+        assert info.restart is not None
+        again = info.restart()
+        assert again.url == info.url
+        assert valkey.Valkey.from_url(again.url).ping()
 
 
 def test_local_backend_without_a_server_on_path_says_what_to_install(

@@ -15,7 +15,7 @@ import pexpect
 import pytest
 import valkey
 
-from tests.conftest import valkey_server_pids
+from tests.conftest import OwnServers, pid_alive, worker_pids
 from valkey_workshop.content import load_module
 from valkey_workshop.server.embedded import EmbeddedBackend
 
@@ -59,8 +59,9 @@ def finish(child: pexpect.spawn) -> int:
     return int(child.exitstatus)
 
 
+@pytest.mark.usefixtures("unrelated_valkey")
 def test_start_shows_the_first_step_and_quits_cleanly(hermetic: Path) -> None:
-    before = valkey_server_pids()
+    servers = OwnServers()
     started = time.monotonic()
     child = spawn("start", "module3", workdir=hermetic)
     child.expect(shown("valkey-workshop · module3"))
@@ -70,23 +71,25 @@ def test_start_shows_the_first_step_and_quits_cleanly(hermetic: Path) -> None:
     child.expect("Live demo")
     child.expect("Your exercise: ")
     child.expect(QUIT_KEY)
-    assert len(valkey_server_pids() - before) == 1  # the session's own server
+    assert len(servers.look()) == 1  # the session's own server
     child.send("q")
     child.expect("Bye.")
     assert finish(child) == 0
-    assert valkey_server_pids() <= before
+    assert servers.leftover() == set()
     assert (hermetic / "module3" / "01_bottleneck.py").exists()
     print(f"workshop start module3 -> first step on screen: {first_step_seconds:.2f} s")
 
 
+@pytest.mark.usefixtures("unrelated_valkey")
 def test_ctrl_c_during_the_demo_stops_the_server(hermetic: Path) -> None:
-    before = valkey_server_pids()
+    servers = OwnServers()
     child = spawn("start", "module3", workdir=hermetic)
     child.expect("Live demo")  # the demo's database read takes 1.5 s: interrupt it
+    assert len(servers.look()) == 1
     child.sendintr()
     child.expect("Interrupted; the server was stopped.")
     assert finish(child) == 130
-    assert valkey_server_pids() <= before
+    assert servers.leftover() == set()
 
 
 def test_check_hint_and_resume(hermetic: Path) -> None:
@@ -114,52 +117,64 @@ def test_check_hint_and_resume(hermetic: Path) -> None:
     assert finish(again) == 0
 
 
+@pytest.mark.usefixtures("unrelated_valkey")
 def test_sigint_to_check_stops_learner_code_and_server(hermetic: Path) -> None:
     exercise = hermetic / "module3" / "02_cache_aside.py"
     exercise.parent.mkdir(parents=True)
     exercise.write_text("CACHE_TTL_SECONDS = 300\nwhile True:\n    pass\n")
-    before = valkey_server_pids()
+    servers = OwnServers()
     process = subprocess.Popen(
         [sys.executable, "-m", "valkey_workshop", "check", "module3", "cache-aside"],
         env={**os.environ, "WORKSHOP_WORKDIR": str(hermetic)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    # Only this check's own worker counts: it is a descendant of the workshop process.
+    workers: set[int] = set()
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not _worker_running():
+    while time.monotonic() < deadline and not workers:
+        workers = worker_pids(process.pid)
         time.sleep(0.05)
-    assert _worker_running(), "the checking process never started"
+    assert workers, "the checking process never started"
+    assert len(servers.look()) == 1
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=15)
     assert process.returncode == 130, stderr
     assert b"Traceback" not in stderr
     time.sleep(0.2)
-    assert not _worker_running()
-    assert valkey_server_pids() <= before
-
-
-def _worker_running() -> bool:
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if (
-                b"valkey_workshop.checking.worker" in cmdline
-                and (entry / "stat").read_text().split()[2] != "Z"
-            ):
-                return True
-    return False
+    # Remembered PIDs: a worker left behind would have been re-parented, not vanished.
+    assert not [pid for pid in workers if pid_alive(pid)]
+    assert servers.leftover() == set()
 
 
 def test_a_demo_that_cannot_run_is_a_message_not_a_crash(hermetic: Path) -> None:
-    # Foreign data on the server: the eviction demo refuses to evict it, and says why.
+    # Foreign data on the server: the server guard refuses the eviction demo, and says why.
     with EmbeddedBackend() as info:
         valkey.Valkey.from_url(info.url).set("someone-elses:key", "keep me")
         child = spawn("start", "module3", "--step", "eviction", "--url", info.url, workdir=hermetic)
-        child.expect(shown("The demo could not run: NotPrivateError"))
+        child.expect(shown("The demo did not run. Step 04 eviction changes server-wide"))
         child.expect(QUIT_KEY)
         child.send("q")
         assert finish(child) == 0
         assert valkey.Valkey.from_url(info.url).get("someone-elses:key") == b"keep me"
+
+
+def test_watch_says_once_that_the_server_stopped_restarts_it_and_goes_on(hermetic: Path) -> None:
+    exercise = hermetic / "module3" / "02_cache_aside.py"
+    exercise.parent.mkdir(parents=True)
+    exercise.write_text(
+        "def get_product_details(client, db, product_id):\n"
+        "    client.shutdown(nosave=True)\n\n"
+        "def update_product(client, db, product_id, changes):\n"
+        "    return None\n"
+    )
+    child = spawn("watch", "module3", "cache-aside", workdir=hermetic)
+    child.expect(shown("The server stopped; restarting"))
+    child.expect(shown("Nothing was recorded for this check"))
+    child.expect(QUIT_KEY)
+    assert "Traceback" not in (child.before or "")
+    shutil.copyfile(load_module("module3").step("cache-aside").solution, exercise)
+    child.expect(shown("Step passed."))  # the restarted server checks the next save
+    child.expect(QUIT_KEY)
+    child.send("q")
+    assert finish(child) == 0

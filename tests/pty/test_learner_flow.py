@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import valkey_server_pids
+from tests.conftest import OwnServers
 from tests.pty.test_guided_session import QUIT_KEY, finish, shown, spawn
 from valkey_workshop.content import load_module
 
@@ -28,8 +28,9 @@ def _save(path: Path, source: Path) -> None:
     path.write_text(source.read_text())
 
 
+@pytest.mark.usefixtures("unrelated_valkey")
 def test_learner_skips_fails_passes_on_save_takes_a_hint_and_resumes(hermetic: Path) -> None:
-    before = valkey_server_pids()
+    servers = OwnServers()
     exercise = hermetic / "module3" / "02_cache_aside.py"
 
     # 1. Start: step 01 comes up; skip it; step 02 comes up; check the untouched starter.
@@ -37,6 +38,7 @@ def test_learner_skips_fails_passes_on_save_takes_a_hint_and_resumes(hermetic: P
     _narrow(child)
     child.expect(shown("Step 01/09"))
     child.expect(QUIT_KEY)
+    assert len(servers.look()) == 1
     child.send("k")
     child.expect(shown("Step 01 bottleneck marked skipped (not passed)."))
     child.expect(shown("Step 02/09  Cache-aside"))
@@ -57,6 +59,7 @@ def test_learner_skips_fails_passes_on_save_takes_a_hint_and_resumes(hermetic: P
     watcher.expect(shown("Welcome back: resuming at step 02 cache-aside"))
     watcher.expect(shown("✗ FAIL"))
     watcher.expect(QUIT_KEY)
+    assert len(servers.look()) == 1
     time.sleep(0.5)  # the watcher is running before the learner saves
     _save(exercise, MODULE.step("cache-aside").solution)
     watcher.expect(shown("02 cache-aside  Cache-aside  ✓ PASS"), timeout=30)
@@ -99,7 +102,7 @@ def test_learner_skips_fails_passes_on_save_takes_a_hint_and_resumes(hermetic: P
     (backup,) = (hermetic / ".backups" / "module3").glob("02_cache_aside.*.py")
     assert backup.read_text() == MODULE.step("cache-aside").solution.read_text()
     assert backup.name in reset.replace("\n", "")
-    assert valkey_server_pids() <= before
+    assert servers.leftover() == set()
 
 
 def test_watch_with_polling_sees_a_save(hermetic: Path) -> None:

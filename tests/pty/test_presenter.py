@@ -10,7 +10,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.conftest import valkey_server_pids
+from tests.conftest import OwnServers
 from tests.pty.test_guided_session import finish, shown, spawn
 
 pytestmark = pytest.mark.pty
@@ -27,12 +27,14 @@ def walk_to_next_step(child: pexpect.spawn, title: str, presses: int = 12) -> No
     raise AssertionError(f"{title!r} did not come after {presses} presses of space")
 
 
+@pytest.mark.usefixtures("unrelated_valkey")
 def test_paused_mode_continue_back_quit(hermetic: Path) -> None:
-    before = valkey_server_pids()
+    servers = OwnServers()
     child = spawn("demo", "module3", "--db-latency", "0.05", workdir=hermetic)
     child.expect(shown("Step 01/09  Find the bottleneck"))
     child.expect(shown("⏱ 0:0"))
     child.expect(KEYS)
+    assert len(servers.look()) == 1  # the demo's own server
     walk_to_next_step(child, "Next section: Caching strategies (10 min)")
     child.expect(shown("Step 02/09  Cache-aside"))
     child.expect(KEYS)
@@ -45,7 +47,7 @@ def test_paused_mode_continue_back_quit(hermetic: Path) -> None:
     child.send("q")
     child.expect("End of the demo.")
     assert finish(child) == 0
-    assert valkey_server_pids() <= before
+    assert servers.leftover() == set()
     assert child.exitstatus == 0
 
 

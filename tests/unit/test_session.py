@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from valkey_workshop.content import Module
-from valkey_workshop.session.progress import PROGRESS_FILE, Progress, ProgressStore
+from valkey_workshop.errors import UsageError
+from valkey_workshop.operations import module_status
+from valkey_workshop.session.progress import (
+    PROGRESS_FILE,
+    NotAFileError,
+    Progress,
+    ProgressStore,
+)
 from valkey_workshop.session.workdir import Workdir, resolve_workdir
 
 
@@ -87,3 +99,107 @@ def test_skip_time_and_call_extremes_are_kept(tmp_path: Path) -> None:
     assert passed.status == "passed"
     assert passed.slowest_call is not None and passed.slowest_call.call == "SET a 1"
     assert passed.fastest_call is not None and passed.fastest_call.latency_us == 30.0
+
+
+# -- nothing outside the workdir is written or shown -----------------------------------------
+def test_a_module_folder_linking_outside_is_refused(tmp_path: Path, module3: Module) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    workdir = Workdir(tmp_path / "w")
+    workdir.root.mkdir()
+    (workdir.root / "module3").symlink_to(outside)
+    with pytest.raises(UsageError, match="leads outside the workdir"):
+        workdir.prepare(module3)
+    assert list(outside.iterdir()) == []
+
+
+def test_a_dangling_link_where_an_exercise_goes_is_never_followed(
+    tmp_path: Path, module3: Module
+) -> None:
+    workdir = Workdir(tmp_path / "w")
+    exercise = workdir.exercise_path(module3.step("bottleneck"))
+    exercise.parent.mkdir(parents=True)
+    exercise.symlink_to(tmp_path / "planted.py")
+    with pytest.raises(UsageError, match="leads outside the workdir"):
+        workdir.prepare(module3)
+    assert not (tmp_path / "planted.py").exists()
+
+
+def test_reset_refuses_an_exercise_or_backups_linking_outside(
+    tmp_path: Path, module3: Module
+) -> None:
+    step = module3.step("cache-aside")
+    workdir = Workdir(tmp_path / "w")
+    workdir.prepare(module3)
+    exercise = workdir.exercise_path(step)
+    # 1. The exercise is a link to someone else's file: that file is never overwritten.
+    theirs = tmp_path / "theirs.py"
+    theirs.write_text("# not the learner's\n")
+    exercise.unlink()
+    exercise.symlink_to(theirs)
+    with pytest.raises(UsageError, match="leads outside the workdir"):
+        workdir.reset(step)
+    assert theirs.read_text() == "# not the learner's\n"
+    # 2. .backups is a link outside: no backup is written there, and the file is not reset.
+    exercise.unlink()
+    exercise.write_text("# my work\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (workdir.root / ".backups").symlink_to(elsewhere)
+    with pytest.raises(UsageError, match="leads outside the workdir"):
+        workdir.reset(step)
+    assert list(elsewhere.rglob("*")) == []
+    assert exercise.read_text() == "# my work\n"
+
+
+# -- progress: validated on load, never a FIFO, changes are transactions -----------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"format_version": 1, "modules": {"module3": {"eviction": {"seconds_spent": Infinity}}}}',
+        '{"format_version": 1, "modules": {"module3": {"eviction": {"seconds_spent": NaN}}}}',
+        '{"format_version": 1, "modules": {"module3": {"eviction": {"attempts": "3"}}}}',
+        '{"format_version": 1, "modules": {"module3": {"eviction": {"attempts": -1}}}}',
+        '{"format_version": 1, "modules": {"module3": {"eviction": {"hints_revealed": true}}}}',
+        '{"format_version": 1, "modules": {"module3": {"eviction": {"status": "won"}}}}',
+        '{"format_version": 1, "modules": {"module3": {"eviction": {"passed_at": 5}}}}',
+        '{"format_version": 1, "modules": {"module3": {"eviction": []}}}',
+        '{"format_version": 1, "modules": {"module3": []}}',
+        '{"format_version": 1, "modules": {"module3": {"eviction": {"slowest_call": '
+        '{"call": "GET a", "latency_us": 1e999}}}}}',
+        '{"format_version": 1, "modules": {"module3": {"eviction": {"fastest_call": 7}}}}',
+        b'{"format_version": 1, "modules": {"\xff": {}}}'.decode("latin-1"),
+    ],
+)
+def test_progress_with_values_it_never_writes_is_moved_aside(
+    text: str, tmp_path: Path, module3: Module
+) -> None:
+    (tmp_path / PROGRESS_FILE).write_bytes(text.encode("latin-1"))
+    workdir = Workdir(tmp_path)
+    status = module_status(module3, workdir)  # what `list` shows: no crash
+    assert status.warning is not None and "moved to" in status.warning
+    assert all(entry.progress.status == "not-started" for entry in status.steps)
+    assert len(list(tmp_path.glob(f"{PROGRESS_FILE}.corrupt-*"))) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_as_progress_file_is_refused_at_once(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / PROGRESS_FILE)
+    started = time.monotonic()
+    with pytest.raises(NotAFileError, match="is a FIFO"):
+        ProgressStore(tmp_path).load()
+    with pytest.raises(NotAFileError), ProgressStore(tmp_path).update():
+        pass
+    assert time.monotonic() - started < 5
+    assert stat.S_ISFIFO((tmp_path / PROGRESS_FILE).lstat().st_mode)  # left alone
+
+
+def test_an_update_is_saved_whole_or_not_at_all(tmp_path: Path) -> None:
+    store = ProgressStore(tmp_path)
+    with store.update() as progress:
+        progress.record_check("module3", "cache-aside", passed=False)
+    with pytest.raises(RuntimeError), store.update() as progress:
+        progress.record_check("module3", "cache-aside", passed=True)
+        raise RuntimeError("interrupted half-way")
+    entry = store.load().progress.peek("module3", "cache-aside")
+    assert (entry.status, entry.attempts) == ("failed", 1)

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from valkey_workshop.timing.records import CallRecord
+
+# C0 and C1 control characters except tab and newline: a terminal acts on them (ESC starts a
+# colour, a cursor move, a title change), and XML 1.0 forbids most of them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Characters XML 1.0 cannot carry at all (lone surrogates, U+FFFE, U+FFFF).
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters shown, not acted on: ``\x1b[31m`` stays readable
+    text. Tab and newline are kept; a lone carriage return becomes ``\r``."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+def xml_safe(text: str) -> str:
+    """``text`` as XML 1.0 can carry it: control characters escaped as in
+    :func:`escape_controls`, characters XML forbids replaced by ``\ufffd``."""
+    return _NOT_XML.sub("\ufffd", escape_controls(text))
 
 
 @dataclass(frozen=True)
@@ -53,6 +72,7 @@ class CheckResult:
     calls: tuple[CallView, ...] = ()
     lesson: str | None = None
     call_count: int = 0  # every round trip the check saw; ``calls`` lists the first ones
+    ran: bool = True  # False: the check never started (the step stopped before it)
 
     @property
     def total_calls(self) -> int:
@@ -69,6 +89,7 @@ class CheckResult:
             "lesson": self.lesson,
             "calls": [call.to_json() for call in self.calls],
             "call_count": self.total_calls,
+            "ran": self.ran,
         }
 
 
@@ -84,10 +105,23 @@ class StepResult:
     problem: str | None = None
     output: str = ""
     duration_ms: float = 0.0
+    #: Why the checks did not run at all (refused on this server, the server stopped): not a
+    #: verdict on the learner's code, and not recorded as an attempt.
+    not_run: str | None = None
 
     @property
     def passed(self) -> bool:
-        return self.problem is None and bool(self.checks) and all(c.passed for c in self.checks)
+        return (
+            self.not_run is None
+            and self.problem is None
+            and bool(self.checks)
+            and all(c.passed for c in self.checks)
+        )
+
+    @property
+    def failed(self) -> bool:
+        """The checks ran and did not all pass (a verdict on the code, unlike ``not_run``)."""
+        return self.not_run is None and not self.passed
 
     @property
     def failures(self) -> tuple[CheckResult, ...]:
@@ -101,6 +135,7 @@ class StepResult:
             "exercise": str(self.exercise),
             "passed": self.passed,
             "problem": self.problem,
+            "not_run": self.not_run,
             "duration_ms": round(self.duration_ms, 3),
             "checks": [check.to_json() for check in self.checks],
         }
@@ -129,12 +164,14 @@ class CheckReport:
         }
 
     def to_junit_xml(self) -> str:
-        """One ``testsuite`` per step, one ``testcase`` per check."""
+        """One ``testsuite`` per step, one ``testcase`` per check (a check that was stopped or
+        never ran is a failure). Text is made XML-safe: learner output may hold anything."""
         suites = ET.Element("testsuites", name=f"workshop {self.module}")
         for step in self.steps:
             cases = list(step.checks)
-            if step.problem is not None:
-                cases.append(CheckResult("step", "step", False, step.problem, step.duration_ms))
+            if not step.passed and not step.failures:  # a reason is never lost
+                reason = step.problem or "the step failed"
+                cases.append(CheckResult("step", "step", False, reason, step.duration_ms))
             suite = ET.SubElement(
                 suites,
                 "testsuite",
@@ -144,18 +181,25 @@ class CheckReport:
                 errors="0",
                 time=f"{step.duration_ms / 1000:.3f}",
             )
+            if step.not_run is not None:
+                suite.set("skipped", "1")
+                element = ET.SubElement(
+                    suite, "testcase", classname=f"{self.module}.{step.slug}", name="step"
+                )
+                ET.SubElement(element, "skipped", message=step.not_run)
             for case in cases:
                 element = ET.SubElement(
                     suite,
                     "testcase",
                     classname=f"{self.module}.{step.slug}",
-                    name=case.name,
+                    name=xml_safe(case.name),
                     time=f"{case.duration_ms / 1000:.3f}",
                 )
                 if not case.passed:
-                    failure = ET.SubElement(element, "failure", message=case.message)
-                    failure.text = case.message
+                    message = xml_safe(case.message)
+                    failure = ET.SubElement(element, "failure", message=message)
+                    failure.text = message
             if step.output:
-                ET.SubElement(suite, "system-out").text = step.output
+                ET.SubElement(suite, "system-out").text = xml_safe(step.output)
         ET.indent(suites)
         return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode")

@@ -1,20 +1,91 @@
-"""Runs one step's checks in a worker process, with a time limit, and collects the results."""
+"""Runs one step's checks in a worker process, with time and memory limits, and collects the
+results.
+
+A verdict cannot be cut short: the runner itself reads which checks the step's ``checks.py``
+defines, and a step passes only when every one of them reported a pass, through an event that
+carries this run's secret. A check that did not report is a failure named after it, saying why
+it did not run. :func:`run_step_checks` keeps no global state and installs no signal handlers,
+so threads may call it at once.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import re
+import secrets
+import select
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from valkey_workshop.checking.api import CheckSpec, checks_in
 from valkey_workshop.checking.results import CallView, CheckResult, StepResult
+from valkey_workshop.checking.worker import BOOTSTRAP, OUTPUT_TAIL_CHARS, format_bytes
 from valkey_workshop.content.models import Step
+from valkey_workshop.pyfile import load_file_as_module
+
+#: Memory learner code may use when nothing else is said (``--memory-limit``).
+DEFAULT_MEMORY_LIMIT = 1 << 30
+#: The environment variable behind ``--memory-limit``.
+MEMORY_LIMIT_ENV = "WORKSHOP_MEMORY_LIMIT"
+#: Below this the worker itself (Python, valkey-py, the checks) could not run.
+MIN_MEMORY_LIMIT = 64 << 20
+#: At most this much of the event file is read (a learner could append to it for ever).
+MAX_EVENT_BYTES = 16 << 20
+#: How much of the worker's own stderr is read to explain a crash.
+STDERR_TAIL_BYTES = 4096
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_memory_limit(text: str) -> int:
+    """``512M``, ``2G``, ``1.5GiB``, ``1073741824`` (bytes) as a number of bytes.
+
+    Raises:
+        ValueError: not a size, or below 64 MiB (the checks themselves need that much).
+    """
+    match = _SIZE.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a memory size; use e.g. 512M or 2G.")
+    size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    if size < MIN_MEMORY_LIMIT:
+        raise ValueError(
+            f"a memory limit of {text} is too small: the checks need at least "
+            f"{format_bytes(MIN_MEMORY_LIMIT)}."
+        )
+    return size
+
+
+def default_memory_limit() -> int:
+    """``WORKSHOP_MEMORY_LIMIT`` when set and valid, else 1 GiB."""
+    text = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if text:
+        with contextlib.suppress(ValueError):
+            return parse_memory_limit(text)
+    return DEFAULT_MEMORY_LIMIT
+
+
+def expected_checks(checks_file: Path) -> list[CheckSpec]:
+    """The checks ``checks_file`` defines, in order (the file is trusted course content)."""
+    # A unique module name: threads may load the same file at once.
+    name = f"workshop_expected_checks_{uuid.uuid4().hex}"
+    try:
+        module = load_file_as_module(checks_file, name)
+    finally:
+        sys.modules.pop(name, None)
+    return [spec for spec, _ in checks_in(module)]
 
 
 def run_step_checks(
@@ -23,127 +94,347 @@ def run_step_checks(
     url: str,
     time_limit_seconds: float | None = None,
     checks_file: Path | None = None,
+    *,
+    memory_limit_bytes: int | None = None,
 ) -> StepResult:
     """Check ``exercise`` against ``step``'s checks on the server at ``url``.
 
-    Never raises for anything learner code does: a syntax error, an exception, an endless
-    loop, ``sys.exit`` or a crash of the interpreter come back as a failed step whose
-    ``problem`` or check messages say what happened.
+    Never raises for anything learner code does: a syntax error, an exception (any
+    ``BaseException``), an endless loop, ``sys.exit``, running out of memory or a crash of the
+    interpreter come back as a failed step whose failed checks say what happened. Every check
+    ``checks.py`` defines is in the result, in order; a step passes only when each one ran and
+    passed. ``memory_limit_bytes`` defaults to :func:`default_memory_limit`.
     """
     limit = time_limit_seconds if time_limit_seconds is not None else step.time_limit_seconds
+    if math.isnan(limit) or limit <= 0:
+        limit = step.time_limit_seconds
+    memory = memory_limit_bytes if memory_limit_bytes is not None else default_memory_limit()
     started = time.perf_counter()
+    checks_path = checks_file or step.checks
+    try:
+        specs = expected_checks(checks_path)
+    except Exception as error:  # noqa: BLE001 - a broken checks.py is a finding, not a crash
+        problem = f"The step's checks ({checks_path}) do not load: {error!r}"
+        failure = CheckResult("checks", "The step's checks load", False, problem, 0.0)
+        return _result(step, exercise, [failure], started, problem)
     if not exercise.is_file():
-        return _result(step, exercise, [], started, f"{exercise} does not exist.")
+        problem = f"{exercise} does not exist."
+        missing = [CheckResult("loads", "The exercise file loads", False, problem, 0.0)]
+        missing += [
+            _failure(spec, "did not run: there is no exercise file", ran=False) for spec in specs
+        ]
+        return _result(step, exercise, missing, started, problem)
 
-    with tempfile.TemporaryDirectory(prefix="workshop-check-") as scratch:
+    secret = secrets.token_hex(16)
+    # Learner code runs as the same user and may change these files: nothing it does to them
+    # may crash or hang the workshop process.
+    with tempfile.TemporaryDirectory(
+        prefix="workshop-check-", ignore_cleanup_errors=True
+    ) as scratch:
         result_file = Path(scratch) / "events.jsonl"
         result_file.touch()
         job = {
-            "checks": str(checks_file or step.checks),
-            "exercise": str(exercise),
+            # Absolute: the worker starts in the exercise's folder, not in ours.
+            "checks": str(checks_path.resolve()),
+            "exercise": str(exercise.resolve()),
             "url": url,
             "result_file": str(result_file),
+            "secret": secret,
+            "parent_pid": os.getpid(),
+            "memory_limit": memory,
         }
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "valkey_workshop.checking.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=exercise.parent,
-            env=env,
-            # Own process group: we can stop learner code and anything it started, and a
-            # Ctrl-C in the terminal reaches the workshop first.
-            start_new_session=True,
-        )
-        problem: str | None = None
+        stdout_file, stderr_file = Path(scratch) / "stdout", Path(scratch) / "stderr"
+        # Files, not pipes: a process learner code started may keep them open after the
+        # worker has exited, and that must not keep us waiting.
+        with stdout_file.open("wb") as out, stderr_file.open("wb") as err:
+            process = subprocess.Popen(
+                [sys.executable, "-I", "-B", "-c", BOOTSTRAP, *_path_for_worker(exercise)],
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=err,
+                cwd=exercise.parent,
+                # Own process group: we can stop learner code and anything it started, and a
+                # Ctrl-C in the terminal reaches the workshop first.
+                start_new_session=True,
+            )
+        timed_out = False
         try:
-            _, stderr = process.communicate(json.dumps(job).encode(), timeout=limit)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            stderr = b""
-            problem = "timeout"
+            assert process.stdin is not None  # stdin=PIPE above
+            with contextlib.suppress(BrokenPipeError, OSError):
+                # One line, and the pipe stays open: the worker's guard stops the group when
+                # it closes, which the kernel does if this process dies.
+                process.stdin.write(json.dumps(job).encode() + b"\n")
+                process.stdin.flush()
+            timed_out = not _wait_for_exit(process, limit)
         finally:
-            if process.poll() is None:  # Ctrl-C or another exception while waiting
-                _kill_group(process)
-        events = _read_events(result_file)
+            # Always, not only on a timeout: threads and processes learner code left behind
+            # go with the worker (Ctrl-C while waiting lands here too).
+            _kill_group(process)
+            if process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
+        events = _read_events(result_file, secret)
+        stderr = _read_regular(stderr_file, STDERR_TAIL_BYTES, tail=True)
 
-    return _collect(step, exercise, events, started, problem, limit, process.returncode, stderr)
+    run = _Run(specs, limit, memory, timed_out, process.returncode, stderr)
+    checks, stopped, output = run.collect(events)
+    return _result(step, exercise, checks, started, stopped, output)
+
+
+def _path_for_worker(exercise: Path) -> list[str]:
+    """This process's import path for the worker, which adds it after its own defaults (the
+    standard library and site-packages come first, so nothing here can replace them), plus
+    the folder this package was imported from (a source checkout run with ``python -m``)."""
+    folder = exercise.parent.resolve()
+    package_root = str(Path(__file__).resolve().parents[2])
+    entries = []
+    for entry in [*sys.path, package_root]:
+        if not entry or entry in entries:
+            continue  # "" is the current folder, which may be the exercise's
+        with contextlib.suppress(OSError):
+            if Path(entry).resolve() == folder:
+                continue  # the worker adds the exercise folder itself, last
+        entries.append(entry)
+    return entries
+
+
+def _wait_for_exit(process: subprocess.Popen[bytes], limit: float) -> bool:
+    """Wait until the worker exits (True) or ``limit`` seconds pass (False), without reaping
+    it, so that its process group id cannot be reused before :func:`_kill_group`."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    poll = getattr(select, "poll", None)
+    if pidfd_open is None or poll is None:  # not Linux: wait (and reap) the usual way
+        try:
+            process.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        pidfd = pidfd_open(process.pid)
+    except OSError:  # an old kernel
+        try:
+            process.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        poller = poll()
+        poller.register(pidfd, select.POLLIN)
+        deadline = time.monotonic() + limit
+        while (remaining := deadline - time.monotonic()) > 0:
+            # In slices: poll() takes a C int of milliseconds, and the limit may be huge.
+            if poller.poll(min(remaining, 3600.0) * 1000):
+                return True
+        return False
+    finally:
+        os.close(pidfd)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):  # already gone
-        os.killpg(process.pid, signal.SIGKILL)
+    killpg = getattr(os, "killpg", None)
+    if killpg is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+            killpg(process.pid, signal.SIGKILL)
+    else:  # Windows: no process groups to kill; the worker itself
+        with contextlib.suppress(OSError):
+            process.kill()
     process.wait()
 
 
-def _read_events(path: Path) -> list[dict[str, Any]]:
+def _read_regular(path: Path, size: int, *, tail: bool = False) -> bytes:
+    """Up to ``size`` bytes of ``path`` (its end with ``tail``); nothing if it is not a regular
+    file any more (a FIFO would block us), cannot be opened, or is gone."""
+    try:
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+        )
+    except OSError:
+        return b""
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return b""
+        if tail:
+            stream.seek(max(0, info.st_size - size))
+        return stream.read(size)
+
+
+def _read_events(path: Path, secret: str) -> list[dict[str, Any]]:
+    """The worker's events: only lines that carry this run's secret count."""
     events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    data = _read_regular(path, MAX_EVENT_BYTES)
+    for line in data.decode("utf-8", errors="replace").splitlines():
         try:
-            events.append(json.loads(line))
+            event = json.loads(line)
         except json.JSONDecodeError:
-            break  # a line cut short by a kill: everything before it stands
+            continue  # a line cut short by a kill, or something else wrote here
+        if isinstance(event, dict) and event.pop("key", None) == secret:
+            events.append(event)
     return events
 
 
-def _collect(
-    step: Step,
-    exercise: Path,
-    events: list[dict[str, Any]],
-    started: float,
-    timeout: str | None,
-    limit: float,
-    returncode: int | None,
-    stderr: bytes,
-) -> StepResult:
-    checks: list[CheckResult] = []
-    running: str | None = None
-    output = ""
-    done = False
-    for event in events:
-        kind = event.get("event")
-        if kind == "start":
-            running = event["id"]
-        elif kind == "result":
-            running = None
-            checks.append(
-                CheckResult(
-                    id=event["id"],
-                    name=event["name"],
-                    passed=event["passed"],
-                    message=event["message"],
-                    duration_ms=event["duration_ms"],
-                    hint=event["hint"],
-                    lesson=event.get("lesson"),
-                    calls=tuple(CallView(**call) for call in event["calls"]),
-                    call_count=event.get("call_count", len(event["calls"])),
-                )
-            )
-        elif kind == "load-error":
-            checks.append(
-                CheckResult("loads", "The exercise file loads", False, event["message"], 0.0)
-            )
-        elif kind == "output":
-            output = event["text"]
-        elif kind == "done":
-            done = True
+@dataclass(frozen=True)
+class _Run:
+    """What the runner knows about one worker run, to turn its events into a verdict."""
 
-    problem: str | None = None
-    where = f" during check {running!r}" if running else ""
-    if timeout:
-        problem = (
-            f"The checks did not finish within {limit:g} s{where}: an endless loop, or a call "
-            "that never returns? The step's checks were stopped."
-        )
-    elif not done:
-        tail = stderr.decode("utf-8", errors="replace").strip().splitlines()[-5:]
-        problem = (
-            f"The checking process ended unexpectedly (exit code {returncode}){where}. "
+    specs: list[CheckSpec]
+    limit: float
+    memory: int
+    timed_out: bool
+    returncode: int | None
+    stderr: bytes
+
+    def collect(self, events: list[dict[str, Any]]) -> tuple[list[CheckResult], str | None, str]:
+        """Every expected check in order, the step's problem (if any) and the output tail."""
+        seen = _Seen.of(events, {spec.id: spec for spec in self.specs}, self._result)
+        problem = self._problem(seen.running, seen.done)
+        checks: list[CheckResult] = []
+        if seen.load_error is not None or (problem and not seen.results and not seen.running):
+            # The exercise did not load (or never finished loading): one failure says why.
+            message = seen.load_error if seen.load_error is not None else str(problem)
+            checks.append(CheckResult("loads", "The exercise file loads", False, message, 0.0))
+            not_run = "did not run: the exercise file does not load"
+        elif seen.running:
+            name = next(spec.name for spec in self.specs if spec.id == seen.running)
+            not_run = f"did not run: the step stopped at check “{name}”"
+        elif seen.stopped:
+            not_run = f"did not run: {seen.stopped}"
+        else:
+            not_run = "did not run: the checking process stopped before it"
+        stop_reason = problem or seen.stopped
+        for spec in self.specs:
+            if spec.id in seen.results:
+                checks.append(seen.results[spec.id])
+            elif spec.id == seen.running and stop_reason:
+                checks.append(_failure(spec, stop_reason, ran=True))
+            else:
+                checks.append(_failure(spec, not_run, ran=False))
+        if not checks:
+            checks.append(CheckResult("checks", "The step has checks", False, "none found", 0.0))
+        if stop_reason and all(check.passed for check in checks):
+            # Every check passed, then the process died or hung: still a failure, with a reason.
+            checks.append(
+                CheckResult("finishes", "The checking process finishes", False, stop_reason, 0.0)
+            )
+        if seen.notes:
+            checks = _with_notes(checks, seen.notes)
+        return checks, stop_reason, seen.output
+
+    def _result(self, spec: CheckSpec, event: dict[str, Any]) -> CheckResult:
+        try:
+            return CheckResult(
+                id=spec.id,
+                name=spec.name,
+                passed=event["passed"] is True,
+                message=str(event["message"]),
+                duration_ms=float(event["duration_ms"]),
+                hint=spec.hint,
+                lesson=spec.lesson,
+                calls=tuple(CallView(**call) for call in event["calls"]),
+                call_count=int(event.get("call_count", len(event["calls"]))),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            return _failure(spec, f"its result could not be read ({error!r})", ran=True)
+
+    def _problem(self, running: str | None, done: bool) -> str | None:
+        where = f" during check {running!r}" if running else ""
+        if self.timed_out:
+            return (
+                f"The checks did not finish within {self.limit:g} s{where}: an endless loop, or "
+                "a call that never returns? The step's checks were stopped."
+            )
+        if done:
+            return None
+        text = self.stderr.decode("utf-8", errors="replace")
+        tail = text.strip().splitlines()[-5:]
+        memory = ""
+        killed = getattr(signal, "SIGKILL", None)
+        if "MemoryError" in text or (killed is not None and self.returncode == -killed):
+            memory = (
+                f" It may have run out of memory: learner code may use at most "
+                f"{format_bytes(self.memory)} (--memory-limit or WORKSHOP_MEMORY_LIMIT)."
+            )
+        return (
+            f"The checking process ended unexpectedly (exit code {self.returncode}){where}. "
             "Does the exercise call os._exit() or crash the interpreter?"
+            + memory
             + ("\n" + "\n".join(tail) if tail else "")
         )
-    return _result(step, exercise, checks, started, problem, output)
+
+
+@dataclass
+class _Seen:
+    """What the worker's authentic events said, keeping only expected checks, once each."""
+
+    results: dict[str, CheckResult] = field(default_factory=dict)
+    running: str | None = None
+    load_error: str | None = None
+    stopped: str | None = None
+    notes: list[str] = field(default_factory=list)
+    output: str = ""
+    done: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        events: list[dict[str, Any]],
+        expected: dict[str, CheckSpec],
+        result: Callable[[CheckSpec, dict[str, Any]], CheckResult],
+    ) -> _Seen:
+        seen = cls()
+        for event in events:
+            kind, check_id = event.get("event"), event.get("id")
+            fresh = check_id in expected and check_id not in seen.results
+            if kind == "start" and fresh:
+                seen.running = str(check_id)
+            elif kind == "result" and fresh:
+                seen.results[str(check_id)] = result(expected[str(check_id)], event)
+                seen.running = None
+            elif kind == "load-error" and seen.load_error is None:
+                seen.load_error = str(event.get("message", ""))
+            elif kind == "note":
+                seen.notes.append(str(event.get("text", "")))
+            elif kind == "stopped" and seen.stopped is None:
+                seen.stopped = str(event.get("message", ""))
+            elif kind == "output":
+                seen.output = str(event.get("text", ""))[-OUTPUT_TAIL_CHARS:]
+            elif kind == "done":
+                seen.done = True
+        return seen
+
+
+def _failure(spec: CheckSpec, message: str, *, ran: bool) -> CheckResult:
+    return CheckResult(
+        id=spec.id,
+        name=spec.name,
+        passed=False,
+        message=message,
+        duration_ms=0.0,
+        hint=spec.hint,
+        lesson=spec.lesson,
+        ran=ran,
+    )
+
+
+def _with_notes(checks: list[CheckResult], notes: list[str]) -> list[CheckResult]:
+    """Add the notes (a learner's file named like a module) to the first failure."""
+    for index, check in enumerate(checks):
+        if not check.passed:
+            message = "\n".join([check.message, *notes])
+            checks[index] = CheckResult(
+                check.id,
+                check.name,
+                False,
+                message,
+                check.duration_ms,
+                check.hint,
+                check.calls,
+                check.lesson,
+                check.call_count,
+                check.ran,
+            )
+            break
+    return checks
 
 
 def _result(

@@ -1,32 +1,74 @@
 """The checking process: imports the learner's file and runs a step's checks.
 
 It runs apart from the workshop process so that a syntax error, an exception, an endless loop,
-``sys.exit`` or ``os._exit`` in learner code fails one step and nothing else. It reads its job
-(JSON) from stdin, so the server password never appears on a command line, and writes one JSON
-line per event to the result file named in the job; whatever learner code prints is captured.
+``sys.exit`` or ``os._exit`` in learner code fails one step and nothing else. The runner starts
+it with ``python -I`` (see :data:`BOOTSTRAP`), so neither the exercise folder nor the current
+directory is on ``sys.path`` while the worker and the checks import what they need: a learner's
+``json.py``, ``valkey.py`` or ``valkey_workshop/`` cannot replace them. The exercise itself is
+imported by its path; its folder is then put at the END of ``sys.path``, so the learner's own
+helper modules (``from helpers import x``) still import, while a file named like a standard or
+installed module (``random.py``) never replaces that module. When a failing exercise imports
+such a name, the failure says so.
 
-Events: ``{"event": "start", "id": ...}``, ``{"event": "result", ...CheckResult}``,
-``{"event": "load-error", "message": ...}``, ``{"event": "done"}``.
+The worker reads its job (JSON) from stdin, so the server password never appears on a command
+line, and writes one JSON line per event to the result file named in the job. Every event
+carries the run's secret (from the job; it is removed from everything learner code can reach
+easily), and the runner accepts only events that carry it: text printed by learner code, or
+lines it appends to the result file, cannot forge a pass. Whatever learner code prints is
+captured (only its tail is kept).
+
+Events: ``{"event": "start", "id": ...}``, ``{"event": "result", ...}``,
+``{"event": "load-error", "message": ...}``, ``{"event": "note", "text": ...}``,
+``{"event": "stopped", "message": ...}`` (the checks ended early), ``{"event": "output",
+"text": ...}``, ``{"event": "done"}``.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import json
 import os
+import signal
 import sys
 import time
 import traceback
 from pathlib import Path
 from typing import IO, Any
 
-from valkey_workshop.checking.api import CheckContext, CheckFailed, checks_in, describe_exception
+import valkey
+
+from valkey_workshop.checking.api import (
+    CheckContext,
+    CheckFailed,
+    CheckFunction,
+    checks_in,
+    describe_exception,
+)
 from valkey_workshop.checking.results import CallView
 from valkey_workshop.pyfile import load_file_as_module
 
 #: Calls listed per check; more are summarised by the renderer from the count.
 MAX_CALLS_PER_CHECK = 50
+#: Printed output kept (the tail): learner code printing in a loop must not fill memory.
+OUTPUT_TAIL_CHARS = 4000
+#: A message longer than this is cut in the middle (an exception can carry megabytes).
+MAX_MESSAGE_CHARS = 4000
+
+#: How the runner starts the worker: ``python -I -B -c BOOTSTRAP [path ...]``. Isolated mode
+#: keeps the current directory, the script's folder and PYTHON* variables off ``sys.path``; the
+#: arguments add the workshop process's own path entries (an editable install, ``--user``, a
+#: PYTHONPATH) after the interpreter's defaults.
+BOOTSTRAP = (
+    "import sys\n"
+    "sys.path.extend(p for p in sys.argv[1:] if p not in sys.path)\n"
+    "del sys.argv[1:]\n"
+    "from valkey_workshop.checking.worker import main\n"
+    "main()\n"
+)
+
+_PR_SET_PDEATHSIG = 1
 
 
 def describe_load_error(error: BaseException, path: Path) -> str:
@@ -39,70 +81,229 @@ def describe_load_error(error: BaseException, path: Path) -> str:
         )
     if isinstance(error, SystemExit):
         return f"{path.name} called sys.exit({error.code!r}) while loading; remove that call."
-    return f"{path.name} does not load: {describe_exception(error, path)}"
+    return f"{path.name} does not load: {_describe(error, path)}"
 
 
 class _Events:
-    def __init__(self, stream: IO[str]) -> None:
+    """The event stream to the runner; each event carries the run's secret."""
+
+    def __init__(self, stream: IO[str], secret: str) -> None:
         self._stream = stream
+        self._secret = secret
 
     def emit(self, **event: Any) -> None:
+        event["key"] = self._secret
         self._stream.write(json.dumps(event) + "\n")
         self._stream.flush()
 
 
-def run_job(job: dict[str, Any], events: _Events, captured: io.StringIO) -> None:
+class TailBuffer(io.TextIOBase):
+    """A text stream (for ``redirect_stdout``) that keeps only the last ``limit`` characters;
+    like ``io.StringIO`` otherwise, so learner code that asks a stream questions still runs."""
+
+    def __init__(self, limit: int = OUTPUT_TAIL_CHARS) -> None:
+        super().__init__()
+        self._limit = limit
+        self._parts: list[str] = []
+        self._size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size > 2 * self._limit:
+            kept = "".join(self._parts)[-self._limit :]
+            self._parts, self._size = [kept], len(kept)
+        return len(text)
+
+    def getvalue(self) -> str:
+        return "".join(self._parts)[-self._limit :]
+
+
+def _cut(message: str) -> str:
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    head = MAX_MESSAGE_CHARS * 3 // 4
+    tail = MAX_MESSAGE_CHARS // 8
+    return f"{message[:head]} … ({len(message) - head - tail} characters cut) … {message[-tail:]}"
+
+
+def _describe(error: BaseException, path: Path) -> str:
+    """describe_exception, even when the exception's own ``__str__`` misbehaves."""
+    try:
+        return describe_exception(error, path)
+    except BaseException:  # noqa: BLE001 - learner exceptions may raise from __str__
+        return type(error).__name__
+
+
+def _memory_note(memory_limit: int | None) -> str:
+    if not memory_limit:
+        return ""
+    return (
+        f" Learner code may use at most {format_bytes(memory_limit)} of memory "
+        "(--memory-limit or WORKSHOP_MEMORY_LIMIT to change it)."
+    )
+
+
+def format_bytes(count: int) -> str:
+    """``1 GiB``, ``512 MiB``, ``1.5 GiB``."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= size:
+            return f"{count / size:.4g} {unit}"
+    return f"{count} bytes"
+
+
+def run_job(
+    job: dict[str, Any], events: _Events, captured: TailBuffer, memory_limit: int | None = None
+) -> None:
     """Run one step's checks; every outcome is reported as an event."""
     exercise_file = Path(job["exercise"]).resolve()
     checks_module = load_file_as_module(Path(job["checks"]), "workshop_step_checks")
+    folder = str(exercise_file.parent)
+    if folder not in sys.path:
+        sys.path.append(folder)  # the learner's own helper modules, after everything else
     try:
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
             exercise = load_file_as_module(exercise_file, "exercise")
     except BaseException as error:  # noqa: BLE001 - learner code may raise anything, even SystemExit
-        events.emit(event="load-error", message=describe_load_error(error, exercise_file))
+        message = describe_load_error(error, exercise_file)
+        if isinstance(error, MemoryError):
+            message += _memory_note(memory_limit)
+        events.emit(event="load-error", message=_cut(message))
+        _note_shadowed(events, exercise_file)
         return
 
-    context = CheckContext(exercise, exercise_file, job["url"])
+    context: CheckContext | None = None
+    failed = False
+    current: str | None = None
     try:
+        context = CheckContext(exercise, exercise_file, job["url"])
         for spec, function in checks_in(checks_module):
+            current = spec.id
             events.emit(event="start", id=spec.id)
-            context.begin()
-            started = time.perf_counter()
-            passed, message = True, ""
-            try:
-                with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-                    function(context)
-            except CheckFailed as failure:
-                passed, message = False, str(failure)
-            except SystemExit as error:
-                passed, message = (
-                    False,
-                    f"the code called sys.exit({error.code!r}) during this check.",
-                )
-            except Exception as error:  # noqa: BLE001 - reported as the check's failure
-                passed = False
-                message = f"raised {describe_exception(error, exercise_file)}"
-                if not _mentions(error, exercise_file):
-                    # Not the learner's frame: a bug in the check itself; keep the details.
-                    message += "\n" + "".join(traceback.format_exception(error)).strip()
-            duration_ms = (time.perf_counter() - started) * 1000
-            if passed:
-                message = " ".join(context.notes)
-            calls = context.learner_calls()
-            events.emit(
-                event="result",
-                id=spec.id,
-                name=spec.name,
-                passed=passed,
-                message=message,
-                duration_ms=duration_ms,
-                hint=spec.hint,
-                lesson=spec.lesson,
-                calls=[CallView.of(call).to_json() for call in calls[:MAX_CALLS_PER_CHECK]],
-                call_count=len(calls),
-            )
+            passed = _run_check(function, context, spec.id, events, captured, memory_limit)
+            failed = failed or not passed
+            current = None
+    except BaseException as error:  # noqa: BLE001 - whatever ended the loop is reported
+        failed = True
+        where = f" during check {current!r}" if current else ""
+        reason = _describe(error, exercise_file)
+        events.emit(event="stopped", message=_cut(f"the checks stopped{where}: {reason}"))
     finally:
-        context.close()
+        if context is not None:
+            with contextlib.suppress(Exception):
+                context.close()
+    if failed:
+        _note_shadowed(events, exercise_file)
+
+
+def _run_check(
+    function: CheckFunction,
+    context: CheckContext,
+    check_id: str,
+    events: _Events,
+    captured: TailBuffer,
+    memory_limit: int | None,
+) -> bool:
+    """Run one check and report its result; whatever learner code raises fails it."""
+    exercise_file = context.exercise_file
+    context.begin()
+    started = time.perf_counter()
+    passed, message = True, ""
+    try:
+        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            function(context)
+    except CheckFailed as failure:
+        passed, message = False, str(failure)
+    except SystemExit as error:
+        passed, message = False, f"the code called sys.exit({error.code!r}) during this check."
+    except BaseException as error:  # noqa: BLE001 - KeyboardInterrupt, GeneratorExit, ... fail the check
+        passed = False
+        message = f"raised {_describe(error, exercise_file)}"
+        ours = isinstance(error, Exception) and not _mentions(error, exercise_file)
+        if ours and isinstance(error, valkey.ConnectionError | valkey.TimeoutError):
+            # The check's own connection failed: the server, not the code, is the news.
+            message = (
+                "the Valkey server stopped answering during this check "
+                f"({_describe(error, exercise_file)}). This says nothing about your code: "
+                "check again once the server runs."
+            )
+        elif ours:
+            # Not the learner's frame: a bug in the check itself; keep the details.
+            message += "\n" + "".join(traceback.format_exception(error)).strip()
+    duration_ms = (time.perf_counter() - started) * 1000
+    if passed:
+        message = " ".join(context.notes)
+    elif "MemoryError" in message:
+        message += _memory_note(memory_limit)
+    calls = context.learner_calls()
+    events.emit(
+        event="result",
+        id=check_id,
+        passed=passed,
+        message=_cut(message),
+        duration_ms=duration_ms,
+        calls=[CallView.of(call).to_json() for call in calls[:MAX_CALLS_PER_CHECK]],
+        call_count=len(calls),
+    )
+    return passed
+
+
+def shadowed_imports(exercise_file: Path) -> list[str]:
+    """Why a file beside the exercise did not do what its name suggests: one sentence per
+    module the exercise imports that a file or folder beside it is named after, while Python
+    took that module from elsewhere (the standard library, an installed package)."""
+    try:
+        tree = ast.parse(exercise_file.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module.split(".")[0])
+    folder = exercise_file.parent
+    found = []
+    for name in dict.fromkeys(names):
+        local = _local_module(folder, name)
+        if local is None or local == exercise_file:
+            continue
+        module = sys.modules.get(name)
+        origin = getattr(module, "__file__", None) if module is not None else None
+        if origin is not None and Path(origin).resolve().is_relative_to(folder):
+            continue  # the learner's file is the one in use
+        where = f"from {Path(origin).parent}" if origin else "as a built-in module"
+        kind = "folder" if local.is_dir() else "file"
+        found.append(
+            f"Note: {exercise_file.name} imports {name}, and your {kind} {local.name} beside it "
+            f"has that name. Python imports the real {name} ({where}), not your {kind}: files "
+            "beside the exercise never replace standard or installed modules. Rename your "
+            f"{kind} (e.g. my_{name}) and import it by that name."
+        )
+    return found
+
+
+def _local_module(folder: Path, name: str) -> Path | None:
+    """``name.py`` in ``folder``, or a ``name/`` folder holding Python files (a folder of data
+    that happens to share a module's name is no module)."""
+    file = folder / f"{name}.py"
+    if file.is_file():
+        return file
+    package = folder / name
+    if package.is_dir() and any(package.glob("*.py")):
+        return package
+    return None
+
+
+def _note_shadowed(events: _Events, exercise_file: Path) -> None:
+    with contextlib.suppress(Exception):
+        for text in shadowed_imports(exercise_file):
+            events.emit(event="note", text=text)
 
 
 def _mentions(error: BaseException, path: Path) -> bool:
@@ -112,15 +313,87 @@ def _mentions(error: BaseException, path: Path) -> bool:
     )
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the workshop process dies (even by SIGKILL).
+
+    Linux ties this to the thread that started us; the runner waits for us in that thread, so
+    it outlives us unless the whole workshop process dies. Processes learner code starts do
+    not inherit it: the runner's process-group kill stops those."""
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere the runner's process-group kill is the clean-up
+    with contextlib.suppress(Exception):
+        import ctypes  # noqa: PLC0415 - only needed on Linux, and only here
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _guard_group(scratch: Path) -> None:
+    """Fork a small guard that stops this whole process group, learner code's own child
+    processes included, once the runner's end of our stdin closes, which the kernel does when
+    the workshop process dies, even by SIGKILL. The runner itself kills the group (guard
+    included) before it closes the pipe, so a guard that sees the end knows the runner is
+    gone: it also removes the runner's scratch folder, which nobody else would."""
+    if not hasattr(os, "fork") or not hasattr(os, "killpg"):
+        return  # Windows: the runner's clean-up is all there is
+    try:
+        pid = os.fork()
+    except OSError:
+        return
+    if pid != 0:
+        return
+    try:  # the guard: nothing but a blocking read, then one kill
+        with contextlib.suppress(OSError):
+            while os.read(0, 4096):
+                pass
+        if scratch.name.startswith("workshop-check-"):
+            import shutil  # noqa: PLC0415 - only the guard needs it
+
+            shutil.rmtree(scratch, ignore_errors=True)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    finally:
+        os._exit(0)
+
+
+def _limit_memory(limit: int | None) -> None:
+    """Cap the memory learner code can take (RLIMIT_DATA on Linux, RLIMIT_AS elsewhere)."""
+    if not limit:
+        return
+    with contextlib.suppress(Exception):
+        import resource  # noqa: PLC0415 - POSIX only
+
+        kind = resource.RLIMIT_DATA if sys.platform.startswith("linux") else resource.RLIMIT_AS
+        _, hard = resource.getrlimit(kind)
+        soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(kind, (soft, hard))
+
+
 def main() -> None:
-    job = json.loads(sys.stdin.read())
-    captured = io.StringIO()
-    with Path(job["result_file"]).open("a", encoding="utf-8") as stream:
-        events = _Events(stream)
+    _die_with_parent()
+    # One line: the runner keeps our stdin open for the whole run (see _guard_group).
+    job = json.loads(sys.stdin.buffer.readline())
+    if job.pop("parent_pid", None) != os.getppid():
+        os._exit(3)  # the workshop process died before we started: nothing to report to
+    _guard_group(Path(job["result_file"]).parent)
+    # Learner code reads neither the job nor the secret: stdin is closed, the secret lives
+    # only inside the event stream.
+    secret = job.pop("secret")
+    memory_limit = job.pop("memory_limit", None)
+    result_file = job.pop("result_file")
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+    sys.stdin = Path(os.devnull).open(encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    captured = TailBuffer()
+    with Path(result_file).open("a", encoding="utf-8") as stream:
+        events = _Events(stream, secret)
+        del secret
         try:
-            run_job(job, events, captured)
+            _limit_memory(memory_limit)
+            run_job(job, events, captured, memory_limit)
         finally:
-            events.emit(event="output", text=captured.getvalue()[-4000:])
+            events.emit(event="output", text=captured.getvalue())
             events.emit(event="done")
     # Leave at once, even if learner code left non-daemon threads running.
     sys.stdout.flush()

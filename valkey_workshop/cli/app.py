@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from functools import partial
@@ -13,6 +14,7 @@ from typing import Annotated
 import typer
 
 from valkey_workshop import operations
+from valkey_workshop.checking.runner import MEMORY_LIMIT_ENV, parse_memory_limit
 from valkey_workshop.cli.classroom import (
     ClassDirOption,
     class_app,
@@ -22,6 +24,7 @@ from valkey_workshop.cli.classroom import (
 )
 from valkey_workshop.cli.common import (
     BackendOption,
+    ErrorBoundary,
     ImageOption,
     NetworkOption,
     UrlOption,
@@ -30,10 +33,13 @@ from valkey_workshop.cli.common import (
     guarded,
     live_server,
     module_and_workdir,
+    report_path,
     require_terminal,
+    write_report,
 )
 from valkey_workshop.cli.completion import complete_module, complete_step
 from valkey_workshop.cli.learner import run_start, run_watch
+from valkey_workshop.cli.mutants import run_verify_mutants
 from valkey_workshop.cli.pack import pack_command
 from valkey_workshop.cli.presenter import PresenterLoop
 from valkey_workshop.content.loader import available_modules, load_module
@@ -53,6 +59,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=ErrorBoundary,
 )
 
 StepArgument = Annotated[
@@ -69,6 +76,28 @@ RequiredStep = Annotated[
 ModuleArgument = Annotated[
     str, typer.Argument(help="Module id, e.g. module3", autocompletion=complete_module)
 ]
+MemoryLimitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        envvar=MEMORY_LIMIT_ENV,
+        help="Memory for learner code, e.g. 512M, 2G [env: WORKSHOP_MEMORY_LIMIT; default: 1G]",
+        show_default=False,
+        show_envvar=False,
+    ),
+]
+
+
+def _apply_memory_limit(text: str | None) -> None:
+    """Validate ``--memory-limit`` (exit 2 when it is not a size) and hand it to every check
+    run of this command through the environment, which the runner reads as its default."""
+    if text is None:
+        return
+    try:
+        size = parse_memory_limit(text)
+    except ValueError as error:
+        raise fail(f"--memory-limit: {error}") from None
+    os.environ[MEMORY_LIMIT_ENV] = str(size)
 
 
 @app.command("list")
@@ -106,12 +135,17 @@ def check(
     ] = None,
     time_limit: Annotated[
         float | None,
-        typer.Option("--time-limit", min=0.1, help="Seconds per step (default: the step's, 30)"),
+        typer.Option(
+            "--time-limit", min=0.1, max=3600, help="Seconds per step (default: the step's, 30)"
+        ),
     ] = None,
+    memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Check your exercise files against a live server (non-interactive; exit 0 = all pass)."""
+    _apply_memory_limit(memory_limit)
     loaded, wd = module_and_workdir(module, workdir)
     steps = guarded(lambda: loaded.select(step))
+    junit_xml = report_path(junit_xml, "--junit-xml")
     with live_server(backend, url, image, docker_network) as (_, info):
         outcome = guarded(lambda: operations.check_steps(loaded, steps, wd, info, time_limit))
     report = outcome.report
@@ -121,15 +155,20 @@ def check(
     if created is not None:
         status(created)
     if junit_xml is not None:
-        junit_xml.parent.mkdir(parents=True, exist_ok=True)
-        junit_xml.write_text(report.to_junit_xml(), encoding="utf-8")
+        write_report(junit_xml, report.to_junit_xml(), "--junit-xml")
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         out_console().print(views.check_report_view(report))
+    for notice in outcome.notices:
+        status(notice)
     if outcome.published is not None and outcome.published.line:
         status(outcome.published.line)
-    raise typer.Exit(0 if report.passed else 1)
+    if outcome.server_stopped is not None:
+        status(f"Error: {outcome.server_stopped}")
+    if outcome.progress_error:  # the verdict above stands; only its record is missing
+        raise fail(outcome.progress_error)
+    raise typer.Exit(outcome.exit_code)
 
 
 @app.command()
@@ -196,8 +235,28 @@ def verify(
     url: UrlOption = None,
     image: ImageOption = None,
     docker_network: NetworkOption = None,
+    memory_limit: MemoryLimitOption = None,
+    mutants: Annotated[
+        bool,
+        typer.Option(
+            "--mutants",
+            help="Mutation-test the checks: every mutant of each reference solution must fail "
+            "a check or be declared equivalent in step.toml",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --mutants: one JSON document on stdout")
+    ] = False,
 ) -> None:
     """Prove the content: starters fail, solutions pass, wrong answers are rejected, demos run."""
+    _apply_memory_limit(memory_limit)
+    if mutants or as_json:
+        if not mutants:
+            raise fail("--json goes with --mutants: workshop verify module3 --mutants --json")
+        code = run_verify_mutants(
+            module, step, backend, url, image, docker_network, as_json=as_json
+        )
+        raise typer.Exit(code)
     names = [module] if module else list(available_modules())
     modules = [guarded(partial(load_module, name)) for name in names]
     selections = [(loaded, guarded(partial(loaded.select, step))) for loaded in modules]
@@ -269,8 +328,10 @@ def start(
     image: ImageOption = None,
     docker_network: NetworkOption = None,
     workdir: WorkdirOption = None,
+    memory_limit: MemoryLimitOption = None,
 ) -> None:
     """The guided session: lesson, demo, exercise, checks, hints; resumes where you left off."""
+    _apply_memory_limit(memory_limit)
     require_terminal("start", f"`workshop check {module}` (or `workshop demo {module} --no-pause`)")
     loaded, wd = module_and_workdir(module, workdir)
     first = _first_step("start", loaded, wd, step_argument, step)
@@ -291,8 +352,10 @@ def watch(
     image: ImageOption = None,
     docker_network: NetworkOption = None,
     workdir: WorkdirOption = None,
+    memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Re-check your exercise every time you save it; moves on only when you ask (n)."""
+    _apply_memory_limit(memory_limit)
     require_terminal("watch", f"`workshop check {module}`")
     loaded, wd = module_and_workdir(module, workdir)
     first = _first_step("watch", loaded, wd, step_argument, step)

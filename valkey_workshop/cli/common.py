@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
+from valkey_workshop.cli.stopping import stopping
 from valkey_workshop.content.loader import load_module
 from valkey_workshop.content.models import Module
 from valkey_workshop.errors import WorkshopError
@@ -35,12 +40,38 @@ UrlOption = Annotated[
         show_default=False,
     ),
 ]
+#: A container image reference: [registry[:port]/]name[/name...][:tag][@digest] (the grammar
+#: of distribution/reference, without IPv6 registries).
+_IMAGE = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,})?"
+)
+
+
+def checked_image(value: str | None) -> str | None:
+    """``--image`` (or ``$WORKSHOP_IMAGE``) when it is a valid image reference; the engine
+    would answer an invalid one with an HTTP error."""
+    for given, source in ((value, "--image"), (os.environ.get("WORKSHOP_IMAGE"), "WORKSHOP_IMAGE")):
+        if given is None:
+            continue
+        if not _IMAGE.fullmatch(given):
+            raise typer.BadParameter(
+                f"{given!r} from {source} is not an image reference, e.g. valkey/valkey:9.1.2."
+            )
+        return value
+    return value
+
+
 ImageOption = Annotated[
     str | None,
     typer.Option(
         "--image",
         help="Container image for the docker backend [env: WORKSHOP_IMAGE]",
         show_default=False,
+        callback=checked_image,
     ),
 ]
 NetworkOption = Annotated[
@@ -78,7 +109,58 @@ def guarded(action: Callable[[], T]) -> T:
 
 
 def module_and_workdir(module_id: str, workdir: Path | None) -> tuple[Module, Workdir]:
-    return guarded(lambda: load_module(module_id)), Workdir(resolve_workdir(workdir))
+    loaded = guarded(lambda: load_module(module_id))
+    return loaded, Workdir(guarded(lambda: resolve_workdir(workdir)))
+
+
+def report_path(path: Path | None, option: str) -> Path | None:
+    """``path`` when a report can be written there; checked before any work is done.
+
+    Raises:
+        typer.Exit: (2) the path is a folder, or its folder cannot be made.
+    """
+    if path is None:
+        return None
+    if path.is_dir():
+        raise fail(f"{option} {path} is a folder; name a file, e.g. {path / 'report.xml'}.")
+    try:
+        for folder in path.parents:
+            if folder.exists() and not folder.is_dir():
+                raise fail(f"{option} {path}: {folder} is a file, not a folder.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise fail(f"{option} {path}: cannot make its folder: {error.strerror or error}.") from None
+    return path
+
+
+def write_report(path: Path, text: str, option: str) -> None:
+    """Write a report file; a failure is one line and exit 2."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise fail(f"{option} {path} could not be written: {error.strerror or error}.") from None
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for an operating-system error nothing more specific caught."""
+    where = f": {error.filename}" if error.filename else ""
+    return f"{error.strerror or error}{where}."
+
+
+class ErrorBoundary(TyperGroup):
+    """The last net under every command: a :class:`WorkshopError` or an operating-system
+    error (a read-only folder, a full disk) is one line on stderr and exit code 2, never a
+    traceback. A broken pipe (``workshop list | head``) is left to Typer."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WorkshopError as error:
+            raise fail(str(error)) from None
+        except OSError as error:
+            if error.errno == errno.EPIPE:
+                raise
+            raise fail(describe_os_error(error)) from None
 
 
 @contextmanager
@@ -98,10 +180,12 @@ def live_server(
             status(backend_line(choice, info))
         yield choice, info
     except KeyboardInterrupt:
+        stopping()
         server.stop()
         status("Interrupted; the server was stopped.")
         raise
     finally:
+        stopping()
         server.stop()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from valkey_workshop.cli.keys import KeyReader
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import run_demo
+from valkey_workshop.operations import guarded_demo
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message
 from valkey_workshop.server.base import ServerInfo
@@ -62,7 +63,18 @@ class LearnerLoop:
         self._checked_version = _version(self.session.exercise)
         self.console.print(views.subheading(f"Checking {self.session.step.label}…"))
         result = self.session.check()
+        outcome = self.session.last_outcome
+        if outcome is not None and outcome.server_stopped is not None:
+            # Said once, plainly; the guard has restarted our server (or could not).
+            for notice in outcome.notices:
+                message(notice)
+            message("Nothing was recorded for this check; press c to check again.")
+            return True
         self.console.print(views.step_result_view(result, self.session.module.id))
+        for notice in outcome.notices if outcome is not None else ():
+            message(notice)
+        if self.session.progress_error:
+            message(f"Warning: {self.session.progress_error}")
         if self.session.publish_note:
             message(self.session.publish_note)
         if result.passed:
@@ -85,15 +97,22 @@ class LearnerLoop:
             return self.unknown(DEMO.key)
         self.console.print()
         self.console.print(views.subheading("Live demo"))
+        step, sink = self.session.step, views.demo_sink(self.console)
         try:
-            run_demo(
-                self.session.step,
-                self.session.server.url,
-                views.demo_sink(self.console),
-                DEMO_DB_LATENCY_SECONDS,
+            run = guarded_demo(
+                step,
+                self.session.server,
+                lambda url: run_demo(step, url, sink, DEMO_DB_LATENCY_SECONDS),
             )
         except Exception as error:  # noqa: BLE001 - a demo that cannot run must not end the session
             message(f"The demo could not run: {type(error).__name__}: {error}")
+            return True
+        if run.aftermath.restarted is not None:
+            self.session.server = run.aftermath.restarted
+        if run.refusal is not None:
+            message(f"The demo did not run. {run.refusal.message}")
+        for notice in run.aftermath.messages():
+            message(notice)
         return True
 
     def solution(self) -> bool:

@@ -13,6 +13,7 @@ from valkey_workshop.cli.keys import wait_for_key
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes
 from valkey_workshop.demo import run_demo
+from valkey_workshop.operations import guarded_demo
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message
 from valkey_workshop.server.base import ServerInfo
@@ -108,17 +109,31 @@ class PresenterLoop:
         console.print()
         console.print(views.subheading(f"Live demo · {step.label}"))
         try:
-            outcome = run_demo(
+            run = guarded_demo(
                 step,
-                self.url,
-                views.demo_sink(console),
-                db_latency=self.db_latency,
-                direct_url=self.server.url,
-                network=self.network,
+                self.server,
+                lambda _url: run_demo(
+                    step,
+                    self.url,
+                    views.demo_sink(console),
+                    db_latency=self.db_latency,
+                    direct_url=self.server.url,
+                    network=self.network,
+                ),
             )
         except Exception as error:  # noqa: BLE001 - a broken demo must not end the session
             self.failures.append(f"{step.label}: {type(error).__name__}: {error}")
             message(f"✗ The demo of {step.label} failed: {type(error).__name__}: {error}")
+            return
+        for notice in run.aftermath.messages():
+            message(notice)
+        if run.refusal is not None:
+            self.failures.append(f"{step.label}: not run on this server")
+            message(f"✗ The demo of {step.label} did not run. {run.refusal.message}")
+            return
+        outcome = run.value
+        if outcome is None:
+            self.failures.append(f"{step.label}: the server stopped")
             return
         if outcome.records:
             console.print(

@@ -48,7 +48,7 @@ the engine does not change.
                                   # holding nothing but the workshop's keys
 
     [[equivalent_mutants]]        # optional: mutants of solution.py that are still right answers
-    id = "unlink-to-delete@12"    # the mutant's stable id (``workshop verify --mutants``)
+    id = "unlink-to-delete:remove_session:3f2a1c"  # its id in `workshop verify --mutants`
     why = "DEL of a small key is as good as UNLINK here"
 """
 

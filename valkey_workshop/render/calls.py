@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from valkey_workshop.checking.results import CallView
+from valkey_workshop.checking.results import CallView, escape_controls
 from valkey_workshop.render.format import latency
 from valkey_workshop.render.theme import COMMAND, FAIL, LATENCY, MUTED
 from valkey_workshop.timing.records import CallRecord, LatencySummary, summarize
@@ -23,12 +23,13 @@ def call_line(args: str, reply: str, latency_us: float, error: bool = False) -> 
     line = Text("  ", no_wrap=True, overflow="ellipsis")
     line.append(f"{latency(latency_us):>10}", style=LATENCY)
     line.append("  ")
-    command, _, rest = args.partition(" ")
+    # Keys and values come from learner code: shown, never acted on by the terminal.
+    command, _, rest = escape_controls(args).partition(" ")
     line.append(command, style=COMMAND)
     if rest:
         line.append(f" {rest}")
     line.append("  → ", style=MUTED)
-    line.append(reply, style=FAIL if error else "")
+    line.append(escape_controls(reply), style=FAIL if error else "")
     return line
 
 

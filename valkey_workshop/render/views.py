@@ -17,7 +17,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from valkey_workshop.checking.results import CheckReport, StepResult
+from valkey_workshop.checking.results import CheckReport, CheckResult, StepResult, escape_controls
 from valkey_workshop.content.models import Module, Section, Step
 from valkey_workshop.demo import (
     BarsShown,
@@ -71,37 +71,64 @@ def step_result_view(result: StepResult, module_id: str, show_calls: bool = True
     head = Text()
     head.append(f"{result.number:02d} {result.slug}", style=HEADING)
     head.append(f"  {result.title}  ")
+    if result.not_run is not None:
+        head.append("- NOT RUN", style=WARN)
+        parts.append(head)
+        parts.append(Padding(Text(result.not_run), (0, 0, 0, 3)))
+        return Group(*parts)
     head.append_text(verdict(result.passed))
     head.append(f"  ({seconds(result.duration_ms / 1000)})", style=MUTED)
     parts.append(head)
     parts.append(Text(f"   {result.exercise}", style=MUTED))
+    not_run = [check for check in result.checks if not check.ran]
     for check in result.checks:
+        if not check.ran:
+            continue  # listed together below: one reason, not the same line many times
         line = _mark(check.passed)
         line.append(f" {check.name}")
         parts.append(Padding(line, (0, 0, 0, 3)))
+        # Learner output and exception text are shown, never acted on by the terminal.
         if check.passed and check.message:
-            parts.append(Padding(Text(check.message, style=MUTED), (0, 0, 0, 7)))
+            parts.append(Padding(Text(escape_controls(check.message), style=MUTED), (0, 0, 0, 7)))
         if not check.passed:
-            parts.append(Padding(Text(check.message), (0, 0, 0, 7)))
-            pointers = []
-            if check.lesson:
-                pointers.append(f"lesson: “{check.lesson}”")
-            if check.hint is not None:
-                pointers.append(
-                    f"hint {check.hint}: workshop hint {module_id} {result.slug} {check.hint}"
-                )
-            if pointers:
-                parts.append(Padding(Text("  ·  ".join(pointers), style=MUTED), (0, 0, 0, 7)))
-            if show_calls and check.calls:
-                parts.append(Text("       your Valkey calls:", style=MUTED))
-                parts.append(Padding(call_views(check.calls, check.total_calls), (0, 0, 0, 5)))
-    if result.problem:
-        parts.append(Padding(Text(f"✗ {result.problem}", style=FAIL), (0, 0, 0, 3)))
+            parts.extend(_failure_parts(check, f"{module_id} {result.slug}", show_calls))
+    if not_run:
+        parts.extend(_not_run_parts(not_run))
+    if result.problem and not result.failures:
+        parts.append(
+            Padding(Text(f"✗ {escape_controls(result.problem)}", style=FAIL), (0, 0, 0, 3))
+        )
     if result.output.strip() and not result.passed:
-        tail = "\n".join(result.output.strip().splitlines()[-6:])
+        tail = "\n".join(escape_controls(result.output).strip().splitlines()[-6:])
         parts.append(Text("   your code printed:", style=MUTED))
         parts.append(Text("\n".join(f"     {line}" for line in tail.splitlines()), style=MUTED))
     return Group(*parts)
+
+
+def _failure_parts(check: CheckResult, step_ref: str, show_calls: bool) -> list[RenderableType]:
+    """What a failed check shows: the message, where to read and which hint, the calls."""
+    parts: list[RenderableType] = [Padding(Text(escape_controls(check.message)), (0, 0, 0, 7))]
+    pointers = []
+    if check.lesson:
+        pointers.append(f"lesson: “{check.lesson}”")
+    if check.hint is not None:
+        pointers.append(f"hint {check.hint}: workshop hint {step_ref} {check.hint}")
+    if pointers:
+        parts.append(Padding(Text("  ·  ".join(pointers), style=MUTED), (0, 0, 0, 7)))
+    if show_calls and check.calls:
+        parts.append(Text("       your Valkey calls:", style=MUTED))
+        parts.append(Padding(call_views(check.calls, check.total_calls), (0, 0, 0, 5)))
+    return parts
+
+
+def _not_run_parts(not_run: list[CheckResult]) -> list[RenderableType]:
+    """Checks that never ran, listed once under one reason."""
+    reason = escape_controls(not_run[0].message).removeprefix("did not run: ")
+    line = _mark(False)
+    line.append(f" {plural(len(not_run), 'check')} did not run ({reason}):")
+    parts: list[RenderableType] = [Padding(line, (0, 0, 0, 3))]
+    parts.extend(Padding(Text(f"· {check.name}", style=MUTED), (0, 0, 0, 7)) for check in not_run)
+    return parts
 
 
 def _mark(ok: bool) -> Text:
@@ -115,8 +142,14 @@ def check_report_view(report: CheckReport) -> RenderableType:
         parts.append(Text())
     passed = sum(1 for step in report.steps if step.passed)
     total = len(report.steps)
+    not_run = sum(1 for step in report.steps if step.not_run is not None)
     footer = Text(f"{passed} of {plural(total, 'step')} passed  ")
-    footer.append_text(verdict(report.passed))
+    if not_run:
+        footer.append(f"({not_run} not run)  ", style=WARN)
+    if not_run and not any(step.failed for step in report.steps):
+        footer.append("- NOT RUN", style=WARN)  # no verdict on the code: nothing failed
+    else:
+        footer.append_text(verdict(report.passed))
     parts.append(footer)
     return Group(*parts)
 

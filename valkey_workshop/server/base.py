@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -17,12 +20,17 @@ class ServerInfo:
 
     ``url`` carries the password and is only ever handed to clients (and to the checking
     process through a pipe, never its command line); ``display_url`` is safe to print.
+    ``private`` is True for a server the workshop started itself (only it knows the password,
+    so every key on it is the workshop's); ``restart`` starts such a server again at the same
+    URL after learner code stopped it (None: a server we must not restart).
     """
 
     backend: str
     url: str
     version: str
     description: str
+    private: bool = False
+    restart: Callable[[], ServerInfo] | None = field(default=None, compare=False, repr=False)
 
     @property
     def display_url(self) -> str:
@@ -48,6 +56,41 @@ def server_version(client: valkey.Valkey) -> str:
     """The server's version from ``INFO server`` (Valkey reports ``valkey_version``)."""
     info = client.info("server")
     return str(info.get("valkey_version") or info.get("redis_version") or "unknown")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (on this machine). Another user's process counts as
+    alive: it is not ours to judge. Never signals anything (``os.kill(pid, 0)`` would end the
+    process on Windows, so Windows asks the kernel instead)."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        return _windows_process_alive(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _windows_process_alive(pid: int) -> bool:  # pragma: no cover - Windows only
+    import ctypes  # noqa: PLC0415 - Windows only
+
+    kernel32 = getattr(ctypes, "windll").kernel32  # noqa: B009 - windll exists on Windows only
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return bool(kernel32.GetLastError() == 5)  # ERROR_ACCESS_DENIED: exists, not ours
+    try:
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def ping_version(url: str) -> str | None:

@@ -1,24 +1,30 @@
-"""The docker backend: a Valkey container started through testcontainers' ``ValkeyContainer``.
+"""The docker backend: a Valkey container, created, configured and started through docker-py.
 
 Secure by default: the published port is bound to 127.0.0.1 only (or, with host networking,
-the server itself binds 127.0.0.1), a random password, no persistence. The container is removed
-when the command ends, on errors and on Ctrl-C. testcontainers' reaper (Ryuk) removes it after
-a crash when the reaper's image is present; where it is not, the reaper is disabled and every
-start removes the containers of earlier workshop processes that no longer run.
+the server itself binds 127.0.0.1), a random password, no persistence. The password travels in
+a config file copied into the created container before it starts (``put_archive``), never in
+its command or environment, which ``docker inspect`` shows. The container is removed when the
+command ends, on errors and on Ctrl-C, in any state (an interrupted start leaves it "created").
+testcontainers' reaper (Ryuk) removes it after a crash when the reaper's image is present;
+where it is not, every start removes the containers of earlier workshop processes that no
+longer run, in any state.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import secrets
 import socket
+import tarfile
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from valkey_workshop.errors import ServerError, UsageError
-from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version
+from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version, process_alive
 from valkey_workshop.server.embedded import LOOPBACK, free_loopback_port
 
 #: The official image, pinned so that every learner in a room runs the same server.
@@ -30,6 +36,9 @@ NETWORKS = ("bridge", "host")
 LABEL = "io.valkey-workshop"
 LABEL_PID = "io.valkey-workshop.pid"
 LABEL_HOST = "io.valkey-workshop.host"
+LABEL_RUN = "io.valkey-workshop.run"
+#: Where the server's config file (with its password) goes inside the container.
+CONFIG_PATH = "/data/workshop-valkey.conf"
 CONTAINER_PORT = 6379
 
 
@@ -149,22 +158,12 @@ def remove_stale_containers(client: Any) -> int:
             owner = int(labels.get(LABEL_PID, "0"))
         except ValueError:
             owner = 0
-        if owner and _alive(owner):
+        if owner and process_alive(owner):
             continue
         with contextlib.suppress(Exception):  # already going away: nothing to do
             container.remove(force=True)
             removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _use_reaper_if_available(client: Any) -> bool:
@@ -183,32 +182,43 @@ def _use_reaper_if_available(client: Any) -> bool:
     return not testcontainers_config.ryuk_disabled
 
 
-class ContainerExitedError(Exception):
-    """The container stopped before it was ready."""
+def _reaper_labels() -> dict[str, str]:
+    """Start testcontainers' reaper (its image is present) and label our container for it."""
+    from testcontainers.core.container import Reaper  # noqa: PLC0415
+    from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID  # noqa: PLC0415
+
+    Reaper.get_instance()
+    return {LABEL_SESSION_ID: SESSION_ID}
 
 
-def _ping_in_container(command: list[str], timeout: float) -> Any:
-    """A testcontainers wait strategy: ``valkey-cli ... ping`` inside the container until it
-    answers, polled every 50 ms; fails at once when the container has exited (testcontainers'
-    own ExecWaitStrategy would retry until its timeout, polling once a second)."""
-    from testcontainers.core.wait_strategies import WaitStrategy  # noqa: PLC0415
+def config_archive(text: str) -> bytes:
+    """A tar holding ``text`` as the server's config file, for ``put_archive`` into the
+    container before it starts. Owned by uid 999 (the official image's ``valkey`` user, which
+    its entrypoint switches to) and readable by that user only."""
+    data = text.encode("utf-8")
+    member = tarfile.TarInfo(CONFIG_PATH.lstrip("/").split("/", 1)[1])
+    member.size, member.mode, member.uid, member.gid = len(data), 0o600, 999, 999
+    member.mtime = int(time.time())
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        archive.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()
 
-    class PingInContainer(WaitStrategy):
-        def wait_until_ready(self, container: Any) -> None:
-            deadline = time.monotonic() + timeout
-            wrapped = container.get_wrapped_container()
-            while True:
-                wrapped.reload()
-                if wrapped.status in ("exited", "dead"):
-                    raise ContainerExitedError(f"the container exited ({wrapped.status})")
-                result = container.exec(command)
-                if result.exit_code == 0 and b"PONG" in (result.output or b""):
-                    return
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"valkey-cli ping did not answer within {timeout:.0f} s")
-                time.sleep(0.05)
 
-    return PingInContainer()
+def server_config(password: str, bind: str, port: int) -> str:
+    """The container's valkey.conf: the password lives here, never in the container's
+    command or environment (both of which ``docker inspect`` shows)."""
+    return "\n".join(
+        [
+            f"bind {bind}",
+            f"port {port}",
+            "protected-mode yes",
+            f'requirepass "{password}"',
+            'save ""',
+            "appendonly no",
+            "",
+        ]
+    )
 
 
 class DockerBackend(ServerBackend):
@@ -228,17 +238,22 @@ class DockerBackend(ServerBackend):
         self._requested_port = port
         self._startup_timeout = startup_timeout
         self._container: Any = None
+        self._engine: Any = None
+        #: Marks every container this backend creates, so ``stop`` removes even one whose
+        #: creation an interrupt cut short (created on the engine, its id never returned).
+        self._run_id = uuid.uuid4().hex
+        self._password: str | None = None
+        self._port: int | None = None
         self.stale_removed = 0
         self.reaper = False
 
     @property
     def container_id(self) -> str | None:
-        return self._container.get_container_id() if self._container is not None else None
+        return self._container.id if self._container is not None else None
 
     def start(self) -> ServerInfo:
-        from testcontainers.community.valkey import ValkeyContainer  # noqa: PLC0415
-
         client = connect_engine()
+        self._engine = client
         self.stale_removed = remove_stale_containers(client)
         status = image_status(client, self.image, ask_registry=False)
         if not status.present:
@@ -252,63 +267,57 @@ class DockerBackend(ServerBackend):
                     "(`workshop doctor --pull`), or pass --image with a local image."
                 ) from error
         self.reaper = _use_reaper_if_available(client)
-        client.close()
+        self._password = secrets.token_urlsafe(24)
+        return self._launch()
 
-        password = secrets.token_urlsafe(24)
+    def _launch(self) -> ServerInfo:
+        client, password = self._engine, self._password
+        assert client is not None and password is not None
+        labels = {
+            LABEL: "1",
+            LABEL_PID: str(os.getpid()),
+            LABEL_HOST: socket.gethostname(),
+            LABEL_RUN: self._run_id,
+        }
+        if self.reaper:
+            labels.update(_reaper_labels())
+        options: dict[str, Any] = {"labels": labels, "detach": True}
         if self.network == "host":
-            port = self._requested_port or free_loopback_port()
+            # The server binds loopback itself, on a free port of the host.
+            port = self._port or self._requested_port or free_loopback_port()
+            config = server_config(password, LOOPBACK, port)
+            options["network_mode"] = "host"
         else:
+            # Published on 127.0.0.1 only: nothing is opened to the LAN. docker-py reads a
+            # 1-tuple as "this host address, any free port"; a restart asks for the same one.
             port = CONTAINER_PORT
-        server_args = ["--requirepass", password, "--save", "", "--appendonly", "no"]
-        container = ValkeyContainer(self.image).with_password(password)
-        labels = {LABEL: "1", LABEL_PID: str(os.getpid()), LABEL_HOST: socket.gethostname()}
-        if self.network == "host":
-            # docker-py refuses host mode with port bindings; the server binds loopback itself.
-            container.ports.clear()
-            container.with_command(
-                ["valkey-server", "--port", str(port), "--bind", LOOPBACK, *server_args]
-            )
-            container.waiting_for(
-                _ping_in_container(
-                    ["valkey-cli", "-p", str(port), "-a", password, "--no-auth-warning", "ping"],
-                    self._startup_timeout,
-                )
-            )
-            container.with_kwargs(network_mode="host", labels=labels)
-        else:
-            # Published on 127.0.0.1 only: nothing is opened to the LAN.
-            container.ports.clear()
-            # docker-py reads a 1-tuple as "this host address, any free port".
-            container.ports[f"{CONTAINER_PORT}/tcp"] = (LOOPBACK,)  # type: ignore[assignment] # testcontainers types host ports as int only
-            container.with_command(["valkey-server", *server_args])
-            container.waiting_for(
-                _ping_in_container(
-                    ["valkey-cli", "-a", password, "--no-auth-warning", "ping"],
-                    self._startup_timeout,
-                )
-            )
-            container.with_kwargs(labels=labels)
-        self._container = container
+            config = server_config(password, "* -::*", port)
+            host_port = (LOOPBACK, self._port) if self._port else (LOOPBACK,)
+            options["ports"] = {f"{CONTAINER_PORT}/tcp": host_port}
         started = time.perf_counter()
         try:
-            container.start()
+            self._container = client.containers.create(
+                self.image, command=["valkey-server", CONFIG_PATH], **options
+            )
+            self._container.put_archive(CONFIG_PATH.rsplit("/", 1)[0], config_archive(config))
+            self._container.start()
+            if self.network != "host":
+                port = self._published_port(self._container)
+            self._port = port
+            url = f"valkey://:{password}@{LOOPBACK}:{port}/0"
+            version = self._wait_ready(url, started)
+        except ServerError:
+            self.stop()
+            raise
         except Exception as error:
             logs = self._logs()
             self.stop()
-            if "Address already in use" in logs:
+            if "Address already in use" in logs or "address already in use" in str(error):
                 raise ServerError(f"Port {port} on {LOOPBACK} is already in use.") from error
             raise ServerError(
                 f"The Valkey container ({self.image}) did not start: {_short(error)}"
                 + (f"\nIts last log lines:\n{logs}" if logs else "")
             ) from error
-        try:
-            if self.network != "host":
-                port = self._published_port(container)
-            version = self._wait_ready(f"valkey://:{password}@{LOOPBACK}:{port}/0", started)
-        except ServerError:
-            self.stop()
-            raise
-        url = f"valkey://:{password}@{LOOPBACK}:{port}/0"
         where = "host network" if self.network == "host" else "port published on 127.0.0.1 only"
         return ServerInfo(
             backend=self.name,
@@ -318,11 +327,26 @@ class DockerBackend(ServerBackend):
                 f"Valkey {version} in a container ({self.image}) on {LOOPBACK}:{port}, "
                 f"{where}, password protected"
             ),
+            private=True,
+            restart=self.restart,
         )
+
+    def restart(self) -> ServerInfo:
+        """Remove the container and start a new one with the same password and port, so the
+        URL stays valid (after learner code stopped or wedged the server).
+
+        Raises:
+            ServerError: the new container did not start.
+        """
+        if self._engine is None or self._password is None:
+            return self.start()
+        self._remove_ours()
+        return self._launch()
 
     def _published_port(self, container: Any) -> int:
         try:
-            return int(container.get_exposed_port())
+            container.reload()
+            return int(container.ports[f"{CONTAINER_PORT}/tcp"][0]["HostPort"])
         except Exception as error:
             raise ServerError(
                 "The Docker engine published no port for the container (an engine without a "
@@ -330,10 +354,21 @@ class DockerBackend(ServerBackend):
             ) from error
 
     def _wait_ready(self, url: str, started: float) -> str:
+        # Readiness is an authenticated PING from here: no `valkey-cli -a PASSWORD` inside the
+        # container, whose command line the host's `ps` and the engine's exec records show.
         while True:
             version = ping_version(url)
             if version is not None:
                 return version
+            self._container.reload()
+            if self._container.status in ("exited", "dead"):
+                logs = self._logs()
+                if "Address already in use" in logs:
+                    raise ServerError(f"Port {self._port} on {LOOPBACK} is already in use.")
+                raise ServerError(
+                    f"The Valkey container ({self.image}) did not start: it exited."
+                    + (f"\nIts last log lines:\n{logs}" if logs else "")
+                )
             if time.perf_counter() - started > self._startup_timeout:
                 logs = self._logs()
                 limit = f"{self._startup_timeout:.0f} s"
@@ -345,17 +380,34 @@ class DockerBackend(ServerBackend):
 
     def _logs(self, lines: int = 8) -> str:
         container = self._container
-        wrapped = getattr(container, "_container", None) if container is not None else None
-        if wrapped is None:
+        if container is None:
             return ""
         try:
-            text = str(wrapped.logs(tail=lines).decode("utf-8", errors="replace")).strip()
+            text = str(container.logs(tail=lines).decode("utf-8", errors="replace")).strip()
         except Exception:  # noqa: BLE001 - the container may already be gone
             return ""
         return text
 
-    def stop(self) -> None:
+    def _remove_ours(self) -> None:
+        """Remove every container of this backend, whatever its state (created, running,
+        exited): the one we know and any whose creation an interrupt cut short."""
         container, self._container = self._container, None
         if container is not None:
-            with contextlib.suppress(Exception):  # removing a container that is already gone
-                container.stop()
+            with contextlib.suppress(Exception):  # already gone
+                container.remove(force=True)
+        engine = self._engine
+        if engine is None:
+            return
+        with contextlib.suppress(Exception):  # an engine that went away has nothing to remove
+            for leftover in engine.containers.list(
+                all=True, filters={"label": f"{LABEL_RUN}={self._run_id}"}
+            ):
+                with contextlib.suppress(Exception):
+                    leftover.remove(force=True)
+
+    def stop(self) -> None:
+        self._remove_ours()
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            with contextlib.suppress(Exception):
+                engine.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import os
 import secrets
 import shutil
 import signal
@@ -22,10 +23,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from valkey_workshop.errors import ServerError
-from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version
+from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version, process_alive
 
 LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
+#: Temp folders of embedded servers are named ``workshop-valkey-<owner pid>-<random>``, so a
+#: later start can remove what a killed workshop process left (its valkey.conf holds a password).
+FOLDER_PREFIX = "workshop-valkey-"
+OWNER_FILE = "owner"
 
 
 def embedded_binary() -> Path:
@@ -97,6 +102,9 @@ class EmbeddedBackend(ServerBackend):
         self._data_dir = data_dir
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: Path | None = None
+        self._port: int | None = None
+        self._password: str | None = None
+        self.stale_removed = 0
 
     @property
     def pid(self) -> int | None:
@@ -108,22 +116,37 @@ class EmbeddedBackend(ServerBackend):
 
     def start(self) -> ServerInfo:
         binary = self.binary()
+        self.stale_removed = remove_stale_folders()
         attempts = 1 if self._requested_port else 3
         last_error: ServerError | None = None
+        password = secrets.token_urlsafe(24)
         for _ in range(attempts):
             port = self._requested_port or free_loopback_port()
             try:
-                return self._start_on(binary, port)
+                return self._start_on(binary, port, password)
             except _PortTakenError as error:
                 last_error = ServerError(f"Port {port} on {LOOPBACK} is already in use.")
                 last_error.__cause__ = error
         assert last_error is not None
         raise last_error
 
-    def _start_on(self, binary: Path, port: int) -> ServerInfo:
+    def restart(self) -> ServerInfo:
+        """Stop the server (if it still runs) and start it again with the same port and
+        password, so its URL stays valid. Used after learner code stopped or wedged it.
+
+        Raises:
+            ServerError: it could not start again (its port was taken meanwhile, say).
+        """
+        port, password = self._port, self._password
+        if port is None or password is None:
+            return self.start()
+        return self._start_on(self.binary(), port, password)
+
+    def _start_on(self, binary: Path, port: int, password: str) -> ServerInfo:
         self.stop()
-        password = secrets.token_urlsafe(24)
-        workdir = Path(tempfile.mkdtemp(prefix="workshop-valkey-"))
+        self._port, self._password = port, password
+        workdir = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
+        (workdir / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
         self._workdir = workdir
         log = workdir / "valkey.log"
         config = workdir / "valkey.conf"
@@ -169,6 +192,8 @@ class EmbeddedBackend(ServerBackend):
             url=url,
             version=version,
             description=f"{self.name} Valkey {version} on {self._bind}:{port} (password protected)",
+            private=True,
+            restart=self.restart,
         )
 
     def _wait_ready(self, url: str, log: Path) -> str:
@@ -208,6 +233,35 @@ class EmbeddedBackend(ServerBackend):
         workdir, self._workdir = self._workdir, None
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def remove_stale_folders(root: Path | None = None) -> int:
+    """Remove the temp folders of embedded servers whose workshop process no longer runs
+    (killed outright, so it could not clean up); returns how many were removed."""
+    removed = 0
+    base = Path(root or tempfile.gettempdir())
+    try:
+        candidates = list(base.glob(f"{FOLDER_PREFIX}*"))
+    except OSError:
+        return 0
+    for folder in candidates:
+        owner = _owner_pid(folder)
+        if owner is None or owner == os.getpid() or process_alive(owner):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += not folder.exists()
+    return removed
+
+
+def _owner_pid(folder: Path) -> int | None:
+    # The owner file is authoritative; the name is the fallback for a folder that was killed
+    # between mkdtemp and writing the file.
+    try:
+        return int((folder / OWNER_FILE).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        pass
+    digits = folder.name[len(FOLDER_PREFIX) :].split("-", 1)[0]
+    return int(digits) if digits.isdigit() else None
 
 
 class _PortTakenError(Exception):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import valkey
 
@@ -11,6 +13,55 @@ from valkey_workshop.errors import ServerError, UsageError
 from valkey_workshop.server.base import ServerBackend, ServerInfo, redact_url, server_version
 
 SCHEMES = ("valkey", "valkeys", "redis", "rediss")
+_FORM = "use valkey://[:password@]host:port[/db] (valkeys:// for TLS)"
+
+
+@dataclass(frozen=True)
+class ParsedUrl:
+    """The parts of a server URL this tool relies on, checked."""
+
+    host: str
+    port: int
+    db: int
+    tls: bool
+
+
+def _shown(url: str) -> str:
+    # redact_url needs a valid port; this one hides a password in any URL, valid or not.
+    return re.sub(r"^([^:/]*://[^:@/]*:)[^@/]*@", r"\1***@", url)
+
+
+def parse_url(url: str) -> ParsedUrl:
+    """Check a ``--url`` / ``VALKEY_URL`` before anything connects.
+
+    Raises:
+        UsageError: unknown scheme, no host, a port that is not 1-65535, or a database that
+            is not a number (valkey-py would silently use database 0 for ``/notanumber``).
+    """
+    shown = _shown(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # e.g. "valkey://[::1": an unclosed IPv6 address
+        raise UsageError(f"--url {shown!r} is not a Valkey URL ({error}); {_FORM}.") from error
+    if parts.scheme not in SCHEMES or not parts.hostname:
+        raise UsageError(f"--url {shown!r} is not a Valkey URL; {_FORM}.")
+    try:
+        given = parts.port
+    except ValueError:  # not a number, or beyond 65535
+        given = 0
+    port = 6379 if given is None else given
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--url {shown!r}: the port must be a number from 1 to 65535.")
+    path = parts.path.strip("/")
+    databases = parse_qs(parts.query).get("db", [])
+    candidates = ([path] if path else []) + databases
+    for candidate in candidates:
+        if not (candidate.isascii() and candidate.isdigit()):
+            raise UsageError(
+                f"--url {shown!r}: the database {candidate!r} is not a number; {_FORM}."
+            )
+    db = int(candidates[-1]) if candidates else 0
+    return ParsedUrl(parts.hostname, port, db, tls=parts.scheme.endswith("s"))
 
 
 class UrlBackend(ServerBackend):
@@ -19,22 +70,20 @@ class UrlBackend(ServerBackend):
     name: ClassVar[str] = "url"
 
     def __init__(self, url: str, connect_timeout: float = 3.0) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in SCHEMES or not parts.hostname:
-            raise UsageError(
-                f"--url {redact_url(url)!r} is not a Valkey URL; "
-                "use valkey://[:password@]host:port[/db] (valkeys:// for TLS)."
-            )
+        self._parsed = parse_url(url)
         self._url = url
         self._connect_timeout = connect_timeout
 
     def start(self) -> ServerInfo:
         shown = redact_url(self._url)
-        client = valkey.Valkey.from_url(
-            self._url,
-            socket_connect_timeout=self._connect_timeout,
-            socket_timeout=self._connect_timeout,
-        )
+        try:
+            client = valkey.Valkey.from_url(
+                self._url,
+                socket_connect_timeout=self._connect_timeout,
+                socket_timeout=self._connect_timeout,
+            )
+        except ValueError as error:  # a query option valkey-py cannot read, e.g. ?socket_timeout=x
+            raise UsageError(f"--url {shown!r}: {str(error).rstrip('.')}.") from error
         try:
             client.ping()
             version = server_version(client)
@@ -56,13 +105,13 @@ class UrlBackend(ServerBackend):
             raise ServerError(f"Cannot reach Valkey at {shown}: {error}") from error
         finally:
             client.close()
-        parts = urlsplit(self._url)
-        tls = " over TLS" if parts.scheme.endswith("s") else ""
+        parsed = self._parsed
+        tls = " over TLS" if parsed.tls else ""
         return ServerInfo(
             backend=self.name,
             url=self._url,
             version=version,
-            description=f"{product} {version} at {parts.hostname}:{parts.port or 6379}{tls}",
+            description=f"{product} {version} at {parsed.host}:{parsed.port}{tls}",
         )
 
     def stop(self) -> None:

@@ -13,6 +13,7 @@ from valkey_workshop.checking.results import StepResult
 from valkey_workshop.content.lesson import live_lesson
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.operations import (
+    CheckOutcome,
     HintReveal,
     ModuleSummary,
     SolutionView,
@@ -25,6 +26,7 @@ from valkey_workshop.operations import (
     solution_for,
 )
 from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.server.guard import guard_for
 from valkey_workshop.session.workdir import Workdir
 
 
@@ -74,6 +76,9 @@ class GuidedSession:
         self.index = module.steps.index(first)
         self.resumed = start_at is None and self.index > 0
         self.last_result: StepResult | None = None
+        self.last_outcome: CheckOutcome | None = None
+        #: Why the last check's result could not be saved (read-only workdir), or None.
+        self.progress_error: str | None = None
         self.publish_note: str | None = None
         self._clock = clock
         self._since = clock()
@@ -108,7 +113,14 @@ class GuidedSession:
         return live_lesson_text(self.step, self.server.url)
 
     def check(self) -> StepResult:
-        outcome = check_steps(self.module, (self.step,), self.workdir, self.server)
+        """Check the current step (under the server guard: see ``last_outcome.notices``)."""
+        outcome = check_steps(
+            self.module, (self.step,), self.workdir, self.server, restart_stopped=True
+        )
+        # A restarted server may listen elsewhere (a container's new published port).
+        self.server = guard_for(self.server).server
+        self.last_outcome = outcome
+        self.progress_error = outcome.progress_error
         self.last_result = outcome.report.steps[0]
         # One line when class publishing is paused; the check itself is unaffected.
         self.publish_note = outcome.published.line if outcome.published else None

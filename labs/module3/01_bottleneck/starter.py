@@ -13,14 +13,21 @@ import time  # time.perf_counter() is the clock to use
 
 
 def measure_database_read(db, product_id: str) -> float:
-    """Read one product with db.get_product(product_id); return how long it took, in ms."""
+    """Read product `product_id` with one db.get_product() call; return how long it took.
+
+    The result is milliseconds, as a float (for example 48.7). Time only that call.
+    """
     # TODO: note time.perf_counter() before the read and after it.
     # TODO: return the difference in milliseconds.
     raise NotImplementedError
 
 
 def measure_cache_read(client, key: str) -> float:
-    """Read `key` once with client.get(key); return how long it took, in ms."""
+    """Read `key` with one client.get(key) call; return how long it took.
+
+    The result is milliseconds, as a float that keeps its fraction (a Valkey read takes well
+    under one millisecond, for example 0.05). Only read: leave the key's value as it is.
+    """
     # TODO: the same measurement, around one client.get(key).
     raise NotImplementedError
 

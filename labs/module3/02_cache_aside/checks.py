@@ -1,22 +1,24 @@
 """Checks for step 02 (cache-aside).
 
-Each wrong answer the course names fails one check with its own message: no TTL, str() instead
-of JSON, the raw JSON returned, the database read on every call, no invalidation, invalidation
-by flushing or by KEYS, and invalidation before the database write.
+Each clause of the starter's docstrings is a check, and each wrong answer the course names
+fails one with its own message: no TTL, str() instead of JSON, a hash instead of a JSON string,
+the raw JSON returned, the database read on every call, an entry cached by another server
+ignored, something cached for an unknown product, no invalidation, invalidation by flushing or
+by KEYS, invalidation before the database write, and an unknown product's KeyError swallowed.
 """
 
 import ast
 import json
 
-from valkey_workshop.checking import inspect
-from valkey_workshop.checking.api import CheckContext, check
+from valkey_workshop.checking import advice, inspect
+from valkey_workshop.checking.api import CheckContext, check, describe_exception
 from valkey_workshop.labdb import catalogue_record
 
 GET = "get_product_details"
 UPDATE = "update_product"
 #: Commands that change or remove the cached copy of a product.
 KEY_WRITES = {"DEL", "UNLINK", "SET", "SETEX", "PSETEX", "GETDEL", "GETSET"}
-READS = {"GET", "GETEX", "MGET", "GETDEL"}
+READS = {"GET", "GETEX", "MGET", "GETDEL", "HGETALL", "HGET", "HMGET"}
 
 
 def key(product_id):
@@ -30,6 +32,25 @@ def updated(product_id, changes):
 def ttl_limit(ctx):
     value = getattr(ctx.exercise, "CACHE_TTL_SECONDS", 86400)
     return value if isinstance(value, int) and 1 <= value <= 86400 else 86400
+
+
+def _in_milliseconds(ctx, cache):
+    """Whether the learner gave ``cache`` its expiry in milliseconds (PX, PSETEX, PEXPIRE)."""
+    sent = inspect.on_key(ctx.learner_calls(), cache, {"SET", "PSETEX", "PEXPIRE"})
+    return any(c.name != "SET" or "PX" in {str(a).upper() for a in c.args} for c in sent)
+
+
+def _short_ttl(ctx, cache, pttl):
+    left = "has expired already" if pttl == -2 else f"expires in {pttl} ms"
+    unit = (
+        " px= (PSETEX, PEXPIRE) counts milliseconds: use ex=."
+        if _in_milliseconds(ctx, cache)
+        else ""
+    )
+    ctx.fail(
+        f"{cache} {left}: the next read would miss again, so the cache saves nothing. Its "
+        f"TTL should be CACHE_TTL_SECONDS seconds ({ttl_limit(ctx)}).{unit}"
+    )
 
 
 @check(
@@ -60,7 +81,7 @@ def ttl_setting(ctx: CheckContext) -> None:
 def miss_reads_database_once(ctx: CheckContext) -> None:
     ctx.use_keys(key("P123"))
     db = ctx.database()
-    result = ctx.call(GET, ctx.client, db, "P123")
+    result = advice.call(ctx, GET, ctx.client, db, "P123")
     expected = catalogue_record("P123")
     if db.get_calls == 0:
         ctx.fail(
@@ -88,7 +109,17 @@ def miss_reads_database_once(ctx: CheckContext) -> None:
 def cached_as_json_with_ttl(ctx: CheckContext) -> None:
     product, cache = "P124", key("P124")
     ctx.use_keys(cache)
-    ctx.call(GET, ctx.client, ctx.database(), product)
+    advice.call(ctx, GET, ctx.client, ctx.database(), product)
+    pttl = ctx.server.pttl(cache)
+    if pttl == -2 and _in_milliseconds(ctx, cache):
+        _short_ttl(ctx, cache, pttl)
+    kind = ctx.server.type(cache)
+    if kind not in ("string", "none"):
+        ctx.fail(
+            f"{cache} holds a {kind}, not a string. A hash suits reading or updating single "
+            "fields; this step caches the whole record as one JSON string "
+            "(set(key, json.dumps(record), ex=...)), which every reader decodes the same way."
+        )
     raw = ctx.server.get(cache)
     if raw is None:
         elsewhere = sorted(ctx.server.scan_iter(match=f"*{product}*", count=1000))
@@ -126,6 +157,8 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
     limit = ttl_limit(ctx)
     if ttl > limit:
         ctx.fail(f"{cache} has a TTL of {ttl} s, longer than CACHE_TTL_SECONDS ({limit}).")
+    if ctx.server.pttl(cache) < 1000:
+        _short_ttl(ctx, cache, ctx.server.pttl(cache))
     window = inspect.ttl_window(ctx.learner_calls(), cache)
     if window:
         ctx.fail(window)
@@ -140,10 +173,10 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
 def hit_skips_database(ctx: CheckContext) -> None:
     product, cache = "P125", key("P125")
     ctx.use_keys(cache)
-    ctx.call(GET, ctx.client, ctx.database(), product)
+    advice.call(ctx, GET, ctx.client, ctx.database(), product)
     db = ctx.database()
     mark = ctx.client.call_log.mark()
-    result = ctx.call(GET, ctx.client, db, product)
+    result = advice.call(ctx, GET, ctx.client, db, product)
     expected = catalogue_record(product)
     if db.get_calls:
         ctx.fail(
@@ -166,16 +199,54 @@ def hit_skips_database(ctx: CheckContext) -> None:
         )
 
 
-@check("unknown-product", "An unknown product gives None, without raising")
+@check(
+    "unknown-product",
+    "An unknown product gives None, without raising, and nothing is cached for it",
+    lesson="The read path",
+)
 def unknown_product(ctx: CheckContext) -> None:
-    ctx.use_keys(key("P0"), key("NOPE-404"))
+    unknown = "NOPE-404"
+    ctx.use_keys(key("P0"), key(unknown), key("None"))
     try:
-        result = ctx.call(GET, ctx.client, ctx.database(), "NOPE-404")
+        result = advice.call(ctx, GET, ctx.client, ctx.database(), unknown)
     except Exception as failure:
         ctx.fail(f"For a product the database does not know: {failure}")
     if result is not None:
         ctx.fail(
             f"{GET}() returned {result!r} for a product the database does not know; return None."
+        )
+    if ctx.server.exists(key(unknown)):
+        what = ctx.server.get(key(unknown)) if ctx.server.type(key(unknown)) == "string" else "?"
+        ctx.fail(
+            f"{GET}() cached {what!r} at {key(unknown)} for a product the database does not "
+            "know. If the product is added later, readers still get None until that entry "
+            "expires. Cache only records that exist (negative caching needs its own, short TTL)."
+        )
+
+
+@check(
+    "hit-uses-shared-entry",
+    "A hit returns what another application server cached",
+    hint=1,
+    lesson="The read path",
+)
+def hit_uses_shared_entry(ctx: CheckContext) -> None:
+    product, cache = "P130", key("P130")
+    ctx.use_keys(cache)
+    # Another app server cached this product after a price change (same key, same JSON).
+    shared = {**catalogue_record(product), "price": 99.5}
+    ctx.server.set(cache, json.dumps(shared), ex=60)
+    db = ctx.database()
+    result = advice.call(ctx, GET, ctx.client, db, product)
+    if db.get_calls:
+        ctx.fail(
+            f"{cache} was cached by another application server, but {GET}() read the database "
+            "anyway: every app server shares the cache, so read the entry it finds in Valkey."
+        )
+    if result != shared:
+        ctx.fail(
+            f"{cache} holds {json.dumps(shared)} (cached by another application server); "
+            f"{GET}() returned {result!r}. Return json.loads of what GET found."
         )
 
 
@@ -189,10 +260,10 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
     product, cache = "P126", key("P126")
     ctx.use_keys(cache)
     db = ctx.database()
-    ctx.call(GET, ctx.client, db, product)
+    advice.call(ctx, GET, ctx.client, db, product)
     changes = {"price": 42.5}
     expected = updated(product, changes)
-    returned = ctx.call(UPDATE, ctx.client, db, product, changes)
+    returned = advice.call(ctx, UPDATE, ctx.client, db, product, changes)
     if db.update_calls == 0:
         ctx.fail(
             f"{UPDATE}() never called db.update_product(): the database still has the old price."
@@ -213,13 +284,19 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
                 "read serves stale data. Delete the key after the database write (or store the "
                 "new record)."
             )
-        if ctx.server.ttl(cache) == -1:
+        ttl = ctx.server.ttl(cache)
+        if ttl == -1:
             ctx.fail(
                 f"{UPDATE}() refreshed {cache} with no TTL: from now on this entry never "
                 "expires. Refresh it with ex=CACHE_TTL_SECONDS, or delete it instead."
             )
+        if ttl > ttl_limit(ctx):
+            ctx.fail(
+                f"{UPDATE}() refreshed {cache} with a TTL of {ttl} s, longer than "
+                f"CACHE_TTL_SECONDS ({ttl_limit(ctx)})."
+            )
     db.reset_counts()
-    fresh = ctx.call(GET, ctx.client, db, product)
+    fresh = advice.call(ctx, GET, ctx.client, db, product)
     if fresh != expected:
         ctx.fail(
             f"After {UPDATE}(), the next read returned {fresh!r}: stale. Expected {expected!r}."
@@ -228,7 +305,7 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
 
 @check(
     "invalidate-after-database-write",
-    "Invalidation follows the database write (a concurrent read cannot re-cache old data)",
+    "Invalidation follows the database write (a read during the write leaves no old data)",
     hint=3,
     lesson="The write path",
 )
@@ -246,12 +323,12 @@ def invalidate_after_database_write(ctx: CheckContext) -> None:
             reader_errors.append(error)
 
     db = ctx.database(before_update=concurrent_reader)
-    ctx.call(GET, ctx.client, db, product)
+    advice.call(ctx, GET, ctx.client, db, product)
     mark = ctx.client.call_log.mark()
     changes = {"price": 7.5}
-    ctx.call(UPDATE, ctx.client, db, product, changes)
+    advice.call(ctx, UPDATE, ctx.client, db, product, changes)
     calls = ctx.client.call_log.records(mark)
-    result = ctx.call(GET, ctx.client, db, product)
+    result = advice.call(ctx, GET, ctx.client, db, product)
     expected = updated(product, changes)
     if result == expected:
         return
@@ -285,10 +362,10 @@ def other_entries_survive(ctx: CheckContext) -> None:
     changed, bystander = "P128", "P129"
     ctx.use_keys(key(changed), key(bystander))
     db = ctx.database()
-    ctx.call(GET, ctx.client, db, changed)
-    ctx.call(GET, ctx.client, db, bystander)
+    advice.call(ctx, GET, ctx.client, db, changed)
+    advice.call(ctx, GET, ctx.client, db, bystander)
     mark = ctx.client.call_log.mark()
-    ctx.call(UPDATE, ctx.client, db, changed, {"name": "Luxury Widget, now blue"})
+    advice.call(ctx, UPDATE, ctx.client, db, changed, {"name": "Luxury Widget, now blue"})
     names = [name for call in ctx.client.call_log.records(mark) for name in call.command_names]
     for flush in ("FLUSHDB", "FLUSHALL"):
         if flush in names:
@@ -311,3 +388,36 @@ def other_entries_survive(ctx: CheckContext) -> None:
             f"Updating {changed} removed {bystander}'s cache entry too; invalidate only the "
             "product that changed."
         )
+
+
+@check(
+    "update-unknown-product",
+    "Updating an unknown product raises KeyError, as the database does",
+    hint=3,
+    lesson="The write path",
+)
+def update_unknown_product(ctx: CheckContext) -> None:
+    unknown = "NOPE-405"
+    ctx.use_keys(key(unknown))
+    try:
+        returned = ctx.implementation(UPDATE)(ctx.client, ctx.database(), unknown, {"price": 1.0})
+    except KeyError:
+        returned = KeyError
+    except NotImplementedError:
+        ctx.fail(
+            f"{UPDATE}() is not written yet (it raises NotImplementedError): fill in the TODOs "
+            f"in {ctx.exercise_file.name}."
+        )
+    except Exception as error:
+        ctx.fail(
+            f"{UPDATE}() for an unknown product raised "
+            f"{describe_exception(error, ctx.exercise_file)}; expected the database's KeyError "
+            "to reach the caller."
+        )
+    if returned is not KeyError:
+        ctx.fail(
+            f"{UPDATE}() for an unknown product returned {returned!r}; expected the KeyError "
+            "db.update_product raises, so the caller learns the update did not happen."
+        )
+    if ctx.server.exists(key(unknown)):
+        ctx.fail(f"{UPDATE}() for an unknown product cached something at {key(unknown)}.")

@@ -1,4 +1,4 @@
-"""Demo 02: cache-aside for product P123, as in the course: miss, hit, invalidate, miss."""
+"""Demo 02: cache-aside for P123: miss, hit, invalidate, miss; then the race that remains."""
 
 import json
 
@@ -41,5 +41,26 @@ def run(demo):
     demo.say(
         "A hit costs one round trip to Valkey; a miss costs that **plus** the database. "
         "Every hit is a query the database never sees."
+    )
+
+    demo.heading("5. The race that remains: a slow reader stores an old record after the DEL")
+    demo.client.delete(key)
+    demo.show("reader", f"GET {key} -> {demo.client.get(key)!r}: a miss, so it asks the database")
+    with demo.timed("reader: db.get_product (the old record)"):
+        old = demo.db.get_product(product_id)
+    with demo.timed("writer: db.update_product, then DEL"):
+        new = demo.db.update_product(product_id, {"price": 111.0})
+        demo.client.delete(key)
+    demo.client.set(key, json.dumps(old), ex=CACHE_TTL_SECONDS)
+    demo.show("reader, late", f"SET {key} with the price it read: {old['price']}")
+    cached = json.loads(demo.client.get(key))
+    demo.table(
+        "After the write",
+        ["where", "price"],
+        [["database", new["price"]], [f"cache (TTL {demo.client.ttl(key)} s)", cached["price"]]],
+    )
+    demo.say(
+        "Database first, then DEL, made this rare, not impossible: the old price stays until "
+        "the TTL ends. Bound it with a short TTL; close it with versioned values or leases."
     )
     demo.tidy(key)

@@ -11,7 +11,10 @@ def cache_key(product_id: str) -> str:
 
 
 def get_product_details(client, db, product_id: str) -> dict | None:
-    """The product's record: from Valkey when cached, else from the database (then cached)."""
+    """The product's record: from Valkey when cached, else from the database (then cached).
+
+    None for a product the database does not know; nothing is cached for it.
+    """
     key = cache_key(product_id)
     cached = client.get(key)
     if cached is not None:
@@ -24,7 +27,7 @@ def get_product_details(client, db, product_id: str) -> dict | None:
 
 
 def update_product(client, db, product_id: str, changes: dict) -> dict:
-    """Apply `changes` to the product and return the updated record."""
+    """Apply `changes` in the database and return the updated record (KeyError if unknown)."""
     record = db.update_product(product_id, changes)  # the database first...
     client.delete(cache_key(product_id))  # ...then drop the copy that is now stale
     return record

@@ -26,7 +26,11 @@ def cache_key(product_id: str) -> str:
 def get_product_details(client, db, product_id: str) -> dict | None:
     """The product's record: from Valkey when cached, else from the database (then cached).
 
-    Returns None for a product the database does not know.
+    - Hit: return the cached record (decoded from JSON to a dict), without reading the
+      database, whoever cached it.
+    - Miss: read the database once, store the record at cache_key(product_id) as a JSON string
+      with a TTL of at most CACHE_TTL_SECONDS (value and TTL in one command), and return it.
+    - A product the database does not know: return None, and cache nothing for it.
     """
     # TODO 1: GET the product's key. On a hit, turn the JSON back into a dict and return it.
     # TODO 2: On a miss, read the record with db.get_product(product_id).
@@ -36,9 +40,11 @@ def get_product_details(client, db, product_id: str) -> dict | None:
 
 
 def update_product(client, db, product_id: str, changes: dict) -> dict:
-    """Apply `changes` to the product and return the updated record.
+    """Apply `changes` in the database and return the updated record.
 
-    After this returns, the next get_product_details must see the new data.
+    Write the database first, then delete the cached copy (or replace it with the new record,
+    with a TTL), so the next get_product_details returns the new data. Other products' entries
+    stay cached. An unknown product raises KeyError, as db.update_product does.
     """
     # TODO 1: write the change to the database (db.update_product returns the new record).
     # TODO 2: then invalidate the cached copy, so the next read fetches the new record.

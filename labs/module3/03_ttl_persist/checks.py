@@ -1,9 +1,101 @@
-"""Checks for step 03 (ttl-persist)."""
+"""Checks for step 03 (ttl-persist).
 
-from valkey_workshop.checking import inspect
-from valkey_workshop.checking.api import CheckContext, check
+One check per clause of the starter's docstrings: each function is tried on a key with a TTL,
+a key without one and a missing key, and TTLs are both raised and lowered. What the learner's
+code sent is read from the timed client, so an option that skips keys (NX, XX, GT, LT), a
+read-then-write in place of an atomic option, or a valkey-py spelling slip is named as such.
+"""
+
+from valkey_workshop.checking import advice, inspect
+from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 
 KEY = "workshop:ttl:check"
+#: Commands that read a key's remaining time.
+TTL_READS = {"TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"}
+#: Commands that write a key's value.
+VALUE_WRITES = {"SET", "SETEX", "PSETEX", "GETSET", "SETRANGE", "APPEND", "MSET"}
+#: What each EXPIRE option does, for a message naming the one the learner used.
+EXPIRE_OPTIONS = {
+    "NX": "NX sets a TTL only on a key that has none",
+    "XX": "XX sets a TTL only on a key that already has one",
+    "GT": "GT only raises a TTL (and a key without a TTL counts as infinite, so it never gets one)",
+    "LT": "LT only lowers a TTL",
+}
+
+
+def _sent(ctx: CheckContext, mark: int, names: set[str]) -> list[inspect.KeyCommand]:
+    return inspect.on_key(ctx.client.call_log.records(mark), KEY, names)
+
+
+def _options(commands: list[inspect.KeyCommand]) -> set[str]:
+    return {str(arg).upper() for command in commands for arg in command.args[2:]}
+
+
+def _spelled(command: inspect.KeyCommand) -> str:
+    """``SET ... PX``: the command and the expiry option it used."""
+    options = sorted(_options([command]) & {"EX", "PX", "EXAT", "PXAT"})
+    return " ".join([command.name, *(f"... {option}" for option in options)])
+
+
+def _is_true(result: object) -> bool:
+    return result is True or (type(result) is int and result == 1)
+
+
+def _is_false(result: object) -> bool:
+    return result is False or (type(result) is int and result == 0)
+
+
+def _expire_option_note(ctx: CheckContext, mark: int) -> str:
+    used = _options(_sent(ctx, mark, inspect.EXPIRY_COMMANDS)) & set(EXPIRE_OPTIONS)
+    return "".join(f" {EXPIRE_OPTIONS[option]}." for option in sorted(used))
+
+
+def _rewrote_value(ctx: CheckContext, mark: int, function: str) -> None:
+    writes = _sent(ctx, mark, VALUE_WRITES)
+    if writes:
+        ctx.fail(
+            f"{function} wrote the value again ({writes[0].name}) to change the TTL. A write by "
+            "another client between your read and your write is lost; EXPIRE and PERSIST change "
+            "only the TTL, atomically."
+        )
+
+
+# -- cache_with_ttl ----------------------------------------------------------------------
+
+
+def _cache_with_ttl(ctx: CheckContext, value: str, seconds: int) -> None:
+    """cache_with_ttl(KEY, value, seconds): the value stored, with about `seconds` of TTL."""
+    mark = ctx.client.call_log.mark()
+    advice.call(ctx, "cache_with_ttl", ctx.client, KEY, value, seconds)
+    stored, pttl = ctx.server.get(KEY), ctx.server.pttl(KEY)
+    millis = _options(_sent(ctx, mark, {"SET"})) & {"PX", "PXAT"} or _sent(
+        ctx, mark, {"PSETEX", "PEXPIRE", "PEXPIREAT"}
+    )
+    if millis and -1 != pttl < (seconds - 10) * 1000:
+        left = "it has expired already" if pttl == -2 else f"it has a TTL of {pttl} ms"
+        ctx.fail(
+            f"After cache_with_ttl(..., {seconds}) {left}, not {seconds} s: px= (PSETEX, "
+            "PEXPIRE) counts milliseconds. Use ex=seconds, or multiply by 1000."
+        )
+    if stored is None:
+        ctx.fail(
+            f"After cache_with_ttl(client, {KEY!r}, {value!r}, {seconds}) the key does not exist."
+        )
+    ctx.require(stored == value, f"cache_with_ttl stored {stored!r}; expected {value!r}.")
+    ttl = ctx.server.ttl(KEY)
+    if ttl == -1:
+        ctx.fail(
+            f"{KEY} has no TTL (TTL answers -1): it will never expire. Set the value and the "
+            "TTL in one command: set(key, value, ex=seconds)."
+        )
+    window = inspect.ttl_window(ctx.client.call_log.records(mark), KEY)
+    if window:
+        ctx.fail(window)
+    ctx.require(
+        seconds - 10 <= ttl <= seconds,
+        f"After cache_with_ttl(..., {seconds}) {KEY} has a TTL of {ttl} s; expected about "
+        f"{seconds} s.",
+    )
 
 
 @check(
@@ -14,109 +106,293 @@ KEY = "workshop:ttl:check"
 )
 def cache_with_ttl(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
-    ctx.call("cache_with_ttl", ctx.client, KEY, "hello", 120)
-    value = ctx.server.get(KEY)
-    if value is None:
-        ctx.fail(f"After cache_with_ttl(client, {KEY!r}, 'hello', 120) the key does not exist.")
-    ctx.require(value == "hello", f"cache_with_ttl stored {value!r}; expected 'hello'.")
+    _cache_with_ttl(ctx, "hello", 120)
+
+
+@check(
+    "cache-with-ttl-replaces",
+    "cache_with_ttl replaces the value and TTL a key already had",
+    hint=1,
+    lesson="Atomic: one command, not two",
+)
+def cache_with_ttl_replaces(ctx: CheckContext) -> None:
+    ctx.use_keys(KEY)
+    for before, what in (({}, "no TTL"), ({"ex": 1000}, "a TTL of 1000 s")):
+        ctx.server.set(KEY, "old", **before)
+        mark = ctx.client.call_log.mark()
+        try:
+            _cache_with_ttl(ctx, "new", 60)
+        except CheckFailed as failure:
+            note = ""
+            if "NX" in _options(_sent(ctx, mark, {"SET"})):
+                note = " nx=True writes only a key that does not exist yet."
+            ctx.fail(f"On a key that already held 'old' with {what}: {failure}{note}")
+
+
+# -- extend_ttl --------------------------------------------------------------------------
+
+
+def _extend(ctx: CheckContext, before: dict[str, int], what: str) -> None:
+    """extend_ttl(KEY, 300) on a key holding 'v' with ``before``'s TTL: True, TTL ~300."""
+    ctx.use_keys(KEY)
+    ctx.server.set(KEY, "v", **before)
+    mark = ctx.client.call_log.mark()
+    result = advice.call(ctx, "extend_ttl", ctx.client, KEY, 300)
     ttl = ctx.server.ttl(KEY)
-    if ttl == -1:
-        ctx.fail(f"{KEY} has no TTL (TTL answers -1): it will never expire.")
-    ctx.require(0 < ttl <= 120, f"{KEY} has a TTL of {ttl} s; expected at most 120 s.")
-    ctx.require(ttl >= 110, f"{KEY} has a TTL of {ttl} s; expected about 120 s.")
-    window = inspect.ttl_window(ctx.learner_calls(), KEY)
-    if window:
-        ctx.fail(window)
+    if ttl == -2:
+        ctx.fail(f"extend_ttl deleted a key with {what}; it should only set its TTL.")
+    if not (_is_true(result) and 290 <= ttl <= 300):
+        note = _expire_option_note(ctx, mark)
+        ctx.fail(
+            f"extend_ttl(client, key, 300) on an existing key with {what} returned {result!r} "
+            f"and left a TTL of {ttl}; expected True and a TTL of about 300 s.{note}"
+            + ("" if note else " EXPIRE key 300 sets it from any TTL, or none.")
+        )
+    ctx.require(
+        ctx.server.get(KEY) == "v",
+        f"extend_ttl changed the value to {ctx.server.get(KEY)!r}; only the TTL should change.",
+    )
+    _rewrote_value(ctx, mark, "extend_ttl")
 
 
 @check(
     "extend-ttl",
-    "extend_ttl resets an existing TTL and creates nothing",
+    "extend_ttl raises a short TTL and returns True",
     hint=2,
     lesson="Setting a TTL",
 )
 def extend_ttl(ctx: CheckContext) -> None:
+    _extend(ctx, {"ex": 5}, "a TTL of 5 s")
+
+
+@check(
+    "extend-ttl-lowers",
+    "extend_ttl lowers a long TTL too",
+    hint=2,
+    lesson="EXPIRE's options",
+)
+def extend_ttl_lowers(ctx: CheckContext) -> None:
+    _extend(ctx, {"ex": 1000}, "a TTL of 1000 s")
+
+
+@check(
+    "extend-ttl-no-ttl",
+    "extend_ttl gives a key without a TTL one",
+    hint=2,
+    lesson="EXPIRE's options",
+)
+def extend_ttl_no_ttl(ctx: CheckContext) -> None:
+    _extend(ctx, {}, "no TTL")
+
+
+@check(
+    "extend-ttl-missing",
+    "extend_ttl on a missing key returns False and creates nothing",
+    hint=2,
+    lesson="Setting a TTL",
+)
+def extend_ttl_missing(ctx: CheckContext) -> None:
     ctx.use_keys(KEY)
-    ctx.server.set(KEY, "v", ex=5)
-    result = ctx.call("extend_ttl", ctx.client, KEY, 300)
-    ttl = ctx.server.ttl(KEY)
-    ctx.require(
-        result is True or (result == 1 and not isinstance(result, str)),
-        f"extend_ttl on an existing key returned {result!r}; expected True.",
-    )
-    ctx.require(
-        290 <= ttl <= 300, f"After extend_ttl(..., 300) the TTL is {ttl}; expected about 300."
-    )
-    ctx.require(
-        ctx.server.get(KEY) == "v",
-        "extend_ttl changed the key's value; only the TTL should change.",
-    )
-    ctx.server.delete(KEY)
-    result = ctx.call("extend_ttl", ctx.client, KEY, 300)
+    result = advice.call(ctx, "extend_ttl", ctx.client, KEY, 300)
     if ctx.server.exists(KEY):
         ctx.fail(
             f"extend_ttl on a missing key created it (value {ctx.server.get(KEY)!r}). A TTL is "
             "about keys that exist: EXPIRE answers 0 for a missing key and creates nothing."
         )
     ctx.require(
-        result is False or result == 0,
-        f"extend_ttl on a missing key returned {result!r}; expected False.",
+        _is_false(result), f"extend_ttl on a missing key returned {result!r}; expected False."
     )
+
+
+# -- make_persistent ---------------------------------------------------------------------
+
+
+def _non_positive(argument: object) -> bool:
+    try:
+        return int(str(argument)) <= 0
+    except ValueError:
+        return False
+
+
+def _persist(ctx: CheckContext, before: dict[str, int] | None) -> tuple[object, int]:
+    ctx.use_keys(KEY)
+    if before is not None:
+        ctx.server.set(KEY, "v", **before)
+    mark = ctx.client.call_log.mark()
+    result = advice.call(ctx, "make_persistent", ctx.client, KEY)
+    expiries = _sent(ctx, mark, inspect.EXPIRY_COMMANDS)
+    deleted = before is not None and not ctx.server.exists(KEY)
+    if deleted and any(_non_positive(c.args[2]) for c in expiries):
+        ctx.fail(
+            "make_persistent deleted the key: EXPIRE with -1 or 0 deletes a key at once. -1 is "
+            "only what TTL answers for a key without expiry; PERSIST is the command that "
+            "removes a TTL."
+        )
+    _rewrote_value(ctx, mark, "make_persistent")
+    return result, ctx.server.ttl(KEY)
 
 
 @check(
     "make-persistent",
-    "make_persistent removes a TTL and says whether there was one",
+    "make_persistent removes a TTL, keeps the value and returns True",
     hint=2,
     lesson="Setting a TTL",
 )
 def make_persistent(ctx: CheckContext) -> None:
-    ctx.use_keys(KEY)
-    ctx.server.set(KEY, "v", ex=100)
-    result = ctx.call("make_persistent", ctx.client, KEY)
-    ttl = ctx.server.ttl(KEY)
+    result, ttl = _persist(ctx, {"ex": 100})
+    ctx.require(ttl != -2, "make_persistent deleted the key; it should only remove its TTL.")
     ctx.require(ttl == -1, f"After make_persistent the TTL is {ttl}; expected -1 (no expiry).")
     ctx.require(
         ctx.server.get(KEY) == "v", "make_persistent changed the value; only the TTL should go."
     )
     ctx.require(
-        result is True or result == 1,
+        _is_true(result),
         f"make_persistent returned {result!r} after removing a TTL; expected True.",
     )
-    for state, prepare in (
-        ("has no TTL", lambda: ctx.server.set(KEY, "v")),
-        ("is missing", lambda: ctx.server.delete(KEY)),
-    ):
-        prepare()
-        result = ctx.call("make_persistent", ctx.client, KEY)
-        if result:
+
+
+@check(
+    "make-persistent-no-ttl",
+    "make_persistent on a key without a TTL returns False and leaves it alone",
+    hint=2,
+    lesson="Setting a TTL",
+)
+def make_persistent_no_ttl(ctx: CheckContext) -> None:
+    result, ttl = _persist(ctx, {})
+    ctx.require(
+        ttl == -1 and ctx.server.get(KEY) == "v",
+        f"make_persistent changed a key that had no TTL (TTL now {ttl}, value "
+        f"{ctx.server.get(KEY)!r}); it should stay as it was.",
+    )
+    ctx.require(
+        _is_false(result),
+        f"make_persistent returned {result!r} for a key that has no TTL; expected False: "
+        "PERSIST answers 0 when there was no TTL to remove.",
+    )
+
+
+@check(
+    "make-persistent-missing",
+    "make_persistent on a missing key returns False and creates nothing",
+    hint=2,
+    lesson="Setting a TTL",
+)
+def make_persistent_missing(ctx: CheckContext) -> None:
+    result, ttl = _persist(ctx, None)
+    ctx.require(
+        ttl == -2, f"make_persistent created a key that was missing ({ctx.server.get(KEY)!r})."
+    )
+    ctx.require(
+        _is_false(result),
+        f"make_persistent returned {result!r} for a missing key; expected False: PERSIST "
+        "answers 0 when there was no TTL to remove.",
+    )
+
+
+# -- update_keep_ttl ---------------------------------------------------------------------
+
+#: 200.7 s: TTL rounds it to 201, so reading TTL and writing it back makes the TTL grow.
+KEPT_PTTL_MS = 200_700
+
+
+def _update(ctx: CheckContext, before: dict[str, int] | None, what: str) -> int:
+    """update_keep_ttl(KEY, 'new') on ``before``; the value must be 'new'. Returns PTTL."""
+    ctx.use_keys(KEY)
+    if before is not None:
+        ctx.server.set(KEY, "old", **before)
+    mark = ctx.client.call_log.mark()
+    try:
+        advice.call(ctx, "update_keep_ttl", ctx.client, KEY, "new")
+    except CheckFailed as failure:
+        reads = _sent(ctx, mark, TTL_READS)
+        if reads and "invalid expire time" in str(failure):
             ctx.fail(
-                f"make_persistent returned {result!r} for a key that {state}; expected False: "
-                "PERSIST answers 0 when there was no TTL to remove."
+                f"On {what}: {failure}. The code read the TTL ({reads[0].name} answered "
+                f"{reads[0].call.reply!r}) to write it back, and Valkey refuses that as an "
+                "expiry. KEEPTTL keeps whatever the key has, no TTL included, in one command."
             )
-    ctx.require(not ctx.server.exists(KEY), "make_persistent created a key that was missing.")
+        ctx.fail(f"On {what}: {failure}")
+    reads = _sent(ctx, mark, TTL_READS)
+    writes = [
+        c
+        for c in _sent(ctx, mark, {"SET", "SETEX", "PSETEX", *inspect.EXPIRY_COMMANDS})
+        if c.name != "SET" or _options([c]) & {"EX", "PX", "EXAT", "PXAT"}
+    ]
+    # WATCH makes a read-then-write safe: EXEC refuses to write if the key changed meanwhile.
+    watched = _sent(ctx, mark, {"WATCH"})
+    if reads and writes and not watched:
+        ctx.fail(
+            f"update_keep_ttl read the TTL ({reads[0].name}) and wrote it back "
+            f"({_spelled(writes[0])}): not atomic. Time passes between the two commands (and TTL "
+            "rounds to whole seconds), so the key does not keep the time it had, and a write "
+            "by another client in between is lost. Use set(key, value, keepttl=True): "
+            "SET ... KEEPTTL does it in one command."
+        )
+    value = ctx.server.get(KEY)
+    if value is None and "XX" in _options(_sent(ctx, mark, {"SET"})):
+        ctx.fail(
+            f"update_keep_ttl did not create {what}: xx=True writes only keys that exist. The "
+            "docstring asks for a missing key to be created, without a TTL."
+        )
+    ctx.require(
+        value == "new", f"On {what}, update_keep_ttl left the value {value!r}; expected 'new'."
+    )
+    return int(ctx.server.pttl(KEY))
 
 
 @check(
     "update-keeps-ttl",
-    "update_keep_ttl changes the value and keeps the TTL",
+    "update_keep_ttl changes the value and keeps the remaining TTL, atomically",
     hint=3,
     lesson="The pitfall: SET throws the TTL away",
 )
 def update_keeps_ttl(ctx: CheckContext) -> None:
-    ctx.use_keys(KEY)
-    ctx.server.set(KEY, "old", ex=200)
-    ctx.call("update_keep_ttl", ctx.client, KEY, "new")
-    value, ttl = ctx.server.get(KEY), ctx.server.ttl(KEY)
-    ctx.require(value == "new", f"After update_keep_ttl the value is {value!r}; expected 'new'.")
-    if ttl == -1:
+    pttl = _update(ctx, {"px": KEPT_PTTL_MS}, "a key with 200.7 s left")
+    if pttl == -1:
         ctx.fail(
             "update_keep_ttl lost the TTL (TTL answers -1): a plain SET throws the old TTL away. "
             "Use set(key, value, keepttl=True) (SET ... KEEPTTL)."
         )
     ctx.require(
-        190 <= ttl <= 200, f"After update_keep_ttl the TTL is {ttl}; expected the ~200 s it had."
+        pttl <= KEPT_PTTL_MS,
+        f"After update_keep_ttl the key has {pttl} ms left, more than the {KEPT_PTTL_MS} ms it "
+        "had: the TTL was set again, not kept.",
     )
+    ctx.require(
+        pttl >= KEPT_PTTL_MS - 10_000,
+        f"After update_keep_ttl the key has {pttl} ms left; expected the ~{KEPT_PTTL_MS} ms it "
+        "had.",
+    )
+
+
+@check(
+    "update-keeps-no-ttl",
+    "update_keep_ttl leaves a key without a TTL without one",
+    hint=3,
+    lesson="The pitfall: SET throws the TTL away",
+)
+def update_keeps_no_ttl(ctx: CheckContext) -> None:
+    pttl = _update(ctx, {}, "a key without a TTL")
+    ctx.require(
+        pttl == -1,
+        f"update_keep_ttl gave a key that had no TTL one ({pttl} ms); it should keep having none.",
+    )
+
+
+@check(
+    "update-missing-key",
+    "update_keep_ttl creates a missing key, without a TTL",
+    hint=3,
+    lesson="The pitfall: SET throws the TTL away",
+)
+def update_missing_key(ctx: CheckContext) -> None:
+    pttl = _update(ctx, None, "a missing key")
+    ctx.require(
+        pttl == -1, f"update_keep_ttl created a missing key with a TTL ({pttl} ms); expected none."
+    )
+
+
+# -- ttl_status --------------------------------------------------------------------------
 
 
 @check(
@@ -130,12 +406,22 @@ def ttl_status(ctx: CheckContext) -> None:
     cases = (
         ("missing", lambda: ctx.server.delete(KEY), "a missing key (TTL answers -2)"),
         ("persistent", lambda: ctx.server.set(KEY, "v"), "a key without expiry (TTL answers -1)"),
+        (
+            "persistent",
+            lambda: ctx.server.set(KEY, ""),
+            "a key holding an empty string, without expiry (it exists: TTL answers -1)",
+        ),
         ("expiring", lambda: ctx.server.set(KEY, "v", ex=50), "a key with a 50 s TTL"),
+        (
+            "expiring",
+            lambda: ctx.server.set(KEY, "v", px=490),
+            "a key with under half a second left (TTL rounds that to 0: only -1 means no expiry)",
+        ),
     )
     for expected, prepare, what in cases:
         prepare()
-        result = ctx.call("ttl_status", ctx.client, KEY)
-        if result != expected:
+        result = advice.call(ctx, "ttl_status", ctx.client, KEY)
+        if result != expected and not (expected == "expiring" and not ctx.server.exists(KEY)):
             ctx.fail(
                 f"ttl_status returned {result!r} for {what}; expected {expected!r}. "
                 "TTL answers -2 for a missing key and -1 for a key that never expires."

@@ -1,6 +1,6 @@
 """Demo 03: TTLs on the live server: -1 against -2, PERSIST, SET losing the TTL, KEEPTTL."""
 
-KEY = "demo:ttl:session"
+KEY = "workshop:demo:ttl:session"
 
 
 def run(demo):
@@ -10,7 +10,7 @@ def run(demo):
     demo.heading("1. A value and its TTL in one command")
     client.setex(KEY, 300, "alice")
     demo.show("TTL", client.ttl(KEY))
-    demo.show("TTL of a key that does not exist", client.ttl("demo:ttl:nothing-here"))
+    demo.show("TTL of a key that does not exist", client.ttl("workshop:demo:ttl:nothing-here"))
 
     demo.heading("2. EXPIRE resets the clock, PERSIST removes it")
     client.expire(KEY, 60)
@@ -26,6 +26,15 @@ def run(demo):
     client.set(KEY, "alice", ex=300)
     client.set(KEY, "alice, renamed", keepttl=True)
     demo.show("TTL after SET ... KEEPTTL", client.ttl(KEY))
+    client.getset(KEY, "alice, again")
+    demo.show("TTL after GETSET", client.ttl(KEY))
+    client.set(KEY, "alice", ex=300)
+    client.set(KEY, "alice, once more", get=True)
+    demo.show("TTL after SET ... GET", client.ttl(KEY))
+    client.set(KEY, "1", ex=300)
+    client.incr(KEY)
+    client.append(KEY, "0")
+    demo.show("TTL after SET ... EX 300, INCR, APPEND", client.ttl(KEY))
 
     demo.heading("4. Zero is not 'forever'")
     try:

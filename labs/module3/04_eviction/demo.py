@@ -8,12 +8,11 @@ from valkey_workshop.pyfile import load_file_as_module
 
 lru = load_file_as_module(Path(__file__).with_name("lru_experiment.py"), "workshop_lru_experiment")
 
-PREFIX = "demo:evict:"
+PREFIX = "workshop:demo:evict:"
 
 
 def run(demo):
-    client = demo.client
-    lru.require_private(client)
+    client = demo.client  # the server guard refuses a server holding others' data
     saved = lru.snapshot(client)
     try:
         _defaults(demo)

@@ -14,10 +14,6 @@ SLACK_BYTES = 32 * 1024
 BATCH = 50
 
 
-class NotPrivateError(RuntimeError):
-    """The server holds data that is not ours: eviction would destroy it."""
-
-
 def snapshot(client):
     """The eviction settings, to restore afterwards."""
     return {key: client.config_get(key)[key] for key in CONFIG_KEYS}
@@ -26,22 +22,6 @@ def snapshot(client):
 def restore(client, settings):
     for key, value in settings.items():
         client.config_set(key, value)
-
-
-#: Key prefixes the workshop's own steps use; anything else belongs to someone else.
-WORKSHOP_PREFIXES = ("workshop:", "demo:", "product:")
-
-
-def require_private(client):
-    """Eviction removes keys; refuse to run where other data lives."""
-    foreign = sum(
-        1 for key in client.scan_iter(count=1000) if not key.startswith(WORKSHOP_PREFIXES)
-    )
-    if foreign:
-        raise NotPrivateError(
-            f"This server holds {foreign} keys that are not the workshop's; eviction would "
-            "remove them. Run this step on a private server (--backend embedded or docker)."
-        )
 
 
 def delete_prefix(client, prefix):

@@ -11,8 +11,8 @@ from valkey_workshop.pyfile import load_file_as_module
 
 pushes = load_file_as_module(Path(__file__).with_name("pushes.py"), "workshop_tracking_pushes")
 
-KEY = "demo:tracking:price"
-OTHER = "demo:tracking:stock"
+KEY = "workshop:demo:tracking:price"
+OTHER = "workshop:demo:tracking:stock"
 
 
 def run(demo):
@@ -33,7 +33,7 @@ def run(demo):
     finally:
         for client in opened:
             client.close()
-        demo.tidy(KEY, OTHER, "demo:tracking:bcast:P1", "demo:tracking:user:1")
+        demo.tidy(KEY, OTHER, "workshop:demo:tracking:bcast:P1", "workshop:demo:tracking:user:1")
 
 
 def _get_stats(demo):
@@ -118,10 +118,10 @@ def _resp2(demo, writer, connect):
 
 def _bcast(demo, writer, client):
     demo.heading("4. BCAST with PREFIX: every write under the prefix, read or not")
-    client.client_tracking_on(bcast=True, prefix=["demo:tracking:bcast:"])
+    client.client_tracking_on(bcast=True, prefix=["workshop:demo:tracking:bcast:"])
     demo.show("CLIENT TRACKINGINFO", client.execute_command("CLIENT", "TRACKINGINFO"))
-    writer.set("demo:tracking:bcast:P1", "never read by the tracking client")
-    writer.set("demo:tracking:user:1", "outside the prefix")
+    writer.set("workshop:demo:tracking:bcast:P1", "never read by the tracking client")
+    writer.set("workshop:demo:tracking:user:1", "outside the prefix")
     demo.show("invalidation pushes received", pushes.invalidated_keys(client))
 
 

@@ -22,7 +22,7 @@ def median_rtt(client, pings=100):
 def measure(demo, client, count):
     """{method: (round trips, seconds)} for `count` SETs on `client`."""
     record = json.dumps({"name": "Bulk item", "price": 1.0})
-    keys = [f"demo:pipe:{i:05d}" for i in range(count)]
+    keys = [f"workshop:demo:pipe:{i:05d}" for i in range(count)]
 
     def one_by_one():
         for name in keys:
@@ -139,11 +139,11 @@ def run(demo):
     )
 
     demo.heading("4. MULTI/EXEC does not roll back")
-    demo.tidy("demo:pipe:name")
+    demo.tidy("workshop:demo:pipe:name")
     tx = client.pipeline(transaction=True)
-    tx.set("demo:pipe:name", "widget")
-    tx.incr("demo:pipe:name")  # fails: not a number
+    tx.set("workshop:demo:pipe:name", "widget")
+    tx.incr("workshop:demo:pipe:name")  # fails: not a number
     replies = tx.execute(raise_on_error=False)
     demo.show("replies", [r if not isinstance(r, Exception) else f"error: {r}" for r in replies])
-    demo.show("the SET stayed anyway", client.get("demo:pipe:name"))
-    demo.tidy("demo:pipe:name")
+    demo.show("the SET stayed anyway", client.get("workshop:demo:pipe:name"))
+    demo.tidy("workshop:demo:pipe:name")

@@ -11,7 +11,7 @@ from valkey_workshop.pyfile import load_file_as_module
 
 probe = load_file_as_module(Path(__file__).with_name("stall_probe.py"), "workshop_stall_probe")
 
-KEY = "demo:lazyfree:big"
+KEY = "workshop:demo:lazyfree:big"
 FLUSH_DB = 9
 
 
@@ -89,7 +89,7 @@ def _threshold(demo):
     demo.heading("3. Small values are freed on the spot")
     rows = []
     for size, value in ((64, "x" * 100), (65, "x" * 100), (65, "v")):
-        name = f"demo:lazyfree:hash{size}"
+        name = f"workshop:demo:lazyfree:hash{size}"
         client.hset(name, mapping={f"f{i}": value for i in range(size)})
         encoding = client.object("encoding", name)
         before = int(client.info("memory")["lazyfreed_objects"])

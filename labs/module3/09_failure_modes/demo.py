@@ -192,7 +192,7 @@ def late_reader(demo):
 
 def write_back_queue(demo):
     demo.heading("5. A write-back queue: acknowledged is not deleted")
-    stream = "demo09:write-queue"
+    stream = "workshop:failure-modes:write-queue"
     demo.tidy(stream)
     for price in (41.0, 42.0, 43.0):
         demo.setup.xadd(stream, {"product_id": "P791", "price": json.dumps(price)})

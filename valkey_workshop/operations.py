@@ -25,6 +25,7 @@ from valkey_workshop.commands.verify import (
     verify_step,
 )
 from valkey_workshop.content.models import Module, Step
+from valkey_workshop.content.requirements import server_lacks
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.guard import GuardedRun
@@ -106,6 +107,23 @@ def check_steps(
     stopped: str | None = None
     payloads = []
     progress_error = None
+    lacks = server_lacks(server.url)
+    # A step needing a command this server lacks is not applicable here: reported as not run,
+    # with the reason, and never handed to the checker (nor recorded: not the learner's fault).
+    not_applicable: dict[int, StepResult] = {}
+    runnable: list[Step] = []
+    for index, step in enumerate(steps):
+        if gap := lacks(step.requires):
+            reason = (
+                f"Step {step.label} is not applicable on this server: {gap}. Check it on the "
+                "embedded server instead (--backend embedded)."
+            )
+            exercise = workdir.exercise_path(step)
+            not_applicable[index] = StepResult(
+                step.number, step.slug, step.title, exercise, (), not_run=reason
+            )
+        else:
+            runnable.append(step)
     proofs = [
         Proof(
             step,
@@ -118,16 +136,22 @@ def check_steps(
                 private_lanes=spare_server is not None,
             ),
         )
-        for step in steps
+        for step in runnable
     ]
 
     def finished(index: int, run: GuardedRun[StepResult]) -> None:
         if on_result is not None:
-            step = steps[index]
-            on_result(index, step_result_of(step, workdir.exercise_path(step), run))
+            step = runnable[index]
+            on_result(steps.index(step), step_result_of(step, workdir.exercise_path(step), run))
 
-    runs = run_tasks(proofs, server.url, jobs=jobs, on_result=finished, spare_server=spare_server)
-    for step, run in zip(steps, runs, strict=True):
+    runs = iter(
+        run_tasks(proofs, server.url, jobs=jobs, on_result=finished, spare_server=spare_server)
+    )
+    for index, step in enumerate(steps):
+        if index in not_applicable:
+            results.append(not_applicable[index])
+            continue
+        run = next(runs)
         if restart_stopped or not run.aftermath.stopped:
             notices.extend(run.aftermath.messages())  # else ``server_stopped`` says it, once
         result = step_result_of(step, workdir.exercise_path(step), run)

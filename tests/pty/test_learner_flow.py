@@ -36,12 +36,12 @@ def test_learner_skips_fails_passes_on_save_takes_a_hint_and_resumes(hermetic: P
     # 1. Start: step 01 comes up; skip it; step 02 comes up; check the untouched starter.
     child = spawn("start", "module3", workdir=hermetic)
     _narrow(child)
-    child.expect(shown("Step 01/08"))
+    child.expect(shown("Step 01/09"))
     child.expect(QUIT_KEY)
     assert len(servers.look()) == 1
     child.send("k")
     child.expect(shown("Step 01 bottleneck marked skipped (not passed)."))
-    child.expect(shown("Step 02/08  Cache-aside"))
+    child.expect(shown("Step 02/09  Cache-aside"))
     child.expect(QUIT_KEY, timeout=60)
     child.send("c")
     child.expect(shown("02 cache-aside  Cache-aside  ✗ FAIL"))
@@ -66,7 +66,7 @@ def test_learner_skips_fails_passes_on_save_takes_a_hint_and_resumes(hermetic: P
     watcher.expect(shown("Step passed. Press n for the next step"))
     watcher.expect(QUIT_KEY)
     time.sleep(1.0)
-    assert "Step 03/08" not in watcher.before  # never moves on by itself
+    assert "Step 03/09" not in watcher.before  # never moves on by itself
     watcher.send("h")
     watcher.expect(shown("Hint 1/3 · 02 cache-aside"))
     watcher.expect(QUIT_KEY)

@@ -20,8 +20,11 @@ def _copy_module(tmp_path: Path) -> Path:
 def test_module3_loads_in_order_with_its_timing_plan() -> None:
     module = load_module("module3")
     assert module.format_version == FORMAT_VERSION
-    assert [s.minutes for s in module.sections] == [8, 10, 12, 10]
+    timed = [s.minutes for s in module.sections if not s.self_paced]
+    assert timed == [8, 10, 12, 10]
+    # Step 09 sits in a self-paced section: outside the 40 minutes.
     assert module.planned_minutes == 40
+    assert module.section(module.step("failure-modes").section).self_paced
     assert [s.number for s in module.steps] == list(range(1, len(module.steps) + 1))
     assert module.steps[1].slug == "cache-aside"
     assert module.steps[1].exercise_filename == "02_cache_aside.py"
@@ -88,3 +91,32 @@ def test_a_new_module_is_just_a_folder(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("WORKSHOP_LABS_DIR", str(root))
     assert available_modules() == ("module3", "module9")
     assert load_module("module9").steps[0].module_id == "module9"
+
+
+def test_self_paced_must_be_a_boolean(tmp_path: Path) -> None:
+    root = _copy_module(tmp_path)
+    manifest = root / "module3" / "module.toml"
+    manifest.write_text(manifest.read_text().replace("self_paced = true", 'self_paced = "yes"'))
+    with pytest.raises(ContentError, match=r"'self_paced' must be a bool"):
+        load_module("module3", root)
+
+
+def test_requirements_load_for_steps_and_answers(tmp_path: Path) -> None:
+    root = _copy_module(tmp_path)
+    step_toml = root / "module3" / "02_cache_aside" / "step.toml"
+    step_toml.write_text('requires = ["DELIFEQ", "SET IFEQ"]\n' + step_toml.read_text())
+    module = load_module("module3", root)
+    assert module.step("cache-aside").requires == ("DELIFEQ", "SET IFEQ")
+    accepted = {a.file.name: a.requires for a in module.step("failure-modes").accepted_answers}
+    assert accepted["delifeq_release.py"] == ("DELIFEQ",)
+    assert accepted["set_ifeq.py"] == ("SET IFEQ",)
+    assert accepted["watch_multi.py"] == ()
+
+
+@pytest.mark.parametrize("bad", ['"delifeq"', '"SET  IFEQ"', "1", '"SET IFEQ EX"'])
+def test_a_malformed_requirement_is_named(tmp_path: Path, bad: str) -> None:
+    root = _copy_module(tmp_path)
+    step_toml = root / "module3" / "02_cache_aside" / "step.toml"
+    step_toml.write_text(f"requires = [{bad}]\n" + step_toml.read_text())
+    with pytest.raises(ContentError, match=r"02_cache_aside/step\.toml: requires: .* in capitals"):
+        load_module("module3", root)

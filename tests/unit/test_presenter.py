@@ -77,3 +77,29 @@ def test_rtt_parses_common_units(text: str, seconds: float) -> None:
 def test_bad_rtt_is_a_usage_error(text: str) -> None:
     with pytest.raises(UsageError):
         parse_rtt(text)
+
+
+def test_a_self_paced_step_is_timed_but_never_over(module3: Module) -> None:
+    from valkey_workshop.render import views  # noqa: PLC0415 - only this test renders
+    from valkey_workshop.render.console import render_text  # noqa: PLC0415
+
+    clock = FakeClock()
+    presenter = Presenter(module3, module3.steps, clock)
+    while presenter.step.slug != "write-patterns":
+        presenter.forward()
+    upcoming = presenter.next_starts_section()
+    assert upcoming is not None and upcoming.self_paced
+    assert "Failure modes in production (self-paced, not timed)" in render_text(
+        views.section_break(upcoming), 80
+    )
+    presenter.forward()
+    assert presenter.step.slug == "failure-modes" and presenter.at_end
+    clock.now = 3 * 60 * 60  # far past its 25-minute guide
+    time = presenter.section_time()
+    assert time.elapsed_seconds == 3 * 60 * 60
+    assert not time.over
+    line = render_text(views.section_timer_line(time), 80)
+    assert "180:00 in this self-paced section (not in the timed plan)" in line
+    assert "over" not in line
+    header = render_text(views.step_header(module3, presenter.step), 80)
+    assert "Step 09/09" in header and "self-paced, about 25 min" in header

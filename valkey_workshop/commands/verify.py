@@ -21,6 +21,7 @@ from valkey_workshop.checking.guarded import (
 from valkey_workshop.checking.proofs import Proof, SpareServer, default_jobs, run_tasks
 from valkey_workshop.checking.results import StepResult
 from valkey_workshop.content.models import AcceptedAnswer, Module, Step, WrongAnswer
+from valkey_workshop.content.requirements import server_lacks
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import ServerError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
@@ -39,6 +40,9 @@ class VerifyFinding:
     subject: str
     ok: bool
     detail: str
+    #: False for a proof that cannot run on this server (it needs a command the server
+    #: lacks): no failure (``ok``), with the reason in ``detail``.
+    applicable: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,24 @@ def verify_module(
     :func:`spare_server_for` ``(server)`` for the usual choice.
     """
     started = time.perf_counter()
+    findings = _findings(steps, server, jobs, spare_server, on_progress)
+    used = max(1, min(jobs or default_jobs(), len(findings) or 1))
+    return VerifyReport(
+        module.id, server, tuple(findings), time.perf_counter() - started, jobs=used
+    )
+
+
+def _findings(
+    steps: tuple[Step, ...],
+    server: ServerInfo,
+    jobs: int | None,
+    spare_server: SpareServer | None,
+    on_progress: VerifyProgress | None,
+) -> list[VerifyFinding]:
     lane = _lanes(server, private=spare_server is not None)
-    # The findings in order: a proof's index, or a finding of a step refused on this server.
+    lacks = server_lacks(server.url)
+    # The findings in order: a proof's index, or a finding known without running anything
+    # (a step refused on this server, or not applicable to it).
     order: list[int | VerifyFinding] = []
     proofs: list[Proof[VerifyFinding]] = []
     for step in steps:
@@ -99,7 +119,13 @@ def verify_module(
         if refusal is not None:
             order.append(VerifyFinding(step, "runs on this server", False, refusal.message))
             continue
-        for proof in step_proofs(step, lane):
+        if gap := lacks(step.requires):
+            order.append(_not_applicable(step, "not applicable", gap))
+            continue
+        for proof in step_proofs(step, lane, lacks):
+            if isinstance(proof, VerifyFinding):
+                order.append(proof)
+                continue
             order.append(len(proofs))
             proofs.append(proof)
     done = 0
@@ -111,28 +137,25 @@ def verify_module(
             on_progress(finding, done, len(proofs))
 
     proved = run_tasks(proofs, server.url, jobs=jobs, on_result=finished, spare_server=spare_server)
-    findings = [proved[item] if isinstance(item, int) else item for item in order]
-    used = max(1, min(jobs or default_jobs(), len(proofs) or 1))
-    return VerifyReport(
-        module.id, server, tuple(findings), time.perf_counter() - started, jobs=used
-    )
+    return [proved[item] if isinstance(item, int) else item for item in order]
 
 
 def proof_count(steps: tuple[Step, ...]) -> int:
-    """How many proofs ``verify`` runs for ``steps`` (for a progress display)."""
-    return sum(len(step_proofs(step, _lanes_unused)) for step in steps)
+    """How many proofs ``verify`` may run for ``steps`` (for a progress display)."""
+    return sum(len(step_proofs(step, _lanes_unused, _lacks_nothing)) for step in steps)
+
+
+def _lacks_nothing(requires: tuple[str, ...]) -> str | None:
+    return None
+
+
+def _not_applicable(step: Step, subject: str, gap: str) -> VerifyFinding:
+    return VerifyFinding(step, subject, True, f"not applicable: {gap}", applicable=False)
 
 
 def verify_step(step: Step, server: ServerInfo) -> list[VerifyFinding]:
     """Every proof of one step, one after another on ``server``."""
-    return verify_module_steps(step, server)
-
-
-def verify_module_steps(step: Step, server: ServerInfo) -> list[VerifyFinding]:
-    refusal = guard_for(server).refuse_if_foreign(step, always=True)
-    if refusal is not None:
-        return [VerifyFinding(step, "runs on this server", False, refusal.message)]
-    return run_tasks(step_proofs(step, _lanes(server, private=False)), server.url, jobs=1)
+    return _findings((step,), server, 1, None, None)
 
 
 #: The server behind a proof lane's URL (see :func:`checking.guarded.lane_server`).
@@ -147,14 +170,29 @@ def _lanes_unused(url: str) -> ServerInfo:  # pragma: no cover - proofs are only
     raise AssertionError(url)
 
 
-def step_proofs(step: Step, lane: Lane) -> list[Proof[VerifyFinding]]:
-    """The proofs of one step, in the order their findings are listed."""
-    proofs: list[Proof[VerifyFinding]] = [
+def step_proofs(
+    step: Step, lane: Lane, lacks: Callable[[tuple[str, ...]], str | None]
+) -> list[Proof[VerifyFinding] | VerifyFinding]:
+    """The proofs of one step, in the order their findings are listed; an answer needing a
+    command this server lacks is a "not applicable" finding in its place."""
+    proofs: list[Proof[VerifyFinding] | VerifyFinding] = [
         Proof(step, lambda url: _starter_fails(step, lane(url))),
         Proof(step, lambda url: _solution_passes(step, lane(url))),
     ]
-    proofs += [Proof(step, _rejects(step, wrong, lane)) for wrong in step.wrong_answers]
-    proofs += [Proof(step, _accepts(step, accepted, lane)) for accepted in step.accepted_answers]
+    for wrong in step.wrong_answers:
+        gap = lacks(wrong.requires)
+        subject = f"rejects: {wrong.about}"
+        proofs.append(
+            _not_applicable(step, subject, gap) if gap else Proof(step, _rejects(step, wrong, lane))
+        )
+    for accepted in step.accepted_answers:
+        gap = lacks(accepted.requires)
+        subject = f"accepts: {accepted.about}"
+        proofs.append(
+            _not_applicable(step, subject, gap)
+            if gap
+            else Proof(step, _accepts(step, accepted, lane))
+        )
     proofs.append(Proof(step, lambda url: _demo_runs(step, lane(url))))
     return proofs
 

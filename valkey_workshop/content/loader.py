@@ -14,6 +14,8 @@ the engine does not change.
     id = "fundamentals"
     title = "Valkey as a cache: fundamentals"
     minutes = 8
+    self_paced = false            # optional: true for a section outside the timed plan
+                                  # (not counted in the plan's minutes, never "over")
 
     [[steps]]                     # in order; numbers run 1, 2, 3, ...
     number = 1
@@ -26,11 +28,16 @@ the engine does not change.
     time_limit_seconds = 30       # optional: how long the step's checks may run
     hints = ["first hint", "second hint"]   # revealed one at a time
 
+    requires = ["DELIFEQ"]        # optional: commands the server must know ("SET IFEQ": a
+                                  # command and one of its options); on a server without
+                                  # them, verify reports the step "not applicable"
+
     [[wrong_answers]]             # optional: known-wrong files the checks must reject
     file = "wrong/no_ttl.py"
     about = "caches without a TTL"
     fails = "cached-with-ttl"     # the check that must fail
     says = "no TTL"               # text its message must contain
+    requires = ["SET IFEQ"]       # optional, as for the step: this proof alone is skipped
 
     [[accepted_answers]]          # optional: correct files in other styles the checks must pass
     file = "accepted/setex.py"
@@ -198,6 +205,7 @@ def _section(entry: Any, manifest: Path, index: int) -> Section:
         id=fields.required("id", str),
         title=fields.required("title", str),
         minutes=fields.required("minutes", int),
+        self_paced=fields.optional("self_paced", bool, False),
     )
     fields.no_unknown()
     if section.minutes <= 0:
@@ -243,6 +251,7 @@ def _step(
     raw_accepted = meta.optional("accepted_answers", list, [])
     changes_server = meta.optional("changes_server", bool, False)
     raw_equivalent = meta.optional("equivalent_mutants", list, [])
+    requires = _requirements(meta.optional("requires", list, []), step_toml, "requires")
     meta.no_unknown()
     if not hints or not all(isinstance(hint, str) and hint.strip() for hint in hints):
         raise ContentError(f"{step_toml}: 'hints' must be a non-empty list of texts.")
@@ -257,6 +266,9 @@ def _step(
             about=wrong.required("about", str),
             fails=wrong.required("fails", str),
             says=wrong.required("says", str),
+            requires=_requirements(
+                wrong.optional("requires", list, []), step_toml, f"wrong_answers[{i}] requires"
+            ),
         )
         wrong.no_unknown()
         if not answer.file.is_file():
@@ -267,7 +279,13 @@ def _step(
     for i, raw in enumerate(raw_accepted, 1):
         accepted = _Fields(raw, step_toml, f"accepted_answers[{i}]")
         answer_ok = AcceptedAnswer(
-            file=folder / accepted.required("file", str), about=accepted.required("about", str)
+            file=folder / accepted.required("file", str),
+            about=accepted.required("about", str),
+            requires=_requirements(
+                accepted.optional("requires", list, []),
+                step_toml,
+                f"accepted_answers[{i}] requires",
+            ),
         )
         accepted.no_unknown()
         if not answer_ok.file.is_file():
@@ -287,7 +305,22 @@ def _step(
         accepted_answers=tuple(accepted_answers),
         changes_server=changes_server,
         equivalent_mutants=_equivalent_mutants(raw_equivalent, step_toml),
+        requires=requires,
     )
+
+
+_REQUIREMENT = re.compile(r"^[A-Z][A-Z0-9_-]*(?: [A-Z][A-Z0-9_-]*)?$")
+
+
+def _requirements(raw: list[Any], step_toml: Path, where: str) -> tuple[str, ...]:
+    """``["DELIFEQ", "SET IFEQ"]``: command names, each optionally with one option, upper case."""
+    for item in raw:
+        if not isinstance(item, str) or not _REQUIREMENT.match(item):
+            raise ContentError(
+                f"{step_toml}: {where}: {item!r} should be a command in capitals, optionally "
+                'with one of its options, like "DELIFEQ" or "SET IFEQ".'
+            )
+    return tuple(raw)
 
 
 def _equivalent_mutants(raw_list: list[Any], step_toml: Path) -> tuple[EquivalentMutant, ...]:

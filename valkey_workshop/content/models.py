@@ -24,11 +24,16 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class Section:
-    """A part of the module's timing plan (the trainer's agenda)."""
+    """A part of the module's timing plan (the trainer's agenda).
+
+    A ``self_paced`` section lies outside the timed plan: learners work through it on their
+    own, ``minutes`` is a rough guide for them, and the presenter's timer never calls it over.
+    """
 
     id: str
     title: str
     minutes: int
+    self_paced: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class WrongAnswer:
     about: str
     fails: str
     says: str
+    #: What the server must support for this proof to apply (see ``Step.requires``).
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class AcceptedAnswer:
 
     file: Path
     about: str
+    #: What the server must support for this proof to apply (see ``Step.requires``).
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,9 @@ class Step:
     #: run in parallel.
     changes_server: bool = False
     equivalent_mutants: tuple[EquivalentMutant, ...] = ()
+    #: Commands the server must know for the step to run: ``"DELIFEQ"``, or a command and one
+    #: of its options, ``"SET IFEQ"``. On a server without them the step is not applicable.
+    requires: tuple[str, ...] = ()
 
     @property
     def exercise_filename(self) -> str:
@@ -129,7 +141,8 @@ class Module:
 
     @property
     def planned_minutes(self) -> int:
-        return sum(section.minutes for section in self.sections)
+        """The timed plan's length; self-paced sections are not part of it."""
+        return sum(section.minutes for section in self.sections if not section.self_paced)
 
     def section(self, section_id: str) -> Section:
         for section in self.sections:

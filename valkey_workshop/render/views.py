@@ -158,9 +158,14 @@ def check_report_view(report: CheckReport) -> RenderableType:
 def step_header(module: Module, step: Step) -> RenderableType:
     section = module.section(step.section)
     title = Text(f"Step {step.number:02d}/{len(module.steps):02d}  {step.title}", style=HEADING)
-    return Group(
-        Rule(style=MUTED), title, Text(f"{section.title} · {section.minutes} min", style=MUTED)
-    )
+    return Group(Rule(style=MUTED), title, Text(_section_label(section), style=MUTED))
+
+
+def _section_label(section: Section) -> str:
+    """``Caching strategies · 10 min``, or ``... · self-paced, about 25 min``."""
+    if section.self_paced:
+        return f"{section.title} · self-paced, about {section.minutes} min"
+    return f"{section.title} · {section.minutes} min"
 
 
 def quiet(text: str) -> Text:
@@ -314,8 +319,11 @@ def banner(module: Module, info: ServerInfo, choice: BackendChoice) -> Renderabl
     body = Text()
     body.append(f"{module.title}\n", style=HEADING)
     body.append(f"{module.summary}\n\n")
-    plan = " · ".join(f"{s.title} {s.minutes} min" for s in module.sections)
+    plan = " · ".join(f"{s.title} {s.minutes} min" for s in module.sections if not s.self_paced)
     body.append(f"Plan ({module.planned_minutes} min): {plan}\n", style=MUTED)
+    extra = [s.title for s in module.sections if s.self_paced]
+    if extra:
+        body.append(f"Beyond the plan: {', '.join(extra)}\n", style=MUTED)
     body.append(f"Server: {info.description}\n")
     body.append(f"Backend: {choice.name} ({choice.reason})", style=MUTED)
     return Panel(body, title=f"valkey-workshop · {module.id}", title_align="left")
@@ -489,9 +497,15 @@ def verify_view(report: VerifyReport) -> RenderableType:
     for column in ("step", "what", "result", "detail"):
         table.add_column(column, overflow="fold")
     for finding in report.findings:
-        table.add_row(finding.step.label, finding.subject, _mark(finding.ok), finding.detail)
-    held = sum(f.ok for f in report.findings)
-    footer = Text(f"{held} of {plural(len(report.findings), 'proof')} hold in ")
+        mark = _mark(finding.ok) if finding.applicable else Text("n/a", style=MUTED)
+        table.add_row(finding.step.label, finding.subject, mark, finding.detail)
+    applicable = [f for f in report.findings if f.applicable]
+    skipped = len(report.findings) - len(applicable)
+    held = sum(f.ok for f in applicable)
+    footer = Text(f"{held} of {plural(len(applicable), 'proof')} hold")
+    if skipped:
+        footer.append(f" ({skipped} not applicable on this server)", style=MUTED)
+    footer.append(" in ")
     footer.append(seconds(report.seconds))
     footer.append("  ")
     footer.append_text(verdict(report.ok))
@@ -540,6 +554,12 @@ def _clock(seconds_value: float) -> str:
 def section_timer_line(time: SectionTime) -> Text:
     """``⏱ 3:12 of 12:00 for this section`` (and a warning when over)."""
     text = Text("⏱ ", style=MUTED)
+    if time.section.self_paced:
+        text.append(
+            f"{_clock(time.elapsed_seconds)} in this self-paced section (not in the timed plan)",
+            style=MUTED,
+        )
+        return text
     text.append(
         f"{_clock(time.elapsed_seconds)} of {_clock(time.planned_seconds)} for this section",
         style=MUTED,
@@ -551,7 +571,12 @@ def section_timer_line(time: SectionTime) -> Text:
 
 def section_break(section: Section) -> RenderableType:
     return Panel(
-        Text(f"Next section: {section.title} ({section.minutes} min)", style=HEADING),
+        Text(
+            f"Next section: {section.title} (self-paced, not timed)"
+            if section.self_paced
+            else f"Next section: {section.title} ({section.minutes} min)",
+            style=HEADING,
+        ),
         expand=False,
     )
 

@@ -87,6 +87,8 @@ class UrlBackend(ServerBackend):
         try:
             client.ping()
             version = server_version(client)
+            # Say which product answered: a Redis server is not a Valkey one.
+            product = "Valkey" if "valkey_version" in client.info("server") else "Redis"
         except valkey.AuthenticationError as error:
             if urlsplit(self._url).password is None:
                 raise ServerError(
@@ -109,7 +111,7 @@ class UrlBackend(ServerBackend):
             backend=self.name,
             url=self._url,
             version=version,
-            description=f"Valkey {version} at {parsed.host}:{parsed.port}{tls}",
+            description=f"{product} {version} at {parsed.host}:{parsed.port}{tls}",
         )
 
     def stop(self) -> None:

@@ -26,6 +26,9 @@ class SectionTime:
 
     @property
     def over_seconds(self) -> float:
+        """How far past its plan the section runs; a self-paced section has no plan to pass."""
+        if self.section.self_paced:
+            return 0.0
         return max(0.0, self.elapsed_seconds - self.planned_seconds)
 
     @property

@@ -1,0 +1,819 @@
+"""Checks for step 09 (failure modes).
+
+What the step teaches, each proved against the live server: one database read for a crowd of
+readers after a hot key expires (a lock with a TTL, released only by its owner), remembered
+misses with a short TTL, expiries spread by jitter, and cache writes that never replace a newer
+version with an older one, even when another writer gets in between.
+"""
+
+import json
+import threading
+import time
+
+import valkey
+
+from valkey_workshop.checking import inspect
+from valkey_workshop.checking.api import CheckContext, check
+from valkey_workshop.labdb import ProductDatabase, catalogue_record
+from valkey_workshop.timing.client import TimedPipeline, TimedValkey
+from valkey_workshop.timing.records import CallLog
+
+GET = "get_product_protected"
+JITTER = "ttl_with_jitter"
+IF_NEWER = "cache_if_newer"
+#: Readers that arrive together once the hot key has expired.
+READERS = 8
+#: The database read the crowd waits for: long against Valkey round trips and thread starts.
+SLOW_DB_SECONDS = 0.08
+#: How long a check waits for the learner's readers before calling them stuck.
+STUCK_SECONDS = 5.0
+OTHER_HOLDER = "another-app-server"
+
+
+def key(product_id):
+    return f"product:{product_id}:details"
+
+
+def lock(product_id):
+    return f"product:{product_id}:lock"
+
+
+def setting(ctx, name, default):
+    value = getattr(ctx.exercise, name, default)
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def ttl_bounds(ctx):
+    """The TTLs a cached record may have: CACHE_TTL_SECONDS give or take the spread."""
+    base = setting(ctx, "CACHE_TTL_SECONDS", 300)
+    spread = setting(ctx, "TTL_SPREAD_SECONDS", 60)
+    return max(1, base - spread), base + spread
+
+
+class SlowDatabase(ProductDatabase):
+    """The product database, with a hook at the start of each read (once)."""
+
+    def __init__(self, latency_seconds, on_read=None, fail_with=None):
+        super().__init__(latency_seconds=latency_seconds)
+        self.on_read = on_read
+        self.fail_with = fail_with
+
+    def get_product(self, product_id):
+        if self.on_read is not None:
+            hook, self.on_read = self.on_read, None
+            hook(product_id)
+        if self.fail_with is not None:
+            self._log("get_product", product_id, time.perf_counter_ns())
+            raise self.fail_with
+        return super().get_product(product_id)
+
+
+def run_readers(ctx, db, product_id, count, stuck=None):
+    """``count`` readers call the learner's function at the same moment, each in a thread.
+    Returns their results (in no particular order); fails the check when one raised, or with
+    ``stuck`` (or a general message) when one is still waiting after STUCK_SECONDS."""
+    function = ctx.implementation(GET)
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def reader():
+        try:
+            barrier.wait(timeout=STUCK_SECONDS)
+            results.append(function(ctx.client, db, product_id))
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=reader, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + STUCK_SECONDS
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in threads):
+        if stuck:
+            ctx.fail(stuck)
+        ctx.fail(
+            f"{count} readers of {product_id} were still waiting after {STUCK_SECONDS:g} s "
+            f"(the database answered after {db.latency_seconds:g} s). Do waiting readers look "
+            "at the cache again, and does the lock holder always release the lock?"
+        )
+    if errors:
+        error = errors[0]
+        if isinstance(error, NotImplementedError):
+            ctx.fail(
+                f"{GET}() is not written yet (it raises NotImplementedError): fill in the "
+                f"TODOs in {ctx.exercise_file.name}."
+            )
+        ctx.fail(f"A reader's {GET}() raised {type(error).__name__}: {error}")
+    return results
+
+
+def lock_sets(calls, product_id):
+    """The commands the learner used to take the product's lock."""
+    return inspect.on_key(calls, lock(product_id), {"SET", "SETNX"})
+
+
+@check("settings", "The TTL, spread, negative TTL and lock TTL are sensible", lesson="Your turn")
+def settings(ctx: CheckContext) -> None:
+    ranges = {
+        "CACHE_TTL_SECONDS": (1, 86400, "seconds, like 300"),
+        "TTL_SPREAD_SECONDS": (1, 3600, "seconds, like 60 (0 would mean no jitter)"),
+        "NEGATIVE_TTL_SECONDS": (1, 300, "seconds, like 30: a miss is remembered briefly"),
+        "LOCK_TTL_MS": (200, 60000, "milliseconds, like 2000: longer than a database read"),
+    }
+    values = {}
+    for name, (low, high, unit) in ranges.items():
+        value = ctx.setting(name)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            ctx.fail(
+                f"{name} is {value!r}; it should be a whole number from {low} to {high} {unit}."
+            )
+        values[name] = value
+    if values["TTL_SPREAD_SECONDS"] >= values["CACHE_TTL_SECONDS"]:
+        ctx.fail(
+            f"TTL_SPREAD_SECONDS ({values['TTL_SPREAD_SECONDS']}) is not smaller than "
+            f"CACHE_TTL_SECONDS ({values['CACHE_TTL_SECONDS']}): the jitter should spread "
+            "expiries around the TTL, not replace it."
+        )
+    if values["NEGATIVE_TTL_SECONDS"] >= values["CACHE_TTL_SECONDS"]:
+        ctx.fail(
+            f"NEGATIVE_TTL_SECONDS ({values['NEGATIVE_TTL_SECONDS']}) should be shorter than "
+            f"CACHE_TTL_SECONDS ({values['CACHE_TTL_SECONDS']}): a product added to the "
+            "database stays invisible for as long as its miss is remembered."
+        )
+
+
+@check(
+    "jitter-range",
+    "ttl_with_jitter() gives whole seconds, spread around the base, at least 1",
+    hint=1,
+    lesson="TTL jitter",
+)
+def jitter_range(ctx: CheckContext) -> None:
+    draws = [ctx.call(JITTER, 300, 60) for _ in range(300)]
+    wrong_type = next((d for d in draws if isinstance(d, bool) or not isinstance(d, int)), None)
+    if wrong_type is not None:
+        ctx.fail(
+            f"{JITTER}(300, 60) returned {wrong_type!r} ({type(wrong_type).__name__}): "
+            "EX takes whole seconds. Use random.randint, or int() the result."
+        )
+    outside = [d for d in draws if not 240 <= d <= 360]
+    if outside:
+        ctx.fail(
+            f"{JITTER}(300, 60) returned {outside[0]}, outside 240..360: the spread is how far "
+            "a TTL may move from the base, in either direction or one."
+        )
+    if len(set(draws)) == 1:
+        ctx.fail(
+            f"{JITTER}(300, 60) returned {draws[0]} in all 300 calls: the jitter is chosen once, "
+            "so every entry still expires together. Draw a new random number on each call."
+        )
+    if len(set(draws)) < 10:
+        ctx.fail(
+            f"300 calls of {JITTER}(300, 60) gave only {len(set(draws))} different TTLs "
+            f"({sorted(set(draws))}); expiries stay bunched. Pick any whole number in the range."
+        )
+    for base in (300, 1):
+        exact = {ctx.call(JITTER, base, 0) for _ in range(20)}
+        if exact != {base}:
+            ctx.fail(
+                f"{JITTER}({base}, 0) returned {sorted(exact)}; with no spread it should be {base}."
+            )
+    small = [ctx.call(JITTER, 2, 10) for _ in range(200)]
+    if min(small) < 1:
+        ctx.fail(
+            f"{JITTER}(2, 10) returned {min(small)}: Valkey refuses an EX of 0 or less "
+            "('invalid expire time'). Never return less than 1."
+        )
+    if max(small) > 12:
+        ctx.fail(f"{JITTER}(2, 10) returned {max(small)}, more than 2 + 10.")
+
+
+@check(
+    "hit-and-miss",
+    "A miss reads the database once and caches JSON with a TTL; a hit skips the database",
+    hint=1,
+    lesson="The stampede",
+)
+def hit_and_miss(ctx: CheckContext) -> None:
+    product = "P901"
+    ctx.use_keys(key(product), lock(product))
+    db = ctx.database()
+    first = ctx.call(GET, ctx.client, db, product)
+    expected = catalogue_record(product)
+    if first != expected:
+        ctx.fail(f"On a miss, {GET}() returned {first!r}; expected the database's {expected!r}.")
+    if db.get_calls != 1:
+        ctx.fail(f"One miss read the database {db.get_calls} times; once is enough.")
+    raw = ctx.server.get(key(product))
+    if raw is None:
+        ctx.fail(f"After a miss nothing was cached at {key(product)}; store the record there.")
+    try:
+        cached = json.loads(raw)
+    except ValueError:
+        ctx.fail(f"{key(product)} holds {raw[:60]!r}, not JSON. Store json.dumps(record).")
+    if cached != expected:
+        ctx.fail(f"{key(product)} holds {cached!r}; expected the record {expected!r}.")
+    low, high = ttl_bounds(ctx)
+    ttl = ctx.server.ttl(key(product))
+    if ttl == -1:
+        ctx.fail(f"{key(product)} has no TTL; give it ttl_with_jitter(CACHE_TTL_SECONDS, ...).")
+    if not low - 1 <= ttl <= high:
+        ctx.fail(f"{key(product)} has a TTL of {ttl} s; expected {low}..{high} (TTL and spread).")
+    window = inspect.ttl_window(ctx.learner_calls(), key(product))
+    if window:
+        ctx.fail(window)
+    db.reset_counts()
+    mark = ctx.client.call_log.mark()
+    again = ctx.call(GET, ctx.client, db, product)
+    if db.get_calls:
+        ctx.fail(f"{GET}() read the database on a cache hit; return the cached copy.")
+    if again != expected:
+        ctx.fail(f"On a hit, {GET}() returned {again!r}; expected {expected!r}.")
+    if lock_sets(ctx.client.call_log.records(mark), product):
+        ctx.fail(
+            f"{GET}() took {lock(product)} on a cache hit: every read now waits its turn for "
+            "the lock and costs three round trips. Return the cached copy as soon as GET finds "
+            "it; only a miss needs the lock."
+        )
+
+
+@check(
+    "expiries-spread",
+    "Entries cached together get different TTLs (jitter)",
+    hint=1,
+    lesson="TTL jitter",
+)
+def expiries_spread(ctx: CheckContext) -> None:
+    products = [f"P{n}" for n in range(910, 922)]
+    ctx.use_keys(*(key(p) for p in products), *(lock(p) for p in products))
+    db = ctx.database(latency_seconds=0.0)
+    for product in products:
+        ctx.call(GET, ctx.client, db, product)
+    ttls = [ctx.server.ttl(key(p)) for p in products]
+    if len(set(ttls)) == 1:
+        ctx.fail(
+            f"{len(products)} products cached in the same second all got a TTL of {ttls[0]} s: "
+            "they expire together and the database takes every miss at once. Use "
+            "ttl_with_jitter(CACHE_TTL_SECONDS, TTL_SPREAD_SECONDS) for each entry."
+        )
+
+
+@check(
+    "negative-cache",
+    "An unknown product is remembered as a miss, briefly: the database is asked once",
+    hint=2,
+    lesson="Negative caching",
+)
+def negative_cache(ctx: CheckContext) -> None:
+    product = "P4040"  # not in the catalogue
+    ctx.use_keys(key(product), lock(product))
+    db = ctx.database()
+    first = ctx.call(GET, ctx.client, db, product)
+    second = ctx.call(GET, ctx.client, db, product)
+    if first is not None or second is not None:
+        ctx.fail(
+            f"{GET}() returned {first!r}, then {second!r} for a product the database does not "
+            "know; both should be None."
+        )
+    if db.get_calls > 1:
+        ctx.fail(
+            f"Two reads of an unknown product asked the database {db.get_calls} times: a miss is "
+            "not remembered, so every request for a missing id (a typo, a scraper, an attack) "
+            "goes to the database every time. Cache the miss too, with NEGATIVE_TTL_SECONDS."
+        )
+    found_keys = [k for k in ctx.server.scan_iter(match=f"*{product}*", count=1000)]
+    pttls = {found: ctx.server.pttl(found) for found in found_keys if found != lock(product)}
+    # PTTL -2: gone already (remembered for milliseconds); -1: no TTL at all.
+    remembered = {found: ms / 1000 if ms >= 0 else -1 for found, ms in pttls.items() if ms != -2}
+    ctx.use_keys(*found_keys)  # removed again when the checks end
+    limit = setting(ctx, "NEGATIVE_TTL_SECONDS", 30)
+    window = inspect.ttl_window(ctx.learner_calls(), key(product))
+    if window:
+        ctx.fail(window)
+    if not remembered:
+        ctx.fail(
+            f"The miss for {product} was remembered only for a moment: a few milliseconds "
+            f"later nothing about it is cached. Remember it for NEGATIVE_TTL_SECONDS ({limit} "
+            "s, ex=, not px=)."
+        )
+    for found, ttl in remembered.items():
+        if 0 < ttl < limit - 1:
+            ctx.fail(
+                f"The miss for {product} is remembered for {ttl:.3f} s, not NEGATIVE_TTL_SECONDS "
+                f"({limit} s): soon the database answers for it again. (ex= takes seconds, px= "
+                "milliseconds.)"
+            )
+        if ttl < 0:
+            ctx.fail(
+                f"The miss for {product} is remembered at {found} with no TTL: if the product "
+                "is added later, it stays invisible forever. Give it NEGATIVE_TTL_SECONDS."
+            )
+        if ttl > limit:
+            ctx.fail(
+                f"The miss for {product} is remembered for {ttl:.0f} s, longer than "
+                f"NEGATIVE_TTL_SECONDS ({limit}): a product added meanwhile stays invisible "
+                "that long. Use the short TTL for misses."
+            )
+
+
+@check(
+    "stampede",
+    f"{READERS} readers of an expired hot key cause one database read",
+    hint=2,
+    lesson="The stampede",
+)
+def stampede(ctx: CheckContext) -> None:
+    product = "P930"
+    ctx.use_keys(key(product), lock(product))
+    db = ctx.database(latency_seconds=SLOW_DB_SECONDS)
+    results = run_readers(ctx, db, product, READERS)
+    expected = catalogue_record(product)
+    took_lock = lock_sets(ctx.learner_calls(), product)
+    if db.get_calls > 1:
+        if took_lock:
+            ctx.fail(
+                f"{READERS} readers arrived together after {key(product)} expired and the "
+                f"database was read {db.get_calls} times, although a lock was taken: readers "
+                "that did not get the lock must wait and read the cache again, not go to the "
+                "database."
+            )
+        ctx.fail(
+            f"{READERS} readers arrived together after {key(product)} expired and the database "
+            f"was read {db.get_calls} times, once per reader: a stampede. Let one reader "
+            f"refill the entry (SET {lock(product)} token NX PX ...) while the others wait."
+        )
+    if db.get_calls == 0:
+        ctx.fail(f"No reader read the database, yet {key(product)} was empty.")
+    tokens = [str(c.args[2]) for c in lock_sets(ctx.learner_calls(), product) if len(c.args) > 2]
+    short = [t for t in tokens if len(t) < 8]
+    if short:
+        ctx.fail(
+            f"The lock's token {short[0]!r} is short: two readers can draw the same one, and "
+            "then each can release the other's lock. Use secrets.token_hex(16)."
+        )
+    if len(tokens) > 1 and len(set(tokens)) == 1:
+        ctx.fail(
+            f"Every reader took the lock with the same value ({tokens[0]!r}): then any reader "
+            "(or another app server) can release a lock it does not hold. Use a random token "
+            "per attempt: secrets.token_hex(16)."
+        )
+    wrong = [r for r in results if r != expected]
+    if wrong:
+        ctx.fail(
+            f"{len(wrong)} of {READERS} readers got {wrong[0]!r} instead of the record "
+            f"{expected!r}: a reader that waited must return the record the lock holder cached."
+        )
+
+
+@check(
+    "lock-has-ttl",
+    "The lock is taken atomically with SET NX and a TTL",
+    hint=2,
+    lesson="The stampede",
+)
+def lock_has_ttl(ctx: CheckContext) -> None:
+    product = "P931"
+    ctx.use_keys(key(product), lock(product))
+    held = {}
+
+    def look_at_the_lock(product_id):
+        held["pttl"] = ctx.server.pttl(lock(product_id))
+
+    ctx.call(GET, ctx.client, SlowDatabase(0.005, on_read=look_at_the_lock), product)
+    taken = lock_sets(ctx.learner_calls(), product)
+    if not taken:
+        others = sorted(
+            {
+                str(args[1])
+                for name, args, _ in inspect.commands(ctx.learner_calls())
+                if name in {"SET", "SETNX"} and str(args[1]) != key(product)
+            }
+        )
+        where = f" (it set {', '.join(map(str, others))})" if others else ""
+        ctx.fail(
+            f"On a miss, {GET}() took no lock at {lock(product)}{where}. Take it with "
+            "client.set(lock_key(product_id), token, nx=True, px=LOCK_TTL_MS)."
+        )
+    for command in taken:
+        if command.name == "SETNX":
+            ctx.fail(
+                "The lock is taken with SETNX, which cannot carry a TTL: if the holder dies "
+                "before releasing it, the lock stays forever and every reader waits. Use "
+                "SET key token NX PX LOCK_TTL_MS (one command)."
+            )
+        options = {str(a).upper() for a in command.args[3:]}
+        if "NX" not in options:
+            ctx.fail(
+                f"The lock is taken with SET without NX ({' '.join(map(str, command.args))}): "
+                "every reader overwrites it and believes it holds it. Add nx=True."
+            )
+        if not options & {"PX", "EX", "PXAT", "EXAT"}:
+            ctx.fail(
+                f"The lock {lock(product)} is taken with no TTL: if its holder crashes before "
+                "releasing it, the lock stays forever and every reader of this product waits. "
+                "Add px=LOCK_TTL_MS to the same SET."
+            )
+    expiries = inspect.on_key(ctx.learner_calls(), lock(product), inspect.EXPIRY_COMMANDS)
+    if expiries:
+        ctx.fail(
+            f"The lock's TTL is set with a separate {expiries[0].name}: a crash between the two "
+            "commands leaves a lock that never expires. Use set(..., nx=True, px=LOCK_TTL_MS)."
+        )
+    limit = setting(ctx, "LOCK_TTL_MS", 2000)
+    if held.get("pttl", 0) > limit:
+        ctx.fail(
+            f"While its holder read the database, {lock(product)} had {held['pttl']} ms left, "
+            f"more than LOCK_TTL_MS ({limit} ms): if that holder dies, every reader waits that "
+            "long. (px= takes milliseconds, ex= seconds.)"
+        )
+
+
+@check(
+    "refill-looks-again",
+    "A reader that gets the lock looks at the cache again before reading the database",
+    hint=2,
+    lesson="The stampede",
+)
+def refill_looks_again(ctx: CheckContext) -> None:
+    product = "P938"
+    ctx.use_keys(key(product), lock(product))
+    expected = catalogue_record(product)
+
+    def another_reader_finishes():
+        # Right after this reader's miss, another one refills the entry and releases its lock.
+        ctx.server.set(key(product), json.dumps(expected), ex=300)
+
+    client = racing_client(ctx)
+    client.race, client.watched = another_reader_finishes, key(product)
+    db = ctx.database()
+    function = ctx.implementation(GET)
+    try:
+        result = function(client, db, product)
+    except NotImplementedError:
+        ctx.fail(f"{GET}() is not written yet: fill in the TODOs.")
+    except Exception as error:
+        ctx.fail(f"{GET}() raised {type(error).__name__}: {error}")
+    finally:
+        client.close()
+    if db.get_calls:
+        ctx.fail(
+            f"{GET}() missed; before it took the lock another reader cached {key(product)} "
+            "and released its lock (simulated here). Holding the lock, it read the database "
+            "again anyway: one database read per latecomer. Look at the cache once more after "
+            "taking the lock."
+        )
+    if result != expected:
+        ctx.fail(
+            f"{GET}() found the entry another reader had just cached and returned {result!r}; "
+            f"expected the record {expected!r}."
+        )
+
+
+@check(
+    "lock-released",
+    "The lock holder releases the lock when done",
+    hint=3,
+    lesson="The stampede",
+)
+def lock_released(ctx: CheckContext) -> None:
+    product = "P932"
+    ctx.use_keys(key(product), lock(product))
+    ctx.call(GET, ctx.client, ctx.database(), product)
+    if ctx.server.exists(lock(product)):
+        ttl = ctx.server.pttl(lock(product))
+        ctx.fail(
+            f"After refilling {key(product)}, the lock {lock(product)} is still there "
+            f"({ttl} ms left): if the entry is evicted meanwhile, the next readers wait for "
+            "nothing. Release the lock (only your own) when done."
+        )
+
+
+@check(
+    "waits-for-holder",
+    "A reader that finds the lock taken waits for the holder's result",
+    hint=2,
+    lesson="The stampede",
+)
+def waits_for_holder(ctx: CheckContext) -> None:
+    product = "P933"
+    ctx.use_keys(key(product), lock(product))
+    ctx.server.set(lock(product), OTHER_HOLDER, px=5000)
+    expected = catalogue_record(product)
+
+    def other_app_server():
+        time.sleep(SLOW_DB_SECONDS)
+        ctx.server.set(key(product), json.dumps(expected), ex=300)
+        ctx.server.delete(lock(product))
+
+    filler = threading.Thread(target=other_app_server, daemon=True)
+    filler.start()
+    db = ctx.database()
+    result = ctx.call(GET, ctx.client, db, product)
+    filler.join()
+    if db.get_calls:
+        ctx.fail(
+            f"While another reader held {lock(product)} and was reading the database, "
+            f"{GET}() read the database too ({db.get_calls} call). Wait, then read the cache."
+        )
+    polls = len(inspect.on_key(ctx.learner_calls(), key(product), {"GET"}))
+    if polls > 100:
+        ctx.fail(
+            f"While waiting {SLOW_DB_SECONDS * 1000:.0f} ms for another reader, {GET}() sent "
+            f"{polls} GETs: a busy loop that keeps the server (and a CPU) busy for nothing. "
+            "Sleep WAIT_SECONDS between looks."
+        )
+    if result != expected:
+        ctx.fail(
+            f"While another reader held the lock, {GET}() returned {result!r}; expected the "
+            f"record that reader cached, {expected!r}. Poll the cache until it appears."
+        )
+
+
+@check(
+    "orphaned-lock",
+    "A lock whose holder died expires, and the next reader refills the entry",
+    hint=2,
+    lesson="The stampede",
+)
+def orphaned_lock(ctx: CheckContext) -> None:
+    product = "P934"
+    ctx.use_keys(key(product), lock(product))
+    orphan_ms = 150
+    ctx.server.set(lock(product), OTHER_HOLDER, px=orphan_ms)
+    db = ctx.database()
+    started = time.perf_counter()
+    stuck = (
+        f"A reader found {lock(product)} held by a process that died; the lock expired after "
+        f"{orphan_ms} ms, yet the reader was still waiting {STUCK_SECONDS:g} s later. When the "
+        "lock is gone and the entry is still missing, take the lock and read the database."
+    )
+    (result,) = run_readers(ctx, db, product, 1, stuck=stuck)
+    waited = time.perf_counter() - started
+    expected = catalogue_record(product)
+    if result != expected:
+        ctx.fail(
+            f"A reader found {lock(product)} held by a process that died (the lock expires "
+            f"after {orphan_ms} ms) and returned {result!r}: once the lock is gone, take it "
+            "and read the database yourself."
+        )
+    if db.get_calls != 1:
+        ctx.fail(
+            f"After the dead holder's lock expired, the database was read {db.get_calls} times."
+        )
+    ctx.note(f"Waited {waited * 1000:.0f} ms for a dead holder's {orphan_ms} ms lock to expire.")
+
+
+@check(
+    "only-owner-releases",
+    "A reader deletes the lock only while it still holds it",
+    hint=3,
+    lesson="The stampede",
+)
+def only_owner_releases(ctx: CheckContext) -> None:
+    product = "P935"
+    ctx.use_keys(key(product), lock(product))
+    seen = {}
+
+    def lock_expires_and_is_retaken(product_id):
+        # The holder's read is slow: its lock runs out and another reader takes it over.
+        seen["lock"] = ctx.server.get(lock(product_id))
+        ctx.server.set(lock(product_id), OTHER_HOLDER, px=5000)
+
+    db = SlowDatabase(0.005, on_read=lock_expires_and_is_retaken)
+    ctx.call(GET, ctx.client, db, product)
+    if seen.get("lock") is None:
+        ctx.fail(
+            f"{GET}() read the database without holding {lock(product)}: take the lock with "
+            "SET NX PX first."
+        )
+    if ctx.server.get(lock(product)) != OTHER_HOLDER:
+        ctx.fail(
+            f"While {GET}() read the database, its lock expired and another reader took "
+            f"{lock(product)}; when done, {GET}() deleted that other reader's lock, so a "
+            "third reader can now go to the database too. Delete the lock only if it still "
+            "holds your token, in one step (a Lua script, or DELIFEQ on Valkey 9)."
+        )
+
+
+@check(
+    "release-in-one-step",
+    "The lock is compared and deleted in one step on the server",
+    hint=3,
+    lesson="The stampede",
+)
+def release_in_one_step(ctx: CheckContext) -> None:
+    product = "P937"
+    ctx.use_keys(key(product), lock(product))
+
+    def lock_expires_and_is_retaken():
+        ctx.server.set(lock(product), OTHER_HOLDER, px=5000)
+
+    client = racing_client(ctx)
+    client.race, client.watched = lock_expires_and_is_retaken, lock(product)
+    try:
+        function = ctx.implementation(GET)
+        try:
+            function(client, ctx.database(), product)
+        except NotImplementedError:
+            ctx.fail(f"{GET}() is not written yet: fill in the TODOs.")
+        except valkey.WatchError:
+            pass  # WATCH saw the lock change hands: not deleting it is right
+        except Exception as error:
+            ctx.fail(f"{GET}() raised {type(error).__name__}: {error}")
+        raced = client.race is None
+    finally:
+        client.close()
+    if raced and ctx.server.get(lock(product)) != OTHER_HOLDER:
+        ctx.fail(
+            f"{GET}() read {lock(product)} to see whether it still held it, and deleted it in "
+            "a second command. In between (simulated here) the lock expired and another reader "
+            "took it, so the DEL removed that reader's lock. Compare and delete in one step: "
+            "client.eval(RELEASE_LOCK, 1, lock_key(product_id), token)."
+        )
+
+
+@check(
+    "lock-released-on-error",
+    "A database error releases the lock and is not cached as a missing product",
+    hint=3,
+    lesson="Negative caching",
+)
+def lock_released_on_error(ctx: CheckContext) -> None:
+    product = "P936"
+    ctx.use_keys(key(product), lock(product))
+    db = SlowDatabase(0.005, fail_with=ConnectionError("the database is unreachable"))
+    function = ctx.implementation(GET)
+    returned, reached_caller = None, False
+    try:
+        returned = function(ctx.client, db, product)
+    except NotImplementedError:
+        ctx.fail(f"{GET}() is not written yet: fill in the TODOs in {ctx.exercise_file.name}.")
+    except ConnectionError:
+        reached_caller = True  # right: the caller learns the database is down
+    except Exception as error:
+        ctx.fail(f"{GET}() raised {type(error).__name__}: {error} when the database failed.")
+    if ctx.server.exists(key(product)):
+        ctx.fail(
+            f"The database failed (ConnectionError) and {GET}() cached {key(product)} = "
+            f"{ctx.server.get(key(product))!r}: an outage is now remembered as a missing "
+            "product. Cache a miss only when the database answered None."
+        )
+    if ctx.server.exists(lock(product)):
+        ctx.fail(
+            f"The database raised, and {lock(product)} was left behind: every reader of this "
+            "product now waits for the lock's TTL. Release it in a finally: block."
+        )
+    if not reached_caller:
+        ctx.fail(
+            f"The database raised ConnectionError and {GET}() returned {returned!r}: the "
+            "caller cannot tell an outage from a missing product. Let the error propagate."
+        )
+
+
+class RacingClient(TimedValkey):
+    """The learner's client, with another writer that gets in right after the first read of
+    the watched key (the moment a read-compare-write is most exposed)."""
+
+    race = None
+    watched = None
+
+    def _send_command_parse_response(self, conn, command_name, *args, **options):
+        reply = super()._send_command_parse_response(conn, command_name, *args, **options)
+        race_after_read(self, args)
+        return reply
+
+    def pipeline(self, transaction=True, shard_hint=None):
+        pipe = RacingPipeline(
+            self.connection_pool,
+            self.response_callbacks,
+            transaction,
+            shard_hint,
+            call_log=self.call_log,
+        )
+        pipe.owner = self
+        return pipe
+
+
+class RacingPipeline(TimedPipeline):
+    owner = None
+
+    def _send_command_parse_response(self, conn, command_name, *args, **options):
+        reply = super()._send_command_parse_response(conn, command_name, *args, **options)
+        race_after_read(self.owner, args)
+        return reply
+
+
+def race_after_read(client, args):
+    if client is None or client.race is None or not args:
+        return
+    if str(args[0]).upper() in {"GET", "MGET", "GETEX"} and client.watched in map(str, args[1:]):
+        race, client.race = client.race, None
+        race()
+
+
+def racing_client(ctx):
+    pool = valkey.ConnectionPool.from_url(ctx.url, decode_responses=True)
+    return RacingClient(connection_pool=pool, call_log=CallLog())
+
+
+def versioned(product_id, version, price):
+    return {**catalogue_record(product_id), "price": price, "version": version}
+
+
+@check(
+    "if-newer",
+    "cache_if_newer() stores a record only over an older version (or none)",
+    hint=3,
+    lesson="The race cache-aside leaves open",
+)
+def if_newer(ctx: CheckContext) -> None:
+    product = "P940"
+    cache = key(product)
+    ctx.use_keys(cache)
+
+    def cached():
+        raw = ctx.server.get(cache)
+        try:
+            return json.loads(raw) if raw is not None else None
+        except ValueError:
+            ctx.fail(f"{cache} holds {raw[:60]!r}, not JSON. Store json.dumps(record).")
+
+    v2 = versioned(product, 2, 20.0)
+    stored = ctx.call(IF_NEWER, ctx.client, v2)
+    if stored is not True or cached() != v2:
+        ctx.fail(
+            f"With nothing cached, {IF_NEWER}(version 2) returned {stored!r} and the cache holds "
+            f"{cached()!r}; expected True and the record."
+        )
+    low, high = ttl_bounds(ctx)
+    ttl = ctx.server.ttl(cache)
+    if not low - 1 <= ttl <= high:
+        ctx.fail(f"{IF_NEWER}() cached {cache} with a TTL of {ttl}; expected {low}..{high}.")
+    v3 = versioned(product, 3, 30.0)
+    stored = ctx.call(IF_NEWER, ctx.client, v3)
+    if stored is not True or cached() != v3:
+        ctx.fail(
+            f"Over version 2, {IF_NEWER}(version 3) returned {stored!r} and the cache holds "
+            f"{cached()!r}; a newer version must replace an older one (True)."
+        )
+    for older in (versioned(product, 1, 10.0), versioned(product, 3, 33.0)):
+        stored = ctx.call(IF_NEWER, ctx.client, older)
+        if stored is not False or cached() != v3:
+            same = "the same version" if older["version"] == 3 else "an older version"
+            ctx.fail(
+                f"Over version 3, {IF_NEWER}() of {same} ({older['version']}) returned "
+                f"{stored!r} and the cache now holds {cached()!r}: a late writer put back data "
+                "that is not newer. Store only a strictly higher version; return False otherwise."
+            )
+    ctx.server.set(cache, json.dumps(None), ex=30)
+    stored = ctx.call(IF_NEWER, ctx.client, v2)
+    if stored is not True or cached() != v2:
+        ctx.fail(
+            f"Over a remembered miss ({cache} = 'null'), {IF_NEWER}(version 2) returned "
+            f"{stored!r}; a record beats a remembered miss."
+        )
+
+
+@check(
+    "if-newer-atomic",
+    "cache_if_newer() compares and writes in one step: a writer in between is not overwritten",
+    hint=3,
+    lesson="The race cache-aside leaves open",
+)
+def if_newer_atomic(ctx: CheckContext) -> None:
+    product = "P941"
+    cache = key(product)
+    ctx.use_keys(cache)
+    ctx.server.set(cache, json.dumps(versioned(product, 1, 10.0)), ex=300)
+    newest = versioned(product, 5, 50.0)
+
+    def another_writer():
+        ctx.server.set(cache, json.dumps(newest), ex=300)
+
+    client = racing_client(ctx)
+    client.race, client.watched = another_writer, cache
+    try:
+        late = versioned(product, 2, 20.0)
+        function = ctx.implementation(IF_NEWER)
+        try:
+            function(client, late)
+        except NotImplementedError:
+            ctx.fail(f"{IF_NEWER}() is not written yet: fill in the TODOs.")
+        except valkey.WatchError:
+            pass  # WATCH saw the other writer: giving up is right
+        except Exception as error:
+            ctx.fail(f"{IF_NEWER}() raised {type(error).__name__}: {error}")
+        raced = client.race is None
+    finally:
+        client.close()
+    raw = ctx.server.get(cache)
+    now = json.loads(raw) if raw else None
+    if raced and now != newest:
+        ctx.fail(
+            f"{IF_NEWER}() read {cache} (version 1), then another writer stored version 5, then "
+            f"{IF_NEWER}() wrote version 2 over it: the cache went back in time. Compare and "
+            "write in one step: a Lua script, WATCH/MULTI/EXEC, or SET ... IFEQ (Valkey 8.1+)."
+        )
+    if now not in (newest, late):
+        ctx.fail(f"After {IF_NEWER}(version 2) over version 1, the cache holds {now!r}.")

@@ -1,0 +1,215 @@
+"""Demo 09: what breaks caches in production, shown with counted database reads.
+
+A hot key expires under a crowd of readers (with and without a lock), unknown ids with and
+without negative caching, TTLs with and without jitter, the race cache-aside leaves open, and
+what a write-back queue needs beyond XACK.
+"""
+
+import json
+import random
+import secrets
+import threading
+import time
+
+from valkey_workshop.labdb import ProductDatabase
+
+RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+STORE_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current then
+    local ok, cached = pcall(cjson.decode, current)
+    if ok and type(cached) == 'table' and tonumber(cached['version'])
+            and tonumber(cached['version']) >= tonumber(ARGV[2]) then
+        return 0
+    end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
+
+def key(product_id):
+    return f"product:{product_id}:details"
+
+
+def plain_read(client, db, product_id):
+    cached = client.get(key(product_id))
+    if cached is not None:
+        return json.loads(cached)
+    record = db.get_product(product_id)
+    if record is not None:
+        client.set(key(product_id), json.dumps(record), ex=300)
+    return record
+
+
+def locked_read(client, db, product_id):
+    lock = f"product:{product_id}:lock"
+    while True:
+        cached = client.get(key(product_id))
+        if cached is not None:
+            return json.loads(cached)
+        token = secrets.token_hex(16)
+        if client.set(lock, token, nx=True, px=int(db.latency_seconds * 1000) + 2000):
+            try:
+                cached = client.get(key(product_id))
+                if cached is not None:
+                    return json.loads(cached)
+                record = db.get_product(product_id)
+                client.set(key(product_id), json.dumps(record), ex=300)
+                return record
+            finally:
+                client.eval(RELEASE_LOCK, 1, lock, token)
+        time.sleep(0.02)
+
+
+def crowd(demo, read, product_id, readers):
+    """``readers`` threads read ``product_id`` at once; returns (database reads, seconds)."""
+    db = ProductDatabase(latency_seconds=demo.db.latency_seconds)
+    client = demo.loopback_client()
+    barrier = threading.Barrier(readers)
+
+    def reader():
+        barrier.wait()
+        read(client, db, product_id)
+
+    threads = [threading.Thread(target=reader, daemon=True) for _ in range(readers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return db.get_calls, time.perf_counter() - started
+
+
+def run(demo):
+    stampede(demo)
+    negative_caching(demo)
+    jitter(demo)
+    late_reader(demo)
+    write_back_queue(demo)
+
+
+def stampede(demo):
+    hot = "P777"
+    readers = 10 if demo.quick else 40
+    keys = [key(hot), f"product:{hot}:lock"]
+    demo.tidy(*keys)
+
+    demo.heading(f"1. A hot key expires while {readers} readers want it")
+    demo.say(
+        f"{key(hot)} has just expired. {readers} requests arrive within the same millisecond; "
+        f"the database needs {demo.db.latency_seconds:g} s per read."
+    )
+    plain_calls, plain_seconds = crowd(demo, plain_read, hot, readers)
+    demo.tidy(*keys)
+    locked_calls, locked_seconds = crowd(demo, locked_read, hot, readers)
+    demo.table(
+        "Database reads for one expired key",
+        ("approach", "readers", "database reads", "all served after"),
+        [
+            ("plain cache-aside", readers, plain_calls, f"{plain_seconds:.2f} s"),
+            ("SET NX PX lock, others wait", readers, locked_calls, f"{locked_seconds:.2f} s"),
+        ],
+    )
+    demo.say(
+        "Without the lock every reader that missed went to the database: a **stampede**. "
+        "With it, one reader refilled the entry and the others waited a few milliseconds "
+        "for it. Everyone still waited about one database read."
+    )
+    demo.tidy(*keys)
+
+
+def negative_caching(demo):
+    demo.heading("2. Unknown ids: negative caching")
+    unknown = "P404404"
+    demo.tidy(key(unknown))
+    db = ProductDatabase(latency_seconds=demo.db.latency_seconds / 10)
+    for _ in range(5):
+        plain_read(demo.setup, db, unknown)
+    without = db.get_calls
+    db.reset_counts()
+    for _ in range(5):
+        cached = demo.client.get(key(unknown))
+        if cached is None and db.get_product(unknown) is None:
+            demo.client.set(key(unknown), json.dumps(None), ex=30)
+    demo.show("5 reads of an unknown id, database reads", f"{without} without, {db.get_calls} with")
+    demo.show(f"TTL of the remembered miss {key(unknown)}", demo.client.ttl(key(unknown)))
+    demo.tidy(key(unknown))
+
+
+def jitter(demo):
+    demo.heading("3. TTL jitter")
+    batch = [f"P{n}" for n in range(780, 788)]
+    pipe = demo.setup.pipeline(transaction=False)
+    for product_id in batch:
+        pipe.set(key(product_id), "{}", ex=300)
+    pipe.execute()
+    fixed = [demo.setup.ttl(key(p)) for p in batch]
+    pipe = demo.setup.pipeline(transaction=False)
+    for product_id in batch:
+        pipe.set(key(product_id), "{}", ex=max(1, 300 + random.randint(-60, 60)))
+    pipe.execute()
+    jittered = [demo.setup.ttl(key(p)) for p in batch]
+    demo.table(
+        "TTLs of 8 entries cached in the same second (seconds)",
+        ("", *batch),
+        [("EX 300", *fixed), ("EX 300 ± 60", *jittered)],
+    )
+    demo.say("With a fixed TTL they all expire, and miss, in the same second.")
+    demo.tidy(*(key(p) for p in batch))
+
+
+def late_reader(demo):
+    demo.heading("4. The race cache-aside leaves open")
+    product_id = "P790"
+    demo.tidy(key(product_id))
+    old = {"id": product_id, "price": 10.0, "version": 1}
+    new = {"id": product_id, "price": 12.0, "version": 2}
+    demo.say(
+        "A reader misses and reads version 1 from the database. Before it writes the cache, "
+        "a writer updates the database to version 2 and deletes the cached copy. "
+        "Then the reader's SET lands:"
+    )
+    demo.client.delete(key(product_id))  # the writer's invalidation
+    demo.client.set(key(product_id), json.dumps(old), ex=300)  # the reader's late SET
+    demo.show("cached after the late SET", demo.client.get(key(product_id)))
+    demo.say(
+        "Stale until the TTL ends. With versions, the writer stores version 2 and the "
+        "late reader's write is refused in the same step on the server:"
+    )
+    demo.tidy(key(product_id))
+    demo.client.eval(STORE_IF_NEWER, 1, key(product_id), json.dumps(new), 2, 300)
+    refused = demo.client.eval(STORE_IF_NEWER, 1, key(product_id), json.dumps(old), 1, 300)
+    demo.show("late write of version 1 stored?", bool(refused))
+    demo.show("cached now", demo.client.get(key(product_id)))
+    demo.tidy(key(product_id))
+
+
+def write_back_queue(demo):
+    demo.heading("5. A write-back queue: acknowledged is not deleted")
+    stream = "workshop:failure-modes:write-queue"
+    demo.tidy(stream)
+    for price in (41.0, 42.0, 43.0):
+        demo.setup.xadd(stream, {"product_id": "P791", "price": json.dumps(price)})
+    demo.setup.xgroup_create(stream, "flushers", id="0")
+    entries = demo.client.xreadgroup("flushers", "demo", {stream: ">"})
+    ids = [entry_id for _, batch_entries in entries for entry_id, _ in batch_entries]
+    demo.client.xack(stream, "flushers", *ids)
+    demo.show("entries after XACK of all 3 (XLEN)", demo.client.xlen(stream))
+    demo.client.xtrim(stream, minid=ids[-1], approximate=False)
+    demo.client.xdel(stream, ids[-1])
+    demo.show("after XTRIM MINID (and XDEL of the last)", demo.client.xlen(stream))
+    policy = demo.setup.config_get("maxmemory-policy").get("maxmemory-policy")
+    demo.say(
+        "XACK only clears the pending list; the entries stay until XTRIM (or XDEL). "
+        f"This server's `maxmemory-policy` is `{policy}`: under an `allkeys-*` policy the "
+        "queue itself can be evicted, losing writes the database never got. Delivery is at "
+        "least once, so each database write must be safe to apply twice (set the price to "
+        "42, not add 1)."
+    )
+    demo.tidy(stream)

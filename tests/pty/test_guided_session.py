@@ -68,8 +68,15 @@ def test_start_shows_the_first_step_and_quits_cleanly(hermetic: Path) -> None:
     child.expect("Server: embedded Valkey")
     child.expect(shown(f"Step 01/{STEPS:02d}  Find the bottleneck"))
     first_step_seconds = time.monotonic() - started
+    child.expect(shown("(lesson page 1/"))  # the lesson first, a screenful at a time
+    child.expect(QUIT_KEY)
+    for _ in range(8):  # space pages on to the exercise line
+        child.send(" ")
+        if child.expect([shown("Your exercise: "), shown("(lesson page")]) == 0:
+            break
+    child.expect(QUIT_KEY)
+    child.send("d")  # the demo runs when the learner asks
     child.expect("Live demo")
-    child.expect("Your exercise: ")
     child.expect(QUIT_KEY)
     assert len(servers.look()) == 1  # the session's own server
     child.send("q")
@@ -84,6 +91,8 @@ def test_start_shows_the_first_step_and_quits_cleanly(hermetic: Path) -> None:
 def test_ctrl_c_during_the_demo_stops_the_server(hermetic: Path) -> None:
     servers = OwnServers()
     child = spawn("start", "module3", workdir=hermetic)
+    child.expect(QUIT_KEY)
+    child.send("d")
     child.expect("Live demo")  # the demo's database read takes 1.5 s: interrupt it
     assert len(servers.look()) == 1
     child.sendintr()
@@ -152,6 +161,8 @@ def test_a_demo_that_cannot_run_is_a_message_not_a_crash(hermetic: Path) -> None
     with EmbeddedBackend() as info:
         valkey.Valkey.from_url(info.url).set("someone-elses:key", "keep me")
         child = spawn("start", "module3", "--step", "eviction", "--url", info.url, workdir=hermetic)
+        child.expect(QUIT_KEY)
+        child.send("d")
         child.expect(shown("The demo did not run. Step 04 eviction changes server-wide"))
         child.expect(QUIT_KEY)
         child.send("q")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from valkey_workshop.checking.guarded import guarded_demo
@@ -27,7 +27,7 @@ from valkey_workshop.session.guided import (
     SOLUTION,
     GuidedSession,
 )
-from valkey_workshop.session.workdir import Workdir
+from valkey_workshop.session.workdir import Workdir, resolve_workdir
 
 #: The slow database in live demos, as the course text has it.
 DEMO_DB_LATENCY_SECONDS = 1.5
@@ -46,6 +46,8 @@ class LearnerLoop:
         # before its first scan, say) still shows as a difference here.
         self._checked_version: tuple[int, int] | None = None
         self._publish_noted = False
+        self._pages: Sequence[object] = ()  # the lesson's pages (Rich renderables)
+        self._page = 0
         self.actions: dict[str, Callable[[], bool]] = {
             CHECK.key: self.check,
             "\n": self.check,
@@ -53,6 +55,7 @@ class LearnerLoop:
             HINT.key: self.hint,
             DEMO.key: self.demo,
             LESSON.key: self.lesson,
+            " ": self.next_page,
             SOLUTION.key: self.solution,
             NEXT.key: self.next_step,
             SKIP.key: self.skip,
@@ -90,10 +93,11 @@ class LearnerLoop:
         return True
 
     def lesson(self) -> bool:
+        """``l``: the lesson again, from its first page."""
         if self.watch:
             return self.unknown(LESSON.key)
-        self.console.print(views.lesson_view(self.session.lesson()))
-        message(f"Your exercise: {self.session.exercise}")
+        self._page = 0
+        self._show_page()
         return True
 
     def demo(self) -> bool:
@@ -149,13 +153,37 @@ class LearnerLoop:
         session = self.session
         self.console.print(views.step_header(session.module, session.step))
         if self.watch:
-            message(f"Watching {session.exercise}: save it to check again.")
+            self.console.print(
+                views.wrapped(f"Watching {session.exercise}: save it to check again.")
+            )
             self.check()
             return
-        self.console.print(views.lesson_view(session.lesson()))
-        self.demo()
-        message(f"\nYour exercise: {session.exercise}")
-        message("Edit it in your editor, then press c to check it.")
+        # The lesson a screenful at a time, and the demo when the learner asks: at 80x24 a
+        # lesson followed at once by its demo would scroll away before it is read.
+        height = max(6, self.console.size.height - 6)
+        self._pages = views.lesson_pages(self.console, session.lesson(), height)
+        self._page = 0
+        self._show_page()
+
+    def _show_page(self) -> None:
+        self.console.print(self._pages[self._page])
+        if self._page + 1 < len(self._pages):
+            message(f"(lesson page {self._page + 1}/{len(self._pages)}: space for more)")
+        else:
+            self.console.print(
+                views.wrapped(
+                    f"Your exercise: {self.session.exercise}. Press d for the live demo; edit "
+                    "the file in your editor, then press c to check it."
+                )
+            )
+
+    def next_page(self) -> bool:
+        """Space: the lesson's next page (nothing once it is all shown)."""
+        if self.watch or self._page + 1 >= len(self._pages):
+            return True
+        self._page += 1
+        self._show_page()
+        return True
 
     def run(self) -> None:
         session = self.session
@@ -167,8 +195,10 @@ class LearnerLoop:
             self.present()
             with KeyReader() as keys:
                 while True:
-                    shown = session.actions(with_demo=not self.watch)
-                    bar = views.actions_bar([(a.key, a.label) for a in shown], self.console.width)
+                    shown = [(a.key, a.label) for a in session.actions(with_demo=not self.watch)]
+                    if not self.watch and self._page + 1 < len(self._pages):
+                        shown.insert(0, ("space", f"page {self._page + 2}/{len(self._pages)}"))
+                    bar = views.actions_bar(shown, self.console.width)
                     self.console.print(bar)
                     key = self._next_key(keys)
                     if key in (QUIT.key, "\x03", "\x04"):  # q, or Ctrl-C / Ctrl-D in cbreak mode
@@ -177,11 +207,18 @@ class LearnerLoop:
                         break
         finally:
             session.record_time()
-        message(
-            f"Bye. Your files are in {session.workdir.root}; "
-            f"`workshop start {session.module.id}` resumes where you are."
+        summary = session.summary()
+        root = session.workdir.root
+        # The command must find the same workdir: name it unless it is the one found anyway.
+        where = "" if root == resolve_workdir(None) else f" --workdir {root}"
+        again = (
+            f"every step is done; `workshop start {session.module.id}{where} --step 02` "
+            "revisits one"
+            if summary.complete
+            else f"`workshop start {session.module.id}{where}` resumes where you are"
         )
-        self.console.print(views.summary_view(session.summary()))
+        self.console.print(views.wrapped(f"Bye. Your files are in {root}; {again}."))
+        self.console.print(views.summary_view(summary))
 
     def _next_key(self, keys: KeyReader) -> str:
         target = str(self.session.exercise.resolve())

@@ -113,8 +113,8 @@ def _failure_parts(check: CheckResult, step_ref: str, show_calls: bool) -> list[
         pointers.append(f"lesson: “{check.lesson}”")
     if check.hint is not None:
         pointers.append(f"hint {check.hint}: workshop hint {step_ref} {check.hint}")
-    if pointers:
-        parts.append(Padding(Text("  ·  ".join(pointers), style=MUTED), (0, 0, 0, 7)))
+    # One pointer a line: a command split across two lines is hard to copy.
+    parts.extend(Padding(Text(pointer, style=MUTED), (0, 0, 0, 7)) for pointer in pointers)
     if show_calls and check.calls:
         parts.append(Text("       your Valkey calls:", style=MUTED))
         parts.append(Padding(call_views(check.calls, check.total_calls), (0, 0, 0, 5)))
@@ -166,6 +166,11 @@ def _section_label(section: Section) -> str:
     if section.self_paced:
         return f"{section.title} · self-paced, about {section.minutes} min"
     return f"{section.title} · {section.minutes} min"
+
+
+def wrapped(text: str) -> Text:
+    """Plain text the console wraps between words at its width (paths stay whole)."""
+    return Text(text)
 
 
 def quiet(text: str) -> Text:

@@ -36,9 +36,9 @@ class Action:
     label: str
 
 
-CHECK = Action("c", "check")
+CHECK = Action("c", "check (or Enter)")
 HINT = Action("h", "hint")
-DEMO = Action("d", "demo again")
+DEMO = Action("d", "demo")
 LESSON = Action("l", "lesson")
 SOLUTION = Action("s", "solution")
 NEXT = Action("n", "next step")

@@ -18,7 +18,7 @@ def test_demo_no_pause_runs_every_step_with_timings_and_charts() -> None:
     out = result.stdout
     for step in load_module("module3").steps:
         assert f"✓ demo {step.label} ran:" in out
-        assert f"Latency of {step.label}'s calls:" in out  # each step's latency distribution
+        assert f"Latency of the calls of {step.label}:" in out  # each step's latency distribution
     assert "⏱ 0:00 of 8:00 for this section" in out
     assert "Next section: Caching strategies (10 min)" in out
     # The charts: eviction survival, pipelining throughput, PING timeline.

@@ -139,9 +139,12 @@ class _ConsoleStandIn:
 
 
 def test_the_windows_console_reader_turns_keys_into_the_session_s_keys() -> None:
-    # An arrow key (two codes), then c, then Enter as Windows sends it (\r).
-    console = _ConsoleStandIn("\xe0Hc\r")
+    # Up arrow (two codes), PageDown, an unknown function key (F1), then c, then Enter as
+    # Windows sends it (\r).
+    console = _ConsoleStandIn("\xe0H\xe0Q\x00;c\r")
     read = KeyReader._read_console
-    assert read(console, 0.05) == "c"  # type: ignore[arg-type] # a stand-in, duck-typed
+    assert read(console, 0.05) == "up"  # type: ignore[arg-type] # a stand-in, duck-typed
+    assert read(console, 0.05) == "page-down"  # type: ignore[arg-type]
+    assert read(console, 0.05) == "c"  # type: ignore[arg-type] # F1 was skipped
     assert read(console, 0.05) == "\n"  # type: ignore[arg-type]
     assert read(console, 0.05) is None  # type: ignore[arg-type] # nothing pressed: timeout

@@ -28,7 +28,7 @@ from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.requirements import server_lacks
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.server.guard import GuardedRun
+from valkey_workshop.server.guard import RUNS_LEARNER_CODE, GuardedRun, guard_for
 from valkey_workshop.session.progress import (
     CallExtreme,
     Progress,
@@ -108,11 +108,22 @@ def check_steps(
     payloads = []
     progress_error = None
     lacks = server_lacks(server.url)
+    # Learner code may run anything (FLUSHALL, CONFIG SET maxmemory): on a server holding
+    # someone else's keys no step runs, whatever it is (a server we did not start is its
+    # owner's, and we never lose its data).
+    guard = guard_for(server)
     # A step needing a command this server lacks is not applicable here: reported as not run,
     # with the reason, and never handed to the checker (nor recorded: not the learner's fault).
     not_applicable: dict[int, StepResult] = {}
     runnable: list[Step] = []
     for index, step in enumerate(steps):
+        refusal = guard.refuse_if_foreign(step, always=True, why=RUNS_LEARNER_CODE)
+        if refusal is not None:
+            not_applicable[index] = StepResult(
+                step.number, step.slug, step.title, workdir.exercise_path(step), (),
+                not_run=refusal.message,
+            )  # fmt: skip
+            continue
         if gap := lacks(step.requires):
             reason = (
                 f"Step {step.label} is not applicable on this server: {gap}. Check it on the "

@@ -48,6 +48,16 @@ def user_server() -> Iterator[ServerInfo]:
 
 
 @pytest.fixture
+def empty_user_server() -> Iterator[ServerInfo]:
+    """Someone else's server (reached through --url) that holds no data of its own: learner
+    code may run there, and the guard must still put its settings back."""
+    with EmbeddedBackend() as info:
+        theirs = UrlBackend(info.url).start()
+        yield theirs
+        forget_guard(theirs)
+
+
+@pytest.fixture
 def private_server() -> Iterator[ServerInfo]:
     """A server of the workshop's own, for tests that try to break it."""
     backend = EmbeddedBackend()
@@ -117,6 +127,25 @@ def test_eviction_refuses_a_server_with_other_data_and_touches_nothing(
     assert '<skipped message="Step 04 eviction changes server-wide' in junit.read_text()
 
 
+def test_no_learner_code_runs_on_a_server_holding_others_data(
+    user_server: ServerInfo, module3: Module, hermetic: Path
+) -> None:
+    # The course's own known-wrong answer empties its database: on a user's server with data
+    # of its own, no step runs at all (attack run: 1,002 keys lost this way).
+    step = module3.step("cache-aside")
+    learner_file(
+        hermetic, "02_cache_aside.py", (step.folder / "wrong" / "flush_database.py").read_text()
+    )
+    result = runner.invoke(app, ["check", "module3", "cache-aside", "--url", user_server.url])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.stdout.split())
+    assert "NOT RUN" in text and "runs your exercise code" in text
+    db0 = valkey.Valkey.from_url(db_url(user_server.url, 0))
+    db1 = valkey.Valkey.from_url(db_url(user_server.url, 1))
+    assert (db0.dbsize(), db1.dbsize()) == (1000, 22)
+    assert attempts(hermetic, "cache-aside") == 0
+
+
 def test_eviction_demo_refuses_the_same_way(user_server: ServerInfo) -> None:
     result = runner.invoke(
         app, ["demo", "module3", "eviction", "--no-pause", "--url", user_server.url]
@@ -164,18 +193,18 @@ def update_product(client, db, product_id, changes):
 
 
 def test_a_check_killed_by_its_time_limit_leaves_the_settings_as_they_were(
-    user_server: ServerInfo, hermetic: Path
+    empty_user_server: ServerInfo, hermetic: Path
 ) -> None:
     learner_file(hermetic, "02_cache_aside.py", LOOPS_AFTER_SETTING_MEMORY)
-    before = settings(user_server.url)
+    before = settings(empty_user_server.url)
     result = runner.invoke(
         app,
-        ["check", "module3", "cache-aside", "--url", user_server.url, "--time-limit", "1.5"],
+        ["check", "module3", "cache-aside", "--url", empty_user_server.url, "--time-limit", "1.5"],
     )
     assert result.exit_code == 1, result.output
     assert "did not finish within 1.5 s" in result.stdout
     assert "set back: maxmemory, maxmemory-policy" in " ".join(result.stderr.split())
-    after = settings(user_server.url)
+    after = settings(empty_user_server.url)
     assert after["maxmemory"] == before["maxmemory"] == "0"
     assert after["maxmemory-policy"] == "noeviction"
     assert after == before
@@ -343,20 +372,23 @@ def test_verify_refuses_a_server_holding_other_data(user_server: ServerInfo) -> 
 
 
 def test_a_server_that_refuses_config_still_checks(
-    user_server: ServerInfo, module3: Module, hermetic: Path
+    empty_user_server: ServerInfo, module3: Module, hermetic: Path
 ) -> None:
     # As on a managed service: the learner's user may not run CONFIG or ACL.
-    admin = valkey.Valkey.from_url(user_server.url)
+    admin = valkey.Valkey.from_url(empty_user_server.url)
     admin.execute_command("ACL", "SETUSER", "learner", "on", ">pw", "~*", "&*", "+@all", "-config")
     admin.execute_command("ACL", "SETUSER", "learner", "-acl")
-    port = user_server.url.rsplit(":", 1)[1]
+    port = empty_user_server.url.rsplit(":", 1)[1]
     url = f"valkey://learner:pw@127.0.0.1:{port}"
     learner_file(hermetic, "02_cache_aside.py", module3.step("cache-aside").solution.read_text())
     result = runner.invoke(app, ["check", "module3", "cache-aside", "--url", url])
     assert result.exit_code == 0, result.output
+    admin.set("user:1", "theirs")  # the owner's data arrives: nothing runs any more
     refused = runner.invoke(app, ["check", "module3", "eviction", "--url", url])
     assert refused.exit_code == 2
-    assert "1,022 other keys" in " ".join(refused.stdout.split())
+    assert "This server holds 1 other key" in " ".join(refused.stdout.split())
+    assert admin.get("user:1") == b"theirs"
+    admin.close()
 
 
 def test_overlapping_runs_on_one_server_restore_once_all_have_ended(

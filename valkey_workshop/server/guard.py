@@ -60,6 +60,11 @@ _FIRST = GUARD_SETTINGS
 
 #: Why a ``changes_server`` step needs a server of the workshop's own.
 CHANGES_SERVER = "changes server-wide settings (memory limit, eviction, lazy freeing)"
+#: Why ``check`` needs one for every step.
+RUNS_LEARNER_CODE = (
+    "runs your exercise code, which can change or empty any database of the server it is "
+    "given (FLUSHALL, CONFIG SET maxmemory)"
+)
 #: Why ``verify`` needs one for every step.
 RUNS_WRONG_ANSWERS = (
     "is proven by running its known-wrong answers, which may change or empty the server "
@@ -214,13 +219,15 @@ class ServerGuard:
         return self._server.private
 
     # -- 1. refuse ------------------------------------------------------------------------
-    def refuse_if_foreign(self, step: Step, always: bool = False) -> Refusal | None:
+    def refuse_if_foreign(
+        self, step: Step, always: bool = False, why: str = RUNS_WRONG_ANSWERS
+    ) -> Refusal | None:
         """A refusal when ``step`` changes server-wide state (or ``always``: ``verify`` runs
         known-wrong answers) and this server holds keys that are not the workshop's, in any
         database; None when the step may run. Reads only."""
         if not (step.changes_server or always) or self.owned:
             return None
-        why = CHANGES_SERVER if step.changes_server else RUNS_WRONG_ANSWERS
+        why = CHANGES_SERVER if step.changes_server else why
         try:
             found = self.foreign_keys()
         except valkey.ResponseError as error:  # INFO or SCAN refused (an ACL, a managed server)

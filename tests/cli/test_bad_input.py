@@ -139,6 +139,26 @@ ROWS: list[tuple[str, tuple[str, ...], dict[str, str], Setup]] = [
         _a_file,
     ),
     (
+        "junit-xml-onto-an-exercise",
+        ("check", "module3", "01", "--workdir", "{tmp}/w", "--junit-xml", "{tmp}/w/module3/x.py"),
+        {},
+        None,
+    ),
+    (
+        "junit-xml-onto-progress",
+        (
+            "check",
+            "module3",
+            "01",
+            "--workdir",
+            "{tmp}/w",
+            "--junit-xml",
+            "{tmp}/w/.workshop-progress.json",
+        ),
+        {},
+        None,
+    ),
+    (
         "image-invalid",
         ("check", "module3", "01", "--backend", "docker", "--image", ":::bad"),
         {},

@@ -153,7 +153,7 @@ def check(
     _apply_memory_limit(memory_limit)
     loaded, wd = module_and_workdir(module, workdir)
     steps = guarded(lambda: loaded.select(step))
-    junit_xml = report_path(junit_xml, "--junit-xml")
+    junit_xml = report_path(junit_xml, "--junit-xml", wd)
     with (
         live_server(backend, url, image, docker_network) as (_, info),
         proof_progress(len(steps), f"check {loaded.id}") as advance,

@@ -113,14 +113,20 @@ def module_and_workdir(module_id: str, workdir: Path | None) -> tuple[Module, Wo
     return loaded, Workdir(guarded(lambda: resolve_workdir(workdir)))
 
 
-def report_path(path: Path | None, option: str) -> Path | None:
+def report_path(path: Path | None, option: str, workdir: Workdir | None = None) -> Path | None:
     """``path`` when a report can be written there; checked before any work is done.
 
     Raises:
-        typer.Exit: (2) the path is a folder, or its folder cannot be made.
+        typer.Exit: (2) the path is a folder, its folder cannot be made, or it would replace
+            a learner's file (an exercise, a backup, the progress file) in ``workdir``.
     """
     if path is None:
         return None
+    if workdir is not None and _learner_file(path, workdir):
+        raise fail(
+            f"{option} {path} would overwrite a file of yours in {workdir.root}; write the "
+            "report elsewhere, e.g. report.xml."
+        )
     if path.is_dir():
         raise fail(f"{option} {path} is a folder; name a file, e.g. {path / 'report.xml'}.")
     try:
@@ -131,6 +137,19 @@ def report_path(path: Path | None, option: str) -> Path | None:
     except OSError as error:
         raise fail(f"{option} {path}: cannot make its folder: {error.strerror or error}.") from None
     return path
+
+
+def _learner_file(path: Path, workdir: Workdir) -> bool:
+    """Whether ``path`` is an existing file of the learner's workdir, or any ``.py`` or
+    progress file in it (a report never replaces what the learner wrote)."""
+    try:
+        target = path.expanduser().resolve()
+        root = workdir.root.resolve()
+    except (OSError, RuntimeError):
+        return False
+    if not target.is_relative_to(root):
+        return False
+    return target.exists() or target.suffix == ".py" or target.name.startswith(".workshop")
 
 
 def write_report(path: Path, text: str, option: str) -> None:

@@ -232,6 +232,14 @@ def _run_check(
                 f"({_describe(error, exercise_file)}). This says nothing about your code: "
                 "check again once the server runs."
             )
+        elif ours and isinstance(error, valkey.ResponseError) and str(error).startswith("BUSY"):
+            # The learner's code left a script running (EVAL "while true do end"): the server
+            # answers nothing else until it is killed. Say that, not where the check noticed.
+            message = (
+                "the server is busy running a script that does not end (a Lua loop started by "
+                "your code?), so nothing else could run. The script is killed after the step; "
+                "make the code return."
+            )
         elif ours:
             # Not the learner's frame: a bug in the check itself; keep the details.
             message += "\n" + "".join(traceback.format_exception(error)).strip()

@@ -73,7 +73,6 @@ def _judge_unit(
     def plausible(value: float) -> bool:
         return actual_ms * 0.9 <= value <= outer_ms * 1.002 + 0.05
 
-
     if measured == 0 and isinstance(raw, float):
         ctx.fail(
             f"{name}() returned 0.0, but {what} took {actual_ms:.3f} ms: the time was rounded "

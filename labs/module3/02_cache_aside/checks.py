@@ -4,7 +4,10 @@ Each clause of the starter's docstrings is a check, and each wrong answer the co
 fails one with its own message: no TTL, str() instead of JSON, a hash instead of a JSON string,
 the raw JSON returned, the database read on every call, an entry cached by another server
 ignored, something cached for an unknown product, no invalidation, invalidation by flushing or
-by KEYS, invalidation before the database write, and an unknown product's KeyError swallowed.
+by KEYS, invalidation before the database write, the new record cached before the database
+write, a refresh that drops fields or (with KEEPTTL) leaves an uncached product's entry without
+a TTL, a misspelt key deleted, a TTL shortened in place of an invalidation, and an unknown
+product's KeyError swallowed. Records shown in messages are cut between fields, marked "…".
 """
 
 import ast

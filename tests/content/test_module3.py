@@ -39,6 +39,29 @@ def update_product(client, db, product_id, changes):
     return record
 """
 EXTRA_WRONG = {
+    # Not in wrong/: verify's parallel lanes share a Docker or --url server by database, and
+    # FLUSHALL would empty the other lanes' databases (see checking/proofs.py).
+    "flushall": (
+        """
+import json
+CACHE_TTL_SECONDS = 300
+def get_product_details(client, db, product_id):
+    key = f"product:{product_id}:details"
+    cached = client.get(key)
+    if cached is not None:
+        return json.loads(cached)
+    record = db.get_product(product_id)
+    if record is not None:
+        client.set(key, json.dumps(record), ex=CACHE_TTL_SECONDS)
+    return record
+def update_product(client, db, product_id, changes):
+    record = db.update_product(product_id, changes)
+    client.flushall()
+    return record
+""",
+        "other-entries-survive",
+        "every key in every database on the server",
+    ),
     "set-then-expire": (
         """
 import json
@@ -200,3 +223,20 @@ def test_more_wrong_cache_aside_answers_are_rejected(
     failed = {c.id: c.message for c in result.checks if not c.passed}
     assert check_id in failed, failed
     assert says in failed[check_id]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "rounds"),
+    [("keepttl_pttl_write_back.py", False), ("keepttl_read_then_write.py", True)],
+)
+def test_ttl_write_back_mentions_rounding_only_for_seconds(
+    wrong: str, rounds: bool, tmp_path: Path, server: ServerInfo
+) -> None:
+    # PTTL and PX count milliseconds: "TTL rounds to whole seconds" is only true of TTL/EX.
+    step = load_module("module3").step("ttl-persist")
+    path = tmp_path / step.exercise_filename
+    path.write_text((step.folder / "wrong" / wrong).read_text())
+    result = run_step_checks(step, path, server.url)
+    message = next(c.message for c in result.checks if c.id == "update-keeps-ttl")
+    assert "not atomic" in message
+    assert ("rounds to whole seconds" in message) is rounds, message

@@ -24,6 +24,7 @@ KEYWORD_SPELLINGS = {
     "expires": "ex=seconds (or px=milliseconds)",
     "timeout": "ex=seconds (or px=milliseconds)",
     "seconds": "ex=seconds",
+    "exp": "ex=seconds (two letters)",
     "EX": "ex=seconds (lower case)",
     "PX": "px=milliseconds (lower case)",
     "NX": "nx=True (lower case)",

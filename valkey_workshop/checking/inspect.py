@@ -78,6 +78,7 @@ def ttl_window(calls: Sequence[CallRecord], key: str) -> str | None:
                 return (
                     f"{key} got its value and its TTL {how} (SET, then {expiry.name}): in between "
                     "the key exists with no TTL, and a crash there leaves it forever. Use one "
-                    "command: set(key, value, ex=seconds) or setex(...)."
+                    "command: set(key, value, ex=seconds) or setex(...), or send both inside "
+                    "MULTI/EXEC: pipeline(transaction=True)."
                 )
     return None

@@ -4,7 +4,10 @@ Each clause of the starter's docstrings is a check, and each wrong answer the co
 fails one with its own message: no TTL, str() instead of JSON, a hash instead of a JSON string,
 the raw JSON returned, the database read on every call, an entry cached by another server
 ignored, something cached for an unknown product, no invalidation, invalidation by flushing or
-by KEYS, invalidation before the database write, and an unknown product's KeyError swallowed.
+by KEYS, invalidation before the database write, the new record cached before the database
+write, a refresh that drops fields or (with KEEPTTL) leaves an uncached product's entry without
+a TTL, a misspelt key deleted, a TTL shortened in place of an invalidation, and an unknown
+product's KeyError swallowed. Records shown in messages are cut between fields, marked "…".
 """
 
 import ast
@@ -27,6 +30,32 @@ def key(product_id):
 
 def updated(product_id, changes):
     return {**catalogue_record(product_id), **changes}
+
+
+def shown(text, limit, *, quoted=True):
+    """``text`` for a message: cut after the last comma or space within ``limit`` characters,
+    and the cut marked with "…", so no number or word is shown half."""
+    text = str(text)
+    if len(text) <= limit:
+        return repr(text) if quoted else text
+    head = text[:limit]
+    cut = head.rfind(", ")  # between two fields; else between two words
+    if cut < limit // 2:
+        cut = head.rfind(" ")
+    head = head[: cut + 1].rstrip(" ") if cut > 0 else head
+    return (repr(head) if quoted else head) + "…"
+
+
+def deleted_elsewhere(calls, product_id, cache):
+    """Keys other than ``cache`` that the learner deleted or expired while naming the product:
+    a misspelt key, say, that leaves the real entry in place."""
+    found = []
+    for name, args, _call in inspect.commands(calls):
+        if name in {"DEL", "UNLINK", *inspect.EXPIRY_COMMANDS}:
+            for arg in args[1:] if name in {"DEL", "UNLINK"} else args[1:2]:
+                if str(arg) != cache and product_id in str(arg) and str(arg) not in found:
+                    found.append(str(arg))
+    return found
 
 
 def ttl_limit(ctx):
@@ -92,7 +121,7 @@ def miss_reads_database_once(ctx: CheckContext) -> None:
         ctx.fail(f"One miss read the database {db.get_calls} times; once is enough.")
     if isinstance(result, str):
         ctx.fail(
-            f"On a miss, {GET}() returned a str ({result[:50]!r}); return the record as a dict."
+            f"On a miss, {GET}() returned a str ({shown(result, 50)}); return the record as a dict."
         )
     if result != expected:
         ctx.fail(
@@ -139,9 +168,10 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
         try:
             ast.literal_eval(raw)
         except (ValueError, SyntaxError):
-            ctx.fail(f"The cached value is not JSON: {raw[:60]!r}. Store json.dumps(record).")
+            ctx.fail(f"The cached value is not JSON: {shown(raw, 60)}. Store json.dumps(record).")
         ctx.fail(
-            f"The cached value is Python's str() of the dict ({raw[:48]}…), not JSON: "
+            f"The cached value is Python's str() of the dict ({shown(raw, 48, quoted=False)}), "
+            "not JSON: "
             "json.loads and other languages cannot read it back. Store json.dumps(record)."
         )
     expected = catalogue_record(product)
@@ -186,7 +216,7 @@ def hit_skips_database(ctx: CheckContext) -> None:
         )
     if isinstance(result, str):
         ctx.fail(
-            f"On a hit, {GET}() returned the raw JSON string ({result[:40]!r}…). Callers "
+            f"On a hit, {GET}() returned the raw JSON string ({shown(result, 48)}). Callers "
             "expect the same dict as on a miss: json.loads it."
         )
     if result != expected:
@@ -263,7 +293,9 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
     advice.call(ctx, GET, ctx.client, db, product)
     changes = {"price": 42.5}
     expected = updated(product, changes)
+    mark = ctx.client.call_log.mark()
     returned = advice.call(ctx, UPDATE, ctx.client, db, product, changes)
+    calls = ctx.client.call_log.records(mark)
     if db.update_calls == 0:
         ctx.fail(
             f"{UPDATE}() never called db.update_product(): the database still has the old price."
@@ -279,11 +311,7 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
         except ValueError:
             cached = raw
         if cached != expected:
-            ctx.fail(
-                f"After {UPDATE}() the cache still holds the old record ({raw[:60]}): the next "
-                "read serves stale data. Delete the key after the database write (or store the "
-                "new record)."
-            )
+            _stale_entry(ctx, cache, product, cached, raw, expected, calls)
         ttl = ctx.server.ttl(cache)
         if ttl == -1:
             ctx.fail(
@@ -303,6 +331,80 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
         )
 
 
+def _stale_entry(ctx, cache, product, cached, raw, expected, calls):
+    """Fail, naming why ``cache`` holds ``cached`` and not the updated record ``expected``."""
+    if isinstance(cached, dict) and cached and all(expected.get(k) == v for k, v in cached.items()):
+        missing = ", ".join(k for k in expected if k not in cached)
+        ctx.fail(
+            f"After {UPDATE}() the cached record is incomplete: {cache} holds "
+            f"{shown(raw, 60, quoted=False)}, without {missing}. Readers get a record missing "
+            "fields. Store the whole record db.update_product() returns (or delete the key)."
+        )
+    if cached != catalogue_record(product):
+        ctx.fail(
+            f"After {UPDATE}() {cache} holds {shown(raw, 60, quoted=False)}; expected the "
+            f"updated record {json.dumps(expected)}, or no entry."
+        )
+    shortened = inspect.on_key(calls, cache, inspect.EXPIRY_COMMANDS)
+    if shortened:
+        ttl = ctx.server.ttl(cache)
+        ctx.fail(
+            f"{UPDATE}() shortened the TTL of {cache} ({shortened[0].name}, {ttl} s left) "
+            "instead of invalidating it: a read in that time still gets the old record. "
+            "Delete the key after the database write (or store the new record)."
+        )
+    elsewhere = deleted_elsewhere(calls, product, cache)
+    if elsewhere:
+        ctx.fail(
+            f"{UPDATE}() deleted {', '.join(elsewhere)}, but the cache entry is at {cache}, "
+            "which still holds the old record: the next read serves stale data. Delete "
+            "cache_key(product_id), the key the read path uses."
+        )
+    ctx.fail(
+        f"After {UPDATE}() the cache still holds the old record ({shown(raw, 60, quoted=False)}): "
+        "the next read serves stale data. Delete the key after the database write (or store "
+        "the new record)."
+    )
+
+
+@check(
+    "update-uncached-product",
+    "Updating a product that is not cached leaves no entry, or one with a TTL",
+    hint=3,
+    lesson="The write path",
+)
+def update_uncached_product(ctx: CheckContext) -> None:
+    product, cache = "P131", key("P131")
+    ctx.use_keys(cache)
+    changes = {"price": 18.25}
+    advice.call(ctx, UPDATE, ctx.client, ctx.database(), product, changes)
+    if not ctx.server.exists(cache):
+        return
+    ttl = ctx.server.ttl(cache)
+    if ttl == -1:
+        ctx.fail(
+            f"{UPDATE}() on a product that was not cached created {cache} with no TTL (TTL "
+            "answers -1): that entry never expires. keepttl=True keeps a TTL only where there "
+            "is one. Store the new record with ex=CACHE_TTL_SECONDS, or delete the key."
+        )
+    if ttl > ttl_limit(ctx):
+        ctx.fail(
+            f"{UPDATE}() on a product that was not cached created {cache} with a TTL of "
+            f"{ttl} s, longer than CACHE_TTL_SECONDS ({ttl_limit(ctx)})."
+        )
+    raw = ctx.server.get(cache) if ctx.server.type(cache) == "string" else None
+    expected = updated(product, changes)
+    try:
+        cached = json.loads(raw) if raw is not None else None
+    except ValueError:
+        cached = raw
+    if cached != expected:
+        ctx.fail(
+            f"{UPDATE}() on a product that was not cached stored {shown(raw, 60, quoted=False)} "
+            f"at {cache}; expected the updated record {json.dumps(expected)}, or no entry."
+        )
+
+
 @check(
     "invalidate-after-database-write",
     "Invalidation follows the database write (a read during the write leaves no old data)",
@@ -313,8 +415,13 @@ def invalidate_after_database_write(ctx: CheckContext) -> None:
     product, cache = "P127", key("P127")
     ctx.use_keys(cache)
     reader_errors = []
+    changes = {"price": 7.5}
+    early = []
 
     def concurrent_reader(product_id, _changes):
+        # What the cache holds as the database starts writing: the new values must not be
+        # there yet, or a failed write would leave readers data that was never committed.
+        early.append(ctx.server.get(cache))
         # Another request, arriving while the database is busy writing (once).
         db.before_update = None
         try:
@@ -325,9 +432,20 @@ def invalidate_after_database_write(ctx: CheckContext) -> None:
     db = ctx.database(before_update=concurrent_reader)
     advice.call(ctx, GET, ctx.client, db, product)
     mark = ctx.client.call_log.mark()
-    changes = {"price": 7.5}
     advice.call(ctx, UPDATE, ctx.client, db, product, changes)
     calls = ctx.client.call_log.records(mark)
+    if early and early[0] is not None:
+        try:
+            seen = json.loads(early[0])
+        except ValueError:
+            seen = None
+        if isinstance(seen, dict) and seen.get("price") == changes["price"]:
+            ctx.fail(
+                f"{UPDATE}() wrote the new price to {cache} before the database write: when "
+                "db.update_product() started, the cache already held it. Had that write failed, "
+                "readers would get uncommitted data the database never stored. Write the "
+                "database first, then delete the key (or store the record it returns)."
+            )
     result = advice.call(ctx, GET, ctx.client, db, product)
     expected = updated(product, changes)
     if result == expected:
@@ -337,7 +455,13 @@ def invalidate_after_database_write(ctx: CheckContext) -> None:
     before = [t for t in touches if t.ended_ns <= write.started_ns]
     after = [t for t in touches if t.started_ns >= write.ended_ns]
     if not touches:
-        ctx.fail(f"Not checked: {UPDATE}() does not invalidate or refresh {cache} at all.")
+        elsewhere = deleted_elsewhere(calls, product, cache)
+        if elsewhere:
+            ctx.fail(
+                f"{UPDATE}() deleted {', '.join(elsewhere)}, but the cache entry is at {cache}, "
+                "which it never touched: the next read serves the old record."
+            )
+        ctx.fail(f"{UPDATE}() does not invalidate or refresh {cache} at all.")
     if before and not after:
         ctx.fail(
             f"{UPDATE}() invalidated the cache before the database write. A read that ran in "
@@ -367,11 +491,16 @@ def other_entries_survive(ctx: CheckContext) -> None:
     mark = ctx.client.call_log.mark()
     advice.call(ctx, UPDATE, ctx.client, db, changed, {"name": "Luxury Widget, now blue"})
     names = [name for call in ctx.client.call_log.records(mark) for name in call.command_names]
-    for flush in ("FLUSHDB", "FLUSHALL"):
+    flushed = {
+        "FLUSHDB": "every key in the client's database (all cached products, and whatever "
+        "else that database holds)",
+        "FLUSHALL": "every key in every database on the server, not only the cache",
+    }
+    for flush, what in flushed.items():
         if flush in names:
             ctx.fail(
-                f"{UPDATE}() ran {flush}: to invalidate one product it threw away every cached "
-                "product, and any other data on the server. Delete just that product's key."
+                f"{UPDATE}() ran {flush}: to invalidate one product it threw away {what}. "
+                "Delete just that product's key."
             )
     if "KEYS" in names:
         ctx.fail(

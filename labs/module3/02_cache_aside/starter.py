@@ -43,8 +43,10 @@ def update_product(client, db, product_id: str, changes: dict) -> dict:
     """Apply `changes` in the database and return the updated record.
 
     Write the database first, then delete the cached copy (or replace it with the new record,
-    with a TTL), so the next get_product_details returns the new data. Other products' entries
-    stay cached. An unknown product raises KeyError, as db.update_product does.
+    with a TTL of at most CACHE_TTL_SECONDS), so the next get_product_details returns the new
+    data. The cache never holds the new values before the database does. A product that was
+    not cached gets no entry, or one with such a TTL. Other products' entries stay cached. An
+    unknown product raises KeyError, as db.update_product does.
     """
     # TODO 1: write the change to the database (db.update_product returns the new record).
     # TODO 2: then invalidate the cached copy, so the next read fetches the new record.

@@ -126,7 +126,10 @@ def cache_with_ttl_replaces(ctx: CheckContext) -> None:
             note = ""
             if "NX" in _options(_sent(ctx, mark, {"SET"})):
                 note = " nx=True writes only a key that does not exist yet."
-            ctx.fail(f"On a key that already held 'old' with {what}: {failure}{note}")
+            said = str(failure)
+            if said.startswith("After "):  # it continues the sentence
+                said = "a" + said[1:]
+            ctx.fail(f"On a key that already held 'old' with {what}: {said}{note}")
 
 
 # -- extend_ttl --------------------------------------------------------------------------
@@ -252,6 +255,34 @@ def make_persistent(ctx: CheckContext) -> None:
 
 
 @check(
+    "make-persistent-last-second",
+    "make_persistent removes a TTL of under a second too",
+    hint=2,
+    lesson="Setting a TTL",
+)
+def make_persistent_last_second(ctx: CheckContext) -> None:
+    # PX 400: TTL answers 0 (it rounds), yet the key has a TTL and expires unless persisted.
+    # A run delayed past the 400 ms finds the key gone: that attempt is not judged.
+    for _ in range(3):
+        result, ttl = _persist(ctx, {"px": LAST_SECOND_PX})
+        if ttl != -2 or _is_true(result):
+            break
+    else:
+        ctx.fail(
+            f"Not judged: the key set with a {LAST_SECOND_PX} ms TTL expired before "
+            "make_persistent ran, three times. The machine may be very busy: check again."
+        )
+    if ttl != -1 or not _is_true(result):
+        ctx.fail(
+            f"On a key with {LAST_SECOND_PX} ms left, make_persistent returned {result!r} and "
+            f"left {'no key: it expired' if ttl == -2 else f'a TTL of {ttl} s'}; expected True "
+            "and no TTL. TTL answers 0 for a key with under half a second left, and 0 is a "
+            "TTL too (only -1 means none). PERSIST removes any TTL and says whether it did: "
+            "no need to read the TTL first."
+        )
+
+
+@check(
     "make-persistent-no-ttl",
     "make_persistent on a key without a TTL returns False and leaves it alone",
     hint=2,
@@ -289,8 +320,13 @@ def make_persistent_missing(ctx: CheckContext) -> None:
     )
 
 
+#: The TTL of the key make_persistent must rescue, in milliseconds: TTL rounds it to 0.
+LAST_SECOND_PX = 400
+
 # -- update_keep_ttl ---------------------------------------------------------------------
 
+#: Longer than the new value 'new': an in-place overwrite would leave its tail behind.
+OLD_VALUE = "an older, longer value"
 #: 200.7 s: TTL rounds it to 201, so reading TTL and writing it back makes the TTL grow.
 KEPT_PTTL_MS = 200_700
 
@@ -299,7 +335,7 @@ def _update(ctx: CheckContext, before: dict[str, int] | None, what: str) -> int:
     """update_keep_ttl(KEY, 'new') on ``before``; the value must be 'new'. Returns PTTL."""
     ctx.use_keys(KEY)
     if before is not None:
-        ctx.server.set(KEY, "old", **before)
+        ctx.server.set(KEY, OLD_VALUE, **before)
     mark = ctx.client.call_log.mark()
     try:
         advice.call(ctx, "update_keep_ttl", ctx.client, KEY, "new")
@@ -321,14 +357,27 @@ def _update(ctx: CheckContext, before: dict[str, int] | None, what: str) -> int:
     # WATCH makes a read-then-write safe: EXEC refuses to write if the key changed meanwhile.
     watched = _sent(ctx, mark, {"WATCH"})
     if reads and writes and not watched:
+        in_seconds = reads[0].name in {"TTL", "EXPIRETIME"} or any(
+            c.name in {"SETEX", "EXPIRE", "EXPIREAT"} or _options([c]) & {"EX", "EXAT"}
+            for c in writes
+        )
+        rounding = f" (and {reads[0].name} rounds to whole seconds)" if in_seconds else ""
         ctx.fail(
             f"update_keep_ttl read the TTL ({reads[0].name}) and wrote it back "
-            f"({_spelled(writes[0])}): not atomic. Time passes between the two commands (and TTL "
-            "rounds to whole seconds), so the key does not keep the time it had, and a write "
-            "by another client in between is lost. Use set(key, value, keepttl=True): "
-            "SET ... KEEPTTL does it in one command."
+            f"({_spelled(writes[0])}): not atomic. Time passes between the two commands"
+            f"{rounding}, so the key does not keep the time it had, and a write by another "
+            "client in between is lost. Use set(key, value, keepttl=True): SET ... KEEPTTL "
+            "does it in one command."
         )
     value = ctx.server.get(KEY)
+    overwritten = _sent(ctx, mark, {"SETRANGE"})
+    if overwritten and value != "new":
+        ctx.fail(
+            f"On {what}, update_keep_ttl left {value!r}: SETRANGE writes the new value over "
+            f"the first bytes of the old one ({OLD_VALUE!r}) and keeps the rest when the old "
+            "value is longer. Use set(key, value, keepttl=True): it replaces the whole value "
+            "and keeps the TTL."
+        )
     if value is None and "XX" in _options(_sent(ctx, mark, {"SET"})):
         ctx.fail(
             f"update_keep_ttl did not create {what}: xx=True writes only keys that exist. The "
@@ -421,6 +470,12 @@ def ttl_status(ctx: CheckContext) -> None:
     for expected, prepare, what in cases:
         prepare()
         result = advice.call(ctx, "ttl_status", ctx.client, KEY)
+        if isinstance(result, bytes):
+            ctx.fail(
+                f"ttl_status returned bytes ({result!r}) for {what}; expected the str "
+                f"{expected!r}. The client decodes replies (decode_responses=True) and callers "
+                "compare with str: return a str, not bytes."
+            )
         if result != expected and not (expected == "expiring" and not ctx.server.exists(KEY)):
             ctx.fail(
                 f"ttl_status returned {result!r} for {what}; expected {expected!r}. "

@@ -30,6 +30,8 @@ def extend_ttl(client, key: str, seconds: int) -> bool:
 def make_persistent(client, key: str) -> bool:
     """Remove the key's TTL and keep its value. True if a TTL was removed.
 
+    Any TTL counts, one with under a second left too (TTL answers 0 for it).
+
     False for a key that had no TTL (it stays as it is) and for a missing key (nothing is
     created).
     """
@@ -38,7 +40,8 @@ def make_persistent(client, key: str) -> bool:
 
 
 def update_keep_ttl(client, key: str, value: str) -> None:
-    """Store `value` at `key` without touching its remaining TTL, in one atomic command.
+    """Replace the value at `key` with `value` (all of it) without touching its remaining
+    TTL, in one atomic command.
 
     A key with a TTL keeps the time it had left; a key without a TTL stays without one; a
     missing key is created, without a TTL (there is none to keep).

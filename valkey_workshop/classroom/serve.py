@@ -36,7 +36,7 @@ from valkey_workshop.server.embedded import LOOPBACK, EmbeddedBackend
 from valkey_workshop.server.local import LocalBackend
 from valkey_workshop.server.url import UrlBackend
 
-CLASS_BACKENDS = ("embedded", "local", "url")
+CLASS_BACKENDS = ("embedded", "local", "docker", "url")
 #: Held while a class folder is served (one class server per folder).
 SERVE_LOCK = ".serve.lock"
 
@@ -107,13 +107,33 @@ def apply_acl(admin: valkey.Valkey, config: ClassConfig, disable_default: bool) 
         ) from error
 
 
-def _backend(config: ClassConfig, folder: Path, backend: str) -> ServerBackend:
+def _backend(
+    config: ClassConfig,
+    folder: Path,
+    backend: str,
+    image: str | None = None,
+    network: str | None = None,
+) -> ServerBackend:
     if backend == "url":
         assert config.url is not None
         return UrlBackend(config.url)
     data = folder / "data"
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
     data.chmod(0o700)
+    if backend == "docker":
+        from valkey_workshop.server.docker import (  # noqa: PLC0415 - docker-py only when used
+            DockerBackend,
+            resolve_image,
+            resolve_network,
+        )
+
+        return DockerBackend(
+            resolve_image(image),
+            resolve_network(network),
+            port=config.port,
+            bind=config.listen_host,
+            data_dir=data.resolve(),
+        )
     kind = LocalBackend if backend == "local" else EmbeddedBackend
     return kind(port=config.port, bind=config.listen_host, data_dir=data.resolve())
 
@@ -127,6 +147,8 @@ def serve_class(
     module: str,
     backend: str = "embedded",
     url: str | None = None,
+    image: str | None = None,
+    network: str | None = None,
 ) -> Iterator[ServedClass]:
     """Start (or resume) the class in ``folder`` and keep its server up for the block.
 
@@ -152,7 +174,7 @@ def serve_class(
             "one first, or give another --class-dir for a new class."
         ) from None
     try:
-        with _serve(folder, listen, advertise, module, backend, url) as served:
+        with _serve(folder, listen, advertise, module, backend, url, image, network) as served:
             yield served
     finally:
         lock.release()
@@ -166,6 +188,8 @@ def _serve(
     module: str,
     backend: str,
     url: str | None,
+    image: str | None,
+    network: str | None,
 ) -> Iterator[ServedClass]:
     existing = ClassConfig.load(folder)
     if existing is None:
@@ -191,7 +215,7 @@ def _serve(
         )
     config_path = config.save(folder)
 
-    server = _backend(config, folder, backend)
+    server = _backend(config, folder, backend, image, network)
     with server as info:
         admin = valkey.Valkey.from_url(info.url, socket_timeout=5)
         try:

@@ -17,7 +17,14 @@ from valkey_workshop.classroom import board as boards
 from valkey_workshop.classroom.config import DEFAULT_LISTEN, ClassConfig, JoinCode, class_dir
 from valkey_workshop.classroom.membership import ClassPublisher, validate_name
 from valkey_workshop.classroom.serve import describe, serve_class
-from valkey_workshop.cli.common import UrlOption, WorkdirOption, fail, guarded
+from valkey_workshop.cli.common import (
+    ImageOption,
+    NetworkOption,
+    UrlOption,
+    WorkdirOption,
+    fail,
+    guarded,
+)
 from valkey_workshop.content.loader import load_module
 from valkey_workshop.errors import ServerError, UsageError, WorkshopError
 from valkey_workshop.render import out_console
@@ -61,9 +68,12 @@ def serve_command(
         "module3"
     ),
     backend: Annotated[
-        str, typer.Option("--backend", help="embedded | local | url (an existing server)")
+        str,
+        typer.Option("--backend", help="embedded | local | docker | url (an existing server)"),
     ] = "embedded",
     url: UrlOption = None,
+    image: ImageOption = None,
+    docker_network: NetworkOption = None,
     folder: ClassDirOption = None,
 ) -> None:
     """Start the class server (ACL users, no default user) and print the join line."""
@@ -77,6 +87,8 @@ def serve_command(
             module=loaded.id,
             backend=chosen_backend,
             url=url,
+            image=image,
+            network=docker_network,
         ) as served:
             for warning in served.warnings:
                 status(f"Note: {warning}")

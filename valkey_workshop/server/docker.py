@@ -21,6 +21,7 @@ import tarfile
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from valkey_workshop.errors import ServerError, UsageError
@@ -205,9 +206,13 @@ def config_archive(text: str) -> bytes:
     return buffer.getvalue()
 
 
-def server_config(password: str, bind: str, port: int) -> str:
+def server_config(password: str, bind: str, port: int, persistent: bool = False) -> str:
     """The container's valkey.conf: the password lives here, never in the container's
-    command or environment (both of which ``docker inspect`` shows)."""
+    command or environment (both of which ``docker inspect`` shows). ``persistent`` (the
+    class server) keeps an append-only file in ``/data``, fsynced on every write."""
+    persistence = (
+        ['dir "/data"', "appendonly yes", "appendfsync always"] if persistent else ["appendonly no"]
+    )
     return "\n".join(
         [
             f"bind {bind}",
@@ -215,7 +220,7 @@ def server_config(password: str, bind: str, port: int) -> str:
             "protected-mode yes",
             f'requirepass "{password}"',
             'save ""',
-            "appendonly no",
+            *persistence,
             "",
         ]
     )
@@ -232,8 +237,14 @@ class DockerBackend(ServerBackend):
         network: str = "bridge",
         startup_timeout: float = 30.0,
         port: int | None = None,
+        bind: str = LOOPBACK,
+        data_dir: Path | None = None,
     ) -> None:
+        """``bind`` other than 127.0.0.1 and a persistent ``data_dir`` (mounted at /data) are
+        for the class server only; the learner's server keeps loopback and nothing on disk."""
         self.image = image
+        self._bind = bind
+        self._data_dir = data_dir
         self.network = network
         self._requested_port = port
         self._startup_timeout = startup_timeout
@@ -282,17 +293,22 @@ class DockerBackend(ServerBackend):
         if self.reaper:
             labels.update(_reaper_labels())
         options: dict[str, Any] = {"labels": labels, "detach": True}
+        persistent = self._data_dir is not None
+        if persistent:
+            options["volumes"] = {str(self._data_dir): {"bind": "/data", "mode": "rw"}}
         if self.network == "host":
-            # The server binds loopback itself, on a free port of the host.
+            # The server binds loopback itself (or the class's address), on a free port.
             port = self._port or self._requested_port or free_loopback_port()
-            config = server_config(password, LOOPBACK, port)
+            config = server_config(password, self._bind, port, persistent)
             options["network_mode"] = "host"
         else:
-            # Published on 127.0.0.1 only: nothing is opened to the LAN. docker-py reads a
-            # 1-tuple as "this host address, any free port"; a restart asks for the same one.
+            # Published on 127.0.0.1 only (or the class's address): nothing else is opened.
+            # docker-py reads a 1-tuple as "this host address, any free port"; a restart asks
+            # for the same one.
             port = CONTAINER_PORT
-            config = server_config(password, "* -::*", port)
-            host_port = (LOOPBACK, self._port) if self._port else (LOOPBACK,)
+            config = server_config(password, "* -::*", port, persistent)
+            wanted = self._port or self._requested_port
+            host_port = (self._bind, wanted) if wanted else (self._bind,)
             options["ports"] = {f"{CONTAINER_PORT}/tcp": host_port}
         started = time.perf_counter()
         try:
@@ -304,7 +320,8 @@ class DockerBackend(ServerBackend):
             if self.network != "host":
                 port = self._published_port(self._container)
             self._port = port
-            url = f"valkey://:{password}@{LOOPBACK}:{port}/0"
+            host = LOOPBACK if self._bind in ("0.0.0.0", "*") else self._bind  # noqa: S104
+            url = f"valkey://:{password}@{host}:{port}/0"
             version = self._wait_ready(url, started)
         except ServerError:
             self.stop()

@@ -127,3 +127,31 @@ def test_learner_output_is_captured_not_mixed_into_results(
     result = run_step_checks(module3.step("cache-aside"), path, server.url)
     assert "hello from the learner" in result.output
     assert any(c.calls for c in result.checks)  # the learner's calls are listed per check
+
+
+def test_scratch_folders_of_a_killed_workshop_are_removed_by_the_next_checker(
+    tmp_path: Path,
+) -> None:
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    finished = subprocess.Popen(["true"])  # a process that has ended: its pid owns nothing
+    finished.wait()
+    stale = Path(tempfile.gettempdir()) / f"workshop-check-{finished.pid}-test"
+    stale.mkdir(exist_ok=True)
+    (stale / "events.jsonl").write_text("left by a workshop killed with SIGKILL")
+    mine = Path(tempfile.gettempdir()) / f"workshop-check-{os.getpid()}-test"
+    mine.mkdir(exist_ok=True)  # a live owner's folder is never touched
+    try:
+        code = "from valkey_workshop.checking.runner import _sweep_stale_scratch as s; s()"
+        subprocess.run([sys.executable, "-c", code], check=True)
+        assert not stale.exists()
+        assert mine.exists()
+    finally:
+        for folder in (stale, mine):
+            if folder.exists():
+                for item in folder.iterdir():
+                    item.unlink()
+                folder.rmdir()

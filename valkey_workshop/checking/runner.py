@@ -50,6 +50,22 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
+#: Scratch folders are named ``workshop-check-<owner pid>-...``: a workshop killed outright
+#: cannot remove its own, so the next checker process removes those of dead owners.
+SCRATCH_PREFIX = "workshop-check-"
+_swept = False
+
+
+def _sweep_stale_scratch() -> None:
+    global _swept  # noqa: PLW0603 - once per process is enough, and cheap to re-check
+    if _swept:
+        return
+    _swept = True
+    from valkey_workshop.server.embedded import remove_stale_folders  # noqa: PLC0415
+
+    remove_stale_folders(prefix=SCRATCH_PREFIX)
+
+
 def parse_memory_limit(text: str) -> int:
     """``512M``, ``2G``, ``1.5GiB``, ``1073741824`` (bytes) as a number of bytes.
 
@@ -128,8 +144,9 @@ def run_step_checks(
     secret = secrets.token_hex(16)
     # Learner code runs as the same user and may change these files: nothing it does to them
     # may crash or hang the workshop process.
+    _sweep_stale_scratch()
     with tempfile.TemporaryDirectory(
-        prefix="workshop-check-", ignore_cleanup_errors=True
+        prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", ignore_cleanup_errors=True
     ) as scratch:
         result_file = Path(scratch) / "events.jsonl"
         result_file.touch()

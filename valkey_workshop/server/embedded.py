@@ -235,17 +235,18 @@ class EmbeddedBackend(ServerBackend):
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def remove_stale_folders(root: Path | None = None) -> int:
-    """Remove the temp folders of embedded servers whose workshop process no longer runs
-    (killed outright, so it could not clean up); returns how many were removed."""
+def remove_stale_folders(root: Path | None = None, prefix: str = FOLDER_PREFIX) -> int:
+    """Remove the temp folders named ``<prefix><owner pid>-...`` (embedded servers by default;
+    the checker's scratch folders too) whose workshop process no longer runs (killed
+    outright, so it could not clean up); returns how many were removed."""
     removed = 0
     base = Path(root or tempfile.gettempdir())
     try:
-        candidates = list(base.glob(f"{FOLDER_PREFIX}*"))
+        candidates = list(base.glob(f"{prefix}*"))
     except OSError:
         return 0
     for folder in candidates:
-        owner = _owner_pid(folder)
+        owner = _owner_pid(folder, prefix)
         if owner is None or owner == os.getpid() or process_alive(owner):
             continue
         shutil.rmtree(folder, ignore_errors=True)
@@ -253,14 +254,14 @@ def remove_stale_folders(root: Path | None = None) -> int:
     return removed
 
 
-def _owner_pid(folder: Path) -> int | None:
+def _owner_pid(folder: Path, prefix: str = FOLDER_PREFIX) -> int | None:
     # The owner file is authoritative; the name is the fallback for a folder that was killed
     # between mkdtemp and writing the file.
     try:
         return int((folder / OWNER_FILE).read_text(encoding="utf-8").strip())
     except (OSError, ValueError):
         pass
-    digits = folder.name[len(FOLDER_PREFIX) :].split("-", 1)[0]
+    digits = folder.name[len(prefix) :].split("-", 1)[0]
     return int(digits) if digits.isdigit() else None
 
 

@@ -54,4 +54,4 @@ def test_notes_prints_the_plan_and_one_step() -> None:
     one = runner.invoke(app, ["notes", "module3", "lazyfree"])
     assert one.exit_code == 0
     assert "Trainer notes · 07 lazyfree" in one.stdout
-    assert "Correct the course text" in one.stdout
+    assert "Correct older material" in one.stdout

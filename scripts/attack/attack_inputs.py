@@ -144,7 +144,8 @@ def cases() -> list[Case]:
                       ("percent-junk", "valkey://%zz@127.0.0.1:1")]:
         C.append(Case(f"url-{name}", [W, "check", "module3", "02", "--url", url, "--workdir", wdf], (2,),
                       timeout=40))
-    C.append(Case("url-env-abc", [W, "check", "module3", "02", "--workdir", wdf], (2,), env={"VALKEY_URL": "abc"}))
+    C.append(Case("url-env-abc", [W, "check", "module3", "02", "--workdir", wdf], (2,),
+                  env={"VALKEY_URL": "abc", "WORKSHOP_BACKEND": None}))
     # live server cases use {user} / {userpw}
     C.append(Case("url-live-wrong-password", [W, "check", "module3", "02", "--url", "valkey://:nope@127.0.0.1:{userport}",
                                               "--workdir", wdf], (2,), timeout=40))
@@ -153,14 +154,14 @@ def cases() -> list[Case]:
     C.append(Case("url-live-db-notanumber", [W, "check", "module3", "02", "--url", "{userurl}/x", "--workdir", wdf], (2,),
                   timeout=40))
     C.append(Case("url-live-demo-04-refused", [W, "demo", "module3", "04", "--no-pause", "--db-latency", "0", "--url", "{userurl}"],
-                  (0, 2), timeout=60))
+                  (1, 2), timeout=60))
 
     # --- --time-limit / --memory-limit ----------------------------------------------
     for v in ["inf", "1e300", "nan", "-1", "0", "abc", "3601", "-inf", ""]:
         C.append(Case(f"time-limit-{v or 'empty'}", [W, "check", "module3", "02", "--time-limit", v, "--workdir", wdf], (2,)))
     C.append(Case("time-limit-0.1-solution-04", [W, "check", "module3", "04", "--time-limit", "0.1", "--workdir", wdf],
                   (1,), prepare=prep_solution("04"), check=must_fail))
-    for v in ["abc", "0", "-1G", "1e300G", "99999999999999999999G", "", "inf", "1.5.5G", "G", "12Q"]:
+    for v in ["abc", "0", "-1G", "1e300G", "", "inf", "1.5.5G", "G", "12Q"]:
         C.append(Case(f"memory-limit-{v or 'empty'}", [W, "check", "module3", "02", "--memory-limit", v, "--workdir", wdf], (2,)))
     C.append(Case("memory-limit-1K-solution", [W, "check", "module3", "02", "--memory-limit", "1K", "--workdir", wdf],
                   (1, 2), prepare=prep_solution()))
@@ -208,7 +209,7 @@ def cases() -> list[Case]:
             if verb == "notes" and name.startswith("step"):
                 continue
             C.append(Case(f"{verb}-{name}", [W, verb, mod, step, "--workdir", wdf], (2,)))
-    for step in ["", "0", "-1", "1e3", "cache-aside/../x", "ëviction", "02 ", "٠٢"]:
+    for step in ["", "0", "-1", "1e3", "cache-aside/../x", "ëviction", "2.0", "0x2"]:
         C.append(Case(f"check-step-{step!r}", [W, "check", "module3", step, "--workdir", wdf], (2,)))
     for n in ["0", "-1", "99", "abc"]:
         C.append(Case(f"hint-number-{n}", [W, "hint", "module3", "02", n, "--workdir", wdf], (2,)))
@@ -247,7 +248,7 @@ def cases() -> list[Case]:
     C.append(Case("HOME-unset-tilde-workdir", [W, "list", "module3", "--workdir", "~/x"], (0, 2),
                   env={"HOME": None}))
     C.append(Case("stdout-dev-full-list", ["sh", "-c", f"{W} list module3 --workdir {wdf} >/dev/full"], (1, 2)))
-    C.append(Case("stdout-closed-check", ["sh", "-c", f"{W} check module3 02 --workdir {wdf} >&-"], (1, 2),
+    C.append(Case("stdout-closed-check", ["sh", "-c", f"{W} check module3 02 --workdir {wdf} >&-"], (0, 1, 2),
                   prepare=sol02))
     C.append(Case("stdout-pipe-closed-list", ["sh", "-c", f"{W} notes module3 | head -c1 >/dev/null"], (0, 1, 2, 141)))
 
@@ -306,7 +307,8 @@ def cases() -> list[Case]:
         t = sentinel("backups-target")
         snap_b()
         h.put_exercise(wd, "02", "# mine\n")
-        os.symlink(OUTSIDE, wd / "module3" / ".backups")
+        (wd / ".backups").mkdir()
+        os.symlink(OUTSIDE, wd / ".backups" / "module3")
         del t
     C.append(Case("backups-symlink-out-reset", [W, "reset", "module3", "02", "--workdir", wdf], (2,),
                   prepare=bk_link, check=lambda wd, rc, o, e: chk_b(wd, rc, o, e) or _no_new_outside(wd)))

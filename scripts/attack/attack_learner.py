@@ -150,6 +150,8 @@ for n, code in {
     "double-fork-setsid-daemon": "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        _t.sleep(120); os._exit(0)\n    os._exit(0)",
     "huge-output-50MB": "sys.stdout.write('y' * 50_000_000)",
     "terminal-escapes": "print('\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mRED\\x1b[0m')",
+    "popen-new-session": "subprocess.Popen(['sleep', '120'], start_new_session=True)",
+    "multiprocessing-child": "import multiprocessing as mp\nmp.get_context('fork').Process(target=_t.sleep, args=(120,)).start()",
 }.items():
     add(f"solution+{n}", {"02": wrap_update(SOL_02, code)}, (0,), (), "right answer must pass, nothing left")
 add("wrong+terminal-escapes-in-exception",

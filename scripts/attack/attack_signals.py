@@ -17,6 +17,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -81,16 +82,30 @@ def trial(i: int, verb: str, sig: int, delay: float, wd: Path, seeded: dict) -> 
         environ.pop("WORKSHOP_BACKEND", None)
     out_f = open(h.BASE / f"sig-{i}.out", "wb+")
     master = None
+    reader = None
     if use_pty:
+        # start and watch need a terminal: the pty is their stdin, stdout and stderr, at 80x24
         master, slave = pty.openpty()
-        stdin = slave
+        import fcntl
+        import struct
+        import termios
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        stdin = stdout = slave
+
+        def drain() -> None:
+            with contextlib.suppress(OSError):
+                while chunk := os.read(master, 65536):
+                    out_f.write(chunk)
+
+        reader = threading.Thread(target=drain, daemon=True)
     else:
-        stdin = subprocess.DEVNULL
+        stdin, stdout = subprocess.DEVNULL, out_f
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=wd, env=environ, stdin=stdin, stdout=out_f, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(cmd, cwd=wd, env=environ, stdin=stdin, stdout=stdout, stderr=subprocess.STDOUT,
                             start_new_session=True)
     if use_pty:
         os.close(slave)
+        reader.start()
     h.STARTED_PIDS.add(proc.pid)
     time.sleep(delay)
     with contextlib.suppress(ProcessLookupError):
@@ -108,12 +123,13 @@ def trial(i: int, verb: str, sig: int, delay: float, wd: Path, seeded: dict) -> 
         rc = proc.wait()
     secs = time.monotonic() - started
     if master is not None:
+        reader.join(timeout=2)
         os.close(master)
     out_f.seek(0)
     out = out_f.read().decode("utf-8", "replace")
     out_f.close()
     # what is left: processes right away (give PDEATHSIG/guards 3 s), then temp folders
-    orphans, _ = h.leftovers(settle=3, kill=False)
+    orphans, _ = h.leftovers(settle=2, kill=False)
     temps_now = sorted(p.name for p in h.TMP.glob("workshop-*"))
     if sig == signal.SIGKILL and temps_now:
         # the README's promise: the next start removes what a killed workshop left
@@ -161,7 +177,7 @@ def main() -> int:
     while len(plan) < total:
         verb = verbs[len(plan) % len(verbs)]
         sig = sigs[(len(plan) // len(verbs)) % 3]
-        hi = 6.0 if verb.startswith("docker") else 3.0
+        hi = 6.0 if verb.startswith("docker") else 2.5
         plan.append((verb, sig, rng.uniform(0.05, hi)))
     wd = h.fresh_workdir("signals")
     h.run([W, "check", "module3", "01", "--workdir", str(wd)], cwd=wd, timeout=60)  # creates starters

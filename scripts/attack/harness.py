@@ -48,6 +48,11 @@ READONLY = ["unshare", "-m", "sh", "-c",
 
 
 def setup() -> None:
+    # A background job of a non-interactive shell starts with SIGINT and SIGQUIT ignored, and
+    # an ignored signal stays ignored across exec: our commands would never see a Ctrl-C.
+    # A handler here means the default in every command we start.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGQUIT, lambda *_: None)
     BASE.mkdir(parents=True, exist_ok=True)
     TMP.mkdir(parents=True, exist_ok=True)
     if sys.platform == "linux":

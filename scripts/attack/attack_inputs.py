@@ -189,6 +189,23 @@ def cases() -> list[Case]:
                   prepare=lambda wd: h.put_exercise(wd, "02", 'print("\\x1b[31mred\\x00\\x07\\x1b]0;title\\x07")\nraise SystemExit(3)\n'),
                   check=lambda wd, rc, o, e: _xml_ok(wd / "r.xml")))
 
+    # a slip of the tab key: the report path is one of the learner's own files
+    def mine(wd):
+        h.put_exercise(wd, "02", "# my precious work\n")
+        (wd / ".workshop-progress.json").write_text('{"format_version": 1, "modules": {"module3": {"cache-aside": {"hints_revealed": 2}}}}')
+    def kept(path):
+        def check(wd, rc, out, err):
+            text = (wd / path).read_text()
+            if "precious" in text or "hints_revealed" in text:
+                return ""
+            backups = list((wd / ".backups").rglob("*")) if (wd / ".backups").exists() else []
+            return "" if backups else f"the learner's {path} was overwritten by the JUnit report, no backup"
+        return check
+    C.append(Case("junit-onto-exercise", [W, "check", "module3", "02", "--junit-xml", wdf + "/module3/02_cache_aside.py",
+                                          "--workdir", wdf], (1, 2), prepare=mine, check=kept("module3/02_cache_aside.py")))
+    C.append(Case("junit-onto-progress", [W, "check", "module3", "02", "--junit-xml", wdf + "/.workshop-progress.json",
+                                          "--workdir", wdf], (1, 2), prepare=mine, check=kept(".workshop-progress.json")))
+
     # --- --image / --backend / --docker-network ---------------------------------------
     for name, argv in [("image-bad", ["--backend", "docker", "--image", ":::bad"]),
                        ("image-empty", ["--backend", "docker", "--image", ""]),

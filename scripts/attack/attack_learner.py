@@ -179,7 +179,7 @@ SERVER = {
 }
 for n, code in SERVER.items():
     rc = (2,) if n.startswith("shutdown") else (1,)
-    argv = ["--time-limit", "4"] if ("loop" in n or "pause" in n) else []
+    argv = ["--time-limit", "4"] if n in ("maxmemory-then-loop", "client-pause-all") else []
     add(f"server+{n}", {"02": wrap_update(WRONG_02, code), "03": SPY}, rc, argv, "server restored for the next step")
 add("server+baseline", {"03": SPY}, (1,), (), "baseline")
 

@@ -40,7 +40,12 @@ def main() -> int:
         t["problems"] += not r["ok"]
         if r["traceback"]:
             text = r["stdout"] + r["stderr"]
-            t["tracebacks (interpreter start-up)" if startup_only(text) else "tracebacks"] += 1
+            if startup_only(text):
+                t["tracebacks (interpreter start-up)"] += 1
+            elif r["category"] in ("learner", "guided") and r["rc"] in (0, 1):
+                t["tracebacks (inside a check message)"] += 1
+            else:
+                t["tracebacks"] += 1
         note = r["note"]
         if "WRONG ANSWER PASSED" in note or "known-wrong answer passed" in note:
             t["wrong answers passed" + (" (out of scope)" if "out of scope" in r["name"] else "")] += 1
@@ -54,6 +59,10 @@ def main() -> int:
             t["orphan containers"] += int(m.group(1))
         if "outside" in note and ("changed" in note or "written" in note or "new files" in note):
             t["files lost/overwritten outside"] += 1
+        if "overwritten by the JUnit report" in note:
+            t["learner files overwritten inside the workdir"] += 1
+        if "LEFT PAUSED" in note or "settings changed" in note:
+            t["user server left changed (pause, ACL user)"] += 1
         m = re.search(r"(\d+) updates lost", note)
         if m:
             t["progress updates lost"] += int(m.group(1))

@@ -22,7 +22,7 @@ def startup_only(text: str) -> bool:
 
 
 def main() -> int:
-    n_signals = 150
+    n_signals = 174  # the 150-trial run, then the 24 Docker-only trials
     if "--signals" in sys.argv:
         n_signals = int(sys.argv[sys.argv.index("--signals") + 1])
     records = [json.loads(line) for line in h.RESULTS.read_text().splitlines() if line.strip()]
@@ -37,6 +37,8 @@ def main() -> int:
         cat = r["category"].split("-")[0] if r["category"].startswith("url") else r["category"]
         t = table[cat]
         t["tried"] += 1
+        if r["category"] == "signal":
+            t["signal landed while running"] += r["rc"] != 0
         t["problems"] += not r["ok"]
         if r["traceback"]:
             text = r["stdout"] + r["stderr"]

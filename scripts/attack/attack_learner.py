@@ -124,6 +124,8 @@ for n, code in {
     "memory-hog-loop": "l = []\nwhile True: l.append(b'x' * 10_000_000)",
     "stdout-none": "sys.stdout = None; sys.stderr = None; raise ValueError('quiet')",
     "ignore-sigterm-spin": "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: pass",
+    "fake-connection-error": "import valkey\nraise valkey.exceptions.ConnectionError('Connection closed by server.')",
+    "close-own-client": "client.connection_pool.disconnect(); client.close()",
 }.items():
     argv = ["--time-limit", "4"] if n in ("ignore-sigterm-spin", "sigalrm-self") else []
     add(f"wrong+{n}", {"02": wrap_update(WRONG_02, code)}, (1,), argv, "wrong answer must fail")
@@ -183,6 +185,12 @@ for n, code in SERVER.items():
     add(f"server+{n}", {"02": wrap_update(WRONG_02, code), "03": SPY}, rc, argv, "server restored for the next step")
 add("server+baseline", {"03": SPY}, (1,), (), "baseline")
 
+# --- 5. every known-wrong answer the course ships, checked on the embedded server (04 and 07 are
+#        refused on a --url server holding user data, so attack_url.py cannot judge them) -------
+for _step, _folder in h.STEPS.items():
+    for _wrong in sorted((h.LABS / _folder / "wrong").glob("*.py")):
+        add(f"course-wrong+{_step}-{_wrong.stem}", {_step: _wrong.read_text()}, (1,), (), "must fail")
+
 
 def main() -> int:
     h.setup()
@@ -199,7 +207,7 @@ def main() -> int:
             h.put_exercise(wd, step, files.get(step, (h.LABS / folder / "starter.py").read_text()))
         OBS.unlink(missing_ok=True)
         server = name.startswith("server+")
-        step_args = [] if server else ["02"]
+        step_args = [] if server else [name.split("+", 1)[1][:2]] if name.startswith("course-wrong+") else ["02"]
         cmd = [W, "check", "module3", *step_args, "--workdir", str(wd), "--json", *argv]
         rc, out, err, secs, to = h.run(cmd, cwd=h.BASE, timeout=120)
         orphans, temps = h.leftovers(settle=3)
@@ -211,9 +219,9 @@ def main() -> int:
             problems.append("hung (killed after 120 s)")
         elif rc not in rcs:
             problems.append(f"exit {rc}, expected {rcs}" + (" (A WRONG ANSWER PASSED)" if rc == 0 and 0 not in rcs else ""))
-        verdict = _verdict(out, "02")
+        verdict = _verdict(out, step_args[0] if step_args else "02")
         if 0 not in rcs and verdict == "passed":
-            problems.append("step 02 reported passed")
+            problems.append(f"step {step_args[0] if step_args else '02'} reported passed")
         if "\x1b" in out:
             problems.append("raw escape sequence in output")
         if orphans or temps:

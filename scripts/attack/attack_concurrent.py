@@ -11,17 +11,29 @@ import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import harness as h  # noqa: E402
+import harness as h
 
 W = h.WORKSHOP
-SLUGS = {"01": "bottleneck", "02": "cache-aside", "03": "ttl-persist", "04": "eviction", "05": "tracking",
-         "06": "pipelining", "07": "lazyfree", "08": "write-patterns"}
+SLUGS = {
+    "01": "bottleneck",
+    "02": "cache-aside",
+    "03": "ttl-persist",
+    "04": "eviction",
+    "05": "tracking",
+    "06": "pipelining",
+    "07": "lazyfree",
+    "08": "write-patterns",
+}
 CHECKS = 6
 
 
 def hint_counts() -> dict[str, int]:
     import tomllib
-    return {s: len(tomllib.loads((h.LABS / f / "step.toml").read_text())["hints"]) for s, f in h.STEPS.items()}
+
+    return {
+        s: len(tomllib.loads((h.LABS / f / "step.toml").read_text())["hints"])
+        for s, f in h.STEPS.items()
+    }
 
 
 def main() -> int:
@@ -31,7 +43,9 @@ def main() -> int:
     total_lost = tracebacks = commands = 0
     for r in range(rounds):
         wd = h.fresh_workdir(f"concurrent{r}")
-        h.run([W, "check", "module3", "01", "--workdir", str(wd)], cwd=wd, timeout=60)  # starters, 1 attempt on 01
+        h.run(
+            [W, "check", "module3", "01", "--workdir", str(wd)], cwd=wd, timeout=60
+        )  # starters, 1 attempt on 01
         outs: list[str] = []
         lock = threading.Lock()
 
@@ -48,7 +62,9 @@ def main() -> int:
         a += [["skip", "module3", "06"], ["skip", "module3", "07"]]
         b = [["check", "module3", s] for s in ("02", "03") for _ in range(CHECKS)]
         b += [["hint", "module3", s] for s in ("06", "07", "08") for _ in range(nhints[s])]
-        c = [["check", "module3", "02"] for _ in range(CHECKS)]  # a third writer on step 02's attempts
+        c = [
+            ["check", "module3", "02"] for _ in range(CHECKS)
+        ]  # a third writer on step 02's attempts
         threads = [threading.Thread(target=go, args=(x,)) for x in (a, b, c)]
         for t in threads:
             t.start()
@@ -77,10 +93,27 @@ def main() -> int:
         tracebacks += tb
         total_lost += lost
         orphans, temps = h.leftovers()
-        h.record(h.Outcome("concurrent", f"round-{r}", ["3 writers"], 0, 0, tb > 0, False,
-                           "no update lost", lost == 0 and tb == 0 and not orphans and not temps,
-                           f"{lost} updates lost {detail}; {tb} tracebacks", "", "", orphans, temps))
-    print(f"concurrent: {rounds} rounds, {commands} commands, {total_lost} updates lost, {tracebacks} tracebacks")
+        h.record(
+            h.Outcome(
+                "concurrent",
+                f"round-{r}",
+                ["3 writers"],
+                0,
+                0,
+                tb > 0,
+                False,
+                "no update lost",
+                lost == 0 and tb == 0 and not orphans and not temps,
+                f"{lost} updates lost {detail}; {tb} tracebacks",
+                "",
+                "",
+                orphans,
+                temps,
+            )
+        )
+    print(
+        f"concurrent: {rounds} rounds, {commands} commands, {total_lost} updates lost, {tracebacks} tracebacks"
+    )
     return 0
 
 

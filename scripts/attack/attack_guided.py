@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import harness as h  # noqa: E402
-from attack_learner import WRONG_02, wrap_update  # noqa: E402
+import harness as h
+from attack_learner import WRONG_02, wrap_update
 
 W = h.WORKSHOP
 
@@ -29,8 +29,15 @@ class Pty:
     def __init__(self, argv, cwd):
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        self.proc = subprocess.Popen(argv, cwd=cwd, env=h.env(), stdin=slave, stdout=slave, stderr=slave,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=h.env(),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
         os.close(slave)
         self.out = b""
 
@@ -96,9 +103,24 @@ def scenario(name: str, verb: list[str], hostile: str, keys_after: str) -> h.Out
     orphans, temps = h.leftovers(settle=2)
     if orphans or temps:
         problems.append("left behind")
-    return h.record(h.Outcome("guided", name, verb, rc, time.monotonic() - started, h.TRACEBACK in text,
-                              rc is None, "restart said once, corrected file passes", not problems,
-                              "; ".join(problems), text[-4000:], "", orphans, temps))
+    return h.record(
+        h.Outcome(
+            "guided",
+            name,
+            verb,
+            rc,
+            time.monotonic() - started,
+            h.TRACEBACK in text,
+            rc is None,
+            "restart said once, corrected file passes",
+            not problems,
+            "; ".join(problems),
+            text[-4000:],
+            "",
+            orphans,
+            temps,
+        )
+    )
 
 
 def main() -> int:
@@ -106,8 +128,12 @@ def main() -> int:
     runs = [
         ("start-shutdown", ["start"], "client.execute_command('SHUTDOWN', 'NOSAVE')", "q"),
         ("watch-shutdown", ["watch"], "client.execute_command('SHUTDOWN', 'NOSAVE')", "q"),
-        ("watch-client-pause", ["watch", "--time-limit", "4"] if False else ["watch"],
-         "client.execute_command('CLIENT', 'PAUSE', '600000', 'ALL')", "q"),
+        (
+            "watch-client-pause",
+            ["watch", "--time-limit", "4"] if False else ["watch"],
+            "client.execute_command('CLIENT', 'PAUSE', '600000', 'ALL')",
+            "q",
+        ),
         ("start-lua-busy", ["start"], "client.eval('while true do end', 0)", "q"),
     ]
     for name, verb, hostile, keys in runs:

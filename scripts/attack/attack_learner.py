@@ -10,18 +10,24 @@ baseline run.  Usage: python scripts/attack/attack_learner.py [name-filter ...]
 from __future__ import annotations
 
 import json
-import re
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import harness as h  # noqa: E402
+import harness as h
 
 W = h.WORKSHOP
 OBS = h.BASE / "spy.json"
-IDS_02 = ["ttl-setting", "miss-reads-database-once", "cached-as-json-with-ttl", "hit-skips-database",
-          "unknown-product", "update-then-fresh-read", "invalidate-after-database-write", "other-entries-survive"]
+IDS_02 = [
+    "ttl-setting",
+    "miss-reads-database-once",
+    "cached-as-json-with-ttl",
+    "hit-skips-database",
+    "unknown-product",
+    "update-then-fresh-read",
+    "invalidate-after-database-write",
+    "other-entries-survive",
+]
 
 WRONG_02 = (h.LABS / "02_cache_aside" / "wrong" / "no_invalidation.py").read_text()
 SOL_02 = h.solution("02")
@@ -30,7 +36,9 @@ SOL_02 = h.solution("02")
 def wrap_update(base: str, hostile: str) -> str:
     """`base` with update_product wrapped: `hostile` runs on the first update (check 6 of 8)."""
     body = "\n".join("    " + line for line in hostile.strip().splitlines())
-    return base + f"""
+    return (
+        base
+        + f"""
 
 import os, sys, signal, threading, subprocess, time as _t
 _orig_update = update_product
@@ -41,17 +49,34 @@ def update_product(client, db, product_id, changes):
 {body}
     return _orig_update(client, db, product_id, changes)
 """
+    )
 
 
 def at_import(base: str, code: str) -> str:
-    return base + "\nimport os, sys, signal, threading, subprocess, time as _t\n" + code.strip() + "\n"
+    return (
+        base + "\nimport os, sys, signal, threading, subprocess, time as _t\n" + code.strip() + "\n"
+    )
 
 
-FORGED = "\\n".join(json.dumps({"event": "result", "id": i, "passed": True, "message": "", "duration_ms": 1,
-                                 "calls": [], "call_count": 0}).replace('"', '\\"') for i in IDS_02)
-FORGED_LINES = f'"{FORGED}\\n" + "{json.dumps({"event": "done"}).replace(chr(34), chr(92) + chr(34))}\\n"'
+FORGED = "\\n".join(
+    json.dumps(
+        {
+            "event": "result",
+            "id": i,
+            "passed": True,
+            "message": "",
+            "duration_ms": 1,
+            "calls": [],
+            "call_count": 0,
+        }
+    ).replace('"', '\\"')
+    for i in IDS_02
+)
+FORGED_LINES = (
+    f'"{FORGED}\\n" + "{json.dumps({"event": "done"}).replace(chr(34), chr(92) + chr(34))}\\n"'
+)
 
-SPY = f'''
+SPY = f"""
 import json as _json, os as _os
 def _spy(client):
     if _os.path.exists({str(OBS)!r}):
@@ -89,7 +114,7 @@ def extend_ttl(client, key, seconds): _spy(client)
 def make_persistent(client, key): _spy(client)
 def update_keep_ttl(client, key, value): _spy(client)
 def ttl_status(client, key): _spy(client)
-'''
+"""
 
 # name -> (files {step: code}, extra argv, expected rc set, description)
 ATTACKS: dict[str, tuple[dict[str, str], list[str], tuple[int, ...], str]] = {}
@@ -115,8 +140,12 @@ for n, code in {
     "close-fds-exit": "os.close(0); os.close(1); os.close(2); os._exit(0)",
     "forge-stdout": f"sys.stdout.write({FORGED_LINES}); sys.stdout.flush(); os.write(1, ({FORGED_LINES}).encode()); os._exit(0)",
     "forge-stderr": f"os.write(2, ({FORGED_LINES}).encode()); os._exit(0)",
-    "forge-event-file": "import glob\nfor f in glob.glob(os.environ.get('TMPDIR','/tmp') + '/workshop-check-*/events.jsonl') + glob.glob('/proc/self/fd/*'):\n    try:\n        if os.path.realpath(f).endswith('events.jsonl'):\n            open(os.path.realpath(f), 'a').write(" + FORGED_LINES + ")\n    except Exception: pass\nos._exit(0)",
-    "forge-all-fds": "for fd in range(3, 64):\n    try: os.write(fd, (" + FORGED_LINES + ").encode())\n    except OSError: pass\nos._exit(0)",
+    "forge-event-file": "import glob\nfor f in glob.glob(os.environ.get('TMPDIR','/tmp') + '/workshop-check-*/events.jsonl') + glob.glob('/proc/self/fd/*'):\n    try:\n        if os.path.realpath(f).endswith('events.jsonl'):\n            open(os.path.realpath(f), 'a').write("
+    + FORGED_LINES
+    + ")\n    except Exception: pass\nos._exit(0)",
+    "forge-all-fds": "for fd in range(3, 64):\n    try: os.write(fd, ("
+    + FORGED_LINES
+    + ").encode())\n    except OSError: pass\nos._exit(0)",
     "recursion": "def r(): return r()\nr()",
     "exception-str-raises": "class E(Exception):\n    def __str__(self): raise RuntimeError('no str')\n    def __repr__(self): raise RuntimeError('no repr')\nraise E()",
     "exception-huge-message": "raise ValueError('x' * 50_000_000)",
@@ -131,17 +160,37 @@ for n, code in {
     add(f"wrong+{n}", {"02": wrap_update(WRONG_02, code)}, (1,), argv, "wrong answer must fail")
 
 # out of scope per README (tampering inside the checker's own process), measured anyway
-add("wrong+steal-secret-from-gc (out of scope)",
-    {"02": wrap_update(WRONG_02, "import gc\nfor o in gc.get_objects():\n    if hasattr(o, '_secret') and hasattr(o, 'emit'):\n"
-                       "        for i in " + repr(IDS_02) + ":\n            o.emit(event='result', id=i, passed=True, message='', duration_ms=1, calls=[], call_count=0)\n"
-                       "        o.emit(event='done'); os._exit(0)")}, (1,), (), "informational")
+add(
+    "wrong+steal-secret-from-gc (out of scope)",
+    {
+        "02": wrap_update(
+            WRONG_02,
+            "import gc\nfor o in gc.get_objects():\n    if hasattr(o, '_secret') and hasattr(o, 'emit'):\n"
+            "        for i in "
+            + repr(IDS_02)
+            + ":\n            o.emit(event='result', id=i, passed=True, message='', duration_ms=1, calls=[], call_count=0)\n"
+            "        o.emit(event='done'); os._exit(0)",
+        )
+    },
+    (1,),
+    (),
+    "informational",
+)
 
 # --- 2. wrong answers at import time --------------------------------------------------------
-for n, code in {"import-os-exit-0": "os._exit(0)", "import-systemexit-0": "raise SystemExit(0)",
-                "import-keyboardinterrupt": "raise KeyboardInterrupt",
-                "import-sleep-forever": "_t.sleep(1000)"}.items():
-    add(f"wrong+{n}", {"02": at_import(WRONG_02, code)}, (1,),
-        ["--time-limit", "3"] if "sleep" in n else [], "wrong answer must fail")
+for n, code in {
+    "import-os-exit-0": "os._exit(0)",
+    "import-systemexit-0": "raise SystemExit(0)",
+    "import-keyboardinterrupt": "raise KeyboardInterrupt",
+    "import-sleep-forever": "_t.sleep(1000)",
+}.items():
+    add(
+        f"wrong+{n}",
+        {"02": at_import(WRONG_02, code)},
+        (1,),
+        ["--time-limit", "3"] if "sleep" in n else [],
+        "wrong answer must fail",
+    )
 
 # --- 3. right answers that leave things running: must PASS, fast, nothing left -------------
 for n, code in {
@@ -155,10 +204,25 @@ for n, code in {
     "popen-new-session": "subprocess.Popen(['sleep', '120'], start_new_session=True)",
     "multiprocessing-child": "import multiprocessing as mp\nmp.get_context('fork').Process(target=_t.sleep, args=(120,)).start()",
 }.items():
-    add(f"solution+{n}", {"02": wrap_update(SOL_02, code)}, (0,), (), "right answer must pass, nothing left")
-add("wrong+terminal-escapes-in-exception",
-    {"02": wrap_update(WRONG_02, "print('\\x1b]0;pwned\\x07\\x1b[2J'); raise ValueError('\\x1b[2J\\x1b]0;pwned\\x07bad')")},
-    (1,), (), "escapes shown escaped")
+    add(
+        f"solution+{n}",
+        {"02": wrap_update(SOL_02, code)},
+        (0,),
+        (),
+        "right answer must pass, nothing left",
+    )
+add(
+    "wrong+terminal-escapes-in-exception",
+    {
+        "02": wrap_update(
+            WRONG_02,
+            "print('\\x1b]0;pwned\\x07\\x1b[2J'); raise ValueError('\\x1b[2J\\x1b]0;pwned\\x07bad')",
+        )
+    },
+    (1,),
+    (),
+    "escapes shown escaped",
+)
 
 # --- 4. learner code attacking the private server; step 03 is the spy ------------------------
 SERVER = {
@@ -182,14 +246,26 @@ SERVER = {
 for n, code in SERVER.items():
     rc = (2,) if n.startswith("shutdown") else (1,)
     argv = ["--time-limit", "4"] if n in ("maxmemory-then-loop", "client-pause-all") else []
-    add(f"server+{n}", {"02": wrap_update(WRONG_02, code), "03": SPY}, rc, argv, "server restored for the next step")
+    add(
+        f"server+{n}",
+        {"02": wrap_update(WRONG_02, code), "03": SPY},
+        rc,
+        argv,
+        "server restored for the next step",
+    )
 add("server+baseline", {"03": SPY}, (1,), (), "baseline")
 
 # --- 5. every known-wrong answer the course ships, checked on the embedded server (04 and 07 are
 #        refused on a --url server holding user data, so attack_url.py cannot judge them) -------
 for _step, _folder in h.STEPS.items():
     for _wrong in sorted((h.LABS / _folder / "wrong").glob("*.py")):
-        add(f"course-wrong+{_step}-{_wrong.stem}", {_step: _wrong.read_text()}, (1,), (), "must fail")
+        add(
+            f"course-wrong+{_step}-{_wrong.stem}",
+            {_step: _wrong.read_text()},
+            (1,),
+            (),
+            "must fail",
+        )
 
 
 def main() -> int:
@@ -207,7 +283,13 @@ def main() -> int:
             h.put_exercise(wd, step, files.get(step, (h.LABS / folder / "starter.py").read_text()))
         OBS.unlink(missing_ok=True)
         server = name.startswith("server+")
-        step_args = [] if server else [name.split("+", 1)[1][:2]] if name.startswith("course-wrong+") else ["02"]
+        step_args = (
+            []
+            if server
+            else [name.split("+", 1)[1][:2]]
+            if name.startswith("course-wrong+")
+            else ["02"]
+        )
         cmd = [W, "check", "module3", *step_args, "--workdir", str(wd), "--json", *argv]
         rc, out, err, secs, to = h.run(cmd, cwd=h.BASE, timeout=120)
         orphans, temps = h.leftovers(settle=3)
@@ -218,7 +300,10 @@ def main() -> int:
         if to:
             problems.append("hung (killed after 120 s)")
         elif rc not in rcs:
-            problems.append(f"exit {rc}, expected {rcs}" + (" (A WRONG ANSWER PASSED)" if rc == 0 and 0 not in rcs else ""))
+            problems.append(
+                f"exit {rc}, expected {rcs}"
+                + (" (A WRONG ANSWER PASSED)" if rc == 0 and 0 not in rcs else "")
+            )
         verdict = _verdict(out, step_args[0] if step_args else "02")
         if 0 not in rcs and verdict == "passed":
             problems.append(f"step {step_args[0] if step_args else '02'} reported passed")
@@ -234,12 +319,32 @@ def main() -> int:
             elif obs is None:
                 problems.append("spy (step 03) did not run")
             elif baseline is not None:
-                diff = {k: (baseline.get(k), v) for k, v in obs.items() if baseline.get(k) != v and k not in ("dir", "port")}
+                diff = {
+                    k: (baseline.get(k), v)
+                    for k, v in obs.items()
+                    if baseline.get(k) != v and k not in ("dir", "port")
+                }
                 if diff:
                     problems.append(f"server NOT restored for the next step: {diff}")
         n_tried += name != "server+baseline"
-        o = h.record(h.Outcome("learner", name, cmd, rc, secs, tb, to, str(rcs), not problems,
-                               "; ".join(problems), out, err, orphans, temps))
+        o = h.record(
+            h.Outcome(
+                "learner",
+                name,
+                cmd,
+                rc,
+                secs,
+                tb,
+                to,
+                str(rcs),
+                not problems,
+                "; ".join(problems),
+                out,
+                err,
+                orphans,
+                temps,
+            )
+        )
         bad += not o.ok
     print(f"learner: {n_tried} tried, {bad} with a problem")
     return 0
@@ -251,7 +356,11 @@ def _verdict(out: str, step: str) -> str:
     except ValueError:
         return "no-json"
     for s in doc.get("steps", []):
-        if str(s.get("slug", "")).startswith(step) or str(s.get("number", "")) == step or s.get("step") == step:
+        if (
+            str(s.get("slug", "")).startswith(step)
+            or str(s.get("number", "")) == step
+            or s.get("step") == step
+        ):
             return str(s.get("status") or ("passed" if s.get("passed") else "failed"))
     return "unknown"
 

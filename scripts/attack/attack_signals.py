@@ -22,23 +22,43 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import harness as h  # noqa: E402
+import harness as h
 
 W = h.WORKSHOP
 IMAGE = "localhost/valkey-workshop-ci:8.1.8"
 P = ".workshop-progress.json"
-LOOP_02 = h.solution("02").replace('def update_product(', 'def _u(') + "\ndef update_product(client, db, product_id, changes):\n    while True:\n        pass\n"
+LOOP_02 = (
+    h.solution("02").replace("def update_product(", "def _u(")
+    + "\ndef update_product(client, db, product_id, changes):\n    while True:\n        pass\n"
+)
 
 VERBS = {
     # name: (argv after `workshop`, needs a pty, exercise files)
     "check-04": (["check", "module3", "04"], False, {"04": h.solution("04")}),
-    "check-endless-loop": (["check", "module3", "02", "--time-limit", "30"], False, {"02": LOOP_02}),
+    "check-endless-loop": (
+        ["check", "module3", "02", "--time-limit", "30"],
+        False,
+        {"02": LOOP_02},
+    ),
     "check-05": (["check", "module3", "05"], False, {"05": h.solution("05")}),
     "demo-07": (["demo", "module3", "07", "--no-pause", "--db-latency", "0.05"], False, {}),
     "start": (["start", "module3", "02"], True, {}),
     "watch": (["watch", "module3", "02"], True, {"02": LOOP_02}),
-    "docker-check": (["check", "module3", "02", "--backend", "docker", "--image", IMAGE,
-                      "--docker-network", "host"], False, {"02": h.solution("02")}),
+    "docker-check": (
+        [
+            "check",
+            "module3",
+            "02",
+            "--backend",
+            "docker",
+            "--image",
+            IMAGE,
+            "--docker-network",
+            "host",
+        ],
+        False,
+        {"02": h.solution("02")},
+    ),
 }
 
 
@@ -54,7 +74,9 @@ def progress_state(wd: Path, before: dict) -> str:
     if not path.exists():
         return "progress file missing"
     try:
-        now = json.loads(path.read_text(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+        now = json.loads(
+            path.read_text(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c))
+        )
     except (ValueError, OSError) as e:
         return f"progress corrupt: {e}"
     # the seeded facts must survive: the skip of 08 and the two hints of 02
@@ -89,6 +111,7 @@ def trial(i: int, verb: str, sig: int, delay: float, wd: Path, seeded: dict) -> 
         import fcntl
         import struct
         import termios
+
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         stdin = stdout = slave
 
@@ -101,8 +124,15 @@ def trial(i: int, verb: str, sig: int, delay: float, wd: Path, seeded: dict) -> 
     else:
         stdin, stdout = subprocess.DEVNULL, out_f
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=wd, env=environ, stdin=stdin, stdout=stdout, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=wd,
+        env=environ,
+        stdin=stdin,
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     if use_pty:
         os.close(slave)
         reader.start()
@@ -133,8 +163,12 @@ def trial(i: int, verb: str, sig: int, delay: float, wd: Path, seeded: dict) -> 
     temps_now = sorted(p.name for p in h.TMP.glob("workshop-*"))
     if sig == signal.SIGKILL and verb.startswith("docker"):
         # the README's promise: the next (docker) start removes the containers of dead workshops
-        h.run([W, "check", "module3", "01", "--workdir", str(wd), *VERBS[verb][0][3:]], cwd=wd,
-              environ=environ, timeout=120)
+        h.run(
+            [W, "check", "module3", "01", "--workdir", str(wd), *VERBS[verb][0][3:]],
+            cwd=wd,
+            environ=environ,
+            timeout=120,
+        )
     elif sig == signal.SIGKILL and temps_now:
         # the README's promise: the next start removes what a killed workshop left
         h.run([W, "check", "module3", "01", "--workdir", str(wd)], cwd=wd, timeout=60)
@@ -157,8 +191,22 @@ def trial(i: int, verb: str, sig: int, delay: float, wd: Path, seeded: dict) -> 
     if ps:
         problems.append(ps)
     name = f"{verb}/{signal.Signals(sig).name}@{delay:.2f}s"
-    return h.Outcome("signal", name, cmd, rc, secs, tb, hung, "clean exit, nothing left", not problems,
-                     "; ".join(problems), out[-3000:], "", orphans, temps)
+    return h.Outcome(
+        "signal",
+        name,
+        cmd,
+        rc,
+        secs,
+        tb,
+        hung,
+        "clean exit, nothing left",
+        not problems,
+        "; ".join(problems),
+        out[-3000:],
+        "",
+        orphans,
+        temps,
+    )
 
 
 def containers_left() -> list[str]:
@@ -179,7 +227,9 @@ def main() -> int:
         return run_plan(plan)
     # 6 Ctrl-Cs in the first 50 ms (start-up), the rest spread over verbs, signals and times
     for _ in range(6):
-        plan.append((rng.choice(["check-04", "start", "demo-07"]), signal.SIGINT, rng.uniform(0.0, 0.05)))
+        plan.append(
+            (rng.choice(["check-04", "start", "demo-07"]), signal.SIGINT, rng.uniform(0.0, 0.05))
+        )
     verbs = list(VERBS)
     sigs = [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
     while len(plan) < total:
@@ -192,7 +242,9 @@ def main() -> int:
 
 def run_plan(plan: list) -> int:
     wd = h.fresh_workdir("signals")
-    h.run([W, "check", "module3", "01", "--workdir", str(wd)], cwd=wd, timeout=60)  # creates starters
+    h.run(
+        [W, "check", "module3", "01", "--workdir", str(wd)], cwd=wd, timeout=60
+    )  # creates starters
     seeded = seed_progress(wd)
     bad = 0
     counts = {"traceback": 0, "hung": 0, "procs": 0, "temps": 0, "containers": 0, "progress": 0}
@@ -209,9 +261,14 @@ def run_plan(plan: list) -> int:
             wd = h.fresh_workdir(f"signals{i}")
             h.run([W, "check", "module3", "01", "--workdir", str(wd)], cwd=wd, timeout=60)
             seeded = seed_progress(wd)
-    effective = sum(1 for r in h.RESULTS.read_text().splitlines()[-len(plan):]
-                    if json.loads(r)["rc"] not in (0, 1, 2))
-    print(f"signals: {len(plan)} trials ({effective} landed while the command ran), {bad} with a problem: {counts}")
+    effective = sum(
+        1
+        for r in h.RESULTS.read_text().splitlines()[-len(plan) :]
+        if json.loads(r)["rc"] not in (0, 1, 2)
+    )
+    print(
+        f"signals: {len(plan)} trials ({effective} landed while the command ran), {bad} with a problem: {counts}"
+    )
     return 0
 
 

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import harness as h  # noqa: E402
-from attack_learner import WRONG_02, wrap_update  # noqa: E402
+import harness as h
+from attack_learner import WRONG_02, wrap_update
 
 W = h.WORKSHOP
 VOLATILE = {"lazyfree_pending_objects"}
@@ -54,8 +54,11 @@ def user_keys(user: h.UserServer) -> dict[int, int]:
     counts = {}
     for db in range(16):
         c = user.db(db)
-        n = sum(1 for k in c.scan_iter(count=1000)
-                if not k.startswith("workshop:") or k == "workshop:my-own-note")
+        n = sum(
+            1
+            for k in c.scan_iter(count=1000)
+            if not k.startswith("workshop:") or k == "workshop:my-own-note"
+        )
         if n:
             counts[db] = n
     return counts
@@ -63,8 +66,11 @@ def user_keys(user: h.UserServer) -> dict[int, int]:
 
 def owned_lookalikes(user: h.UserServer) -> int:
     c = user.db(0)
-    return sum(1 for i in range(200) if c.exists(f"product:{9000 + i}:details")) + c.exists(
-        "workshop:my-own-note") + c.exists("product:write-queue")
+    return (
+        sum(1 for i in range(200) if c.exists(f"product:{9000 + i}:details"))
+        + c.exists("workshop:my-own-note")
+        + c.exists("product:write-queue")
+    )
 
 
 def settings(user: h.UserServer) -> dict[str, str]:
@@ -78,13 +84,35 @@ def runs() -> list[tuple[str, list[str], dict[str, str], float]]:
     """(name, argv-after-url, files {step: code}, timeout)"""
     out = []
     for step, folder in h.STEPS.items():
-        out.append((f"check-{step}-solution", ["check", "module3", step], {step: h.solution(step)}, 120))
+        out.append(
+            (f"check-{step}-solution", ["check", "module3", step], {step: h.solution(step)}, 120)
+        )
         for wrong in sorted((h.LABS / folder / "wrong").glob("*.py")):
-            out.append((f"check-{step}-wrong-{wrong.stem}", ["check", "module3", step], {step: wrong.read_text()}, 120))
-    out.append(("check-04-solution-killed-by-time-limit", ["check", "module3", "04", "--time-limit", "0.3"],
-                {"04": h.solution("04")}, 60))
+            out.append(
+                (
+                    f"check-{step}-wrong-{wrong.stem}",
+                    ["check", "module3", step],
+                    {step: wrong.read_text()},
+                    120,
+                )
+            )
+    out.append(
+        (
+            "check-04-solution-killed-by-time-limit",
+            ["check", "module3", "04", "--time-limit", "0.3"],
+            {"04": h.solution("04")},
+            60,
+        )
+    )
     for step in h.STEPS:
-        out.append((f"demo-{step}", ["demo", "module3", step, "--no-pause", "--db-latency", "0.01"], {}, 180))
+        out.append(
+            (
+                f"demo-{step}",
+                ["demo", "module3", step, "--no-pause", "--db-latency", "0.01"],
+                {},
+                180,
+            )
+        )
     out.append(("verify-02", ["verify", "module3", "02"], {}, 180))
     out.append(("watch-none", ["list", "module3"], {}, 30))
     for n, code in {
@@ -97,11 +125,20 @@ def runs() -> list[tuple[str, list[str], dict[str, str], float]]:
         # 60 s, not 10 minutes: long enough to see whether the workshop lifts it
         "client-pause-all": "client.execute_command('CLIENT', 'PAUSE', '60000', 'ALL')",
     }.items():
-        out.append((f"learner-{n}", ["check", "module3", "02", "--time-limit", "4"], {"02": wrap_update(WRONG_02, code)}, 90))
+        out.append(
+            (
+                f"learner-{n}",
+                ["check", "module3", "02", "--time-limit", "4"],
+                {"02": wrap_update(WRONG_02, code)},
+                90,
+            )
+        )
     return out
 
 
-def scenario(lookalike: bool, only: list[str], only_lookalike: bool = False) -> tuple[int, int, int]:
+def scenario(
+    lookalike: bool, only: list[str], only_lookalike: bool = False
+) -> tuple[int, int, int]:
     user = h.UserServer()
     populate(user, lookalike, only_lookalike)
     base_settings = settings(user)
@@ -111,13 +148,23 @@ def scenario(lookalike: bool, only: list[str], only_lookalike: bool = False) -> 
         for i, (name, argv, files, timeout) in enumerate(runs()):
             if only and not any(o in name for o in only):
                 continue
-            if only_lookalike and name not in ("check-02-solution", "check-04-solution", "check-07-solution",
-                                               "check-08-solution", "demo-04", "demo-07", "demo-08",
-                                               "check-04-solution-killed-by-time-limit", "learner-maxmemory-then-loop"):
+            if only_lookalike and name not in (
+                "check-02-solution",
+                "check-04-solution",
+                "check-07-solution",
+                "check-08-solution",
+                "demo-04",
+                "demo-07",
+                "demo-08",
+                "check-04-solution-killed-by-time-limit",
+                "learner-maxmemory-then-loop",
+            ):
                 continue
             wd = h.fresh_workdir(f"url-{tag}-{i}")
             for step, folder in h.STEPS.items():
-                h.put_exercise(wd, step, files.get(step, (h.LABS / folder / "starter.py").read_text()))
+                h.put_exercise(
+                    wd, step, files.get(step, (h.LABS / folder / "starter.py").read_text())
+                )
             before = user_keys(user)
             look_before = owned_lookalikes(user) if lookalike else 0
             cmd = [W, argv[0], *argv[1:], "--url", user.url]
@@ -128,23 +175,34 @@ def scenario(lookalike: bool, only: list[str], only_lookalike: bool = False) -> 
             orphans, temps = h.leftovers(settle=2)
             problems = []
             import valkey
+
             try:
-                valkey.Valkey(port=user.port, password=user.password, socket_timeout=2, socket_connect_timeout=2).get("user:0")
+                valkey.Valkey(
+                    port=user.port,
+                    password=user.password,
+                    socket_timeout=2,
+                    socket_connect_timeout=2,
+                ).get("user:0")
             except valkey.exceptions.TimeoutError:
                 problems.append("USER SERVER LEFT PAUSED (CLIENT PAUSE)")
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
             try:
                 import time as _time
-                for _ in range(70):  # a paused server: wait the pause out (CLIENT UNPAUSE waits too)
+
+                for _ in range(
+                    70
+                ):  # a paused server: wait the pause out (CLIENT UNPAUSE waits too)
                     try:
-                        valkey.Valkey(port=user.port, password=user.password, socket_timeout=1).ping()
+                        valkey.Valkey(
+                            port=user.port, password=user.password, socket_timeout=1
+                        ).ping()
                         break
                     except valkey.exceptions.TimeoutError:
                         _time.sleep(0.5)
                 user.db(0).ping()
                 alive = True
-            except Exception:  # noqa: BLE001
+            except Exception:
                 alive = False
             if not alive:
                 problems.append("USER SERVER DEAD")
@@ -159,8 +217,11 @@ def scenario(lookalike: bool, only: list[str], only_lookalike: bool = False) -> 
                 lost_total += lost
             if alive:
                 now = settings(user)
-                diff = {k: (base_settings.get(k), v) for k, v in now.items()
-                        if base_settings.get(k) != v and k not in VOLATILE}
+                diff = {
+                    k: (base_settings.get(k), v)
+                    for k, v in now.items()
+                    if base_settings.get(k) != v and k not in VOLATILE
+                }
                 if diff:
                     problems.append(f"user server settings changed: {diff}")
                     # put them back so the next run starts from the user's state
@@ -168,7 +229,7 @@ def scenario(lookalike: bool, only: list[str], only_lookalike: bool = False) -> 
                         if k != "acl" and old is not None:
                             try:
                                 user.db(0).config_set(k, old)
-                            except Exception:  # noqa: BLE001
+                            except Exception:
                                 pass
                     for u in user.db(0).acl_users():
                         if u != "default" and u not in base_settings["acl"]:
@@ -181,8 +242,24 @@ def scenario(lookalike: bool, only: list[str], only_lookalike: bool = False) -> 
             if orphans or temps:
                 problems.append("left behind")
             refused = "not run" in out or "refused" in (out + err).lower()
-            o = h.record(h.Outcome(f"url-{tag}", name, cmd, rc, secs, tb, to, "user data intact", not problems,
-                                   "; ".join(problems) + (" [refused]" if refused else ""), out, err, orphans, temps))
+            o = h.record(
+                h.Outcome(
+                    f"url-{tag}",
+                    name,
+                    cmd,
+                    rc,
+                    secs,
+                    tb,
+                    to,
+                    "user data intact",
+                    not problems,
+                    "; ".join(problems) + (" [refused]" if refused else ""),
+                    out,
+                    err,
+                    orphans,
+                    temps,
+                )
+            )
             tried += 1
             bad += not o.ok
             if not alive:

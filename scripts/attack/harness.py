@@ -26,7 +26,9 @@ WORKSHOP = str(ROOT / ".venv" / "bin" / "workshop")
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 LABS = ROOT / "labs" / "module3"
 BASE = Path(os.environ.get("ATTACK_BASE", "/tmp/attack-run"))
-TMP = BASE / f"tmp-{Path(sys.argv[0]).stem}"  # TMPDIR of our commands (one per script): its workshop-* are ours
+TMP = (
+    BASE / f"tmp-{Path(sys.argv[0]).stem}"
+)  # TMPDIR of our commands (one per script): its workshop-* are ours
 RESULTS = BASE / "results.jsonl"
 TRACEBACK = "Traceback (most recent call last)"
 STEPS = {
@@ -43,8 +45,14 @@ STARTED_PIDS: set[int] = set()
 KEEP: set[int] = set()  # our own long-lived helpers (the user server), not orphans
 # We run as root, so file modes do not stop us: a read-only workdir is a read-only bind mount
 # of it in a private mount namespace ("{wd}" is replaced by the case's workdir).
-READONLY = ["unshare", "-m", "sh", "-c",
-            'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"', "{wd}"]
+READONLY = [
+    "unshare",
+    "-m",
+    "sh",
+    "-c",
+    'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"',
+    "{wd}",
+]
 
 
 def setup() -> None:
@@ -198,10 +206,17 @@ def containers_of(pids: set[int]) -> list[str]:
     try:
         out = subprocess.run(
             [
-                "docker", "ps", "-a", "--filter", "label=io.valkey-workshop",
-                "--format", '{{.ID}} {{.State}} {{.Label "io.valkey-workshop.pid"}}',
+                "docker",
+                "ps",
+                "-a",
+                "--filter",
+                "label=io.valkey-workshop",
+                "--format",
+                '{{.ID}} {{.State}} {{.Label "io.valkey-workshop.pid"}}',
             ],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return []
@@ -222,7 +237,9 @@ def record(o: Outcome) -> Outcome:
     flag = "OK " if o.ok else "BAD"
     tb = " TRACEBACK" if o.traceback else ""
     orph = f" orphans={len(o.orphans)} temps={len(o.temp_left)}" if o.orphans or o.temp_left else ""
-    print(f"[{flag}] {o.category}/{o.name}: rc={o.rc} {o.seconds:.1f}s{tb}{orph} {o.note}", flush=True)
+    print(
+        f"[{flag}] {o.category}/{o.name}: rc={o.rc} {o.seconds:.1f}s{tb}{orph} {o.note}", flush=True
+    )
     return o
 
 
@@ -275,7 +292,9 @@ class UserServer:
         )
         self.proc = subprocess.Popen(
             [VALKEY_SERVER, str(conf)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         import valkey
 

@@ -10,15 +10,18 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import harness as h  # noqa: E402
+import harness as h
 
 
 def startup_only(text: str) -> bool:
     """A KeyboardInterrupt traceback raised inside the interpreter's own start-up (site.py,
     the editable-install finder), before any line of the product runs."""
-    tb = text[text.find(h.TRACEBACK):]
-    return "KeyboardInterrupt" in tb and "valkey_workshop/" not in tb.replace(
-        "__editable___valkey_workshop", "") and ("<frozen site>" in tb or "init_import_site" in text)
+    tb = text[text.find(h.TRACEBACK) :]
+    return (
+        "KeyboardInterrupt" in tb
+        and "valkey_workshop/" not in tb.replace("__editable___valkey_workshop", "")
+        and ("<frozen site>" in tb or "init_import_site" in text)
+    )
 
 
 def main() -> int:
@@ -50,7 +53,9 @@ def main() -> int:
                 t["tracebacks"] += 1
         note = r["note"]
         if "WRONG ANSWER PASSED" in note or "known-wrong answer passed" in note:
-            t["wrong answers passed" + (" (out of scope)" if "out of scope" in r["name"] else "")] += 1
+            t[
+                "wrong answers passed" + (" (out of scope)" if "out of scope" in r["name"] else "")
+            ] += 1
         m = re.search(r"(\d+) user keys lost", note)
         if m:
             t["user keys lost"] += int(m.group(1))

@@ -116,8 +116,8 @@ def check_steps(
     # with the reason, and never handed to the checker (nor recorded: not the learner's fault).
     not_applicable: dict[int, StepResult] = {}
     runnable: list[Step] = []
-    for index, step in enumerate(steps):
-        refusal = guard.refuse_if_foreign(step, always=True, why=RUNS_LEARNER_CODE)
+    refusals = guard.refuse_steps(steps, why=RUNS_LEARNER_CODE)
+    for index, (step, refusal) in enumerate(zip(steps, refusals, strict=True)):
         if refusal is not None:
             not_applicable[index] = StepResult(
                 step.number, step.slug, step.title, workdir.exercise_path(step), (),

@@ -330,3 +330,23 @@ def test_the_board_says_when_the_class_server_stopped_answering() -> None:
     snapshot = ClassBoard(config, module).snapshot()
     text = render_text(board_view(snapshot, silent_since="14:31:05"), 80)
     assert "has not answered since 14:31:05" in text
+
+
+def test_a_class_on_an_existing_server_through_url(tmp_path: Path) -> None:
+    from valkey_workshop.server.embedded import EmbeddedBackend  # noqa: PLC0415
+
+    with EmbeddedBackend() as existing, serve_class(
+        tmp_path / "class", listen=None, advertise=None, module="module3",
+        backend="url", url=existing.url,
+    ) as served:  # fmt: skip
+        code = served.config.join_code()
+        assert code.port == int(existing.url.rsplit(":", 1)[1].split("/")[0])
+        learner = ClassPublisher(tmp_path / "w")
+        learner.join(code, "Ada")
+        trainer = valkey.Valkey.from_url(served.server.url)
+        assert trainer.xlen(events_key(served.config.class_id)) == 1
+        trainer.close()
+        # The owner's default user is left as it was: still reachable with its password.
+        owner = valkey.Valkey.from_url(existing.url)
+        assert owner.ping()
+        owner.close()

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import valkey
 from filelock import FileLock, Timeout
@@ -205,13 +206,13 @@ def _serve(
         if url is None:
             raise UsageError("class serve --backend url needs --url (an admin URL).")
         config = replace(config, url=url, tls=url.startswith(("valkeys://", "rediss://")))
-        parts = url.split("@")[-1].split("/")[0]
-        host, _, port_text = parts.rpartition(":")
+        parts = urlsplit(url)
+        host = parts.hostname or "127.0.0.1"
         config = replace(
             config,
-            listen_host=host.strip("[]"),
-            port=int(port_text or 6379),
-            advertise_host=advertise or host.strip("[]"),
+            listen_host=host,
+            port=parts.port or 6379,
+            advertise_host=advertise or host,
         )
     config_path = config.save(folder)
 

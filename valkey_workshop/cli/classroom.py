@@ -155,7 +155,7 @@ def board_command(
                     # A class server that restarts: keep the last board, say so, try again.
                     silent_since = silent_since or time.strftime("%H:%M:%S")
                 snapshot = board.snapshot()
-                page = board_page(snapshot, console)
+                page = board_page()
                 update(board_view(snapshot, page_rows(console), page, silent_since))
                 time.sleep(1.0)
     except KeyboardInterrupt:

@@ -36,10 +36,9 @@ def run_verify_mutants(
     with live_server(backend, url, image, docker_network) as (_, info):
         # Every mutant is a wrong answer that may do anything to its database: like verify,
         # mutation proofs run only on a server holding nothing but the workshop's keys.
-        for chosen in steps:
-            refusal = guard_for(info).refuse_if_foreign(chosen, always=True)
-            if refusal is not None:
-                raise fail(refusal.message)
+        refusal = next((r for r in guard_for(info).refuse_steps(steps) if r is not None), None)
+        if refusal is not None:
+            raise fail(refusal.message)
         report = guarded(
             partial(
                 verify_mutants,

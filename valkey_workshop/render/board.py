@@ -133,7 +133,6 @@ def live_board(refresh_seconds: float = 1.0) -> Iterator[Callable[[RenderableTyp
         yield update
 
 
-def board_page(snapshot: BoardSnapshot, console: Console, turn_seconds: float = 5.0) -> int:
+def board_page(turn_seconds: float = 5.0) -> int:
     """Which page to show now: pages turn every ``turn_seconds``."""
-    del snapshot, console
     return int(time.monotonic() // turn_seconds)

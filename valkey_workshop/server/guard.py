@@ -34,7 +34,7 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -234,6 +234,21 @@ class ServerGuard:
             return Refusal(step.label, (), why, unreadable=_why(error))
         foreign = tuple(entry for entry in found if entry.count)
         return Refusal(step.label, foreign, why) if foreign else None
+
+    def refuse_steps(
+        self, steps: Sequence[Step], why: str = RUNS_WRONG_ANSWERS
+    ) -> list[Refusal | None]:
+        """:meth:`refuse_if_foreign` with ``always`` for each of ``steps``, reading the
+        server's keys once for all of them (a --url server may hold many)."""
+        if not steps or self.owned:
+            return [None] * len(steps)
+        first = self.refuse_if_foreign(steps[0], always=True, why=why)
+        if first is None:
+            return [None] * len(steps)
+        return [
+            replace(first, step=step.label, why=CHANGES_SERVER if step.changes_server else why)
+            for step in steps
+        ]
 
     def foreign_keys(self) -> tuple[ForeignKeys, ...]:
         """Per database with keys (``INFO keyspace``): how many are not the workshop's."""

@@ -348,11 +348,6 @@ class ServerGuard:
                 client.execute_command("ACL", "SETUSER", user, "reset", *_acl_tokens(line)[2:])
         return True
 
-    def verify_private(self, snapshot: Snapshot) -> Aftermath:
-        """Put back the settings that keep the server private (bind, port, protected-mode,
-        requirepass, ACL users) where they differ from ``snapshot``."""
-        return self.restore(snapshot, guard_only=True)
-
     # -- 4. a stopped or stuck server -----------------------------------------------------
     def _recover(self, restart: bool = True) -> Aftermath:
         """Make sure the server answers; kill a busy script; restart our server when it

@@ -125,6 +125,23 @@ SERVERS = {
 }
 
 
+def _failed_rows(text: str) -> list[str]:
+    """The table rows of proofs that did not hold (with their continuation lines) and the
+    summary: the tail of a 188-row table hides which proof failed."""
+    rows: list[list[str]] = []
+    for line in text.splitlines():
+        cells = line.split("│")
+        if len(cells) < 5:
+            continue
+        if cells[1].strip():  # a new row: its step column is filled
+            rows.append([line])
+        elif rows:
+            rows[-1].append(line)
+    failed = [row for row in rows if row[0].split("│")[3].strip() not in {"✓", "n/a"}]
+    summary = [line for line in text.splitlines() if "proofs hold" in line or "proof holds" in line]
+    return [line for row in failed for line in row] + summary
+
+
 def test_verify_passes_on_three_servers(
     redis_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -171,7 +188,9 @@ def test_verify_passes_on_three_servers(
             problems.append(f"{name}: verify did not finish within 600 s\n{text[-2000:]}")
             continue
         if process.returncode != 0 or "Traceback" in text or summary is None:
-            problems.append(f"{name} (exit {process.returncode}):\n{text[-4000:]}")
+            failed = _failed_rows(text)
+            shown_text = "\n".join(failed) if failed else text[-4000:]
+            problems.append(f"{name} (exit {process.returncode}):\n{shown_text}")
             continue
         held, total, skipped = int(summary[1]), int(summary[2]), int(summary[3] or 0)
         if label not in text or held != total or skipped != NOT_APPLICABLE[name]:

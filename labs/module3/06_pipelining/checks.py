@@ -12,6 +12,7 @@ COUNT = 1500  # not a multiple of BATCH: a forgotten last, partial batch shows
 BATCH = 1000
 DEFAULT_BATCH = 1000  # the starter's default for batch_size
 BASELINE_SAMPLE = 500  # one-by-one SETs timed for the baseline
+SPEED_RETRIES = 2  # timings taken again when a batched load does not look faster
 #: Commands that store a product, and where their keys sit among the arguments.
 _ONE_KEY = {"SET", "SETEX", "PSETEX", "SETNX", "GETSET"}
 _PAIRS = {"MSET", "MSETNX"}
@@ -45,6 +46,15 @@ def _one_by_one_seconds(ctx, sample, count):
     seconds = (time.perf_counter() - started) * count / len(sample)
     ctx.begin()
     return seconds
+
+
+def _timing(learner_seconds, baseline_seconds, runs=1):
+    best = f", best of {runs} runs each" if runs > 1 else ""
+    return (
+        f"your load: {learner_seconds * 1000:.0f} ms; one SET at a time: about "
+        f"{baseline_seconds * 1000:.0f} ms ({baseline_seconds / learner_seconds:.1f}x; "
+        f"{BASELINE_SAMPLE:,} timed, scaled to {COUNT:,}{best})."
+    )
 
 
 def _written_keys(args):
@@ -163,11 +173,7 @@ def load_in_batches(ctx: CheckContext) -> None:
         stored = ctx.call("load_products", ctx.client, mine, BATCH)
         learner_seconds = time.perf_counter() - started
         calls = ctx.learner_calls()
-        timing = (
-            f"your load: {learner_seconds * 1000:.0f} ms; one SET at a time: about "
-            f"{baseline_seconds * 1000:.0f} ms ({baseline_seconds / learner_seconds:.1f}x; "
-            f"{BASELINE_SAMPLE:,} timed, scaled to {COUNT:,})."
-        )
+        timing = _timing(learner_seconds, baseline_seconds)
         sizes = _products_per_trip(calls, {key(pid) for pid in mine})
         if len(sizes) > COUNT // 2:
             single = [c for c in calls if c.is_pipeline and len(c.command_names) == 1]
@@ -183,6 +189,16 @@ def load_in_batches(ctx: CheckContext) -> None:
             )
         _judge_stored(ctx, mine, stored, call)
         _judge_trips(ctx, mine, BATCH, calls, call)
+        for retry in range(SPEED_RETRIES):
+            if learner_seconds < baseline_seconds * 0.7:
+                break
+            # A loaded machine (other proofs, other servers on two cores) can slow one run of
+            # either: time both again and keep the best of each before calling a load slow.
+            baseline_seconds = min(baseline_seconds, _one_by_one_seconds(ctx, baseline, COUNT))
+            started = time.perf_counter()
+            ctx.call("load_products", ctx.client, mine, BATCH)
+            learner_seconds = min(learner_seconds, time.perf_counter() - started)
+            timing = _timing(learner_seconds, baseline_seconds, runs=retry + 2)
         if learner_seconds >= baseline_seconds * 0.7:
             ctx.fail(f"No real speed-up over one SET at a time: {timing}")
         if any(c.batch is not None and c.batch.transaction for c in calls):

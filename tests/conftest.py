@@ -107,11 +107,16 @@ def valkey_server_pids(root: int | None = None) -> set[int]:
 
 
 def worker_pids(root: int) -> set[int]:
-    """The checker's worker processes below ``root`` (a ``workshop`` process under test)."""
-    return {pid for pid in descendants(root) if WORKER_MODULE in _command_line(pid)}
+    """The checker's processes below ``root`` (a ``workshop`` process under test): workers it
+    started, or a fork server and the workers it forked (which carry its command line)."""
+    return {
+        pid
+        for pid in descendants(root)
+        if any(module in _command_line(pid) for module in WORKER_MODULES)
+    }
 
 
-WORKER_MODULE = b"valkey_workshop.checking.worker"
+WORKER_MODULES = (b"valkey_workshop.checking.worker", b"valkey_workshop.checking.forkserver")
 
 
 def pid_alive(pid: int) -> bool:
@@ -152,7 +157,13 @@ def unrelated_valkey() -> Iterator[None]:
     # `timeout` ends them even if this test run is killed before it can.
     lifetime = ["timeout", "120"]
     lookalike = _detached(
-        [*lifetime, sys.executable, "-c", "import time; time.sleep(120)", WORKER_MODULE.decode()]
+        [
+            *lifetime,
+            sys.executable,
+            "-c",
+            "import time; time.sleep(120)",
+            WORKER_MODULES[0].decode(),
+        ]
     )
     stop = threading.Event()
 

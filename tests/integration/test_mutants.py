@@ -155,13 +155,19 @@ def test_all_killed_or_declared_exits_0(labs: Path, server: ServerInfo) -> None:
     client = valkey.Valkey.from_url(server.url)
     client.set("someone:else", "kept")
     try:
-        result = mutants_run(server, "ttl", "--json")  # one step, named
-        # The swap-arguments mutant wrote keys named after values; they are gone, and
-        # what was there before the run is not.
-        assert client.exists("new", "v") == 0
+        # Mutants are wrong answers: on a --url server holding someone else's key, none runs.
+        refused = mutants_run(server, "ttl", "--json")
+        assert refused.exit_code == 2, refused.output
+        assert "holds 1 other key" in refused.output
+        assert "Nothing was changed" in refused.output
         assert client.get("someone:else") == b"kept"
     finally:
         client.delete("someone:else")
+    try:
+        result = mutants_run(server, "ttl", "--json")  # one step, named
+        # The swap-arguments mutant wrote keys named after values; they are gone.
+        assert client.exists("new", "v") == 0
+    finally:
         client.close()
     assert result.exit_code == 0, result.output
     report = as_json(result)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from valkey_workshop.checking import forkserver
 from valkey_workshop.checking.api import CheckSpec, checks_in
 from valkey_workshop.checking.results import CallView, CheckResult, StepResult
 from valkey_workshop.checking.worker import BOOTSTRAP, OUTPUT_TAIL_CHARS, format_bytes
@@ -142,74 +143,122 @@ def run_step_checks(
         return _result(step, exercise, missing, started, problem)
 
     secret = secrets.token_hex(16)
-    # Learner code runs as the same user and may change these files: nothing it does to them
-    # may crash or hang the workshop process.
+    job = {
+        # Absolute: the worker starts in the exercise's folder, not in ours.
+        "checks": str(checks_path.resolve()),
+        "exercise": str(exercise.resolve()),
+        "url": url,
+        "secret": secret,
+        "parent_pid": os.getpid(),
+        "memory_limit": memory,
+    }
     _sweep_stale_scratch()
-    with tempfile.TemporaryDirectory(
-        prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", ignore_cleanup_errors=True
-    ) as scratch:
-        result_file = Path(scratch) / "events.jsonl"
-        result_file.touch()
-        job = {
-            # Absolute: the worker starts in the exercise's folder, not in ours.
-            "checks": str(checks_path.resolve()),
-            "exercise": str(exercise.resolve()),
-            "url": url,
-            "result_file": str(result_file),
-            "secret": secret,
-            "parent_pid": os.getpid(),
-            "memory_limit": memory,
-        }
-        stdout_file, stderr_file = Path(scratch) / "stdout", Path(scratch) / "stderr"
-        # Files, not pipes: a process learner code started may keep them open after the
-        # worker has exited, and that must not keep us waiting.
-        with stdout_file.open("wb") as out, stderr_file.open("wb") as err:
-            process = subprocess.Popen(
-                [sys.executable, "-I", "-B", "-c", BOOTSTRAP, *_path_for_worker(exercise)],
-                stdin=subprocess.PIPE,
-                stdout=out,
-                stderr=err,
-                cwd=exercise.parent,
-                # Own process group: we can stop learner code and anything it started, and a
-                # Ctrl-C in the terminal reaches the workshop first.
-                start_new_session=True,
-            )
-        timed_out = False
-        try:
-            assert process.stdin is not None  # stdin=PIPE above
-            with contextlib.suppress(BrokenPipeError, OSError):
-                # One line, and the pipe stays open: the worker's guard stops the group when
-                # it closes, which the kernel does if this process dies.
-                process.stdin.write(json.dumps(job).encode() + b"\n")
-                process.stdin.flush()
-            timed_out = not _wait_for_exit(process, limit)
-        finally:
-            # Always, not only on a timeout: threads and processes learner code left behind
-            # go with the worker (Ctrl-C while waiting lands here too).
-            _kill_group(process)
-            if process.stdin is not None:
-                with contextlib.suppress(OSError):
-                    process.stdin.close()
-        events = _read_events(result_file, secret)
-        stderr = _read_regular(stderr_file, STDERR_TAIL_BYTES, tail=True)
-
-    run = _Run(specs, limit, memory, timed_out, process.returncode, stderr)
+    outcome = None
+    if forkserver.available():
+        with contextlib.suppress(forkserver.ForkServerError):
+            outcome = _run_in_scratch(job, exercise, limit, forked=True)
+        # Our machinery failed, not the learner's code: judge again below, in a worker
+        # process of its own, from a clean slate.
+    if outcome is None:
+        outcome = _run_in_scratch(job, exercise, limit, forked=False)
+    returncode, timed_out, events, stderr = outcome
+    run = _Run(specs, limit, memory, timed_out, returncode, stderr)
     checks, stopped, output = run.collect(events)
     return _result(step, exercise, checks, started, stopped, output)
 
 
-def _path_for_worker(exercise: Path) -> list[str]:
+def _run_in_scratch(
+    job: dict[str, Any], exercise: Path, limit: float, *, forked: bool
+) -> tuple[int | None, bool, list[dict[str, Any]], bytes]:
+    """Run ``job`` with a fresh scratch folder for its events and output: (exit code, whether
+    the time limit stopped it, the authentic events, the tail of its stderr).
+
+    Raises:
+        forkserver.ForkServerError: ``forked`` and the fork server failed.
+    """
+    # Learner code runs as the same user and may change these files: nothing it does to them
+    # may crash or hang the workshop process.
+    with tempfile.TemporaryDirectory(
+        prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", ignore_cleanup_errors=True
+    ) as scratch:
+        folder = Path(scratch).resolve()
+        result_file, stdout_file, stderr_file = (
+            folder / "events.jsonl",
+            folder / "stdout",
+            folder / "stderr",
+        )
+        for path in (result_file, stdout_file, stderr_file):
+            path.touch()
+        job = {**job, "result_file": str(result_file)}
+        returncode: int | None
+        if forked:
+            request = {
+                "job": {key: value for key, value in job.items() if key != "parent_pid"},
+                "cwd": str(exercise.resolve().parent),  # the fork server runs in /
+                "stdout": str(stdout_file),
+                "stderr": str(stderr_file),
+                "env": dict(os.environ),
+            }
+            with forkserver.borrowed(tuple(_path_for_worker(None))) as server:
+                returncode, timed_out = server.run(request, limit)
+        else:
+            returncode, timed_out = _run_worker_process(
+                job, exercise, limit, stdout_file, stderr_file
+            )
+        events = _read_events(result_file, str(job["secret"]))
+        stderr = _read_regular(stderr_file, STDERR_TAIL_BYTES, tail=True)
+    return returncode, timed_out, events, stderr
+
+
+def _run_worker_process(
+    job: dict[str, Any], exercise: Path, limit: float, stdout_file: Path, stderr_file: Path
+) -> tuple[int | None, bool]:
+    """Start a worker process for ``job``, wait within ``limit``, stop its process group."""
+    # Files, not pipes: a process learner code started may keep them open after the worker
+    # has exited, and that must not keep us waiting.
+    with stdout_file.open("wb") as out, stderr_file.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-B", "-c", BOOTSTRAP, *_path_for_worker(exercise.parent)],
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
+            cwd=exercise.parent,
+            # Own process group: we can stop learner code and anything it started, and a
+            # Ctrl-C in the terminal reaches the workshop first.
+            start_new_session=True,
+        )
+    timed_out = False
+    try:
+        assert process.stdin is not None  # stdin=PIPE above
+        with contextlib.suppress(BrokenPipeError, OSError):
+            # One line, and the pipe stays open: the worker's guard stops the group when it
+            # closes, which the kernel does if this process dies.
+            process.stdin.write(json.dumps(job).encode() + b"\n")
+            process.stdin.flush()
+        timed_out = not _wait_for_exit(process, limit)
+    finally:
+        # Always, not only on a timeout: threads and processes learner code left behind go
+        # with the worker (Ctrl-C while waiting lands here too).
+        _kill_group(process)
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+    return process.returncode, timed_out
+
+
+def _path_for_worker(exercise_folder: Path | None) -> list[str]:
     """This process's import path for the worker, which adds it after its own defaults (the
     standard library and site-packages come first, so nothing here can replace them), plus
-    the folder this package was imported from (a source checkout run with ``python -m``)."""
-    folder = exercise.parent.resolve()
+    the folder this package was imported from (a source checkout run with ``python -m``).
+    The exercise's folder is left out: the worker adds it itself, last."""
+    folder = exercise_folder.resolve() if exercise_folder is not None else None
     package_root = str(Path(__file__).resolve().parents[2])
     entries = []
     for entry in [*sys.path, package_root]:
         if not entry or entry in entries:
             continue  # "" is the current folder, which may be the exercise's
         with contextlib.suppress(OSError):
-            if Path(entry).resolve() == folder:
+            if folder is not None and Path(entry).resolve() == folder:
                 continue  # the worker adds the exercise folder itself, last
         entries.append(entry)
     return entries

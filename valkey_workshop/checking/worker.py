@@ -35,7 +35,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import valkey
 
@@ -321,7 +321,7 @@ def _mentions(error: BaseException, path: Path) -> bool:
     )
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Ask Linux to kill this process when the workshop process dies (even by SIGKILL).
 
     Linux ties this to the thread that started us; the runner waits for us in that thread, so
@@ -336,12 +336,13 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _guard_group(scratch: Path) -> None:
+def guard_group(scratch: Path, watched: int = 0) -> None:
     """Fork a small guard that stops this whole process group, learner code's own child
-    processes included, once the runner's end of our stdin closes, which the kernel does when
-    the workshop process dies, even by SIGKILL. The runner itself kills the group (guard
-    included) before it closes the pipe, so a guard that sees the end knows the runner is
-    gone: it also removes the runner's scratch folder, which nobody else would."""
+    processes included, once the other end of the pipe ``watched`` (our stdin from the runner,
+    or a pipe from the fork server) closes, which the kernel does when that process dies, even
+    by SIGKILL. The runner (or fork server) itself kills the group (guard included) before it
+    closes the pipe, so a guard that sees the end knows its keeper is gone: it also removes the
+    runner's scratch folder, which nobody else would."""
     if not hasattr(os, "fork") or not hasattr(os, "killpg"):
         return  # Windows: the runner's clean-up is all there is
     try:
@@ -352,7 +353,7 @@ def _guard_group(scratch: Path) -> None:
         return
     try:  # the guard: nothing but a blocking read, then one kill
         with contextlib.suppress(OSError):
-            while os.read(0, 4096):
+            while os.read(watched, 4096):
                 pass
         if scratch.name.startswith("workshop-check-"):
             import shutil  # noqa: PLC0415 - only the guard needs it
@@ -377,12 +378,18 @@ def _limit_memory(limit: int | None) -> None:
 
 
 def main() -> None:
-    _die_with_parent()
-    # One line: the runner keeps our stdin open for the whole run (see _guard_group).
+    """The worker started as a process of its own (``python -I -c BOOTSTRAP``)."""
+    die_with_parent()
+    # One line: the runner keeps our stdin open for the whole run (see guard_group).
     job = json.loads(sys.stdin.buffer.readline())
     if job.pop("parent_pid", None) != os.getppid():
         os._exit(3)  # the workshop process died before we started: nothing to report to
-    _guard_group(Path(job["result_file"]).parent)
+    guard_group(Path(job["result_file"]).parent)
+    run_and_exit(job)
+
+
+def run_and_exit(job: dict[str, Any]) -> NoReturn:
+    """Run ``job`` in this (worker) process, write its events, and leave."""
     # Learner code reads neither the job nor the secret: stdin is closed, the secret lives
     # only inside the event stream.
     secret = job.pop("secret")

@@ -531,22 +531,24 @@ def _why(error: BaseException) -> str:
 
 
 # -- one guard per server ---------------------------------------------------------------
-_GUARDS: dict[str, ServerGuard] = {}
+#: Keyed by URL and ownership: the same server reached with ``--url`` is not ours, even in a
+#: process that started it (a test session does).
+_GUARDS: dict[tuple[str, bool], ServerGuard] = {}
 _GUARDS_LOCK = threading.Lock()
 
 
 def guard_for(server: ServerInfo) -> ServerGuard:
-    """The guard of ``server`` (one per server URL, shared by every caller)."""
+    """The guard of ``server`` (one per server URL and ownership, shared by every caller)."""
     with _GUARDS_LOCK:
-        guard = _GUARDS.get(server.url)
+        guard = _GUARDS.get((server.url, server.private))
         if guard is None:
-            guard = _GUARDS[server.url] = ServerGuard(server)
+            guard = _GUARDS[server.url, server.private] = ServerGuard(server)
         return guard
 
 
 def forget_guard(server: ServerInfo) -> None:
     """Drop the guard of a server that is going away (closes its connection)."""
     with _GUARDS_LOCK:
-        guard = _GUARDS.pop(server.url, None)
+        guard = _GUARDS.pop((server.url, server.private), None)
     if guard is not None:
         guard.close()

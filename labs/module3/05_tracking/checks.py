@@ -20,12 +20,15 @@ PREFIXES = (
 )
 OUTSIDE = "workshop:tracking:elsewhere"
 REPEATS = 20
+#: Rounds of REPEATS GETs taken again where only a server-wide count exists (Valkey < 8.1).
+NOISY_RETRIES = 2
 
 
 def _commands_counter(ctx, client):
     """A function counting the commands the server has received so far from `client`'s
     connection: its own `tot-cmds` (Valkey 8.1+), so that other work on a shared server does
-    not count; else (older servers) the server-wide GET count."""
+    not count; else (older servers) the server-wide GET count. With whether it is the
+    connection's own count."""
     client_id = client.client_id()
 
     def own():
@@ -38,7 +41,15 @@ def _commands_counter(ctx, client):
         return int(ctx.server.info("commandstats").get("cmdstat_get", {}).get("calls", 0))
 
     probe = next((e for e in ctx.server.client_list() if int(e["id"]) == client_id), {})
-    return own if "tot-cmds" in probe else server_gets
+    return (own, True) if "tot-cmds" in probe else (server_gets, False)
+
+
+def _repeated_gets_reaching(client, counted):
+    """How many of REPEATS GETs of KEY through `client` the server counted."""
+    before = counted()
+    for _ in range(REPEATS):
+        client.get(KEY)
+    return counted() - before
 
 
 def _learner_client(ctx):
@@ -107,11 +118,15 @@ def local_hits(ctx: CheckContext) -> None:
     client = _learner_client(ctx)
     try:
         _require_text(ctx, client.get(KEY), "100", f"GET {KEY} through your client")
-        counted = _commands_counter(ctx, client)
-        before = counted()
-        for _ in range(REPEATS):
-            client.get(KEY)
-        reached = counted() - before
+        counted, own = _commands_counter(ctx, client)
+        reached = _repeated_gets_reaching(client, counted)
+        for _ in range(0 if own else NOISY_RETRIES):
+            if reached == 0:
+                break
+            # A server-wide count also holds other clients' GETs (proofs run side by side on a
+            # shared server): keep the quietest round. A client without a cache sends every
+            # GET in every round.
+            reached = min(reached, _repeated_gets_reaching(client, counted))
         protocol = _protocol(client)
         if reached >= REPEATS // 2:
             if protocol != 3 and "t" in _tracking_flags(ctx, client):

@@ -6,6 +6,7 @@ misses with a short TTL, expiries spread by jitter, and cache writes that never 
 version with an older one, even when another writer gets in between.
 """
 
+import itertools
 import json
 import threading
 import time
@@ -524,7 +525,7 @@ def waits_for_holder(ctx: CheckContext) -> None:
     # loaded machine a loop without a sleep may send only dozens of GETs in the wait, yet
     # each follows the previous reply within microseconds.
     idle_ms = sorted(
-        (after.started_ns - before.ended_ns) / 1e6 for before, after in zip(looks, looks[1:])
+        (after.started_ns - before.ended_ns) / 1e6 for before, after in itertools.pairwise(looks)
     )
     median_idle_ms = idle_ms[len(idle_ms) // 2] if idle_ms else 0.0
     if len(looks) > 100 or (len(looks) >= 6 and median_idle_ms < BUSY_IDLE_MS):

@@ -1,0 +1,159 @@
+"""The fork server (``checking/forkserver.py``, issue 12): the same verdicts as a worker process
+of its own, a clean slate for every run, and nothing left behind.
+
+Real learner files, the real worker, the real embedded server; the process-per-run path is
+what ``WORKSHOP_FORK_SERVER=0`` (and Windows, macOS) takes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import pid_alive, worker_pids
+from valkey_workshop.checking import forkserver, run_step_checks
+from valkey_workshop.checking.results import StepResult
+from valkey_workshop.content import Module
+from valkey_workshop.server.base import ServerInfo
+
+pytestmark = pytest.mark.skipif(
+    not forkserver.available() and os.environ.get(forkserver.FORK_SERVER_ENV) != "0",
+    reason="the fork server runs on Linux with pidfd_open (kernel 5.3+)",
+)
+UPDATE = "def update_product(client, db, product_id: str, changes: dict) -> dict:\n"
+
+
+def _solution(module3: Module) -> str:
+    return module3.step("cache-aside").solution.read_text(encoding="utf-8")
+
+
+def _with_update_body(module3: Module, body: str) -> str:
+    code = _solution(module3)
+    assert UPDATE in code
+    return code.replace(UPDATE, UPDATE + textwrap.indent(textwrap.dedent(body), "    "))
+
+
+def _check(
+    folder: Path, text: str, module3: Module, server: ServerInfo, limit: float | None = None
+) -> StepResult:
+    folder.mkdir(parents=True, exist_ok=True)
+    exercise = folder / "02_cache_aside.py"
+    exercise.write_text(text, encoding="utf-8")
+    return run_step_checks(module3.step("cache-aside"), exercise, server.url, limit)
+
+
+def _verdict(result: StepResult) -> tuple[object, ...]:
+    """What must not depend on how the worker was started."""
+    problem = (result.problem or "").split("(exit code")[0].split(" within ")[0]
+    return (
+        result.passed,
+        problem,
+        tuple((check.id, check.passed, check.ran) for check in result.checks),
+    )
+
+
+@pytest.fixture
+def servers_of_this_test() -> object:
+    forkserver.stop_all()  # a fresh pool: what this test counts is its own
+    yield
+    forkserver.stop_all()
+
+
+def test_both_ways_of_starting_a_worker_give_the_same_verdicts(
+    tmp_path: Path, module3: Module, server: ServerInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = {
+        "solution": (_solution(module3), None),
+        "starter": (module3.step("cache-aside").starter.read_text(encoding="utf-8"), None),
+        "os._exit": (_with_update_body(module3, "import os\nos._exit(3)\n"), None),
+        "endless loop": (_with_update_body(module3, "while True:\n    pass\n"), 2.0),
+        "KeyboardInterrupt": (_with_update_body(module3, "raise KeyboardInterrupt\n"), None),
+        "sys.exit on import": ("import sys\nsys.exit(4)\n", None),
+        "syntax error": ("def broken(:\n", None),
+    }
+    verdicts: dict[str, dict[str, tuple[object, ...]]] = {}
+    for way, setting in (("fork server", "1"), ("own process", "0")):
+        monkeypatch.setenv(forkserver.FORK_SERVER_ENV, setting)
+        verdicts[way] = {
+            name: _verdict(_check(tmp_path / way / name, code, module3, server, limit))
+            for name, (code, limit) in cases.items()
+        }
+    assert verdicts["fork server"] == verdicts["own process"]
+    assert verdicts["fork server"]["solution"][0] is True
+    assert not any(
+        verdict[0] for name, verdict in verdicts["own process"].items() if name != "solution"
+    )
+
+
+@pytest.mark.usefixtures("servers_of_this_test")
+def test_one_fork_server_serves_many_runs_and_nothing_carries_over(
+    tmp_path: Path, module3: Module, server: ServerInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(forkserver.FORK_SERVER_ENV, "1")
+    notes = tmp_path / "notes.txt"
+    # Run 1 breaks modules the checks and the next learner use, notes its randomness and the
+    # environment it saw, and fails.
+    breaker = (
+        "import json, os, random, valkey\n"
+        "json.dumps = lambda *a, **k: 'broken'\n"
+        "valkey.Valkey.get = lambda self, *a, **k: b'broken'\n"
+        f"open({str(notes)!r}, 'a').write(f'{{random.getrandbits(64)}} "
+        '{os.environ.get("WORKSHOP_PROBE")}\\n\')\n' + _solution(module3)
+    )
+    monkeypatch.setenv("WORKSHOP_PROBE", "first")
+    assert not _check(tmp_path / "one", breaker, module3, server).passed
+    (first_server,) = worker_pids(os.getpid())
+    monkeypatch.setenv("WORKSHOP_PROBE", "second")
+    assert not _check(tmp_path / "two", breaker, module3, server).passed
+    # Run 3, the reference solution, meets a json and a valkey nobody has touched.
+    assert _check(tmp_path / "three", _solution(module3), module3, server).passed
+    assert worker_pids(os.getpid()) == {first_server}, "one fork server, reused"
+    first, second = (line.split() for line in notes.read_text().splitlines())
+    assert first[0] != second[0], "each forked worker draws its own random numbers"
+    assert (first[1], second[1]) == ("first", "second"), "each run sees the current environment"
+
+
+@pytest.mark.usefixtures("servers_of_this_test")
+def test_learner_code_that_kills_the_fork_server_still_gets_a_verdict(
+    tmp_path: Path, module3: Module, server: ServerInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(forkserver.FORK_SERVER_ENV, "1")
+    # Kills its parent only when that is a fork server: the run again in a worker process of
+    # its own must not kill this test.
+    code = (
+        "import os, signal\n"
+        "with open(f'/proc/{os.getppid()}/cmdline', 'rb') as f:\n"
+        "    if b'checking.forkserver' in f.read():\n"
+        "        os.kill(os.getppid(), signal.SIGKILL)\n" + _solution(module3)
+    )
+    result = _check(tmp_path, code, module3, server)
+    assert result.passed, result.problem  # judged again, in a worker process of its own
+    deadline = time.monotonic() + 5
+    while worker_pids(os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not worker_pids(os.getpid()), "the killed fork server's worker is gone too"
+    # The next run starts a fresh fork server.
+    assert _check(tmp_path / "next", _solution(module3), module3, server).passed
+    assert len(worker_pids(os.getpid())) == 1
+
+
+@pytest.mark.usefixtures("servers_of_this_test")
+def test_stop_all_leaves_no_fork_server(
+    tmp_path: Path, module3: Module, server: ServerInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(forkserver.FORK_SERVER_ENV, "1")
+    assert _check(tmp_path, _solution(module3), module3, server).passed
+    (fork_server,) = worker_pids(os.getpid())
+    forkserver.stop_all()
+    assert not pid_alive(fork_server)
+
+
+def test_run_outside_linux_is_a_worker_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.delenv(forkserver.FORK_SERVER_ENV, raising=False)
+    assert not forkserver.available()

@@ -1,0 +1,371 @@
+"""A pre-started checking process that forks a fresh worker for every run (Linux).
+
+Starting Python and importing valkey-py, the checker and the checks' helpers takes 0.1-0.2 s:
+more than most checks themselves, and ``verify`` runs close to two hundred of them. A fork
+server pays that once. The runner starts it like a worker (``python -I``, the same import
+path, a session of its own); it imports what workers need, then waits for jobs. For each job
+it forks a child that becomes the worker: a new session and process group, the job's folder,
+environment, output files and memory limit, then :func:`worker.run_and_exit`. Learner code
+runs only in those children, never in the fork server itself, so every run starts from the
+state a new worker process would have.
+
+What the runner guarantees for a worker it starts itself still holds:
+
+- the fork server enforces the time limit, and kills the child's whole process group after
+  every run (learner code's own processes included) before it reaps the child;
+- when the workshop process dies, even by SIGKILL, the fork server's stdin closes: it kills
+  the running child's group and exits. The child also dies with the fork server (PDEATHSIG),
+  and its guard stops its group and removes the scratch folder once the fork server's end of
+  the guard pipe closes.
+
+Protocol, one JSON line each way per job. The runner sends ``{"job", "cwd", "stdout",
+"stderr", "limit", "env"}``; the fork server answers ``{"returncode", "timed_out"}`` once the
+child is gone. Anything else (the fork server's stdout closing, a line that is not that) and
+the runner kills the fork server and starts another.
+
+Linux only: macOS forbids ``fork`` once some system frameworks are loaded, and Windows has no
+``fork``. Elsewhere, or with ``WORKSHOP_FORK_SERVER=0``, the runner starts one worker process
+per run.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import gc
+import importlib
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+#: Set to 0 to start one worker process per run instead (the path Windows and macOS take).
+FORK_SERVER_ENV = "WORKSHOP_FORK_SERVER"
+#: How the runner starts a fork server: ``python -I -B -c SERVER_BOOTSTRAP [path ...]``.
+SERVER_BOOTSTRAP = (
+    "import sys\n"
+    "sys.path.extend(p for p in sys.argv[1:] if p not in sys.path)\n"
+    "del sys.argv[1:]\n"
+    "from valkey_workshop.checking.forkserver import serve\n"
+    "serve()\n"
+)
+#: Imported once by the fork server: what workers, checks and reference solutions import.
+PRELOADED = (
+    "valkey_workshop.checking.worker",
+    "valkey_workshop.checking.inspect",
+    "valkey_workshop.checking.advice",
+    "valkey_workshop.labdb",
+    "valkey_workshop.timing.client",
+    "valkey_workshop.timing.records",
+    "json",
+    "math",
+    "numbers",
+    "random",
+    "secrets",
+    "threading",
+)
+#: Beyond its time limit, how long the runner waits for the fork server's answer.
+ANSWER_GRACE_SECONDS = 30.0
+#: Idle fork servers kept for later runs (one per proof lane is what ``verify -j`` needs).
+MAX_IDLE = max(2, os.cpu_count() or 2)
+_EXIT_STATUS_BROKEN = 70
+
+
+class ForkServerError(Exception):
+    """The fork server did not answer as agreed; it has been stopped."""
+
+
+# --- the fork server itself ---------------------------------------------------------------
+
+
+def serve() -> NoReturn:
+    """The fork server's main loop: one job per line on stdin until stdin closes."""
+    control_in, control_out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    for name in PRELOADED:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    # Keep what is loaded now out of the collector's way: children then share these pages
+    # with us instead of copying them when a collection touches them.
+    gc.freeze()
+    pending = b""
+    while True:
+        line, pending = _read_line(control_in, pending)
+        if line is None:
+            break  # the workshop process is gone (or closed us): nothing more to run
+        try:
+            request = json.loads(line)
+            answer = _run_child(request, control_in)
+        except Exception:  # noqa: BLE001 - a request we cannot run: the runner starts anew
+            break
+        if answer is None:
+            break
+        try:
+            os.write(control_out, json.dumps(answer).encode() + b"\n")
+        except OSError:
+            break
+    os._exit(0)
+
+
+def _read_line(fd: int, pending: bytes) -> tuple[bytes | None, bytes]:
+    while b"\n" not in pending:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except InterruptedError:
+            continue
+        except OSError:
+            return None, b""
+        if not chunk:
+            return None, b""
+        pending += chunk
+    line, _, rest = pending.partition(b"\n")
+    return line, rest
+
+
+def _run_child(request: dict[str, Any], control_in: int) -> dict[str, Any] | None:
+    """Fork the worker for ``request``, wait for it within the job's limit, kill its process
+    group, reap it. None when the workshop process went away meanwhile."""
+    guard_read, guard_write = os.pipe()
+    server_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child: becomes the worker, never returns
+        try:
+            os.close(guard_write)
+            os.close(control_in)
+            _become_worker(request, guard_read, server_pid)
+        finally:
+            os._exit(_EXIT_STATUS_BROKEN)
+    os.close(guard_read)
+    timed_out, runner_gone = False, False
+    try:
+        timed_out, runner_gone = _wait(pid, control_in, float(request["limit"]))
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)  # learner code's processes too, not only the child
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # not yet its own group leader: the child alone
+        _, status = os.waitpid(pid, 0)
+        os.close(guard_write)
+    if runner_gone:
+        # Nobody else will remove the dead runner's scratch folder (the child's guard, which
+        # would have, went with the child's group).
+        scratch = Path(request["job"]["result_file"]).parent
+        if scratch.name.startswith("workshop-check-"):
+            shutil.rmtree(scratch, ignore_errors=True)
+        return None
+    return {"returncode": os.waitstatus_to_exitcode(status), "timed_out": timed_out}
+
+
+def _wait(pid: int, control_in: int, limit: float) -> tuple[bool, bool]:
+    """Wait for the child to exit, the limit to pass or the runner to go: (timed out, gone)."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        poller.register(control_in, select.POLLIN)
+        deadline = time.monotonic() + limit
+        while (remaining := deadline - time.monotonic()) > 0:
+            for fd, _ in poller.poll(min(remaining, 3600.0) * 1000):
+                if fd == pidfd:
+                    return False, False
+                # The runner writes nothing while a job runs: this is its end (EOF), or a
+                # runner that broke the protocol. Either way, stop.
+                return False, True
+        return True, False
+    finally:
+        os.close(pidfd)
+
+
+def _become_worker(request: dict[str, Any], guard_read: int, server_pid: int) -> NoReturn:
+    """In the forked child: take the shape of a worker process the runner would have started,
+    then run the job."""
+    from valkey_workshop.checking import worker  # noqa: PLC0415 - preloaded; a cycle otherwise
+
+    os.setsid()  # a process group of our own, killed as a whole after the run
+    worker.die_with_parent()  # the same rule as for a worker the runner starts
+    if os.getppid() != server_pid:
+        os._exit(3)  # the fork server died before we could ask to die with it
+    for name, target in (("stdout", 1), ("stderr", 2)):
+        fd = os.open(request[name], os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+        os.dup2(fd, target)
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    job: dict[str, Any] = request["job"]
+    # The exercise's folder goes last (run_job appends it): never where the fork server's
+    # path had it, if the workshop process was started from inside it.
+    folder = Path(job["exercise"]).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if not _is_folder(entry, folder)]
+    worker.guard_group(Path(job["result_file"]).parent, guard_read)
+    os.close(guard_read)
+    worker.run_and_exit(job)
+
+
+def _is_folder(entry: str, folder: Path) -> bool:
+    if not entry:
+        return True  # the current folder, which is the exercise's now
+    try:
+        return Path(entry).resolve() == folder
+    except OSError:
+        return False
+
+
+# --- the runner's side -----------------------------------------------------------------------
+
+
+def available() -> bool:
+    """Whether runs go through a fork server here: Linux with pidfd support, not switched off."""
+    if os.environ.get(FORK_SERVER_ENV, "").strip() == "0":
+        return False
+    return _supported()
+
+
+def _supported() -> bool:
+    if not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"):
+        return False
+    global _pidfd_works  # noqa: PLW0603 - probed once per process
+    if _pidfd_works is None:
+        try:
+            os.close(os.pidfd_open(os.getpid()))
+            _pidfd_works = True
+        except OSError:  # a kernel older than 5.3
+            _pidfd_works = False
+    return _pidfd_works
+
+
+_pidfd_works: bool | None = None
+
+
+class ForkServer:
+    """One fork server process, used by one runner thread at a time."""
+
+    def __init__(self, path_entries: tuple[str, ...]) -> None:
+        self.path_entries = path_entries
+        self._pending = b""
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-B", "-c", SERVER_BOOTSTRAP, *path_entries],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            # A session of its own: a Ctrl-C in the terminal reaches the workshop, which then
+            # stops us, rather than a job halfway.
+            start_new_session=True,
+        )
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def run(self, request: dict[str, Any], limit: float) -> tuple[int, bool]:
+        """Run one job; (the worker's exit code, whether its time limit stopped it).
+
+        Raises:
+            ForkServerError: no answer as agreed; this fork server is stopped.
+        """
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            self.process.stdin.write(json.dumps({**request, "limit": limit}).encode() + b"\n")
+            self.process.stdin.flush()
+            line = self._read_answer(limit + ANSWER_GRACE_SECONDS)
+            answer = json.loads(line)
+            return int(answer["returncode"]), bool(answer["timed_out"])
+        except BaseException as error:
+            # Ctrl-C, a dead or confused fork server: stop it, and with it the worker (which
+            # dies with its parent) and the worker's process group (its guard sees the end).
+            self.stop(kill=True)
+            if isinstance(error, Exception):
+                raise ForkServerError(f"the fork server stopped answering: {error!r}") from error
+            raise
+
+    def _read_answer(self, within: float) -> bytes:
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        deadline = time.monotonic() + within
+        while b"\n" not in self._pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no answer within {within:g} s")
+            if not poller.poll(min(remaining, 3600.0) * 1000):
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise EOFError("the fork server exited")
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line
+
+    def stop(self, *, kill: bool = False) -> None:
+        """Close our end (the fork server then exits); with ``kill``, do not wait for that."""
+        if kill:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+_idle: list[ForkServer] = []
+_idle_lock = threading.Lock()
+_owner_pid = os.getpid()
+
+
+@contextlib.contextmanager
+def borrowed(path_entries: tuple[str, ...]) -> Iterator[ForkServer]:
+    """A fork server for one run: an idle one with the same import path, or a new one. It
+    goes back to the pool after a run that went as agreed, and is stopped otherwise."""
+    server = None
+    with _idle_lock:
+        if os.getpid() == _owner_pid:
+            while _idle and server is None:
+                candidate = _idle.pop()
+                if candidate.path_entries == path_entries and candidate.alive():
+                    server = candidate
+                else:
+                    candidate.stop()
+    if server is None:
+        server = ForkServer(path_entries)
+    healthy = False
+    try:
+        yield server
+        healthy = True
+    finally:
+        if healthy and server.alive():
+            with _idle_lock:
+                if len(_idle) < MAX_IDLE and os.getpid() == _owner_pid:
+                    _idle.append(server)
+                    server = None
+        if server is not None:
+            server.stop()
+
+
+def stop_all() -> None:
+    """Stop every idle fork server (at exit; tests that count processes call it too)."""
+    with _idle_lock:
+        servers = list(_idle) if os.getpid() == _owner_pid else []
+        _idle.clear()
+    for server in servers:
+        server.stop()
+
+
+atexit.register(stop_all)

@@ -5,11 +5,14 @@ Prints, in one run:
   for anything measured once per server, such as step 07's blocking-DEL baseline) and again
   on the same server (every later check);
 - the whole ``workshop verify`` at the default ``--jobs`` and at ``-j 1``, and their ratio;
+- the same ``verify`` with a process started per check (``WORKSHOP_FORK_SERVER=0``, what macOS
+  and Windows do), against the fork server;
 - ``workshop verify --mutants``, when this checkout has it (otherwise it says so and skips).
 
 Targets live here, not in timed tests: a loaded machine makes timings wander.
 
     python -m benchmarks.verify_speed [--module module3] [--skip-serial]
+        [--skip-process-per-check]
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import time
 
+from valkey_workshop.checking.forkserver import FORK_SERVER_ENV
 from valkey_workshop.checking.proofs import default_jobs
 from valkey_workshop.checking.runner import run_step_checks
 from valkey_workshop.content import load_module
@@ -34,7 +38,7 @@ def _mark(ok: bool) -> str:
     return "✓" if ok else "✗ over target"
 
 
-def _workshop(*args: str) -> tuple[float, int, str]:
+def _workshop(*args: str, env: dict[str, str] | None = None) -> tuple[float, int, str]:
     """Run the real CLI (server start, imports and all); seconds, exit code, last line."""
     started = time.perf_counter()
     done = subprocess.run(
@@ -42,7 +46,7 @@ def _workshop(*args: str) -> tuple[float, int, str]:
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100"},
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100", **(env or {})},
     )
     seconds = time.perf_counter() - started
     lines = [line for line in done.stdout.splitlines() if line.strip()]
@@ -87,6 +91,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--module", default="module3")
     parser.add_argument("--skip-serial", action="store_true", help="skip the -j 1 run")
+    parser.add_argument(
+        "--skip-process-per-check",
+        action="store_true",
+        help="skip the run without the fork server (what macOS and Windows do)",
+    )
     options = parser.parse_args()
     print(f"{os.cpu_count()} CPUs; default --jobs {default_jobs()}; load {os.getloadavg()}")
     ok = _step_checks(options.module)
@@ -103,6 +112,14 @@ def main() -> None:
         print(
             f"verify {options.module} (-j 1):  {serial:6.2f} s; serial/parallel = "
             f"{serial / parallel:.2f}x  {'' if code == 0 else '✗ ' + last}"
+        )
+
+    if not options.skip_process_per_check:
+        spawned, code, last = _workshop("verify", options.module, env={FORK_SERVER_ENV: "0"})
+        print(
+            f"verify {options.module} (-j {default_jobs()}, a process per check, as on macOS "
+            f"and Windows): {spawned:6.2f} s; {spawned / parallel:.2f}x the fork server's  "
+            f"{'' if code == 0 else '✗ ' + last}"
         )
 
     if _has_mutants():

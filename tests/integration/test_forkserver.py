@@ -157,3 +157,44 @@ def test_run_outside_linux_is_a_worker_process(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(sys, "platform", "darwin")
     monkeypatch.delenv(forkserver.FORK_SERVER_ENV, raising=False)
     assert not forkserver.available()
+
+
+@pytest.mark.usefixtures("servers_of_this_test")
+@pytest.mark.parametrize("escape", ["double fork and setsid", "setsid child of a live process"])
+def test_processes_that_leave_the_workers_group_are_stopped_too(
+    escape: str,
+    tmp_path: Path,
+    module3: Module,
+    server: ServerInfo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process group kill misses a process that made a session of its own; the fork server
+    is their subreaper, so they come back to it and it stops them after the run."""
+    monkeypatch.setenv(forkserver.FORK_SERVER_ENV, "1")
+    pids = tmp_path / "escaped.pids"
+    if escape == "double fork and setsid":
+        body = f"""
+            import os, time
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    open({str(pids)!r}, "a").write(f"{{os.getpid()}}\\n")
+                    time.sleep(120)
+                os._exit(0)
+            time.sleep(0.3)
+            """
+    else:
+        body = f"""
+            import subprocess, time
+            child = subprocess.Popen(["setsid", "sleep", "120"])
+            open({str(pids)!r}, "a").write(f"{{child.pid}}\\n")
+            time.sleep(0.3)
+            """
+    result = _check(tmp_path, _with_update_body(module3, body), module3, server)
+    assert result.passed, result.problem
+    escaped = [int(pid) for pid in pids.read_text().split()]
+    assert escaped
+    deadline = time.monotonic() + 5
+    while any(pid_alive(pid) for pid in escaped) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in escaped if pid_alive(pid)], "a process outlived its check"

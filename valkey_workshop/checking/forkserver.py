@@ -12,7 +12,10 @@ state a new worker process would have.
 What the runner guarantees for a worker it starts itself still holds:
 
 - the fork server enforces the time limit, and kills the child's whole process group after
-  every run (learner code's own processes included) before it reaps the child;
+  every run (learner code's own processes included) before it reaps the child. It is also
+  their subreaper: a process learner code moved out of the group (``setsid``, a double fork)
+  comes back to it when its parents die, and is stopped too, which a worker the runner starts
+  cannot promise;
 - when the workshop process dies, even by SIGKILL, the fork server's stdin closes: it kills
   the running child's group and exits. The child also dies with the fork server (PDEATHSIG),
   and its guard stops its group and removes the scratch folder once the fork server's end of
@@ -77,6 +80,9 @@ ANSWER_GRACE_SECONDS = 30.0
 #: Idle fork servers kept for later runs (one per proof lane is what ``verify -j`` needs).
 MAX_IDLE = max(2, os.cpu_count() or 2)
 _EXIT_STATUS_BROKEN = 70
+_PR_SET_CHILD_SUBREAPER = 36
+#: How long a run's process group may take to die out after its SIGKILL.
+STRAY_SECONDS = 2.0
 
 
 class ForkServerError(Exception):
@@ -89,6 +95,7 @@ class ForkServerError(Exception):
 def serve() -> NoReturn:
     """The fork server's main loop: one job per line on stdin until stdin closes."""
     control_in, control_out = os.dup(0), os.dup(1)
+    _become_subreaper()
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
@@ -156,6 +163,7 @@ def _run_child(request: dict[str, Any], control_in: int) -> dict[str, Any] | Non
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)  # not yet its own group leader: the child alone
         _, status = os.waitpid(pid, 0)
+        _stop_strays(pid)
         os.close(guard_write)
     if runner_gone:
         # Nobody else will remove the dead runner's scratch folder (the child's guard, which
@@ -165,6 +173,70 @@ def _run_child(request: dict[str, Any], control_in: int) -> dict[str, Any] | Non
             shutil.rmtree(scratch, ignore_errors=True)
         return None
     return {"returncode": os.waitstatus_to_exitcode(status), "timed_out": timed_out}
+
+
+def _become_subreaper() -> None:
+    """Ask Linux to hand us every orphan among our descendants instead of init: a process
+    learner code started and moved out of the worker's group (``setsid``, a double fork)
+    then stays ours to stop (:func:`_stop_strays`)."""
+    with contextlib.suppress(Exception):
+        import ctypes  # noqa: PLC0415 - Linux only, and only here
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _stop_strays(group: int) -> None:
+    """After a run: wait for the worker's process group to die out, then kill whatever else is
+    still our child. The worker is reaped by now, so any child left is a process learner code
+    started outside the group, handed to us as its parents died."""
+    deadline = time.monotonic() + STRAY_SECONDS
+    while time.monotonic() < deadline:
+        _reap_any()
+        try:
+            os.killpg(group, 0)
+        except (ProcessLookupError, PermissionError):
+            break  # the group is gone: its members' orphans are ours now
+        time.sleep(0.001)
+    for _ in range(1000):  # a fork bomb's children arrive round by round
+        strays = _children()
+        if not strays:
+            return
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in strays:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _reap_any() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _children() -> list[int]:
+    """Our children (the fork server has one thread): one read of /proc, or a scan of it on a
+    kernel that does not list children."""
+    me = os.getpid()
+    try:
+        text = Path(f"/proc/{me}/task/{me}/children").read_text()
+    except OSError:
+        return [pid for pid in _all_pids() if _parent_of(pid) == me]
+    return [int(pid) for pid in text.split()]
+
+
+def _all_pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    return int(text[text.rindex(")") + 2 :].split()[1])
 
 
 def _wait(pid: int, control_in: int, limit: float) -> tuple[bool, bool]:

@@ -55,6 +55,11 @@ def _fifo_progress(tmp: Path, workdir: Path) -> None:
     os.mkfifo(workdir / PROGRESS_FILE)  # reading it would wait for a writer for ever
 
 
+def _module_folder_is_a_file(tmp: Path, workdir: Path) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "module3").write_text("my notes\n")
+
+
 def _folder_progress(tmp: Path, workdir: Path) -> None:
     (workdir / PROGRESS_FILE).mkdir(parents=True)
 
@@ -171,6 +176,7 @@ ROWS: list[tuple[str, tuple[str, ...], dict[str, str], Setup]] = [
     ("unknown-backend", ("check", "module3", "--backend", "podman"), {}, None),
     ("rtt-not-a-duration", ("demo", "module3", "01", "--no-pause", "--rtt", "abc"), {}, None),
     ("db-latency-nan", ("demo", "module3", "01", "--no-pause", "--db-latency", "nan"), {}, None),
+    ("module-folder-is-a-file", ("check", "module3", "01"), {}, _module_folder_is_a_file),
     ("progress-is-a-fifo", ("list", "module3"), {}, _fifo_progress),
     ("progress-is-a-fifo-hint", ("hint", "module3", "01"), {}, _fifo_progress),
     ("progress-is-a-folder", ("skip", "module3", "01"), {}, _folder_progress),

@@ -84,7 +84,18 @@ class Workdir:
         return path
 
     def prepare(self, module: Module) -> list[Path]:
-        """Create the missing exercise files from starters; return the ones created."""
+        """Create the missing exercise files from starters; return the ones created.
+
+        Raises:
+            UsageError: the module's folder is taken by a file, or cannot be written.
+        """
+        folder = self.root / module.id
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(
+                f"{folder} is a file, not a folder: the exercise files of {module.id} go in a "
+                "folder of that name. Rename or move that file (it was left alone), then run "
+                "the command again."
+            )
         created = []
         for step in module.steps:
             target = self.exercise_path(step)

@@ -158,6 +158,38 @@ def test_the_next_start_removes_what_a_killed_workshop_left(tmp_path: Path) -> N
     assert not own.exists()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_server_restarted_from_a_thread_that_ends_lives_on_and_dies_with_the_process() -> None:
+    """Linux ties PR_SET_PDEATHSIG to the thread that started a child: a server a proof lane's
+    thread restarted must not die when that lane ends, and must still die with the process."""
+    script = (
+        "import threading, time, valkey\n"
+        "from valkey_workshop.server.embedded import EmbeddedBackend\n"
+        "backend = EmbeddedBackend()\n"
+        "info = backend.start()\n"
+        "valkey.Valkey.from_url(info.url).shutdown(nosave=True)\n"
+        "lane = threading.Thread(target=info.restart)\n"
+        "lane.start(); lane.join()\n"
+        "time.sleep(0.5)\n"
+        "print(info.url, backend._process.pid, flush=True)\n"
+        "assert valkey.Valkey.from_url(info.url).ping()\n"
+        "print('alive', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    try:
+        _, pid = process.stdout.readline().split()
+        assert process.stdout.readline().strip() == "alive", "the restarted server died"
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 5
+    while pid_alive(int(pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(int(pid)), "the server outlived the workshop process"
+
+
 def test_restart_keeps_the_url(tmp_path: Path) -> None:
     backend = EmbeddedBackend()
     with backend as info:

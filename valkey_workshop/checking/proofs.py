@@ -107,8 +107,7 @@ def run_tasks(
         if spare_server is not None:
             lanes = [url]
             for _ in range(wanted - 1):
-                # Started here, in the calling thread: an embedded server is tied to the
-                # thread that started it (PR_SET_PDEATHSIG), and lane threads end early.
+                # Started here, before any lane runs, and stopped when the last has ended.
                 lanes.append(servers.enter_context(spare_server()).url)
             return _Scheduler(proofs, lanes, private=True, on_result=on_result).run()
         lanes = [url, *_spare_databases(url, wanted - 1)]

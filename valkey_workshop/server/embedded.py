@@ -10,7 +10,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import functools
 import os
+import queue
 import secrets
 import shutil
 import signal
@@ -18,13 +20,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from valkey_workshop.errors import ServerError
 from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version, process_alive
 
+T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
 #: Temp folders of embedded servers are named ``workshop-valkey-<owner pid>-<random>``, so a
@@ -60,12 +66,14 @@ def free_loopback_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child, before exec
     # If the workshop process is killed outright (SIGKILL), the kernel stops the server too.
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL("libc.so.6", use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)  # the workshop died before we could ask to die with it: never start
 
 
 def _child_options() -> dict[str, Any]:
@@ -77,8 +85,66 @@ def _child_options() -> dict[str, Any]:
     # order, instead of killing the server under a running demo.
     return {
         "start_new_session": True,
-        "preexec_fn": _die_with_parent,  # only prctl, no locks taken
+        # Only prctl and getppid, no locks taken.
+        "preexec_fn": functools.partial(_die_with_parent, os.getpid()),
     }
+
+
+class _Spawner:
+    """One daemon thread, as long-lived as the process, that starts every server.
+
+    Linux sends PR_SET_PDEATHSIG when the *thread* that started a child ends, not the process:
+    a server restarted from a proof lane's thread would be killed when that lane finished, and
+    one started from a thread that outlives nothing would not be tied to us at all. Started
+    from here, a server lives exactly as long as the workshop process."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run(self, start: Callable[[], T]) -> T:
+        """``start()`` called in the spawner thread; its result, or its exception."""
+        if not sys.platform.startswith("linux"):
+            return start()  # no PDEATHSIG elsewhere: any thread will do
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._serve, name="workshop-server-spawner", daemon=True
+                )
+                self._thread.start()
+        done: Future[T] = Future()
+        self._jobs.put((start, done))
+        return done.result()
+
+    def _serve(self) -> None:
+        while True:
+            start, done = self._jobs.get()
+            if not done.set_running_or_notify_cancel():
+                continue
+            try:
+                done.set_result(start())
+            except BaseException as error:  # noqa: BLE001 - handed to the caller, who raises it
+                done.set_exception(error)
+
+
+_SPAWNER = _Spawner()
+
+
+def start_server_process(argv: list[str]) -> subprocess.Popen[bytes]:
+    """Start a server process (``argv``) in its own session, tied to this process's life."""
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=False,
+            **_child_options(),
+        )
+
+    return _SPAWNER.run(start)
 
 
 class EmbeddedBackend(ServerBackend):
@@ -173,15 +239,7 @@ class EmbeddedBackend(ServerBackend):
             encoding="utf-8",
         )
         config.chmod(0o600)
-        self._process = subprocess.Popen(
-            [str(binary), str(config)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            # Own session: a Ctrl-C in the terminal reaches the workshop, which stops the server
-            # in order, instead of killing the server under a running demo.
-            **_child_options(),
-        )
+        self._process = start_server_process([str(binary), str(config)])
         atexit.register(self.stop)
         # A server listening on every address is still reached here through loopback.
         host = LOOPBACK if self._bind in ("0.0.0.0", "*") else self._bind  # noqa: S104

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -127,9 +128,16 @@ def test_redaction_keeps_user_host_and_port() -> None:
     assert redact_url("valkey://127.0.0.1") == "valkey://127.0.0.1"
 
 
-def test_the_next_start_removes_what_a_killed_workshop_left(tmp_path: Path) -> None:
+def test_the_next_start_removes_what_a_killed_workshop_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A workshop process killed outright (SIGKILL) cannot remove its server's temp folder,
     # which holds the 0600 valkey.conf with the password. The next start removes it.
+    # A temp folder of this test's own: any other start (a parallel test) would sweep too.
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(own_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
     script = (
         "import sys, time\n"
         "from valkey_workshop.server.embedded import EmbeddedBackend\n"
@@ -141,6 +149,7 @@ def test_the_next_start_removes_what_a_killed_workshop_left(tmp_path: Path) -> N
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     folder = Path(process.stdout.readline().strip())
+    assert folder.parent == own_tmp
     assert (folder / "valkey.conf").exists()
     assert str(process.pid) in folder.name
     process.kill()

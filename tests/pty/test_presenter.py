@@ -101,6 +101,44 @@ def test_at_80x24_the_lesson_pages_the_demo_waits_and_l_brings_the_lesson_back(
     assert finish(child) == 0
 
 
+def test_at_80x24_trainer_notes_page_too(hermetic: Path) -> None:
+    env = {
+        **os.environ,
+        "WORKSHOP_WORKDIR": str(hermetic),
+        "WORKSHOP_BACKEND": "embedded",
+        "NO_COLOR": "1",
+        "TERM": "xterm",
+    }
+    for name in ("COLUMNS", "LINES"):
+        env.pop(name, None)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "valkey_workshop", "demo", "module3", "--db-latency", "0.05"],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(24, 80),
+    )
+    child.expect(shown("(lesson page 1/"))
+    child.expect(KEYS)
+    # Step 01's notes take several screens at 80x24: the first, then space for the next.
+    child.send("n")
+    child.expect(shown("Trainer notes · 01 bottleneck (1/"))
+    child.expect(shown("space notes 2/"))
+    child.expect(KEYS)
+    child.send(" ")
+    child.expect(shown("Trainer notes · 01 bottleneck (2/"))
+    child.expect(KEYS)
+    # Another key leaves the notes; space then walks the lesson again.
+    child.send("l")
+    child.expect(shown("(lesson page 1/"))
+    child.expect(shown("space page 2/"))
+    child.expect(KEYS)
+    child.send("q")
+    child.expect("End of the demo.")
+    assert finish(child) == 0
+
+
 def test_a_clicker_s_page_keys_walk_and_go_back(hermetic: Path) -> None:
     child = spawn("demo", "module3", "--db-latency", "0.05", workdir=hermetic)
     child.expect(shown("(lesson page 1/"))

@@ -62,9 +62,13 @@ class PresenterLoop:
         self.failures: list[str] = []
         self.console = out_console()
         self._with_notes = False
+        self._unattended = False
         self._pages: Sequence[object] = ()  # Rich renderables, one per page
         self._page = 0
         self._demo_ran = False
+        #: Trainer notes longer than a screen, a page at a time; the page shown, or None.
+        self._notes_pages: Sequence[object] = ()
+        self._notes_page: int | None = None
         #: ``step 02: 18/25 passed`` when a class is served (``workshop class serve``).
         self.class_line: Callable[[int], str | None] | None = None
 
@@ -104,8 +108,8 @@ class PresenterLoop:
         """Paused: the step's header and the lesson's first page; the demo waits for a key."""
         self._header()
         text = live_lesson_text(self.presenter.step, self.server.url)
-        height = max(_MIN_PAGE_LINES, self.console.size.height - _CHROME_LINES)
-        self._pages = views.lesson_pages(self.console, text, height)
+        self._pages = views.lesson_pages(self.console, text, self._page_height())
+        self._notes_page = None
         self._page = 0
         self._demo_ran = False
         self._show_page()
@@ -171,13 +175,29 @@ class PresenterLoop:
     def show_notes(self) -> None:
         step = self.presenter.step
         text = self._notes_text()
-        if text:
-            self.console.print(views.notes_view(text, f"Trainer notes · {step.label}"))
-        else:
+        if not text:
             message(f"(no trainer notes for {step.label})")
+            return
+        title = f"Trainer notes · {step.label}"
+        if self._unattended:
+            self.console.print(views.notes_view(text, title))
+            return
+        self._notes_pages = views.notes_pages(self.console, text, title, self._page_height())
+        self._notes_page = 0
+        self._show_notes_page()
+
+    def _show_notes_page(self) -> None:
+        assert self._notes_page is not None
+        self.console.print(self._notes_pages[self._notes_page])
+        if self._notes_page + 1 >= len(self._notes_pages):
+            self._notes_page = None  # read to the end: space walks on as before
+
+    def _page_height(self) -> int:
+        return max(_MIN_PAGE_LINES, self.console.size.height - _CHROME_LINES)
 
     # -- unattended ------------------------------------------------------------------------
     def unattended(self, with_notes: bool) -> None:
+        self._unattended = True
         while True:
             self.show_step(with_notes)
             upcoming = self.presenter.next_starts_section()
@@ -190,7 +210,9 @@ class PresenterLoop:
     def actions(self) -> list[tuple[str, str]]:
         """The keys that do something now, in the order the key bar shows them."""
         actions: list[tuple[str, str]] = []
-        if self._page + 1 < len(self._pages):
+        if self._notes_page is not None:
+            actions.append(("space", f"notes {self._notes_page + 2}/{len(self._notes_pages)}"))
+        elif self._page + 1 < len(self._pages):
             actions.append(("space", f"page {self._page + 2}/{len(self._pages)}"))
         elif not self._demo_ran:
             actions.append(("space", "demo"))
@@ -235,9 +257,15 @@ class PresenterLoop:
                 shown = "space" if key == " " else key if len(key) > 1 else repr(key)
                 message(f"Key {shown} does nothing here.")
                 continue
+            if name != "space":
+                self._notes_page = None  # another key leaves the notes where they were
             handlers[name]()
 
     def _continue(self) -> None:
+        if self._notes_page is not None:
+            self._notes_page += 1
+            self._show_notes_page()
+            return
         if self._page + 1 < len(self._pages):
             self._page += 1
             self._show_page()

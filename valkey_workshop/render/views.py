@@ -189,23 +189,56 @@ def lesson_view(text: str) -> RenderableType:
 def lesson_pages(console: Console, text: str, height: int) -> list[RenderableType]:
     """The lesson cut into pages of at most ``height`` lines at the console's width, so a
     presenter can show it a screenful at a time (blank lines at a page's start are dropped)."""
-    lines = console.render_lines(Markdown(text), console.options, pad=False)
-    while lines and not "".join(segment.text for segment in lines[-1]).strip():
+    pages: list[RenderableType] = [
+        Segments(_joined(page))
+        for page in _pages_of(
+            console.render_lines(Markdown(text), console.options, pad=False), height
+        )
+    ]
+    return pages or [Text("")]
+
+
+def notes_pages(console: Console, text: str, title: str, height: int) -> list[RenderableType]:
+    """Trainer notes in a panel per page of at most ``height`` lines (borders included), the
+    page shown in the title when there is more than one."""
+    inner = console.options.update_width(max(20, console.width - 4))
+    lines = console.render_lines(Markdown(text), inner, pad=False)
+    pages = _pages_of(lines, max(1, height - 2))
+    if len(pages) <= 1:
+        return [notes_view(text, title)]
+    return [
+        Panel(Segments(_joined(page)), title=f"{title} ({number}/{len(pages)})", title_align="left")
+        for number, page in enumerate(pages, start=1)
+    ]
+
+
+def _pages_of(lines: list[list[Segment]], height: int) -> list[list[list[Segment]]]:
+    """Rendered lines cut into pages of ``height``; blank lines at a page's start dropped."""
+
+    def blank(line: list[Segment]) -> bool:
+        return not "".join(segment.text for segment in line).strip()
+
+    lines = list(lines)
+    while lines and blank(lines[-1]):
         lines.pop()
-    pages: list[RenderableType] = []
+    pages = []
     start = 0
     while start < len(lines):
-        while start < len(lines) and not "".join(s.text for s in lines[start]).strip():
+        while start < len(lines) and blank(lines[start]):
             start += 1
         page = lines[start : start + max(1, height)]
         if page:
-            segments: list[Segment] = []
-            for line in page:
-                segments.extend(line)
-                segments.append(Segment.line())
-            pages.append(Segments(segments))
+            pages.append(page)
         start += max(1, height)
-    return pages or [Text("")]
+    return pages
+
+
+def _joined(lines: list[list[Segment]]) -> list[Segment]:
+    segments: list[Segment] = []
+    for line in lines:
+        segments.extend(line)
+        segments.append(Segment.line())
+    return segments
 
 
 def demo_sink(console: Console) -> DemoSink:

@@ -277,9 +277,11 @@ def prefix_broadcast(ctx: CheckContext) -> None:
             decode_responses=True,
         )
         try:
+            # Collect pushes from the start: a connection broadcasting every key (a wrong
+            # answer) may be handed another client's invalidation before any reply.
+            pushed = pushes.Invalidations(client)
             _enable(ctx, client, asked)
             flags = _judge_tracking_info(ctx, client, asked)
-            pushed = pushes.Invalidations(client)
             writer.set(OUTSIDE, "not under any prefix")  # first: its push would come first
             for name in written:
                 writer.set(name, "never read by the tracking connection")
@@ -312,11 +314,17 @@ def prefix_broadcast(ctx: CheckContext) -> None:
         **ctx.connection_kwargs(), protocol=3, single_connection_client=True, decode_responses=True
     )
     try:
+        client_id = client.client_id()
         # Refusing (any error) and doing nothing are both fine; broadcasting is not.
         with contextlib.suppress(Exception):
             ctx.implementation("enable_prefix_broadcast")(client, [])
-        info = client.execute_command("CLIENT", "TRACKINGINFO")
-        if "bcast" in info.get("flags", []):
+        # Read from the checker's own connection (CLIENT LIST flag B: broadcast tracking):
+        # with BCAST on, this one may be handed any other client's invalidation first.
+        flags = next(
+            (e.get("flags", "") for e in ctx.server.client_list() if int(e["id"]) == client_id),
+            "",
+        )
+        if "B" in flags:
             ctx.fail(
                 "enable_prefix_broadcast(client, []) turned on BCAST without a prefix: this "
                 "connection is now told about every write to every key on the server. With no "

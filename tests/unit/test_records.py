@@ -74,3 +74,11 @@ def test_mark_reads_only_newer_calls() -> None:
 def test_many_arguments_are_counted_not_listed() -> None:
     args = ("MSET", *[f"k{i}" for i in range(1000)])
     assert summarize_args("MSET", args) == "MSET k0 k1 k2 k3 k4 k5 … (+994 args)"
+
+
+def test_a_command_of_a_dozen_arguments_is_shown_whole() -> None:
+    # Which entries XREADGROUP asked for (">" new, "0" pending) is its last argument.
+    args = ("XREADGROUP", "GROUP", "g", "c", "COUNT", "100", "STREAMS", "product:write-queue", ">")
+    assert summarize_args("XREADGROUP", args) == (
+        "XREADGROUP GROUP g c COUNT 100 STREAMS product:write-queue >"
+    )

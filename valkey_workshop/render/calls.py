@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -18,19 +19,22 @@ from valkey_workshop.words import plural
 MAX_CALL_LINES = 12
 
 
-def call_line(args: str, reply: str, latency_us: float, error: bool = False) -> Text:
-    # One call, one line: cut at the terminal's edge rather than wrapped under itself.
-    line = Text("  ", no_wrap=True, overflow="ellipsis")
-    line.append(f"{latency(latency_us):>10}", style=LATENCY)
-    line.append("  ")
+def call_line(args: str, reply: str, latency_us: float, error: bool = False) -> RenderableType:
+    """One call: its latency, then the command and its reply; a line too long for the
+    terminal wraps under the command, never under the latency column."""
+    text = Text(overflow="fold")
     # Keys and values come from learner code: shown, never acted on by the terminal.
     command, _, rest = escape_controls(args).partition(" ")
-    line.append(command, style=COMMAND)
+    text.append(command, style=COMMAND)
     if rest:
-        line.append(f" {rest}")
-    line.append("  → ", style=MUTED)
-    line.append(escape_controls(reply), style=FAIL if error else "")
-    return line
+        text.append(f" {rest}")
+    text.append("  → ", style=MUTED)
+    text.append(escape_controls(reply), style=FAIL if error else "")
+    row = Table.grid(padding=(0, 2, 0, 0))
+    row.add_column(width=10, justify="right", no_wrap=True)
+    row.add_column(ratio=1)
+    row.add_row(Text(latency(latency_us), style=LATENCY), text)
+    return Padding(row, (0, 0, 0, 2))
 
 
 def summary_table(summary: LatencySummary, title: str = "Valkey calls") -> Table:

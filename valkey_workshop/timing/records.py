@@ -15,7 +15,10 @@ from valkey_workshop.words import plural
 
 #: Values longer than this are cut in summaries.
 MAX_VALUE_CHARS = 24
-#: Arguments shown per command; the rest are counted.
+#: Commands with up to this many arguments are shown whole (XREADGROUP ... STREAMS key >: the
+#: last two say which entries were asked for).
+MAX_ARGS_WHOLE = 12
+#: Arguments shown of a longer command (MSET with 2,000); the rest are counted.
 MAX_ARGS_SHOWN = 6
 #: Commands whose arguments are credentials.
 _SECRET_COMMANDS = {"AUTH", "HELLO", "MIGRATE"}
@@ -101,7 +104,7 @@ def summarize_args(command: str, args: Sequence[object]) -> str:
             "***" if i > 2 and tokens[i - 1].lower() in _SECRET_CONFIG else token
             for i, token in enumerate(tokens)
         ]
-    if len(tokens) > MAX_ARGS_SHOWN + 1:  # MSET with 2,000 arguments fits on no line
+    if len(tokens) > MAX_ARGS_WHOLE + 1:  # MSET with 2,000 arguments fits on no line
         hidden = len(tokens) - 1 - MAX_ARGS_SHOWN
         tokens = [*tokens[: MAX_ARGS_SHOWN + 1], f"… (+{hidden} args)"]
     return " ".join(tokens)

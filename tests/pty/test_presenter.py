@@ -101,7 +101,7 @@ def test_at_80x24_the_lesson_pages_the_demo_waits_and_l_brings_the_lesson_back(
     assert finish(child) == 0
 
 
-def test_at_80x24_trainer_notes_page_too(hermetic: Path) -> None:
+def test_at_80x24_trainer_notes_page_too_and_no_key_press_is_lost(hermetic: Path) -> None:
     env = {
         **os.environ,
         "WORKSHOP_WORKDIR": str(hermetic),
@@ -120,6 +120,10 @@ def test_at_80x24_trainer_notes_page_too(hermetic: Path) -> None:
         dimensions=(24, 80),
     )
     child.expect(shown("(lesson page 1/"))
+    child.expect(KEYS)
+    # A clicker pressed twice quickly: both presses count, none is lost while drawing.
+    child.send("  ")
+    child.expect(shown("(lesson page 3/"))
     child.expect(KEYS)
     # Step 01's notes take several screens at 80x24: the first, then space for the next.
     child.send("n")

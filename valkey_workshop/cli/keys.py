@@ -85,7 +85,9 @@ class KeyReader:
             self._fd = sys.stdin.fileno()
             self._termios = termios
             self._saved = termios.tcgetattr(self._fd)
-            tty.setcbreak(self._fd)
+            # TCSANOW: keys pressed while the screen was being drawn stay in the queue (the
+            # default, TCSAFLUSH, throws them away: a clicker pressed twice moved once).
+            tty.setcbreak(self._fd, termios.TCSANOW)
             self.mode = "cbreak"
             return self
         msvcrt = _optional("msvcrt")

@@ -20,7 +20,13 @@ from valkey_workshop.cli.app import app
 from valkey_workshop.content import Module
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.embedded import EmbeddedBackend
-from valkey_workshop.server.guard import ServerGuard, forget_guard, guard_for, is_workshop_key
+from valkey_workshop.server.guard import (
+    USED_MARKER,
+    ServerGuard,
+    forget_guard,
+    guard_for,
+    is_workshop_key,
+)
 from valkey_workshop.server.url import UrlBackend
 from valkey_workshop.session.guided import GuidedSession
 from valkey_workshop.session.workdir import Workdir
@@ -164,9 +170,19 @@ def test_a_server_holding_only_workshop_keys_is_not_refused(
     for db in (0, 1):
         valkey.Valkey.from_url(db_url(user_server.url, db)).flushdb()
     client = valkey.Valkey.from_url(user_server.url)
-    client.set("workshop:left:over", 1)
-    client.set("product:P1:details", "{}")
     guard = ServerGuard(user_server)
+    # An application's own key with an exercise key's name, on a server the workshop has
+    # never run on: someone else's data.
+    client.set("product:P1:details", '{"id": "P1"}')
+    refusal = guard.refuse_if_foreign(module3.step("eviction"))
+    assert refusal is not None and refusal.foreign_count == 1
+    assert "1 of them is named like the workshop's keys" in refusal.message
+    assert not client.exists(USED_MARKER)  # a refusal changes nothing
+    client.delete("product:P1:details")
+    client.set("workshop:left:over", 1)
+    assert guard.refuse_if_foreign(module3.step("eviction")) is None
+    assert client.exists(USED_MARKER)  # the workshop has run here from now on
+    client.set("product:P1:details", "{}")  # now a leftover of the workshop's own runs
     assert guard.refuse_if_foreign(module3.step("eviction")) is None
     client.set("product:P1", "not an exercise key")
     refusal = guard.refuse_if_foreign(module3.step("eviction"))

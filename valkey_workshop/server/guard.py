@@ -20,7 +20,9 @@ may kill) does four things:
 
 The workshop's own keys (see :func:`is_workshop_key`): everything under ``workshop:`` (check
 scratch keys, demo keys), plus the two names the exercise API fixes, ``product:{id}:details``
-and the stream ``product:write-queue``.
+and the stream ``product:write-queue``. On a server we did not start, an application may use
+those two names too: there they count as the workshop's only once it has run on that server
+(:data:`USED_MARKER`, left the first time the server held nothing but the workshop's keys).
 
 One :class:`ServerGuard` per server (:func:`guard_for`); it is thread-safe, so parallel proofs
 can share it. When runs overlap on one server, the first takes the snapshot and the last one
@@ -52,6 +54,10 @@ OWN_PREFIX = "workshop:"
 _EXERCISE_KEY = re.compile(r"product:[^:]+:details|product:write-queue")
 #: Where the rule is written for people (messages, README).
 OWN_KEYS_TEXT = "workshop:*, product:{id}:details and product:write-queue"
+#: Left in database 0 of a server the workshop did not start, once it has run there. Until
+#: then, keys named like the exercise API's (``product:{id}:details``) are someone else's: an
+#: application of the user's may use the very same names.
+USED_MARKER = "workshop:has-run-here"
 
 #: Settings that keep a server private; they are checked and put back after every run.
 GUARD_SETTINGS = ("bind", "port", "protected-mode", "requirepass")
@@ -90,6 +96,8 @@ class ForeignKeys:
     total: int
     example: str
     capped: bool = False  # the scan stopped at SCAN_LIMIT: ``count`` is a lower bound
+    #: Of ``count``, keys named like the exercise API's on a server the workshop never ran on.
+    lookalike: int = 0
 
 
 @dataclass(frozen=True)
@@ -120,9 +128,17 @@ class Refusal:
         per_db = "; ".join(f"db {entry.db}: {entry.count:,}" for entry in self.foreign)
         example = self.foreign[0].example if self.foreign else ""
         noun = "key" if count == 1 else "keys"
+        lookalike = sum(entry.lookalike for entry in self.foreign)
+        named_like = (
+            f" {lookalike:,} of them {'is' if lookalike == 1 else 'are'} named like the "
+            "workshop's keys, but the workshop has never run on this server, so they are "
+            "taken for your application's data."
+            if lookalike
+            else ""
+        )
         return (
             f"{rule} This server holds {at_least}{count:,} other {noun} ({per_db}; "
-            f"e.g. {example!r}). {advice}"
+            f"e.g. {example!r}).{named_like} {advice}"
         )
 
 
@@ -224,7 +240,8 @@ class ServerGuard:
     ) -> Refusal | None:
         """A refusal when ``step`` changes server-wide state (or ``always``: ``verify`` runs
         known-wrong answers) and this server holds keys that are not the workshop's, in any
-        database; None when the step may run. Reads only."""
+        database; None when the step may run. Reads only, except that a server found holding
+        nothing but the workshop's keys gets :data:`USED_MARKER`."""
         if not (step.changes_server or always) or self.owned:
             return None
         why = CHANGES_SERVER if step.changes_server else why
@@ -233,7 +250,10 @@ class ServerGuard:
         except valkey.ResponseError as error:  # INFO or SCAN refused (an ACL, a managed server)
             return Refusal(step.label, (), why, unreadable=_why(error))
         foreign = tuple(entry for entry in found if entry.count)
-        return Refusal(step.label, foreign, why) if foreign else None
+        if foreign:
+            return Refusal(step.label, foreign, why)
+        self._mark_used()
+        return None
 
     def refuse_steps(
         self, steps: Sequence[Step], why: str = RUNS_WRONG_ANSWERS
@@ -255,32 +275,64 @@ class ServerGuard:
         with self._lock:
             keyspace = self._connection().info("keyspace")
         found = []
+        ran_here = self.owned or self._has_run_here(keyspace)
         for name, stats in sorted(keyspace.items()):
             if not (name.startswith("db") and name[2:].isdigit()):
                 continue
             db = int(name[2:])
             total = int(stats.get("keys", 0)) if isinstance(stats, dict) else 0
-            found.append(self._scan_db(db, total))
+            found.append(self._scan_db(db, total, lookalikes_ours=ran_here))
         return tuple(found)
 
-    def _scan_db(self, db: int, total: int) -> ForeignKeys:
+    def _client_for(self, db: int) -> valkey.Valkey:
         # The URL's own path names a database and wins over a ``db`` argument: replace it.
         url = urlunsplit(urlsplit(self._server.url)._replace(path=f"/{db}"))
-        client = valkey.Valkey.from_url(url, socket_timeout=self._timeout)
-        count, seen, example, capped = 0, 0, "", False
+        return valkey.Valkey.from_url(url, socket_timeout=self._timeout)
+
+    def _has_run_here(self, keyspace: Mapping[str, object]) -> bool:
+        if "db0" not in keyspace:
+            return False
+        client = self._client_for(0)
+        try:
+            return bool(client.exists(USED_MARKER))
+        finally:
+            client.close()
+
+    def _mark_used(self) -> None:
+        """Leave :data:`USED_MARKER` on a server we did not start, now known to hold nothing
+        but the workshop's keys (a server that refuses the write stays unmarked)."""
+        if self.owned:
+            return
+        client = self._client_for(0)
+        try:
+            client.set(USED_MARKER, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), nx=True)
+        except valkey.ValkeyError:
+            pass  # read-only, or an ACL without db 0: product:* keys stay someone else's
+        finally:
+            client.close()
+
+    def _scan_db(self, db: int, total: int, *, lookalikes_ours: bool) -> ForeignKeys:
+        client = self._client_for(db)
+        count, seen, example, capped, lookalike = 0, 0, "", False, 0
         try:
             for raw in client.scan_iter(count=1000):
                 seen += 1
                 key = raw.decode("utf-8", errors="replace")
-                if not is_workshop_key(key):
+                if key.startswith(OWN_PREFIX):
+                    pass
+                elif _EXERCISE_KEY.fullmatch(key) is None:
                     count += 1
+                    example = example or key
+                elif not lookalikes_ours:
+                    count += 1
+                    lookalike += 1
                     example = example or key
                 if seen >= SCAN_LIMIT:
                     capped = seen < total
                     break
         finally:
             client.close()
-        return ForeignKeys(db, count, total, example, capped)
+        return ForeignKeys(db, count, total, example, capped, lookalike)
 
     # -- 2. snapshot and restore ----------------------------------------------------------
     def snapshot(self) -> Snapshot:

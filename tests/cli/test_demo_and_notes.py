@@ -13,7 +13,11 @@ runner = CliRunner()
 
 
 def test_demo_no_pause_runs_every_step_with_timings_and_charts() -> None:
-    result = runner.invoke(app, ["demo", "module3", "--no-pause", "--backend", "embedded"])
+    # A 10 ms database instead of the default 1.5 s (slow on purpose, for a room to feel):
+    # 6 s instead of 34, with the same steps, charts and lines.
+    result = runner.invoke(
+        app, ["demo", "module3", "--no-pause", "--backend", "embedded", "--db-latency", "0.01"]
+    )
     assert result.exit_code == 0, result.output[-2000:]
     out = result.stdout
     for step in load_module("module3").steps:

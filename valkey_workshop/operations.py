@@ -497,6 +497,7 @@ def doctor(image: str | None = None) -> DoctorReport:
             required=False,
         )
     )
+    items.append(_checker_item())
     auto = choose_backend(None, None, {"PATH": os.environ.get("PATH", "")}, image=chosen_image)
     # Doctor passes when some private server can run here: Docker, embedded or local.
     docker_ok = auto.name == "docker"
@@ -508,6 +509,19 @@ def doctor(image: str | None = None) -> DoctorReport:
         )
     )
     return DoctorReport(tuple(items), auto.name, auto.reason)
+
+
+def _checker_item() -> DoctorItem:
+    """How checks start here: forked from a fork server, or a process each."""
+    from valkey_workshop.checking import forkserver  # noqa: PLC0415 - doctor only
+
+    if forkserver.available():
+        detail = "forked from a pre-started fork server (fast; WORKSHOP_FORK_SERVER=0 to turn off)"
+    elif os.environ.get(forkserver.FORK_SERVER_ENV, "").strip() == "0":
+        detail = f"a new process per check ({forkserver.FORK_SERVER_ENV}=0)"
+    else:
+        detail = "a new process per check (the fork server needs Linux 5.3+)"
+    return DoctorItem("checking processes", True, detail, required=False)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -194,3 +195,7 @@ def test_doctor_reports_the_embedded_server_and_the_auto_choice() -> None:
     assert "embedded server" in result.stdout
     assert "auto would pick: " in result.stdout
     assert "Docker engine" in result.stdout
+    text = " ".join(result.stdout.split())
+    assert "checking processes" in text
+    if sys.platform.startswith("linux"):
+        assert "fork server" in text

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# Not `from typing import TYPE_CHECKING`: the console script imports this package before it
+# can catch Ctrl-C, and `typing` alone takes milliseconds to import. Type checkers treat any
+# name TYPE_CHECKING as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from valkey_workshop.labdb import ProductDatabase
 
 __version__ = "0.1.0"

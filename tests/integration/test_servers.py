@@ -199,6 +199,20 @@ def test_a_server_restarted_from_a_thread_that_ends_lives_on_and_dies_with_the_p
     assert not pid_alive(int(pid)), "the server outlived the workshop process"
 
 
+def test_a_server_its_owner_stopped_is_never_restarted(private_backend: PrivateBackend) -> None:
+    """A check's thread that finds the server gone while the command ends must not start a
+    server that nobody would stop (nor leave its folder behind)."""
+    backend = private_backend()
+    info = backend.start()
+    folder = backend._workdir
+    backend.stop()
+    assert info.restart is not None
+    with pytest.raises(ServerError, match="the command is ending"):
+        info.restart()
+    assert backend.pid is None
+    assert folder is not None and not folder.exists()
+
+
 def test_restart_keeps_the_url(tmp_path: Path) -> None:
     backend = EmbeddedBackend()
     with backend as info:

@@ -255,6 +255,8 @@ class DockerBackend(ServerBackend):
         self._run_id = uuid.uuid4().hex
         self._password: str | None = None
         self._port: int | None = None
+        #: Stopped by its owner: a restart now would start a container nobody removes.
+        self._closed = False
         self.stale_removed = 0
         self.reaper = False
 
@@ -263,6 +265,7 @@ class DockerBackend(ServerBackend):
         return self._container.id if self._container is not None else None
 
     def start(self) -> ServerInfo:
+        self._closed = False
         client = connect_engine()
         self._engine = client
         self.stale_removed = remove_stale_containers(client)
@@ -353,8 +356,11 @@ class DockerBackend(ServerBackend):
         URL stays valid (after learner code stopped or wedged the server).
 
         Raises:
-            ServerError: the new container did not start.
+            ServerError: the new container did not start, or the backend was stopped by its
+                owner (the command is ending).
         """
+        if self._closed:
+            raise ServerError("The server was stopped because the command is ending.")
         if self._engine is None or self._password is None:
             return self.start()
         self._remove_ours()
@@ -423,6 +429,7 @@ class DockerBackend(ServerBackend):
                     leftover.remove(force=True)
 
     def stop(self) -> None:
+        self._closed = True
         self._remove_ours()
         engine, self._engine = self._engine, None
         if engine is not None:

@@ -103,19 +103,25 @@ class _Spawner:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def run(self, start: Callable[[], T]) -> T:
-        """``start()`` called in the spawner thread; its result, or its exception."""
+    def submit(self, start: Callable[[], T]) -> Future[T]:
+        """``start()``, to be called in the spawner thread (at once, elsewhere than Linux)."""
+        done: Future[T] = Future()
         if not sys.platform.startswith("linux"):
-            return start()  # no PDEATHSIG elsewhere: any thread will do
+            # No PDEATHSIG elsewhere: any thread will do.
+            done.set_running_or_notify_cancel()
+            try:
+                done.set_result(start())
+            except Exception as error:  # noqa: BLE001 - handed to the caller, who raises it
+                done.set_exception(error)
+            return done
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._serve, name="workshop-server-spawner", daemon=True
                 )
                 self._thread.start()
-        done: Future[T] = Future()
         self._jobs.put((start, done))
-        return done.result()
+        return done
 
     def _serve(self) -> None:
         while True:
@@ -144,7 +150,30 @@ def start_server_process(argv: list[str]) -> subprocess.Popen[bytes]:
             **_child_options(),
         )
 
-    return _SPAWNER.run(start)
+    starting = _SPAWNER.submit(start)
+    try:
+        return starting.result()
+    except BaseException:
+        # Interrupted (Ctrl-C) while the spawner thread starts it: the process is ours all
+        # the same, and nobody else will ever stop it. Wait for it, stop it, go on.
+        if not starting.cancel():
+            process = _outcome_despite_interrupts(starting)
+            if process is not None:
+                process.kill()
+                process.wait()
+        raise
+
+
+def _outcome_despite_interrupts(
+    starting: Future[subprocess.Popen[bytes]],
+) -> subprocess.Popen[bytes] | None:
+    while True:
+        try:
+            return starting.result()
+        except KeyboardInterrupt:
+            continue  # a second Ctrl-C: the process still has to be stopped
+        except Exception:  # noqa: BLE001 - it did not start: nothing to stop
+            return None
 
 
 class EmbeddedBackend(ServerBackend):
@@ -170,6 +199,9 @@ class EmbeddedBackend(ServerBackend):
         self._workdir: Path | None = None
         self._port: int | None = None
         self._password: str | None = None
+        #: Stopped by its owner: a restart now (a check's thread noticing the server is gone
+        #: while the command ends) would start a server nobody stops.
+        self._closed = False
         self.stale_removed = 0
 
     @property
@@ -181,6 +213,7 @@ class EmbeddedBackend(ServerBackend):
         return embedded_binary()
 
     def start(self) -> ServerInfo:
+        self._closed = False
         binary = self.binary()
         self.stale_removed = remove_stale_folders()
         attempts = 1 if self._requested_port else 3
@@ -201,15 +234,18 @@ class EmbeddedBackend(ServerBackend):
         password, so its URL stays valid. Used after learner code stopped or wedged it.
 
         Raises:
-            ServerError: it could not start again (its port was taken meanwhile, say).
+            ServerError: it could not start again (its port was taken meanwhile, say), or it
+                was stopped by its owner (the command is ending).
         """
+        if self._closed:
+            raise ServerError("The server was stopped because the command is ending.")
         port, password = self._port, self._password
         if port is None or password is None:
             return self.start()
         return self._start_on(self.binary(), port, password)
 
     def _start_on(self, binary: Path, port: int, password: str) -> ServerInfo:
-        self.stop()
+        self._stop_process()
         self._port, self._password = port, password
         workdir = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
         (workdir / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
@@ -239,7 +275,11 @@ class EmbeddedBackend(ServerBackend):
             encoding="utf-8",
         )
         config.chmod(0o600)
-        self._process = start_server_process([str(binary), str(config)])
+        try:
+            self._process = start_server_process([str(binary), str(config)])
+        except BaseException:
+            self._stop_process()  # its folder (the password's config file) goes too
+            raise
         atexit.register(self.stop)
         # A server listening on every address is still reached here through loopback.
         host = LOOPBACK if self._bind in ("0.0.0.0", "*") else self._bind  # noqa: S104
@@ -278,19 +318,30 @@ class EmbeddedBackend(ServerBackend):
             time.sleep(0.01)
 
     def stop(self) -> None:
+        """Stop the server for good: :meth:`restart` refuses from now on."""
+        self._closed = True
+        self._stop_process()
+
+    def _stop_process(self) -> None:
         process, self._process = self._process, None
-        if process is not None:
-            atexit.unregister(self.stop)
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=5)
         workdir, self._workdir = self._workdir, None
-        if workdir is not None:
-            shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            if process is not None:
+                atexit.unregister(self.stop)
+                if process.poll() is None:
+                    process.terminate()
+                    try:
+                        process.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait(timeout=5)
+        finally:
+            # Even when a second Ctrl-C or a SIGTERM cuts the wait short: the folder holds the
+            # password's config file, and the server must not outlive its folder.
+            if process is not None and process.poll() is None:
+                process.kill()
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
 
 
 def remove_stale_folders(root: Path | None = None, prefix: str = FOLDER_PREFIX) -> int:

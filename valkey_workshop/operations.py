@@ -170,8 +170,8 @@ def check_steps(
         if run.aftermath.stopped:
             stopped = (
                 f"The server stopped during the checks of step {step.label} "
-                f"({run.aftermath.why_stopped}). Does the exercise shut it down? Nothing was "
-                "recorded for this step."
+                f"({run.aftermath.why_stopped}). Does the exercise shut it down or pause it? "
+                "Nothing was recorded for this step."
             )
             break
         if result.not_run is not None or progress_error is not None:

@@ -66,6 +66,8 @@ _FIRST = GUARD_SETTINGS
 
 #: Why a ``changes_server`` step needs a server of the workshop's own.
 CHANGES_SERVER = "changes server-wide settings (memory limit, eviction, lazy freeing)"
+#: Why a step that touches only the workshop's keys is refused where others use their names.
+USES_EXERCISE_KEYS = "writes and deletes the keys product:{id}:details and product:write-queue"
 #: Why ``check`` needs one for every step.
 RUNS_LEARNER_CODE = (
     "runs your exercise code, which can change or empty any database of the server it is "
@@ -98,6 +100,7 @@ class ForeignKeys:
     capped: bool = False  # the scan stopped at SCAN_LIMIT: ``count`` is a lower bound
     #: Of ``count``, keys named like the exercise API's on a server the workshop never ran on.
     lookalike: int = 0
+    lookalike_example: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ class Refusal:
     foreign: tuple[ForeignKeys, ...]
     why: str = CHANGES_SERVER
     unreadable: str | None = None  # the server would not list its keys: the reason
+    #: Refused only because keys with the exercises' own names are someone else's.
+    named_alike: bool = False
 
     @property
     def foreign_count(self) -> int:
@@ -115,6 +120,16 @@ class Refusal:
 
     @property
     def message(self) -> str:
+        if self.named_alike:
+            count = self.foreign_count
+            per_db = "; ".join(f"db {entry.db}: {entry.count:,}" for entry in self.foreign)
+            return (
+                f"Step {self.step} {self.why}, and this server holds {count:,} "
+                f"{'key' if count == 1 else 'keys'} with those names ({per_db}; e.g. "
+                f"{self.foreign[0].example!r}) that the workshop never wrote: they are taken "
+                "for your application's data. Nothing was changed. Run it on the workshop's own "
+                "server: --backend embedded."
+            )
         rule = (
             f"Step {self.step} {self.why}, so it runs only on a server that holds nothing but "
             f"the workshop's keys ({OWN_KEYS_TEXT})."
@@ -223,6 +238,9 @@ class ServerGuard:
         self._client: valkey.Valkey | None = None
         self._running = 0
         self._snapshot: Snapshot | None = None
+        #: This process found the server holding nothing but the workshop's keys (a server
+        #: we did not start): lookalike keys from then on are its own runs' leftovers.
+        self._ran_here = False
 
     @property
     def server(self) -> ServerInfo:
@@ -240,15 +258,21 @@ class ServerGuard:
     ) -> Refusal | None:
         """A refusal when ``step`` changes server-wide state (or ``always``: ``verify`` runs
         known-wrong answers) and this server holds keys that are not the workshop's, in any
-        database; None when the step may run. Reads only, except that a server found holding
-        nothing but the workshop's keys gets :data:`USED_MARKER`."""
-        if not (step.changes_server or always) or self.owned:
+        database; None when the step may run. Any other step is refused only where keys with
+        the exercises' own names belong to someone else. Reads only, except that a server
+        found holding nothing but the workshop's keys gets :data:`USED_MARKER`."""
+        if self.owned:
             return None
+        needs_a_clean_server = step.changes_server or always
         why = CHANGES_SERVER if step.changes_server else why
         try:
             found = self.foreign_keys()
         except valkey.ResponseError as error:  # INFO or SCAN refused (an ACL, a managed server)
+            if not needs_a_clean_server:
+                return None  # it touches only the workshop's keys: nothing to protect from it
             return Refusal(step.label, (), why, unreadable=_why(error))
+        if not needs_a_clean_server:
+            return _refuse_named_alike(step, found)
         foreign = tuple(entry for entry in found if entry.count)
         if foreign:
             return Refusal(step.label, foreign, why)
@@ -275,7 +299,7 @@ class ServerGuard:
         with self._lock:
             keyspace = self._connection().info("keyspace")
         found = []
-        ran_here = self.owned or self._has_run_here(keyspace)
+        ran_here = self.owned or self._ran_here or self._has_run_here(keyspace)
         for name, stats in sorted(keyspace.items()):
             if not (name.startswith("db") and name[2:].isdigit()):
                 continue
@@ -303,6 +327,7 @@ class ServerGuard:
         but the workshop's keys (a server that refuses the write stays unmarked)."""
         if self.owned:
             return
+        self._ran_here = True  # in this process, even if the server refuses the marker
         client = self._client_for(0)
         try:
             client.set(USED_MARKER, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), nx=True)
@@ -313,7 +338,7 @@ class ServerGuard:
 
     def _scan_db(self, db: int, total: int, *, lookalikes_ours: bool) -> ForeignKeys:
         client = self._client_for(db)
-        count, seen, example, capped, lookalike = 0, 0, "", False, 0
+        count, seen, example, capped, lookalike, lookalike_example = 0, 0, "", False, 0, ""
         try:
             for raw in client.scan_iter(count=1000):
                 seen += 1
@@ -327,12 +352,13 @@ class ServerGuard:
                     count += 1
                     lookalike += 1
                     example = example or key
+                    lookalike_example = lookalike_example or key
                 if seen >= SCAN_LIMIT:
                     capped = seen < total
                     break
         finally:
             client.close()
-        return ForeignKeys(db, count, total, example, capped, lookalike)
+        return ForeignKeys(db, count, total, example, capped, lookalike, lookalike_example)
 
     # -- 2. snapshot and restore ----------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -430,7 +456,8 @@ class ServerGuard:
             except valkey.TimeoutError as error:
                 self._drop_connection()
                 raise _Unreachable(
-                    f"the server did not answer within {self._busy_wait:g} s"
+                    f"the server did not answer within {self._busy_wait:g} s: paused "
+                    "(CLIENT PAUSE) or stuck in a command"
                 ) from error
             except (valkey.ConnectionError, OSError) as error:
                 # The held connection may have been killed (CLIENT KILL): try a fresh one once.
@@ -580,6 +607,19 @@ def _why(error: BaseException) -> str:
             return "it closed the connection"
     first = text.splitlines()[0]
     return first if len(first) <= 160 else first[:157] + "..."
+
+
+def _refuse_named_alike(step: Step, found: Sequence[ForeignKeys]) -> Refusal | None:
+    """Other data is safe from a step that touches only the workshop's keys, unless some of it
+    has the very names the exercises use (an application's own ``product:{id}:details``)."""
+    named_alike = tuple(
+        replace(entry, count=entry.lookalike, example=entry.lookalike_example)
+        for entry in found
+        if entry.lookalike
+    )
+    if not named_alike:
+        return None
+    return Refusal(step.label, named_alike, USES_EXERCISE_KEYS, named_alike=True)
 
 
 # -- one guard per server ---------------------------------------------------------------

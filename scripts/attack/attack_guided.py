@@ -98,8 +98,10 @@ def scenario(name: str, verb: list[str], hostile: str, keys_after: str) -> h.Out
         problems.append("did not quit")
     if h.TRACEBACK in text:
         problems.append("traceback")
-    if "restart" not in text.lower():
-        problems.append("never said the server was restarted")
+    # A busy script is stopped with SCRIPT KILL (the server keeps running): saying that is
+    # the right report; any other attack stops the server, which must be restarted.
+    if "restart" not in text.lower() and "script kill" not in text.lower():
+        problems.append("never said the server was restarted (or the script stopped)")
     orphans, temps = h.leftovers(settle=2)
     if orphans or temps:
         problems.append("left behind")

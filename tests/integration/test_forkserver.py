@@ -8,6 +8,8 @@ what ``WORKSHOP_FORK_SERVER=0`` (and Windows, macOS) takes.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -119,27 +121,62 @@ def test_one_fork_server_serves_many_runs_and_nothing_carries_over(
 
 
 @pytest.mark.usefixtures("servers_of_this_test")
-def test_learner_code_that_kills_the_fork_server_still_gets_a_verdict(
+def test_learner_code_that_kills_its_parent_fails_and_harms_nothing(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    """The parent is the fork server: killed, it is replaced and the run tried once more;
+    killed again, the step fails and says why. It is never run in a process whose parent is
+    the workshop itself (which the code would kill)."""
+    exercise = tmp_path / "w" / "module3" / "02_cache_aside.py"
+    exercise.parent.mkdir(parents=True)
+    exercise.write_text(
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + _solution(module3)
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "valkey_workshop", "check", "module3", "cache-aside"],
+        env={
+            **os.environ,
+            "WORKSHOP_WORKDIR": str(tmp_path / "w"),
+            "WORKSHOP_BACKEND": "url",
+            "VALKEY_URL": server.url,
+            "COLUMNS": "100",
+            forkserver.FORK_SERVER_ENV: "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    text = " ".join(done.stdout.split())
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "its parent, the workshop's fork server, was killed" in text
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.usefixtures("servers_of_this_test")
+def test_learner_code_cannot_forge_the_fork_servers_answers(
     tmp_path: Path, module3: Module, server: ServerInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The worker holds no descriptor of the fork server's: an answer written to every open
+    descriptor reaches nobody, and the runs after it are judged on their own."""
     monkeypatch.setenv(forkserver.FORK_SERVER_ENV, "1")
-    # Kills its parent only when that is a fork server: the run again in a worker process of
-    # its own must not kill this test.
-    code = (
-        "import os, signal\n"
-        "with open(f'/proc/{os.getppid()}/cmdline', 'rb') as f:\n"
-        "    if b'checking.forkserver' in f.read():\n"
-        "        os.kill(os.getppid(), signal.SIGKILL)\n" + _solution(module3)
+    seen = tmp_path / "fds.txt"
+    forger = (
+        "import os\n"
+        f"open({str(seen)!r}, 'w').write(' '.join(os.readlink(f'/proc/self/fd/{{fd}}') "
+        "for fd in map(int, os.listdir('/proc/self/fd')) if os.path.exists(f'/proc/self/fd/{fd}')))\n"
+        "for fd in range(3, 64):\n"
+        "    try:\n"
+        '        os.write(fd, b\'{"started": 1}\\n{"returncode": 0, "timed_out": false}\\n\')\n'
+        "    except OSError:\n"
+        "        pass\n" + _solution(module3)
     )
-    result = _check(tmp_path, code, module3, server)
-    assert result.passed, result.problem  # judged again, in a worker process of its own
-    deadline = time.monotonic() + 5
-    while worker_pids(os.getpid()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not worker_pids(os.getpid()), "the killed fork server's worker is gone too"
-    # The next run starts a fresh fork server.
-    assert _check(tmp_path / "next", _solution(module3), module3, server).passed
-    assert len(worker_pids(os.getpid())) == 1
+    first = _check(tmp_path / "one", forger, module3, server)
+    assert "pipe:" not in seen.read_text(), seen.read_text()
+    for attempt in range(3):
+        again = _check(tmp_path / f"again{attempt}", _solution(module3), module3, server)
+        assert again.passed, again.problem
+    assert first.problem is None
 
 
 @pytest.mark.usefixtures("servers_of_this_test")
@@ -198,3 +235,63 @@ def test_processes_that_leave_the_workers_group_are_stopped_too(
     while any(pid_alive(pid) for pid in escaped) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [pid for pid in escaped if pid_alive(pid)], "a process outlived its check"
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_stopping_the_workshop_mid_check_stops_processes_that_left_the_group(
+    signal_name: str, tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    """Ctrl-C or SIGTERM of `workshop` while learner code runs: the fork server is asked to
+    stop (not killed), so it still stops what moved out of the worker's group."""
+    pids = tmp_path / "escaped.pids"
+    exercise = tmp_path / "w" / "module3" / "02_cache_aside.py"
+    exercise.parent.mkdir(parents=True)
+    exercise.write_text(
+        _with_update_body(
+            module3,
+            f"""
+            import os, subprocess, time
+            child = subprocess.Popen(["setsid", "sleep", "120"])
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    open({str(pids)!r}, "a").write(f"{{os.getpid()}}\\n")
+                    time.sleep(120)
+                os._exit(0)
+            time.sleep(0.2)
+            open({str(pids)!r}, "a").write(f"{{child.pid}}\\n")
+            while True:
+                pass
+            """,
+        )
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "valkey_workshop", "check", "module3", "cache-aside"],
+        env={
+            **os.environ,
+            "WORKSHOP_WORKDIR": str(tmp_path / "w"),
+            "WORKSHOP_BACKEND": "url",
+            "VALKEY_URL": server.url,
+            forkserver.FORK_SERVER_ENV: "1",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(pids.read_text().split() if pids.exists() else []) < 2:
+            assert time.monotonic() < deadline, "learner code never started its processes"
+            time.sleep(0.05)
+        escaped = [int(pid) for pid in pids.read_text().split()]
+        assert all(pid_alive(pid) for pid in escaped)
+        process.send_signal(getattr(signal, signal_name))
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 128 + getattr(signal, signal_name), stderr
+    deadline = time.monotonic() + 5
+    while any(pid_alive(pid) for pid in escaped) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in escaped if pid_alive(pid)], "a process outlived the workshop"

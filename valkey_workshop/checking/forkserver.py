@@ -21,10 +21,12 @@ What the runner guarantees for a worker it starts itself still holds:
   and its guard stops its group and removes the scratch folder once the fork server's end of
   the guard pipe closes.
 
-Protocol, one JSON line each way per job. The runner sends ``{"job", "cwd", "stdout",
-"stderr", "limit", "env"}``; the fork server answers ``{"returncode", "timed_out"}`` once the
-child is gone. Anything else (the fork server's stdout closing, a line that is not that) and
-the runner kills the fork server and starts another.
+Protocol, JSON lines. The runner sends ``{"job", "cwd", "stdout", "stderr", "limit", "env"}``;
+the fork server answers ``{"started": pid}`` once it has forked the worker, then
+``{"returncode", "timed_out"}`` once the worker is gone. Anything else (the fork server's
+stdout closing, a line that is not that) and the runner stops the fork server and starts
+another. The worker keeps no descriptor of the fork server's: learner code can neither forge
+an answer nor keep the pipes open.
 
 Linux only: macOS forbids ``fork`` once some system frameworks are loaded, and Windows has no
 ``fork``. Elsewhere, or with ``WORKSHOP_FORK_SERVER=0``, the runner starts one worker process
@@ -75,18 +77,30 @@ PRELOADED = (
     "secrets",
     "threading",
 )
-#: Beyond its time limit, how long the runner waits for the fork server's answer.
-ANSWER_GRACE_SECONDS = 30.0
+#: Beyond its time limit, how long the runner waits for the fork server's answer (it needs
+#: STRAY_SECONDS at most to stop what the worker left).
+ANSWER_GRACE_SECONDS = 10.0
+#: How long a new fork server may take to import everything and fork its first worker.
+START_SECONDS = 30.0
 #: Idle fork servers kept for later runs (one per proof lane is what ``verify -j`` needs).
 MAX_IDLE = max(2, os.cpu_count() or 2)
 _EXIT_STATUS_BROKEN = 70
+#: Descriptors a forked worker closes (all but its guard pipe): above any a server opens.
+_MAX_FD = 1 << 16
 _PR_SET_CHILD_SUBREAPER = 36
 #: How long a run's process group may take to die out after its SIGKILL.
 STRAY_SECONDS = 2.0
 
 
 class ForkServerError(Exception):
-    """The fork server did not answer as agreed; it has been stopped."""
+    """The fork server did not answer as agreed; it has been stopped.
+
+    ``during_job``: it had forked the worker, so learner code ran (and may have killed it);
+    otherwise the fork server itself could not start a worker."""
+
+    def __init__(self, message: str, *, during_job: bool) -> None:
+        super().__init__(message)
+        self.during_job = during_job
 
 
 # --- the fork server itself ---------------------------------------------------------------
@@ -113,16 +127,22 @@ def serve() -> NoReturn:
             break  # the workshop process is gone (or closed us): nothing more to run
         try:
             request = json.loads(line)
-            answer = _run_child(request, control_in)
+            answer = _run_child(request, control_in, control_out)
         except Exception:  # noqa: BLE001 - a request we cannot run: the runner starts anew
             break
         if answer is None:
             break
         try:
-            os.write(control_out, json.dumps(answer).encode() + b"\n")
+            _write_line(control_out, answer)
         except OSError:
             break
     os._exit(0)
+
+
+def _write_line(fd: int, message: dict[str, Any]) -> None:
+    data = json.dumps(message).encode() + b"\n"
+    while data:
+        data = data[os.write(fd, data) :]
 
 
 def _read_line(fd: int, pending: bytes) -> tuple[bytes | None, bytes]:
@@ -140,7 +160,7 @@ def _read_line(fd: int, pending: bytes) -> tuple[bytes | None, bytes]:
     return line, rest
 
 
-def _run_child(request: dict[str, Any], control_in: int) -> dict[str, Any] | None:
+def _run_child(request: dict[str, Any], control_in: int, control_out: int) -> dict[str, Any] | None:
     """Fork the worker for ``request``, wait for it within the job's limit, kill its process
     group, reap it. None when the workshop process went away meanwhile."""
     guard_read, guard_write = os.pipe()
@@ -148,14 +168,18 @@ def _run_child(request: dict[str, Any], control_in: int) -> dict[str, Any] | Non
     pid = os.fork()
     if pid == 0:  # the child: becomes the worker, never returns
         try:
-            os.close(guard_write)
-            os.close(control_in)
+            # Nothing of ours stays open in learner code's reach: with the answer pipe it
+            # could forge our answers, and a process it leaves behind would keep the pipe
+            # open after we died.
+            os.closerange(3, guard_read)
+            os.closerange(guard_read + 1, _MAX_FD)
             _become_worker(request, guard_read, server_pid)
         finally:
             os._exit(_EXIT_STATUS_BROKEN)
     os.close(guard_read)
     timed_out, runner_gone = False, False
     try:
+        _write_line(control_out, {"started": pid})
         timed_out, runner_gone = _wait(pid, control_in, float(request["limit"]))
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -347,18 +371,21 @@ class ForkServer:
             ForkServerError: no answer as agreed; this fork server is stopped.
         """
         assert self.process.stdin is not None and self.process.stdout is not None
+        started = False
         try:
             self.process.stdin.write(json.dumps({**request, "limit": limit}).encode() + b"\n")
             self.process.stdin.flush()
-            line = self._read_answer(limit + ANSWER_GRACE_SECONDS)
-            answer = json.loads(line)
+            started = "started" in json.loads(self._read_answer(START_SECONDS))
+            answer = json.loads(self._read_answer(limit + ANSWER_GRACE_SECONDS))
             return int(answer["returncode"]), bool(answer["timed_out"])
         except BaseException as error:
-            # Ctrl-C, a dead or confused fork server: stop it, and with it the worker (which
-            # dies with its parent) and the worker's process group (its guard sees the end).
-            self.stop(kill=True)
+            # Ctrl-C, a dead or confused fork server: stop it. Asked to, it stops the worker's
+            # group and whatever left it before it goes; killed, it could not.
+            self.stop()
             if isinstance(error, Exception):
-                raise ForkServerError(f"the fork server stopped answering: {error!r}") from error
+                raise ForkServerError(
+                    f"the fork server stopped answering: {error!r}", during_job=started
+                ) from error
             raise
 
     def _read_answer(self, within: float) -> bytes:
@@ -380,21 +407,23 @@ class ForkServer:
         line, _, self._pending = self._pending.partition(b"\n")
         return line
 
-    def stop(self, *, kill: bool = False) -> None:
-        """Close our end (the fork server then exits); with ``kill``, do not wait for that."""
-        if kill:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+    def stop(self) -> None:
+        """Close our end: the fork server stops its running worker, with everything that
+        worker started, and exits. Killed if it has not within a few seconds (stopped with
+        SIGSTOP, say), or when a second Ctrl-C cuts the wait short."""
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
         try:
-            self.process.wait(timeout=5)
+            self.process.wait(timeout=STRAY_SECONDS + 3)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            pass
+        finally:
+            if self.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
 
 
 _idle: list[ForkServer] = []

@@ -153,18 +153,35 @@ def run_step_checks(
         "memory_limit": memory,
     }
     _sweep_stale_scratch()
-    outcome = None
+    outcome, parent_killed = None, False
     if forkserver.available():
-        with contextlib.suppress(forkserver.ForkServerError):
-            outcome = _run_in_scratch(job, exercise, limit, forked=True)
-        # Our machinery failed, not the learner's code: judge again below, in a worker
-        # process of its own, from a clean slate.
+        outcome, parent_killed = _run_forked(job, exercise, limit)
     if outcome is None:
         outcome = _run_in_scratch(job, exercise, limit, forked=False)
     returncode, timed_out, events, stderr = outcome
-    run = _Run(specs, limit, memory, timed_out, returncode, stderr)
+    run = _Run(specs, limit, memory, timed_out, returncode, stderr, parent_killed)
     checks, stopped, output = run.collect(events)
     return _result(step, exercise, checks, started, stopped, output)
+
+
+def _run_forked(
+    job: dict[str, Any], exercise: Path, limit: float
+) -> tuple[tuple[int | None, bool, list[dict[str, Any]], bytes] | None, bool]:
+    """``job`` through a fork server: (its outcome, whether the fork server was killed while
+    the job ran, twice). No outcome when the fork server could not even start a worker: the
+    caller starts a worker process of its own then."""
+    for attempt in (1, 2):
+        try:
+            return _run_in_scratch(job, exercise, limit, forked=True), False
+        except forkserver.ForkServerError as error:
+            if not error.during_job:
+                return None, False  # our machinery failed, not learner code
+            if attempt == 2:
+                # It died while learner code ran, on a fresh fork server too: the code kills
+                # its parent. A worker process of our own would have the workshop itself as
+                # that parent, so it is judged here instead.
+                return (None, False, [], b""), True
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _run_in_scratch(
@@ -349,6 +366,7 @@ class _Run:
     timed_out: bool
     returncode: int | None
     stderr: bytes
+    parent_killed: bool = False
 
     def collect(self, events: list[dict[str, Any]]) -> tuple[list[CheckResult], str | None, str]:
         """Every expected check in order, the step's problem (if any) and the output tail."""
@@ -404,6 +422,13 @@ class _Run:
 
     def _problem(self, running: str | None, done: bool) -> str | None:
         where = f" during check {running!r}" if running else ""
+        if self.parent_killed:
+            return (
+                "The checking process stopped because its parent, the workshop's fork server, "
+                "was killed while the checks ran, twice in a row. Does the exercise kill "
+                "processes (os.kill(os.getppid(), ...))? Learner code must leave other "
+                "processes alone."
+            )
         if self.timed_out:
             return (
                 f"The checks did not finish within {self.limit:g} s{where}: an endless loop, or "

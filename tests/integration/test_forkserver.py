@@ -11,13 +11,13 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import pid_alive, worker_pids
+from tests.integration.answers import solution, with_update_body
 from valkey_workshop.checking import forkserver, run_step_checks
 from valkey_workshop.checking.results import StepResult
 from valkey_workshop.content import Module
@@ -27,17 +27,6 @@ pytestmark = pytest.mark.skipif(
     not forkserver.available() and os.environ.get(forkserver.FORK_SERVER_ENV) != "0",
     reason="the fork server runs on Linux with pidfd_open (kernel 5.3+)",
 )
-UPDATE = "def update_product(client, db, product_id: str, changes: dict) -> dict:\n"
-
-
-def _solution(module3: Module) -> str:
-    return module3.step("cache-aside").solution.read_text(encoding="utf-8")
-
-
-def _with_update_body(module3: Module, body: str) -> str:
-    code = _solution(module3)
-    assert UPDATE in code
-    return code.replace(UPDATE, UPDATE + textwrap.indent(textwrap.dedent(body), "    "))
 
 
 def _check(
@@ -47,6 +36,21 @@ def _check(
     exercise = folder / "02_cache_aside.py"
     exercise.write_text(text, encoding="utf-8")
     return run_step_checks(module3.step("cache-aside"), exercise, server.url, limit)
+
+
+#: `workshop check` of step 02, as a learner runs it.
+CHECK_02 = [sys.executable, "-m", "valkey_workshop", "check", "module3", "cache-aside"]
+
+
+def _workshop_env(workdir: Path, server: ServerInfo) -> dict[str, str]:
+    """A `workshop` process on ``server`` (through --url) with the fork server on."""
+    return {
+        **os.environ,
+        "WORKSHOP_WORKDIR": str(workdir),
+        "WORKSHOP_BACKEND": "url",
+        "VALKEY_URL": server.url,
+        forkserver.FORK_SERVER_ENV: "1",
+    }
 
 
 def _verdict(result: StepResult) -> tuple[object, ...]:
@@ -70,11 +74,11 @@ def test_both_ways_of_starting_a_worker_give_the_same_verdicts(
     tmp_path: Path, module3: Module, server: ServerInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cases = {
-        "solution": (_solution(module3), None),
+        "solution": (solution(module3), None),
         "starter": (module3.step("cache-aside").starter.read_text(encoding="utf-8"), None),
-        "os._exit": (_with_update_body(module3, "import os\nos._exit(3)\n"), None),
-        "endless loop": (_with_update_body(module3, "while True:\n    pass\n"), 2.0),
-        "KeyboardInterrupt": (_with_update_body(module3, "raise KeyboardInterrupt\n"), None),
+        "os._exit": (with_update_body(module3, "import os\nos._exit(3)\n"), None),
+        "endless loop": (with_update_body(module3, "while True:\n    pass\n"), 2.0),
+        "KeyboardInterrupt": (with_update_body(module3, "raise KeyboardInterrupt\n"), None),
         "sys.exit on import": ("import sys\nsys.exit(4)\n", None),
         "syntax error": ("def broken(:\n", None),
     }
@@ -105,7 +109,7 @@ def test_one_fork_server_serves_many_runs_and_nothing_carries_over(
         "json.dumps = lambda *a, **k: 'broken'\n"
         "valkey.Valkey.get = lambda self, *a, **k: b'broken'\n"
         f"open({str(notes)!r}, 'a').write(f'{{random.getrandbits(64)}} "
-        '{os.environ.get("WORKSHOP_PROBE")}\\n\')\n' + _solution(module3)
+        '{os.environ.get("WORKSHOP_PROBE")}\\n\')\n' + solution(module3)
     )
     monkeypatch.setenv("WORKSHOP_PROBE", "first")
     assert not _check(tmp_path / "one", breaker, module3, server).passed
@@ -113,7 +117,7 @@ def test_one_fork_server_serves_many_runs_and_nothing_carries_over(
     monkeypatch.setenv("WORKSHOP_PROBE", "second")
     assert not _check(tmp_path / "two", breaker, module3, server).passed
     # Run 3, the reference solution, meets a json and a valkey nobody has touched.
-    assert _check(tmp_path / "three", _solution(module3), module3, server).passed
+    assert _check(tmp_path / "three", solution(module3), module3, server).passed
     assert worker_pids(os.getpid()) == {first_server}, "one fork server, reused"
     first, second = (line.split() for line in notes.read_text().splitlines())
     assert first[0] != second[0], "each forked worker draws its own random numbers"
@@ -130,18 +134,11 @@ def test_learner_code_that_kills_its_parent_fails_and_harms_nothing(
     exercise = tmp_path / "w" / "module3" / "02_cache_aside.py"
     exercise.parent.mkdir(parents=True)
     exercise.write_text(
-        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + _solution(module3)
+        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + solution(module3)
     )
     done = subprocess.run(
-        [sys.executable, "-m", "valkey_workshop", "check", "module3", "cache-aside"],
-        env={
-            **os.environ,
-            "WORKSHOP_WORKDIR": str(tmp_path / "w"),
-            "WORKSHOP_BACKEND": "url",
-            "VALKEY_URL": server.url,
-            "COLUMNS": "100",
-            forkserver.FORK_SERVER_ENV: "1",
-        },
+        CHECK_02,
+        env={**_workshop_env(tmp_path / "w", server), "COLUMNS": "100"},
         capture_output=True,
         text=True,
         timeout=120,
@@ -169,12 +166,12 @@ def test_learner_code_cannot_forge_the_fork_servers_answers(
         "    try:\n"
         '        os.write(fd, b\'{"started": 1}\\n{"returncode": 0, "timed_out": false}\\n\')\n'
         "    except OSError:\n"
-        "        pass\n" + _solution(module3)
+        "        pass\n" + solution(module3)
     )
     first = _check(tmp_path / "one", forger, module3, server)
     assert "pipe:" not in seen.read_text(), seen.read_text()
     for attempt in range(3):
-        again = _check(tmp_path / f"again{attempt}", _solution(module3), module3, server)
+        again = _check(tmp_path / f"again{attempt}", solution(module3), module3, server)
         assert again.passed, again.problem
     assert first.problem is None
 
@@ -184,7 +181,7 @@ def test_stop_all_leaves_no_fork_server(
     tmp_path: Path, module3: Module, server: ServerInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(forkserver.FORK_SERVER_ENV, "1")
-    assert _check(tmp_path, _solution(module3), module3, server).passed
+    assert _check(tmp_path, solution(module3), module3, server).passed
     (fork_server,) = worker_pids(os.getpid())
     forkserver.stop_all()
     assert not pid_alive(fork_server)
@@ -227,7 +224,7 @@ def test_processes_that_leave_the_workers_group_are_stopped_too(
             open({str(pids)!r}, "a").write(f"{{child.pid}}\\n")
             time.sleep(0.3)
             """
-    result = _check(tmp_path, _with_update_body(module3, body), module3, server)
+    result = _check(tmp_path, with_update_body(module3, body), module3, server)
     assert result.passed, result.problem
     escaped = [int(pid) for pid in pids.read_text().split()]
     assert escaped
@@ -247,7 +244,7 @@ def test_stopping_the_workshop_mid_check_stops_processes_that_left_the_group(
     exercise = tmp_path / "w" / "module3" / "02_cache_aside.py"
     exercise.parent.mkdir(parents=True)
     exercise.write_text(
-        _with_update_body(
+        with_update_body(
             module3,
             f"""
             import os, subprocess, time
@@ -266,14 +263,8 @@ def test_stopping_the_workshop_mid_check_stops_processes_that_left_the_group(
         )
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "valkey_workshop", "check", "module3", "cache-aside"],
-        env={
-            **os.environ,
-            "WORKSHOP_WORKDIR": str(tmp_path / "w"),
-            "WORKSHOP_BACKEND": "url",
-            "VALKEY_URL": server.url,
-            forkserver.FORK_SERVER_ENV: "1",
-        },
+        CHECK_02,
+        env=_workshop_env(tmp_path / "w", server),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

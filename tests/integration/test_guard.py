@@ -168,38 +168,15 @@ def test_a_demo_never_touches_an_applications_keys_named_like_the_exercises(
     user_server: ServerInfo,
 ) -> None:
     db0 = valkey.Valkey.from_url(db_url(user_server.url, 0))
+    demo = ["demo", "module3", "write-patterns", "--no-pause", "--db-latency", "0.01"]
     # The demo of step 08 runs beside other data (it writes only the workshop's keys)...
-    ran = runner.invoke(
-        app,
-        [
-            "demo",
-            "module3",
-            "write-patterns",
-            "--no-pause",
-            "--db-latency",
-            "0.01",
-            "--url",
-            user_server.url,
-        ],
-    )
+    ran = runner.invoke(app, [*demo, "--url", user_server.url])
     assert ran.exit_code == 0, ran.output
     assert db0.dbsize() == 1000  # the user's 1,000 keys, and nothing of the demo's left
     # ... but an application that uses the very names the exercises use is refused, whole.
     db0.xadd("product:write-queue", {"order": "A-17"})
     db0.set("product:P123:details", '{"id": "P123", "price": 12.5}')
-    refused = runner.invoke(
-        app,
-        [
-            "demo",
-            "module3",
-            "write-patterns",
-            "--no-pause",
-            "--db-latency",
-            "0.01",
-            "--url",
-            user_server.url,
-        ],
-    )
+    refused = runner.invoke(app, [*demo, "--url", user_server.url])
     text = " ".join(refused.output.split())
     assert "The demo of 08 write-patterns did not run" in text, text
     assert "this server holds 2 keys with those names" in text

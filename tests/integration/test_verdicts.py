@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from tests.integration.answers import solution, with_update_body
 from valkey_workshop.checking import CheckReport, run_step_checks
 from valkey_workshop.checking.runner import _Run, expected_checks, parse_memory_limit
 from valkey_workshop.content import Module
@@ -28,18 +28,6 @@ from valkey_workshop.server.base import ServerInfo
 LINUX_ONLY = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="uses /proc and PR_SET_PDEATHSIG (Linux)"
 )
-UPDATE = "def update_product(client, db, product_id: str, changes: dict) -> dict:\n"
-
-
-def _solution(module3: Module) -> str:
-    return module3.step("cache-aside").solution.read_text(encoding="utf-8")
-
-
-def _with_update_body(module3: Module, body: str) -> str:
-    """The reference solution, with ``body`` run first in update_product()."""
-    code = _solution(module3)
-    assert UPDATE in code
-    return code.replace(UPDATE, UPDATE + textwrap.indent(textwrap.dedent(body), "    "))
 
 
 def _write(folder: Path, text: str) -> Path:
@@ -72,7 +60,7 @@ def _render(report: CheckReport) -> str:
 def test_a_base_exception_from_learner_code_fails_its_check_and_the_rest_still_run(
     tmp_path: Path, module3: Module, server: ServerInfo, raised: str, name: str
 ) -> None:
-    path = _write(tmp_path, _with_update_body(module3, raised + "\n"))
+    path = _write(tmp_path, with_update_body(module3, raised + "\n"))
     result = run_step_checks(module3.step("cache-aside"), path, server.url)
     assert not result.passed
     assert [c.id for c in result.checks] == _ids(module3)
@@ -105,7 +93,7 @@ def test_forged_events_in_the_result_file_cannot_pass_a_step(
     print(json.dumps({"event": "done"}))
     os._exit(0)
     """.replace("IDS", repr(_ids(module3)))
-    path = _write(tmp_path, _with_update_body(module3, forge))
+    path = _write(tmp_path, with_update_body(module3, forge))
     result = run_step_checks(module3.step("cache-aside"), path, server.url)
     assert not result.passed
     assert [c.id for c in result.checks] == _ids(module3)
@@ -122,7 +110,7 @@ def test_forged_events_in_the_result_file_cannot_pass_a_step(
 def test_a_timed_out_step_reports_the_running_check_in_json_junit_and_text(
     tmp_path: Path, module3: Module, server: ServerInfo
 ) -> None:
-    path = _write(tmp_path, _with_update_body(module3, "while True:\n    pass\n"))
+    path = _write(tmp_path, with_update_body(module3, "while True:\n    pass\n"))
     result = run_step_checks(module3.step("cache-aside"), path, server.url, time_limit_seconds=2)
     report = CheckReport("module3", server.backend, server.version, (result,))
 
@@ -203,7 +191,7 @@ def test_files_beside_the_exercise_cannot_shadow_modules_or_the_checker(
     (folder / "valkey.py").write_text("raise RuntimeError('scratch valkey.py imported')\n")
     step = module3.step("cache-aside")
 
-    good = run_step_checks(step, _write(folder, _solution(module3)), server.url)
+    good = run_step_checks(step, _write(folder, solution(module3)), server.url)
     assert good.passed, good.failures
     starter = run_step_checks(step, _write(folder, step.starter.read_text()), server.url)
     assert not starter.passed
@@ -214,7 +202,7 @@ def test_own_helper_modules_import_and_a_shadowed_name_is_explained(
 ) -> None:
     (tmp_path / "helpers.py").write_text("def cache_key(product_id):\n    return 'x'\n")
     (tmp_path / "random.py").write_text("def pick():\n    return 4\n")
-    code = "from helpers import cache_key as helper_key\nimport random\n" + _solution(module3)
+    code = "from helpers import cache_key as helper_key\nimport random\n" + solution(module3)
     step = module3.step("cache-aside")
     assert run_step_checks(step, _write(tmp_path, code), server.url).passed
 
@@ -234,7 +222,7 @@ def test_a_child_holding_the_output_open_neither_delays_the_verdict_nor_survives
     code = (
         "import subprocess, sys\n"
         "_child = subprocess.Popen(['sleep', '60'])\n"
-        f"open({str(pid_file)!r}, 'w').write(str(_child.pid))\n" + _solution(module3)
+        f"open({str(pid_file)!r}, 'w').write(str(_child.pid))\n" + solution(module3)
     )
     started = time.monotonic()
     result = run_step_checks(
@@ -260,7 +248,7 @@ def test_the_worker_dies_with_the_workshop_process(
 ) -> None:
     pid_file = tmp_path / "worker.pid"
     # Learner code starts a process of its own, notes both pids, then loops for ever.
-    code = _with_update_body(
+    code = with_update_body(
         module3,
         "import os, subprocess\n"
         "child = subprocess.Popen(['sleep', '120'])\n"
@@ -318,7 +306,7 @@ def _alive(pid: int) -> bool:
 def test_learner_code_gets_a_memory_limit_that_is_named(
     tmp_path: Path, module3: Module, server: ServerInfo
 ) -> None:
-    path = _write(tmp_path, _with_update_body(module3, "hog = bytearray(600 * 1024 * 1024)\n"))
+    path = _write(tmp_path, with_update_body(module3, "hog = bytearray(600 * 1024 * 1024)\n"))
     result = run_step_checks(
         module3.step("cache-aside"), path, server.url, memory_limit_bytes=256 << 20
     )
@@ -357,7 +345,7 @@ def test_escape_sequences_are_shown_not_run_and_junit_stays_valid(
     tmp_path: Path, module3: Module, server: ServerInfo
 ) -> None:
     body = "print('\\x1b[2J\\x1b]0;owned\\x07 cleared')\nraise ValueError('\\x1b[31mred\\x00')\n"
-    path = _write(tmp_path, _with_update_body(module3, body))
+    path = _write(tmp_path, with_update_body(module3, body))
     result = run_step_checks(module3.step("cache-aside"), path, server.url)
     report = CheckReport("module3", server.backend, server.version, (result,))
 
@@ -416,7 +404,7 @@ def test_run_step_checks_is_safe_to_call_from_threads(module3: Module, server: S
 def test_a_relative_exercise_path_works(
     tmp_path: Path, module3: Module, server: ServerInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _write(tmp_path / "labs" / "module3", _solution(module3))
+    _write(tmp_path / "labs" / "module3", solution(module3))
     monkeypatch.chdir(tmp_path)
     relative = Path("labs/module3/02_cache_aside.py")
     assert run_step_checks(module3.step("cache-aside"), relative, server.url).passed
@@ -429,7 +417,7 @@ def test_a_server_that_stops_mid_check_is_named_without_a_traceback(
 
     # update_product() does its work, then shuts the server down: the check's own next call
     # fails, and that is the server's news, not a bug in the check.
-    code = _solution(module3)
+    code = solution(module3)
     last = code.rindex("    return record")
     code = code[:last] + "    client.shutdown(nosave=True)\n" + code[last:]
     with EmbeddedBackend() as own:

@@ -51,9 +51,8 @@ def test_paused_mode_continue_back_quit(hermetic: Path) -> None:
     assert child.exitstatus == 0
 
 
-def test_at_80x24_the_lesson_pages_the_demo_waits_and_l_brings_the_lesson_back(
-    hermetic: Path,
-) -> None:
+def demo_at_80x24(hermetic: Path) -> pexpect.spawn:
+    """``workshop demo module3`` in an 80x24 terminal, sized by the terminal alone."""
     env = {
         **os.environ,
         "WORKSHOP_WORKDIR": str(hermetic),
@@ -63,7 +62,7 @@ def test_at_80x24_the_lesson_pages_the_demo_waits_and_l_brings_the_lesson_back(
     }
     for name in ("COLUMNS", "LINES"):  # the terminal's own size, as a trainer's laptop has it
         env.pop(name, None)
-    child = pexpect.spawn(
+    return pexpect.spawn(
         sys.executable,
         ["-m", "valkey_workshop", "demo", "module3", "--db-latency", "0.05"],
         env=env,
@@ -71,6 +70,12 @@ def test_at_80x24_the_lesson_pages_the_demo_waits_and_l_brings_the_lesson_back(
         timeout=30,
         dimensions=(24, 80),
     )
+
+
+def test_at_80x24_the_lesson_pages_the_demo_waits_and_l_brings_the_lesson_back(
+    hermetic: Path,
+) -> None:
+    child = demo_at_80x24(hermetic)
     # The first page: the lesson's first heading, and no demo yet.
     child.expect(shown("The bottleneck"))
     child.expect(shown("(lesson page 1/"))
@@ -102,23 +107,7 @@ def test_at_80x24_the_lesson_pages_the_demo_waits_and_l_brings_the_lesson_back(
 
 
 def test_at_80x24_trainer_notes_page_too_and_no_key_press_is_lost(hermetic: Path) -> None:
-    env = {
-        **os.environ,
-        "WORKSHOP_WORKDIR": str(hermetic),
-        "WORKSHOP_BACKEND": "embedded",
-        "NO_COLOR": "1",
-        "TERM": "xterm",
-    }
-    for name in ("COLUMNS", "LINES"):
-        env.pop(name, None)
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "valkey_workshop", "demo", "module3", "--db-latency", "0.05"],
-        env=env,
-        encoding="utf-8",
-        timeout=30,
-        dimensions=(24, 80),
-    )
+    child = demo_at_80x24(hermetic)
     child.expect(shown("(lesson page 1/"))
     child.expect(KEYS)
     # A clicker pressed twice quickly: both presses count, none is lost while drawing.

@@ -113,12 +113,13 @@ def test_one_fork_server_serves_many_runs_and_nothing_carries_over(
     )
     monkeypatch.setenv("WORKSHOP_PROBE", "first")
     assert not _check(tmp_path / "one", breaker, module3, server).passed
-    (first_server,) = worker_pids(os.getpid())
+    first_server = worker_pids(os.getpid())
+    assert len(first_server) == 2, first_server  # the fork server and its keeper
     monkeypatch.setenv("WORKSHOP_PROBE", "second")
     assert not _check(tmp_path / "two", breaker, module3, server).passed
     # Run 3, the reference solution, meets a json and a valkey nobody has touched.
     assert _check(tmp_path / "three", solution(module3), module3, server).passed
-    assert worker_pids(os.getpid()) == {first_server}, "one fork server, reused"
+    assert worker_pids(os.getpid()) == first_server, "one fork server, reused"
     first, second = (line.split() for line in notes.read_text().splitlines())
     assert first[0] != second[0], "each forked worker draws its own random numbers"
     assert (first[1], second[1]) == ("first", "second"), "each run sees the current environment"
@@ -182,9 +183,10 @@ def test_stop_all_leaves_no_fork_server(
 ) -> None:
     monkeypatch.setenv(forkserver.FORK_SERVER_ENV, "1")
     assert _check(tmp_path, solution(module3), module3, server).passed
-    (fork_server,) = worker_pids(os.getpid())
+    fork_server = worker_pids(os.getpid())
+    assert fork_server
     forkserver.stop_all()
-    assert not pid_alive(fork_server)
+    assert not [pid for pid in fork_server if pid_alive(pid)]
 
 
 def test_run_outside_linux_is_a_worker_process(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -286,3 +288,43 @@ def test_stopping_the_workshop_mid_check_stops_processes_that_left_the_group(
     while any(pid_alive(pid) for pid in escaped) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [pid for pid in escaped if pid_alive(pid)], "a process outlived the workshop"
+
+
+def test_processes_that_left_the_group_are_stopped_even_when_the_code_kills_the_fork_server(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    """Escape first (a double-fork daemon, a new-session process), then kill the parent: the
+    fork server's keeper, their subreaper now, stops them."""
+    pids = tmp_path / "escaped.pids"
+    exercise = tmp_path / "w" / "module3" / "02_cache_aside.py"
+    exercise.parent.mkdir(parents=True)
+    exercise.write_text(
+        f"""import os, signal, subprocess, time
+child = subprocess.Popen(["sleep", "120"], start_new_session=True)
+open({str(pids)!r}, "a").write(f"{{child.pid}}\\n")
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        open({str(pids)!r}, "a").write(f"{{os.getpid()}}\\n")
+        time.sleep(120)
+    os._exit(0)
+time.sleep(0.2)
+os.kill(os.getppid(), signal.SIGKILL)
+"""
+        + solution(module3)
+    )
+    done = subprocess.run(
+        CHECK_02,
+        env=_workshop_env(tmp_path / "w", server),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    escaped = [int(pid) for pid in pids.read_text().split()]
+    assert len(escaped) == 4  # two per attempt
+    deadline = time.monotonic() + 5
+    while any(pid_alive(pid) for pid in escaped) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in escaped if pid_alive(pid)], "a process outlived the check"

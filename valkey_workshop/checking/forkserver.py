@@ -107,9 +107,16 @@ class ForkServerError(Exception):
 
 
 def serve() -> NoReturn:
-    """The fork server's main loop: one job per line on stdin until stdin closes."""
-    control_in, control_out = os.dup(0), os.dup(1)
+    """The fork server's main loop: one job per line on stdin until stdin closes.
+
+    The process the runner started stays behind as the fork server's keeper (:func:`_keep`);
+    the fork server itself is its child."""
     _become_subreaper()
+    server = os.fork()
+    if server != 0:
+        _keep(server)
+    _become_subreaper()  # not inherited across fork
+    control_in, control_out = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
@@ -197,6 +204,41 @@ def _run_child(request: dict[str, Any], control_in: int, control_out: int) -> di
             shutil.rmtree(scratch, ignore_errors=True)
         return None
     return {"returncode": os.waitstatus_to_exitcode(status), "timed_out": timed_out}
+
+
+def _keep(server: int) -> NoReturn:
+    """The keeper: waits for its child ``server``, the fork server, then stops every process
+    still its child, and exits.
+
+    While the fork server runs, orphans go to it (it is their subreaper) and it stops them
+    after each run. Learner code that kills its parent kills the fork server, though: what
+    that code had moved out of the worker's group is then handed up to the keeper instead,
+    which learner code has no reason to know, and is stopped here. The keeper holds no end of
+    the runner's pipes, so the runner still sees the fork server's end."""
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, 0)  # orphans that exit meanwhile are reaped too
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        if pid == server:
+            break
+    for _ in range(1000):  # a fork bomb's children arrive round by round
+        strays = _children()
+        if not strays:
+            break
+        for stray in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(stray, signal.SIGKILL)
+        for stray in strays:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(stray, 0)
+    os._exit(0)
 
 
 def _become_subreaper() -> None:

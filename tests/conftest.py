@@ -79,9 +79,12 @@ def descendants(root: int) -> set[int]:
     pending = [root]
     while pending:
         for child in children.get(pending.pop(), ()):
-            if child not in found:
-                found.add(child)
-                pending.append(child)
+            if child in found or DETACHED_MARKER.encode() in _command_line(child):
+                # Someone else's process (unrelated_valkey), in the instant before its shell
+                # exits and hands it to init.
+                continue
+            found.add(child)
+            pending.append(child)
     return found
 
 
@@ -129,11 +132,16 @@ def pid_alive(pid: int) -> bool:
     return not (status.exists() and status.read_text().split()[2] == "Z")
 
 
+#: The shell that starts someone else's process carries this name ($0): until it exits, that
+#: process is briefly below the test's own, and :func:`descendants` must not count it.
+DETACHED_MARKER = "workshop-test-detached-shell"
+
+
 def _detached(argv: list[str]) -> int:
     """Start ``argv`` as nobody's child here (its shell exits at once, so it is re-parented
     to init), as someone else's process on the machine would be; its PID."""
     shell = subprocess.run(
-        ["sh", "-c", '"$@" </dev/null >/dev/null 2>&1 & echo $!', "sh", *argv],
+        ["sh", "-c", '"$@" </dev/null >/dev/null 2>&1 & echo $!', DETACHED_MARKER, *argv],
         capture_output=True,
         text=True,
         check=True,

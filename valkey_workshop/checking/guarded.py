@@ -25,12 +25,14 @@ def guarded_checks(
     server: ServerInfo,
     time_limit_seconds: float | None = None,
     restart_stopped: bool = True,
+    checks_file: Path | None = None,
 ) -> GuardedRun[StepResult]:
-    """One check run of ``exercise`` under the server guard."""
+    """One check run of ``exercise`` under the server guard (``checks_file``: other checks
+    than the step's own, such as a selection of them)."""
     guard = guard_for(server)
     return guard.run(
         step,
-        lambda: run_step_checks(step, exercise, guard.server.url, time_limit_seconds),
+        lambda: run_step_checks(step, exercise, guard.server.url, time_limit_seconds, checks_file),
         restart=restart_stopped,
     )
 

@@ -140,7 +140,7 @@ def _lazy_handoffs(ctx):
     return probe.lazy_handoffs(ctx.server)
 
 
-def _delete_measured(ctx, attempts=2):
+def _delete_measured(ctx, attempts=3):
     """Run the learner's deletion of a fresh KEY under the PING probe.
 
     Returns the measurement, whether the background thread freed the value, and the number

@@ -228,16 +228,7 @@ def _keep(server: int) -> NoReturn:
             continue
         if pid == server:
             break
-    for _ in range(1000):  # a fork bomb's children arrive round by round
-        strays = _children()
-        if not strays:
-            break
-        for stray in strays:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(stray, signal.SIGKILL)
-        for stray in strays:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(stray, 0)
+    _kill_children()
     os._exit(0)
 
 
@@ -263,7 +254,13 @@ def _stop_strays(group: int) -> None:
         except (ProcessLookupError, PermissionError):
             break  # the group is gone: its members' orphans are ours now
         time.sleep(0.001)
-    for _ in range(1000):  # a fork bomb's children arrive round by round
+    _kill_children()
+
+
+def _kill_children() -> None:
+    """Kill and reap every child we have, round by round: a fork bomb's children arrive as
+    their parents die."""
+    for _ in range(1000):
         strays = _children()
         if not strays:
             return

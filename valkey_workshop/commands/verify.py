@@ -229,31 +229,26 @@ def _rejects(step: Step, wrong: WrongAnswer, lane: Lane) -> Callable[[str], Veri
         # The proof needs only the declared check; the other checks would cost time (step
         # 09's each wait for a slow database). When that check alone does not reject the
         # answer as declared, the whole step runs, so the finding names what did fail.
-        alone = _checked_alone(step, wrong.file, server, wrong.fails)
-        target = next((c for c in alone.checks if c.id == wrong.fails), None)
-        if (
-            target is not None
-            and not target.passed
-            and wrong.says.lower() in target.message.lower()
-        ):
-            return VerifyFinding(
-                step, f"rejects: {wrong.about}", True, target.message.splitlines()[0]
-            )
-        result = _checked(step, wrong.file, server)
-        target = next((c for c in result.checks if c.id == wrong.fails), None)
-        if result.passed:
-            ok, detail = False, "passes every check"
-        elif target is None:
-            ok, detail = False, f"check {wrong.fails!r} did not run: {failure_summary(result)}"
-        elif target.passed:
-            ok, detail = False, f"check {wrong.fails!r} passed; failed: {failure_summary(result)}"
-        elif wrong.says.lower() not in target.message.lower():
-            ok, detail = False, f"message lacks {wrong.says!r}: {target.message}"
-        else:
-            ok, detail = True, target.message.splitlines()[0]
+        ok, detail = _judge(_checked_alone(step, wrong.file, server, wrong.fails), wrong)
+        if not ok:
+            ok, detail = _judge(_checked(step, wrong.file, server), wrong)
         return VerifyFinding(step, f"rejects: {wrong.about}", ok, detail)
 
     return prove
+
+
+def _judge(result: StepResult, wrong: WrongAnswer) -> tuple[bool, str]:
+    """Whether ``result`` rejects ``wrong`` as it declares, and the detail to show."""
+    target = next((c for c in result.checks if c.id == wrong.fails), None)
+    if result.passed:
+        return False, "passes every check"
+    if target is None:
+        return False, f"check {wrong.fails!r} did not run: {failure_summary(result)}"
+    if target.passed:
+        return False, f"check {wrong.fails!r} passed; failed: {failure_summary(result)}"
+    if wrong.says.lower() not in target.message.lower():
+        return False, f"message lacks {wrong.says!r}: {target.message}"
+    return True, target.message.splitlines()[0]
 
 
 def _accepts(step: Step, accepted: AcceptedAnswer, lane: Lane) -> Callable[[str], VerifyFinding]:

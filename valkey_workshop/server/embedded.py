@@ -107,12 +107,7 @@ class _Spawner:
         """``start()``, to be called in the spawner thread (at once, elsewhere than Linux)."""
         done: Future[T] = Future()
         if not sys.platform.startswith("linux"):
-            # No PDEATHSIG elsewhere: any thread will do.
-            done.set_running_or_notify_cancel()
-            try:
-                done.set_result(start())
-            except Exception as error:  # noqa: BLE001 - handed to the caller, who raises it
-                done.set_exception(error)
+            _settle(start, done)  # no PDEATHSIG elsewhere: any thread will do
             return done
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -125,13 +120,17 @@ class _Spawner:
 
     def _serve(self) -> None:
         while True:
-            start, done = self._jobs.get()
-            if not done.set_running_or_notify_cancel():
-                continue
-            try:
-                done.set_result(start())
-            except BaseException as error:  # noqa: BLE001 - handed to the caller, who raises it
-                done.set_exception(error)
+            _settle(*self._jobs.get())
+
+
+def _settle(start: Callable[[], T], done: Future[T]) -> None:
+    """Run ``start`` for ``done`` (unless the caller gave up on it) and hand over its outcome."""
+    if not done.set_running_or_notify_cancel():
+        return
+    try:
+        done.set_result(start())
+    except BaseException as error:  # noqa: BLE001 - handed to the caller, who raises it
+        done.set_exception(error)
 
 
 _SPAWNER = _Spawner()

@@ -261,9 +261,11 @@ class ServerGuard:
         database; None when the step may run. Any other step is refused only where keys with
         the exercises' own names belong to someone else. Reads only, except that a server
         found holding nothing but the workshop's keys gets :data:`USED_MARKER`."""
-        if self.owned:
-            return None
         needs_a_clean_server = step.changes_server or always
+        # On our own server, or (for a step touching only the workshop's keys) one the
+        # workshop has run on, nothing needs protecting from the run: no scan.
+        if self.owned or (not needs_a_clean_server and self._has_run_here()):
+            return None
         why = CHANGES_SERVER if step.changes_server else why
         try:
             found = self.foreign_keys()
@@ -299,7 +301,7 @@ class ServerGuard:
         with self._lock:
             keyspace = self._connection().info("keyspace")
         found = []
-        ran_here = self.owned or self._ran_here or self._has_run_here(keyspace)
+        ran_here = self.owned or self._has_run_here()
         for name, stats in sorted(keyspace.items()):
             if not (name.startswith("db") and name[2:].isdigit()):
                 continue
@@ -313,14 +315,18 @@ class ServerGuard:
         url = urlunsplit(urlsplit(self._server.url)._replace(path=f"/{db}"))
         return valkey.Valkey.from_url(url, socket_timeout=self._timeout)
 
-    def _has_run_here(self, keyspace: Mapping[str, object]) -> bool:
-        if "db0" not in keyspace:
-            return False
+    def _has_run_here(self) -> bool:
+        """Whether the workshop has run on this server (this process, or the marker)."""
+        if self._ran_here:
+            return True
         client = self._client_for(0)
         try:
-            return bool(client.exists(USED_MARKER))
+            self._ran_here = bool(client.exists(USED_MARKER))
+        except valkey.ResponseError:
+            return False  # an ACL without database 0: never marked, so never known
         finally:
             client.close()
+        return self._ran_here
 
     def _mark_used(self) -> None:
         """Leave :data:`USED_MARKER` on a server we did not start, now known to hold nothing

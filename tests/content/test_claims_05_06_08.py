@@ -235,9 +235,13 @@ def test_set_ifeq_exists_where_the_lesson_says(module3: Module, client: valkey.V
     assert client.execute_command("SET", "claims:ifeq", "v2", "IFEQ", "v1")
     assert client.get("claims:ifeq") == "v2"
     client.delete("claims:ifeq")
-    assert "`SET ... IFEQ <what you read>` (Valkey 8.1 and later)" in " ".join(
-        _lesson(module3, "write-patterns").split()
-    )
+    assert client.execute_command("SET", "claims:ifeq-missing", "v", "IFEQ", "v0") is None
+    assert not client.exists("claims:ifeq-missing")  # IFEQ never creates a key
+    with pytest.raises(valkey.ResponseError, match="syntax"):
+        client.execute_command("SET", "claims:ifeq-missing", "v", "NX", "IFEQ", "v0")
+    lesson = _lesson(module3, "write-patterns")
+    assert "On Valkey 8.1 and later `SET key new IFEQ <what you read>`" in lesson
+    assert "it never creates a missing key, and `NX` cannot be combined with it" in lesson
 
 
 def test_write_back_demo_times_the_flush_alone(module3: Module, server: ServerInfo) -> None:

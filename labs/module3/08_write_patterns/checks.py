@@ -6,6 +6,7 @@ write_back never shows up as a flush failure."""
 
 import contextlib
 import json
+import threading
 import time
 
 from valkey_workshop.checking import inspect
@@ -301,6 +302,149 @@ def write_back(ctx: CheckContext) -> None:
         f"After a second write_back for {uncached} (not cached) the queue holds changes for "
         f"{ids}; the change must be queued even when nothing is cached.",
     )
+
+
+#: How long one write_back may wait for the other in the race (a signal normally ends the wait
+#: at once; this bound only stops an answer that waits for itself from hanging the check).
+RACE_WAIT_SECONDS = 10.0
+
+
+def _names_key(sent, wanted):
+    """Whether a round trip (a command's arguments, or a pipeline's batch) names ``wanted``."""
+    batch = sent.commands if hasattr(sent, "commands") else (sent,)
+    return any(
+        wanted in {a.decode(errors="replace") if isinstance(a, bytes) else str(a) for a in args}
+        for args in batch
+    )
+
+
+@contextlib.contextmanager
+def _after_each_round_trip(ctx, hook):
+    """While inside: hook(sent) runs right after each round trip of the learner's client or
+    one of its pipelines returns, in the thread that made it (``sent`` is the command's
+    arguments, or the pipeline's batch). The round trips are still logged as usual."""
+    log = ctx.client.call_log
+    original = log._raw
+
+    class Watched(list):
+        def append(self, item):
+            super().append(item)
+            hook(item[0])
+
+    watched = Watched(original)
+    log._raw, log.append = watched, watched.append
+    try:
+        yield
+    finally:
+        original[:] = list(watched)
+        log._raw, log.append = original, original.append
+
+
+@check(
+    "write-back-concurrent",
+    "Two write_backs to one product at the same moment both survive in the cache",
+    hint=2,
+    lesson="Two writers at once, and a crash in between",
+)
+def write_back_concurrent(ctx: CheckContext) -> None:
+    product = "P308"
+    record_key = key(product)
+    ctx.use_keys(record_key, QUEUE)
+    _prime(ctx, product)
+    first_change, second_change = {"name": "Renamed Widget"}, {"price": 4.5}
+    first_paused, second_done = threading.Event(), threading.Event()
+    outcome = {}
+    paused = []
+
+    def pause_first(sent):
+        # The worst moment: the first write_back has just read (or WATCHed) the record, and
+        # the whole second write_back runs before it goes on.
+        if threading.current_thread() is first and not paused and _names_key(sent, record_key):
+            paused.append(sent)
+            first_paused.set()
+            second_done.wait(RACE_WAIT_SECONDS)
+
+    def run(name, changes, wait_for=None, done=None):
+        try:
+            if wait_for is not None:
+                wait_for.wait(RACE_WAIT_SECONDS)
+            ctx.call("write_back", ctx.client, product, changes)
+        except BaseException as error:  # shown below, in the check's own thread
+            outcome[name] = error
+        finally:
+            if done is not None:
+                done.set()
+
+    first = threading.Thread(target=run, args=("first", first_change, None, first_paused))
+    second = threading.Thread(target=run, args=("second", second_change, first_paused, second_done))
+    with _after_each_round_trip(ctx, pause_first):
+        first.start()
+        second.start()
+        for thread in (first, second):
+            thread.join(3 * RACE_WAIT_SECONDS)
+    if first.is_alive() or second.is_alive():
+        ctx.fail(
+            "Two write_backs to one product at the same moment did not both return within "
+            f"{3 * RACE_WAIT_SECONDS:.0f} s: one waits for the other for ever."
+        )
+    for name, error in outcome.items():
+        if isinstance(error, CheckFailed):
+            ctx.fail(f"The {name} of two write_backs at the same moment: {error}")
+        ctx.fail(f"The {name} of two write_backs at the same moment raised {error!r}.")
+    cached = _cached(ctx, product)
+    expected = {**catalogue_record(product), **first_change, **second_change}
+    if cached != expected:
+        lost = [
+            c
+            for c in (first_change, second_change)
+            if cached is None or any(cached.get(k) != v for k, v in c.items())
+        ]
+        ctx.fail(
+            f"Two write_backs to {product} at the same moment, {first_change} and "
+            f"{second_change}: the cache holds {cached!r}, so {lost[0] if lost else 'one'} "
+            "was lost. The first had read the record when the second wrote its change, and "
+            "then wrote its merge of the older copy over it: the read-then-write race of step "
+            "03. Make the read and the write one step: WATCH the key and MULTI/EXEC, starting "
+            "again after a WatchError, or a Lua script."
+        )
+    queued = [json.loads(fields.get("changes", "null")) for _, fields in _entries(ctx)]
+    ctx.require(
+        sorted(queued, key=str) == sorted([first_change, second_change], key=str),
+        f"Two write_backs at the same moment queued {queued}; expected both changes, "
+        f"{first_change} and {second_change}.",
+    )
+
+
+@check(
+    "write-back-crash-order",
+    "No crash inside write_back leaves the cache serving a change that is not queued",
+    hint=2,
+    lesson="Two writers at once, and a crash in between",
+)
+def write_back_crash_order(ctx: CheckContext) -> None:
+    product = "P309"
+    record_key = key(product)
+    ctx.use_keys(record_key, QUEUE)
+    _prime(ctx, product)
+    primed = ctx.server.get(record_key)
+    change = {"price": 7.5}
+    unqueued = []
+
+    def look(sent):
+        # What the server holds if the process died right after this round trip.
+        if ctx.server.get(record_key) != primed and not _entries(ctx):
+            names = sent.commands if hasattr(sent, "commands") else (sent,)
+            unqueued.append(" ".join(str(args[0]).upper() for args in names))
+
+    with _after_each_round_trip(ctx, look):
+        _call(ctx, f"write_back({product!r})", "write_back", ctx.client, product, change)
+    if unqueued:
+        ctx.fail(
+            f"write_back updated the cached record ({unqueued[0]}) before the change was "
+            "queued: a crash between the two leaves the cache serving a change that no flush "
+            "will ever bring to the database, and the TTL then drops it for good. Queue it "
+            "first (XADD), then update the cache, or do both in one MULTI/EXEC or Lua script."
+        )
 
 
 @check(

@@ -1,5 +1,6 @@
 """Demo 08: write-through against write-back, as the caller sees them, when the database
-catches up, and a flush that crashes half-way and loses nothing."""
+catches up, a flush that crashes half-way and loses nothing, and trimming the queue: MAXLEN
+against MINID."""
 
 import json
 import time
@@ -11,6 +12,7 @@ from valkey_workshop.pyfile import load_file_as_module
 patterns = load_file_as_module(Path(__file__).with_name("solution.py"), "workshop_write_patterns")
 
 PRODUCT = "P123"
+TRIM_QUEUE = "workshop:demo:trim-queue"
 
 
 class Crash(BaseException):
@@ -93,3 +95,55 @@ def run(demo):
         "consumer group, because it is acknowledged only after its database write."
     )
     demo.tidy(key, patterns.WRITE_QUEUE)
+    trimming(demo)
+
+
+def _queue_with_a_crashed_reader(client):
+    """Five changes: two applied and acknowledged, one read but not acknowledged (its flush
+    died), two not yet delivered."""
+    client.delete(TRIM_QUEUE)
+    ids = [client.xadd(TRIM_QUEUE, {"n": str(n)}) for n in range(5)]
+    client.xgroup_create(TRIM_QUEUE, patterns.GROUP, id="0")
+    client.xreadgroup(patterns.GROUP, patterns.CONSUMER, {TRIM_QUEUE: ">"}, count=3)
+    client.xack(TRIM_QUEUE, patterns.GROUP, ids[0], ids[1])
+    return ids
+
+
+def _still_to_apply(client):
+    """The changes a flush could still apply: pending ones, then the undelivered ones."""
+    claimed = client.xautoclaim(TRIM_QUEUE, patterns.GROUP, patterns.CONSUMER, 0, "0-0")
+    pending = [fields["n"] for _, fields in claimed[1]]
+    reply = client.xreadgroup(patterns.GROUP, patterns.CONSUMER, {TRIM_QUEUE: ">"})
+    new = [fields["n"] for _, fields in reply[0][1]] if reply else []
+    return pending + new, len(claimed[2]) if len(claimed) > 2 else 0
+
+
+def trimming(demo):
+    client = demo.client
+    demo.heading("5. Trimming the queue: MAXLEN against MINID")
+    demo.say(
+        "Five changes queued: 0 and 1 applied and acknowledged, 2 read by a flush that died "
+        "(pending), 3 and 4 not yet delivered. Changes 2, 3 and 4 must still reach the database."
+    )
+    _queue_with_a_crashed_reader(client)
+    client.xtrim(TRIM_QUEUE, maxlen=1, approximate=False)
+    left_maxlen, deleted = _still_to_apply(client)
+    demo.show("XTRIM MAXLEN 1: changes a flush can still apply", left_maxlen)
+    demo.show("pending ids XAUTOCLAIM reports as deleted", deleted)
+    _queue_with_a_crashed_reader(client)
+    oldest = client.xpending(TRIM_QUEUE, patterns.GROUP)["min"]
+    removed = client.xtrim(TRIM_QUEUE, minid=oldest, approximate=False)
+    demo.show(f"XTRIM MINID {oldest} (the oldest pending id): entries removed", removed)
+    left_minid, _ = _still_to_apply(client)
+    demo.show("XTRIM MINID: changes a flush can still apply", left_minid)
+    lost = sorted({"2", "3", "4"} - set(left_maxlen))
+    demo.say(
+        f"MAXLEN kept the newest entry and deleted the rest, whatever their state: "
+        f"{', '.join(lost) if lost else 'nothing'} never {'reaches' if len(lost) == 1 else 'reach'}"
+        " the database. MINID at the oldest pending id removed only the "
+        f"{removed} applied {'change' if removed == 1 else 'changes'}. Trim a write queue with "
+        "MINID at or below the oldest pending or undelivered id, never with MAXLEN."
+        if lost
+        else "MAXLEN lost nothing this time; it would once the queue is longer than its bound."
+    )
+    demo.tidy(TRIM_QUEUE)

@@ -22,12 +22,20 @@ def write_through(client, db, product_id: str, changes: dict) -> dict:
 
 
 def write_back(client, product_id: str, changes: dict) -> None:
-    """Update the cached record at once and queue the change for the database."""
-    cached = client.get(cache_key(product_id))
-    if cached is not None:
-        record = {**json.loads(cached), **changes}
-        client.set(cache_key(product_id), json.dumps(record), keepttl=True)
-    client.xadd(WRITE_QUEUE, {"product_id": product_id, "changes": json.dumps(changes)})
+    """Queue the change and update the cached record in one transaction (MULTI/EXEC), keeping
+    its remaining TTL; WATCH makes it start again when another writer changed the record
+    between our read and our write, so two write-backs at the same moment both survive."""
+    key = cache_key(product_id)
+    entry = {"product_id": product_id, "changes": json.dumps(changes)}
+
+    def queue_and_merge(tx) -> None:
+        cached = tx.get(key)  # WATCHing: runs at once, and EXEC fails if the key changes
+        tx.multi()
+        tx.xadd(WRITE_QUEUE, entry)  # queued first, in the same EXEC as the cache update
+        if cached is not None:  # not cached: cache nothing, a partial record is not the product
+            tx.set(key, json.dumps({**json.loads(cached), **changes}), keepttl=True)
+
+    client.transaction(queue_and_merge, key)  # retries queue_and_merge after a WatchError
 
 
 def _ensure_group(client) -> None:

@@ -1,7 +1,10 @@
-"""Accepted: SETEX for write-through; write-back's cache update and XADD in one MULTI/EXEC;
-the group created only when XINFO GROUPS lacks it; every entry read in one XREADGROUP."""
+"""Accepted: SETEX for write-through; write-back's XADD and cache update in one MULTI/EXEC under
+WATCH, in its own retry loop; the group created only when XINFO GROUPS lacks it; every entry
+read in one XREADGROUP."""
 
 import json
+
+import valkey
 
 CACHE_TTL_SECONDS = 300
 WRITE_QUEUE = "product:write-queue"
@@ -20,13 +23,21 @@ def write_through(client, db, product_id, changes):
 
 
 def write_back(client, product_id, changes):
-    cached = client.get(cache_key(product_id))
-    with client.pipeline() as tx:  # the cache and the queue change together, or not at all
-        if cached is not None:
-            merged = {**json.loads(cached), **changes}
-            tx.set(cache_key(product_id), json.dumps(merged), keepttl=True)
-        tx.xadd(WRITE_QUEUE, {"product_id": product_id, "changes": json.dumps(changes)})
-        tx.execute()
+    key = cache_key(product_id)
+    with client.pipeline() as tx:
+        while True:  # again whenever another writer changed the record after our WATCH
+            try:
+                tx.watch(key)
+                cached = tx.get(key)
+                tx.multi()  # the queue and the cache change together, or not at all
+                tx.xadd(WRITE_QUEUE, {"product_id": product_id, "changes": json.dumps(changes)})
+                if cached is not None:
+                    merged = {**json.loads(cached), **changes}
+                    tx.set(key, json.dumps(merged), keepttl=True)
+                tx.execute()
+                return
+            except valkey.WatchError:
+                continue
 
 
 def _ensure_group(client):

@@ -1,5 +1,6 @@
 """Accepted: pending entries found with XPENDING and fetched by id (XCLAIM to this consumer);
-small reads of new entries in a loop; write-through with SET EX and an explicit re-raise."""
+small reads of new entries in a loop; write-through with SET EX and an explicit re-raise;
+write-back queues the change first, then merges it into the cache in a Lua script."""
 
 import contextlib
 import json
@@ -26,13 +27,21 @@ def write_through(client, db, product_id, changes):
     return record
 
 
+MERGE = """
+local cached = redis.call('GET', KEYS[1])
+if not cached then return 0 end
+local record = cjson.decode(cached)
+for field, value in pairs(cjson.decode(ARGV[1])) do record[field] = value end
+redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
+return 1
+"""
+
+
 def write_back(client, product_id, changes):
-    cached = client.get(cache_key(product_id))
-    if cached:
-        record = json.loads(cached)
-        record.update(changes)
-        client.set(cache_key(product_id), json.dumps(record), keepttl=True)
+    # Queued first: a crash before the merge leaves the old record cached, never a change
+    # the database will not get. The merge is one script, so no other write-back splits it.
     client.xadd(WRITE_QUEUE, {"product_id": product_id, "changes": json.dumps(changes)})
+    client.register_script(MERGE)(keys=[cache_key(product_id)], args=[json.dumps(changes)])
 
 
 def _apply(client, db, entries):

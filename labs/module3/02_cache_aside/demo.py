@@ -39,8 +39,9 @@ def run(demo):
     with demo.timed("third read"):
         demo.show("record", read_product())
     demo.say(
-        "A hit costs one round trip to Valkey; a miss costs that **plus** the database. "
-        "Every hit is a query the database never sees."
+        "A hit costs one round trip to Valkey. A miss costs two (the GET that found nothing "
+        "and the SET that fills the entry) **plus** the database read between them. Every "
+        "hit is a query the database never sees."
     )
 
     demo.heading("5. The race that remains: a slow reader stores an old record after the DEL")

@@ -160,12 +160,13 @@ def _lfu(demo):
     )
     decay = int(client.config_get("lfu-decay-time")["lfu-decay-time"])
     if decay > 0:
-        idle_minutes = max(0, freqs["hot"] - freqs["new"]) * decay
+        level_minutes = max(0, freqs["hot"] - freqs["new"]) * decay
         demo.say(
             f"A new key starts at {freqs['new']}, so it is not evicted at once. The counter "
             f"also decays: `lfu-decay-time` {decay} takes 1 off for every {decay} minute(s) "
-            f"without a read. The key read {reads['hot']:,} times would fall below a new key "
-            f"after about {idle_minutes} idle minutes: LFU ranks by how often keys were read "
+            f"without a read. The key read {reads['hot']:,} times (counter {freqs['hot']}) "
+            f"would fall to a new key's {freqs['new']} after {level_minutes} idle minutes and "
+            f"below it after {level_minutes + decay}: LFU ranks by how often keys were read "
             "lately, not over all time."
         )
     try:

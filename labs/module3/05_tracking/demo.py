@@ -13,10 +13,11 @@ pushes = load_file_as_module(Path(__file__).with_name("pushes.py"), "workshop_tr
 
 KEY = "workshop:demo:tracking:price"
 OTHER = "workshop:demo:tracking:stock"
+AFTER = "workshop:demo:tracking:rating"
 
 
 def run(demo):
-    demo.tidy(KEY, OTHER)
+    demo.tidy(KEY, OTHER, AFTER)
     writer = demo.client  # the other application instance: its calls are shown with timings
     opened = []
 
@@ -33,7 +34,9 @@ def run(demo):
     finally:
         for client in opened:
             client.close()
-        demo.tidy(KEY, OTHER, "workshop:demo:tracking:bcast:P1", "workshop:demo:tracking:user:1")
+        demo.tidy(
+            KEY, OTHER, AFTER, "workshop:demo:tracking:bcast:P1", "workshop:demo:tracking:user:1"
+        )
 
 
 def _get_stats(demo):
@@ -80,7 +83,8 @@ def _local_cache(demo, writer, cached):
     time.sleep(0.01)
     demo.show("cached client now reads", cached.get(KEY))
     demo.say(
-        "The server pushed `invalidate [demo:tracking:price]` on the cached client's connection. "
+        f"The server pushed `invalidate [{KEY}]` on the cached client's connection (a push "
+        "names the full key). "
         "valkey-py reads such pushes just before its next cached lookup (it has no background "
         "reader), so a read immediately after another client's write can rarely still be stale."
     )
@@ -129,8 +133,9 @@ def _bcast(demo, writer, client):
     writer.set("workshop:demo:tracking:user:1", "outside the prefix")
     demo.show("invalidation pushes received", pushes.invalidated_keys(client))
     demo.say(
-        "No memory per key read, but one push per matching write to every client registered "
-        "for the prefix, whether it ever read the key or not."
+        "No memory per key read, but every write under the prefix is reported to every "
+        "client registered for it, whether it ever read the key or not. The server batches "
+        "these reports: one push can name several keys (an MSET of three gives one push)."
     )
 
 
@@ -139,12 +144,20 @@ def _total_prefixes(client):
 
 
 def _optin(demo, writer, client):
-    demo.heading("5. OPTIN: only reads announced with CLIENT CACHING YES are tracked")
+    demo.heading("5. OPTIN: only the command right after CLIENT CACHING YES is tracked")
     client.client_tracking_on(optin=True)
     client.get(OTHER)  # not announced: not tracked
     client.execute_command("CLIENT", "CACHING", "YES")
-    client.get(KEY)  # announced: tracked
+    client.get(KEY)  # the command right after CACHING YES: tracked
+    client.get(AFTER)  # the one after that: not tracked any more
     writer.set(OTHER, "5")
     writer.set(KEY, "60")
-    demo.show("invalidation pushes received", pushes.invalidated_keys(client))
-    demo.say("Only the announced key was reported: OPTIN suits a client that caches a few reads.")
+    writer.set(AFTER, "4")
+    reported = pushes.invalidated_keys(client)
+    demo.show("invalidation pushes received", reported)
+    demo.say(
+        f"Of three keys read and then written, {len(reported)} "
+        f"{'was' if len(reported) == 1 else 'were'} reported: `CLIENT CACHING YES` covers only "
+        "the command right after it, so announce each read you cache. OPTIN suits a client "
+        "that caches a few chosen reads."
+    )

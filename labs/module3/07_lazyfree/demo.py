@@ -22,11 +22,7 @@ def run(demo):
     try:
         demo.heading("1. This server's lazyfree settings")
         demo.table("CONFIG GET lazyfree*", ["setting", "value"], [[k, v] for k, v in saved.items()])
-        demo.say(
-            "All **yes**: the default since Valkey 8.0 (Redis 7 shipped them all off, which is "
-            "why older guides say to turn them on). To see what they protect you from, we turn "
-            "`lazyfree-lazy-user-del` off for a moment."
-        )
+        demo.say(_what_the_settings_say(saved, demo.setup.info("server")))
         _del_against_unlink(demo, fields)
         _threshold(demo)
         _flush(demo, fields)
@@ -37,12 +33,44 @@ def run(demo):
     demo.show("settings restored", {k: client.config_get(k)[k] for k in saved})
 
 
+def _what_the_settings_say(settings, server_info):
+    """Narration computed from this server's own values: the yes and no it reported."""
+    on = [name for name, value in settings.items() if value == "yes"]
+    off = [name for name, value in settings.items() if value != "yes"]
+    server = (
+        f"Valkey {server_info['valkey_version']}"
+        if "valkey_version" in server_info
+        else f"Redis {server_info.get('redis_version', '?')}"
+    )
+    if not off:
+        summary = (
+            f"All **yes** on this server ({server}): Valkey has shipped them on since 8.0. "
+            "Redis 7 shipped them off, which is why older guides say to turn them on."
+        )
+    elif not on:
+        summary = (
+            f"All **no** on this server ({server}): freeing runs on the main thread unless the "
+            "command asks otherwise (UNLINK, FLUSHALL ASYNC). Valkey 8.0 and later ship them on."
+        )
+    else:
+        summary = (
+            f"On this server ({server}) {', '.join(on)} {'is' if len(on) == 1 else 'are'} "
+            f"**yes** and {', '.join(off)} {'is' if len(off) == 1 else 'are'} **no** "
+            "(someone changed the defaults, or this server predates Valkey 8.0)."
+        )
+    return (
+        f"{summary} To see what lazy freeing protects you from, we turn "
+        "`lazyfree-lazy-user-del` off for a moment."
+    )
+
+
 def _del_against_unlink(demo, fields):
     client = demo.client
     client.config_set("lazyfree-lazy-user-del", "no")
     demo.heading(f"2. A {fields:,}-field hash: DEL against UNLINK, while another client PINGs")
-    # The server's own view beside the probe's: LATENCY LATEST records every command slower
-    # than latency-monitor-threshold (off by default: set for the demo, then put back).
+    # The server's own view beside the probe's: LATENCY LATEST gives, per event class, the
+    # latest and the largest latency above latency-monitor-threshold (off by default: set for
+    # the demo, then put back).
     with probe.ServerLatencyMonitor(demo.setup, threshold_ms=5) as monitor:
         events = {}
         probe.build_big_hash(demo.setup, KEY, fields)

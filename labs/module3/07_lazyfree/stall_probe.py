@@ -176,7 +176,8 @@ def latency_events(client):
 
 class ServerLatencyMonitor:
     """The server's own view of stalls: sets ``latency-monitor-threshold`` for a while (and
-    puts it back), so that ``LATENCY LATEST`` records every command slower than it."""
+    puts it back), so that the latency monitor records commands slower than it; ``LATENCY
+    LATEST`` then gives the latest and the largest per event class."""
 
     def __init__(self, client, threshold_ms=5):
         self.client = client

@@ -54,14 +54,14 @@ def test_lfu_counter_claims(client: valkey.Valkey, module3: Module) -> None:
     assert _reads(client, key, 0) == 5
     assert _reads(client, key, 1) == 6
     thousand = _reads(client, key, 1000)
-    assert 15 <= thousand <= 25, thousand  # random; measured 17-21 on 9.1.2 and 8.1.8
+    assert 10 <= thousand <= 30, thousand  # random; 13-25 in 30 runs on 9.1.2
     # Compare text, not line breaks.
     lesson = " ".join(module3.step("eviction").lesson.read_text(encoding="utf-8").split())
     assert "a new key starts at 5" in lesson
     assert "one read brings it to 6" in lesson
     assert "1,000 reads bring it to about 20" in lesson
     notes = " ".join((LABS.parents[1] / "trainer-notes" / "module3.md").read_text().split())
-    assert "1,000 reads roughly 17-21" in notes
+    assert "1,000 reads give 10-30" in notes
 
 
 def test_restore_idletime_ages_a_key_without_waiting(client: valkey.Valkey) -> None:

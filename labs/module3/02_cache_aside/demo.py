@@ -21,6 +21,7 @@ def run(demo):
             demo.client.set(key, json.dumps(record), ex=CACHE_TTL_SECONDS)
         return record
 
+    stats_before = demo.setup.info("stats")
     demo.heading("1. First read: nothing cached yet")
     with demo.timed("first read"):
         demo.show("record", read_product())
@@ -44,6 +45,8 @@ def run(demo):
         "hit is a query the database never sees."
     )
 
+    _hit_ratio(demo, stats_before)
+
     demo.heading("5. The race that remains: a slow reader stores an old record after the DEL")
     demo.client.delete(key)
     demo.show("reader", f"GET {key} -> {demo.client.get(key)!r}: a miss, so it asks the database")
@@ -65,3 +68,19 @@ def run(demo):
         "the TTL ends. Bound it with a short TTL; close it with versioned values or leases."
     )
     demo.tidy(key)
+
+
+def _hit_ratio(demo, before):
+    """The server's own hit and miss counters over the three reads above."""
+    after = demo.setup.info("stats")
+    hits = int(after["keyspace_hits"]) - int(before["keyspace_hits"])
+    misses = int(after["keyspace_misses"]) - int(before["keyspace_misses"])
+    demo.show("keyspace_hits / keyspace_misses since section 1 (INFO stats)", f"{hits} / {misses}")
+    if hits + misses:
+        demo.say(
+            f"The server counted {hits} {'hit' if hits == 1 else 'hits'} and {misses} "
+            f"{'miss' if misses == 1 else 'misses'}, a hit ratio of "
+            f"{hits / (hits + misses):.0%}. Every command that reads a key counts, not only "
+            "GET: the TTL shown in section 1 was a hit too. On a real cache, watch this ratio "
+            "over time, with `expired_keys` and `evicted_keys` beside it."
+        )

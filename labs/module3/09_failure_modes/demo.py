@@ -1,17 +1,25 @@
 """Demo 09: what breaks caches in production, shown with counted database reads.
 
 A hot key expires under a crowd of readers (with and without a lock), unknown ids with and
-without negative caching, TTLs with and without jitter, the race cache-aside leaves open, and
-what a write-back queue needs beyond XACK.
+without negative caching, TTLs with and without jitter, the race cache-aside leaves open,
+what a write-back queue needs beyond XACK, and a cache that stops answering (a listening socket
+of the demo's own that never replies: the session's server is not touched).
 """
 
 import json
 import random
 import secrets
+import socket
 import threading
 import time
 
+import valkey
+
 from valkey_workshop.labdb import ProductDatabase
+
+#: How long the demo's client waits for the hung cache, per attempt, and how often it retries.
+CACHE_TIMEOUT_SECONDS = 0.05
+CACHE_RETRIES = 2
 
 RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -95,6 +103,7 @@ def run(demo):
     jitter(demo)
     late_reader(demo)
     write_back_queue(demo)
+    cache_down(demo)
 
 
 def stampede(demo):
@@ -223,3 +232,68 @@ def write_back_queue(demo):
         "42, not add 1)."
     )
     demo.tidy(stream)
+
+
+def _get_with_retries(cache, name, attempts):
+    """GET with a short timeout per try and exponential backoff with jitter in between;
+    raises the last error when every try failed. ``attempts`` collects each try's error."""
+    for attempt in range(1 + CACHE_RETRIES):
+        try:
+            return cache.get(name)
+        except (valkey.TimeoutError, valkey.ConnectionError) as error:
+            attempts.append(type(error).__name__)
+            if attempt == CACHE_RETRIES:
+                raise
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))  # full jitter: 0-10 ms, 0-20 ms
+
+
+def _read_through(cache, db, product_id, attempts):
+    """Cache-aside that serves from the database when the cache itself fails."""
+    try:
+        cached = _get_with_retries(cache, key(product_id), attempts)
+    except (valkey.TimeoutError, valkey.ConnectionError):
+        return db.get_product(product_id), "gave up on the cache"
+    if cached is not None:
+        return json.loads(cached), "hit"
+    record = db.get_product(product_id)
+    cache.set(key(product_id), json.dumps(record), ex=300)
+    return record, "miss"
+
+
+def cache_down(demo):
+    demo.heading("6. The cache itself stops answering")
+    hung = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(8)  # accepts connections (the kernel's backlog) and never replies
+    port = hung.getsockname()[1]
+    db = ProductDatabase(latency_seconds=demo.db.latency_seconds / 10)
+    attempts = []
+    try:
+        cache = valkey.Valkey(
+            host="127.0.0.1",
+            port=port,
+            socket_connect_timeout=CACHE_TIMEOUT_SECONDS,
+            socket_timeout=CACHE_TIMEOUT_SECONDS,
+        )
+        started = time.perf_counter()
+        record, how = _read_through(cache, db, "P123", attempts)
+        waited = time.perf_counter() - started - db.latency_seconds * db.get_calls
+        cache.close()
+    finally:
+        hung.close()
+    demo.show("tries, each ending in", attempts)
+    demo.show("served", f"{record['name']} from the database ({how})")
+    demo.show(
+        f"time spent on the cache ({len(attempts)} tries of at most "
+        f"{CACHE_TIMEOUT_SECONDS * 1000:.0f} ms, backoff between)",
+        f"{waited * 1000:.0f} ms",
+    )
+    demo.say(
+        f"The request still got its answer, {waited * 1000:.0f} ms late plus one database "
+        "read. valkey-py's default `socket_timeout` is None: without one, a request waits "
+        "as long as the server does, and every request thread hangs with it. Keep the "
+        "timeout short (a cache that answers slowly is no cache), retry a few times with "
+        "backoff and jitter, then serve from the database, and make sure the database can "
+        "take that load: a circuit breaker skips the cache for a while instead of timing out "
+        "on every request."
+    )

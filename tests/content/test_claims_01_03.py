@@ -135,11 +135,12 @@ def test_ttl_claims_hold_on_the_embedded_server(server: ServerInfo) -> None:
         client.close()
 
 
-def test_a_get_costs_the_server_under_a_microsecond_and_the_client_far_more(
-    server: ServerInfo,
+def test_a_get_costs_the_server_about_a_microsecond_and_the_client_far_more(
+    module3: Module, server: ServerInfo
 ) -> None:
-    """Step 01: a GET costs the server less than a microsecond; the application sees tens of
-    microseconds, mostly outside the server. Medians of many GETs, so one slow round trip on
+    """Step 01: a GET costs the server about a microsecond or less (a few µs at most on a busy
+    machine: 1.2-1.4 µs were seen under a load average of 11); the application sees 10-500 µs,
+    mostly outside the server. Medians of many GETs, so one slow round trip on
     a busy machine does not decide it; the client-side bound is loose on purpose."""
     client = valkey.Valkey.from_url(server.url, decode_responses=True)
     try:
@@ -155,8 +156,11 @@ def test_a_get_costs_the_server_under_a_microsecond_and_the_client_far_more(
             server_us = float(client.info("commandstats")["cmdstat_get"]["usec_per_call"])
             samples.append((server_us, statistics.median(timings) * 1e6))
         server_us, client_us = min(samples)
-        assert server_us < 1, samples
-        assert server_us * 5 < client_us < 1000, samples
+        assert server_us < 5, samples
+        assert server_us * 5 < client_us and 10 <= client_us <= 500, samples
+        lesson = " ".join(module3.step("bottleneck").lesson.read_text(encoding="utf-8").split())
+        assert "about a microsecond or less" in lesson and "a few µs at most" in lesson
+        assert "10-500 µs on the same machine" in lesson
     finally:
         client.delete(KEY)
         client.close()

@@ -90,8 +90,8 @@ def test_the_timing_plan_table_matches_module_toml() -> None:
 
 
 def test_a_loopback_get_takes_what_the_notes_say(client: valkey.Valkey) -> None:
-    """Notes 01: the median of 200 GETs on loopback is 10-300 µs, so against a 2 ms query a
-    GET is 7x-200x faster and against the 1.5 s sleep 5,000x-150,000x."""
+    """Notes 01: the median of 200 GETs on loopback is 10-500 µs, so against a 2 ms query a
+    GET is 4x-200x faster and against the 1.5 s sleep 3,000x-150,000x."""
     client.set(f"{PREFIX}get", "x" * 100)
     timings = []
     for _ in range(200):
@@ -99,7 +99,7 @@ def test_a_loopback_get_takes_what_the_notes_say(client: valkey.Valkey) -> None:
         client.get(f"{PREFIX}get")
         timings.append(time.perf_counter() - started)
     median_us = statistics.median(timings) * 1e6
-    low_us, high_us = 10, 300
+    low_us, high_us = 10, 500  # 203-214 µs were seen under a load average of 11
     assert low_us <= median_us <= high_us, median_us
     notes = _notes()
     assert f"{low_us}-{high_us} µs from an idle machine to a busy one" in notes
@@ -116,7 +116,8 @@ def test_a_loopback_get_takes_what_the_notes_say(client: valkey.Valkey) -> None:
 def test_pipelining_figures_hold_on_a_fresh_measurement(
     module3: Module, client: valkey.Valkey
 ) -> None:
-    """Lesson 06: plain valkey-py costs 3-60 µs per pipelined command, and on loopback
+    """Lesson 06: plain valkey-py costs 3-100 µs per pipelined command (34-42 µs were seen under
+    a load average of 8, 7-11 µs on the idle machine), and on loopback
     pipelining wins "a few times to a few tens of times" (2x-60x here)."""
     count, batch = 4000, 1000
     record = json.dumps({"name": "Bulk item", "price": 1.0})
@@ -140,10 +141,11 @@ def test_pipelining_figures_hold_on_a_fresh_measurement(
     piped = time.perf_counter() - started
     client.delete(*keys)
     cost_us = max(piped - (count // batch) * rtt, 0.0) / count * 1e6
-    assert 3 <= cost_us <= 60, cost_us
+    assert 3 <= cost_us <= 100, cost_us
     assert 2 <= one_by_one / piped <= 60, one_by_one / piped
     lesson = _lesson(module3, "pipelining")
-    assert "3-60 µs of CPU per command in Python" in lesson
+    assert "3-100 µs of CPU per command in Python" in lesson
+    assert "3-100 µs from an idle machine to a busy one" in _notes()
     assert "so pipelining wins a few times to a few tens of times" in lesson
     # The 1 ms arithmetic the lesson states: (RTT + c) / (RTT/B + c), RTT 1 ms, B 1,000.
     at_10, at_30 = (1000 + 10) / (1 + 10), (1000 + 30) / (1 + 30)

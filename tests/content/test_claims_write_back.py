@@ -77,7 +77,9 @@ def test_two_write_backs_at_the_same_moment_both_survive(
     module3: Module, client: valkey.Valkey
 ) -> None:
     product = "P308"
-    expected = {**catalogue_record(product), "price": 4.5, "name": "Renamed Widget"}
+    record = catalogue_record(product)
+    assert record is not None
+    expected = {**record, "price": 4.5, "name": "Renamed Widget"}
     for path in _answers(module3):
         answer = load_file_as_module(path, f"race_{path.stem}")
         lost = [

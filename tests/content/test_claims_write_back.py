@@ -6,6 +6,7 @@ still had to apply; MINID at the oldest pending id keeps them)."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +115,7 @@ def test_the_trim_demo_shows_maxlen_losing_and_minid_keeping(
     assert removed == 2  # only the two applied changes
     lost = sorted({"2", "3", "4"} - set(after_maxlen))
     assert f"{', '.join(lost)} never reach" in said  # the prose names what this run lost
+    # Notes 08: write-back waits "a fraction of a millisecond to a few ms" (three round trips
+    # now: WATCH with GET, then MULTI/EXEC); checked loosely, 0.02-10 ms.
+    waited = re.fullmatch(r"([\d.]+) ms", str(shown["caller waited (per write)"]))
+    assert waited is not None and 0.02 <= float(waited.group(1)) <= 10, waited

@@ -309,11 +309,13 @@ def write_back(ctx: CheckContext) -> None:
 RACE_WAIT_SECONDS = 10.0
 
 
-def _names_key(sent, wanted):
-    """Whether a round trip (a command's arguments, or a pipeline's batch) names ``wanted``."""
+def _names_key(sent, wanted, besides=frozenset()):
+    """Whether a round trip (a command's arguments, or a pipeline's batch) names ``wanted`` in
+    a command other than those in ``besides``."""
     batch = sent.commands if hasattr(sent, "commands") else (sent,)
     return any(
-        wanted in {a.decode(errors="replace") if isinstance(a, bytes) else str(a) for a in args}
+        str(args[0]).upper() not in besides
+        and wanted in {a.decode(errors="replace") if isinstance(a, bytes) else str(a) for a in args}
         for args in batch
     )
 
@@ -357,9 +359,14 @@ def write_back_concurrent(ctx: CheckContext) -> None:
     paused = []
 
     def pause_first(sent):
-        # The worst moment: the first write_back has just read (or WATCHed) the record, and
-        # the whole second write_back runs before it goes on.
-        if threading.current_thread() is first and not paused and _names_key(sent, record_key):
+        # The worst moment: the first write_back has just read the record (its first round
+        # trip on the key after any WATCH), and the whole second write_back runs before it
+        # goes on. A WATCH then notices the change; a plain read-then-write loses it.
+        if (
+            threading.current_thread() is first
+            and not paused
+            and _names_key(sent, record_key, besides={"WATCH", "UNWATCH"})
+        ):
             paused.append(sent)
             first_paused.set()
             second_done.wait(RACE_WAIT_SECONDS)

@@ -96,14 +96,17 @@ def attempts(workdir: Path, slug: str) -> int:
 
 
 # -- 1. a step that changes server-wide state refuses a server holding others' data -------
-def test_own_keys() -> None:
+def test_own_keys(module3: Module) -> None:
+    declared = module3.owned_keys
+    assert declared == ("product:*:details", "product:write-queue")
     assert is_workshop_key("workshop:evict:00001")
-    assert is_workshop_key("workshop:demo:pipe:00001")
-    assert is_workshop_key("product:P1:details")
-    assert is_workshop_key("product:write-queue")
-    assert not is_workshop_key("product:P1")
-    assert not is_workshop_key("user:1")
-    assert not is_workshop_key("demo:evict:1")
+    assert is_workshop_key("workshop:demo:pipe:00001", declared)
+    assert is_workshop_key("product:P1:details", declared)
+    assert is_workshop_key("product:write-queue", declared)
+    assert not is_workshop_key("product:P1:details")  # only a module's declaration names it
+    assert not is_workshop_key("product:P1", declared)
+    assert not is_workshop_key("user:1", declared)
+    assert not is_workshop_key("demo:evict:1", declared)
 
 
 def test_eviction_refuses_a_server_with_other_data_and_touches_nothing(

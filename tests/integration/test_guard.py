@@ -159,7 +159,7 @@ def test_eviction_demo_refuses_the_same_way(user_server: ServerInfo) -> None:
     result = runner.invoke(
         app, ["demo", "module3", "eviction", "--no-pause", "--url", user_server.url]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a refusal, as every refusal
     text = " ".join(result.output.split())
     assert "The demo of 04 eviction did not run" in text
     assert "1,022 other keys" in text
@@ -406,7 +406,7 @@ def test_the_guard_costs_little_per_step(private_server: ServerInfo, module3: Mo
 def test_verify_refuses_a_server_holding_other_data(user_server: ServerInfo) -> None:
     # verify runs known-wrong answers; one of step 02's empties its database (FLUSHDB).
     result = runner.invoke(app, ["verify", "module3", "cache-aside", "--url", user_server.url])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output  # a refusal, as every refusal
     text = " ".join(result.stdout.split())
     assert "runs on this server" in text and "1,022 other keys" in text
     assert valkey.Valkey.from_url(db_url(user_server.url, 0)).dbsize() == 1000

@@ -57,6 +57,7 @@ from typing import Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import valkey
+import valkey.exceptions
 
 from valkey_workshop.content.keypatterns import ENGINE_PREFIX, matcher, sample_key
 from valkey_workshop.content.models import Step
@@ -453,8 +454,11 @@ class ServerGuard:
                 if key is None:
                     continue
                 try:
-                    client.set(key, "1", px=10_000, nx=True)
-                    client.delete(key)
+                    # NX: a key of that name already there (a literal pattern names one key,
+                    # maybe the user's) is neither changed nor deleted; ACL rights are
+                    # checked before NX is, so the probe still tells.
+                    if client.set(key, token, px=10_000, nx=True):
+                        client.delete(key)
                 except valkey.ValkeyError as error:
                     if _is_read_only(error):
                         return "the server is read-only (a replica?), and every step writes keys"
@@ -976,9 +980,15 @@ class ServerGuard:
             if refusal is not None:
                 return GuardedRun(None, refusal)
             snapshot, state = self._enter(patterns)
-        except _CannotRun as error:
+        except (_CannotRun, valkey.exceptions.NoPermissionError) as error:
+            reason = (
+                str(error)
+                if isinstance(error, _CannotRun)
+                else "the server does not let this user run a command the workshop guards "
+                f"the server with ({_why(error)})"
+            )
             label = step.label if step is not None else "this"
-            return GuardedRun(None, Refusal(label, (), patterns=patterns, cannot_run=str(error)))
+            return GuardedRun(None, Refusal(label, (), patterns=patterns, cannot_run=reason))
         except (valkey.ValkeyError, OSError) as error:
             # Not answering before the run even began: nothing ran, nothing to put back.
             return GuardedRun(None, None, self._stopped(_why(error), restart))

@@ -351,6 +351,8 @@ class ServerGuard:
         self._shared = shared or _Shared()
         self._lock = self._shared.lock
         self._client: valkey.Valkey | None = None
+        self._db_clients: dict[int, valkey.Valkey] = {}
+        self._db_clients_lock = threading.Lock()
         self._rights: dict[tuple[bool, tuple[str, ...]], str | None] = {}
 
     @property
@@ -524,26 +526,30 @@ class ServerGuard:
         for db, count in databases.items():
             scan = _DbScan(count)
             client = self._client_for(db)
-            try:
-                for raw in client.scan_iter(count=1000):
-                    key = raw.decode("utf-8", errors="replace")
-                    if key.startswith(OWN_PREFIX):
-                        scan.ours.add(raw)
-                    elif declared(key):
-                        scan.ours.add(raw)
-                        scan.lookalikes.append(key)
-                    elif not ours(key):
-                        scan.foreign += 1
-                        scan.example = scan.example or key
-            finally:
-                client.close()
+            for raw in client.scan_iter(count=1000):
+                key = raw.decode("utf-8", errors="replace")
+                if key.startswith(OWN_PREFIX):
+                    scan.ours.add(raw)
+                elif declared(key):
+                    scan.ours.add(raw)
+                    scan.lookalikes.append(key)
+                elif not ours(key):
+                    scan.foreign += 1
+                    scan.example = scan.example or key
             scans[db] = scan
         return scans
 
     def _client_for(self, db: int) -> valkey.Valkey:
-        # The URL's own path names a database and wins over a ``db`` argument: replace it.
-        url = urlunsplit(urlsplit(self._server.url)._replace(path=f"/{db}"))
-        return valkey.Valkey.from_url(url, socket_timeout=self._timeout)
+        """A client of database ``db`` (raw bytes: keys need not be UTF-8), kept for the
+        next run: a new connection costs more round trips than a scan of a small database."""
+        with self._db_clients_lock:
+            client = self._db_clients.get(db)
+            if client is None:
+                # The URL's own path names a database and wins over a ``db`` argument.
+                url = urlunsplit(urlsplit(self._server.url)._replace(path=f"/{db}"))
+                client = valkey.Valkey.from_url(url, socket_timeout=self._timeout)
+                self._db_clients[db] = client
+            return client
 
     def _has_run_here(self) -> bool:
         """Whether the workshop has run on this server (this process, or the marker)."""
@@ -554,8 +560,6 @@ class ServerGuard:
             self._shared.ran_here = bool(client.exists(USED_MARKER))
         except valkey.ResponseError:
             return False  # an ACL without database 0: never marked, so never known
-        finally:
-            client.close()
         return self._shared.ran_here
 
     def _mark_used(self) -> None:
@@ -565,12 +569,10 @@ class ServerGuard:
             return
         self._shared.ran_here = True  # in this process, even if the server refuses the marker
         client = self._client_for(0)
-        try:
+        # Refused on a read-only server or by an ACL without db 0: declared keys then stay
+        # someone else's.
+        with contextlib.suppress(valkey.ValkeyError):
             client.set(USED_MARKER, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), nx=True)
-        except valkey.ValkeyError:
-            pass  # read-only, or an ACL without db 0: declared keys stay someone else's
-        finally:
-            client.close()
 
     # -- 2. snapshot and restore ----------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -717,8 +719,7 @@ class ServerGuard:
         """
         with self._lock:
             client = self._connection()
-            info = client.info("replication")
-            clients = client.info("clients")
+            info = clients = client.info("replication", "clients")
             role = str(info.get("role", "master"))
             primary = (
                 (str(info.get("master_host", "")), int(info.get("master_port", 0)))
@@ -742,11 +743,14 @@ class ServerGuard:
         """The function libraries (name, code) and their ``FUNCTION DUMP``; (None, None) where
         the server has no functions or refuses them to this user."""
         try:
-            listing = client.execute_command("FUNCTION", "LIST", "WITHCODE")
-            dump = client.execute_command("FUNCTION", "DUMP", NEVER_DECODE=True)
+            libraries = _libraries(client.execute_command("FUNCTION", "LIST", "WITHCODE"))
+            # No library, nothing to dump (the common case: one round trip saved per run).
+            dump = (
+                client.execute_command("FUNCTION", "DUMP", NEVER_DECODE=True) if libraries else None
+            )
         except valkey.ResponseError:
             return None, None
-        return _libraries(listing), dump if isinstance(dump, bytes) else None
+        return libraries, dump if isinstance(dump, bytes) else None
 
     def _ledger(self, patterns: tuple[str, ...]) -> KeyLedger:
         scans = self._scan_keys(patterns)
@@ -777,14 +781,11 @@ class ServerGuard:
                 continue
             ordered = sorted(names)
             client = self._client_for(db)
-            try:
-                pipe = client.pipeline(transaction=False)
-                for name in ordered:
-                    pipe.dump(name)
-                    pipe.pttl(name)
-                replies = pipe.execute()
-            finally:
-                client.close()
+            pipe = client.pipeline(transaction=False)
+            for name in ordered:
+                pipe.dump(name)
+                pipe.pttl(name)
+            replies = pipe.execute()
             now = time.time()
             for index, name in enumerate(ordered):
                 payload, ttl = replies[2 * index], replies[2 * index + 1]
@@ -827,7 +828,7 @@ class ServerGuard:
             with contextlib.suppress(valkey.ResponseError):
                 client.execute_command("CLIENT", "UNPAUSE")
             return []
-        now = str(client.info("clients").get("paused_actions", "none"))
+        now = str(client.info("clients").get("paused_actions", "none"))  # PING passes a pause
         if now in ("none", before.paused):
             return []
         client.execute_command("CLIENT", "UNPAUSE")
@@ -914,17 +915,14 @@ class ServerGuard:
         for db in sorted(databases):
             before = ledger.before.get(db, frozenset())
             client = self._client_for(db)
-            try:
-                created = [
-                    raw
-                    for raw in client.scan_iter(count=1000)
-                    if raw not in before
-                    and (ledger.whole or ours(raw.decode("utf-8", errors="replace")))
-                ]
-                for start in range(0, len(created), 1000):
-                    client.unlink(*created[start : start + 1000])
-            finally:
-                client.close()
+            created = [
+                raw
+                for raw in client.scan_iter(count=1000)
+                if raw not in before
+                and (ledger.whole or ours(raw.decode("utf-8", errors="replace")))
+            ]
+            for start in range(0, len(created), 1000):
+                client.unlink(*created[start : start + 1000])
         return self._restore_saved(ledger.saved)
 
     def _restore_saved(self, saved: Sequence[SavedKey]) -> list[str]:
@@ -934,25 +932,22 @@ class ServerGuard:
             by_db.setdefault(key.db, []).append(key)
         for db, keys in by_db.items():
             client = self._client_for(db)
-            try:
-                pipe = client.pipeline(transaction=False)
-                for key in keys:
-                    pipe.dump(key.name)
-                now_payloads = pipe.execute()
-                pipe = client.pipeline(transaction=False)
-                now = time.time()
-                for key, payload in zip(keys, now_payloads, strict=True):
-                    if payload == key.payload:
-                        continue
-                    ttl_ms = 0 if key.expires_at is None else int((key.expires_at - now) * 1000)
-                    if key.expires_at is not None and ttl_ms <= 0:
-                        pipe.delete(key.name)  # it would have expired by now anyway
-                        continue
-                    pipe.restore(key.name, ttl_ms, key.payload, replace=True)
-                    restored.append(key.name.decode("utf-8", errors="replace"))
-                pipe.execute()
-            finally:
-                client.close()
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                pipe.dump(key.name)
+            now_payloads = pipe.execute()
+            pipe = client.pipeline(transaction=False)
+            now = time.time()
+            for key, payload in zip(keys, now_payloads, strict=True):
+                if payload == key.payload:
+                    continue
+                ttl_ms = 0 if key.expires_at is None else int((key.expires_at - now) * 1000)
+                if key.expires_at is not None and ttl_ms <= 0:
+                    pipe.delete(key.name)  # it would have expired by now anyway
+                    continue
+                pipe.restore(key.name, ttl_ms, key.payload, replace=True)
+                restored.append(key.name.decode("utf-8", errors="replace"))
+            pipe.execute()
         if not restored:
             return []
         noun = "key that was" if len(restored) == 1 else "keys that were"
@@ -1058,6 +1053,11 @@ class ServerGuard:
         return self._client
 
     def _drop_connection(self) -> None:
+        with self._db_clients_lock:
+            for db_client in self._db_clients.values():
+                with contextlib.suppress(Exception):  # a broken connection is dropped anyway
+                    db_client.close()
+            self._db_clients.clear()
         client, self._client = self._client, None
         if client is not None:
             with contextlib.suppress(Exception):  # a broken connection is dropped anyway

@@ -96,14 +96,17 @@ def attempts(workdir: Path, slug: str) -> int:
 
 
 # -- 1. a step that changes server-wide state refuses a server holding others' data -------
-def test_own_keys() -> None:
+def test_own_keys(module3: Module) -> None:
+    declared = module3.owned_keys
+    assert declared == ("product:*:details", "product:write-queue")
     assert is_workshop_key("workshop:evict:00001")
-    assert is_workshop_key("workshop:demo:pipe:00001")
-    assert is_workshop_key("product:P1:details")
-    assert is_workshop_key("product:write-queue")
-    assert not is_workshop_key("product:P1")
-    assert not is_workshop_key("user:1")
-    assert not is_workshop_key("demo:evict:1")
+    assert is_workshop_key("workshop:demo:pipe:00001", declared)
+    assert is_workshop_key("product:P1:details", declared)
+    assert is_workshop_key("product:write-queue", declared)
+    assert not is_workshop_key("product:P1:details")  # only a module's declaration names it
+    assert not is_workshop_key("product:P1", declared)
+    assert not is_workshop_key("user:1", declared)
+    assert not is_workshop_key("demo:evict:1", declared)
 
 
 def test_eviction_refuses_a_server_with_other_data_and_touches_nothing(
@@ -156,7 +159,7 @@ def test_eviction_demo_refuses_the_same_way(user_server: ServerInfo) -> None:
     result = runner.invoke(
         app, ["demo", "module3", "eviction", "--no-pause", "--url", user_server.url]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a refusal, as every refusal
     text = " ".join(result.output.split())
     assert "The demo of 04 eviction did not run" in text
     assert "1,022 other keys" in text
@@ -403,7 +406,7 @@ def test_the_guard_costs_little_per_step(private_server: ServerInfo, module3: Mo
 def test_verify_refuses_a_server_holding_other_data(user_server: ServerInfo) -> None:
     # verify runs known-wrong answers; one of step 02's empties its database (FLUSHDB).
     result = runner.invoke(app, ["verify", "module3", "cache-aside", "--url", user_server.url])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output  # a refusal, as every refusal
     text = " ".join(result.stdout.split())
     assert "runs on this server" in text and "1,022 other keys" in text
     assert valkey.Valkey.from_url(db_url(user_server.url, 0)).dbsize() == 1000

@@ -7,6 +7,7 @@ data, settings are put back after every run, and a stopped server is said, not c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -43,9 +44,31 @@ def step_result_of(step: Step, exercise: Path, run: GuardedRun[StepResult]) -> S
         reason = run.refusal.message
     elif run.aftermath.stopped or run.value is None:
         reason = "The server stopped during these checks, so they give no verdict."
+    elif (refused := _refused_command(run.value)) is not None:
+        # The URL's user lacks a right the checks need (an ACL): no verdict on the code.
+        reason = (
+            f"Step {step.label} cannot run here: the server refused a command to this user "
+            f"({refused}). Nothing was recorded. Run it on the workshop's own server: "
+            "--backend embedded."
+        )
     else:
         return run.value
     return StepResult(step.number, step.slug, step.title, exercise, (), not_run=reason)
+
+
+#: How the server says that a user may not run a command or touch a key (an ACL).
+_NO_PERMISSION = re.compile(r"(?:NOPERM|NoPermissionError:?)\s*(.*)|(\S.*has no permissions.*)")
+
+
+def _refused_command(result: StepResult) -> str | None:
+    """The server's refusal (an ACL's NOPERM) that failed some check, or None."""
+    for text in (result.problem or "", *(check.message for check in result.failures)):
+        for line in text.splitlines():
+            found = _NO_PERMISSION.search(line)
+            if found:
+                refusal = (found.group(1) or found.group(2) or line).strip()
+                return refusal if len(refusal) <= 160 else refusal[:157] + "..."
+    return None
 
 
 def guarded_demo(

@@ -9,7 +9,7 @@ Isolation rules, correctness first:
   steps that change server-wide state (``Step.changes_server``: CONFIG SET, memory limits,
   flushes) and several proofs of the same step.
 - **Shared server** (no ``spare_server``: a ``--url`` or Docker server): lanes are database
-  numbers on that one server. The checks use fixed key names (``product:P1:details``), and
+  numbers on that one server. The checks use fixed key names (a module's declared keys), and
   steps share some (02, 06 and 08), so each lane gets a database of its own, and only
   databases that hold no keys are used; two proofs of the same step never run at the same
   time. A proof of a ``changes_server`` step runs alone: nothing else runs while it does,

@@ -286,6 +286,7 @@ def verify(
     modules = [guarded(partial(load_module, name)) for name in names]
     selections = [(loaded, guarded(partial(loaded.select, step))) for loaded in modules]
     ok = True
+    refused = False
     with live_server(backend, url, image, docker_network) as (_, info):
         for loaded, steps in selections:
             total = verify_cmd.proof_count(steps)
@@ -305,7 +306,9 @@ def verify(
                 )
             out_console().print(views.verify_view(report))
             ok = ok and report.ok
-    raise typer.Exit(0 if ok else 1)
+            refused = refused or report.refused
+    # A refused step proves nothing either way: a refusal, exit 2 like every other.
+    raise typer.Exit(2 if refused else 0 if ok else 1)
 
 
 @app.command()
@@ -458,7 +461,7 @@ def demo(
             loop.paused(notes)
     if loop.failures:
         status(f"{plural(len(loop.failures), 'demo')} failed: " + "; ".join(loop.failures))
-        raise typer.Exit(1)
+        raise typer.Exit(2 if loop.refused else 1)  # a refusal exits 2, as every refusal does
 
 
 def _optional_notes(module_id: str) -> TrainerNotes | None:

@@ -60,6 +60,8 @@ class PresenterLoop:
         self.network = network
         self.db_latency = db_latency
         self.failures: list[str] = []
+        #: Demos the server guard refused on this server (the command exits 2).
+        self.refused: list[str] = []
         self.console = out_console()
         self._with_notes = False
         self._unattended = False
@@ -153,6 +155,7 @@ class PresenterLoop:
             message(notice)
         if run.refusal is not None:
             self.failures.append(f"{step.label}: not run on this server")
+            self.refused.append(step.label)
             message(f"✗ The demo of {step.label} did not run. {run.refusal.message}")
             return
         outcome = run.value

@@ -47,6 +47,9 @@ class VerifyFinding:
     #: False for a proof that cannot run on this server (it needs a command the server
     #: lacks): no failure (``ok``), with the reason in ``detail``.
     applicable: bool = True
+    #: The server guard refused the step on this server (``detail`` says why): nothing of it
+    #: was proven, which is a refusal (exit 2), not a failed proof.
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return bool(self.findings) and all(finding.ok for finding in self.findings)
+
+    @property
+    def refused(self) -> bool:
+        """Whether the server guard refused some step here (the command exits 2)."""
+        return any(finding.refused for finding in self.findings)
 
 
 #: Called as each proof finishes: (the finding, proofs done, proofs in all).
@@ -121,7 +129,9 @@ def _findings(
     refusals = guard_for(server).refuse_steps(steps)
     for step, refusal in zip(steps, refusals, strict=True):
         if refusal is not None:
-            order.append(VerifyFinding(step, "runs on this server", False, refusal.message))
+            order.append(
+                VerifyFinding(step, "runs on this server", False, refusal.message, refused=True)
+            )
             continue
         if gap := lacks(step.requires):
             order.append(_not_applicable(step, "not applicable", gap))

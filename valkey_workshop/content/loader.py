@@ -9,6 +9,9 @@ the engine does not change.
     format_version = 1            # the lab format version this module is written for
     title = "High-Performance Caching"
     summary = "One paragraph for the banner and `workshop list`."
+    owned_keys = ["cart:*:items"]        # optional: key patterns (Valkey globs) the module's
+                                  # checks and demos write beside workshop:*; the server
+                                  # guard treats them as the workshop's (see README)
 
     [[sections]]                  # the timing plan, in teaching order
     id = "fundamentals"
@@ -58,10 +61,12 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from valkey_workshop.content.keypatterns import pattern_problem
 from valkey_workshop.content.models import (
     FORMAT_VERSION,
     AcceptedAnswer,
@@ -126,6 +131,7 @@ def load_module(module_id: str, root: Path | None = None) -> Module:
     summary = fields.required("summary", str)
     raw_sections = fields.required("sections", list)
     raw_steps = fields.required("steps", list)
+    owned_keys = _owned_keys(fields.optional("owned_keys", list, []), manifest)
     fields.no_unknown()
 
     sections = tuple(_section(entry, manifest, i) for i, entry in enumerate(raw_sections, 1))
@@ -140,6 +146,7 @@ def load_module(module_id: str, root: Path | None = None) -> Module:
         raise ContentError(f"{manifest}: a module needs at least one step.")
     if len({step.slug for step in steps}) != len(steps):
         raise ContentError(f"{manifest}: two steps share a slug.")
+    steps = tuple(replace(step, owned_keys=owned_keys) for step in steps)
     return Module(
         id=module_id,
         title=title,
@@ -148,7 +155,24 @@ def load_module(module_id: str, root: Path | None = None) -> Module:
         sections=sections,
         steps=steps,
         root=folder,
+        owned_keys=owned_keys,
     )
+
+
+def _owned_keys(raw: list[Any], manifest: Path) -> tuple[str, ...]:
+    """``owned_keys``: valid key patterns (see ``content.keypatterns``), each one line on error."""
+    patterns = []
+    for index, pattern in enumerate(raw, 1):
+        if not isinstance(pattern, str):
+            raise ContentError(f"{manifest}: owned_keys[{index}] must be a text, not {pattern!r}.")
+        problem = pattern_problem(pattern)
+        if problem is not None:
+            raise ContentError(
+                f"{manifest}: owned_keys[{index}] {pattern!r} is not a usable key pattern: "
+                f"{problem}."
+            )
+        patterns.append(pattern)
+    return tuple(patterns)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

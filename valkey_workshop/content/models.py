@@ -95,6 +95,9 @@ class Step:
     #: Commands the server must know for the step to run: ``"DELIFEQ"``, or a command and one
     #: of its options, ``"SET IFEQ"``. On a server without them the step is not applicable.
     requires: tuple[str, ...] = ()
+    #: The module's ``owned_keys``: key patterns its checks and demos write beside
+    #: ``workshop:*``, which the server guard treats as the workshop's.
+    owned_keys: tuple[str, ...] = ()
 
     @property
     def exercise_filename(self) -> str:
@@ -138,6 +141,8 @@ class Module:
     sections: tuple[Section, ...]
     steps: tuple[Step, ...]
     root: Path
+    #: Key patterns (Valkey globs) the module's checks and demos write beside ``workshop:*``.
+    owned_keys: tuple[str, ...] = ()
 
     @property
     def planned_minutes(self) -> int:

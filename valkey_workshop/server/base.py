@@ -96,14 +96,27 @@ def _windows_process_alive(pid: int) -> bool:  # pragma: no cover - Windows only
 def ping_version(url: str) -> str | None:
     """One authenticated PING to ``url``: the server's version once it answers, else None
     (not listening yet, or still loading). Backends call it until their deadline."""
+    return ping_or_why(url)[0]
+
+
+def ping_or_why(url: str) -> tuple[str | None, str | None]:
+    """:func:`ping_version`, and why it got no answer (the connect error, say) when it got
+    none: (version, None) or (None, reason)."""
     client = valkey.Valkey.from_url(url, socket_timeout=1, socket_connect_timeout=1)
     try:
         client.ping()
-        return server_version(client)
-    except (valkey.ConnectionError, valkey.TimeoutError, valkey.BusyLoadingError):
-        return None
+        return server_version(client), None
+    except (valkey.ConnectionError, valkey.TimeoutError, valkey.BusyLoadingError) as error:
+        return None, (str(error).strip() or type(error).__name__).splitlines()[0]
     finally:
         client.close()
+
+
+#: What a Valkey (or Redis) server logs once it listens.
+READY_LINE = "Ready to accept connections"
+#: How long a server whose log says it is ready may go on refusing connections before the
+#: connect error is the answer (not a time-out beside a log that says "ready").
+READY_GRACE_SECONDS = 2.0
 
 
 class ServerBackend(ABC):

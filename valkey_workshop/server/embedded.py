@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from valkey_workshop.errors import ServerError
-from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version, process_alive
+from valkey_workshop.server.base import (
+    READY_GRACE_SECONDS,
+    READY_LINE,
+    ServerBackend,
+    ServerInfo,
+    ping_or_why,
+    process_alive,
+    redact_url,
+)
 
 T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
@@ -297,6 +305,7 @@ class EmbeddedBackend(ServerBackend):
         deadline = time.monotonic() + self._startup_timeout
         process = self._process
         assert process is not None
+        ready_since: float | None = None
         while True:
             if process.poll() is not None:
                 tail = _tail(log)
@@ -304,15 +313,30 @@ class EmbeddedBackend(ServerBackend):
                 if "Address already in use" in tail:
                     raise _PortTakenError(tail)
                 raise ServerError(f"The embedded Valkey server exited at start-up:\n{tail}")
-            version = ping_version(url)
+            version, why = ping_or_why(url)
             if version is not None:
                 return version
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if ready_since is None and READY_LINE in _tail(log):
+                ready_since = now
+            if ready_since is not None and now - ready_since > READY_GRACE_SECONDS:
+                # It listens, by its own log, yet cannot be reached: the network is the
+                # problem (a loopback interface that is down, a firewall), so say that.
+                self.stop()
+                connect_error = (why or "no answer").rstrip(".")
+                raise ServerError(
+                    f"The {self.name} Valkey server started (its log says "
+                    f"{READY_LINE!r}), but connecting to {redact_url(url)} fails: "
+                    f"{connect_error}. "
+                    "Is the loopback interface up (`ip link set lo up`), or does a firewall "
+                    "block it?"
+                )
+            if now > deadline:
                 tail = _tail(log)
                 self.stop()
                 raise ServerError(
-                    f"The embedded Valkey server did not answer within "
-                    f"{self._startup_timeout:.0f} s.\n{tail}"
+                    f"The {self.name} Valkey server did not answer within "
+                    f"{self._startup_timeout:.0f} s (last connect error: {why}).\n{tail}"
                 )
             time.sleep(0.01)
 

@@ -64,6 +64,11 @@ def parse_url(url: str) -> ParsedUrl:
     return ParsedUrl(parts.hostname, port, db, tls=parts.scheme.endswith("s"))
 
 
+def _first_line(error: BaseException) -> str:
+    text = (str(error).strip() or type(error).__name__).splitlines()[0]
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 class UrlBackend(ServerBackend):
     """Reaches an existing server; starts and stops nothing."""
 
@@ -103,6 +108,12 @@ class UrlBackend(ServerBackend):
             raise ServerError(f"The server at {shown} answered with an error: {error}") from error
         except (valkey.ConnectionError, valkey.TimeoutError) as error:
             raise ServerError(f"Cannot reach Valkey at {shown}: {error}") from error
+        except valkey.ValkeyError as error:
+            # Something answered, but not in Valkey's protocol (an HTTP server, say).
+            raise ServerError(
+                f"The server at {shown} does not speak Valkey's protocol ({_first_line(error)}): "
+                "is it a Valkey server, and is this its port?"
+            ) from error
         finally:
             client.close()
         parsed = self._parsed

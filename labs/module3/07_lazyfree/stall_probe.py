@@ -6,7 +6,6 @@ the longest PING is how long the server could not answer anyone (the stall).
 
 import json
 import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -67,22 +66,16 @@ def _private(folder):
 def _cache_dir(client):
     """Where to keep what one server run taught us, or None (then nothing is cached).
 
-    The embedded server's own folder when the server is ours (it is removed with the
-    server, so the cache leaves nothing behind); otherwise a folder of this user's only.
+    Only the embedded server's own folder, when the server is ours: it is removed with the
+    server, so the cache leaves nothing behind. Any other server (a --url or Docker one) gets
+    no cache: a file kept for it would outlive it (about 4 MB per server, never removed).
     """
     try:
         server_dir = Path(client.config_get("dir")["dir"])
-    except Exception:  # CONFIG refused (a managed server): use our own folder
-        server_dir = None
-    ours = server_dir is not None and server_dir.name.startswith("workshop-valkey-")
-    if ours and _private(server_dir):
-        return server_dir
-    folder = Path(tempfile.gettempdir()) / f"valkey-workshop-{os.getuid()}"
-    try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-    except OSError:
+    except Exception:  # CONFIG refused (a managed server): no cache
         return None
-    return folder if _private(folder) else None  # someone else's folder: no cache
+    ours = server_dir.name.startswith("workshop-valkey-")
+    return server_dir if ours and _private(server_dir) else None
 
 
 def _prune(folder, max_age=3600.0):

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from valkey_workshop.checking.guarded import guarded_demo
+from valkey_workshop.classroom.membership import ClassPublisher
 from valkey_workshop.cli.keys import KeyReader
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import run_demo
@@ -60,6 +61,7 @@ class LearnerLoop:
             NEXT.key: self.next_step,
             SKIP.key: self.skip,
             SAVED: self.check,
+            "!": self.help_me,
         }
 
     # -- what each key does (False ends the loop) ------------------------------------------
@@ -84,8 +86,16 @@ class LearnerLoop:
             self._publish_noted = True
         elif self.session.publish_note is None:
             self._publish_noted = False
+        if outcome is not None and outcome.published and outcome.published.announcement:
+            message(f"Trainer: {outcome.published.announcement}")
         if result.passed:
             message("Step passed. Press n for the next step, or s to compare with the solution.")
+        return True
+
+    def help_me(self) -> bool:
+        """!: raise a hand on the class board (as `workshop help-me` does)."""
+        sent = ClassPublisher(self.session.workdir.root).publish([{"kind": "help"}])
+        message("Hand raised on the class board." if sent else "This workdir is in no class.")
         return True
 
     def hint(self) -> bool:

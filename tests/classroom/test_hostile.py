@@ -21,6 +21,7 @@ from valkey_workshop.classroom.config import (
     events_key,
     inbox_key,
     joins_key,
+    state_key,
 )
 from valkey_workshop.classroom.membership import (
     OUTBOX_FILE,
@@ -463,3 +464,30 @@ def test_an_admin_password_is_never_taken_from_the_command_line(tmp_path: Path) 
     result = runner.invoke(app, ["class", "serve", "--url", url, *folder])
     assert result.exit_code == 2 and "WORKSHOP_CLASS_ADMIN_URL" in result.stderr
     assert not (tmp_path / "c").exists()
+
+
+def test_a_board_starts_from_the_relays_state_and_ignores_a_damaged_one(
+    served: ServedClass, tmp_path: Path
+) -> None:
+    code = served.config.join_code()
+    publishers = [ClassPublisher(tmp_path / f"w{i}") for i in range(3)]
+    for index, publisher in enumerate(publishers):
+        publisher.join(code, f"learner {index}")
+        publisher.publish([payload(2, index != 1)], background=False)
+    for publisher in publishers:
+        deliver(served, publisher)
+    full = ClassBoard(served.config, load_module("module3"))
+    client = valkey.Valkey.from_url(served.server.url)
+    full.refresh(client, use_state=False)
+    deadline = time.monotonic() + 60
+    while (
+        client.get(state_key(code.class_id)) is None
+        or json.loads(client.get(state_key(code.class_id)) or b"{}").get("events") != full.events
+    ):
+        assert time.monotonic() < deadline and served.relay.wait_passes(1)
+    moment = time.time()
+    started = snapshot_of(served).snapshot(moment).to_json()
+    assert started == full.snapshot(moment).to_json()
+    client.set(state_key(code.class_id), "[" * 200_000)  # a damaged state: read the stream
+    assert snapshot_of(served).snapshot(moment).to_json() == full.snapshot(moment).to_json()
+    client.close()

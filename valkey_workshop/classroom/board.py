@@ -10,8 +10,10 @@ or is counted in ``rejected`` and skipped.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,7 +22,7 @@ from typing import Any
 
 import valkey
 
-from valkey_workshop.classroom.config import ClassConfig, events_key, rejected_key
+from valkey_workshop.classroom.config import ClassConfig, events_key, rejected_key, state_key
 from valkey_workshop.classroom.events import (
     LEARNER_KINDS,
     MAX_NAME_CHARS,
@@ -38,6 +40,7 @@ DEFAULT_STUCK_MINUTES = 10.0
 DEFAULT_IDLE_MINUTES = 5.0
 _READ_BATCH = 10_000
 _MAX_FIELD_CHARS = 8_192
+_MAX_STATE_BYTES = 64 * 1024 * 1024
 StepStatus = str  # "passed" | "failed" | "skipped" | "not-started"
 _KINDS = LEARNER_KINDS | SERVER_KINDS
 #: Words a trainer can say aloud to tell two learners of one name apart ("Ada, the otter").
@@ -287,15 +290,22 @@ class ClassBoard:
         self._learners: dict[str, _LearnerState] = {}
         self._seen: set[tuple[str, str]] = set()
         self._last_id = "-"
+        self._events = 0
         #: Events this board skipped as malformed.
         self.skipped = 0
         #: Events the class server's relay refused (read from the server).
         self.refused = 0
 
-    def refresh(self, client: valkey.Valkey) -> int:
-        """Read the events added since the last refresh; returns how many were new."""
+    def refresh(self, client: valkey.Valkey, use_state: bool = True) -> int:
+        """Read the events added since the last refresh; returns how many were new. The first
+        refresh starts from the state the class server keeps (when there is a good one)."""
         key = events_key(self.config.class_id)
         new = 0
+        if use_state and self._last_id == "-":
+            with contextlib.suppress(valkey.ResponseError):
+                raw = client.get(state_key(self.config.class_id))
+                if raw is not None and len(raw) < _MAX_STATE_BYTES:
+                    self.load_state(_text(raw))
         try:
             counts = client.hvals(rejected_key(self.config.class_id))
             self.refused = sum(_int(_text(count)) for count in counts)
@@ -323,7 +333,12 @@ class ClassBoard:
             if not at_text.isdigit() or not isinstance(raw_fields, Mapping):
                 self.skipped += 1
                 continue
-            fields = {_text(k): _text(v) for k, v in raw_fields.items()}
+            fields = {
+                (k.decode("utf-8", "replace") if isinstance(k, bytes) else str(k)): (
+                    v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                )
+                for k, v in raw_fields.items()
+            }
             learner_id = fields.get("learner_id", "")
             event = (
                 clean_event(fields, module_id, steps, kinds)
@@ -338,6 +353,7 @@ class ClassBoard:
             if seen in self._seen:
                 continue
             self._seen.add(seen)
+            self._events += 1
             applied += 1
             # The server's clock, never later than now: an id from the future changes nothing.
             self._apply(learner_id, fields.get("learner"), event, min(int(at_text), now_ms))
@@ -403,6 +419,73 @@ class ClassBoard:
         if index + 1 < len(self._order):
             learner.current = self._order[index + 1]
             learner.current_since_ms = at_ms
+
+    @property
+    def events(self) -> int:
+        """Distinct events folded so far."""
+        return self._events
+
+    # -- the folded state, kept by the class server so a board starts without re-reading ----
+    def dump_state(self) -> str:
+        """The folded state as JSON (see :meth:`load_state`)."""
+        return json.dumps(
+            {
+                "format": _STATE_FORMAT,
+                "last_id": self._last_id,
+                "events": self._events,
+                "skipped": self.skipped,
+                "learners": [
+                    {
+                        **{name: getattr(learner, name) for name in _LEARNER_FIELDS},
+                        "steps": {
+                            str(number): [getattr(cell, name) for name in _STEP_FIELDS]
+                            for number, cell in learner.steps.items()
+                        },
+                    }
+                    for learner in self._learners.values()
+                ],
+            },
+            separators=(",", ":"),
+        )
+
+    def load_state(self, text: str) -> bool:
+        """Start from a state :meth:`dump_state` wrote; False (and nothing changed) when
+        ``text`` is not one: the board then reads the stream from the start."""
+        try:
+            data = json.loads(text)
+            if data["format"] != _STATE_FORMAT:
+                return False
+            learners = {}
+            for item in data["learners"]:
+                learner = _LearnerState(
+                    **{name: _typed(item[name], kind) for name, kind in _LEARNER_FIELDS.items()}
+                )
+                if not learner_id_ok(learner.learner_id):
+                    return False
+                learner.name = clean_text(learner.name, MAX_NAME_CHARS) or "?"
+                for number, values in item["steps"].items():
+                    if int(number) not in self._steps:
+                        return False
+                    cell = _StepState(
+                        *(
+                            _typed(v, kind)
+                            for v, kind in zip(values, _STEP_FIELDS.values(), strict=True)
+                        )
+                    )
+                    cell.failing = tuple(clean_text(c, 64) for c in cell.failing)
+                    learner.steps[int(number)] = cell
+                if learner.current is not None and learner.current not in self._steps:
+                    return False
+                learners[learner.learner_id] = learner
+            last_id = str(data["last_id"])
+            events, skipped = int(data["events"]), int(data["skipped"])
+        except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+            return False
+        self._learners, self._last_id, self._events, self.skipped = (
+            learners, last_id, events, skipped,
+        )  # fmt: skip
+        self._seen.clear()
+        return True
 
     def snapshot(self, now: float | None = None) -> BoardSnapshot:
         """The board as it stands (``now`` in seconds since the epoch)."""
@@ -472,7 +555,7 @@ class ClassBoard:
             generated_at=moment,
             elapsed_seconds=max(0.0, moment - self.config.started_at),
             planned_minutes=self.module.planned_minutes,
-            events=len(self._seen),
+            events=self._events,
             learners=tuple(sorted(rows, key=lambda row: row.shown_name.casefold())),
             steps=columns,
             failing=top,
@@ -519,6 +602,38 @@ class ClassBoard:
                 else round(max(0.0, now_ms - learner.hand_ms) / 60_000, 1)
             ),
         )
+
+
+_STATE_FORMAT = 1
+_LEARNER_FIELDS: dict[str, object] = {
+    "name": str, "learner_id": str, "current": (int, None), "current_since_ms": int,
+    "joined_ms": int, "last_ms": int, "last_check_ms": int, "backend": str,
+    "server_version": str, "left": bool, "hand_ms": (int, None),
+}  # fmt: skip
+_STEP_FIELDS: dict[str, object] = {
+    "status": str, "attempts": int, "seconds": int, "hints": int, "failing": tuple,
+    "since_ms": int, "last_ms": int,
+}  # fmt: skip
+_STATUSES = frozenset({"passed", "failed", "skipped", "not-started"})
+
+
+def _typed(value: object, kind: object) -> Any:
+    """``value`` when it has the type ``kind`` names (a state read back); TypeError if not."""
+    if kind == (int, None):
+        if value is None:
+            return None
+        kind = int
+    if kind is tuple:
+        if not isinstance(value, list) or len(value) > 64:  # noqa: PLR2004 - checks per step
+            raise TypeError(kind)
+        return tuple(str(item) for item in value)
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(kind)
+    if not isinstance(value, kind):  # type: ignore[arg-type]
+        raise TypeError(kind)
+    if kind is str and isinstance(value, str) and len(value) > 64 and value not in _STATUSES:
+        return value[:64]
+    return value
 
 
 def _aloud(learner_id: str) -> str:

@@ -66,6 +66,11 @@ def learners_key(class_id: str) -> str:
     return f"workshop-class:{class_id}:learners"
 
 
+def state_key(class_id: str) -> str:
+    """The board's folded state, kept by the class server process (a board starts from it)."""
+    return f"workshop-class:{class_id}:state"
+
+
 def rejected_key(class_id: str) -> str:
     """How many events each learner sent that the class server refused (learner id -> count)."""
     return f"workshop-class:{class_id}:rejected"

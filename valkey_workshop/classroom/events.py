@@ -8,6 +8,7 @@ parsed only after its size and shape are checked, so no depth of brackets reache
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -34,6 +35,8 @@ def clean_text(text: object, limit: int) -> str:
     at most ``limit`` characters: safe to print on a terminal, in JSON and in a CSV cell."""
     if not isinstance(text, str):
         return ""
+    if len(text) <= limit and text.isprintable() and "  " not in text and text == text.strip():
+        return text  # the common case: nothing to remove (isprintable excludes C* and Z*)
     kept = (
         " " if unicodedata.category(char) in ("Zl", "Zp") or char in "\t\n\r\v\f" else char
         for char in text[: limit * 4]
@@ -46,6 +49,7 @@ def learner_id_ok(value: str) -> bool:
     return _LEARNER_ID.fullmatch(value) is not None
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_checks(text: str) -> tuple[tuple[str, bool], ...] | None:
     """``[["check-id", 1], ...]`` as pairs, or None for anything else (too long, nested,
     ids that are not ids). The size is checked before the parser sees it."""

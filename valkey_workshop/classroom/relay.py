@@ -40,7 +40,10 @@ from valkey_workshop.classroom.config import (
     joins_key,
     learners_key,
     rejected_key,
+    state_key,
 )
+from valkey_workshop.classroom.board import ClassBoard
+from valkey_workshop.content.models import Module
 from valkey_workshop.classroom.events import (
     LEARNER_KINDS,
     MAX_EVENT_BYTES,
@@ -52,6 +55,8 @@ from valkey_workshop.classroom.events import (
 #: The stream keeps about this many events (``XADD MAXLEN ~``): hours of a 200-learner class.
 STREAM_MAX_EVENTS = 200_000
 MAX_BATCH_BYTES = 64 * 1024
+#: How often the relay saves the board's folded state.
+STATE_SECONDS = 1.0
 MAX_BATCH_EVENTS = 40
 RATE_PER_SECOND = 1.0
 BURST = 120.0
@@ -107,11 +112,16 @@ class Relay:
     def __init__(
         self,
         config: ClassConfig,
-        steps: frozenset[int],
+        module: Module,
         connect: Callable[[], valkey.Valkey],
     ) -> None:
         self.config = config
-        self.steps = steps
+        self.steps = frozenset(step.number for step in module.steps)
+        #: The board as the relay keeps it: folded as events arrive, saved every second
+        #: (``workshop-class:<id>:state``) so a trainer's board starts without re-reading.
+        self.board = ClassBoard(config, module)
+        self._state_saved = 0.0
+        self._state_events = -1
         self._connect = connect
         self._client: valkey.Valkey | None = None
         self._roll: dict[str, _Learner] = {}
@@ -172,10 +182,21 @@ class Relay:
                 pipe.hincrby(rejected_key(self.config.class_id), learner_id, count)
             pipe.execute()
         self.rejected += sum(refused.values())
+        self._save_state(client)
         with self._passed:
             self._passes += 1
             self._passed.notify_all()
         return len(appended)
+
+    def _save_state(self, client: valkey.Valkey) -> None:
+        now = time.monotonic()
+        if now - self._state_saved < STATE_SECONDS:
+            return
+        self._state_saved = now
+        self.board.refresh(client)
+        if self.board.events != self._state_events:
+            client.set(state_key(self.config.class_id), self.board.dump_state())
+            self._state_events = self.board.events
 
     def _take_joins(
         self, client: valkey.Valkey, appended: list[dict[str, str]], first: object

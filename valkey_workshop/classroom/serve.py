@@ -269,7 +269,7 @@ def _serve(
         )
     config_path = config.save(folder)
     own_server = backend != "url"
-    module_steps = frozenset(step.number for step in load_module(config.module).steps)
+    module = load_module(config.module)
 
     server = _backend(config, folder, backend, image, network, admin_url=url)
     with server as info:
@@ -284,7 +284,7 @@ def _serve(
             admin.close()
         relay_url = config.own_admin_url() if own_server else info.url
         relay = Relay(
-            config, module_steps, lambda: valkey.Valkey.from_url(relay_url, socket_timeout=5)
+            config, module, lambda: valkey.Valkey.from_url(relay_url, socket_timeout=5)
         )
         try:
             relay.restore()

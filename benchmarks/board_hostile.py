@@ -39,9 +39,9 @@ def _attempts(key_events: str, inbox: str, joins: str, index: int) -> list[tuple
         return [("XADD", key_events, "MAXLEN", "=", "0", "*", "v", "1")]
     if kind == 1:
         return [("XADD", key_events, "18446744073709551615-18446744073709551615", "v", "1")]
-    if kind == 2:  # noqa: PLR2004 - the kinds of attack
+    if kind == 2:
         return [("SET", inbox, json.dumps([{"kind": "check", "checks": "[" * 5_000}]), "NX")]
-    if kind == 3:  # noqa: PLR2004
+    if kind == 3:
         return [("SET", inbox, "x" * 60_000)]
     batch = [{**valid, "id": f"{index:016x}{n:016x}"} for n in range(40)]
     return [("SET", inbox, json.dumps(batch), "NX"), ("RPUSH", joins, "{" * 900)]

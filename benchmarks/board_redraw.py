@@ -38,7 +38,9 @@ def _events(learners: int, each: int, start_ms: int) -> list[tuple[str, dict[str
                         "module": "module3",
                         "step": str(number),
                         "passed": "1" if (learner + round_number) % 3 else "0",
-                        "checks": json.dumps([["a", 1], ["b", 1 if (learner + round_number) % 3 else 0]]),
+                        "checks": json.dumps(
+                            [["a", 1], ["b", 1 if (learner + round_number) % 3 else 0]]
+                        ),
                         "attempt": str(round_number + 1),
                         "seconds": "60",
                         "hints": "1",

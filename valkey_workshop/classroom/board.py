@@ -524,9 +524,9 @@ class ClassBoard:
             # Only learners now on the step: one who moved past it is not failing it.
             now_on = learner.current
             state = learner.steps.get(now_on) if now_on is not None else None
-            if now_on is not None and state is not None and state.status == "failed":
-                if not learner.left:
-                    failing.update((now_on, check) for check in set(state.failing))
+            on_it = now_on is not None and state is not None and not learner.left
+            if on_it and state is not None and now_on is not None and state.status == "failed":
+                failing.update((now_on, check) for check in set(state.failing))
         top = tuple(
             FailingCheck(
                 step=number,
@@ -571,9 +571,9 @@ class ClassBoard:
         current = learner.steps.get(learner.current) if learner.current is not None else None
         if learner.current is not None and not learner.left:
             on_step = round(max(0.0, now_ms - learner.current_since_ms) / 60_000, 1)
-        if current is not None and current.status == "failed" and on_step is not None:
-            if on_step >= self.stuck_minutes:
-                stuck = on_step
+        failing_now = current is not None and current.status == "failed"
+        if failing_now and on_step is not None and on_step >= self.stuck_minutes:
+            stuck = on_step
         never = not learner.steps
         quiet_since = learner.last_check_ms or learner.joined_ms
         idle = not learner.left and (now_ms - quiet_since) / 60_000 >= self.idle_minutes
@@ -624,7 +624,7 @@ def _typed(value: object, kind: object) -> Any:
             return None
         kind = int
     if kind is tuple:
-        if not isinstance(value, list) or len(value) > 64:  # noqa: PLR2004 - checks per step
+        if not isinstance(value, list) or len(value) > 64:
             raise TypeError(kind)
         return tuple(str(item) for item in value)
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):

@@ -91,39 +91,52 @@ def clean_event(
     ``steps`` are the module's step numbers; ``kinds`` the kinds accepted from this source.
     """
     kind = fields.get("kind")
-    if not isinstance(kind, str) or kind not in kinds:
-        return None
     event_id = fields.get("id")
-    if not isinstance(event_id, str) or _EVENT_ID.fullmatch(event_id) is None:
+    if (
+        not isinstance(kind, str)
+        or kind not in kinds
+        or not isinstance(event_id, str)
+        or _EVENT_ID.fullmatch(event_id) is None
+    ):
         return None
     clean: dict[str, str] = {"kind": kind, "id": event_id}
-    if kind in ("check", "skip"):
-        if fields.get("module") != module_id:
-            return None
-        number = _bounded_int(fields.get("step"), 999)
-        if number is None or number not in steps:
-            return None
-        clean.update(module=module_id, step=str(number))
-        slug = fields.get("slug")
-        if isinstance(slug, str) and _SLUG.fullmatch(slug):
-            clean["slug"] = slug
-    if kind == "check":
-        if fields.get("passed") not in ("0", "1"):
-            return None
-        checks = fields.get("checks")
-        if not isinstance(checks, str) or parse_checks(checks) is None:
-            return None
-        clean.update(passed=str(fields["passed"]), checks=checks)
-        for name, bound in _BOUNDS.items():
-            value = _bounded_int(fields.get(name, "0"), bound)
-            if value is None:
-                return None
-            clean[name] = str(value)
-        clean["backend"] = clean_text(fields.get("backend", ""), 16)
-        clean["server_version"] = clean_text(fields.get("server_version", ""), 32)
+    if kind in ("check", "skip") and not _step_fields(fields, module_id, steps, clean):
+        return None
+    if kind == "check" and not _check_fields(fields, clean):
+        return None
     if kind == "clear":
         target = fields.get("target")
         if not isinstance(target, str) or not learner_id_ok(target):
             return None
         clean["target"] = target
     return clean
+
+
+def _step_fields(
+    fields: Mapping[str, object], module_id: str, steps: Collection[int], clean: dict[str, str]
+) -> bool:
+    if fields.get("module") != module_id:
+        return False
+    number = _bounded_int(fields.get("step"), 999)
+    if number is None or number not in steps:
+        return False
+    clean.update(module=module_id, step=str(number))
+    slug = fields.get("slug")
+    if isinstance(slug, str) and _SLUG.fullmatch(slug):
+        clean["slug"] = slug
+    return True
+
+
+def _check_fields(fields: Mapping[str, object], clean: dict[str, str]) -> bool:
+    passed, checks = fields.get("passed"), fields.get("checks")
+    if passed not in ("0", "1") or not isinstance(checks, str) or parse_checks(checks) is None:
+        return False
+    clean.update(passed=str(passed), checks=checks)
+    for name, bound in _BOUNDS.items():
+        value = _bounded_int(fields.get(name, "0"), bound)
+        if value is None:
+            return False
+        clean[name] = str(value)
+    clean["backend"] = clean_text(fields.get("backend", ""), 16)
+    clean["server_version"] = clean_text(fields.get("server_version", ""), 32)
+    return True

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import valkey
 
+from valkey_workshop.classroom.board import ClassBoard
 from valkey_workshop.classroom.config import (
     ClassConfig,
     announce_key,
@@ -42,8 +43,6 @@ from valkey_workshop.classroom.config import (
     rejected_key,
     state_key,
 )
-from valkey_workshop.classroom.board import ClassBoard
-from valkey_workshop.content.models import Module
 from valkey_workshop.classroom.events import (
     LEARNER_KINDS,
     MAX_EVENT_BYTES,
@@ -51,6 +50,7 @@ from valkey_workshop.classroom.events import (
     clean_event,
     clean_text,
 )
+from valkey_workshop.content.models import Module
 
 #: The stream keeps about this many events (``XADD MAXLEN ~``): hours of a 200-learner class.
 STREAM_MAX_EVENTS = 200_000

@@ -242,34 +242,10 @@ def _serve(
     network: str | None,
 ) -> Iterator[ServedClass]:
     existing = ClassConfig.load(folder)
-    if existing is None:
-        config = ClassConfig.new(listen or "127.0.0.1:6390", advertise, module, time.time())
-    else:
-        config = existing
-        if listen is not None:
-            host, port = parse_listen(listen)
-            config = replace(config, listen_host=host, port=port, advertise_host=advertise or host)
-        elif advertise is not None:
-            config = replace(config, advertise_host=advertise)
-    if backend == "url":
-        if url is None:
-            raise UsageError("class serve --backend url needs an admin URL.")
-        if url_password(url) is None:
-            raise UsageError("The admin URL of class serve needs its password.")
-        parts = urlsplit(url)
-        host = parts.hostname or "127.0.0.1"
-        config = replace(
-            config,
-            url=without_password(url),
-            tls=url.startswith(("valkeys://", "rediss://")),
-            listen_host=host,
-            port=parts.port or 6379,
-            advertise_host=advertise or host,
-            admin_password="",
-        )
+    config = _class_config(existing, listen, advertise, module, backend, url)
     config_path = config.save(folder)
     own_server = backend != "url"
-    module = load_module(config.module)
+    class_module = load_module(config.module)
 
     server = _backend(config, folder, backend, image, network, admin_url=url)
     with server as info:
@@ -284,7 +260,7 @@ def _serve(
             admin.close()
         relay_url = config.own_admin_url() if own_server else info.url
         relay = Relay(
-            config, module, lambda: valkey.Valkey.from_url(relay_url, socket_timeout=5)
+            config, class_module, lambda: valkey.Valkey.from_url(relay_url, socket_timeout=5)
         )
         try:
             relay.restore()
@@ -298,25 +274,67 @@ def _serve(
             version=info.version,
             description=info.description,
         )
-        warnings = []
-        if config.listen_host not in (LOOPBACK, "localhost", "::1") and not config.tls:
-            warnings.append(
-                f"The class server listens on {config.listen_host}:{config.port}: reachable "
-                "from the room's network, in plaintext (no TLS). Learners' passwords and "
-                "check results cross it readable; use --url valkeys://... for TLS."
-            )
-        if own_server:
-            warnings.append(f"Memory cap: maxmemory {MAXMEMORY} (no eviction).")
-        else:
-            warnings.append(
-                "The class's users (wsc-" + config.class_id + "-*) stay on that server until "
-                "`workshop class end`; its memory cap is its owner's."
-            )
-        warnings.append(f"Trainer credentials: {config_path} (mode 0600).")
+        warnings = _warnings(config, own_server, config_path)
         try:
-            yield ServedClass(config, folder, trainer, existing is not None, tuple(warnings), relay)
+            yield ServedClass(config, folder, trainer, existing is not None, warnings, relay)
         finally:
             relay.stop()
+
+
+def _class_config(
+    existing: ClassConfig | None,
+    listen: str | None,
+    advertise: str | None,
+    module: str,
+    backend: str,
+    url: str | None,
+) -> ClassConfig:
+    """A new class, or the one in the folder with this start's address (and URL)."""
+    if existing is None:
+        config = ClassConfig.new(listen or "127.0.0.1:6390", advertise, module, time.time())
+    else:
+        config = existing
+        if listen is not None:
+            host, port = parse_listen(listen)
+            config = replace(config, listen_host=host, port=port, advertise_host=advertise or host)
+        elif advertise is not None:
+            config = replace(config, advertise_host=advertise)
+    if backend != "url":
+        return config
+    if url is None:
+        raise UsageError("class serve --backend url needs an admin URL.")
+    if url_password(url) is None:
+        raise UsageError("The admin URL of class serve needs its password.")
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    return replace(
+        config,
+        url=without_password(url),
+        tls=url.startswith(("valkeys://", "rediss://")),
+        listen_host=host,
+        port=parts.port or 6379,
+        advertise_host=advertise or host,
+        admin_password="",
+    )
+
+
+def _warnings(config: ClassConfig, own_server: bool, config_path: Path) -> tuple[str, ...]:
+    warnings = []
+    if config.listen_host not in (LOOPBACK, "localhost", "::1") and not config.tls:
+        warnings.append(
+            f"The class server listens on {config.listen_host}:{config.port}: reachable "
+            "from the room's network, in plaintext (no TLS). Learners' passwords and "
+            "check results cross it readable; use --url valkeys://... for TLS."
+        )
+    if own_server:
+        warnings.append(f"Memory cap: maxmemory {MAXMEMORY} (no eviction).")
+    else:
+        warnings.append(
+            f"The class's users (wsc-{config.class_id}-*) stay on that server until "
+            "`workshop class end`; its memory cap is its owner's."
+        )
+    warnings.append(f"Trainer credentials: {config_path} (mode 0600).")
+    return tuple(warnings)
 
 
 @dataclass(frozen=True)

@@ -294,9 +294,10 @@ def test_wide_and_emoji_names_keep_their_columns_and_80x24_keeps_the_summaries(
             client.xadd(key, help_event)
     client.close()
     board = snapshot_of(served, stuck_minutes=0.0).snapshot()
-    text = render_text(board_view(board, height=24), 80)
+    # An outage warning and long lines take no learner's place from the summaries.
+    text = render_text(board_view(board, height=24, silent_since="14:31:05"), 80)
     lines = text.splitlines()
-    assert len(lines) <= 24
+    assert len(lines) <= 24 and "has not answered since 14:31:05" in text
     assert any(line.startswith("Hands up:") for line in lines)
     assert any(line.startswith("Stuck:") for line in lines)
     assert all(cell_len(line) <= 80 for line in lines)
@@ -491,3 +492,14 @@ def test_a_board_starts_from_the_relays_state_and_ignores_a_damaged_one(
     client.set(state_key(code.class_id), "[" * 200_000)  # a damaged state: read the stream
     assert snapshot_of(served).snapshot(moment).to_json() == full.snapshot(moment).to_json()
     client.close()
+
+
+def test_class_end_removes_the_class_users_from_its_own_server(
+    served: ServedClass, tmp_path: Path
+) -> None:
+    member = ClassPublisher(tmp_path / "ada").join(served.config.join_code(), "Ada")
+    ended = runner.invoke(app, ["class", "end", "--class-dir", str(served.folder)])
+    assert ended.exit_code == 0, ended.output
+    assert "3 users" in ended.stdout  # trainer, join, Ada's own (and the class's admin)
+    with pytest.raises(valkey.AuthenticationError):
+        as_learner(member).ping()

@@ -13,9 +13,9 @@ Learners cannot write the stream. The relay (a thread of ``workshop class serve`
 Limits are the relay's, not the learner's client: a batch of at most :data:`MAX_BATCH_BYTES`
 (a larger value is deleted unread), events of at most :data:`.events.MAX_EVENT_BYTES`, and a
 rate of :data:`RATE_PER_SECOND` events a second per learner with bursts of :data:`BURST`. A
-learner over its rate is not read until it has credit again, so its batch (and the next ones,
-in its outbox) wait rather than get lost. Refused events are counted per learner
-(``workshop-class:<id>:rejected``) for the board.
+batch over the learner's credit is left in its inbox until the credit covers it, so it (and
+the next ones, in the learner's outbox) wait rather than get lost. Refused events are
+counted per learner (``workshop-class:<id>:rejected``) for the board.
 """
 
 from __future__ import annotations
@@ -126,6 +126,8 @@ class Relay:
         self._client: valkey.Valkey | None = None
         self._roll: dict[str, _Learner] = {}
         self._credit: dict[str, _Credit] = {}
+        #: Inbox batches left for want of credit: learner id -> (size, events).
+        self._waiting: dict[str, tuple[int, int]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._passes = 0
@@ -262,10 +264,20 @@ class Relay:
                 refused[learner_id] = refused.get(learner_id, 0) + 1
                 continue
             credit = self._credit[learner_id]
-            if credit.refill(now) < MAX_BATCH_EVENTS:
-                continue  # over its rate: the batch waits (the learner's outbox holds the rest)
-            raw = client.getdel(key)
+            tokens = credit.refill(now)
+            waiting = self._waiting.get(learner_id)
+            if waiting is not None and waiting[0] == size and waiting[1] > tokens:
+                continue  # the same batch, still over the learner's rate: not read again
+            raw = client.get(key)
             batch = _batch(raw)
+            if batch is not None and len(batch) > tokens:
+                # Over its rate: the batch waits (and the learner's next ones in its outbox).
+                self._waiting[learner_id] = (int(size), len(batch))
+                continue
+            self._waiting.pop(learner_id, None)
+            # Only this learner's user writes the key, and its client never overwrites a
+            # batch (NX): deleting what was read loses nothing of a well-behaved learner.
+            client.delete(key)
             if batch is None:
                 refused[learner_id] = refused.get(learner_id, 0) + 1
                 continue

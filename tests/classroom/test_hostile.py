@@ -25,6 +25,7 @@ from valkey_workshop.classroom.config import (
 )
 from valkey_workshop.classroom.membership import (
     OUTBOX_FILE,
+    AnnouncementWatcher,
     ClassPublisher,
     Membership,
     step_payload,
@@ -503,3 +504,22 @@ def test_class_end_removes_the_class_users_from_its_own_server(
     assert "3 users" in ended.stdout  # trainer, join, Ada's own (and the class's admin)
     with pytest.raises(valkey.AuthenticationError):
         as_learner(member).ping()
+
+
+def test_what_the_trainer_says_reaches_a_running_session_without_a_check(
+    served: ServedClass, tmp_path: Path
+) -> None:
+    workdir = tmp_path / "ada"
+    ClassPublisher(workdir).join(served.config.join_code(), "Ada")
+    with AnnouncementWatcher(workdir, interval=0.05) as watcher:
+        said = runner.invoke(
+            app, ["class", "say", "Step 03 now", "--class-dir", str(served.folder)]
+        )
+        assert said.exit_code == 0
+        deadline = time.monotonic() + 30
+        heard: list[str] = []
+        while not heard:
+            assert time.monotonic() < deadline, "the session never heard the trainer"
+            time.sleep(0.05)
+            heard = watcher.said()
+    assert heard == ["Step 03 now"]

@@ -19,9 +19,11 @@ import contextlib
 import hashlib
 import json
 import os
+import queue
 import secrets
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -271,10 +273,17 @@ class ClassPublisher:
             return PublishOutcome(0, 0, f"the outbox cannot be written ({error.strerror})")
         if rest and background and os.environ.get(SENDER_ENV) != "0":
             spawn_sender(self.workdir)
-        said = None if problem else self._new_announcement(membership)
+        said = None if problem else self._announcement_of(membership)
         return PublishOutcome(sent, len(rest), problem, said)
 
-    def _new_announcement(self, membership: Membership) -> str | None:
+    def announcement(self) -> str | None:
+        """What the trainer said, when this workdir has not shown it yet (never raises)."""
+        membership = self.membership()
+        if membership is None or membership.leaving:
+            return None
+        return self._announcement_of(membership)
+
+    def _announcement_of(self, membership: Membership) -> str | None:
         client = _client(membership.code, membership.user, membership.secret)
         try:
             raw = client.get(announce_key(membership.class_id))
@@ -323,12 +332,44 @@ class ClassPublisher:
 
 def _write_private(path: Path, text: str) -> None:
     """Replace ``path`` with ``text``, readable by its owner only (never world-readable)."""
-    temporary = path.with_name(path.name + ".tmp")
+    temporary = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     temporary.chmod(0o600)
     temporary.replace(path)
+
+
+class AnnouncementWatcher:
+    """Asks the class every ``interval`` seconds for what the trainer said (``class say``),
+    in a thread, so a guided session or a watch shows it without waiting for a check."""
+
+    def __init__(self, workdir: Path, interval: float = 10.0) -> None:
+        self.publisher = ClassPublisher(workdir)
+        self.interval = interval
+        self._said: queue.Queue[str] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="class-say", daemon=True)
+
+    def __enter__(self) -> AnnouncementWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            text = self.publisher.announcement()
+            if text is not None:
+                self._said.put(text)
+
+    def said(self) -> list[str]:
+        """What arrived since the last call."""
+        texts = []
+        while not self._said.empty():
+            texts.append(self._said.get_nowait())
+        return texts
 
 
 def _event(payload: Mapping[str, str]) -> Event:

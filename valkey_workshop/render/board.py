@@ -225,11 +225,6 @@ def learner_view(
     return Group(*parts)
 
 
-def page_rows(console: Console) -> int:
-    """How many learners fit on the screen under the title and above the summaries."""
-    return max(5, console.size.height - 14) if console.is_terminal else DEFAULT_ROWS
-
-
 def board_height(console: Console) -> int | None:
     """The terminal's height, when the board is shown on one."""
     return console.size.height if console.is_terminal else None

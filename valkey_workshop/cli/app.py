@@ -19,6 +19,7 @@ from valkey_workshop.cli.classroom import (
     ClassDirOption,
     class_app,
     class_progress,
+    help_me_command,
     join_command,
     leave_command,
 )
@@ -188,6 +189,8 @@ def check(
         status(notice)
     if outcome.published is not None and outcome.published.line:
         status(outcome.published.line)
+    if outcome.published is not None and outcome.published.announcement:
+        status(f"Trainer: {outcome.published.announcement}")
     if outcome.server_stopped is not None:
         status(f"Error: {outcome.server_stopped}")
     if outcome.progress_error:  # the verdict above stands; only its record is missing
@@ -493,6 +496,7 @@ app.command("pack")(pack_command)
 app.add_typer(class_app, name="class")
 app.command("join")(join_command)
 app.command("leave")(leave_command)
+app.command("help-me")(help_me_command)
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from valkey_workshop.checking.guarded import guarded_demo
+from valkey_workshop.classroom.membership import AnnouncementWatcher, ClassPublisher
 from valkey_workshop.cli.keys import KeyReader
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import run_demo
@@ -46,6 +47,7 @@ class LearnerLoop:
         # before its first scan, say) still shows as a difference here.
         self._checked_version: tuple[int, int] | None = None
         self._publish_noted = False
+        self._say: AnnouncementWatcher | None = None  # what the trainer says, while running
         self._pages: Sequence[object] = ()  # the lesson's pages (Rich renderables)
         self._page = 0
         self.actions: dict[str, Callable[[], bool]] = {
@@ -60,6 +62,7 @@ class LearnerLoop:
             NEXT.key: self.next_step,
             SKIP.key: self.skip,
             SAVED: self.check,
+            "!": self.help_me,
         }
 
     # -- what each key does (False ends the loop) ------------------------------------------
@@ -84,8 +87,16 @@ class LearnerLoop:
             self._publish_noted = True
         elif self.session.publish_note is None:
             self._publish_noted = False
+        if outcome is not None and outcome.published and outcome.published.announcement:
+            message(f"Trainer: {outcome.published.announcement}")
         if result.passed:
             message("Step passed. Press n for the next step, or s to compare with the solution.")
+        return True
+
+    def help_me(self) -> bool:
+        """!: raise a hand on the class board (as `workshop help-me` does)."""
+        sent = ClassPublisher(self.session.workdir.root).publish([{"kind": "help"}])
+        message("Hand raised on the class board." if sent else "This workdir is in no class.")
         return True
 
     def hint(self) -> bool:
@@ -193,7 +204,7 @@ class LearnerLoop:
             message(f"Welcome back: resuming at step {session.step.label}.")
         try:
             self.present()
-            with KeyReader() as keys:
+            with KeyReader() as keys, AnnouncementWatcher(session.workdir.root) as self._say:
                 while True:
                     shown = [(a.key, a.label) for a in session.actions(with_demo=not self.watch)]
                     if not self.watch and self._page + 1 < len(self._pages):
@@ -226,6 +237,8 @@ class LearnerLoop:
             key = keys.read(0.2)
             if key is not None:
                 return key.lower()
+            for text in self._say.said() if self._say else ():
+                message(f"Trainer: {text}")
             saved = False
             while not self.changed.empty():
                 saved = self.changed.get_nowait() == target or saved

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from valkey_workshop import naming
 from valkey_workshop.errors import UsageError
 
 CLASS_FILE = "class.json"
@@ -62,7 +63,7 @@ class JoinCode:
         if not text.startswith(CODE_PREFIX):
             raise UsageError(
                 f"That is not a join code (they start with {CODE_PREFIX!r}); copy the whole "
-                "`workshop join ...` line the trainer shows."
+                f"`{naming.program()} join ...` line the trainer shows."
             )
         body = text[len(CODE_PREFIX) :]
         try:

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 import valkey
 
+from valkey_workshop import naming
 from valkey_workshop.classroom import board as boards
 from valkey_workshop.classroom.config import DEFAULT_LISTEN, ClassConfig, JoinCode, class_dir
 from valkey_workshop.classroom.membership import ClassPublisher, validate_name
@@ -64,9 +65,14 @@ def serve_command(
         str | None,
         typer.Option("--advertise", help="The address learners reach (for --listen 0.0.0.0:PORT)"),
     ] = None,
-    module: Annotated[str, typer.Option("--module", help="The module the class follows")] = (
-        "module3"
-    ),
+    module: Annotated[
+        str | None,
+        typer.Option(
+            "--module",
+            help="The module the class follows [default: the first module on the course roots]",
+            show_default=False,
+        ),
+    ] = None,
     backend: Annotated[
         str,
         typer.Option("--backend", help="embedded | local | docker | url (an existing server)"),
@@ -77,7 +83,7 @@ def serve_command(
     folder: ClassDirOption = None,
 ) -> None:
     """Start the class server (ACL users, no default user) and print the join line."""
-    loaded = guarded(partial(load_module, module))
+    loaded = guarded(partial(load_module, module or naming.example_module()))
     chosen_backend = "url" if url and backend == "embedded" else backend
     try:
         with serve_class(
@@ -94,7 +100,7 @@ def serve_command(
                 status(f"Note: {warning}")
             status(describe(served) + (" (resumed)" if served.resumed else ""))
             message(served.join_line)
-            board = "workshop class board" + (f" --class-dir {folder}" if folder else "")
+            board = f"{naming.program()} class board" + (f" --class-dir {folder}" if folder else "")
             status(f"Learners run the line above. The board: {board}. Ctrl-C stops.")
             try:
                 while True:
@@ -108,7 +114,7 @@ def serve_command(
 def _open_board(folder: Path, stuck_minutes: float) -> tuple[boards.ClassBoard, valkey.Valkey]:
     config = ClassConfig.load(folder)
     if config is None:
-        raise UsageError(f"No class in {folder}: start one with `workshop class serve`.")
+        raise UsageError(f"No class in {folder}: start one with `{naming.program()} class serve`.")
     module = load_module(config.module)
     board = boards.ClassBoard(config, module, boards.check_names(module), stuck_minutes)
     client = valkey.Valkey.from_url(config.trainer_url(), socket_timeout=3)
@@ -118,7 +124,7 @@ def _open_board(folder: Path, stuck_minutes: float) -> tuple[boards.ClassBoard, 
         client.close()
         raise ServerError(
             f"The class server of {folder} is not answering ({error}); is "
-            "`workshop class serve` running?"
+            f"`{naming.program()} class serve` running?"
         ) from error
     except valkey.AuthenticationError as error:
         client.close()
@@ -198,7 +204,7 @@ def join_command(
     message(
         f"Joined class {parsed.class_id} as {shown!r}. Each check now sends: your name, the "
         "step, each check's pass or fail, attempts, time and hints; never code, passwords or "
-        "paths. `workshop leave` stops it."
+        f"paths. `{naming.program()} leave` stops it."
     )
 
 

@@ -95,6 +95,9 @@ class Step:
     #: Commands the server must know for the step to run: ``"DELIFEQ"``, or a command and one
     #: of its options, ``"SET IFEQ"``. On a server without them the step is not applicable.
     requires: tuple[str, ...] = ()
+    #: Why the step's files cannot be used ("…/step.toml: missing"), or ``None``. A broken step
+    #: stays in the module as one failed row; the other steps are unaffected.
+    problem: str | None = None
 
     @property
     def exercise_filename(self) -> str:
@@ -164,6 +167,11 @@ class Module:
                 return step
         known = ", ".join(step.label for step in self.steps)
         raise UsageError(f"Unknown step {text!r} in {self.id}. Steps: {known}.")
+
+    @property
+    def notes(self) -> Path:
+        """The trainer notes beside the module: ``<module>/trainer-notes.md``."""
+        return self.root / "trainer-notes.md"
 
     def select(self, ref: str | int | None) -> tuple[Step, ...]:
         """All steps, or the one ``ref`` names."""

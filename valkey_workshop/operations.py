@@ -119,6 +119,13 @@ def check_steps(
     runnable: list[Step] = []
     refusals = guard.refuse_steps(steps, why=RUNS_LEARNER_CODE)
     for index, (step, refusal) in enumerate(zip(steps, refusals, strict=True)):
+        if step.problem is not None:
+            # A broken step is one row that says what is wrong; the other steps run.
+            not_applicable[index] = StepResult(
+                step.number, step.slug, step.title, workdir.exercise_path(step), (),
+                not_run=f"Step {step.label} cannot be checked: {step.problem}",
+            )  # fmt: skip
+            continue
         if refusal is not None:
             not_applicable[index] = StepResult(
                 step.number, step.slug, step.title, workdir.exercise_path(step), (),
@@ -392,7 +399,7 @@ class ModuleStatus:
     def next_step(self) -> Step | None:
         """The first step not passed and not skipped."""
         for status in self.steps:
-            if status.progress.status not in ("passed", "skipped"):
+            if status.step.problem is None and status.progress.status not in ("passed", "skipped"):
                 return status.step
         return None
 

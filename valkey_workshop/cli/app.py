@@ -373,6 +373,21 @@ def _first_step(
     return None
 
 
+def _usable_steps(module: Module, chosen: str | None) -> Module:
+    """The module without its broken steps (each named in one line); exit 2 when the step
+    asked for is broken, or every step is."""
+    if chosen is not None:
+        picked = guarded(partial(module.step, chosen))
+        if picked.problem is not None:
+            raise fail(f"Step {picked.label} of {module.id} is broken: {picked.problem}")
+    for broken in module.broken_steps:
+        status(f"Note: step {broken.label} is left out, it is broken: {broken.problem}")
+    usable = module.without_broken_steps()
+    if not usable.steps:
+        raise fail(f"Every step of {module.id} is broken; `{naming.program()} list {module.id}`.")
+    return usable
+
+
 @app.command()
 def start(
     module: ModuleArgument,
@@ -392,6 +407,7 @@ def start(
         f"`{naming.program()} check {module}` (or `{naming.program()} demo {module} --no-pause`)",
     )
     loaded, wd = module_and_workdir(module, workdir)
+    loaded = _usable_steps(loaded, step_argument or step)
     first = _first_step("start", loaded, wd, step_argument, step)
     with live_server(backend, url, image, docker_network, quiet=True) as (choice, info):
         run_start(loaded, wd, choice, info, first)

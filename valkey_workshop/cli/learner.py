@@ -126,7 +126,10 @@ class LearnerLoop:
 
     def solution(self) -> bool:
         if SOLUTION not in self.session.actions():
-            message("The solution unlocks once this step passes (or: workshop solution --force).")
+            message(
+                "The solution unlocks once this step passes "
+                f"(or: {naming.program()} solution --force)."
+            )
             return True
         self.console.print(views.solution_view(self.session.solution(), self.console.width))
         return True

@@ -13,7 +13,7 @@ A module is a folder ``labs/<module>/`` holding ``module.toml`` and one folder p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from valkey_workshop.errors import UsageError
@@ -172,6 +172,15 @@ class Module:
     def notes(self) -> Path:
         """The trainer notes beside the module: ``<module>/trainer-notes.md``."""
         return self.root / "trainer-notes.md"
+
+    @property
+    def broken_steps(self) -> tuple[Step, ...]:
+        """The steps whose files cannot be used (each says why in ``problem``)."""
+        return tuple(step for step in self.steps if step.problem is not None)
+
+    def without_broken_steps(self) -> Module:
+        """This module with only its usable steps (for a guided session)."""
+        return replace(self, steps=tuple(step for step in self.steps if step.problem is None))
 
     def select(self, ref: str | int | None) -> tuple[Step, ...]:
         """All steps, or the one ``ref`` names."""

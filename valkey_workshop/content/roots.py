@@ -161,7 +161,7 @@ def _folder_of(loaded: object) -> Path:
 def survey(environ: dict[str, str] | None = None) -> CourseSurvey:
     """Every course root and the module folders on each."""
     roots = course_roots(environ)
-    places = []
+    places: list[ModulePlace] = []
     for root in roots:
         if root.problem or root.path is None:
             continue

@@ -114,7 +114,7 @@ def _failure_parts(check: CheckResult, step_ref: str, show_calls: bool) -> list[
     if check.lesson:
         pointers.append(f"lesson: “{check.lesson}”")
     if check.hint is not None:
-        pointers.append(f"hint {check.hint}: workshop hint {step_ref} {check.hint}")
+        pointers.append(f"hint {check.hint}: {naming.program()} hint {step_ref} {check.hint}")
     # One pointer a line: a command split across two lines is hard to copy.
     parts.extend(Padding(Text(pointer, style=MUTED), (0, 0, 0, 7)) for pointer in pointers)
     if show_calls and check.calls:

@@ -40,6 +40,7 @@ from valkey_workshop.cli.common import (
 from valkey_workshop.cli.completion import complete_module, complete_step
 from valkey_workshop.cli.learner import run_start, run_watch
 from valkey_workshop.cli.mutants import run_verify_mutants
+from valkey_workshop.cli.new import new_app
 from valkey_workshop.cli.pack import pack_command
 from valkey_workshop.cli.presenter import PresenterLoop
 from valkey_workshop.commands import verify as verify_cmd
@@ -523,6 +524,7 @@ def notes_command(
 
 app.command("pack")(pack_command)
 app.add_typer(class_app, name="class")
+app.add_typer(new_app, name="new")
 app.command("join")(join_command)
 app.command("leave")(leave_command)
 

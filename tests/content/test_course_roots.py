@@ -220,9 +220,7 @@ def test_help_names_the_running_command_and_a_loaded_module(
     assert naming.example_module() == "module3"
 
 
-def test_a_broken_step_is_one_failed_row(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_broken_step_is_one_failed_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = course_folder(tmp_path, "course", "module7")
     (folder / "module7" / "03_ttl_persist" / "step.toml").unlink()
     monkeypatch.setenv("WORKSHOP_COURSE_PATH", str(folder))

@@ -88,7 +88,7 @@ def test_newer_format_is_refused_with_what_to_do(tmp_path: Path) -> None:
     root = _copy_module(tmp_path)
     manifest = root / "module3" / "module.toml"
     manifest.write_text(manifest.read_text().replace("format_version = 1", "format_version = 2"))
-    with pytest.raises(ContentError, match="format_version 2 is newer .* upgrade valkey-workshop"):
+    with pytest.raises(ContentError, match=r"format_version 2 is newer .* upgrade valkey-workshop"):
         load_module("module3", root)
 
 

@@ -41,7 +41,9 @@ def junit(report: dict) -> ET.Element:
                 failures += 1
                 ET.SubElement(case, "failure", message="survived: no check rejects it")
             elif mutant["outcome"] != "killed":
-                ET.SubElement(case, "skipped", message=str(mutant.get("detail") or mutant["outcome"]))
+                ET.SubElement(
+                    case, "skipped", message=str(mutant.get("detail") or mutant["outcome"])
+                )
         suite.set("tests", str(cases))
         suite.set("failures", str(failures))
     return suites

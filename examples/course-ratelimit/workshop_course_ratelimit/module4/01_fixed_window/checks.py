@@ -54,7 +54,11 @@ def allows_up_to_limit(ctx: CheckContext) -> None:
         )
 
 
-@check("counter-expires", "The window's counter expires `window_seconds` after its first request", hint=2)
+@check(
+    "counter-expires",
+    "The window's counter expires `window_seconds` after its first request",
+    hint=2,
+)
 def counter_expires(ctx: CheckContext) -> None:
     start(ctx, "cyd")
     allow(ctx, "cyd", 5)

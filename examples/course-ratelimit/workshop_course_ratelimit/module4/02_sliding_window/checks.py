@@ -57,7 +57,7 @@ def same_instant(ctx: CheckContext) -> None:
             f"With limit 3, four requests at the same moment were answered {got}, and the set "
             f"holds {held} member(s): a member that is only the time is one member for every "
             "request of that instant (ZADD updates it). Make each member unique, e.g. "
-            "f\"{now}:{uuid.uuid4().hex}\"."
+            'f"{now}:{uuid.uuid4().hex}".'
         )
 
 

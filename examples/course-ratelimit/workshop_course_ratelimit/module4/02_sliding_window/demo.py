@@ -15,8 +15,13 @@ def run(demo):
     demo.show("ZRANGE ... WITHSCORES", client.zrange(KEY, 0, -1, withscores=True))
 
     demo.heading("2. Drop what is one window (60 s) old or older")
-    demo.show("ZREMRANGEBYSCORE key -inf (940 removed", client.zremrangebyscore(KEY, "-inf", f"({now - 60}"))
-    demo.show("ZREMRANGEBYSCORE key -inf 940 removed", client.zremrangebyscore(KEY, "-inf", now - 60))
+    demo.show(
+        "ZREMRANGEBYSCORE key -inf (940 removed",
+        client.zremrangebyscore(KEY, "-inf", f"({now - 60}"),
+    )
+    demo.show(
+        "ZREMRANGEBYSCORE key -inf 940 removed", client.zremrangebyscore(KEY, "-inf", now - 60)
+    )
     demo.show("left", client.zrange(KEY, 0, -1))
 
     demo.heading("3. A member that is there already is updated, not added")
@@ -30,5 +35,7 @@ def run(demo):
     pipe.zcard(KEY)
     pipe.expire(KEY, 60)
     demo.show("EXEC answered", pipe.execute())
-    demo.say("Within one **MULTI/EXEC** no other client's command runs between the count and the add.")
+    demo.say(
+        "Within one **MULTI/EXEC** no other client's command runs between the count and the add."
+    )
     demo.tidy(KEY)

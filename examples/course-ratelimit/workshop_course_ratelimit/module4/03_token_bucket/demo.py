@@ -37,11 +37,14 @@ def run(demo):
     demo.show("TTL (full again after 3 s)", client.ttl(KEY))
 
     demo.heading("3. Lua numbers come back as integers")
-    demo.show("EVAL \"return 2.7\" 0", client.eval("return 2.7", 0))
-    demo.show("EVAL \"return tostring(2.7)\" 0", client.eval("return tostring(2.7)", 0))
+    demo.show('EVAL "return 2.7" 0', client.eval("return 2.7", 0))
+    demo.show('EVAL "return tostring(2.7)" 0', client.eval("return tostring(2.7)", 0))
     demo.show(
         "type() of a missing hash field inside a script",
         client.eval("return type(redis.call('HGET', KEYS[1], 'nothing'))", 1, KEY),
     )
-    demo.say("The server runs the script **to completion** before any other command: no other request can take the last token in between.")
+    demo.say(
+        "The server runs the script **to completion** before any other command: no other "
+        "request can take the last token in between."
+    )
     demo.tidy(KEY)

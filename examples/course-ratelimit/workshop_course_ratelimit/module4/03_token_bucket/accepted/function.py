@@ -23,11 +23,12 @@ redis.register_function('workshop_take_token', take)
 
 
 def take_token(client, user, capacity, refill_per_second, now):
+    args = (KEY_PREFIX + user, capacity, refill_per_second, repr(now))
     try:
-        reply = client.fcall("workshop_take_token", 1, KEY_PREFIX + user, capacity, refill_per_second, repr(now))
+        reply = client.fcall("workshop_take_token", 1, *args)
     except Exception as error:  # the library is not loaded yet on this server
         if "function not found" not in str(error).lower():
             raise
         client.function_load(LIBRARY, replace=True)
-        reply = client.fcall("workshop_take_token", 1, KEY_PREFIX + user, capacity, refill_per_second, repr(now))
+        reply = client.fcall("workshop_take_token", 1, *args)
     return reply == 1

@@ -32,6 +32,7 @@ cd "$scratch"
 export WORKSHOP_WORKDIR=$scratch/workdir
 unset WORKSHOP_LABS_DIR WORKSHOP_COURSE_PATH
 backend=${COURSE_CI_BACKEND:-embedded}
+export COLUMNS=200  # tables unfolded, so the list line checked below is one line
 
 "$bin/ratelimit-lab" list | tee "$artifacts/list.txt"
 if ! grep -q "module4.*package valkey-workshop-course-ratelimit" "$artifacts/list.txt"; then

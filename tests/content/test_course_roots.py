@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -239,3 +240,34 @@ def test_a_broken_step_is_one_failed_row(tmp_path: Path, monkeypatch: pytest.Mon
     checked = runner.invoke(app, ["check", "module7", "3"])
     assert checked.exit_code == 2
     assert "Step 03 ttl-persist cannot be checked" in checked.output
+
+
+def test_a_courses_own_command_names_itself_in_help_and_messages(tmp_path: Path) -> None:
+    folder = course_folder(tmp_path, "course", "module7")
+    script = (
+        "import sys\n"
+        "sys.argv = ['/opt/course/bin/ratelimit-lab', *sys.argv[1:]]\n"
+        "from valkey_workshop.cli.entry import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "WORKSHOP_COURSE_PATH": str(folder), "COLUMNS": "100"}
+    env.pop("WORKSHOP_LABS_DIR", None)
+    shown = subprocess.run(
+        [sys.executable, "-c", script, "--help"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "Usage: ratelimit-lab [OPTIONS] COMMAND [ARGS]..." in shown.stdout
+    assert "Start with: ratelimit-lab start module3" in " ".join(shown.stdout.split())
+    refused = subprocess.run(
+        [sys.executable, "-c", script, "verify", "--json"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert refused.returncode == 2
+    assert "ratelimit-lab verify module3 --mutants --json" in refused.stderr

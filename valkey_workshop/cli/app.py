@@ -73,13 +73,13 @@ app = typer.Typer(
 StepArgument = Annotated[
     str | None,
     typer.Argument(
-        help="Step number (2, 02) or slug (cache-aside); none = all steps",
+        help="Step number (2, 02) or slug; none = all steps",
         autocompletion=complete_step,
     ),
 ]
 RequiredStep = Annotated[
     str,
-    typer.Argument(help="Step number (2, 02) or slug (cache-aside)", autocompletion=complete_step),
+    typer.Argument(help="Step number (2, 02) or slug", autocompletion=complete_step),
 ]
 ModuleArgument = Annotated[
     str,

@@ -98,6 +98,9 @@ def test_one_id_in_two_places_is_an_error_naming_both(
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert "Module 'module7' is in 2 places" in result.stderr
+    listed = runner.invoke(app, ["list"])
+    assert listed.exit_code == 0
+    assert listed.stderr.count("Module 'module7' is in 2 places") == 1
     entries = {entry.place.folder: entry for entry in module_entries()}
     assert entries[(second / "module7").resolve()].problem is not None
 

@@ -125,9 +125,9 @@ def list_command(
     if module is None:
         entries = module_entries()
         out_console().print(views.modules_view(entries))
-        for entry in entries:
-            if entry.problem:
-                status(f"Error: {entry.problem}")
+        # One line per problem: a module in two places is one problem, shown on both rows.
+        for problem in dict.fromkeys(entry.problem for entry in entries if entry.problem):
+            status(f"Error: {problem}")
         for problem in survey().problems():
             status(f"Note: course root {problem}")
         return

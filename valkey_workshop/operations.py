@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from valkey_workshop import naming
 from valkey_workshop.checking.guarded import guarded_checks, lane_server, step_result_of
 from valkey_workshop.checking.proofs import Proof, SpareServer, run_tasks
 from valkey_workshop.checking.results import CheckReport, StepResult
@@ -118,6 +119,13 @@ def check_steps(
     runnable: list[Step] = []
     refusals = guard.refuse_steps(steps, why=RUNS_LEARNER_CODE)
     for index, (step, refusal) in enumerate(zip(steps, refusals, strict=True)):
+        if step.problem is not None:
+            # A broken step is one row that says what is wrong; the other steps run.
+            not_applicable[index] = StepResult(
+                step.number, step.slug, step.title, workdir.exercise_path(step), (),
+                not_run=f"Step {step.label} cannot be checked: {step.problem}",
+            )  # fmt: skip
+            continue
         if refusal is not None:
             not_applicable[index] = StepResult(
                 step.number, step.slug, step.title, workdir.exercise_path(step), (),
@@ -298,7 +306,7 @@ def solution_for(module: Module, step: Step, workdir: Workdir, force: bool) -> S
     if not entry.ever_passed and not force:
         raise UsageError(
             f"Step {step.label} has not passed yet, so its solution stays hidden. Try "
-            f"`workshop hint {module.id} {step.slug}`, or use --force to see it anyway."
+            f"`{naming.program()} hint {module.id} {step.slug}`, or use --force to see it anyway."
         )
     learner = workdir.inside(workdir.exercise_path(step))
     try:
@@ -391,7 +399,7 @@ class ModuleStatus:
     def next_step(self) -> Step | None:
         """The first step not passed and not skipped."""
         for status in self.steps:
-            if status.progress.status not in ("passed", "skipped"):
+            if status.step.problem is None and status.progress.status not in ("passed", "skipped"):
                 return status.step
         return None
 
@@ -498,6 +506,7 @@ def doctor(image: str | None = None) -> DoctorReport:
         )
     )
     items.append(_checker_item())
+    items.extend(_course_root_items())
     auto = choose_backend(None, None, {"PATH": os.environ.get("PATH", "")}, image=chosen_image)
     # Doctor passes when some private server can run here: Docker, embedded or local.
     docker_ok = auto.name == "docker"
@@ -509,6 +518,20 @@ def doctor(image: str | None = None) -> DoctorReport:
         )
     )
     return DoctorReport(tuple(items), auto.name, auto.reason)
+
+
+def _course_root_items() -> list[DoctorItem]:
+    """One line per course root: where modules come from, in search order, and how many."""
+    from valkey_workshop.content.roots import survey  # noqa: PLC0415 - doctor only
+
+    found = survey()
+    items = []
+    for root in found.roots:
+        ids = sorted({place.id for place in found.places if place.root == root})
+        detail = root.problem or (", ".join(ids) if ids else "no modules (no module.toml)")
+        where = f"{root.path}: {detail}" if root.path else detail
+        items.append(DoctorItem(f"course root ({root.origin})", root.problem is None, where, False))
+    return items
 
 
 def _checker_item() -> DoctorItem:

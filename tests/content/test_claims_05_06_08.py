@@ -17,7 +17,7 @@ from valkey_workshop.content import Module
 from valkey_workshop.demo import Narration, TableShown, ValueShown, run_demo
 from valkey_workshop.server.base import ServerInfo
 
-NOTES = Path(__file__).resolve().parents[2] / "trainer-notes" / "module3.md"
+NOTES = Path(__file__).resolve().parents[2] / "labs" / "module3" / "trainer-notes.md"
 
 
 @pytest.fixture

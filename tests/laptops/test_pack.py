@@ -135,3 +135,4 @@ def test_an_installed_wheel_packs_itself(
         capture_output=True,
     )
     assert (again / "valkey_workshop" / "_labs" / "module3" / "module.toml").is_file()
+    assert (again / "valkey_workshop" / "_labs" / "module3" / "trainer-notes.md").is_file()

@@ -42,6 +42,9 @@ def test_wheel_holds_every_lab_file(wheel: Path) -> None:
         if path.is_file() and "__pycache__" not in path.parts:
             assert f"valkey_workshop/_labs/{path.relative_to(ROOT / 'labs')}" in names
     assert "valkey_workshop/py.typed" in names
+    # Trainer notes travel beside their module (issue 22), not in a package of their own.
+    assert "valkey_workshop/_labs/module3/trainer-notes.md" in names
+    assert not any(name.startswith("valkey_workshop/_trainer_notes/") for name in names)
 
 
 def test_installed_wheel_runs_from_any_directory(wheel: Path, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from valkey_workshop import naming
 from valkey_workshop.errors import UsageError
 
 CLASS_FILE = "class.json"
@@ -105,7 +106,7 @@ class JoinCode:
         if not text.startswith(CODE_PREFIX):
             raise UsageError(
                 f"That is not a join code (they start with {CODE_PREFIX!r}); copy the whole "
-                "`workshop join ...` line the trainer shows."
+                f"`{naming.program()} join ...` line the trainer shows."
             )
         body = text[len(CODE_PREFIX) :]
         try:

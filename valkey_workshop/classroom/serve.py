@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import valkey
 from filelock import FileLock, Timeout
 
+from valkey_workshop import naming
 from valkey_workshop.classroom.config import (
     ClassConfig,
     announce_key,
@@ -76,7 +77,7 @@ class ServedClass:
 
     @property
     def join_line(self) -> str:
-        return f"workshop join {self.config.join_code().encode()} --name YOUR-NAME"
+        return f"{naming.program()} join {self.config.join_code().encode()} --name YOUR-NAME"
 
 
 def join_acl(class_id: str, password: str) -> list[str]:
@@ -220,8 +221,8 @@ def serve_class(
         lock.acquire()
     except Timeout:
         raise UsageError(
-            f"{folder} is already being served by another `workshop class serve`; stop that "
-            "one first, or give another --class-dir for a new class."
+            f"{folder} is already being served by another `{naming.program()} class serve`; "
+            "stop that one first, or give another --class-dir for a new class."
         ) from None
     try:
         with _serve(folder, listen, advertise, module, backend, url, image, network) as served:

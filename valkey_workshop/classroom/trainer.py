@@ -11,6 +11,7 @@ from pathlib import Path
 
 import valkey
 
+from valkey_workshop import naming
 from valkey_workshop.classroom import board as boards
 from valkey_workshop.classroom.config import ClassConfig, announce_key, events_key
 from valkey_workshop.classroom.events import clean_text
@@ -28,7 +29,7 @@ def load_class(folder: Path) -> ClassConfig:
     """
     config = ClassConfig.load(folder)
     if config is None:
-        raise UsageError(f"No class in {folder}: start one with `workshop class serve`.")
+        raise UsageError(f"No class in {folder}: start one with `{naming.program()} class serve`.")
     return config
 
 
@@ -44,7 +45,7 @@ def _server_error(folder: Path, error: Exception) -> ServerError:
     if isinstance(error, valkey.ConnectionError | valkey.TimeoutError):
         return ServerError(
             f"The class server of {folder} is not answering ({error}); is "
-            "`workshop class serve` running?"
+            f"`{naming.program()} class serve` running?"
         )
     return ServerError(f"The class server of {folder} answered {error}.")
 

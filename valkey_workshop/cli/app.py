@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from valkey_workshop import operations
+from valkey_workshop import naming, operations
 from valkey_workshop.checking.runner import MEMORY_LIMIT_ENV, parse_memory_limit
 from valkey_workshop.cli.classroom import (
     ClassDirOption,
@@ -41,13 +41,15 @@ from valkey_workshop.cli.common import (
 from valkey_workshop.cli.completion import complete_module, complete_step
 from valkey_workshop.cli.learner import run_start, run_watch
 from valkey_workshop.cli.mutants import run_verify_mutants
+from valkey_workshop.cli.new import new_app
 from valkey_workshop.cli.pack import pack_command
 from valkey_workshop.cli.presenter import PresenterLoop
 from valkey_workshop.commands import verify as verify_cmd
 from valkey_workshop.commands.verify import spare_server_for
-from valkey_workshop.content.loader import available_modules, load_module
+from valkey_workshop.content.loader import available_modules, load_module, module_entries
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes, load_notes
+from valkey_workshop.content.roots import survey
 from valkey_workshop.errors import WorkshopError
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message, status
@@ -58,7 +60,10 @@ from valkey_workshop.words import plural
 
 app = typer.Typer(
     name="workshop",
-    help="Interactive Valkey labs in your terminal. Start with: workshop start module3",
+    help=(
+        "Interactive Valkey labs in your terminal. Start with: "
+        f"{naming.program()} start {naming.example_module()}"
+    ),
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -69,16 +74,20 @@ app = typer.Typer(
 StepArgument = Annotated[
     str | None,
     typer.Argument(
-        help="Step number (2, 02) or slug (cache-aside); none = all steps",
+        help="Step number (2, 02) or slug; none = all steps",
         autocompletion=complete_step,
     ),
 ]
 RequiredStep = Annotated[
     str,
-    typer.Argument(help="Step number (2, 02) or slug (cache-aside)", autocompletion=complete_step),
+    typer.Argument(help="Step number (2, 02) or slug", autocompletion=complete_step),
 ]
 ModuleArgument = Annotated[
-    str, typer.Argument(help="Module id, e.g. module3", autocompletion=complete_module)
+    str,
+    typer.Argument(
+        help=f"Module id, e.g. {naming.example_module()} (`{naming.program()} list` shows all)",
+        autocompletion=complete_module,
+    ),
 ]
 JobsOption = Annotated[
     int | None,
@@ -115,8 +124,13 @@ def list_command(
 ) -> None:
     """Modules, or one module's steps with their status in this workdir."""
     if module is None:
-        modules = [guarded(partial(load_module, name)) for name in available_modules()]
-        out_console().print(views.modules_view(modules))
+        entries = module_entries()
+        out_console().print(views.modules_view(entries))
+        # One line per problem: a module in two places is one problem, shown on both rows.
+        for problem in dict.fromkeys(entry.problem for entry in entries if entry.problem):
+            status(f"Error: {problem}")
+        for problem in survey().problems():
+            status(f"Note: course root {problem}")
         return
     loaded, wd = module_and_workdir(module, workdir)
     summary = operations.module_summary(loaded, wd)
@@ -280,7 +294,10 @@ def verify(
     _apply_memory_limit(memory_limit)
     if mutants or as_json:
         if not mutants:
-            raise fail("--json goes with --mutants: workshop verify module3 --mutants --json")
+            raise fail(
+                f"--json goes with --mutants: {naming.program()} verify "
+                f"{module or naming.example_module()} --mutants --json"
+            )
         code = run_verify_mutants(
             module, step, backend, url, image, docker_network, as_json=as_json, jobs=jobs
         )
@@ -357,10 +374,25 @@ def _first_step(
     if operations.module_status(module, workdir).next_step is None:
         message(
             f"Every step of {module.id} is passed or skipped. To revisit one: "
-            f"`workshop {command} {module.id} --step 02` (a number or a slug)."
+            f"`{naming.program()} {command} {module.id} --step 02` (a number or a slug)."
         )
         raise typer.Exit(0)
     return None
+
+
+def _usable_steps(module: Module, chosen: str | None) -> Module:
+    """The module without its broken steps (each named in one line); exit 2 when the step
+    asked for is broken, or every step is."""
+    if chosen is not None:
+        picked = guarded(partial(module.step, chosen))
+        if picked.problem is not None:
+            raise fail(f"Step {picked.label} of {module.id} is broken: {picked.problem}")
+    for broken in module.broken_steps:
+        status(f"Note: step {broken.label} is left out, it is broken: {broken.problem}")
+    usable = module.without_broken_steps()
+    if not usable.steps:
+        raise fail(f"Every step of {module.id} is broken; `{naming.program()} list {module.id}`.")
+    return usable
 
 
 @app.command()
@@ -377,8 +409,12 @@ def start(
 ) -> None:
     """The guided session: lesson, demo, exercise, checks, hints; resumes where you left off."""
     _apply_memory_limit(memory_limit)
-    require_terminal("start", f"`workshop check {module}` (or `workshop demo {module} --no-pause`)")
+    require_terminal(
+        "start",
+        f"`{naming.program()} check {module}` (or `{naming.program()} demo {module} --no-pause`)",
+    )
     loaded, wd = module_and_workdir(module, workdir)
+    loaded = _usable_steps(loaded, step_argument or step)
     first = _first_step("start", loaded, wd, step_argument, step)
     with live_server(backend, url, image, docker_network, quiet=True) as (choice, info):
         run_start(loaded, wd, choice, info, first)
@@ -401,7 +437,7 @@ def watch(
 ) -> None:
     """Re-check your exercise every time you save it; moves on only when you ask (n)."""
     _apply_memory_limit(memory_limit)
-    require_terminal("watch", f"`workshop check {module}`")
+    require_terminal("watch", f"`{naming.program()} check {module}`")
     loaded, wd = module_and_workdir(module, workdir)
     first = _first_step("watch", loaded, wd, step_argument, step)
     with live_server(backend, url, image, docker_network, quiet=True) as (choice, info):
@@ -445,7 +481,7 @@ def demo(
 ) -> None:
     """Presenter mode: each step's lesson and live demo, pausing between steps."""
     if not no_pause:
-        require_terminal("demo", f"`workshop demo {module} --no-pause`")
+        require_terminal("demo", f"`{naming.program()} demo {module} --no-pause`")
     loaded = guarded(partial(load_module, module))
     steps = guarded(partial(loaded.select, step))
     rtt_seconds = guarded(partial(parse_rtt, rtt)) if rtt is not None else None
@@ -494,6 +530,7 @@ def notes_command(
 
 app.command("pack")(pack_command)
 app.add_typer(class_app, name="class")
+app.add_typer(new_app, name="new")
 app.command("join")(join_command)
 app.command("leave")(leave_command)
 app.command("help-me")(help_me_command)
@@ -510,4 +547,4 @@ def main() -> None:
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _exit_on_signal)
     # Typer turns Ctrl-C into exit code 130; live_server has stopped the server by then.
-    app(prog_name="workshop")
+    app(prog_name=naming.program())

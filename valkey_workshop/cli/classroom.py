@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 import valkey
 
+from valkey_workshop import naming
 from valkey_workshop.classroom import board as boards
 from valkey_workshop.classroom import trainer
 from valkey_workshop.classroom.config import (
@@ -118,9 +119,14 @@ def serve_command(
         str | None,
         typer.Option("--advertise", help="The address learners reach (for --listen 0.0.0.0:PORT)"),
     ] = None,
-    module: Annotated[str, typer.Option("--module", help="The module the class follows")] = (
-        "module3"
-    ),
+    module: Annotated[
+        str | None,
+        typer.Option(
+            "--module",
+            help="The module the class follows [default: the first module on the course roots]",
+            show_default=False,
+        ),
+    ] = None,
     backend: Annotated[
         str,
         typer.Option("--backend", help="embedded | local | docker | url (an existing server)"),
@@ -132,7 +138,7 @@ def serve_command(
 ) -> None:
     """Start the class server (per-class ACL users, no default user, a memory cap, the relay
     that validates every event) and print the join line."""
-    loaded = guarded(partial(load_module, module))
+    loaded = guarded(partial(load_module, module or naming.example_module()))
     url = _admin_url(url, _from_command_line(context, "url"))
     chosen_backend = "url" if url and backend == "embedded" else backend
     try:
@@ -150,7 +156,7 @@ def serve_command(
                 status(f"Note: {warning}")
             status(describe(served) + (" (resumed)" if served.resumed else ""))
             message(served.join_line)
-            board = "workshop class board" + (f" --class-dir {folder}" if folder else "")
+            board = f"{naming.program()} class board" + (f" --class-dir {folder}" if folder else "")
             status(f"Learners run the line above. The board: {board}. Ctrl-C stops.")
             try:
                 while True:
@@ -301,7 +307,7 @@ def join_command(
     message(
         f"Joined class {parsed.class_id} as {shown!r}. Each check now sends: your name, the "
         "step, each check's pass or fail, attempts, time and hints; never code, passwords or "
-        "paths. `workshop leave` stops it."
+        f"paths. `{naming.program()} leave` stops it."
     )
 
 

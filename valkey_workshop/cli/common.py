@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from typer.core import TyperGroup
 
+from valkey_workshop import naming
 from valkey_workshop.cli.stopping import stopping
 from valkey_workshop.content.loader import load_module
 from valkey_workshop.content.models import Module
@@ -210,4 +211,6 @@ def live_server(
 
 def require_terminal(command: str, alternative: str) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise fail(f"`workshop {command}` needs a terminal. In scripts and CI use {alternative}.")
+        raise fail(
+            f"`{naming.program()} {command}` needs a terminal. In scripts and CI use {alternative}."
+        )

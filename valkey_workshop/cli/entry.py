@@ -79,6 +79,10 @@ def main() -> None:
     """Entry point of the ``workshop`` console script."""
     try:
         use_ascii_fallback()
+        from valkey_workshop import naming  # noqa: PLC0415 - see the module docstring
+
+        # Help and messages name the command that runs (a course's own wrapper command too).
+        naming.set_program(sys.argv[0])
         from valkey_workshop.cli.app import main as run_app  # noqa: PLC0415
 
         run_app()

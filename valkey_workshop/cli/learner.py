@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from valkey_workshop import naming
 from valkey_workshop.checking.guarded import guarded_demo
 from valkey_workshop.classroom.membership import AnnouncementWatcher, ClassPublisher
 from valkey_workshop.cli.keys import KeyReader
@@ -136,7 +137,10 @@ class LearnerLoop:
 
     def solution(self) -> bool:
         if SOLUTION not in self.session.actions():
-            message("The solution unlocks once this step passes (or: workshop solution --force).")
+            message(
+                "The solution unlocks once this step passes "
+                f"(or: {naming.program()} solution --force)."
+            )
             return True
         self.console.print(views.solution_view(self.session.solution(), self.console.width))
         return True
@@ -223,10 +227,10 @@ class LearnerLoop:
         # The command must find the same workdir: name it unless it is the one found anyway.
         where = "" if root == resolve_workdir(None) else f" --workdir {root}"
         again = (
-            f"every step is done; `workshop start {session.module.id}{where} --step 02` "
+            f"every step is done; `{naming.program()} start {session.module.id}{where} --step 02` "
             "revisits one"
             if summary.complete
-            else f"`workshop start {session.module.id}{where}` resumes where you are"
+            else f"`{naming.program()} start {session.module.id}{where}` resumes where you are"
         )
         self.console.print(views.wrapped(f"Bye. Your files are in {root}; {again}."))
         self.console.print(views.summary_view(summary))

@@ -6,6 +6,7 @@ import json
 import sys
 from functools import partial
 
+from valkey_workshop import naming
 from valkey_workshop.checking.proofs import run_proofs
 from valkey_workshop.cli.common import fail, guarded, live_server
 from valkey_workshop.commands.mutants import verify_mutants
@@ -30,7 +31,10 @@ def run_verify_mutants(
 ) -> int:
     """Run the mutation proofs of one module (or one step); the exit code (0: none survived)."""
     if module is None:
-        raise fail("--mutants needs a module: workshop verify module3 --mutants")
+        raise fail(
+            f"--mutants needs a module: {naming.program()} verify "
+            f"{naming.example_module()} --mutants"
+        )
     loaded = guarded(partial(load_module, module))
     steps = guarded(partial(loaded.select, step))
     with live_server(backend, url, image, docker_network) as (_, info):

@@ -133,8 +133,13 @@ def verify_mutants(
             if on_mutant is not None:
                 on_mutant(step, done, total)
 
-        result = mutate_step(
-            step, server.url, jobs=jobs, cap=cap, on_mutant=progress, proofs=proofs
+        result = (
+            # A broken step has no solution to mutate: one failed row saying why.
+            StepMutants(step, error=step.problem)
+            if step.problem is not None
+            else mutate_step(
+                step, server.url, jobs=jobs, cap=cap, on_mutant=progress, proofs=proofs
+            )
         )
         if on_step is not None:
             on_step(result)

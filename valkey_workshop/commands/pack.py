@@ -27,6 +27,7 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from valkey_workshop import naming
 from valkey_workshop.errors import UsageError, WorkshopError
 
 DISTRIBUTION = "valkey-workshop"
@@ -314,7 +315,7 @@ def install_text(
         lines += [
             "4. With Docker: load the Valkey image, then the workshop can use it:",
             f"     docker load -i {image_tar.name}",
-            f"     workshop start module3 --backend docker --image {image}",
+            f"     workshop start {naming.example_module()} --backend docker --image {image}",
         ]
     lines += [
         "",

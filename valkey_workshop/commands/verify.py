@@ -128,6 +128,10 @@ def _findings(
     # server that holds nothing but the workshop's keys.
     refusals = guard_for(server).refuse_steps(steps)
     for step, refusal in zip(steps, refusals, strict=True):
+        if step.problem is not None:
+            # One failed row for a half-written step; the other steps' proofs still run.
+            order.append(VerifyFinding(step, "step files", False, step.problem))
+            continue
         if refusal is not None:
             order.append(
                 VerifyFinding(step, "runs on this server", False, refusal.message, refused=True)

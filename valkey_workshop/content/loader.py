@@ -57,12 +57,10 @@ the engine does not change.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import replace
-from importlib import resources
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -76,10 +74,27 @@ from valkey_workshop.content.models import (
     Step,
     WrongAnswer,
 )
+from valkey_workshop.content.roots import (
+    COURSE_PATH_ENV,
+    LABS_DIR_ENV,
+    CourseSurvey,
+    ModulePlace,
+    bundled_root,
+    course_roots,
+    survey,
+)
 from valkey_workshop.errors import ContentError, UsageError
 
-#: Where trainers can point the engine at content of their own.
-LABS_DIR_ENV = "WORKSHOP_LABS_DIR"
+__all__ = [
+    "COURSE_PATH_ENV",
+    "LABS_DIR_ENV",
+    "ModuleEntry",
+    "available_modules",
+    "find_module",
+    "labs_root",
+    "load_module",
+    "module_entries",
+]
 DEFAULT_TIME_LIMIT_SECONDS = 30.0
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 T = TypeVar("T")
@@ -87,45 +102,101 @@ _STEP_FILES = ("lesson.md", "demo.py", "starter.py", "solution.py", "checks.py")
 
 
 def labs_root() -> Path:
-    """The folder holding the modules: ``$WORKSHOP_LABS_DIR`` or the content in the package."""
-    override = os.environ.get(LABS_DIR_ENV)
-    if override:
-        return Path(override).expanduser().resolve()
-    try:
-        return Path(str(resources.files("valkey_workshop._labs")))
-    except ModuleNotFoundError:
-        # Running from a source checkout that is not installed: the labs sit beside the package.
-        return Path(__file__).resolve().parents[2] / "labs"
+    """The first course root: ``$WORKSHOP_LABS_DIR`` or the course bundled with the engine."""
+    first = course_roots()[0]
+    return first.path if first.path is not None else bundled_root()
 
 
 def available_modules(root: Path | None = None) -> tuple[str, ...]:
-    """Ids of the modules under ``root`` (folders with a ``module.toml``), sorted."""
-    base = root or labs_root()
-    if not base.is_dir():
+    """Ids of the modules on every course root (or under ``root`` alone), sorted."""
+    if root is None:
+        return survey().ids()
+    if not root.is_dir():
         return ()
-    return tuple(sorted(p.name for p in base.iterdir() if (p / "module.toml").is_file()))
+    return tuple(sorted(p.name for p in root.iterdir() if (p / "module.toml").is_file()))
+
+
+def find_module(module_id: str, course: CourseSurvey | None = None) -> ModulePlace:
+    """Where module ``module_id`` lives on the course roots.
+
+    Raises:
+        UsageError: no root holds it (the message lists the modules there are, and any root
+            that gave none, with why).
+        ContentError: two roots hold a module of that id (the message names both folders).
+    """
+    found = course or survey()
+    places = found.places_of(module_id)
+    if len(places) > 1:
+        where = " and ".join(place.where for place in places)
+        raise ContentError(
+            f"Module {module_id!r} is in {len(places)} places: {where}. Rename one folder "
+            "or remove one course root."
+        )
+    if not places:
+        known = ", ".join(found.ids()) or "none"
+        problems = "".join(f" ({problem})" for problem in found.problems())
+        raise UsageError(f"Unknown module {module_id!r}. Modules: {known}.{problems}")
+    return places[0]
 
 
 def load_module(module_id: str, root: Path | None = None) -> Module:
-    """Load and validate one module.
+    """Load and validate one module, found on the course roots (or under ``root`` alone).
+
+    A broken step (a missing file, a bad ``step.toml``) does not stop the module: it loads as
+    a :class:`Step` whose ``problem`` names the file and what is wrong.
 
     Raises:
         UsageError: there is no such module (the message lists the ones there are).
-        ContentError: the module's files do not match the lab format.
+        ContentError: the module's ``module.toml`` does not match the lab format, or two
+            course roots hold a module of this id.
     """
-    base = root or labs_root()
-    folder = base / module_id
+    if root is not None:
+        folder = root / module_id
+        if not (folder / "module.toml").is_file():
+            known = ", ".join(available_modules(root)) or "none"
+            raise UsageError(f"Unknown module {module_id!r}. Modules: {known}.")
+    else:
+        folder = find_module(module_id).folder
+    return _load_folder(module_id, folder)
+
+
+@dataclass(frozen=True)
+class ModuleEntry:
+    """A module found on the course roots: loaded, or the one line saying why it is not."""
+
+    place: ModulePlace
+    module: Module | None
+    problem: str | None
+
+
+def module_entries(course: CourseSurvey | None = None) -> tuple[ModuleEntry, ...]:
+    """Every module on the course roots, each loaded or with its problem (``workshop list``)."""
+    found = course or survey()
+    entries = []
+    for place in found.places:
+        try:
+            find_module(place.id, found)
+            entries.append(ModuleEntry(place, _load_folder(place.id, place.folder), None))
+        except (ContentError, UsageError) as error:
+            entries.append(ModuleEntry(place, None, str(error)))
+    return tuple(entries)
+
+
+def _load_folder(module_id: str, folder: Path) -> Module:
     manifest = folder / "module.toml"
-    if not manifest.is_file():
-        known = ", ".join(available_modules(base)) or "none"
-        raise UsageError(f"Unknown module {module_id!r}. Modules: {known}.")
     data = _read_toml(manifest)
     fields = _Fields(data, manifest)
     version = fields.required("format_version", int)
-    if version != FORMAT_VERSION:
+    if version > FORMAT_VERSION:
         raise ContentError(
-            f"{manifest}: format_version {version} is not supported by this engine "
-            f"(it reads format_version {FORMAT_VERSION}); upgrade valkey-workshop."
+            f"{manifest}: format_version {version} is newer than this engine reads "
+            f"(format_version {FORMAT_VERSION}): upgrade valkey-workshop "
+            "(pip install --upgrade valkey-workshop)."
+        )
+    if version < 1:
+        raise ContentError(
+            f"{manifest}: format_version {version} does not exist; the first is 1 "
+            f"(this engine reads up to {FORMAT_VERSION}): write format_version = {FORMAT_VERSION}."
         )
     title = fields.required("title", str)
     summary = fields.required("summary", str)
@@ -260,6 +331,26 @@ def _step(
         raise ContentError(f"{manifest}: steps[{index}] names unknown section {section!r}.")
 
     folder = module_folder / f"{number:02d}_{slug.replace('-', '_')}"
+    try:
+        return _step_folder(module_id, number, slug, section, folder)
+    except ContentError as error:
+        # One half-written step is one failed row: list, start and verify go on with the rest.
+        return Step(
+            module_id=module_id,
+            number=number,
+            slug=slug,
+            title=f"(broken) {error}",
+            section=section,
+            folder=folder,
+            hints=(),
+            time_limit_seconds=DEFAULT_TIME_LIMIT_SECONDS,
+            wrong_answers=(),
+            problem=str(error),
+        )
+
+
+def _step_folder(module_id: str, number: int, slug: str, section: str, folder: Path) -> Step:
+    """The step in ``folder``: its files and its ``step.toml``."""
     step_toml = folder / "step.toml"
     if not step_toml.is_file():
         raise ContentError(f"{step_toml}: missing (step {number:02d} {slug}).")

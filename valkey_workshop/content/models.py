@@ -13,7 +13,7 @@ A module is a folder ``labs/<module>/`` holding ``module.toml`` and one folder p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from valkey_workshop.errors import UsageError
@@ -98,6 +98,9 @@ class Step:
     #: The module's ``owned_keys``: key patterns its checks and demos write beside
     #: ``workshop:*``, which the server guard treats as the workshop's.
     owned_keys: tuple[str, ...] = ()
+    #: Why the step's files cannot be used ("…/step.toml: missing"), or ``None``. A broken step
+    #: stays in the module as one failed row; the other steps are unaffected.
+    problem: str | None = None
 
     @property
     def exercise_filename(self) -> str:
@@ -169,6 +172,20 @@ class Module:
                 return step
         known = ", ".join(step.label for step in self.steps)
         raise UsageError(f"Unknown step {text!r} in {self.id}. Steps: {known}.")
+
+    @property
+    def notes(self) -> Path:
+        """The trainer notes beside the module: ``<module>/trainer-notes.md``."""
+        return self.root / "trainer-notes.md"
+
+    @property
+    def broken_steps(self) -> tuple[Step, ...]:
+        """The steps whose files cannot be used (each says why in ``problem``)."""
+        return tuple(step for step in self.steps if step.problem is not None)
+
+    def without_broken_steps(self) -> Module:
+        """This module with only its usable steps (for a guided session)."""
+        return replace(self, steps=tuple(step for step in self.steps if step.problem is None))
 
     def select(self, ref: str | int | None) -> tuple[Step, ...]:
         """All steps, or the one ``ref`` names."""

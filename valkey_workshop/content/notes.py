@@ -1,4 +1,5 @@
-"""Trainer notes: ``trainer-notes/<module>.md``, split per step.
+"""Trainer notes: ``<module>/trainer-notes.md`` beside the module's ``module.toml``, split per
+step, so a module from any course root carries its own.
 
 A step's notes are the section under a heading ``## Step NN · slug ...``; everything before
 the first step heading is the module's plan.
@@ -8,20 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
+from valkey_workshop.content.loader import find_module
 from valkey_workshop.errors import UsageError
 
+#: The notes' file name inside a module folder.
+NOTES_FILE = "trainer-notes.md"
+
 _STEP_HEADING = re.compile(r"^## Step (\d+)\b.*$", re.MULTILINE)
-
-
-def notes_root() -> Path:
-    try:
-        return Path(str(resources.files("valkey_workshop._trainer_notes")))
-    except ModuleNotFoundError:
-        # A source checkout that is not installed: the notes sit beside the package.
-        return Path(__file__).resolve().parents[2] / "trainer-notes"
 
 
 @dataclass(frozen=True)
@@ -38,14 +34,16 @@ class TrainerNotes:
 
 
 def load_notes(module_id: str, root: Path | None = None) -> TrainerNotes:
-    """The trainer notes of ``module_id``.
+    """The trainer notes of ``module_id``, found on the course roots (or under ``root``).
 
     Raises:
-        UsageError: the module has no trainer notes.
+        UsageError: the module has no trainer notes (or does not exist).
+        ContentError: two course roots hold a module of this id.
     """
-    path = (root or notes_root()) / f"{module_id}.md"
+    folder = root / module_id if root is not None else find_module(module_id).folder
+    path = folder / NOTES_FILE
     if not path.is_file():
-        raise UsageError(f"No trainer notes for {module_id} ({path}).")
+        raise UsageError(f"No trainer notes for {module_id}: {path} does not exist.")
     text = path.read_text(encoding="utf-8")
     headings = list(_STEP_HEADING.finditer(text))
     plan = text[: headings[0].start()] if headings else text

@@ -17,7 +17,9 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from valkey_workshop import naming
 from valkey_workshop.checking.results import CheckReport, CheckResult, StepResult, escape_controls
+from valkey_workshop.content.loader import ModuleEntry
 from valkey_workshop.content.models import Module, Section, Step
 from valkey_workshop.demo import (
     BarsShown,
@@ -112,7 +114,7 @@ def _failure_parts(check: CheckResult, step_ref: str, show_calls: bool) -> list[
     if check.lesson:
         pointers.append(f"lesson: “{check.lesson}”")
     if check.hint is not None:
-        pointers.append(f"hint {check.hint}: workshop hint {step_ref} {check.hint}")
+        pointers.append(f"hint {check.hint}: {naming.program()} hint {step_ref} {check.hint}")
     # One pointer a line: a command split across two lines is hard to copy.
     parts.extend(Padding(Text(pointer, style=MUTED), (0, 0, 0, 7)) for pointer in pointers)
     if show_calls and check.calls:
@@ -480,7 +482,9 @@ def status_view(status: ModuleStatus) -> RenderableType:
     parts: list[RenderableType] = [table]
     nxt = status.next_step
     if nxt is not None:
-        parts.append(Text(f"Next: {nxt.label}  (workshop start {module.id})", style=MUTED))
+        parts.append(
+            Text(f"Next: {nxt.label}  ({naming.program()} start {module.id})", style=MUTED)
+        )
     else:
         parts.append(Text("Every step is done.", style=PASS))
     return Group(*parts)
@@ -519,12 +523,20 @@ def summary_view(summary: ModuleSummary) -> RenderableType:
     return Panel(Group(*lines), title=title, title_align="left")
 
 
-def modules_view(modules: Sequence[Module]) -> RenderableType:
+def modules_view(entries: Sequence[ModuleEntry]) -> RenderableType:
+    """Every module on the course roots and where it comes from; a broken one says why."""
     table = Table(title="Modules", title_justify="left")
-    for column in ("module", "title", "steps", "minutes"):
-        table.add_column(column)
-    for module in modules:
-        table.add_row(module.id, module.title, str(len(module.steps)), str(module.planned_minutes))
+    for column in ("module", "title", "steps", "minutes", "from"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        module = entry.module
+        origin = f"{entry.place.root.origin}: {entry.place.folder}"
+        if module is None:
+            table.add_row(entry.place.id, Text("broken", style=FAIL), "", "", origin)
+            continue
+        broken = sum(step.problem is not None for step in module.steps)
+        steps = str(len(module.steps)) + (f" ({broken} broken)" if broken else "")
+        table.add_row(module.id, module.title, steps, str(module.planned_minutes), origin)
     return table
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from valkey_workshop import naming
 from valkey_workshop.errors import ServerError, UsageError
 from valkey_workshop.server.base import ServerBackend, ServerInfo, ping_version, process_alive
 from valkey_workshop.server.embedded import LOOPBACK, free_loopback_port
@@ -278,7 +279,7 @@ class DockerBackend(ServerBackend):
                 raise ServerError(
                     f"Image {self.image} is not present and cannot be pulled "
                     f"({pull_failure(error)}). Pull it where there is network "
-                    "(`workshop doctor --pull`), or pass --image with a local image."
+                    f"(`{naming.program()} doctor --pull`), or pass --image with a local image."
                 ) from error
         self.reaper = _use_reaper_if_available(client)
         self._password = secrets.token_urlsafe(24)

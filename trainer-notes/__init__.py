@@ -1,1 +1,0 @@
-"""Trainer notes, one Markdown file per module, shipped inside the wheel."""

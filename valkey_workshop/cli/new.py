@@ -1,0 +1,59 @@
+"""``workshop new module|step``: parse, call :mod:`valkey_workshop.content.scaffold`, render."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from valkey_workshop import naming
+from valkey_workshop.cli.common import guarded
+from valkey_workshop.content.scaffold import Scaffolded, new_module, new_step
+from valkey_workshop.render.console import message
+
+new_app = typer.Typer(
+    help="Start a module or a step from content that verifies green at once.",
+    no_args_is_help=True,
+)
+
+
+@new_app.command("module")
+def module_command(
+    module_id: Annotated[str, typer.Argument(metavar="ID", help="The module id, e.g. module4")],
+    title: Annotated[str | None, typer.Option("--title", help="The module's title")] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Create ID/ in this folder [default: the current folder]"),
+    ] = None,
+) -> None:
+    """Create ID/ with module.toml, trainer notes and a first step."""
+    made = guarded(partial(new_module, module_id, title, directory))
+    _report(made)
+    where = made.folder.parent
+    message(
+        f"Next: WORKSHOP_COURSE_PATH={where} {naming.program()} verify {made.module_id} "
+        "(the starter fails, the solution passes, the wrong answer is rejected, the demo runs)."
+    )
+
+
+@new_app.command("step")
+def step_command(
+    module_id: Annotated[
+        str, typer.Argument(metavar="MODULE", help="A module on the course roots")
+    ],
+    slug: Annotated[
+        str, typer.Argument(metavar="SLUG", help="The step's slug, e.g. sliding-window")
+    ],
+) -> None:
+    """Add the next numbered step to a module found on the course roots."""
+    made = guarded(partial(new_step, module_id, slug))
+    _report(made)
+    message(f"Next: {naming.program()} verify {made.module_id} {slug}")
+
+
+def _report(made: Scaffolded) -> None:
+    message(f"{made.module_id}: step {made.step_label} in {made.folder}")
+    for path in made.created:
+        message(f"  {path.relative_to(made.folder) if path.is_relative_to(made.folder) else path}")

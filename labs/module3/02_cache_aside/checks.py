@@ -14,7 +14,7 @@ import ast
 import json
 
 from valkey_workshop.checking import advice, inspect
-from valkey_workshop.checking.api import CheckContext, check, describe_exception
+from valkey_workshop.checking.api import CHANGE_FIELDS, CheckContext, check, describe_exception
 from valkey_workshop.labdb import catalogue_record
 
 GET = "get_product_details"
@@ -329,6 +329,60 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
         ctx.fail(
             f"After {UPDATE}(), the next read returned {fresh!r}: stale. Expected {expected!r}."
         )
+
+
+def _short_dict(value, limit=90):
+    return shown(json.dumps(value, ensure_ascii=False) if value is not None else None, limit,
+                 quoted=False)
+
+
+@check(
+    "any-change-fresh-read",
+    "Any change, to any fields, is seen by the next read (generated products and changes)",
+    hint=3,
+    lesson="The write path",
+)
+def any_change_fresh_read(ctx: CheckContext) -> None:
+    """Generated products (unicode ids too) and changes to any fields: a read after each
+    update returns the updated record. The smallest failing change is shown."""
+    # First one field other than the price (the price is what the fixed checks change), then
+    # changes to any fields.
+    first = ctx.random.choice(sorted(set(CHANGE_FIELDS) - {"price"}))
+    cases = [{first: CHANGE_FIELDS[first](ctx.random)}, *(ctx.changes() for _ in range(6))]
+
+    def trial(changes):
+        product = ctx.product_id()
+        cache = key(product)
+        ctx.use_keys(cache)
+        db = ctx.database()
+        try:
+            before = advice.call(ctx, GET, ctx.client, db, product)
+            advice.call(ctx, UPDATE, ctx.client, db, product, changes)
+            db.reset_counts()
+            after = advice.call(ctx, GET, ctx.client, db, product)
+        finally:
+            ctx.server.delete(cache)
+        expected = {**ctx.products[product], **changes}
+        if after == expected:
+            return None
+        stale = [name for name in changes if isinstance(after, dict) and after.get(name) != changes[name]]
+        if isinstance(after, dict) and stale and after == before:
+            return (
+                f"{UPDATE}({product!r}, {_short_dict(changes)}) left the old {', '.join(stale)} "
+                f"cached: the next read returned {_short_dict(after)}. Every update must "
+                "invalidate (or refresh) the entry, whatever fields it changes."
+            )
+        return (
+            f"After {UPDATE}({product!r}, {_short_dict(changes)}) the next read returned "
+            f"{_short_dict(after)}; expected {_short_dict(expected)}."
+        )
+
+    def shrink(changes):
+        if len(changes) > 1:
+            for name in changes:
+                yield {k: v for k, v in changes.items() if k != name}
+
+    ctx.search(cases, trial, shrink)
 
 
 def _stale_entry(ctx, cache, product, cached, raw, expected, calls):

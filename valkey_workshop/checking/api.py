@@ -153,11 +153,16 @@ class CheckContext:
         self,
         latency_seconds: float = CHECK_DB_LATENCY_SECONDS,
         before_update: Callable[[str, dict[str, Any]], None] | None = None,
+        faults: dict[int, BaseException] | None = None,
     ) -> ProductDatabase:
         """A fresh product database (counts start at zero) that also knows the products
-        :meth:`product_id` made up."""
+        :meth:`product_id` made up; ``faults`` maps a call's number (1 = the first call,
+        reads and writes counted together) to what that call raises instead of answering."""
         return ProductDatabase(
-            latency_seconds=latency_seconds, before_update=before_update, extra=self.products
+            latency_seconds=latency_seconds,
+            before_update=before_update,
+            extra=self.products,
+            faults=faults,
         )
 
     def another_client(self, **options: Any) -> valkey.Valkey:

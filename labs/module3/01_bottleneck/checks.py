@@ -104,14 +104,15 @@ def _judge_unit(
         return
     if plausible(measured / 1000):
         ctx.fail(
-            f"{name}() returned {measured:,.1f}, which is {what} in microseconds "
-            f"({actual_ms:.3f} ms). Multiply the seconds of time.perf_counter() by 1000, "
-            "not 1,000,000."
+            f"{name}() returned {measured:,.1f}: microseconds, not milliseconds (that is "
+            f"{measured / 1000:.3f} ms; {what} took {actual_ms:.3f} ms). Multiply the seconds "
+            "of time.perf_counter() by 1000, not 1,000,000."
         )
     if plausible(measured * 1000):
         ctx.fail(
-            f"{name}() returned {measured:.6f}, which is {what} in seconds "
-            f"({actual_ms:.3f} ms). Multiply by 1000 to return milliseconds."
+            f"{name}() returned {measured:.6f}: seconds, not milliseconds (that is "
+            f"{measured * 1000:.3f} ms; {what} took {actual_ms:.3f} ms). Multiply by 1000 to "
+            "return milliseconds."
         )
     if measured > actual_ms:
         ctx.fail(

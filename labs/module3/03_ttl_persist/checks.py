@@ -398,8 +398,27 @@ def _update(ctx: CheckContext, before: dict[str, int] | None, what: str) -> int:
 def update_keeps_ttl(ctx: CheckContext) -> None:
     pttl = _update(ctx, {"px": KEPT_PTTL_MS}, "a key with 200.7 s left")
     if pttl == -1:
+        writes = [
+            (name, args)
+            for name, args, _call in inspect.commands(ctx.learner_calls())
+            if name in {"SET", "GETSET", "MSET", "SETNX", "GETDEL", "DEL", "UNLINK", "PERSIST"}
+        ]
+        named = {
+            "GETSET": "GETSET, like a plain SET, throws the old TTL away (and is deprecated)",
+            "MSET": "MSET, like a plain SET, throws the old TTL away",
+            "PERSIST": "PERSIST removes the TTL",
+            "DEL": "deleting the key and setting it again throws the old TTL away",
+            "UNLINK": "deleting the key and setting it again throws the old TTL away",
+            "GETDEL": "GETDEL then a new SET throws the old TTL away",
+        }
+        found = next((named[name] for name, _ in writes if name in named), None)
+        if found is None and any(
+            name == "SET" and "GET" in {str(a).upper() for a in args[3:]} for name, args in writes
+        ):
+            found = "SET ... GET without KEEPTTL throws the old TTL away, like a plain SET"
         ctx.fail(
-            "update_keep_ttl lost the TTL (TTL answers -1): a plain SET throws the old TTL away. "
+            f"update_keep_ttl lost the TTL (TTL answers -1): "
+            f"{found or 'a plain SET throws the old TTL away'}. "
             "Use set(key, value, keepttl=True) (SET ... KEEPTTL)."
         )
     ctx.require(

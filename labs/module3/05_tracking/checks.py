@@ -52,13 +52,52 @@ def _repeated_gets_reaching(client, counted):
     return counted() - before
 
 
+#: What a server that requires a password answers a connection that has not given it.
+_AUTH_REFUSALS = ("NOAUTH", "WRONGPASS", "Authentication required", "invalid password")
+
+
 def _learner_client(ctx):
-    client = ctx.call("connect_with_client_cache", **ctx.connection_kwargs())
+    given = ctx.connection_kwargs()
+    client = ctx.call("connect_with_client_cache", **given)
     if not isinstance(client, valkey.Valkey):
         ctx.fail(
             f"connect_with_client_cache returned {type(client).__name__}; expected a valkey.Valkey."
         )
+    _require_connects(ctx, client, given)
     return client
+
+
+def _require_connects(ctx, client, given):
+    """Fail, naming the setting left out, when the learner's client cannot even talk to the
+    server: its refusal is about the connection settings, not about the server or tracking."""
+    try:
+        client.ping()
+    except (valkey.ConnectionError, valkey.ResponseError) as error:
+        text = str(error)
+        used = client.connection_pool.connection_kwargs
+        dropped = [
+            name
+            for name in ("password", "username", "ssl", "host", "port", "db")
+            if given.get(name) not in (None, "", False) and used.get(name) in (None, "", False)
+        ]
+        client.close()
+        if isinstance(error, valkey.AuthenticationError) or any(
+            refusal.lower() in text.lower() for refusal in _AUTH_REFUSALS
+        ):
+            left_out = "password" if "password" in dropped else "the password"
+            ctx.fail(
+                f"The server refused the client connect_with_client_cache built ({text[:80]}): "
+                f"it was built without {left_out} from connection_kwargs. Pass every setting "
+                "on: valkey.Valkey(**connection_kwargs, protocol=3, cache_enabled=True, "
+                "decode_responses=True)."
+            )
+        if dropped:
+            ctx.fail(
+                f"The client connect_with_client_cache built cannot reach the server ({text[:80]}): "
+                f"it leaves out {', '.join(dropped)} from connection_kwargs. Pass every setting "
+                "on: valkey.Valkey(**connection_kwargs, ...)."
+            )
+        raise
 
 
 def _require_text(ctx, got, expected, what):

@@ -8,7 +8,6 @@ definition order, in a separate process, against the live server.
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
 import traceback
@@ -20,6 +19,7 @@ from typing import Any, NoReturn, TypeVar
 
 import valkey
 
+from valkey_workshop.checking.seeds import run_seed
 from valkey_workshop.labdb import ProductDatabase
 from valkey_workshop.timing.client import TimedValkey, connect
 from valkey_workshop.timing.records import CallLog, CallRecord
@@ -28,9 +28,6 @@ CheckFunction = Callable[["CheckContext"], None]
 F = TypeVar("F", bound=CheckFunction)
 T = TypeVar("T")
 
-#: The environment variable that carries a run's seed to the checking process
-#: (``workshop check --seed N`` sets it; without it every run draws a new seed).
-SEED_VARIABLE = "WORKSHOP_CHECK_SEED"
 #: How many smaller cases a counterexample search tries at most while shrinking.
 SHRINK_TRIALS = 200
 
@@ -104,7 +101,7 @@ class CheckContext:
         #: key a check makes can be an application's key on a ``--url`` server.
         self.run_tag = secrets.token_hex(3)
         self._check_number = 0
-        self.random = random.Random(self.seed)
+        self.random = random.Random(self.seed)  # noqa: S311 - scenarios, not secrets: a seed replays them
         self.products: dict[str, dict[str, Any]] = {}
         self.client: TimedValkey = connect(url, CallLog())
         self.server: valkey.Valkey = valkey.Valkey.from_url(url, decode_responses=True)
@@ -199,7 +196,7 @@ class CheckContext:
         # Each check draws from its own stream: what one check draws does not depend on how
         # many values the checks before it drew.
         self._check_number += 1
-        self.random = random.Random(f"{self.seed}:{self._check_number}")
+        self.random = random.Random(f"{self.seed}:{self._check_number}")  # noqa: S311 - as above
 
     # -- generated scenarios ------------------------------------------------------------
     def product_id(self, style: str = "any") -> str:
@@ -244,21 +241,9 @@ class CheckContext:
         that still fails, and fail the check with its words and this run's seed."""
         for case in cases:
             problem = trial(case)
-            if problem is None:
-                continue
-            trials = 0
-            shrunk = True
-            while shrunk and shrink is not None and trials < SHRINK_TRIALS:
-                shrunk = False
-                for smaller in shrink(case):
-                    trials += 1
-                    smaller_problem = trial(smaller)
-                    if smaller_problem is not None:
-                        case, problem, shrunk = smaller, smaller_problem, True
-                        break
-                    if trials >= SHRINK_TRIALS:
-                        break
-            self.fail(f"{problem} {self.replay_note()}")
+            if problem is not None:
+                _, problem = _shrunk(case, problem, trial, shrink)
+                self.fail(f"{problem} {self.replay_note()}")
 
     def replay_note(self) -> str:
         """``(seed 123: workshop check --seed 123 tries the same cases)``."""
@@ -285,17 +270,32 @@ class CheckContext:
             raise CheckFailed(message)
 
 
-def run_seed() -> int:
-    """The seed of this run: the one ``WORKSHOP_CHECK_SEED`` names, else a new one."""
-    given = os.environ.get(SEED_VARIABLE, "").strip()
-    if given.isdigit():
-        return int(given)
-    return secrets.randbelow(10**9)
-
-
 #: Characters generated ids are made of besides ASCII: accents, CJK, emoji, a space, symbols
 #: that mean something in a glob or a key pattern.
 UNICODE_ID_PARTS = ("é", "漢", "ß", "Ж", "🙂", " ", "*", "?", "[", ":", "{", "ø", "ñ", "-")
+
+
+def _shrunk(
+    case: T,
+    problem: str,
+    trial: Callable[[T], str | None],
+    shrink: Callable[[T], Iterable[T]] | None,
+) -> tuple[T, str]:
+    """The smallest case ``shrink`` leads to from ``case`` that still fails, with its words:
+    greedy, taking the first smaller case that fails, at most SHRINK_TRIALS trials."""
+    trials = 0
+    shrunk = shrink is not None
+    while shrunk and shrink is not None and trials < SHRINK_TRIALS:
+        shrunk = False
+        for smaller in shrink(case):
+            trials += 1
+            smaller_problem = trial(smaller)
+            if smaller_problem is not None:
+                case, problem, shrunk = smaller, smaller_problem, True
+                break
+            if trials >= SHRINK_TRIALS:
+                break
+    return case, problem
 
 
 def _price(generator: random.Random) -> float:

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-
 #: A requirement that is not a command: the session's server asks for a password.
-PASSWORD = "PASSWORD"
+PASSWORD = "PASSWORD"  # noqa: S105 - the requirement's name, not a password
 
 
 class CommandReader(Protocol):

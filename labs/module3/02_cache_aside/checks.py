@@ -332,8 +332,9 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
 
 
 def _short_dict(value, limit=90):
-    return shown(json.dumps(value, ensure_ascii=False) if value is not None else None, limit,
-                 quoted=False)
+    return shown(
+        json.dumps(value, ensure_ascii=False) if value is not None else None, limit, quoted=False
+    )
 
 
 @check(
@@ -365,7 +366,9 @@ def any_change_fresh_read(ctx: CheckContext) -> None:
         expected = {**ctx.products[product], **changes}
         if after == expected:
             return None
-        stale = [name for name in changes if isinstance(after, dict) and after.get(name) != changes[name]]
+        stale = [
+            name for name in changes if isinstance(after, dict) and after.get(name) != changes[name]
+        ]
         if isinstance(after, dict) and stale and after == before:
             return (
                 f"{UPDATE}({product!r}, {_short_dict(changes)}) left the old {', '.join(stale)} "

@@ -93,9 +93,9 @@ def _require_connects(ctx, client, given):
             )
         if dropped:
             ctx.fail(
-                f"The client connect_with_client_cache built cannot reach the server ({text[:80]}): "
-                f"it leaves out {', '.join(dropped)} from connection_kwargs. Pass every setting "
-                "on: valkey.Valkey(**connection_kwargs, ...)."
+                "The client connect_with_client_cache built cannot reach the server "
+                f"({text[:80]}): it leaves out {', '.join(dropped)} from connection_kwargs. "
+                "Pass every setting on: valkey.Valkey(**connection_kwargs, ...)."
             )
         raise
 

@@ -388,6 +388,114 @@ def any_change_fresh_read(ctx: CheckContext) -> None:
     ctx.search(cases, trial, shrink)
 
 
+class DatabaseDownError(ConnectionError):
+    """The database's answer to one call: an ordinary exception, as a real driver raises."""
+
+
+class SimulatedCrash(BaseException):
+    """The process dies in the middle of a database call (not an Exception)."""
+
+
+@check(
+    "database-failures",
+    "A database call that raises, or a crash, at any call reaches the caller and caches nothing "
+    "the database does not hold",
+    hint=3,
+    lesson="The write path",
+)
+def database_failures(ctx: CheckContext) -> None:
+    """A read, an update and a read again; the database fails at each of its calls in turn,
+    once with an ordinary exception and once with a crash. The failure reaches the caller,
+    and afterwards the next read returns what the database holds."""
+    steps = [("read", None), ("update", ctx.changes()), ("read", None)]
+    calls = _database_calls(ctx, steps)
+    for position in range(1, calls + 1):
+        for fault in (DatabaseDownError("the database is unreachable"), SimulatedCrash()):
+            _fail_at(ctx, steps, position, fault)
+
+
+RAISED = object()
+
+
+def _run_steps(ctx, db, product, steps):
+    """Run ``steps`` on ``product``: (the index of the step in which the database's fault
+    fired, ``RAISED`` or what that step returned), or (None, None) when no fault fired."""
+    for number, (what, changes) in enumerate(steps):
+        name = GET if what == "read" else UPDATE
+        function = ctx.implementation(name)
+        args = (ctx.client, db, product) if what == "read" else (ctx.client, db, product, changes)
+        armed = bool(db.faults)
+        try:
+            result = function(*args)
+        except (DatabaseDownError, SimulatedCrash):
+            return number, RAISED
+        except NotImplementedError:
+            ctx.fail(f"{name}() is not written yet: fill in the TODOs.")
+        except Exception as error:
+            ctx.fail(f"{name}() raised {describe_exception(error, ctx.exercise_file)}")
+        if armed and not db.faults:
+            return number, result
+    return None, None
+
+
+def _database_calls(ctx, steps):
+    """How many database calls ``steps`` make when nothing fails."""
+    product = ctx.product_id()
+    ctx.use_keys(key(product))
+    db = ctx.database(latency_seconds=0)
+    try:
+        _run_steps(ctx, db, product, steps)
+    finally:
+        ctx.server.delete(key(product))
+    return len(db.calls)
+
+
+def _describe_steps(steps, product):
+    return ", then ".join(
+        f"{GET}({product!r})" if what == "read" else f"{UPDATE}({product!r}, {_short_dict(c)})"
+        for what, c in steps
+    )
+
+
+def _fail_at(ctx, steps, position, fault):
+    product = ctx.product_id()
+    cache = key(product)
+    ctx.use_keys(cache)
+    db = ctx.database(latency_seconds=0, faults={position: fault})
+    kind = "crashed" if isinstance(fault, SimulatedCrash) else "raised ConnectionError"
+    what = f"{_describe_steps(steps, product)}: database call {position} {kind}"
+    try:
+        step, outcome = _run_steps(ctx, db, product, steps)
+        if step is not None and outcome is not RAISED:
+            name = GET if steps[step][0] == "read" else UPDATE
+            ctx.fail(
+                f"{what}, and {name}() returned {_short_dict(outcome)} instead of letting the "
+                "error through: the caller cannot tell an outage from a missing product (or "
+                "from an update that was done)."
+            )
+        holds = db.get_product(product)
+        raw = ctx.server.get(cache)
+        if raw is not None:
+            try:
+                cached = json.loads(raw)
+            except ValueError:
+                cached = raw
+            if cached != holds:
+                ctx.fail(
+                    f"{what}; afterwards {cache} holds {shown(raw, 60, quoted=False)}, but the "
+                    f"database holds {_short_dict(holds)}: readers get data that was never "
+                    "stored. Cache only what the database returned."
+                )
+        again = advice.call(ctx, GET, ctx.client, db, product)
+        if again != holds:
+            ctx.fail(
+                f"{what}; the next read returned {_short_dict(again)}, but the database "
+                f"holds {_short_dict(holds)}."
+            )
+    finally:
+        ctx.server.delete(cache)
+
+
 def _stale_entry(ctx, cache, product, cached, raw, expected, calls):
     """Fail, naming why ``cache`` holds ``cached`` and not the updated record ``expected``."""
     if isinstance(cached, dict) and cached and all(expected.get(k) == v for k, v in cached.items()):

@@ -323,9 +323,7 @@ class AddCondition(Operator):
     invalidation for the connection's own writes; OPTIN/OPTOUT, the modes BCAST is not)."""
 
     name = "add-condition"
-    summary = (
-        "a condition added: EXPIRE ... NX/XX/GT/LT, SET ... NX/XX, TRACKING ... NOLOOP/OPTIN"
-    )
+    summary = "a condition added: EXPIRE ... NX/XX/GT/LT, SET ... NX/XX, TRACKING ... NOLOOP/OPTIN"
 
     _OPTIONS = {  # noqa: RUF012 - a constant table, never changed
         "expire": ("nx", "xx", "gt", "lt"),

@@ -3,6 +3,7 @@ afterwards, so steps run in any order on one server."""
 
 from pathlib import Path
 
+from valkey_workshop.checking import faults
 from valkey_workshop.checking.api import CheckContext, check
 from valkey_workshop.pyfile import load_file_as_module
 
@@ -181,3 +182,18 @@ def policy_choices(ctx: CheckContext) -> None:
         if value not in accepted:
             reason = _why_not(name, value) or f"{value} does not fit: {need}."
             ctx.fail(f"{name} = {value!r}: {reason}")
+
+
+@check("dropped-connection", "A dropped connection reaches the caller of configure_lru_cache")
+def dropped_connection(ctx: CheckContext) -> None:
+    saved = lru.snapshot(ctx.server)
+    try:
+        limit = int(ctx.server.info("memory")["used_memory"]) + 64 * 1024 * 1024
+        faults.require_failure_reaches_caller(
+            ctx,
+            f"configure_lru_cache(client, {limit}, 7)",
+            lambda client: ctx.implementation("configure_lru_cache")(client, limit, 7),
+            why="the caller believes the server is an LRU cache now",
+        )
+    finally:
+        lru.restore(ctx.server, saved)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import valkey
 
+from valkey_workshop.checking import faults
 from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 from valkey_workshop.pyfile import load_file_as_module
 
@@ -371,3 +372,13 @@ def prefix_broadcast(ctx: CheckContext) -> None:
             )
     finally:
         client.close()
+
+
+@check("dropped-connection", "A dropped connection reaches the caller of enable_prefix_broadcast")
+def dropped_connection(ctx: CheckContext) -> None:
+    faults.require_failure_reaches_caller(
+        ctx,
+        "enable_prefix_broadcast()",
+        lambda client: ctx.implementation("enable_prefix_broadcast")(client, list(PREFIXES)),
+        why="the caller believes tracking is on",
+    )

@@ -6,6 +6,7 @@ import json
 import math
 import time
 
+from valkey_workshop.checking import faults
 from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 
 COUNT = 1500  # not a multiple of BATCH: a forgotten last, partial batch shows
@@ -400,3 +401,23 @@ def empty_inputs(ctx: CheckContext) -> None:
     errors = [c for c in ctx.learner_calls() if c.error]
     if errors:
         ctx.fail(f"With nothing to do, your code sent {errors[0].command}: {errors[0].error}.")
+
+
+@check("dropped-connection", "A dropped connection, in any batch, reaches the caller")
+def dropped_connection(ctx: CheckContext) -> None:
+    catalogue = products(f"DROP{ctx.run_tag}-", 25)
+    try:
+        faults.require_failure_reaches_caller(
+            ctx,
+            "load_products(25 products, batch_size=10)",
+            lambda client: ctx.implementation("load_products")(client, catalogue, 10),
+            why="the caller believes every product is stored",
+        )
+        faults.require_failure_reaches_caller(
+            ctx,
+            "fetch_products(25 ids)",
+            lambda client: ctx.implementation("fetch_products")(client, list(catalogue)),
+            why="the caller gets records no server gave",
+        )
+    finally:
+        _delete(ctx, list(catalogue))

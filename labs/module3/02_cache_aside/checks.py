@@ -13,7 +13,7 @@ product's KeyError swallowed. Records shown in messages are cut between fields, 
 import ast
 import json
 
-from valkey_workshop.checking import advice, inspect
+from valkey_workshop.checking import advice, faults, inspect
 from valkey_workshop.checking.api import CHANGE_FIELDS, CheckContext, check, describe_exception
 from valkey_workshop.labdb import catalogue_record
 
@@ -715,3 +715,48 @@ def update_unknown_product(ctx: CheckContext) -> None:
         )
     if ctx.server.exists(key(unknown)):
         ctx.fail(f"{UPDATE}() for an unknown product cached something at {key(unknown)}.")
+
+
+@check(
+    "dropped-connection",
+    "A dropped connection never hides a failed invalidation; ids beyond ASCII are cached alike",
+    hint=3,
+    lesson="The write path",
+)
+def dropped_connection(ctx: CheckContext) -> None:
+    product = ctx.product_id("unicode")
+    cache = key(product)
+    ctx.use_keys(cache)
+    record = advice.call(ctx, GET, ctx.client, ctx.database(), product)
+    cached = ctx.server.get(cache)
+    ctx.require(
+        cached is not None and json.loads(cached) == record and ctx.server.ttl(cache) > 0,
+        f"{GET}({product!r}) left {cached!r} at {cache}; expected the record as JSON, with a "
+        "TTL: every id works alike.",
+    )
+
+    def read(client):
+        ctx.server.delete(cache)
+        return ctx.implementation(GET)(client, ctx.database(latency_seconds=0), product)
+
+    # A read may serve the database's record when the cache is down (failing soft).
+    faults.require_failure_reaches_caller(
+        ctx,
+        f"{GET}()",
+        read,
+        why="the caller gets data no one read",
+        accept=lambda result: result == ctx.products[product],
+    )
+
+    def update(client):
+        ctx.server.set(cache, json.dumps(ctx.products[product]), ex=60)
+        return ctx.implementation(UPDATE)(
+            client, ctx.database(latency_seconds=0), product, {"stock": 7}
+        )
+
+    faults.require_failure_reaches_caller(
+        ctx,
+        f"{UPDATE}()",
+        update,
+        why="the caller believes the cache is invalidated while it still serves the old record",
+    )

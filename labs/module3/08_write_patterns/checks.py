@@ -8,7 +8,7 @@ import contextlib
 import json
 import time
 
-from valkey_workshop.checking import inspect
+from valkey_workshop.checking import faults, inspect
 from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 from valkey_workshop.labdb import catalogue_record
 
@@ -143,6 +143,13 @@ def _cached(ctx, product_id):
 )
 def write_through(ctx: CheckContext) -> None:
     ttl_setting = ctx.setting("CACHE_TTL_SECONDS")
+    if isinstance(ttl_setting, bool) or not isinstance(ttl_setting, int):
+        ctx.fail(f"CACHE_TTL_SECONDS is {ttl_setting!r}; it should be a whole number of seconds.")
+    if not 1 <= ttl_setting <= 86400:
+        ctx.fail(
+            f"CACHE_TTL_SECONDS is {ttl_setting}: a cached record needs a TTL of at least 1 s "
+            "and at most a day (86400 s), or a missed update is served that long."
+        )
     # A product already cached, and one that is not: both end with the new record cached.
     for product, primed in (("P301", True), ("P305", False)):
         ctx.use_keys(key(product))
@@ -679,3 +686,55 @@ def _one_fault(ctx, prices, position, *, crash):
         f"expected {_price_list(expected_after)}, once each and in order (the price is "
         f"{final:g})."
     )
+
+
+@check(
+    "dropped-connection",
+    "A connection dropped at any round trip of a flush reaches the caller, and the next flush "
+    "applies what is left",
+    hint=3,
+    lesson="Write-back (write-behind)",
+)
+def dropped_connection(ctx: CheckContext) -> None:
+    prices = [40.0, 50.0, 60.0]
+    product = ctx.product_id("plain")
+    ctx.use_keys(QUEUE, key(product))
+
+    def setup():
+        ctx.server.delete(QUEUE)
+        for price in prices:
+            _queue(ctx, product, {"price": price})
+        return ctx.database(latency_seconds=0)
+
+    counting = faults.dropping_client(ctx, None)
+    ctx.call("flush_write_queue", counting, setup())
+    total = counting.round_trips
+    for fail_from in range(1, total + 1):
+        db = setup()
+        client = faults.dropping_client(ctx, fail_from)
+        where = f"round trip {fail_from} of {total}"
+        try:
+            returned = ctx.implementation("flush_write_queue")(client, db)
+        except faults.DroppedConnection:
+            pass
+        except Exception as error:
+            ctx.fail(
+                f"The connection to Valkey dropped at {where} ({client.counter.first_failed}) "
+                f"and flush_write_queue raised {error!r} instead of the ConnectionError."
+            )
+        else:
+            ctx.fail(
+                f"The connection to Valkey dropped at {where} ({client.counter.first_failed}), "
+                f"yet flush_write_queue returned {returned!r} as if the queue were done: the "
+                "caller believes the changes are applied and acknowledged. Let the error reach "
+                "the caller."
+            )
+        _flush(ctx, db, len(prices))
+        final = db.get_product(product)["price"]
+        if final != prices[-1] or _pending(ctx):
+            ctx.fail(
+                f"After the connection dropped at {where} ({client.counter.first_failed}), the "
+                f"next flush left the price at {final:g} (expected {prices[-1]:g}) and "
+                f"{_n_entries(_pending(ctx))} pending: entries read but not acknowledged must "
+                "be read again (ID 0) and applied."
+            )

@@ -13,7 +13,7 @@ import time
 
 import valkey
 
-from valkey_workshop.checking import inspect
+from valkey_workshop.checking import faults, inspect
 from valkey_workshop.checking.api import CheckContext, check
 from valkey_workshop.labdb import ProductDatabase, catalogue_record
 from valkey_workshop.timing.client import TimedPipeline, TimedValkey
@@ -897,3 +897,48 @@ def _race(ctx, cache, record, writer):
     finally:
         client.close()
     return stored, raced, gave_up
+
+
+@check(
+    "dropped-connection",
+    "A dropped connection reaches the caller of cache_if_newer; ids beyond ASCII work alike",
+    hint=3,
+    lesson="The race cache-aside leaves open",
+)
+def dropped_connection(ctx: CheckContext) -> None:
+    product = ctx.product_id("unicode")
+    cache = key(product)
+    ctx.use_keys(cache, lock(product))
+    db = ctx.database(latency_seconds=0)
+    first = ctx.call(GET, ctx.client, db, product)
+    again = ctx.call(GET, ctx.client, db, product)
+    ctx.require(
+        first == again == ctx.products[product] and db.get_calls == 1,
+        f"Two reads of {product!r} returned {first!r} and {again!r} with {db.get_calls} "
+        "database reads; expected the record and one read: every id works alike.",
+    )
+    ctx.require(
+        not ctx.server.exists(lock(product)),
+        f"After a read of {product!r}, {lock(product)} is still held: every id works alike.",
+    )
+
+    def read(client):
+        ctx.server.delete(cache, lock(product))
+        return ctx.implementation(GET)(client, ctx.database(latency_seconds=0), product)
+
+    faults.require_failure_reaches_caller(
+        ctx,
+        f"{GET}()",
+        read,
+        why="the caller gets data no one read",
+        accept=lambda result: result == ctx.products[product],
+    )
+    record = {**ctx.products[product], "version": 3}
+
+    def store(client):
+        ctx.server.delete(cache)
+        return ctx.implementation(IF_NEWER)(client, record)
+
+    faults.require_failure_reaches_caller(
+        ctx, f"{IF_NEWER}()", store, why="the caller cannot tell whether the record is cached"
+    )

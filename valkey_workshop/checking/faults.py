@@ -24,14 +24,17 @@ class DroppedConnection(valkey.ConnectionError):  # type: ignore[misc] # valkey-
 
 
 class _Counter:
-    def __init__(self, fail_from: int | None) -> None:
+    def __init__(self, fail_from: int | None, *, transient: bool = False) -> None:
         self.fail_from = fail_from
+        self.transient = transient
         self.round_trips = 0
         self.first_failed: str | None = None
 
     def tick(self, what: str) -> None:
         self.round_trips += 1
-        if self.fail_from is not None and self.round_trips >= self.fail_from:
+        if self.fail_from is None or self.round_trips < self.fail_from:
+            return
+        if not self.transient or self.round_trips == self.fail_from:
             if self.first_failed is None:
                 self.first_failed = what
             raise DroppedConnection("Connection lost (dropped by the check)")
@@ -62,11 +65,14 @@ class DroppingPipeline(TimedPipeline):
 
 class DroppingClient(TimedValkey):
     """A timed client that loses its connection from round trip ``fail_from`` on (never,
-    when None): what it counts is in :attr:`round_trips`."""
+    when None), or, ``transient``, at that round trip only: what it counts is in
+    :attr:`round_trips`."""
 
-    def __init__(self, *args: Any, fail_from: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, fail_from: int | None = None, transient: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.counter = _Counter(fail_from)
+        self.counter = _Counter(fail_from, transient=transient)
 
     @property
     def round_trips(self) -> int:
@@ -90,11 +96,15 @@ class DroppingClient(TimedValkey):
         return pipe
 
 
-def dropping_client(ctx: CheckContext, fail_from: int | None) -> DroppingClient:
+def dropping_client(
+    ctx: CheckContext, fail_from: int | None, *, transient: bool = False
+) -> DroppingClient:
     """A client like the learner's (``decode_responses=True``) that drops from round trip
-    ``fail_from`` on; closed when the checks end."""
+    ``fail_from`` on (``transient``: at that one only); closed when the checks end."""
     pool = valkey.ConnectionPool.from_url(ctx.url, decode_responses=True)
-    client = DroppingClient(connection_pool=pool, call_log=CallLog(), fail_from=fail_from)
+    client = DroppingClient(
+        connection_pool=pool, call_log=CallLog(), fail_from=fail_from, transient=transient
+    )
     ctx._extra_clients.append(client)  # closed with the context's own clients
     return client
 
@@ -111,18 +121,22 @@ def require_failure_reaches_caller(
     *,
     why: str,
     accept: Callable[[Any], bool] | None = None,
+    done: Callable[[], bool] | None = None,
 ) -> None:
     """Run ``attempt`` once on a working client to count its round trips, then once for each
     round trip with the connection dropped from there on: the ``DroppedConnection`` must
     reach the caller. ``accept`` says which return values are fine all the same (a read
     that serves the database's record when the cache is down, say). ``call`` names the call
     in messages (``cache_with_ttl('k', 'v', 60)``); ``why`` says what the caller would
-    wrongly believe."""
+    wrongly believe. With ``done`` (is the work there on the server now?), each round trip is
+    also dropped alone, the connection coming back after it: then a normal return must leave
+    the work done (a retry is fine; a swallowed error is not)."""
     trips = dropping_client(ctx, None)
     attempt(trips)
     total = trips.round_trips
-    for fail_from in range(1, total + 1):
-        client = dropping_client(ctx, fail_from)
+    modes = [False, True] if done is not None else [False]
+    for fail_from, transient in ((k, mode) for k in range(1, total + 1) for mode in modes):
+        client = dropping_client(ctx, fail_from, transient=transient)
         try:
             result = attempt(client)
         except DroppedConnection:
@@ -140,8 +154,11 @@ def require_failure_reaches_caller(
             )
         if accept is not None and accept(result):
             continue
+        if transient and done is not None and done():
+            continue
+        alone = " (that one only; it came back after)" if transient else ""
         ctx.fail(
-            f"The connection to Valkey dropped at round trip {fail_from} of {total} "
+            f"The connection to Valkey dropped at round trip {fail_from} of {total}{alone} "
             f"({client.counter.first_failed}), yet {call} returned {result!r} as if it had "
             f"worked: {why}. Let the error reach the caller (no except Exception: pass)."
         )

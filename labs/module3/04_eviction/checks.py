@@ -189,11 +189,22 @@ def dropped_connection(ctx: CheckContext) -> None:
     saved = lru.snapshot(ctx.server)
     try:
         limit = int(ctx.server.info("memory")["used_memory"]) + 64 * 1024 * 1024
+        wanted = {"maxmemory": str(limit), "maxmemory-samples": "7"}
+
+        def configure(client):
+            lru.restore(ctx.server, saved)
+            return ctx.implementation("configure_lru_cache")(client, limit, 7)
+
+        def configured():
+            now = _settings(ctx)
+            return {**now, **wanted, "maxmemory-policy": "allkeys-lru"} == now
+
         faults.require_failure_reaches_caller(
             ctx,
             f"configure_lru_cache(client, {limit}, 7)",
-            lambda client: ctx.implementation("configure_lru_cache")(client, limit, 7),
+            configure,
             why="the caller believes the server is an LRU cache now",
+            done=configured,
         )
     finally:
         lru.restore(ctx.server, saved)

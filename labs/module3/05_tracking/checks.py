@@ -65,6 +65,20 @@ def _learner_client(ctx):
             f"connect_with_client_cache returned {type(client).__name__}; expected a valkey.Valkey."
         )
     _require_connects(ctx, client, given)
+    used = client.connection_pool.connection_kwargs
+    changed = [
+        name
+        for name in ("host", "port", "password", "username", "db")
+        if given.get(name) not in (None, "") and used.get(name) != given[name]
+    ]
+    if changed:
+        client.close()
+        ctx.fail(
+            f"The client connect_with_client_cache built does not use {', '.join(changed)} "
+            "from connection_kwargs (it works here only by chance: on another machine or "
+            "server it reaches the wrong place). Pass every setting on: "
+            "valkey.Valkey(**connection_kwargs, ...)."
+        )
     return client
 
 
@@ -374,8 +388,21 @@ def prefix_broadcast(ctx: CheckContext) -> None:
         client.close()
 
 
-@check("dropped-connection", "A dropped connection reaches the caller of enable_prefix_broadcast")
+@check(
+    "dropped-connection",
+    "A dropped connection reaches the caller of enable_prefix_broadcast; many prefixes work",
+)
 def dropped_connection(ctx: CheckContext) -> None:
+    many = [f"workshop:tracking:many:{number}:" for number in range(1001)]
+    client = ctx.another_client(protocol=3, single_connection_client=True)
+    ctx.call("enable_prefix_broadcast", client, many)
+    info = client.execute_command("CLIENT", "TRACKINGINFO")
+    prefixes = info.get("prefixes", []) if isinstance(info, dict) else []
+    ctx.require(
+        len(prefixes) == len(many),
+        f"enable_prefix_broadcast() with {len(many)} prefixes left the connection tracking "
+        f"{len(prefixes)} of them: every prefix given must be tracked.",
+    )
     faults.require_failure_reaches_caller(
         ctx,
         "enable_prefix_broadcast()",

@@ -407,11 +407,17 @@ def empty_inputs(ctx: CheckContext) -> None:
 def dropped_connection(ctx: CheckContext) -> None:
     catalogue = products(f"DROP{ctx.run_tag}-", 25)
     try:
+
+        def load(client):
+            _delete(ctx, list(catalogue))
+            return ctx.implementation("load_products")(client, catalogue, 10)
+
         faults.require_failure_reaches_caller(
             ctx,
             "load_products(25 products, batch_size=10)",
-            lambda client: ctx.implementation("load_products")(client, catalogue, 10),
+            load,
             why="the caller believes every product is stored",
+            done=lambda: None not in ctx.server.mget([key(pid) for pid in catalogue]),
         )
         faults.require_failure_reaches_caller(
             ctx,

@@ -688,6 +688,10 @@ def _one_fault(ctx, prices, position, *, crash):
     )
 
 
+def _all_applied(ctx, db, product, prices):
+    return db.get_product(product)["price"] == prices[-1] and not _pending(ctx)
+
+
 @check(
     "dropped-connection",
     "A connection dropped at any round trip of a flush reaches the caller, and the next flush "
@@ -709,10 +713,11 @@ def dropped_connection(ctx: CheckContext) -> None:
     counting = faults.dropping_client(ctx, None)
     ctx.call("flush_write_queue", counting, setup())
     total = counting.round_trips
-    for fail_from in range(1, total + 1):
+    for fail_from, transient in ((k, t) for k in range(1, total + 1) for t in (False, True)):
         db = setup()
-        client = faults.dropping_client(ctx, fail_from)
-        where = f"round trip {fail_from} of {total}"
+        client = faults.dropping_client(ctx, fail_from, transient=transient)
+        alone = " (that one only)" if transient else ""
+        where = f"round trip {fail_from} of {total}{alone}"
         try:
             returned = ctx.implementation("flush_write_queue")(client, db)
         except faults.DroppedConnection:
@@ -723,6 +728,8 @@ def dropped_connection(ctx: CheckContext) -> None:
                 f"and flush_write_queue raised {error!r} instead of the ConnectionError."
             )
         else:
+            if transient and _all_applied(ctx, db, product, prices):
+                continue  # it tried again and finished: fine
             ctx.fail(
                 f"The connection to Valkey dropped at {where} ({client.counter.first_failed}), "
                 f"yet flush_write_queue returned {returned!r} as if the queue were done: the "
@@ -738,3 +745,57 @@ def dropped_connection(ctx: CheckContext) -> None:
                 f"{_n_entries(_pending(ctx))} pending: entries read but not acknowledged must "
                 "be read again (ID 0) and applied."
             )
+
+
+@check(
+    "generated-writes",
+    "write_through and write_back take any changes, for any product id, and a dropped "
+    "connection reaches their caller",
+    hint=2,
+    lesson="Write-back (write-behind)",
+)
+def generated_writes(ctx: CheckContext) -> None:
+    """Generated products (unicode ids too) and changes to any fields."""
+    for _ in range(3):
+        product, changes = ctx.product_id("any"), ctx.changes()
+        cache = key(product)
+        ctx.use_keys(cache, QUEUE)
+        expected = {**ctx.products[product], **changes}
+        what = f"write_through({product!r}, {json.dumps(changes, ensure_ascii=False)})"
+        returned = _call(ctx, what, "write_through", ctx.client, ctx.database(), product, changes)
+        ctx.require(
+            returned == expected and _cached(ctx, product) == expected,
+            f"{what} returned {returned!r} and cached {_cached(ctx, product)!r}; expected the "
+            f"updated record {expected!r} in both: any fields, any product.",
+        )
+        what = f"write_back({product!r}, {json.dumps(changes, ensure_ascii=False)})"
+        ctx.server.set(cache, json.dumps(ctx.products[product]), ex=300)
+        _call(ctx, what, "write_back", ctx.client, product, changes)
+        queued = [fields for _, fields in _entries(ctx)]
+        ctx.require(
+            _cached(ctx, product) == expected
+            and len(queued) == 1
+            and queued[0].get("product_id") == product
+            and json.loads(queued[0].get("changes", "null")) == changes,
+            f"After {what} the cache holds {_cached(ctx, product)!r} and the queue {queued!r}; "
+            f"expected {expected!r} and one entry with those changes: any fields, any product.",
+        )
+    product, changes = ctx.product_id("plain"), {"stock": 3}
+
+    def through(client):
+        return ctx.implementation("write_through")(
+            client, ctx.database(latency_seconds=0), product, changes
+        )
+
+    def back(client):
+        ctx.server.delete(QUEUE)
+        ctx.server.set(key(product), json.dumps(ctx.products[product]), ex=300)
+        return ctx.implementation("write_back")(client, product, changes)
+
+    ctx.use_keys(key(product), QUEUE)
+    faults.require_failure_reaches_caller(
+        ctx, "write_through()", through, why="the caller believes the cache holds the update"
+    )
+    faults.require_failure_reaches_caller(
+        ctx, "write_back()", back, why="the caller believes the change is queued for the database"
+    )

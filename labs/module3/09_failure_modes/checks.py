@@ -922,6 +922,16 @@ def dropped_connection(ctx: CheckContext) -> None:
         f"After a read of {product!r}, {lock(product)} is still held: every id works alike.",
     )
 
+    unknown = f"NOPE-é-{ctx.run_tag}"
+    ctx.use_keys(key(unknown), lock(unknown))
+    missing = ctx.call(GET, ctx.client, ctx.database(latency_seconds=0), unknown)
+    ctx.require(
+        missing is None and ctx.server.get(key(unknown)) == "null",
+        f"A read of the unknown product {unknown!r} returned {missing!r} and left "
+        f"{ctx.server.get(key(unknown))!r} at {key(unknown)}; expected None and 'null' "
+        "remembered: every id works alike.",
+    )
+
     def read(client):
         ctx.server.delete(cache, lock(product))
         return ctx.implementation(GET)(client, ctx.database(latency_seconds=0), product)

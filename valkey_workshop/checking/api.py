@@ -207,7 +207,11 @@ class CheckContext:
         if style == "any":
             style = self.random.choice(("plain", "plain", "unicode"))
         if style == "unicode":
-            middle = "".join(self.random.choice(UNICODE_ID_PARTS) for _ in range(3))
+            # At least one character beyond ASCII, then any two.
+            beyond = [part for part in UNICODE_ID_PARTS if not part.isascii()]
+            middle = self.random.choice(beyond) + "".join(
+                self.random.choice(UNICODE_ID_PARTS) for _ in range(2)
+            )
             product_id = f"G{middle}-{self.run_tag}-{number}"
         else:
             product_id = f"G{self.run_tag}-{number}"

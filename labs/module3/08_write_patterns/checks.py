@@ -756,8 +756,8 @@ def dropped_connection(ctx: CheckContext) -> None:
 )
 def generated_writes(ctx: CheckContext) -> None:
     """Generated products (unicode ids too) and changes to any fields."""
-    for _ in range(3):
-        product, changes = ctx.product_id("any"), ctx.changes()
+    for style in ("unicode", "plain", "any"):
+        product, changes = ctx.product_id(style), ctx.changes()
         cache = key(product)
         ctx.use_keys(cache, QUEUE)
         expected = {**ctx.products[product], **changes}
@@ -796,6 +796,18 @@ def generated_writes(ctx: CheckContext) -> None:
     faults.require_failure_reaches_caller(
         ctx, "write_through()", through, why="the caller believes the cache holds the update"
     )
+
+    def queued_and_cached():
+        entries = _entries(ctx)
+        return len(entries) == 1 and _cached(ctx, product) == {
+            **ctx.products[product],
+            **changes,
+        }
+
     faults.require_failure_reaches_caller(
-        ctx, "write_back()", back, why="the caller believes the change is queued for the database"
+        ctx,
+        "write_back()",
+        back,
+        why="the caller believes the change is queued for the database",
+        done=queued_and_cached,
     )

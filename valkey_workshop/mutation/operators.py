@@ -40,8 +40,6 @@ class Where:
     parent: ast.AST | None
     #: Annotations of the enclosing function's parameters, as source: ``(("keys", "list[str]"),)``.
     params: tuple[tuple[str, str], ...] = ()
-    #: ``function`` as the first version of the ids named it (``<module>`` for constants).
-    legacy_function: str = MODULE_LEVEL
 
     @property
     def slot(self) -> tuple[str, int | None]:
@@ -63,8 +61,6 @@ class Edit:
     #: edit of a statement list names the statements it moves).
     anchor: str | None = None
     line: int | None = None
-    #: The description as the first version of the ids used it, where it differed.
-    legacy_description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,9 +74,6 @@ class Mutant:
     line: int
     description: str
     source: str
-    #: The id the first version of the engine gave this mutant (declarations made then
-    #: still match; the output names the current id).
-    legacy_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -1054,7 +1047,6 @@ class SwapStatements(Operator):
                     swap,
                     anchor=f"{_src(first)}\n{_src(second)}",
                     line=first.lineno,
-                    legacy_description=f"swapped: {_short(first, 28)} ⇄ {_short(second, 28)}",
                 )
 
 
@@ -1454,11 +1446,9 @@ def _walk(
     function: str = MODULE_LEVEL,
     parent: ast.AST | None = None,
     params: tuple[tuple[str, str], ...] = (),
-    legacy: str = MODULE_LEVEL,
 ) -> Iterator[tuple[ast.AST, Where]]:
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         function = node.name if function == MODULE_LEVEL else f"{function}.{node.name}"
-        legacy = function
         if not isinstance(node, ast.ClassDef):
             arguments = node.args
             every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
@@ -1468,7 +1458,7 @@ def _walk(
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         if len(targets) == 1 and isinstance(targets[0], ast.Name):
             function = targets[0].id
-    yield node, Where(path, function, parent, params, legacy)
+    yield node, Where(path, function, parent, params)
     if isinstance(node, ast.Import | ast.ImportFrom):
         return
     for name, value in ast.iter_fields(node):
@@ -1477,9 +1467,9 @@ def _walk(
         if isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, ast.AST):
-                    yield from _walk(item, (*path, (name, index)), function, node, params, legacy)
+                    yield from _walk(item, (*path, (name, index)), function, node, params)
         elif isinstance(value, ast.AST):
-            yield from _walk(value, (*path, (name, None)), function, node, params, legacy)
+            yield from _walk(value, (*path, (name, None)), function, node, params)
 
 
 def _locate(tree: ast.AST, path: NodePath) -> ast.AST:
@@ -1540,7 +1530,6 @@ def generate(source: str, operators: Iterable[Operator] = OPERATORS) -> Generate
     mutants: list[Mutant] = []
     seen_sources = {original}
     seen_ids: dict[str, int] = {}
-    seen_legacy: dict[str, int] = {}
     discarded = 0
     for operator in operators:
         for node, where in nodes:
@@ -1556,14 +1545,6 @@ def generate(source: str, operators: Iterable[Operator] = OPERATORS) -> Generate
                 key = "\0".join((operator.name, where.function, anchor, variant))
                 occurrence = seen_ids.get(key, 0)
                 seen_ids[key] = occurrence + 1
-                # The first version hashed the description instead of the changed code.
-                old_anchor = edit.anchor if edit.anchor is not None else _src(node)
-                old_description = edit.legacy_description or edit.description
-                old_key = "\0".join(
-                    (operator.name, where.legacy_function, old_anchor, old_description)
-                )
-                old_occurrence = seen_legacy.get(old_key, 0)
-                seen_legacy[old_key] = old_occurrence + 1
                 _replace(mutated, where.path, replacement)
                 ast.fix_missing_locations(mutated)
                 try:
@@ -1585,13 +1566,6 @@ def generate(source: str, operators: Iterable[Operator] = OPERATORS) -> Generate
                         line=line,
                         description=edit.description,
                         source=text + "\n",
-                        legacy_id=_mutant_id(
-                            operator.name,
-                            where.legacy_function,
-                            old_anchor,
-                            old_description,
-                            old_occurrence,
-                        ),
                     )
                 )
     return Generated(tuple(mutants), discarded)

@@ -6,7 +6,7 @@ def configure_lru_cache(client, maxmemory_bytes: int, samples: int = 5) -> None:
     """Make the server an LRU cache of at most `maxmemory_bytes` bytes."""
     client.config_set("maxmemory", maxmemory_bytes)
     client.config_set("maxmemory-policy", "volatile-lru")
-    client.config_set("maxmemory-samples", 5)
+    client.config_set("maxmemory-samples", 3)
 
 
 POLICY_CACHE_ONLY: str = "allkeys-lru"

@@ -48,9 +48,9 @@ def test_a_swallowed_failure_is_named_and_a_raised_one_passes(server: ServerInfo
         faults.require_failure_reaches_caller(ctx, "f()", store_then_expire, why="stored")
 
         def swallowing(client: object) -> None:
-            try:
+            try:  # noqa: SIM105 - the mistake under test, as learners write it
                 store_then_expire(client)
-            except Exception:  # noqa: BLE001, S110, SIM105 - the mistake under test, as learners write it
+            except Exception:  # noqa: BLE001, S110 - as above
                 pass
 
         with pytest.raises(CheckFailed) as failure:

@@ -9,7 +9,7 @@ import json
 import time
 
 from valkey_workshop.checking import faults, inspect
-from valkey_workshop.checking.api import CheckContext, CheckFailed, check
+from valkey_workshop.checking.api import CHANGE_FIELDS, CheckContext, CheckFailed, check
 from valkey_workshop.labdb import catalogue_record
 
 QUEUE = "product:write-queue"
@@ -756,8 +756,11 @@ def dropped_connection(ctx: CheckContext) -> None:
 )
 def generated_writes(ctx: CheckContext) -> None:
     """Generated products (unicode ids too) and changes to any fields."""
-    for style in ("unicode", "plain", "any"):
-        product, changes = ctx.product_id(style), ctx.changes()
+    # First one field other than the price (the fixed checks change the price), then any.
+    field = ctx.random.choice(sorted(set(CHANGE_FIELDS) - {"price"}))
+    drawn = [{field: CHANGE_FIELDS[field](ctx.random)}, ctx.changes(), ctx.changes()]
+    for style, changes in zip(("unicode", "plain", "any"), drawn, strict=True):
+        product = ctx.product_id(style)
         cache = key(product)
         ctx.use_keys(cache, QUEUE)
         expected = {**ctx.products[product], **changes}

@@ -1,4 +1,6 @@
-"""How fast the content proves itself, against the targets of issue 12 (2 cores, embedded).
+"""How fast the content proves itself, against the targets of issues 12 and 21 (2 cores,
+embedded): verify module3 within 20 s, each reference check within 2 s, and (issue 21, with
+the learner-error operators) verify module3 --mutants within 5 minutes.
 
 Prints, in one run:
 - each step's check of its reference solution: on a fresh server (the first check, which pays
@@ -30,7 +32,7 @@ from valkey_workshop.content import load_module
 from valkey_workshop.server.embedded import EmbeddedBackend
 
 VERIFY_TARGET_SECONDS = 20.0
-MUTANTS_TARGET_SECONDS = 180.0
+MUTANTS_TARGET_SECONDS = 300.0
 CHECK_TARGET_SECONDS = 2.0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 #: The catalogue has products P1 .. P999; anything else is unknown.
@@ -51,9 +51,15 @@ class ProductDatabase:
         self,
         latency_seconds: float = 1.5,
         before_update: Callable[[str, dict[str, object]], None] | None = None,
+        extra: Mapping[str, Mapping[str, object]] | None = None,
+        faults: Mapping[int, BaseException] | None = None,
     ) -> None:
         self.latency_seconds = latency_seconds
         self.before_update = before_update
+        self._extra = {pid: dict(record) for pid, record in (extra or {}).items()}
+        #: Injected faults: the call with this number (1 = the first call, reads and writes
+        #: counted together) raises this instead of answering, and leaves no change behind.
+        self.faults = dict(faults or {})
         self._changes: dict[str, dict[str, object]] = {}
         self._lock = threading.Lock()
         self._in_hook = False
@@ -75,6 +81,7 @@ class ProductDatabase:
     def get_product(self, product_id: str) -> dict[str, object] | None:
         """The product's record, or None when there is no such product (slow)."""
         started = time.perf_counter_ns()
+        self._fault("get_product", product_id, started)
         time.sleep(self.latency_seconds)
         record = self._current(product_id)
         self._log("get_product", product_id, started)
@@ -96,6 +103,7 @@ class ProductDatabase:
                 self.before_update(product_id, changes)
             finally:
                 self._in_hook = False
+        self._fault("update_product", product_id, started)
         time.sleep(self.latency_seconds)
         with self._lock:
             merged = {**self._changes.get(product_id, {}), **copy.deepcopy(changes)}
@@ -106,8 +114,17 @@ class ProductDatabase:
         self._log("update_product", product_id, started)
         return record
 
+    def _fault(self, operation: str, product_id: str, started_ns: int) -> None:
+        """Raise the fault injected at this call's number, if any (the call is logged)."""
+        fault = self.faults.pop(len(self.calls) + 1, None)
+        if fault is not None:
+            self._log(operation, product_id, started_ns)
+            raise fault
+
     def _current(self, product_id: str) -> dict[str, object] | None:
         base = catalogue_record(product_id)
+        if base is None and product_id in self._extra:
+            base = copy.deepcopy(self._extra[product_id])
         if base is None:
             return None
         with self._lock:

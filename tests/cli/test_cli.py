@@ -199,3 +199,27 @@ def test_doctor_reports_the_embedded_server_and_the_auto_choice() -> None:
     assert "checking processes" in text
     if sys.platform.startswith("linux"):
         assert "fork server" in text
+
+
+def test_check_seed_replays_the_generated_scenarios(
+    hermetic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from valkey_workshop.checking.seeds import SEED_VARIABLE  # noqa: PLC0415 - this test only
+
+    monkeypatch.setenv(SEED_VARIABLE, "")  # restored after the test (--seed sets it)
+    target = hermetic / "module3" / "02_cache_aside.py"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(CACHE_ASIDE.folder / "wrong" / "invalidate_on_price_only.py", target)
+    messages = []
+    for _ in range(2):
+        result = run("check", "module3", "02", "--backend", "embedded", "--json", "--seed", "4242")
+        assert result.exit_code == 1, result.output
+        (step,) = json.loads(result.stdout)["steps"]
+        assert step["seed"] == 4242
+        (failed,) = [check for check in step["checks"] if not check["passed"]]
+        assert failed["id"] == "any-change-fresh-read"
+        assert "workshop check --seed 4242 tries the same cases" in failed["message"]
+        # The same case each time; only the per-run part of the made-up ids differs.
+        messages.append(re.sub(r"[0-9a-f]{6}-(\d+)", r"TAG-\1", failed["message"]))
+    assert messages[0] == messages[1]
+    assert "left the old" in messages[0]

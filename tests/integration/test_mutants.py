@@ -42,6 +42,7 @@ def remove(client, key):
 """
 
 CHECKS = """\
+from valkey_workshop.checking import faults
 from valkey_workshop.checking.api import CheckContext, check
 
 KEY = "workshop:mutants:key"
@@ -78,6 +79,19 @@ def removes(ctx: CheckContext) -> None:
     ctx.server.set(KEY, "v")
     ctx.call("remove", ctx.client, KEY)
     ctx.require(ctx.server.exists(KEY) == 0, "the key is still there.")
+
+
+@check("failures", "a dropped connection reaches the caller")
+def failures(ctx: CheckContext) -> None:
+    ctx.use_keys(KEY)
+    store = ctx.implementation("cache_with_ttl")
+    remove = ctx.implementation("remove")
+    faults.require_failure_reaches_caller(
+        ctx, "cache_with_ttl()", lambda client: store(client, KEY, "v", 100), why="not stored"
+    )
+    faults.require_failure_reaches_caller(
+        ctx, "remove()", lambda client: remove(client, KEY), why="not removed"
+    )
 """
 
 #: The first check each kind of mutant fails (each fails exactly one check).
@@ -86,13 +100,11 @@ KILLED_BY = {
     "time-unit": "ttl",
     "set-then-expire": "one-command",
     "delete-noop": "removes",
+    "swallow-exception": "failures",
 }
 
 IDS = {m.description: m.id for m in generate(SOLUTION).mutants}
 UNLINK_TO_DELETE = IDS["unlink(...) → delete(...)"]
-LEGACY_UNLINK_TO_DELETE = next(
-    m.legacy_id for m in generate(SOLUTION).mutants if m.id == UNLINK_TO_DELETE
-)
 DROP_EX = IDS["drop ex=seconds"]
 
 
@@ -148,10 +160,7 @@ def as_json(result: Result) -> dict[str, Any]:
 
 
 def test_all_killed_or_declared_exits_0(labs: Path, server: ServerInfo) -> None:
-    # Declared with the id the first engine version gave it: still matches, with a note.
-    write_module(
-        labs, [(LEGACY_UNLINK_TO_DELETE, "DEL of a one-field key frees as fast as UNLINK")]
-    )
+    write_module(labs, [(UNLINK_TO_DELETE, "DEL of a one-field key frees as fast as UNLINK")])
     client = valkey.Valkey.from_url(server.url)
     client.set("someone:else", "kept")
     try:
@@ -191,10 +200,7 @@ def test_all_killed_or_declared_exits_0(labs: Path, server: ServerInfo) -> None:
         if expected:
             assert mutant["killed_by"] == expected, mutant
     assert step["stale_declarations"] == []
-    assert step["notes"] == [
-        f"{LEGACY_UNLINK_TO_DELETE} is the id an earlier version gave mutant {UNLINK_TO_DELETE}: "
-        "the declaration holds; write the current id"
-    ]
+    assert step["notes"] == []
 
 
 def test_a_survivor_and_broken_declarations_exit_1_and_are_named(
@@ -215,9 +221,9 @@ def test_a_survivor_and_broken_declarations_exit_1_and_are_named(
     assert "✓ killed by one-command" in out
     assert f"✗ [[equivalent_mutants]] {stale}: stale: no mutant has this id" in out
     assert f"✗ [[equivalent_mutants]] {DROP_EX}: declared equivalent, but check ttl rejects" in out
-    assert "10 mutants, 9 killed, 0 declared equivalent, 1 survived: score 90.0%" in out
+    assert "12 mutants, 11 killed, 0 declared equivalent, 1 survived: score 91.7%" in out
     assert "2 declarations to fix ✗ FAIL" in out
-    assert "01 ttl: 10 mutants: 9 killed, 0 declared equivalent, 1 survived" in result.stderr
+    assert "01 ttl: 12 mutants: 11 killed, 0 declared equivalent, 1 survived" in result.stderr
 
 
 def test_usage_errors_exit_2(labs: Path) -> None:

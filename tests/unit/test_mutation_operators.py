@@ -568,13 +568,93 @@ def test_swap_arguments_swaps_neighbouring_positional_arguments_of_methods() -> 
     }  # not max(): only method calls
 
 
-def test_legacy_ids_are_the_ids_the_first_engine_version_gave() -> None:
-    """Declarations written with the first version's ids keep matching (values pinned from
-    that version: constants named ``<module>``, swaps described at 28 characters)."""
-    source = (
-        "TTL = 300\n\n\ndef f(client, key):\n"
-        "    client.set(key, 1, ex=TTL)\n    client.delete(key + ':old')\n    return key\n"
+# -- learner-error operators ------------------------------------------------------------
+LEARNER_SOURCE = """
+SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end"
+
+
+def update(client, db, product_id: str, changes: dict, ids: list[str]) -> int:
+    record = db.update_product(product_id, changes)
+    client.delete(product_id)
+    started = time.perf_counter()
+    while True:
+        try:
+            client.watch(product_id)
+            break
+        except WatchError:
+            continue
+    if len(ids) > 500:
+        return (time.perf_counter() - started) * 1000
+    return Valkey(**options, decode_responses=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("operator", "descriptions"),
+    [
+        ("boundary", {"> → >="}),
+        ("arithmetic", {"- → +", "* → /"}),
+        ("off-by-one", {"1000 → 999", "1000 → 1001"}),
+        ("unit-slip", {"1000 → 1000000", "1000 → 1"}),
+        ("flip-bool", {"decode_responses=True → decode_responses=False"}),
+        (
+            "drop-passed-setting",
+            {"**options without password", "**options without host", "**options without port"},
+        ),
+        ("lua-operator", {"Lua line 1: == → ~="}),
+        (
+            "single-try",
+            {"while True: one pass only", "except ...: continue → raise (no retry)"},
+        ),
+    ],
+)
+def test_learner_error_operators(operator: str, descriptions: set[str]) -> None:
+    found = by(LEARNER_SOURCE, operator)
+    assert descriptions <= set(found), set(found)
+    for mutated in found.values():
+        compile(mutated, "<mutant>", "exec")
+
+
+def test_swallow_exception_wraps_server_and_database_calls_only() -> None:
+    found = by(LEARNER_SOURCE, "swallow-exception")
+    assert set(found) == {
+        "try: record = db.update_product(product_id, … except Exception: pass",
+        "try: client.delete(product_id) except Exception: pass",
+        "try: client.watch(product_id) except Exception: pass",
+    }
+    assert (
+        "    try:\n        client.delete(product_id)\n    except Exception:\n        pass\n"
+        in (found["try: client.delete(product_id) except Exception: pass"])
     )
-    legacy = {m.id: m.legacy_id for m in generate(source).mutants}
-    assert legacy["number:TTL:7e05df"] == "number:<module>:18ecb5"
-    assert legacy["swap-statements:f:a53d8d"] == "swap-statements:f:d51bcf"
+
+
+def test_guard_on_argument_guards_a_call_by_its_arguments() -> None:
+    found = by(LEARNER_SOURCE, "guard-on-argument")
+    assert {
+        f"{guard}: client.{call}(product_id)"
+        for guard in (
+            "if 'price' in changes",
+            "if product_id.isascii()",
+            "if len(ids) <= 1000",
+            "if len(ids) < 2",
+        )
+        for call in ("delete", "watch")
+    } == set(found)
+
+
+def test_setting_name_confuses_neighbours_and_python_spelling() -> None:
+    found = by('S = ("lazyfree-lazy-user-del",)\n', "setting-name")
+    assert set(found) == {
+        "'lazyfree-lazy-user-del' → 'lazyfree-lazy-server-del'",
+        "'lazyfree-lazy-user-del' → 'lazyfree-lazy-user-flush'",
+        "'lazyfree-lazy-user-del' → 'lazyfree_lazy_user_del'",
+    }
+
+
+def test_module3_has_thirty_mutants_per_step_and_uses_most_operators() -> None:
+    used: set[str] = set()
+    for solution in sorted((Path(__file__).parents[2] / "labs/module3").glob("*/solution.py")):
+        mutants = generate(solution.read_text(encoding="utf-8")).mutants
+        assert len(mutants) >= 30, solution
+        used |= {mutant.operator for mutant in mutants}
+    assert len(used) >= 28

@@ -8,8 +8,10 @@ definition order, in a separate process, against the live server.
 
 from __future__ import annotations
 
+import random
+import secrets
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -17,12 +19,17 @@ from typing import Any, NoReturn, TypeVar
 
 import valkey
 
+from valkey_workshop.checking.seeds import run_seed
 from valkey_workshop.labdb import ProductDatabase
 from valkey_workshop.timing.client import TimedValkey, connect
 from valkey_workshop.timing.records import CallLog, CallRecord
 
 CheckFunction = Callable[["CheckContext"], None]
 F = TypeVar("F", bound=CheckFunction)
+T = TypeVar("T")
+
+#: How many smaller cases a counterexample search tries at most while shrinking.
+SHRINK_TRIALS = 200
 
 #: Database latency in checks: slow enough to notice, fast enough for many calls.
 CHECK_DB_LATENCY_SECONDS = 0.005
@@ -83,10 +90,19 @@ class CheckContext:
         url: the server's URL (with its password), for steps where learners connect themselves.
     """
 
-    def __init__(self, exercise: ModuleType, exercise_file: Path, url: str) -> None:
+    def __init__(
+        self, exercise: ModuleType, exercise_file: Path, url: str, seed: int | None = None
+    ) -> None:
         self.exercise = exercise
         self.exercise_file = exercise_file
         self.url = url
+        self.seed = seed if seed is not None else run_seed()
+        #: Different on every run, even a replayed one: generated product ids carry it, so no
+        #: key a check makes can be an application's key on a ``--url`` server.
+        self.run_tag = secrets.token_hex(3)
+        self._check_number = 0
+        self.random = random.Random(self.seed)  # noqa: S311 - scenarios, not secrets: a seed replays them
+        self.products: dict[str, dict[str, Any]] = {}
         self.client: TimedValkey = connect(url, CallLog())
         self.server: valkey.Valkey = valkey.Valkey.from_url(url, decode_responses=True)
         self._mark = 0
@@ -134,9 +150,17 @@ class CheckContext:
         self,
         latency_seconds: float = CHECK_DB_LATENCY_SECONDS,
         before_update: Callable[[str, dict[str, Any]], None] | None = None,
+        faults: dict[int, BaseException] | None = None,
     ) -> ProductDatabase:
-        """A fresh product database (counts start at zero)."""
-        return ProductDatabase(latency_seconds=latency_seconds, before_update=before_update)
+        """A fresh product database (counts start at zero) that also knows the products
+        :meth:`product_id` made up; ``faults`` maps a call's number (1 = the first call,
+        reads and writes counted together) to what that call raises instead of answering."""
+        return ProductDatabase(
+            latency_seconds=latency_seconds,
+            before_update=before_update,
+            extra=self.products,
+            faults=faults,
+        )
 
     def another_client(self, **options: Any) -> valkey.Valkey:
         """One more connection to the server (another application instance)."""
@@ -169,6 +193,65 @@ class CheckContext:
         """Called by the runner before each check: the learner's call list starts empty."""
         self._mark = self.client.call_log.mark()
         self.notes.clear()
+        # Each check draws from its own stream: what one check draws does not depend on how
+        # many values the checks before it drew.
+        self._check_number += 1
+        self.random = random.Random(f"{self.seed}:{self._check_number}")  # noqa: S311 - as above
+
+    # -- generated scenarios ------------------------------------------------------------
+    def product_id(self, style: str = "any") -> str:
+        """A made-up product id the check's database knows (its record is in
+        :attr:`products`), unique to this run: ``style`` is "plain" (``G3f1a2c-17``),
+        "unicode" (``Gé漢-…``, spaces and symbols included) or "any" (either)."""
+        number = len(self.products) + 1
+        if style == "any":
+            style = self.random.choice(("plain", "plain", "unicode"))
+        if style == "unicode":
+            # At least one character beyond ASCII, then any two.
+            beyond = [part for part in UNICODE_ID_PARTS if not part.isascii()]
+            middle = self.random.choice(beyond) + "".join(
+                self.random.choice(UNICODE_ID_PARTS) for _ in range(2)
+            )
+            product_id = f"G{middle}-{self.run_tag}-{number}"
+        else:
+            product_id = f"G{self.run_tag}-{number}"
+        self.products[product_id] = {
+            "id": product_id,
+            "name": f"Generated gadget {number}",
+            "price": float(self.random.randint(1, 9999)) / 4,
+            "colour": self.random.choice(("red", "blue", "green")),
+            "stock": self.random.randint(0, 500),
+        }
+        return product_id
+
+    def changes(self) -> dict[str, Any]:
+        """A ``changes`` dict as an application might send: one to four fields, any of the
+        record's fields or new ones, never only the price."""
+        fields = list(CHANGE_FIELDS)
+        self.random.shuffle(fields)
+        chosen = fields[: self.random.randint(1, 4)]
+        if chosen == ["price"]:
+            chosen = ["name"]
+        return {name: CHANGE_FIELDS[name](self.random) for name in chosen}
+
+    def search(
+        self,
+        cases: Iterable[T],
+        trial: Callable[[T], str | None],
+        shrink: Callable[[T], Iterable[T]] | None = None,
+    ) -> None:
+        """Try ``trial`` on each case; at the first that fails (returns what went wrong, in
+        words that name the case), try the smaller cases ``shrink`` offers, keep the smallest
+        that still fails, and fail the check with its words and this run's seed."""
+        for case in cases:
+            problem = trial(case)
+            if problem is not None:
+                _, problem = _shrunk(case, problem, trial, shrink)
+                self.fail(f"{problem} {self.replay_note()}")
+
+    def replay_note(self) -> str:
+        """``(seed 123: workshop check --seed 123 tries the same cases)``."""
+        return f"(seed {self.seed}: workshop check --seed {self.seed} tries the same cases)"
 
     def close(self) -> None:
         if self._scratch_keys:
@@ -189,6 +272,50 @@ class CheckContext:
         """Fail with ``message`` unless ``condition`` holds."""
         if not condition:
             raise CheckFailed(message)
+
+
+#: Characters generated ids are made of besides ASCII: accents, CJK, emoji, a space, symbols
+#: that mean something in a glob or a key pattern.
+UNICODE_ID_PARTS = ("é", "漢", "ß", "Ж", "🙂", " ", "*", "?", "[", ":", "{", "ø", "ñ", "-")
+
+
+def _shrunk(
+    case: T,
+    problem: str,
+    trial: Callable[[T], str | None],
+    shrink: Callable[[T], Iterable[T]] | None,
+) -> tuple[T, str]:
+    """The smallest case ``shrink`` leads to from ``case`` that still fails, with its words:
+    greedy, taking the first smaller case that fails, at most SHRINK_TRIALS trials."""
+    trials = 0
+    shrunk = shrink is not None
+    while shrunk and shrink is not None and trials < SHRINK_TRIALS:
+        shrunk = False
+        for smaller in shrink(case):
+            trials += 1
+            smaller_problem = trial(smaller)
+            if smaller_problem is not None:
+                case, problem, shrunk = smaller, smaller_problem, True
+                break
+            if trials >= SHRINK_TRIALS:
+                break
+    return case, problem
+
+
+def _price(generator: random.Random) -> float:
+    return generator.randint(1, 99999) / 4
+
+
+#: Fields a generated ``changes`` dict may set, and how to draw a value for each.
+CHANGE_FIELDS: dict[str, Callable[[random.Random], Any]] = {
+    "name": lambda g: g.choice(("Luxury Widget, now blue", "Gadget Ⅱ", "Widget «Pro»")),
+    "price": _price,
+    "colour": lambda g: g.choice(("teal", "orange", "crimson")),
+    "stock": lambda g: g.randint(0, 10_000),
+    "description": lambda g: g.choice(("Hand made.", "Ships in 2 days", "新品")),
+    "tags": lambda g: g.sample(["sale", "new", "eco", "gift"], g.randint(1, 3)),
+    "discontinued": lambda g: g.choice((True, False)),
+}
 
 
 def describe_exception(error: BaseException, exercise_file: Path) -> str:

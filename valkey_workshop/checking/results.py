@@ -108,6 +108,8 @@ class StepResult:
     #: Why the checks did not run at all (refused on this server, the server stopped): not a
     #: verdict on the learner's code, and not recorded as an attempt.
     not_run: str | None = None
+    #: The seed the checks drew their generated scenarios from (``--seed`` replays it).
+    seed: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -137,6 +139,7 @@ class StepResult:
             "problem": self.problem,
             "not_run": self.not_run,
             "duration_ms": round(self.duration_ms, 3),
+            "seed": self.seed,
             "checks": [check.to_json() for check in self.checks],
         }
 

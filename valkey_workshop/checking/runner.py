@@ -25,13 +25,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from valkey_workshop.checking import forkserver
 from valkey_workshop.checking.api import CheckSpec, checks_in
 from valkey_workshop.checking.results import CallView, CheckResult, StepResult
+from valkey_workshop.checking.seeds import run_seed
 from valkey_workshop.checking.worker import BOOTSTRAP, OUTPUT_TAIL_CHARS, format_bytes
 from valkey_workshop.content.models import Step
 from valkey_workshop.pyfile import load_file_as_module
@@ -143,6 +144,7 @@ def run_step_checks(
         return _result(step, exercise, missing, started, problem)
 
     secret = secrets.token_hex(16)
+    seed = run_seed()
     job = {
         # Absolute: the worker starts in the exercise's folder, not in ours.
         "checks": str(checks_path.resolve()),
@@ -151,6 +153,7 @@ def run_step_checks(
         "secret": secret,
         "parent_pid": os.getpid(),
         "memory_limit": memory,
+        "seed": seed,
     }
     _sweep_stale_scratch()
     outcome, parent_killed = None, False
@@ -161,7 +164,7 @@ def run_step_checks(
     returncode, timed_out, events, stderr = outcome
     run = _Run(specs, limit, memory, timed_out, returncode, stderr, parent_killed)
     checks, stopped, output = run.collect(events)
-    return _result(step, exercise, checks, started, stopped, output)
+    return replace(_result(step, exercise, checks, started, stopped, output), seed=seed)
 
 
 def _run_forked(

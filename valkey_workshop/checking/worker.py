@@ -181,7 +181,7 @@ def run_job(
     failed = False
     current: str | None = None
     try:
-        context = CheckContext(exercise, exercise_file, job["url"])
+        context = CheckContext(exercise, exercise_file, job["url"], seed=job.get("seed"))
         for spec, function in checks_in(checks_module):
             current = spec.id
             events.emit(event="start", id=spec.id)

@@ -15,6 +15,7 @@ import typer
 
 from valkey_workshop import naming, operations
 from valkey_workshop.checking.runner import MEMORY_LIMIT_ENV, parse_memory_limit
+from valkey_workshop.checking.seeds import SEED_LIMIT, SEED_VARIABLE
 from valkey_workshop.cli.classroom import (
     ClassDirOption,
     class_app,
@@ -103,6 +104,24 @@ MemoryLimitOption = Annotated[
         show_envvar=False,
     ),
 ]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        min=0,
+        max=SEED_LIMIT - 1,
+        envvar=SEED_VARIABLE,
+        help="Replay the generated scenarios of a run (its seed is in --json and in messages)",
+        show_envvar=False,
+    ),
+]
+
+
+def _apply_seed(seed: int | None) -> None:
+    """Hand ``--seed`` to every check run of this command through the environment, which the
+    runner reads (as with --memory-limit)."""
+    if seed is not None:
+        os.environ[SEED_VARIABLE] = str(seed)
 
 
 def _apply_memory_limit(text: str | None) -> None:
@@ -163,9 +182,11 @@ def check(
     ] = None,
     jobs: JobsOption = None,
     memory_limit: MemoryLimitOption = None,
+    seed: SeedOption = None,
 ) -> None:
     """Check your exercise files against a live server (non-interactive; exit 0 = all pass)."""
     _apply_memory_limit(memory_limit)
+    _apply_seed(seed)
     loaded, wd = module_and_workdir(module, workdir)
     steps = guarded(lambda: loaded.select(step))
     junit_xml = report_path(junit_xml, "--junit-xml", wd)
@@ -289,9 +310,11 @@ def verify(
     as_json: Annotated[
         bool, typer.Option("--json", help="With --mutants: one JSON document on stdout")
     ] = False,
+    seed: SeedOption = None,
 ) -> None:
     """Prove the content: starters fail, solutions pass, wrong answers are rejected, demos run."""
     _apply_memory_limit(memory_limit)
+    _apply_seed(seed)
     if mutants or as_json:
         if not mutants:
             raise fail(

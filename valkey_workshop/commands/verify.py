@@ -23,6 +23,7 @@ from valkey_workshop.checking.guarded import (
 from valkey_workshop.checking.proofs import Proof, SpareServer, default_jobs, run_tasks
 from valkey_workshop.checking.results import StepResult
 from valkey_workshop.checking.runner import SCRATCH_PREFIX, expected_checks
+from valkey_workshop.content.lint import step_problems
 from valkey_workshop.content.models import AcceptedAnswer, Module, Step, WrongAnswer
 from valkey_workshop.content.requirements import server_lacks
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
@@ -140,6 +141,13 @@ def _findings(
         if gap := lacks(step.requires):
             order.append(_not_applicable(step, "not applicable", gap))
             continue
+        problems = step_problems(step)
+        order += [
+            VerifyFinding(step, "content: " + problem.where, False, problem.problem)
+            for problem in problems
+        ]
+        if any(problem.stops_checks for problem in problems):
+            continue  # nothing to prove with checks that cannot run; the finding says why
         for proof in step_proofs(step, lane, lacks):
             if isinstance(proof, VerifyFinding):
                 order.append(proof)

@@ -252,25 +252,14 @@ def mutate_step(
 def _declarations(
     step: Step, mutants: Sequence[Mutant]
 ) -> tuple[dict[str, EquivalentMutant], list[DeclarationProblem], list[str]]:
-    """The declarations by the id of the mutant each one matches; the stale ones; notes.
-
-    A declaration written with the id the first version of the engine gave (see
-    ``Mutant.legacy_id``) still matches, with a note naming the current id.
-    """
+    """The declarations by the id of the mutant each one matches; the stale ones; notes."""
     current = {mutant.id for mutant in mutants}
-    by_legacy = {mutant.legacy_id: mutant.id for mutant in mutants if mutant.legacy_id}
     declared: dict[str, EquivalentMutant] = {}
     problems: list[DeclarationProblem] = []
     notes: list[str] = []
     for entry in step.equivalent_mutants:
         if entry.id in current:
             declared[entry.id] = entry
-        elif entry.id in by_legacy:
-            declared[by_legacy[entry.id]] = entry
-            notes.append(
-                f"{entry.id} is the id an earlier version gave mutant {by_legacy[entry.id]}: "
-                "the declaration holds; write the current id"
-            )
         else:
             problems.append(
                 DeclarationProblem(

@@ -40,8 +40,6 @@ class Where:
     parent: ast.AST | None
     #: Annotations of the enclosing function's parameters, as source: ``(("keys", "list[str]"),)``.
     params: tuple[tuple[str, str], ...] = ()
-    #: ``function`` as the first version of the ids named it (``<module>`` for constants).
-    legacy_function: str = MODULE_LEVEL
 
     @property
     def slot(self) -> tuple[str, int | None]:
@@ -63,8 +61,6 @@ class Edit:
     #: edit of a statement list names the statements it moves).
     anchor: str | None = None
     line: int | None = None
-    #: The description as the first version of the ids used it, where it differed.
-    legacy_description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,9 +74,6 @@ class Mutant:
     line: int
     description: str
     source: str
-    #: The id the first version of the engine gave this mutant (declarations made then
-    #: still match; the output names the current id).
-    legacy_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -320,16 +313,16 @@ class AddCondition(Operator):
     """A condition the contract does not ask for: ``expire(k, s)`` → ``expire(k, s, xx=True)``
     (False for a key without a TTL), ``set(k, v)`` → ``set(k, v, nx=True)`` (an update that
     never lands), ``client_tracking_on(...)`` → ``client_tracking_on(..., noloop=True)`` (no
-    invalidation for the connection's own writes)."""
+    invalidation for the connection's own writes; OPTIN/OPTOUT, the modes BCAST is not)."""
 
     name = "add-condition"
-    summary = "a condition added: EXPIRE ... NX/XX/GT/LT, SET ... NX/XX, TRACKING ... NOLOOP"
+    summary = "a condition added: EXPIRE ... NX/XX/GT/LT, SET ... NX/XX, TRACKING ... NOLOOP/OPTIN"
 
     _OPTIONS = {  # noqa: RUF012 - a constant table, never changed
         "expire": ("nx", "xx", "gt", "lt"),
         "pexpire": ("nx", "xx", "gt", "lt"),
         "set": ("nx", "xx"),
-        "client_tracking_on": ("noloop",),
+        "client_tracking_on": ("noloop", "optin", "optout"),
     }
 
     def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
@@ -1054,8 +1047,353 @@ class SwapStatements(Operator):
                     swap,
                     anchor=f"{_src(first)}\n{_src(second)}",
                     line=first.lineno,
-                    legacy_description=f"swapped: {_short(first, 28)} ⇄ {_short(second, 28)}",
                 )
+
+
+# -- learner-error operators: the slips people make, beside the classic ones -------------
+_BOUNDARY: dict[type[ast.cmpop], tuple[Callable[[], ast.cmpop], str, str]] = {
+    ast.Lt: (ast.LtE, "<", "<="),
+    ast.LtE: (ast.Lt, "<=", "<"),
+    ast.Gt: (ast.GtE, ">", ">="),
+    ast.GtE: (ast.Gt, ">=", ">"),
+}
+
+
+class Boundary(Operator):
+    """``<`` ↔ ``<=``, ``>`` ↔ ``>=``: an off-by-one at a boundary (a batch, a version)."""
+
+    name = "boundary"
+    summary = "a boundary moved: < ↔ <=, > ↔ >="
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        if not isinstance(node, ast.Compare):
+            return
+        for index, op in enumerate(node.ops):
+            if type(op) not in _BOUNDARY:
+                continue
+            other, before, after = _BOUNDARY[type(op)]
+
+            def change(
+                target: ast.AST, index: int = index, other: Callable[[], ast.cmpop] = other
+            ) -> Replacement:
+                assert isinstance(target, ast.Compare)
+                target.ops[index] = other()
+                return target
+
+            yield Edit(f"{before} → {after}", change)
+
+
+_ARITHMETIC: dict[type[ast.operator], tuple[Callable[[], ast.operator], str, str]] = {
+    ast.Add: (ast.Sub, "+", "-"),
+    ast.Sub: (ast.Add, "-", "+"),
+    ast.Mult: (ast.Div, "*", "/"),
+    ast.Div: (ast.Mult, "/", "*"),
+    ast.FloorDiv: (ast.Mult, "//", "*"),
+}
+
+
+class Arithmetic(Operator):
+    """``+`` ↔ ``-``, ``*`` ↔ ``/``: the difference taken the wrong way round, a unit
+    converted the wrong way."""
+
+    name = "arithmetic"
+    summary = "arithmetic swapped: + ↔ -, * ↔ /"
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        if not isinstance(node, ast.BinOp) or type(node.op) not in _ARITHMETIC:
+            return
+        if isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+            return  # string concatenation or formatting, not arithmetic
+        other, before, after = _ARITHMETIC[type(node.op)]
+
+        def change(target: ast.AST, other: Callable[[], ast.operator] = other) -> Replacement:
+            assert isinstance(target, ast.BinOp)
+            target.op = other()
+            return target
+
+        yield Edit(f"{before} → {after}", change)
+
+
+def _number_value(node: ast.AST, where: Where) -> int | float | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _is_number(node.operand):
+        return -node.operand.value  # type: ignore[attr-defined, no-any-return] # _is_number checked
+    if _is_number(node) and not (
+        isinstance(where.parent, ast.UnaryOp) and isinstance(where.parent.op, ast.USub)
+    ):
+        return node.value  # type: ignore[attr-defined, no-any-return] # _is_number checked
+    return None
+
+
+class OffByOne(Operator):
+    """A constant one off: ``n`` → ``n - 1`` and ``n + 1`` (``number`` covers the others)."""
+
+    name = "off-by-one"
+    summary = "a numeric constant one off: n - 1, n + 1"
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        value = _number_value(node, where)
+        if value is None or (
+            isinstance(where.parent, ast.keyword) and where.parent.arg == "protocol"
+        ):
+            return
+        for other in (value - 1, value + 1):
+            yield Edit(f"{value!r} → {other!r}", _becomes(ast.Constant(other)))
+
+
+class UnitSlip(Operator):
+    """A constant in the wrong unit: ``n`` → ``n * 1000`` and ``n / 1000`` (seconds and
+    milliseconds, milliseconds and microseconds, bytes and kilobytes)."""
+
+    name = "unit-slip"
+    summary = "a constant in the wrong unit: * 1000, / 1000"
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        value = _number_value(node, where)
+        if value is None or value == 0:
+            return
+        if isinstance(where.parent, ast.keyword) and where.parent.arg == "protocol":
+            return
+        smaller = value // 1000 if isinstance(value, int) and value % 1000 == 0 else value / 1000
+        for other in (value * 1000, smaller):
+            yield Edit(f"{value!r} → {other!r}", _becomes(ast.Constant(other)))
+
+
+#: Modules whose calls do not fail the way a server or a database does.
+_PURE_MODULES = frozenset({"time", "json", "random", "secrets", "math", "itertools", "os"})
+
+
+def _side_effect_call(statement: ast.stmt) -> bool:
+    """A statement that sends something to Valkey or the database: ``client.delete(key)``,
+    ``record = db.update_product(...)`` (not ``time.perf_counter()``, not ``json.dumps``)."""
+    value = statement.value if isinstance(statement, ast.Expr | ast.Assign) else None
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):
+        return False
+    receiver = value.func.value
+    return not (isinstance(receiver, ast.Name) and receiver.id in _PURE_MODULES)
+
+
+class SwallowException(Operator):
+    """A call wrapped in ``try: ... except Exception: pass``: the failure of a database
+    write or a Valkey command hidden from the caller."""
+
+    name = "swallow-exception"
+    summary = "a call wrapped in try/except Exception: pass"
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        if not (isinstance(node, ast.stmt) and _in_function(where) and where.slot[1] is not None):
+            return
+        if not _side_effect_call(node):
+            return
+
+        def wrap(target: ast.AST) -> Replacement:
+            assert isinstance(target, ast.stmt)
+            handler = ast.ExceptHandler(
+                type=ast.Name(id="Exception", ctx=ast.Load()), name=None, body=[ast.Pass()]
+            )
+            return [ast.Try(body=[target], handlers=[handler], orelse=[], finalbody=[])]
+
+        yield Edit(f"try: {_short(node, 40)} except Exception: pass", wrap)
+
+
+class GuardOnArgument(Operator):
+    """A call made only for some arguments: ``if "price" in changes:`` before the
+    invalidation, ``if product_id.isascii():`` (unicode ids forgotten), ``if len(ids) <= 1000:``
+    (a list within one batch)."""
+
+    name = "guard-on-argument"
+    summary = "a statement guarded by a condition on an argument (if 'price' in changes: ...)"
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        if not (isinstance(node, ast.Expr) and _in_function(where) and where.slot[1] is not None):
+            return
+        if not _side_effect_call(node):
+            return
+        conditions = [
+            condition
+            for name, annotation in where.params
+            for condition in (self._condition(name, annotation), self._more(name, annotation))
+            if condition is not None
+        ]
+        for condition in conditions:
+            test = ast.parse(condition, mode="eval").body
+
+            def guard(target: ast.AST, test: ast.expr = test) -> Replacement:
+                assert isinstance(target, ast.stmt)
+                return [ast.If(test=copy.deepcopy(test), body=[target], orelse=[])]
+
+            yield Edit(f"if {condition}: {_short(node, 32)}", guard)
+
+    @staticmethod
+    def _condition(name: str, annotation: str) -> str | None:
+        if annotation.startswith("dict"):
+            return f"'price' in {name}"
+        if annotation == "str":
+            return f"{name}.isascii()"
+        if annotation.startswith("list"):
+            return f"len({name}) <= 1000"
+        return None
+
+    @staticmethod
+    def _more(name: str, annotation: str) -> str | None:
+        """A second condition: a list handled only when it holds one item."""
+        return f"len({name}) < 2" if annotation.startswith("list") else None
+
+
+class SingleTry(Operator):
+    """A retry or polling loop cut to one pass: ``while ...:`` (or ``for``) runs its body
+    once (a ``break`` at its end), and a ``continue`` that retries after an error becomes
+    ``raise``."""
+
+    name = "single-try"
+    summary = "a retry loop cut to one try"
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        if isinstance(node, ast.While | ast.For) and _in_function(where):
+
+            def once(target: ast.AST) -> Replacement:
+                assert isinstance(target, ast.While | ast.For)
+                target.body.append(ast.Break())
+                return target
+
+            head = (
+                f"while {_short(node.test, 24)}"
+                if isinstance(node, ast.While)
+                else f"for {_short(node.target, 12)} in {_short(node.iter, 20)}"
+            )
+            yield Edit(f"{head}: one pass only", once)
+        if isinstance(node, ast.ExceptHandler) and any(
+            isinstance(statement, ast.Continue) for statement in node.body
+        ):
+
+            def give_up(target: ast.AST) -> Replacement:
+                assert isinstance(target, ast.ExceptHandler)
+                target.body = [
+                    ast.Raise() if isinstance(statement, ast.Continue) else statement
+                    for statement in target.body
+                ]
+                return target
+
+            yield Edit("except ...: continue → raise (no retry)", give_up)
+
+
+class DropPassedSetting(Operator):
+    """One setting dropped from a ``**kwargs`` pass-through: ``Valkey(**connection_kwargs)``
+    → ``Valkey(**{k: v for k, v in connection_kwargs.items() if k != "password"})``."""
+
+    name = "drop-passed-setting"
+    summary = "a keyword argument dropped from a **kwargs pass-through (password, host, port)"
+
+    _SETTINGS = ("password", "host", "port")
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        if not isinstance(node, ast.Call):
+            return
+        for index, keyword in enumerate(node.keywords):
+            if keyword.arg is not None or not isinstance(keyword.value, ast.Name):
+                continue
+            name = keyword.value.id
+            for setting in self._SETTINGS:
+                text = f"{{k: v for k, v in {name}.items() if k != {setting!r}}}"
+                value = ast.parse(text, mode="eval").body
+
+                def drop(
+                    target: ast.AST, index: int = index, value: ast.expr = value
+                ) -> Replacement:
+                    assert isinstance(target, ast.Call)
+                    target.keywords[index] = ast.keyword(arg=None, value=copy.deepcopy(value))
+                    return target
+
+                yield Edit(f"**{name} without {setting}", drop)
+
+
+_LUA_OPERATORS = {
+    " == ": (" ~= ",),
+    " ~= ": (" == ",),
+    " >= ": (" > ", " < "),
+    " <= ": (" < ", " > "),
+    " > ": (" >= ", " <= "),
+    " < ": (" <= ", " >= "),
+    " + ": (" - ",),
+    " - ": (" + ",),
+    " and ": (" or ",),
+    " or ": (" and ",),
+}
+_LUA_TOKEN = re.compile("|".join(re.escape(token) for token in _LUA_OPERATORS))
+
+
+class LuaOperator(Operator):
+    """A comparison or arithmetic inside a Lua script string changed: ``==`` → ``~=``,
+    ``>=`` → ``>`` or ``<``, ``+`` → ``-``, ``and`` → ``or`` (a script the server runs as one
+    step is still code that can be wrong)."""
+
+    name = "lua-operator"
+    summary = "a comparison or arithmetic inside a Lua script string changed"
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            return
+        script = node.value
+        if "redis.call" not in script and "server.call" not in script:
+            return
+        for match in _LUA_TOKEN.finditer(script):
+            for other in _LUA_OPERATORS[match.group()]:
+                changed = script[: match.start()] + other + script[match.end() :]
+                line = script[: match.start()].count("\n") + 1
+                yield Edit(
+                    f"Lua line {line}: {match.group().strip()} → {other.strip()}",
+                    _becomes(ast.Constant(changed)),
+                )
+
+
+class FlipBool(Operator):
+    """A keyword flag flipped: ``cache_enabled=True`` → ``False``, ``transaction=False`` →
+    ``True``, ``mkstream=True`` → ``False`` (the flag read the wrong way round)."""
+
+    name = "flip-bool"
+    summary = "a keyword flag flipped: True ↔ False"
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        if not (isinstance(where.parent, ast.keyword) and isinstance(node, ast.Constant)):
+            return
+        if not isinstance(node.value, bool):
+            return
+        other = not node.value
+        yield Edit(
+            f"{where.parent.arg}={node.value} → {where.parent.arg}={other}",
+            _becomes(ast.Constant(other)),
+        )
+
+
+#: Configuration names that are easy to confuse with one another.
+_SETTING_NEIGHBOURS = {
+    "lazyfree-lazy-eviction": ("lazyfree-lazy-expire", "lazyfree-lazy-server-del"),
+    "lazyfree-lazy-expire": ("lazyfree-lazy-eviction", "lazyfree-lazy-server-del"),
+    "lazyfree-lazy-server-del": ("lazyfree-lazy-user-del", "lazyfree-lazy-eviction"),
+    "lazyfree-lazy-user-del": ("lazyfree-lazy-server-del", "lazyfree-lazy-user-flush"),
+    "lazyfree-lazy-user-flush": ("lazyfree-lazy-user-del", "lazyfree-lazy-server-del"),
+    "maxmemory": ("maxmemory-samples",),
+    "maxmemory-policy": ("maxmemory-samples",),
+    "maxmemory-samples": ("maxmemory-eviction-tenacity",),
+}
+
+
+class SettingName(Operator):
+    """A configuration setting confused with its neighbour: ``lazyfree-lazy-user-del`` →
+    ``lazyfree-lazy-server-del``, ``maxmemory-samples`` → ``maxmemory-eviction-tenacity``;
+    or spelt like a Python name (``lazyfree_lazy_user_del``)."""
+
+    name = "setting-name"
+    summary = "a configuration setting confused with its neighbour"
+
+    def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            return
+        neighbours = _SETTING_NEIGHBOURS.get(node.value, ())
+        for other in neighbours:
+            yield Edit(f"{node.value!r} → {other!r}", _becomes(ast.Constant(other)))
+        if neighbours and "-" in node.value:  # spelt like a Python name
+            other = node.value.replace("-", "_")
+            yield Edit(f"{node.value!r} → {other!r}", _becomes(ast.Constant(other)))
 
 
 #: Every operator, domain operators first.
@@ -1083,6 +1421,17 @@ OPERATORS: tuple[Operator, ...] = (
     DropStatement(),
     SwapStatements(),
     SwapArguments(),
+    Boundary(),
+    Arithmetic(),
+    OffByOne(),
+    UnitSlip(),
+    SwallowException(),
+    GuardOnArgument(),
+    SingleTry(),
+    DropPassedSetting(),
+    LuaOperator(),
+    SettingName(),
+    FlipBool(),
 )
 OPERATOR_NAMES = tuple(operator.name for operator in OPERATORS)
 
@@ -1097,11 +1446,9 @@ def _walk(
     function: str = MODULE_LEVEL,
     parent: ast.AST | None = None,
     params: tuple[tuple[str, str], ...] = (),
-    legacy: str = MODULE_LEVEL,
 ) -> Iterator[tuple[ast.AST, Where]]:
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         function = node.name if function == MODULE_LEVEL else f"{function}.{node.name}"
-        legacy = function
         if not isinstance(node, ast.ClassDef):
             arguments = node.args
             every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
@@ -1111,7 +1458,7 @@ def _walk(
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         if len(targets) == 1 and isinstance(targets[0], ast.Name):
             function = targets[0].id
-    yield node, Where(path, function, parent, params, legacy)
+    yield node, Where(path, function, parent, params)
     if isinstance(node, ast.Import | ast.ImportFrom):
         return
     for name, value in ast.iter_fields(node):
@@ -1120,9 +1467,9 @@ def _walk(
         if isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, ast.AST):
-                    yield from _walk(item, (*path, (name, index)), function, node, params, legacy)
+                    yield from _walk(item, (*path, (name, index)), function, node, params)
         elif isinstance(value, ast.AST):
-            yield from _walk(value, (*path, (name, None)), function, node, params, legacy)
+            yield from _walk(value, (*path, (name, None)), function, node, params)
 
 
 def _locate(tree: ast.AST, path: NodePath) -> ast.AST:
@@ -1183,7 +1530,6 @@ def generate(source: str, operators: Iterable[Operator] = OPERATORS) -> Generate
     mutants: list[Mutant] = []
     seen_sources = {original}
     seen_ids: dict[str, int] = {}
-    seen_legacy: dict[str, int] = {}
     discarded = 0
     for operator in operators:
         for node, where in nodes:
@@ -1199,14 +1545,6 @@ def generate(source: str, operators: Iterable[Operator] = OPERATORS) -> Generate
                 key = "\0".join((operator.name, where.function, anchor, variant))
                 occurrence = seen_ids.get(key, 0)
                 seen_ids[key] = occurrence + 1
-                # The first version hashed the description instead of the changed code.
-                old_anchor = edit.anchor if edit.anchor is not None else _src(node)
-                old_description = edit.legacy_description or edit.description
-                old_key = "\0".join(
-                    (operator.name, where.legacy_function, old_anchor, old_description)
-                )
-                old_occurrence = seen_legacy.get(old_key, 0)
-                seen_legacy[old_key] = old_occurrence + 1
                 _replace(mutated, where.path, replacement)
                 ast.fix_missing_locations(mutated)
                 try:
@@ -1228,13 +1566,6 @@ def generate(source: str, operators: Iterable[Operator] = OPERATORS) -> Generate
                         line=line,
                         description=edit.description,
                         source=text + "\n",
-                        legacy_id=_mutant_id(
-                            operator.name,
-                            where.legacy_function,
-                            old_anchor,
-                            old_description,
-                            old_occurrence,
-                        ),
                     )
                 )
     return Generated(tuple(mutants), discarded)

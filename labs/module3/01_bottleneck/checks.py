@@ -4,7 +4,7 @@ import numbers
 import time
 from collections.abc import Callable
 
-from valkey_workshop.checking import inspect
+from valkey_workshop.checking import faults, inspect
 from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 
 KEY = "workshop:bottleneck:probe"
@@ -104,14 +104,15 @@ def _judge_unit(
         return
     if plausible(measured / 1000):
         ctx.fail(
-            f"{name}() returned {measured:,.1f}, which is {what} in microseconds "
-            f"({actual_ms:.3f} ms). Multiply the seconds of time.perf_counter() by 1000, "
-            "not 1,000,000."
+            f"{name}() returned {measured:,.1f}: microseconds, not milliseconds (that is "
+            f"{measured / 1000:.3f} ms; {what} took {actual_ms:.3f} ms). Multiply the seconds "
+            "of time.perf_counter() by 1000, not 1,000,000."
         )
     if plausible(measured * 1000):
         ctx.fail(
-            f"{name}() returned {measured:.6f}, which is {what} in seconds "
-            f"({actual_ms:.3f} ms). Multiply by 1000 to return milliseconds."
+            f"{name}() returned {measured:.6f}: seconds, not milliseconds (that is "
+            f"{measured * 1000:.3f} ms; {what} took {actual_ms:.3f} ms). Multiply by 1000 to "
+            "return milliseconds."
         )
     if measured > actual_ms:
         ctx.fail(
@@ -257,3 +258,46 @@ def questions(ctx: CheckContext) -> None:
             ctx.fail(f"{question}: {given!r} is not one of a, b, c.")
         if given != expected["answer"]:
             ctx.fail(f"{question}: {given!r} is not it: {expected[given]}.")
+
+
+UNICODE_KEY = "workshop:bottleneck:ключ é 🙂"
+
+
+@check(
+    "failures-reach-caller",
+    "A failed read is an error, not a time; keys and ids beyond ASCII are read like any other",
+)
+def failures_reach_caller(ctx: CheckContext) -> None:
+    ctx.use_keys(UNICODE_KEY)
+    ctx.server.set(UNICODE_KEY, "value")
+    client = faults.dropping_client(ctx, None)
+    ctx.call("measure_cache_read", client, UNICODE_KEY)
+    ctx.require(
+        inspect.on_key(client.call_log.records(0), UNICODE_KEY, {"GET"}),
+        f"measure_cache_read({UNICODE_KEY!r}) never sent a GET of that key: every key works alike.",
+    )
+    faults.require_failure_reaches_caller(
+        ctx,
+        "measure_cache_read()",
+        lambda dropping: ctx.implementation("measure_cache_read")(dropping, UNICODE_KEY),
+        why="the caller gets the time of a read that never happened",
+    )
+    product = ctx.product_id("unicode")
+    db = ctx.database(latency_seconds=0)
+    ctx.call("measure_database_read", db, product)
+    ctx.require(
+        db.get_calls == 1,
+        f"measure_database_read({product!r}) made {db.get_calls} db.get_product calls; "
+        "expected one: every id works alike.",
+    )
+    failing = ctx.database(latency_seconds=0, faults={1: ConnectionError("database unreachable")})
+    try:
+        result = ctx.implementation("measure_database_read")(failing, product)
+    except ConnectionError:
+        return
+    except NotImplementedError:
+        ctx.fail("measure_database_read() is not written yet: fill in the TODOs.")
+    ctx.fail(
+        f"db.get_product raised ConnectionError, yet measure_database_read() returned "
+        f"{result!r}: the time of a read that failed. Let the error reach the caller."
+    )

@@ -13,8 +13,8 @@ product's KeyError swallowed. Records shown in messages are cut between fields, 
 import ast
 import json
 
-from valkey_workshop.checking import advice, inspect
-from valkey_workshop.checking.api import CheckContext, check, describe_exception
+from valkey_workshop.checking import advice, faults, inspect
+from valkey_workshop.checking.api import CHANGE_FIELDS, CheckContext, check, describe_exception
 from valkey_workshop.labdb import catalogue_record
 
 GET = "get_product_details"
@@ -331,6 +331,171 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
         )
 
 
+def _short_dict(value, limit=90):
+    return shown(
+        json.dumps(value, ensure_ascii=False) if value is not None else None, limit, quoted=False
+    )
+
+
+@check(
+    "any-change-fresh-read",
+    "Any change, to any fields, is seen by the next read (generated products and changes)",
+    hint=3,
+    lesson="The write path",
+)
+def any_change_fresh_read(ctx: CheckContext) -> None:
+    """Generated products (unicode ids too) and changes to any fields: a read after each
+    update returns the updated record. The smallest failing change is shown."""
+    # First one field other than the price (the price is what the fixed checks change), then
+    # changes to any fields.
+    first = ctx.random.choice(sorted(set(CHANGE_FIELDS) - {"price"}))
+    cases = [{first: CHANGE_FIELDS[first](ctx.random)}, *(ctx.changes() for _ in range(6))]
+
+    def trial(changes):
+        product = ctx.product_id()
+        cache = key(product)
+        ctx.use_keys(cache)
+        db = ctx.database()
+        try:
+            before = advice.call(ctx, GET, ctx.client, db, product)
+            advice.call(ctx, UPDATE, ctx.client, db, product, changes)
+            db.reset_counts()
+            after = advice.call(ctx, GET, ctx.client, db, product)
+        finally:
+            ctx.server.delete(cache)
+        expected = {**ctx.products[product], **changes}
+        if after == expected:
+            return None
+        stale = [
+            name for name in changes if isinstance(after, dict) and after.get(name) != changes[name]
+        ]
+        if isinstance(after, dict) and stale and after == before:
+            return (
+                f"{UPDATE}({product!r}, {_short_dict(changes)}) left the old {', '.join(stale)} "
+                f"cached: the next read returned {_short_dict(after)}. Every update must "
+                "invalidate (or refresh) the entry, whatever fields it changes."
+            )
+        return (
+            f"After {UPDATE}({product!r}, {_short_dict(changes)}) the next read returned "
+            f"{_short_dict(after)}; expected {_short_dict(expected)}."
+        )
+
+    def shrink(changes):
+        if len(changes) > 1:
+            for name in changes:
+                yield {k: v for k, v in changes.items() if k != name}
+
+    ctx.search(cases, trial, shrink)
+
+
+class DatabaseDownError(ConnectionError):
+    """The database's answer to one call: an ordinary exception, as a real driver raises."""
+
+
+class SimulatedCrash(BaseException):
+    """The process dies in the middle of a database call (not an Exception)."""
+
+
+@check(
+    "database-failures",
+    "A database call that raises, or a crash, at any call reaches the caller and caches nothing "
+    "the database does not hold",
+    hint=3,
+    lesson="The write path",
+)
+def database_failures(ctx: CheckContext) -> None:
+    """A read, an update and a read again; the database fails at each of its calls in turn,
+    once with an ordinary exception and once with a crash. The failure reaches the caller,
+    and afterwards the next read returns what the database holds."""
+    steps = [("read", None), ("update", ctx.changes()), ("read", None)]
+    calls = _database_calls(ctx, steps)
+    for position in range(1, calls + 1):
+        for fault in (DatabaseDownError("the database is unreachable"), SimulatedCrash()):
+            _fail_at(ctx, steps, position, fault)
+
+
+RAISED = object()
+
+
+def _run_steps(ctx, db, product, steps):
+    """Run ``steps`` on ``product``: (the index of the step in which the database's fault
+    fired, ``RAISED`` or what that step returned), or (None, None) when no fault fired."""
+    for number, (what, changes) in enumerate(steps):
+        name = GET if what == "read" else UPDATE
+        function = ctx.implementation(name)
+        args = (ctx.client, db, product) if what == "read" else (ctx.client, db, product, changes)
+        armed = bool(db.faults)
+        try:
+            result = function(*args)
+        except (DatabaseDownError, SimulatedCrash):
+            return number, RAISED
+        except NotImplementedError:
+            ctx.fail(f"{name}() is not written yet: fill in the TODOs.")
+        except Exception as error:
+            ctx.fail(f"{name}() raised {describe_exception(error, ctx.exercise_file)}")
+        if armed and not db.faults:
+            return number, result
+    return None, None
+
+
+def _database_calls(ctx, steps):
+    """How many database calls ``steps`` make when nothing fails."""
+    product = ctx.product_id()
+    ctx.use_keys(key(product))
+    db = ctx.database(latency_seconds=0)
+    try:
+        _run_steps(ctx, db, product, steps)
+    finally:
+        ctx.server.delete(key(product))
+    return len(db.calls)
+
+
+def _describe_steps(steps, product):
+    return ", then ".join(
+        f"{GET}({product!r})" if what == "read" else f"{UPDATE}({product!r}, {_short_dict(c)})"
+        for what, c in steps
+    )
+
+
+def _fail_at(ctx, steps, position, fault):
+    product = ctx.product_id()
+    cache = key(product)
+    ctx.use_keys(cache)
+    db = ctx.database(latency_seconds=0, faults={position: fault})
+    kind = "crashed" if isinstance(fault, SimulatedCrash) else "raised ConnectionError"
+    what = f"{_describe_steps(steps, product)}: database call {position} {kind}"
+    try:
+        step, outcome = _run_steps(ctx, db, product, steps)
+        if step is not None and outcome is not RAISED:
+            name = GET if steps[step][0] == "read" else UPDATE
+            ctx.fail(
+                f"{what}, and {name}() returned {_short_dict(outcome)} instead of letting the "
+                "error through: the caller cannot tell an outage from a missing product (or "
+                "from an update that was done)."
+            )
+        holds = db.get_product(product)
+        raw = ctx.server.get(cache)
+        if raw is not None:
+            try:
+                cached = json.loads(raw)
+            except ValueError:
+                cached = raw
+            if cached != holds:
+                ctx.fail(
+                    f"{what}; afterwards {cache} holds {shown(raw, 60, quoted=False)}, but the "
+                    f"database holds {_short_dict(holds)}: readers get data that was never "
+                    "stored. Cache only what the database returned."
+                )
+        again = advice.call(ctx, GET, ctx.client, db, product)
+        if again != holds:
+            ctx.fail(
+                f"{what}; the next read returned {_short_dict(again)}, but the database "
+                f"holds {_short_dict(holds)}."
+            )
+    finally:
+        ctx.server.delete(cache)
+
+
 def _stale_entry(ctx, cache, product, cached, raw, expected, calls):
     """Fail, naming why ``cache`` holds ``cached`` and not the updated record ``expected``."""
     if isinstance(cached, dict) and cached and all(expected.get(k) == v for k, v in cached.items()):
@@ -550,3 +715,48 @@ def update_unknown_product(ctx: CheckContext) -> None:
         )
     if ctx.server.exists(key(unknown)):
         ctx.fail(f"{UPDATE}() for an unknown product cached something at {key(unknown)}.")
+
+
+@check(
+    "dropped-connection",
+    "A dropped connection never hides a failed invalidation; ids beyond ASCII are cached alike",
+    hint=3,
+    lesson="The write path",
+)
+def dropped_connection(ctx: CheckContext) -> None:
+    product = ctx.product_id("unicode")
+    cache = key(product)
+    ctx.use_keys(cache)
+    record = advice.call(ctx, GET, ctx.client, ctx.database(), product)
+    cached = ctx.server.get(cache)
+    ctx.require(
+        cached is not None and json.loads(cached) == record and ctx.server.ttl(cache) > 0,
+        f"{GET}({product!r}) left {cached!r} at {cache}; expected the record as JSON, with a "
+        "TTL: every id works alike.",
+    )
+
+    def read(client):
+        ctx.server.delete(cache)
+        return ctx.implementation(GET)(client, ctx.database(latency_seconds=0), product)
+
+    # A read may serve the database's record when the cache is down (failing soft).
+    faults.require_failure_reaches_caller(
+        ctx,
+        f"{GET}()",
+        read,
+        why="the caller gets data no one read",
+        accept=lambda result: result == ctx.products[product],
+    )
+
+    def update(client):
+        ctx.server.set(cache, json.dumps(ctx.products[product]), ex=60)
+        return ctx.implementation(UPDATE)(
+            client, ctx.database(latency_seconds=0), product, {"stock": 7}
+        )
+
+    faults.require_failure_reaches_caller(
+        ctx,
+        f"{UPDATE}()",
+        update,
+        why="the caller believes the cache is invalidated while it still serves the old record",
+    )

@@ -6,7 +6,7 @@ code sent is read from the timed client, so an option that skips keys (NX, XX, G
 read-then-write in place of an atomic option, or a valkey-py spelling slip is named as such.
 """
 
-from valkey_workshop.checking import advice, inspect
+from valkey_workshop.checking import advice, faults, inspect
 from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 
 KEY = "workshop:ttl:check"
@@ -398,8 +398,27 @@ def _update(ctx: CheckContext, before: dict[str, int] | None, what: str) -> int:
 def update_keeps_ttl(ctx: CheckContext) -> None:
     pttl = _update(ctx, {"px": KEPT_PTTL_MS}, "a key with 200.7 s left")
     if pttl == -1:
+        writes = [
+            (name, args)
+            for name, args, _call in inspect.commands(ctx.learner_calls())
+            if name in {"SET", "GETSET", "MSET", "SETNX", "GETDEL", "DEL", "UNLINK", "PERSIST"}
+        ]
+        named = {
+            "GETSET": "GETSET, like a plain SET, throws the old TTL away (and is deprecated)",
+            "MSET": "MSET, like a plain SET, throws the old TTL away",
+            "PERSIST": "PERSIST removes the TTL",
+            "DEL": "deleting the key and setting it again throws the old TTL away",
+            "UNLINK": "deleting the key and setting it again throws the old TTL away",
+            "GETDEL": "GETDEL then a new SET throws the old TTL away",
+        }
+        found = next((named[name] for name, _ in writes if name in named), None)
+        if found is None and any(
+            name == "SET" and "GET" in {str(a).upper() for a in args[3:]} for name, args in writes
+        ):
+            found = "SET ... GET without KEEPTTL throws the old TTL away, like a plain SET"
         ctx.fail(
-            "update_keep_ttl lost the TTL (TTL answers -1): a plain SET throws the old TTL away. "
+            f"update_keep_ttl lost the TTL (TTL answers -1): "
+            f"{found or 'a plain SET throws the old TTL away'}. "
             "Use set(key, value, keepttl=True) (SET ... KEEPTTL)."
         )
     ctx.require(
@@ -481,3 +500,65 @@ def ttl_status(ctx: CheckContext) -> None:
                 f"ttl_status returned {result!r} for {what}; expected {expected!r}. "
                 "TTL answers -2 for a missing key and -1 for a key that never expires."
             )
+
+
+#: A key and a value beyond ASCII: a function must treat every key alike.
+UNICODE_KEY = "workshop:ttl:ключ é 🙂"
+UNICODE_VALUE = "значение ✓"
+
+
+@check(
+    "dropped-connection",
+    "A dropped connection reaches the caller; keys and values beyond ASCII work alike",
+)
+def dropped_connection(ctx: CheckContext) -> None:
+    ctx.use_keys(UNICODE_KEY)
+
+    def fresh(ttl_ms=None):
+        ctx.server.delete(UNICODE_KEY)
+        if ttl_ms is not None:
+            ctx.server.set(UNICODE_KEY, "old", px=ttl_ms)
+
+    def stores(client):
+        fresh()
+        return ctx.implementation("cache_with_ttl")(client, UNICODE_KEY, UNICODE_VALUE, 60)
+
+    def extends(client):
+        fresh(50_000)
+        return ctx.implementation("extend_ttl")(client, UNICODE_KEY, 90)
+
+    def persists(client):
+        fresh(50_000)
+        return ctx.implementation("make_persistent")(client, UNICODE_KEY)
+
+    def updates(client):
+        fresh(50_000)
+        return ctx.implementation("update_keep_ttl")(client, UNICODE_KEY, UNICODE_VALUE)
+
+    def status(client):
+        fresh(50_000)
+        return ctx.implementation("ttl_status")(client, UNICODE_KEY)
+
+    # First with a working connection: a key and value beyond ASCII are stored like any other.
+    ctx.call("cache_with_ttl", ctx.client, UNICODE_KEY, UNICODE_VALUE, 60)
+    stored, ttl = ctx.server.get(UNICODE_KEY), ctx.server.ttl(UNICODE_KEY)
+    ctx.require(
+        stored == UNICODE_VALUE and 0 < ttl <= 60,
+        f"cache_with_ttl({UNICODE_KEY!r}, {UNICODE_VALUE!r}, 60) left {stored!r} with TTL "
+        f"{ttl}; expected the value with a TTL of up to 60 s: every key works alike.",
+    )
+    fresh(50_000)
+    ctx.call("update_keep_ttl", ctx.client, UNICODE_KEY, UNICODE_VALUE)
+    ctx.require(
+        ctx.server.get(UNICODE_KEY) == UNICODE_VALUE,
+        f"update_keep_ttl({UNICODE_KEY!r}, {UNICODE_VALUE!r}) left "
+        f"{ctx.server.get(UNICODE_KEY)!r}: every key works alike.",
+    )
+    for call, attempt, why in (
+        ("cache_with_ttl()", stores, "the caller believes the value is cached"),
+        ("extend_ttl()", extends, "the caller believes the TTL was extended, or the key gone"),
+        ("make_persistent()", persists, "the caller believes the key was made persistent"),
+        ("update_keep_ttl()", updates, "the caller believes the value was updated"),
+        ("ttl_status()", status, "the caller gets a status no server gave"),
+    ):
+        faults.require_failure_reaches_caller(ctx, call, attempt, why=why)

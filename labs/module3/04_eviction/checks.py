@@ -3,6 +3,7 @@ afterwards, so steps run in any order on one server."""
 
 from pathlib import Path
 
+from valkey_workshop.checking import faults
 from valkey_workshop.checking.api import CheckContext, check
 from valkey_workshop.pyfile import load_file_as_module
 
@@ -100,7 +101,9 @@ def samples_argument(ctx: CheckContext) -> None:
     saved = lru.snapshot(ctx.server)
     try:
         limit = int(ctx.server.info("memory")["used_memory"]) + 64 * 1024 * 1024
-        settings = _configured(ctx, limit, 9)
+        # Only the samples are judged here: a wrong policy is configure-lru-cache's finding.
+        ctx.call("configure_lru_cache", ctx.client, limit, 9)
+        settings = _settings(ctx)
         if settings["maxmemory-samples"] != "9":
             ctx.fail(
                 f"configure_lru_cache(client, ..., samples=9) left maxmemory-samples at "
@@ -179,3 +182,29 @@ def policy_choices(ctx: CheckContext) -> None:
         if value not in accepted:
             reason = _why_not(name, value) or f"{value} does not fit: {need}."
             ctx.fail(f"{name} = {value!r}: {reason}")
+
+
+@check("dropped-connection", "A dropped connection reaches the caller of configure_lru_cache")
+def dropped_connection(ctx: CheckContext) -> None:
+    saved = lru.snapshot(ctx.server)
+    try:
+        limit = int(ctx.server.info("memory")["used_memory"]) + 64 * 1024 * 1024
+        wanted = {"maxmemory": str(limit), "maxmemory-samples": "7"}
+
+        def configure(client):
+            lru.restore(ctx.server, saved)
+            return ctx.implementation("configure_lru_cache")(client, limit, 7)
+
+        def configured():
+            now = _settings(ctx)
+            return {**now, **wanted, "maxmemory-policy": "allkeys-lru"} == now
+
+        faults.require_failure_reaches_caller(
+            ctx,
+            f"configure_lru_cache(client, {limit}, 7)",
+            configure,
+            why="the caller believes the server is an LRU cache now",
+            done=configured,
+        )
+    finally:
+        lru.restore(ctx.server, saved)

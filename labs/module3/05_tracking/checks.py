@@ -7,6 +7,7 @@ from pathlib import Path
 
 import valkey
 
+from valkey_workshop.checking import faults
 from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 from valkey_workshop.pyfile import load_file_as_module
 
@@ -52,13 +53,66 @@ def _repeated_gets_reaching(client, counted):
     return counted() - before
 
 
+#: What a server that requires a password answers a connection that has not given it.
+_AUTH_REFUSALS = ("NOAUTH", "WRONGPASS", "Authentication required", "invalid password")
+
+
 def _learner_client(ctx):
-    client = ctx.call("connect_with_client_cache", **ctx.connection_kwargs())
+    given = ctx.connection_kwargs()
+    client = ctx.call("connect_with_client_cache", **given)
     if not isinstance(client, valkey.Valkey):
         ctx.fail(
             f"connect_with_client_cache returned {type(client).__name__}; expected a valkey.Valkey."
         )
+    _require_connects(ctx, client, given)
+    used = client.connection_pool.connection_kwargs
+    changed = [
+        name
+        for name in ("host", "port", "password", "username", "db")
+        if given.get(name) not in (None, "") and used.get(name) != given[name]
+    ]
+    if changed:
+        client.close()
+        ctx.fail(
+            f"The client connect_with_client_cache built does not use {', '.join(changed)} "
+            "from connection_kwargs (it works here only by chance: on another machine or "
+            "server it reaches the wrong place). Pass every setting on: "
+            "valkey.Valkey(**connection_kwargs, ...)."
+        )
     return client
+
+
+def _require_connects(ctx, client, given):
+    """Fail, naming the setting left out, when the learner's client cannot even talk to the
+    server: its refusal is about the connection settings, not about the server or tracking."""
+    try:
+        client.ping()
+    except (valkey.ConnectionError, valkey.ResponseError) as error:
+        text = str(error)
+        used = client.connection_pool.connection_kwargs
+        dropped = [
+            name
+            for name in ("password", "username", "ssl", "host", "port", "db")
+            if given.get(name) not in (None, "", False) and used.get(name) in (None, "", False)
+        ]
+        client.close()
+        if isinstance(error, valkey.AuthenticationError) or any(
+            refusal.lower() in text.lower() for refusal in _AUTH_REFUSALS
+        ):
+            left_out = "password" if "password" in dropped else "the password"
+            ctx.fail(
+                f"The server refused the client connect_with_client_cache built ({text[:80]}): "
+                f"it was built without {left_out} from connection_kwargs. Pass every setting "
+                "on: valkey.Valkey(**connection_kwargs, protocol=3, cache_enabled=True, "
+                "decode_responses=True)."
+            )
+        if dropped:
+            ctx.fail(
+                "The client connect_with_client_cache built cannot reach the server "
+                f"({text[:80]}): it leaves out {', '.join(dropped)} from connection_kwargs. "
+                "Pass every setting on: valkey.Valkey(**connection_kwargs, ...)."
+            )
+        raise
 
 
 def _require_text(ctx, got, expected, what):
@@ -332,3 +386,26 @@ def prefix_broadcast(ctx: CheckContext) -> None:
             )
     finally:
         client.close()
+
+
+@check(
+    "dropped-connection",
+    "A dropped connection reaches the caller of enable_prefix_broadcast; many prefixes work",
+)
+def dropped_connection(ctx: CheckContext) -> None:
+    many = [f"workshop:tracking:many:{number}:" for number in range(1001)]
+    client = ctx.another_client(protocol=3, single_connection_client=True)
+    ctx.call("enable_prefix_broadcast", client, many)
+    info = client.execute_command("CLIENT", "TRACKINGINFO")
+    prefixes = info.get("prefixes", []) if isinstance(info, dict) else []
+    ctx.require(
+        len(prefixes) == len(many),
+        f"enable_prefix_broadcast() with {len(many)} prefixes left the connection tracking "
+        f"{len(prefixes)} of them: every prefix given must be tracked.",
+    )
+    faults.require_failure_reaches_caller(
+        ctx,
+        "enable_prefix_broadcast()",
+        lambda client: ctx.implementation("enable_prefix_broadcast")(client, list(PREFIXES)),
+        why="the caller believes tracking is on",
+    )

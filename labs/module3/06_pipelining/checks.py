@@ -6,6 +6,7 @@ import json
 import math
 import time
 
+from valkey_workshop.checking import faults
 from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 
 COUNT = 1500  # not a multiple of BATCH: a forgotten last, partial batch shows
@@ -303,6 +304,81 @@ def fetch_in_one_round_trip(ctx: CheckContext) -> None:
         _delete(ctx, [*catalogue, "FETCH-missing", "FETCH-nope"])
 
 
+def _describe_ids(ids):
+    """``1,001 ids (3 missing, 2 asked twice, unicode among them)``."""
+    repeats = len(ids) - len(set(ids))
+    parts = [f"{sum(1 for i in ids if 'missing' in i)} missing"]
+    if repeats:
+        parts.append(f"{repeats} asked twice")
+    if any(not i.isascii() for i in ids):
+        parts.append("unicode among them")
+    return f"{len(ids):,} ids ({', '.join(parts)})"
+
+
+@check(
+    "fetch-any-length",
+    "fetch_products answers any number of ids (1 to thousands) in one round trip",
+    hint=3,
+    lesson="Pipelines, transactions and MSET",
+)
+def fetch_any_length(ctx: CheckContext) -> None:
+    """Generated id lists across and far beyond every usual batch size, with missing and
+    repeated ids and unicode ones; the shortest failing list is shown."""
+    stored_count = 5000
+    tag = ctx.run_tag
+    catalogue = {}
+    for number in range(stored_count):
+        middle = ctx.random.choice(("", "", "", "é", "漢", "🙂 ")) if number % 7 == 0 else ""
+        product_id = f"GEN{middle}{tag}-{number}"
+        catalogue[product_id] = {"id": product_id, "name": f"Item {number}", "price": float(number)}
+    stored = list(catalogue)
+    lengths = [1, ctx.random.randint(2, 99), 1000, 1001, ctx.random.randint(1002, 2500)]
+    lengths.append(ctx.random.randint(3000, 6000))
+    cases = []
+    for length in lengths:
+        ids = [ctx.random.choice(stored) for _ in range(length)]
+        for _ in range(min(3, length // 50)):  # missing ones, anywhere
+            ids[ctx.random.randrange(length)] = f"GEN{tag}-missing-{ctx.random.randint(0, 99)}"
+        cases.append(ids)
+    pipe = ctx.server.pipeline(transaction=False)
+    for product_id, record in catalogue.items():
+        pipe.set(key(product_id), json.dumps(record), ex=300)
+    pipe.execute()
+
+    def trial(ids):
+        mark = ctx.client.call_log.mark()
+        result = ctx.call("fetch_products", ctx.client, ids)
+        trips = len(ctx.client.call_log.records(mark))
+        expected = [catalogue.get(product_id) for product_id in ids]
+        what = f"fetch_products({_describe_ids(ids)})"
+        if not isinstance(result, list) or len(result) != len(ids):
+            size = len(result) if isinstance(result, list) else type(result).__name__
+            return f"{what} returned {size} items; expected {len(ids):,}, one per id asked."
+        if result != expected:
+            wrong = next(i for i, (a, b) in enumerate(zip(result, expected, strict=True)) if a != b)
+            return (
+                f"{what}: item {wrong} ({ids[wrong]!r}) is {str(result[wrong])[:60]}; expected "
+                f"{str(expected[wrong])[:60]}."
+            )
+        if trips != 1:
+            return (
+                f"{what} made {trips} round trips; one MGET (or one pipeline) carries any "
+                "number of ids in exactly one."
+            )
+        return None
+
+    def shrink(ids):
+        size = len(ids)
+        for smaller in (size // 2, size - size // 4, size - size // 16, size - 1):
+            if 0 < smaller < size:
+                yield ids[:smaller]
+
+    try:
+        ctx.search(cases, trial, shrink)
+    finally:
+        _delete(ctx, [*catalogue])
+
+
 @check(
     "empty-inputs",
     "Nothing to load or fetch: 0 and [], without an error",
@@ -325,3 +401,29 @@ def empty_inputs(ctx: CheckContext) -> None:
     errors = [c for c in ctx.learner_calls() if c.error]
     if errors:
         ctx.fail(f"With nothing to do, your code sent {errors[0].command}: {errors[0].error}.")
+
+
+@check("dropped-connection", "A dropped connection, in any batch, reaches the caller")
+def dropped_connection(ctx: CheckContext) -> None:
+    catalogue = products(f"DROP{ctx.run_tag}-", 25)
+    try:
+
+        def load(client):
+            _delete(ctx, list(catalogue))
+            return ctx.implementation("load_products")(client, catalogue, 10)
+
+        faults.require_failure_reaches_caller(
+            ctx,
+            "load_products(25 products, batch_size=10)",
+            load,
+            why="the caller believes every product is stored",
+            done=lambda: None not in ctx.server.mget([key(pid) for pid in catalogue]),
+        )
+        faults.require_failure_reaches_caller(
+            ctx,
+            "fetch_products(25 ids)",
+            lambda client: ctx.implementation("fetch_products")(client, list(catalogue)),
+            why="the caller gets records no server gave",
+        )
+    finally:
+        _delete(ctx, list(catalogue))

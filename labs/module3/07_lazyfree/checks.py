@@ -8,7 +8,7 @@ so each further check RESTOREs one key instead of building two.
 
 from pathlib import Path
 
-from valkey_workshop.checking import inspect
+from valkey_workshop.checking import faults, inspect
 from valkey_workshop.checking.api import CheckContext, check
 from valkey_workshop.pyfile import load_file_as_module
 
@@ -204,5 +204,40 @@ def enable_lazy_freeing(ctx: CheckContext) -> None:
                     "says nothing about the others."
                 )
         ctx.note(f"Before the check turned them off, this server had: {saved}.")
+    finally:
+        _restore(ctx, saved)
+
+
+UNICODE_KEY = "workshop:lazyfree:ключ é 🙂"
+
+
+@check(
+    "dropped-connection",
+    "A dropped connection reaches the caller; a key beyond ASCII is deleted like any other",
+)
+def dropped_connection(ctx: CheckContext) -> None:
+    ctx.use_keys(UNICODE_KEY)
+    ctx.server.set(UNICODE_KEY, "x")
+    ctx.call("delete_in_background", ctx.client, UNICODE_KEY)
+    ctx.require(
+        not ctx.server.exists(UNICODE_KEY),
+        f"delete_in_background({UNICODE_KEY!r}) left the key in place: every key works alike.",
+    )
+
+    def deletes(client):
+        ctx.server.set(UNICODE_KEY, "x")
+        return ctx.implementation("delete_in_background")(client, UNICODE_KEY)
+
+    faults.require_failure_reaches_caller(
+        ctx, "delete_in_background()", deletes, why="the caller believes the key is gone"
+    )
+    saved = _saved(ctx, probe.LAZYFREE_SETTINGS)
+    try:
+        faults.require_failure_reaches_caller(
+            ctx,
+            "enable_lazy_freeing()",
+            ctx.implementation("enable_lazy_freeing"),
+            why="the caller believes lazy freeing is on",
+        )
     finally:
         _restore(ctx, saved)

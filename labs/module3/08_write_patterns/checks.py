@@ -9,8 +9,8 @@ import json
 import threading
 import time
 
-from valkey_workshop.checking import inspect
-from valkey_workshop.checking.api import CheckContext, CheckFailed, check
+from valkey_workshop.checking import faults, inspect
+from valkey_workshop.checking.api import CHANGE_FIELDS, CheckContext, CheckFailed, check
 from valkey_workshop.labdb import catalogue_record
 
 QUEUE = "product:write-queue"
@@ -144,6 +144,13 @@ def _cached(ctx, product_id):
 )
 def write_through(ctx: CheckContext) -> None:
     ttl_setting = ctx.setting("CACHE_TTL_SECONDS")
+    if isinstance(ttl_setting, bool) or not isinstance(ttl_setting, int):
+        ctx.fail(f"CACHE_TTL_SECONDS is {ttl_setting!r}; it should be a whole number of seconds.")
+    if not 1 <= ttl_setting <= 86400:
+        ctx.fail(
+            f"CACHE_TTL_SECONDS is {ttl_setting}: a cached record needs a TTL of at least 1 s "
+            "and at most a day (86400 s), or a missed update is served that long."
+        )
     # A product already cached, and one that is not: both end with the new record cached.
     for product, primed in (("P301", True), ("P305", False)):
         ctx.use_keys(key(product))
@@ -516,9 +523,16 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
     again = _flush(
         ctx, db, len(queued), lambda pid, changes: seen.append((pid, changes.get("price")))
     )
+    if again != 0 and len(seen) == len(queued):
+        ctx.fail(
+            f"A second flush, with nothing left to apply, returned {again!r} though it wrote "
+            "nothing to the database: return how many changes this flush applied (not the "
+            "stream's length, nor the entries read)."
+        )
     ctx.require(
-        again == 0 and len(seen) == len(queued),
-        f"A second flush applied changes again ({again}); each entry must be applied once.",
+        len(seen) == len(queued),
+        f"A second flush applied changes again ({len(seen) - len(queued)} database writes); "
+        "each entry must be applied once.",
     )
     # More than one read's worth: every queued change is applied, not only the first batch.
     many = 150  # more than one read of 100
@@ -532,6 +546,63 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
             f"With {many} changes queued, flush_write_queue applied {applied!r} and left the "
             f"price at {final}; expected {many} and {float(many - 1)}. Keep reading until the "
             "group has no more entries for you."
+        )
+
+
+def _consumers_read_as(calls):
+    """The consumer names the learner's XREADGROUP/XAUTOCLAIM/XCLAIM calls used, in order."""
+    names = []
+    for name, args, _call in inspect.commands(calls):
+        words = [a.decode() if isinstance(a, bytes) else str(a) for a in args]
+        if (name == "XREADGROUP" and len(words) > 3 and words[1].upper() == "GROUP") or (
+            name in {"XAUTOCLAIM", "XCLAIM"} and len(words) > 3
+        ):
+            names.append(words[3])
+    return names
+
+
+def _pending_left(ctx, final, after):
+    """Fail, naming why the entry the crash left pending was not applied by the next flush:
+    another consumer's name, or an XAUTOCLAIM that waits for entries idle far longer."""
+    try:
+        entries = ctx.server.xpending_range(QUEUE, ctx.setting("GROUP"), "-", "+", 10)
+    except Exception:
+        entries = []
+    owners = sorted({str(entry["consumer"]) for entry in entries})
+    calls = ctx.learner_calls()
+    names = _consumers_read_as(calls)
+    last = names[-1] if names else None
+    price = f"the price is {final}" + (
+        " only because a later change set it" if final == 60.0 else ", expected 60.0"
+    )
+    if owners and last is not None and last not in owners:
+        ctx.fail(
+            f"The entry the crash left pending belongs to consumer {owners[0]!r}, but the next "
+            f"flush read as {last!r}: ID 0 returns only the reading consumer's own pending "
+            f"entries, so the change to 50.0 was never applied ({price}). Read as the same "
+            "consumer (CONSUMER) every time." + after
+        )
+    for name, args, _call in inspect.commands(calls):
+        if name == "XAUTOCLAIM" and len(args) > 4:
+            try:
+                idle_ms = int(args[4])
+            except (TypeError, ValueError):
+                continue
+            if idle_ms > 1000:
+                ctx.fail(
+                    f"The next flush claimed pending entries with XAUTOCLAIM min-idle-time "
+                    f"{idle_ms} ms, but the entry the crash left had been idle only a moment, so "
+                    f"it stayed pending and the change to 50.0 was not applied ({price}). Read "
+                    "your own pending entries (ID 0) first, or claim with a min-idle-time of "
+                    "0 when this consumer restarts." + after
+                )
+    if final == 60.0:
+        ctx.fail(
+            f"After the crash, the next flush left {_n_entries(_pending(ctx))} pending: the "
+            "change to 50.0 that the crash interrupted was never applied (the price is 60.0 "
+            "only because a later change set it). Entries read before the crash but not "
+            "acknowledged are never read again with '>'. Read your pending entries (ID 0) "
+            "first." + after
         )
 
 
@@ -587,6 +658,13 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
     except Exception as error:
         ctx.fail(f"flush_write_queue raised {error!r} before the simulated crash.")
     else:
+        if not attempts:
+            ctx.fail(
+                f"flush_write_queue wrote nothing to the database with 3 changes queued "
+                f"({_trace(ctx.learner_calls())}), so the crash planned in its second write "
+                "never came: is the group created at ID '0' (not '$'), and are the entries "
+                "read with '>' after the pending ones?"
+            )
         ctx.fail(
             "The simulated crash in the second database write never reached the caller: "
             + "flush_write_queue swallowed it."
@@ -605,6 +683,7 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
         )
         return
     if _pending(ctx):
+        _pending_left(ctx, final, after)
         ctx.fail(
             f"After the crash, the next flush left {_n_entries(_pending(ctx))} pending and the "
             f"price at {final} (expected 60.0): entries read before the crash but not "
@@ -637,4 +716,252 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
     ctx.fail(
         f"After the crash, the next flush applied {applied_prices}; expected [50.0, 60.0], "
         f"once each and in stream order (the price is now {final})." + after
+    )
+
+
+class DatabaseDownError(ConnectionError):
+    """The database's answer to one write: an ordinary exception, as a real driver raises."""
+
+
+def _price_list(prices):
+    return "[" + ", ".join(f"{p:g}" for p in prices) + "]"
+
+
+@check(
+    "failed-write-stays-pending",
+    "A database write that raises, or a crash, at any write leaves its change pending for the "
+    "next flush",
+    hint=3,
+    lesson="Write-back (write-behind)",
+)
+def failed_write_stays_pending(ctx: CheckContext) -> None:
+    """The database fails each of the flush's writes in turn, once with an ordinary exception
+    and once with a crash: the change whose write failed is never acknowledged, and the next
+    flush applies it and the changes after it, in order, once each."""
+    prices = [40.0, 50.0, 60.0]
+    for position in range(1, len(prices) + 1):
+        for crash in (False, True):
+            _one_fault(ctx, prices, position, crash=crash)
+
+
+def _flush_meeting_fault(ctx, db, how, queued, *, crash):
+    """The flush that meets the injected fault: it may let the error through (or return, for
+    an ordinary exception); a crash must reach the caller."""
+    try:
+        with _counting_reads(ctx, 20) as reads:
+            ctx.exercise.flush_write_queue(ctx.client, db)
+    except (SimulatedCrash, DatabaseDownError):
+        pass
+    except RunawayFlush:
+        _kept_reading(ctx, reads, queued)
+    except NotImplementedError:
+        ctx.fail("flush_write_queue() is not written yet: fill in the TODOs.")
+    except Exception as error:
+        ctx.fail(f"{how}, and flush_write_queue raised {error!r} instead of letting it through.")
+    else:
+        if crash:
+            ctx.fail(
+                f"{how}, but the crash never reached the caller: flush_write_queue swallowed it "
+                "(a crash is a BaseException; catch Exception at most)."
+            )
+
+
+def _one_fault(ctx, prices, position, *, crash):
+    product = ctx.product_id("plain")
+    ctx.use_keys(QUEUE, key(product))
+    for price in prices:
+        _queue(ctx, product, {"price": price})
+    fault = (
+        SimulatedCrash("the flushing process died here")
+        if crash
+        else DatabaseDownError("the database is unreachable")
+    )
+    attempts = []
+    db = ctx.database(faults={position: fault})
+    db.before_update = lambda _pid, changes: attempts.append(changes.get("price"))
+    failed_price = prices[position - 1]
+    how = (
+        f"The flushing process crashed in database write {position} (the change to "
+        f"{failed_price:g})"
+        if crash
+        else f"Database write {position} (the change to {failed_price:g}) raised ConnectionError"
+    )
+    ctx.begin()
+    try:
+        _flush_meeting_fault(ctx, db, how, len(prices), crash=crash)
+    finally:
+        db.before_update = None
+    if not attempts:
+        ctx.fail(
+            f"flush_write_queue never wrote the database ({len(prices)} changes queued, "
+            f"{_trace(ctx.learner_calls())}): is the group created at ID '0'?"
+        )
+    pending_after_fault = _pending(ctx)
+    applied = []
+    returned = _flush(ctx, db, len(prices), lambda _pid, changes: applied.append(changes["price"]))
+    final = db.get_product(product)["price"]
+    expected_after = prices[position - 1 :]
+    if applied == expected_after and final == prices[-1] and not _pending(ctx):
+        return
+    lost = failed_price not in applied
+    if lost and pending_after_fault == 0:
+        ctx.fail(
+            f"{how}, yet flush_write_queue acknowledged its entry: nothing was left pending, so "
+            f"no later flush applied it and the change is lost (the next flush applied "
+            f"{_price_list(applied)}; the price is {final:g}). Acknowledge an entry only after "
+            "its write returns; when the write raises, leave the entry pending (let the error "
+            "reach the caller)."
+        )
+    if lost:
+        ctx.fail(
+            f"{how}; its entry stayed pending, but the next flush did not apply it (it applied "
+            f"{_price_list(applied)}): read this consumer's pending entries (ID 0) first."
+        )
+    skipped_ahead = [price for price in attempts[position:] if price in prices[position:]]
+    if skipped_ahead:
+        ctx.fail(
+            f"{how}, and flush_write_queue went on to the later changes "
+            f"{_price_list(skipped_ahead)}; the next flush then applied {_price_list(applied)}, "
+            f"so the price ended at {final:g}, not {prices[-1]:g}: changes out of order. Stop the "
+            "flush at a failed write (let the error reach the caller)."
+        )
+    twice = [price for price in prices[: position - 1] if price in applied]
+    if twice:
+        ctx.fail(
+            f"{how}; the next flush applied {_price_list(applied)}, among them {twice[0]:g}, "
+            "which was written and should have been acknowledged before the failure: each "
+            "entry is acknowledged right after its own write."
+        )
+    ctx.fail(
+        f"{how}; the next flush applied {_price_list(applied)} and returned {returned!r}; "
+        f"expected {_price_list(expected_after)}, once each and in order (the price is "
+        f"{final:g})."
+    )
+
+
+def _all_applied(ctx, db, product, prices):
+    return db.get_product(product)["price"] == prices[-1] and not _pending(ctx)
+
+
+@check(
+    "dropped-connection",
+    "A connection dropped at any round trip of a flush reaches the caller, and the next flush "
+    "applies what is left",
+    hint=3,
+    lesson="Write-back (write-behind)",
+)
+def dropped_connection(ctx: CheckContext) -> None:
+    prices = [40.0, 50.0, 60.0]
+    product = ctx.product_id("plain")
+    ctx.use_keys(QUEUE, key(product))
+
+    def setup():
+        ctx.server.delete(QUEUE)
+        for price in prices:
+            _queue(ctx, product, {"price": price})
+        return ctx.database(latency_seconds=0)
+
+    counting = faults.dropping_client(ctx, None)
+    ctx.call("flush_write_queue", counting, setup())
+    total = counting.round_trips
+    for fail_from, transient in ((k, t) for k in range(1, total + 1) for t in (False, True)):
+        db = setup()
+        client = faults.dropping_client(ctx, fail_from, transient=transient)
+        alone = " (that one only)" if transient else ""
+        where = f"round trip {fail_from} of {total}{alone}"
+        try:
+            returned = ctx.implementation("flush_write_queue")(client, db)
+        except faults.DroppedConnection:
+            pass
+        except Exception as error:
+            ctx.fail(
+                f"The connection to Valkey dropped at {where} ({client.counter.first_failed}) "
+                f"and flush_write_queue raised {error!r} instead of the ConnectionError."
+            )
+        else:
+            if transient and _all_applied(ctx, db, product, prices):
+                continue  # it tried again and finished: fine
+            ctx.fail(
+                f"The connection to Valkey dropped at {where} ({client.counter.first_failed}), "
+                f"yet flush_write_queue returned {returned!r} as if the queue were done: the "
+                "caller believes the changes are applied and acknowledged. Let the error reach "
+                "the caller."
+            )
+        _flush(ctx, db, len(prices))
+        final = db.get_product(product)["price"]
+        if final != prices[-1] or _pending(ctx):
+            ctx.fail(
+                f"After the connection dropped at {where} ({client.counter.first_failed}), the "
+                f"next flush left the price at {final:g} (expected {prices[-1]:g}) and "
+                f"{_n_entries(_pending(ctx))} pending: entries read but not acknowledged must "
+                "be read again (ID 0) and applied."
+            )
+
+
+@check(
+    "generated-writes",
+    "write_through and write_back take any changes, for any product id, and a dropped "
+    "connection reaches their caller",
+    hint=2,
+    lesson="Write-back (write-behind)",
+)
+def generated_writes(ctx: CheckContext) -> None:
+    """Generated products (unicode ids too) and changes to any fields."""
+    # First one field other than the price (the fixed checks change the price), then any.
+    field = ctx.random.choice(sorted(set(CHANGE_FIELDS) - {"price"}))
+    drawn = [{field: CHANGE_FIELDS[field](ctx.random)}, ctx.changes(), ctx.changes()]
+    for style, changes in zip(("unicode", "plain", "any"), drawn, strict=True):
+        product = ctx.product_id(style)
+        cache = key(product)
+        ctx.use_keys(cache, QUEUE)
+        expected = {**ctx.products[product], **changes}
+        what = f"write_through({product!r}, {json.dumps(changes, ensure_ascii=False)})"
+        returned = _call(ctx, what, "write_through", ctx.client, ctx.database(), product, changes)
+        ctx.require(
+            returned == expected and _cached(ctx, product) == expected,
+            f"{what} returned {returned!r} and cached {_cached(ctx, product)!r}; expected the "
+            f"updated record {expected!r} in both: any fields, any product.",
+        )
+        what = f"write_back({product!r}, {json.dumps(changes, ensure_ascii=False)})"
+        ctx.server.set(cache, json.dumps(ctx.products[product]), ex=300)
+        _call(ctx, what, "write_back", ctx.client, product, changes)
+        queued = [fields for _, fields in _entries(ctx)]
+        ctx.require(
+            _cached(ctx, product) == expected
+            and len(queued) == 1
+            and queued[0].get("product_id") == product
+            and json.loads(queued[0].get("changes", "null")) == changes,
+            f"After {what} the cache holds {_cached(ctx, product)!r} and the queue {queued!r}; "
+            f"expected {expected!r} and one entry with those changes: any fields, any product.",
+        )
+    product, changes = ctx.product_id("plain"), {"stock": 3}
+
+    def through(client):
+        return ctx.implementation("write_through")(
+            client, ctx.database(latency_seconds=0), product, changes
+        )
+
+    def back(client):
+        ctx.server.delete(QUEUE)
+        ctx.server.set(key(product), json.dumps(ctx.products[product]), ex=300)
+        return ctx.implementation("write_back")(client, product, changes)
+
+    ctx.use_keys(key(product), QUEUE)
+    faults.require_failure_reaches_caller(
+        ctx, "write_through()", through, why="the caller believes the cache holds the update"
+    )
+
+    def queued_and_cached():
+        entries = _entries(ctx)
+        return len(entries) == 1 and _cached(ctx, product) == {
+            **ctx.products[product],
+            **changes,
+        }
+
+    faults.require_failure_reaches_caller(
+        ctx,
+        "write_back()",
+        back,
+        why="the caller believes the change is queued for the database",
+        done=queued_and_cached,
     )

@@ -13,7 +13,7 @@ import time
 
 import valkey
 
-from valkey_workshop.checking import inspect
+from valkey_workshop.checking import faults, inspect
 from valkey_workshop.checking.api import CheckContext, check
 from valkey_workshop.labdb import ProductDatabase, catalogue_record
 from valkey_workshop.timing.client import TimedPipeline, TimedValkey
@@ -544,7 +544,7 @@ def waits_for_holder(ctx: CheckContext) -> None:
 
 @check(
     "orphaned-lock",
-    "A lock whose holder died expires, and the next reader refills the entry",
+    f"A lock whose holder died expires, and one of {READERS} waiting readers refills the entry",
     hint=2,
     lesson="The stampede",
 )
@@ -560,14 +560,22 @@ def orphaned_lock(ctx: CheckContext) -> None:
         f"{orphan_ms} ms, yet the reader was still waiting {STUCK_SECONDS:g} s later. When the "
         "lock is gone and the entry is still missing, take the lock and read the database."
     )
-    (result,) = run_readers(ctx, db, product, 1, stuck=stuck)
+    results = run_readers(ctx, db, product, READERS, stuck=stuck)
     waited = time.perf_counter() - started
     expected = catalogue_record(product)
-    if result != expected:
+    wrong = [result for result in results if result != expected]
+    if wrong:
         ctx.fail(
-            f"A reader found {lock(product)} held by a process that died (the lock expires "
-            f"after {orphan_ms} ms) and returned {result!r}: once the lock is gone, take it "
-            "and read the database yourself."
+            f"{len(wrong)} of {READERS} readers found {lock(product)} held by a process that "
+            f"died (the lock expires after {orphan_ms} ms) and returned {wrong[0]!r}: once the "
+            "lock is gone, take it and read the database yourself."
+        )
+    if db.get_calls > 1:
+        ctx.fail(
+            f"{READERS} readers waited for a dead holder's lock ({orphan_ms} ms); when it "
+            f"expired the database was read {db.get_calls} times: a waiter that finds the lock "
+            "gone and the entry still missing must take the lock itself (SET NX PX) before "
+            "reading the database, so that only one of them does."
         )
     if db.get_calls != 1:
         ctx.fail(
@@ -634,8 +642,21 @@ def release_in_one_step(ctx: CheckContext) -> None:
         except Exception as error:
             ctx.fail(f"{GET}() raised {type(error).__name__}: {error}")
         raced = client.race is None
+        sent = client.call_log.records(0)
     finally:
         client.close()
+    bare = [
+        c
+        for c in inspect.on_key(sent, lock(product), {"DEL", "UNLINK"})
+        if not (c.call.batch is not None and c.call.batch.transaction)
+    ]
+    if not raced and bare:
+        ctx.fail(
+            f"{GET}() released {lock(product)} with a bare {bare[0].name}, without comparing "
+            "its token: had the lock expired and been taken by another reader meanwhile, that "
+            f"{bare[0].name} would remove the other reader's lock. Compare and delete in one "
+            "step: client.eval(RELEASE_LOCK, 1, lock_key(product_id), token)."
+        )
     if raced and ctx.server.get(lock(product)) != OTHER_HOLDER:
         ctx.fail(
             f"{GET}() read {lock(product)} to see whether it still held it, and deleted it in "
@@ -803,24 +824,9 @@ def if_newer_atomic(ctx: CheckContext) -> None:
     def another_writer():
         ctx.server.set(cache, json.dumps(newest), ex=300)
 
-    client = racing_client(ctx)
-    client.race, client.watched = another_writer, cache
-    try:
-        late = versioned(product, 2, 20.0)
-        function = ctx.implementation(IF_NEWER)
-        try:
-            function(client, late)
-        except NotImplementedError:
-            ctx.fail(f"{IF_NEWER}() is not written yet: fill in the TODOs.")
-        except valkey.WatchError:
-            pass  # WATCH saw the other writer: giving up is right
-        except Exception as error:
-            ctx.fail(f"{IF_NEWER}() raised {type(error).__name__}: {error}")
-        raced = client.race is None
-    finally:
-        client.close()
-    raw = ctx.server.get(cache)
-    now = json.loads(raw) if raw else None
+    late = versioned(product, 2, 20.0)
+    stored, raced, gave_up = _race(ctx, cache, late, another_writer)
+    now = _cached_record(ctx, cache)
     if raced and now != newest:
         ctx.fail(
             f"{IF_NEWER}() read {cache} (version 1), then another writer stored version 5, then "
@@ -829,3 +835,120 @@ def if_newer_atomic(ctx: CheckContext) -> None:
         )
     if now not in (newest, late):
         ctx.fail(f"After {IF_NEWER}(version 2) over version 1, the cache holds {now!r}.")
+    if gave_up:
+        ctx.fail(
+            f"{IF_NEWER}(version 2) read version 1, another writer stored version 5 in between, "
+            f"and the WatchError reached the caller: {IF_NEWER}() must compare again and "
+            "return False (version 5 is newer), not fail. Catch WatchError and try again."
+        )
+    if raced and stored is not False:
+        ctx.fail(
+            f"Another writer stored version 5 while {IF_NEWER}(version 2) ran; the cache kept "
+            f"version 5, yet {IF_NEWER}() returned {stored!r}: it stored nothing, so False."
+        )
+    # A lower version written in between: the record asked for is still newer and must win.
+    ctx.server.set(cache, json.dumps(versioned(product, 1, 10.0)), ex=300)
+    lower = versioned(product, 2, 20.0)
+    newer = versioned(product, 3, 30.0)
+    stored, raced, gave_up = _race(
+        ctx, cache, newer, lambda: ctx.server.set(cache, json.dumps(lower), ex=300)
+    )
+    now = _cached_record(ctx, cache)
+    if raced and now == lower:
+        how = "the WatchError reached the caller" if gave_up else f"it returned {stored!r}"
+        ctx.fail(
+            f"{IF_NEWER}(version 3) read {cache} (version 1), another writer stored version 2 "
+            f"in between, and {IF_NEWER}() gave up ({how}): version 2 stays cached although "
+            "version 3 is newer. After a WatchError, compare again and try again (a loop)."
+        )
+    if now != newer or stored is not True or gave_up:
+        ctx.fail(
+            f"{IF_NEWER}(version 3) over version 1, with version 2 written in between, returned "
+            f"{'a WatchError' if gave_up else repr(stored)} and left {now!r} cached; expected "
+            "True and version 3."
+        )
+
+
+def _cached_record(ctx, cache):
+    raw = ctx.server.get(cache)
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        ctx.fail(f"{cache} holds {raw[:60]!r}, not JSON. Store json.dumps(record).")
+
+
+def _race(ctx, cache, record, writer):
+    """``cache_if_newer(record)`` with ``writer`` run right after its first read of ``cache``:
+    (what it returned, whether the writer ran, whether a WatchError reached the caller)."""
+    client = racing_client(ctx)
+    client.race, client.watched = writer, cache
+    stored, gave_up = None, False
+    try:
+        function = ctx.implementation(IF_NEWER)
+        try:
+            stored = function(client, record)
+        except NotImplementedError:
+            ctx.fail(f"{IF_NEWER}() is not written yet: fill in the TODOs.")
+        except valkey.WatchError:
+            gave_up = True
+        except Exception as error:
+            ctx.fail(f"{IF_NEWER}() raised {type(error).__name__}: {error}")
+        raced = client.race is None
+    finally:
+        client.close()
+    return stored, raced, gave_up
+
+
+@check(
+    "dropped-connection",
+    "A dropped connection reaches the caller of cache_if_newer; ids beyond ASCII work alike",
+    hint=3,
+    lesson="The race cache-aside leaves open",
+)
+def dropped_connection(ctx: CheckContext) -> None:
+    product = ctx.product_id("unicode")
+    cache = key(product)
+    ctx.use_keys(cache, lock(product))
+    db = ctx.database(latency_seconds=0)
+    first = ctx.call(GET, ctx.client, db, product)
+    again = ctx.call(GET, ctx.client, db, product)
+    ctx.require(
+        first == again == ctx.products[product] and db.get_calls == 1,
+        f"Two reads of {product!r} returned {first!r} and {again!r} with {db.get_calls} "
+        "database reads; expected the record and one read: every id works alike.",
+    )
+    ctx.require(
+        not ctx.server.exists(lock(product)),
+        f"After a read of {product!r}, {lock(product)} is still held: every id works alike.",
+    )
+
+    unknown = f"NOPE-é-{ctx.run_tag}"
+    ctx.use_keys(key(unknown), lock(unknown))
+    missing = ctx.call(GET, ctx.client, ctx.database(latency_seconds=0), unknown)
+    ctx.require(
+        missing is None and ctx.server.get(key(unknown)) == "null",
+        f"A read of the unknown product {unknown!r} returned {missing!r} and left "
+        f"{ctx.server.get(key(unknown))!r} at {key(unknown)}; expected None and 'null' "
+        "remembered: every id works alike.",
+    )
+
+    def read(client):
+        ctx.server.delete(cache, lock(product))
+        return ctx.implementation(GET)(client, ctx.database(latency_seconds=0), product)
+
+    faults.require_failure_reaches_caller(
+        ctx,
+        f"{GET}()",
+        read,
+        why="the caller gets data no one read",
+        accept=lambda result: result == ctx.products[product],
+    )
+    record = {**ctx.products[product], "version": 3}
+
+    def store(client):
+        ctx.server.delete(cache)
+        return ctx.implementation(IF_NEWER)(client, record)
+
+    faults.require_failure_reaches_caller(
+        ctx, f"{IF_NEWER}()", store, why="the caller cannot tell whether the record is cached"
+    )

@@ -53,6 +53,7 @@ from valkey_workshop.render.console import message, status
 from valkey_workshop.render.progress import proof_progress
 from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
 from valkey_workshop.session.workdir import Workdir
+from valkey_workshop.version import workshop_version
 from valkey_workshop.words import plural
 
 app = typer.Typer(
@@ -64,6 +65,25 @@ app = typer.Typer(
     rich_markup_mode=None,
     cls=ErrorBoundary,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"workshop {workshop_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", is_eager=True, callback=_show_version, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """Interactive Valkey labs in your terminal. Start with: workshop start module3"""
+
 
 StepArgument = Annotated[
     str | None,

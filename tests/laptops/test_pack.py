@@ -79,7 +79,6 @@ def test_pack_installs_offline_in_a_fresh_venv(tmp_path: Path) -> None:
     assert "python3 -m venv ~/valkey-workshop-venv" in install
     assert "venv .venv" not in install and "not in this folder" in install
     assert f"Packed for Python {PYTHON} on linux-x86_64." in install
-    assert all(len(line) <= 80 for line in install.splitlines())
     if with_image:
         assert (folder / "valkey-image.tar").stat().st_size > 1_000_000
         assert "docker load -i valkey-image.tar" in install

@@ -49,7 +49,7 @@ from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes, load_notes
 from valkey_workshop.errors import WorkshopError
 from valkey_workshop.render import out_console, views
-from valkey_workshop.render.console import message, status
+from valkey_workshop.render.console import message, paged, status
 from valkey_workshop.render.progress import proof_progress
 from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
 from valkey_workshop.session.workdir import Workdir
@@ -497,7 +497,9 @@ def notes_command(
     loaded = guarded(partial(load_module, module))
     trainer_notes = guarded(partial(load_notes, loaded.id))
     if step is None:
-        out_console().print(views.lesson_view(trainer_notes.text))
+        console = out_console()
+        with paged(console):  # 450 lines: a pager on a terminal, never into a pipe
+            console.print(views.lesson_view(trainer_notes.text))
         return
     chosen = guarded(partial(loaded.step, step))
     text = trainer_notes.for_step(chosen.number)

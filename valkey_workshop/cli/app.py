@@ -42,6 +42,7 @@ from valkey_workshop.cli.learner import run_start, run_watch
 from valkey_workshop.cli.mutants import run_verify_mutants
 from valkey_workshop.cli.pack import pack_command
 from valkey_workshop.cli.presenter import PresenterLoop
+from valkey_workshop.cli.prompt import cli_command
 from valkey_workshop.commands import verify as verify_cmd
 from valkey_workshop.commands.verify import spare_server_for
 from valkey_workshop.content.loader import available_modules, load_module
@@ -509,6 +510,7 @@ def notes_command(
 
 
 app.command("pack")(pack_command)
+app.command("cli")(cli_command)
 app.add_typer(class_app, name="class")
 app.command("join")(join_command)
 app.command("leave")(leave_command)

@@ -15,6 +15,7 @@ import valkey
 from typer.testing import CliRunner
 
 from valkey_workshop.cli.app import app
+from valkey_workshop.commands.cli_prompt import Prompt
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.embedded import EmbeddedBackend
 
@@ -133,3 +134,13 @@ def test_the_prompt_at_a_terminal_edits_lines_and_keeps_a_history(hermetic: Path
     assert child.exitstatus == 0
     history = (hermetic / ".cli-history").read_text()
     assert "SET workshop:typed 41" in history and "INCR workshop:typed" in history
+
+
+def test_an_error_inside_a_transaction_s_replies_is_shown_as_an_error(server: ServerInfo) -> None:
+    prompt = Prompt(server)
+    try:
+        replies = list(prompt.run_all(["MULTI", "SET workshop:tx abc", "INCR workshop:tx", "EXEC"]))
+    finally:
+        prompt.close()
+    assert [reply.lines[0] for reply in replies[:3]] == ["OK", '"QUEUED"', '"QUEUED"']
+    assert replies[3].lines == ("1) OK", "2) (error) value is not an integer or out of range")

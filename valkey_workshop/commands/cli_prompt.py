@@ -155,6 +155,8 @@ def format_reply(reply: object, indent: str = "") -> list[str]:  # noqa: PLR0911
     items for an array."""
     if reply is None:
         return ["(nil)"]
+    if isinstance(reply, Exception):  # an error inside an array (EXEC's replies)
+        return [f"(error) {reply}"]
     if isinstance(reply, bool):
         return [f"(integer) {int(reply)}"]
     if isinstance(reply, int):

@@ -144,3 +144,13 @@ def test_an_error_inside_a_transaction_s_replies_is_shown_as_an_error(server: Se
         prompt.close()
     assert [reply.lines[0] for reply in replies[:3]] == ["OK", '"QUEUED"', '"QUEUED"']
     assert replies[3].lines == ("1) OK", "2) (error) value is not an integer or out of range")
+
+
+def test_a_server_that_shuts_down_ends_the_prompt_with_one_line(hermetic: Path) -> None:
+    commands = ["SET workshop:a 1", "SHUTDOWN NOSAVE", "GET workshop:a", "GET workshop:b"]
+    result = runner.invoke(app, ["cli", "--backend", "embedded"], input="\n".join(commands))
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("OK  (")
+    assert lines[1:] == ["(error) Connection closed by server; the server is gone"]
+    assert "Traceback" not in result.output

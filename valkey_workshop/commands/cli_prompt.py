@@ -58,13 +58,35 @@ class Prompt:
         self._connection: Any = self._client.connection_pool.get_connection("PING")
         password = valkey.connection.parse_url(server.url).get("password")
         self._password: str | None = password or None
+        #: The server stopped answering (SHUTDOWN, a crash): no line after it is sent.
+        self.ended = False
 
     def close(self) -> None:
         self._client.connection_pool.release(self._connection)
         self._client.close()
 
     def run(self, line: str) -> Reply | None:
-        """The reply to one line; None for a blank line or a comment (``#``)."""
+        """The reply to one line; None for a blank line or a comment (``#``). A lost
+        connection (SHUTDOWN, no reply within 30 s) is an error reply; when the server no
+        longer answers at all, :attr:`ended` says so."""
+        try:
+            return self._run(line)
+        except (valkey.ConnectionError, valkey.TimeoutError, OSError) as error:
+            self._connection.disconnect()  # a reply may still be on its way: start afresh
+            self.ended = not self._answers()
+            why = "the server is gone" if self.ended else "the connection was reset"
+            return Reply(line.strip(), (f"(error) {_reason(error)}; {why}",), None, True)
+
+    def _answers(self) -> bool:
+        try:
+            self._connection.send_command("PING")
+            self._connection.read_response()
+        except (valkey.ValkeyError, OSError):
+            self._connection.disconnect()
+            return False
+        return True
+
+    def _run(self, line: str) -> Reply | None:
         text = line.strip()
         if not text or text.startswith("#"):
             return None
@@ -102,6 +124,8 @@ class Prompt:
             reply = self.run(line)
             if reply is not None:
                 yield reply
+            if self.ended:
+                return
 
     def _concern(self, args: list[str]) -> str | None:
         """What ``args`` would do to a server that is not the workshop's, or None."""
@@ -144,6 +168,10 @@ class Prompt:
 
     def _masked(self, text: str) -> str:
         return text.replace(self._password, _MASK) if self._password else text
+
+
+def _reason(error: BaseException) -> str:
+    return str(error).rstrip(".") or type(error).__name__
 
 
 def _text(value: object) -> str:

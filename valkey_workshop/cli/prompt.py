@@ -45,7 +45,10 @@ def cli_command(
 ) -> None:
     """A prompt on the lab server: every reply with its latency. Reads a pipe too.
 
-    Examples: workshop cli  ·  echo 'SET workshop:x 1' | workshop cli --url valkey://host
+    \b
+    Examples:
+      workshop cli
+      printf 'SET workshop:x 1\\nINCR workshop:x\\n' | workshop cli
     """
     root = guarded(lambda: resolve_workdir(workdir))
     console = out_console()

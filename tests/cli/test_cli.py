@@ -16,6 +16,7 @@ from tests.conftest import valkey_server_pids
 from valkey_workshop.cli.app import app
 from valkey_workshop.content import load_module
 from valkey_workshop.server.embedded import free_loopback_port
+from valkey_workshop.version import workshop_version
 
 runner = CliRunner()
 CACHE_ASIDE = load_module("module3").step("cache-aside")
@@ -193,6 +194,7 @@ def test_doctor_reports_the_embedded_server_and_the_auto_choice() -> None:
     result = run("doctor")
     assert result.exit_code == 0, result.output
     assert "embedded server" in result.stdout
+    assert re.search(rf"valkey-workshop\s.*{re.escape(workshop_version())}", result.stdout)
     assert "auto would pick: " in result.stdout
     assert "Docker engine" in result.stdout
     text = " ".join(result.stdout.split())

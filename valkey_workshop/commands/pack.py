@@ -15,9 +15,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata
+import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +48,8 @@ class Platform:
     platform_system: str
     platform_machine: str
     os_name: str
+    #: uv's ``--python-platform`` for this laptop (the fallback resolution, see ``refit``).
+    uv_platform: str
 
 
 PLATFORMS: dict[str, Platform] = {
@@ -56,6 +62,7 @@ PLATFORMS: dict[str, Platform] = {
             "Linux",
             "x86_64",
             "posix",
+            "x86_64-manylinux_2_28",
         ),
         Platform(
             "linux-aarch64",
@@ -64,14 +71,43 @@ PLATFORMS: dict[str, Platform] = {
             "Linux",
             "aarch64",
             "posix",
+            "aarch64-manylinux_2_28",
         ),
-        Platform("macos-arm64", ("macosx_11_0_arm64",), "darwin", "Darwin", "arm64", "posix"),
-        Platform("macos-x86_64", ("macosx_10_13_x86_64",), "darwin", "Darwin", "x86_64", "posix"),
-        Platform("windows-x86_64", ("win_amd64",), "win32", "Windows", "AMD64", "nt"),
+        Platform(
+            "macos-arm64",
+            ("macosx_11_0_arm64",),
+            "darwin",
+            "Darwin",
+            "arm64",
+            "posix",
+            "aarch64-apple-darwin",
+        ),
+        Platform(
+            "macos-x86_64",
+            ("macosx_10_13_x86_64",),
+            "darwin",
+            "Darwin",
+            "x86_64",
+            "posix",
+            "x86_64-apple-darwin",
+        ),
+        Platform(
+            "windows-x86_64",
+            ("win_amd64",),
+            "win32",
+            "Windows",
+            "AMD64",
+            "nt",
+            "x86_64-pc-windows-msvc",
+        ),
     )
 }
-DEFAULT_PLATFORMS = ("linux-x86_64", "macos-arm64", "macos-x86_64", "windows-x86_64")
-DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
+#: Every laptop in a room: Linux VMs on Apple laptops are aarch64.
+DEFAULT_PLATFORMS = tuple(PLATFORMS)
+#: Every Python the dependencies publish wheels for (``requires-python`` is ``>=3.11``).
+DEFAULT_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
+#: pip's words for a pinned version that has no wheel for the target.
+NO_WHEEL = re.compile(r"No matching distribution found for ([A-Za-z0-9._-]+)==")
 
 
 @dataclass(frozen=True)
@@ -91,6 +127,7 @@ class PackResult:
     image_note: str
     install_text: Path
     targets: tuple[str, ...]
+    summary: str  # the targets in one short line
 
 
 def resolve_platforms(names: list[str] | None) -> tuple[Platform, ...]:
@@ -193,7 +230,8 @@ def pack(
         yield PackStep(f"saving image {image}")
         image_tar, image_note = save_image(image, folder / "valkey-image.tar")
     install = folder / "INSTALL.txt"
-    install.write_text(install_text(own.name, image_tar, image, targets), encoding="utf-8")
+    text = install_text(own.name, image_tar, image, platforms, pythons)
+    install.write_text(text, encoding="utf-8")
     yield PackResult(
         folder=folder,
         wheels=tuple(sorted(wheels.iterdir())),
@@ -201,21 +239,106 @@ def pack(
         image_note=image_note,
         install_text=install,
         targets=tuple(targets),
+        summary=targets_summary(platforms, pythons),
     )
 
 
 def _download(folder: Path, platform: Platform, python: str, requirements: list[str]) -> None:
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
-    for tag in platform.pip_tags:
-        command += ["--platform", tag]
-    command += ["--python-version", python, "--implementation", "cp", "-d", str(folder)]
-    result = subprocess.run([*command, *requirements], capture_output=True, text=True, check=False)
+    """Download the pinned wheels for one target. A version installed here that has no wheel
+    for the target (an older wrapt on a newer Python) is re-resolved for that target by uv,
+    preferring every version installed here; without uv the message says what to do."""
+    result = pip_download(folder, platform, python, requirements)
+    unfit = NO_WHEEL.search(result.stderr)
+    if result.returncode != 0 and unfit is not None:
+        uv = find_uv()
+        if uv is None:
+            raise WorkshopError(
+                f"Cannot download wheels for {platform.name}, Python {python}: "
+                f"{unfit.group(1)} as installed here has no wheel for it. Upgrade it here "
+                f"(pip install -U {unfit.group(1)}), or install uv (pip install uv) so that "
+                "pack picks a version that has one."
+            )
+        requirements = refit(uv, platform, python, requirements)
+        result = pip_download(folder, platform, python, requirements)
     if result.returncode != 0:
         errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
         reason = "; ".join(errors[-2:]) or result.stderr.strip()[-300:]
         raise WorkshopError(
             f"Cannot download wheels for {platform.name}, Python {python}: {reason}"
         )
+
+
+def pip_download(
+    folder: Path, platform: Platform, python: str, requirements: list[str]
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    for tag in platform.pip_tags:
+        command += ["--platform", tag]
+    command += ["--python-version", python, "--implementation", "cp", "-d", str(folder)]
+    return subprocess.run([*command, *requirements], capture_output=True, text=True, check=False)
+
+
+def find_uv() -> str | None:
+    """uv beside this Python (the ``uv`` package installs it there), else on PATH."""
+    return shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+
+
+def refit(uv: str, platform: Platform, python: str, preferred: list[str]) -> list[str]:
+    """The workshop's requirements resolved by uv for ``platform``/``python`` with binary
+    wheels only, keeping each ``preferred`` pin that has a wheel there (uv prefers the pins
+    already in its output file). Uses the package indexes pip is configured with.
+
+    Raises:
+        WorkshopError: uv found no set of wheels (its reason is in the message).
+    """
+    with tempfile.TemporaryDirectory(prefix="workshop-pack-") as scratch:
+        wanted = Path(scratch) / "requirements.in"
+        wanted.write_text("\n".join(_requires(DISTRIBUTION)) + "\n", encoding="utf-8")
+        pinned = Path(scratch) / "requirements.txt"
+        pinned.write_text("\n".join(p for p in preferred if "==" in p) + "\n", encoding="utf-8")
+        command = [
+            uv, "pip", "compile", str(wanted), "-o", str(pinned), "--quiet", "--no-header",
+            "--no-annotate", "--only-binary", ":all:", "--python-platform", platform.uv_platform,
+            "--python-version", python, *pip_index_arguments(),
+        ]  # fmt: skip
+        environment = {**os.environ, "UV_NO_CONFIG": "1"}
+        result = subprocess.run(
+            command, capture_output=True, text=True, check=False, env=environment
+        )
+        if result.returncode != 0:
+            raise WorkshopError(
+                f"Cannot resolve wheels for {platform.name}, Python {python}: "
+                + (result.stderr.strip()[-300:] or "uv failed")
+            )
+        lines = pinned.read_text(encoding="utf-8").splitlines()
+    return [line.split(";")[0].strip() for line in lines if line and not line.startswith("#")]
+
+
+def pip_index_arguments() -> list[str]:
+    """uv's flags for the package indexes pip is configured with (``pip config``: index-url,
+    extra-index-url, find-links), so both look in the same places; uv reads no pip.conf."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    flags: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for line in listed.stdout.splitlines():
+        key, _, value = line.partition("=")
+        option = key.rsplit(".", 1)[-1]
+        if option not in {"index-url", "extra-index-url", "find-links"}:
+            continue
+        for item in value.strip().strip("'\"").split():
+            if (option, item) not in seen:
+                seen.add((option, item))
+                flags += [f"--{option}", item]
+    if any(flag == "--extra-index-url" for flag in flags) or flags.count("--index-url") > 0:
+        # pip takes the best version from every index; uv by default stops at the first
+        # index that has the package (a local mirror without the target's wheels).
+        flags += ["--index-strategy", "unsafe-best-match"]
+    return flags
 
 
 def own_wheel(folder: Path) -> Path:
@@ -294,19 +417,38 @@ def save_image(image: str, target: Path) -> tuple[Path | None, str]:
     return target, f"image {image} saved"
 
 
+def targets_summary(platforms: tuple[Platform, ...], pythons: tuple[str, ...]) -> str:
+    """One short line for every target: ``Python 3.11-3.14 on linux-x86_64, macos-arm64``."""
+    ordered = sorted(pythons, key=lambda version: tuple(int(part) for part in version.split(".")))
+    minors = [int(version.split(".")[1]) for version in ordered]
+    consecutive = minors == list(range(minors[0], minors[0] + len(minors)))
+    versions = (
+        f"{ordered[0]}-{ordered[-1]}" if consecutive and len(ordered) > 2 else ", ".join(ordered)
+    )
+    return f"Python {versions} on {', '.join(platform.name for platform in platforms)}"
+
+
 def install_text(
-    wheel_name: str, image_tar: Path | None, image: str | None, targets: list[str]
+    wheel_name: str,
+    image_tar: Path | None,
+    image: str | None,
+    platforms: tuple[Platform, ...],
+    pythons: tuple[str, ...],
 ) -> str:
-    """INSTALL.txt: what a learner types, with no network."""
+    """INSTALL.txt: what a learner types, with no network. The virtual environment goes in
+    the learner's home folder, never into the pack (a USB stick: slow, shared, and often
+    without the symlinks a venv needs)."""
     lines = [
         "valkey-workshop: offline install",
         "",
-        "Packed for: " + "; ".join(targets) + ".",
+        *textwrap.wrap(f"Packed for {targets_summary(platforms, pythons)}.", 78),
         "",
-        "1. Make a virtual environment (Python 3.11 or newer):",
-        "     python3 -m venv .venv && . .venv/bin/activate        (Linux, macOS)",
-        "     py -m venv .venv && .venv\\Scripts\\activate            (Windows)",
-        "2. Install from this folder, with no network:",
+        "1. Make a virtual environment in your home folder (not in this folder):",
+        "     python3 -m venv ~/valkey-workshop-venv               (Linux, macOS)",
+        "     . ~/valkey-workshop-venv/bin/activate",
+        "     py -m venv $HOME\\valkey-workshop-venv                (Windows PowerShell)",
+        "     $HOME\\valkey-workshop-venv\\Scripts\\Activate.ps1",
+        "2. In this folder, install with no network:",
         "     pip install --no-index --find-links wheels valkey-workshop",
         f"   (the workshop itself is wheels/{wheel_name})",
         "3. Check the laptop:  workshop doctor",

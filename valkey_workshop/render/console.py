@@ -7,6 +7,12 @@ command runs (Typer's test runner swaps them). Rich honours ``NO_COLOR`` and ``C
 from __future__ import annotations
 
 import io
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, cast
 
 from rich.console import Console
 
@@ -14,11 +20,75 @@ from valkey_workshop.render.theme import THEME
 
 
 def out_console() -> Console:
-    return Console(theme=THEME, highlight=False)
+    return Console(theme=THEME, highlight=False, file=_trimmed(sys.stdout))
 
 
 def err_console() -> Console:
-    return Console(theme=THEME, highlight=False, stderr=True)
+    return Console(theme=THEME, highlight=False, stderr=True, file=_trimmed(sys.stderr))
+
+
+#: Spaces before a line's end (and any colour resets after them), as Rich pads to the width.
+_PADDING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)\n")
+
+
+class TrimmedLines(io.TextIOBase):
+    """A text stream that drops the spaces Rich pads each line with to the console's width:
+    into a pipe or a file they are noise (diffs, ``grep 'x$'``). A line still being written
+    is held until its newline, and written as it is on ``flush`` (a prompt keeps its space)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__()
+        self._stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        done, newline, self._pending = (self._pending + text).rpartition("\n")
+        if newline:
+            self._stream.write(_PADDING.sub(r"\1\n", done + newline))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._stream.write(self._pending)
+            self._pending = ""
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override] # the wrapped stream's, read-only
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+
+def _trimmed(stream: IO[str]) -> IO[str]:
+    """``stream`` itself on a terminal (Rich draws the screen there), else trimmed."""
+    isatty = getattr(stream, "isatty", None)
+    if isatty is not None and isatty():
+        return stream
+    return cast("IO[str]", TrimmedLines(stream))  # a text stream: what Console writes to
+
+
+@contextmanager
+def paged(console: Console) -> Iterator[None]:
+    """Show what is printed inside through a pager (``$PAGER``, else ``less``) when both ends
+    are a terminal; piped or redirected, it is printed as it is."""
+    if not (console.is_terminal and sys.stdin.isatty()):
+        yield
+        return
+    saved = os.environ.get("LESS")
+    if saved is None:
+        # Colours through; quit at once when it fits one screen; leave the text on screen.
+        os.environ["LESS"] = "-FRX"
+    try:
+        with console.pager(styles=True):
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("LESS", None)
 
 
 def status(text: object, wrap: bool = False) -> None:

@@ -18,9 +18,7 @@ def pack_result_view(result: PackResult) -> RenderableType:
     size = sum(path.stat().st_size for path in result.wheels)
     lines = [
         Text.assemble(("Packed ", PASS), str(result.folder)),
-        Text(
-            f"  {len(result.wheels)} wheels ({size / 1e6:.1f} MB) for " + "; ".join(result.targets)
-        ),
+        Text(f"  {len(result.wheels)} wheels ({size / 1e6:.1f} MB) for {result.summary}"),
         Text(f"  {result.image_note}"),
         Text(f"  instructions: {result.install_text}"),
         Text.assemble(

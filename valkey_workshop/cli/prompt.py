@@ -1,0 +1,99 @@
+"""``workshop cli``: parse, open the lab server as ``check`` does, run the prompt, render."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import typer
+
+from valkey_workshop.cli.common import (
+    BackendOption,
+    ImageOption,
+    NetworkOption,
+    UrlOption,
+    WorkdirOption,
+    guarded,
+    live_server,
+)
+from valkey_workshop.commands.cli_prompt import Prompt
+from valkey_workshop.render import out_console
+from valkey_workshop.render.console import status
+from valkey_workshop.render.prompt import reply_view
+from valkey_workshop.session.workdir import resolve_workdir
+
+HISTORY = ".cli-history"
+
+
+def cli_command(
+    backend: BackendOption = None,
+    url: UrlOption = None,
+    image: ImageOption = None,
+    docker_network: NetworkOption = None,
+    workdir: WorkdirOption = None,
+    allow_writes: Annotated[
+        bool,
+        typer.Option(
+            "--allow-writes",
+            help="On a --url server: run commands that write others' keys or change settings",
+        ),
+    ] = False,
+) -> None:
+    """A prompt on the lab server: every reply with its latency. Reads a pipe too.
+
+    \b
+    Examples:
+      workshop cli
+      printf 'SET workshop:x 1\\nINCR workshop:x\\n' | workshop cli
+    """
+    root = guarded(lambda: resolve_workdir(workdir))
+    console = out_console()
+    failed = False
+    with live_server(backend, url, image, docker_network) as (_choice, info):
+        prompt = Prompt(info, allow_writes=allow_writes)
+        try:
+            if sys.stdin.isatty():
+                status("Type Valkey commands; an empty line does nothing; Ctrl-D ends.")
+                lines = _typed(f"{_address(info.url)}> ", root / HISTORY)
+            else:
+                lines = iter(sys.stdin.readline, "")
+            for reply in prompt.run_all(lines):
+                failed = failed or reply.error
+                console.print(reply_view(reply), soft_wrap=True)
+        finally:
+            prompt.close()
+    raise typer.Exit(1 if failed else 0)
+
+
+def _address(url: str) -> str:
+    """``host:port`` of a server URL, without the password."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 6379}"
+
+
+def _typed(prompt: str, history: Path) -> Iterator[str]:
+    """Lines typed at a terminal, with line editing and a history kept in the workdir."""
+    try:
+        import readline  # noqa: PLC0415 - line editing where the platform has it
+    except ImportError:  # native Windows: plain input()
+        readline = None  # type: ignore[assignment] # no line editing there
+    if readline is not None:
+        with contextlib.suppress(OSError):
+            readline.read_history_file(history)
+    try:
+        while True:
+            try:
+                yield input(prompt)
+            except EOFError:
+                print()
+                return
+    finally:
+        if readline is not None:
+            with contextlib.suppress(OSError):
+                history.parent.mkdir(parents=True, exist_ok=True)
+                readline.set_history_length(1000)
+                readline.write_history_file(history)

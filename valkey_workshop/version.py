@@ -1,0 +1,18 @@
+"""The tool's own version, as ``--version``, ``doctor`` and JSON documents show it."""
+
+from __future__ import annotations
+
+from valkey_workshop import __version__
+
+DISTRIBUTION = "valkey-workshop"
+
+
+def workshop_version() -> str:
+    """The installed distribution's version; the package's ``__version__`` when the code runs
+    from a checkout that was never installed (no metadata to read)."""
+    import importlib.metadata  # noqa: PLC0415 - only the commands that show it pay for it
+
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return __version__

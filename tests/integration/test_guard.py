@@ -15,8 +15,8 @@ import pytest
 import valkey
 from typer.testing import CliRunner
 
-from valkey_workshop import operations
 from valkey_workshop.cli.app import app
+from valkey_workshop.commands.check import check_steps
 from valkey_workshop.content import Module
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.embedded import EmbeddedBackend
@@ -266,7 +266,7 @@ def test_learner_code_cannot_leave_the_server_open(
     private_server: ServerInfo, module3: Module, hermetic: Path
 ) -> None:
     learner_file(hermetic, "02_cache_aside.py", OPENS_THE_SERVER)
-    outcome = operations.check_steps(
+    outcome = check_steps(
         module3, (module3.step("cache-aside"),), Workdir(hermetic), private_server
     )
     assert not outcome.report.passed
@@ -303,7 +303,7 @@ def test_a_changed_port_is_put_back(
     learner_file(hermetic, "02_cache_aside.py", MOVES_THE_PORT)
     guard = guard_for(private_server)
     guard.snapshot()  # the guard's connection exists before the port moves
-    outcome = operations.check_steps(
+    outcome = check_steps(
         module3, (module3.step("cache-aside"),), Workdir(hermetic), private_server
     )
     assert outcome.server_stopped is None, outcome.notices
@@ -375,7 +375,7 @@ def test_a_busy_script_is_killed_after_the_time_limit(
     admin.config_set("busy-reply-threshold", 300)  # keeps the test short; restored by the guard
     learner_file(hermetic, "02_cache_aside.py", code)
     started = time.perf_counter()
-    outcome = operations.check_steps(
+    outcome = check_steps(
         module3, (module3.step("cache-aside"),), Workdir(hermetic), private_server, 1.0
     )
     assert time.perf_counter() - started < 10
@@ -472,7 +472,7 @@ def test_a_server_whose_settings_cannot_be_put_back_is_restarted(
     private_server: ServerInfo, module3: Module, hermetic: Path
 ) -> None:
     learner_file(hermetic, "02_cache_aside.py", LOCKS_THE_GUARD_OUT)
-    outcome = operations.check_steps(
+    outcome = check_steps(
         module3,
         (module3.step("cache-aside"),),
         Workdir(hermetic),

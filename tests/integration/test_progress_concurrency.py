@@ -14,7 +14,9 @@ from valkey_workshop.session.workdir import Workdir
 WORKER = """
 import sys, time
 from pathlib import Path
-from valkey_workshop import operations
+from valkey_workshop.commands.hint import reveal_hint
+from valkey_workshop.commands.skip import skip_step
+from valkey_workshop.commands.time_spent import add_time_spent
 from valkey_workshop.content import load_module
 from valkey_workshop.session.workdir import Workdir
 
@@ -24,12 +26,12 @@ wd = Workdir(workdir)
 while not go.exists():
     time.sleep(0.001)
 for _ in range(rounds):
-    operations.add_time_spent(module, module.step("cache-aside"), wd, 1.0)
+    add_time_spent(module, module.step("cache-aside"), wd, 1.0)
 if role == "hints":
     for _ in range(3):
-        operations.reveal_hint(module, module.step("eviction"), wd)
+        reveal_hint(module, module.step("eviction"), wd)
 if role == "skip":
-    operations.skip_step(module, module.step("bottleneck"), wd)
+    skip_step(module, module.step("bottleneck"), wd)
 if role == "attempts":  # what each check records, one transaction per result
     for number in range(rounds):
         with wd.progress.update() as progress:

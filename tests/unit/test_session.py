@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from valkey_workshop.commands.listing import module_status
 from valkey_workshop.content import Module
 from valkey_workshop.errors import UsageError
-from valkey_workshop.operations import module_status
 from valkey_workshop.session.progress import (
     PROGRESS_FILE,
     NotAFileError,

@@ -11,7 +11,6 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from valkey_workshop.checking.guarded import (
@@ -28,38 +27,13 @@ from valkey_workshop.content.requirements import server_lacks
 from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
 from valkey_workshop.errors import ServerError, WorkshopError
 from valkey_workshop.mutation.earlystop import wrapper_source
+from valkey_workshop.results.verify import VerifyFinding, VerifyReport
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.guard import guard_for
 from valkey_workshop.words import plural
 
 #: Database latency when demos run headless (``verify``): the demo still shows a slow store.
 QUICK_DEMO_DB_LATENCY = 0.05
-
-
-@dataclass(frozen=True)
-class VerifyFinding:
-    """One thing ``verify`` proved or disproved about a step's content."""
-
-    step: Step
-    subject: str
-    ok: bool
-    detail: str
-    #: False for a proof that cannot run on this server (it needs a command the server
-    #: lacks): no failure (``ok``), with the reason in ``detail``.
-    applicable: bool = True
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    module: str
-    server: ServerInfo
-    findings: tuple[VerifyFinding, ...] = field(default_factory=tuple)
-    seconds: float = 0.0
-    jobs: int = 1
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.findings) and all(finding.ok for finding in self.findings)
 
 
 #: Called as each proof finishes: (the finding, proofs done, proofs in all).

@@ -10,21 +10,18 @@ from pathlib import Path
 import valkey
 
 from valkey_workshop.checking.results import StepResult
+from valkey_workshop.commands.check import check_steps
+from valkey_workshop.commands.hint import reveal_hint
+from valkey_workshop.commands.listing import module_status
+from valkey_workshop.commands.skip import skip_step
+from valkey_workshop.commands.solution import solution_for
+from valkey_workshop.commands.summary import module_summary
+from valkey_workshop.commands.time_spent import add_time_spent
 from valkey_workshop.content.lesson import live_lesson
 from valkey_workshop.content.models import Module, Step
-from valkey_workshop.operations import (
-    CheckOutcome,
-    HintReveal,
-    ModuleSummary,
-    SolutionView,
-    add_time_spent,
-    check_steps,
-    module_status,
-    module_summary,
-    reveal_hint,
-    skip_step,
-    solution_for,
-)
+from valkey_workshop.results.check import CheckOutcome
+from valkey_workshop.results.status import ModuleSummary
+from valkey_workshop.results.step import HintReveal, SolutionView
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.guard import guard_for
 from valkey_workshop.session.workdir import Workdir

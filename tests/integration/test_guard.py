@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from valkey_workshop.cli.app import app
 from valkey_workshop.commands.check import check_steps
 from valkey_workshop.content import Module
+from valkey_workshop.interactive.guided import GuidedSession
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.embedded import EmbeddedBackend
 from valkey_workshop.server.guard import (
@@ -28,7 +29,6 @@ from valkey_workshop.server.guard import (
     is_workshop_key,
 )
 from valkey_workshop.server.url import UrlBackend
-from valkey_workshop.session.guided import GuidedSession
 from valkey_workshop.session.workdir import Workdir
 
 runner = CliRunner()

@@ -395,7 +395,7 @@ def start(
     memory_limit: MemoryLimitOption = None,
 ) -> None:
     """The guided session: lesson, demo, exercise, checks, hints; resumes where you left off."""
-    from valkey_workshop.cli.learner import run_start
+    from valkey_workshop.interactive.learner import run_start
 
     _apply_memory_limit(memory_limit)
     require_terminal("start", f"`workshop check {module}` (or `workshop demo {module} --no-pause`)")
@@ -421,7 +421,7 @@ def watch(
     memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Re-check your exercise every time you save it; moves on only when you ask (n)."""
-    from valkey_workshop.cli.learner import run_watch
+    from valkey_workshop.interactive.learner import run_watch
     from valkey_workshop.render import views
     from valkey_workshop.render.console import status
 
@@ -469,7 +469,7 @@ def demo(
     class_folder: ClassDirOption = None,
 ) -> None:
     """Presenter mode: each step's lesson and live demo, pausing between steps."""
-    from valkey_workshop.cli.presenter import PresenterLoop
+    from valkey_workshop.interactive.presenter import PresenterLoop
     from valkey_workshop.render.console import status
     from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
     from valkey_workshop.words import plural

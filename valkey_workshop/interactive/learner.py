@@ -9,14 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from valkey_workshop.checking.guarded import guarded_demo
-from valkey_workshop.cli.keys import KeyReader
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.demo import run_demo
-from valkey_workshop.render import out_console, views
-from valkey_workshop.render.console import message
-from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.server.resolve import BackendChoice
-from valkey_workshop.session.guided import (
+from valkey_workshop.interactive.guided import (
     CHECK,
     DEMO,
     HINT,
@@ -27,6 +22,11 @@ from valkey_workshop.session.guided import (
     SOLUTION,
     GuidedSession,
 )
+from valkey_workshop.interactive.keys import KeyReader
+from valkey_workshop.render import out_console, views
+from valkey_workshop.render.console import message
+from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.server.resolve import BackendChoice
 from valkey_workshop.session.workdir import Workdir, resolve_workdir
 
 #: The slow database in live demos, as the course text has it.

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from valkey_workshop.checking.guarded import guarded_demo
-from valkey_workshop.cli.keys import DOWN, LEFT, PAGE_DOWN, PAGE_UP, RIGHT, UP, wait_for_key
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes
 from valkey_workshop.demo import run_demo
+from valkey_workshop.interactive.guided import live_lesson_text
+from valkey_workshop.interactive.keys import DOWN, LEFT, PAGE_DOWN, PAGE_UP, RIGHT, UP, wait_for_key
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.latency_proxy import LatencyProxy
-from valkey_workshop.session.guided import live_lesson_text
 from valkey_workshop.session.presenter import Presenter
 from valkey_workshop.words import plural
 

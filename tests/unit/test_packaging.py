@@ -89,4 +89,5 @@ def test_ci_runs_the_readme_test_command() -> None:
     block = readme.split("<!-- tests -->", 1)[1].split("<!-- /tests -->", 1)[0]
     command = [line for line in block.strip().splitlines() if not line.startswith("```")]
     assert len(command) == 1 and "pytest" in command[0]
+    assert "lint-imports" in command[0]  # the layers of pyproject.toml's [tool.importlinter]
     assert "<!-- tests -->" in (ROOT / ".ci" / "run").read_text()

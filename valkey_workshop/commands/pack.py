@@ -28,6 +28,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from valkey_workshop.errors import UsageError, WorkshopError
+from valkey_workshop.results.pack import PackResult, PackStep
 
 DISTRIBUTION = "valkey-workshop"
 _PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q")
@@ -71,25 +72,6 @@ PLATFORMS: dict[str, Platform] = {
 }
 DEFAULT_PLATFORMS = ("linux-x86_64", "macos-arm64", "macos-x86_64", "windows-x86_64")
 DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
-
-
-@dataclass(frozen=True)
-class PackStep:
-    """Progress: one thing ``pack`` is doing or did."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class PackResult:
-    """What ``pack`` wrote."""
-
-    folder: Path
-    wheels: tuple[Path, ...]
-    image_tar: Path | None
-    image_note: str
-    install_text: Path
-    targets: tuple[str, ...]
 
 
 def resolve_platforms(names: list[str] | None) -> tuple[Platform, ...]:

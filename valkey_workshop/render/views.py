@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.columns import Columns
 from rich.console import Console, Group, RenderableType
@@ -39,12 +40,14 @@ from valkey_workshop.results.doctor import DoctorReport, PullProgress
 from valkey_workshop.results.status import ModuleStatus, ModuleSummary
 from valkey_workshop.results.step import HintReveal, SolutionView
 from valkey_workshop.results.verify import VerifyReport
-from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.server.resolve import BackendChoice
 from valkey_workshop.session.presenter import SectionTime
 from valkey_workshop.session.workdir import ResetOutcome
 from valkey_workshop.timing.records import CallRecord, summarize, summarize_value
 from valkey_workshop.words import plural
+
+if TYPE_CHECKING:  # rendering never imports the server code (pyproject: importlinter)
+    from valkey_workshop.server.base import ServerInfo
+    from valkey_workshop.server.resolve import BackendChoice
 
 
 def verdict(ok: bool, yes: str = "PASS", no: str = "FAIL") -> Text:

@@ -472,7 +472,6 @@ def demo(
     from valkey_workshop.interactive.presenter import PresenterLoop
     from valkey_workshop.render.console import status
     from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
-    from valkey_workshop.words import plural
 
     if not no_pause:
         require_terminal("demo", f"`workshop demo {module} --no-pause`")
@@ -492,9 +491,7 @@ def demo(
             loop.unattended(notes)
         else:
             loop.paused(notes)
-    if loop.failures:
-        status(f"{plural(len(loop.failures), 'demo')} failed: " + "; ".join(loop.failures))
-        raise typer.Exit(1)
+    finish(loop.outcome())
 
 
 def _optional_notes(module_id: str) -> TrainerNotes | None:

@@ -13,18 +13,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from valkey_workshop.checking.guarded import (
-    guarded_checks,
-    guarded_demo,
-    lane_server,
-    step_result_of,
-)
+from valkey_workshop.checking.guarded import guarded_checks, lane_server, step_result_of
 from valkey_workshop.checking.proofs import Proof, SpareServer, default_jobs, run_tasks
 from valkey_workshop.checking.results import StepResult
 from valkey_workshop.checking.runner import SCRATCH_PREFIX, expected_checks
+from valkey_workshop.commands.demo import run_step_demo
 from valkey_workshop.content.models import AcceptedAnswer, Module, Step, WrongAnswer
 from valkey_workshop.content.requirements import server_lacks
-from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
+from valkey_workshop.demo import DemoEvent, DemoOutcome
 from valkey_workshop.errors import ServerError, WorkshopError
 from valkey_workshop.mutation.earlystop import wrapper_source
 from valkey_workshop.results.verify import VerifyFinding, VerifyReport
@@ -245,24 +241,23 @@ def _demo_runs(step: Step, server: ServerInfo) -> VerifyFinding:
     return VerifyFinding(step, "demo runs", True, detail)
 
 
-def run_demo_headless(step: Step, url: str) -> DemoOutcome:
-    """Run ``step``'s demo with nobody watching (events are collected and dropped)."""
-    events: list[DemoEvent] = []
-    return run_demo(step, url, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
-
-
 def demo_headless(step: Step, server: ServerInfo) -> DemoOutcome:
-    """``step``'s demo with nobody watching, under the server guard.
+    """``step``'s demo with nobody watching (its events are collected and dropped), under the
+    server guard, through the demo runner every session uses.
 
     Raises:
         ServerError: the guard refused the step on this server, or the server stopped.
+        Exception: whatever the demo itself raised.
     """
-    run = guarded_demo(step, server, lambda url: run_demo_headless(step, url))
+    events: list[DemoEvent] = []
+    run = run_step_demo(step, server, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
+    if run.failure is not None:
+        raise run.failure
     if run.refusal is not None:
-        raise ServerError(run.refusal.message)
-    if run.aftermath.stopped or run.value is None:
-        raise ServerError(f"The server stopped during the demo ({run.aftermath.why_stopped}).")
-    return run.value
+        raise ServerError(run.refusal)
+    if run.stopped is not None or run.outcome is None:
+        raise ServerError(f"The server stopped during the demo ({run.stopped or ''}).")
+    return run.outcome
 
 
 def failure_summary(result: StepResult) -> str:

@@ -177,12 +177,6 @@ class Aftermath:
     restarted: ServerInfo | None = None  # the server as it runs again, when we restarted it
     problems: tuple[str, ...] = ()  # what could not be put back
 
-    @property
-    def changed_anything(self) -> bool:
-        return bool(
-            self.restored or self.secured or self.script_killed or self.stopped or self.problems
-        )
-
     def messages(self) -> tuple[str, ...]:
         """One line per thing worth telling the learner, in plain words."""
         lines = []

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from tests.conftest import wait_until
 from tests.integration.answers import solution, with_update_body
 from valkey_workshop.checking import CheckReport, run_step_checks
 from valkey_workshop.checking.runner import _Run, expected_checks, parse_memory_limit
@@ -224,20 +225,21 @@ def test_a_child_holding_the_output_open_neither_delays_the_verdict_nor_survives
         "_child = subprocess.Popen(['sleep', '60'])\n"
         f"open({str(pid_file)!r}, 'w').write(str(_child.pid))\n" + solution(module3)
     )
-    started = time.monotonic()
+    # A verdict that waited for the child's end of the output would run into the time limit
+    # (10 s, the child sleeps 60) and fail.
     result = run_step_checks(
         module3.step("cache-aside"), _write(tmp_path, code), server.url, time_limit_seconds=10
     )
     assert result.passed, result.failures
-    assert time.monotonic() - started < 8
     child = int(pid_file.read_text())
     assert _gone_soon(child)
 
 
-def _gone_soon(pid: int) -> bool:
-    """SIGKILL is delivered asynchronously: give the kernel a moment."""
-    deadline = time.monotonic() + 2
-    while _alive(pid) and time.monotonic() < deadline:
+def _gone_soon(pid: int, bound: float = 60.0) -> bool:
+    """SIGKILL is delivered asynchronously: wait for the kernel to end it (``bound`` only ends
+    a broken test; a loaded machine can take seconds)."""
+    give_up = time.monotonic() + bound
+    while _alive(pid) and time.monotonic() < give_up:
         time.sleep(0.02)
     return not _alive(pid)
 
@@ -273,10 +275,11 @@ def test_the_worker_dies_with_the_workshop_process(
         env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
     )
     try:
-        deadline = time.monotonic() + 20
-        while not pid_file.exists() or len(pid_file.read_text().split()) < 2:
-            assert time.monotonic() < deadline, "the worker never started the check"
-            time.sleep(0.05)
+        wait_until(
+            lambda: pid_file.exists() and len(pid_file.read_text().split()) >= 2,
+            "the worker never started the check",
+            process=parent,
+        )
         worker, child = (int(pid) for pid in pid_file.read_text().split())
         assert _alive(worker) and _alive(child)
     finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -208,16 +209,7 @@ def own_wheel(folder: Path) -> Path:
     """
     source = Path(__file__).resolve().parents[2]
     if (source / "pyproject.toml").is_file() and (source / "labs").is_dir():
-        result = subprocess.run(
-            [*_PIP_WHEEL, "-w", str(folder), str(source)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise WorkshopError(f"Cannot build the workshop wheel from {source}: {result.stderr}")
-        (built,) = folder.glob("valkey_workshop-*.whl")
-        return built
+        return build_source_wheel(source, folder)
     distribution = importlib.metadata.distribution(DISTRIBUTION)
     if distribution.read_text("WHEEL") is None:
         raise WorkshopError(
@@ -225,6 +217,45 @@ def own_wheel(folder: Path) -> Path:
             "run `workshop pack` from a checkout."
         )
     return _rebuild_wheel(distribution, folder)
+
+
+#: What a wheel build never needs from a source tree (and what a build in it would leave).
+_NOT_BUILD_INPUT = (
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "workshop-labs",
+)
+
+
+def build_source_wheel(source: Path, folder: Path) -> Path:
+    """The wheel of the source tree ``source``, written to ``folder``. It is built in a
+    private copy of the tree: setuptools writes ``build/`` and ``*.egg-info`` into the tree it
+    builds, and two builds of one tree at once (two ``pack`` runs, parallel tests) break each
+    other's (``[Errno 2]`` in ``build/``).
+
+    Raises:
+        WorkshopError: the build failed.
+    """
+    with tempfile.TemporaryDirectory(prefix="workshop-wheel-build-") as scratch:
+        tree = Path(scratch) / "source"
+        shutil.copytree(source, tree, ignore=shutil.ignore_patterns(*_NOT_BUILD_INPUT))
+        result = subprocess.run(
+            [*_PIP_WHEEL, "-w", str(folder), str(tree)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise WorkshopError(f"Cannot build the workshop wheel from {source}: {result.stderr}")
+    (built,) = folder.glob("valkey_workshop-*.whl")
+    return built
 
 
 def _rebuild_wheel(distribution: importlib.metadata.Distribution, folder: Path) -> Path:

@@ -20,7 +20,9 @@ from rich.console import Console
 from tests.conftest import wait_until
 from tests.integration.answers import solution, with_update_body
 from valkey_workshop.checking import CheckReport, run_step_checks
-from valkey_workshop.checking.runner import _Run, expected_checks, parse_memory_limit
+from valkey_workshop.checking.protocol import CheckSelection, Event, ResultEvent
+from valkey_workshop.checking.runner import STOPPED_AT_FIRST_FAILURE, _Run, parse_memory_limit
+from valkey_workshop.checking.specs import check_specs
 from valkey_workshop.content import Module
 from valkey_workshop.content.models import Step
 from valkey_workshop.render import views
@@ -39,7 +41,7 @@ def _write(folder: Path, text: str) -> Path:
 
 
 def _ids(module3: Module) -> list[str]:
-    return [spec.id for spec in expected_checks(module3.step("cache-aside").checks)]
+    return [spec.id for spec in check_specs(module3.step("cache-aside").checks)]
 
 
 def _render(report: CheckReport) -> str:
@@ -156,17 +158,17 @@ def test_a_crash_after_the_last_check_is_a_failing_check_not_a_silent_fail(
 ) -> None:
     # Every check reported a pass, then the process ended before it said "done" (a learner
     # thread calling os._exit at that moment): the verdict is a fail, and a check says why.
-    specs = expected_checks(module3.step("cache-aside").checks)
-    events = [
-        {
-            "event": "result",
-            "id": spec.id,
-            "passed": True,
-            "message": "",
-            "duration_ms": 1.0,
-            "calls": [],
-            "call_count": 0,
-        }
+    specs = check_specs(module3.step("cache-aside").checks)
+    events: list[Event] = [
+        ResultEvent(
+            event="result",
+            id=spec.id,
+            passed=True,
+            message="",
+            duration_ms=1.0,
+            calls=[],
+            call_count=0,
+        )
         for spec in specs
     ]
     run = _Run(specs, 30.0, 1 << 30, timed_out=False, returncode=7, stderr=b"")
@@ -175,6 +177,51 @@ def test_a_crash_after_the_last_check_is_a_failing_check_not_a_silent_fail(
     assert [c.id for c in checks] == [*_ids(module3), "finishes"]
     assert not checks[-1].passed
     assert "exit code 7" in checks[-1].message
+
+
+def test_the_job_runs_the_checks_it_names_in_its_order(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    step = module3.step("cache-aside")
+    first, second, *_ = _ids(module3)
+    path = _write(tmp_path, step.solution.read_text())
+    picked = CheckSelection(only=(second, first))
+    result = run_step_checks(step, path, server.url, selection=picked)
+    assert [check.id for check in result.checks] == [second, first]
+    assert result.passed and all(check.ran for check in result.checks)
+
+
+def test_a_job_that_stops_at_the_first_failure_runs_nothing_after_it(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    step = module3.step("cache-aside")
+    path = _write(tmp_path, step.starter.read_text())
+    every = run_step_checks(step, path, server.url)
+    failing = [check.id for check in every.checks if not check.passed]
+    assert len(failing) >= 2  # the starter fails several checks
+    stopping = CheckSelection(only=tuple(_ids(module3)), stop_at_first_failure=True)
+    result = run_step_checks(step, path, server.url, selection=stopping)
+    assert not result.passed and result.problem is None
+    ran = [check for check in result.checks if check.ran]
+    assert [check.id for check in ran if not check.passed] == [failing[0]]
+    later = result.checks[len(ran) :]
+    assert later and all(check.message == STOPPED_AT_FIRST_FAILURE for check in later)
+    assert [check.id for check in result.checks] == _ids(module3)
+    # A passing file runs every check even so.
+    good = run_step_checks(
+        step, _write(tmp_path / "good", step.solution.read_text()), server.url, selection=stopping
+    )
+    assert good.passed and all(check.ran for check in good.checks)
+
+
+def test_a_job_naming_a_check_the_step_lacks_is_a_failed_step(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    step = module3.step("cache-aside")
+    path = _write(tmp_path, step.solution.read_text())
+    result = run_step_checks(step, path, server.url, selection=CheckSelection(only=("nope",)))
+    assert not result.passed
+    assert result.problem is not None and "no check 'nope'" in result.problem
 
 
 # -- 3. a safe import path -------------------------------------------------------------

@@ -21,9 +21,10 @@ What the runner guarantees for a worker it starts itself still holds:
   and its guard stops its group and removes the scratch folder once the fork server's end of
   the guard pipe closes.
 
-Protocol, JSON lines. The runner sends ``{"job", "cwd", "stdout", "stderr", "limit", "env"}``;
-the fork server answers ``{"started": pid}`` once it has forked the worker, then
-``{"returncode", "timed_out"}`` once the worker is gone. Anything else (the fork server's
+Protocol, JSON lines (typed in :mod:`.protocol`). The runner sends a ``ForkRequest``
+(``{"job", "cwd", "stdout", "stderr", "limit", "env"}``); the fork server answers
+``ForkStarted`` (``{"started": pid}``) once it has forked the worker, then ``ForkFinished``
+(``{"returncode", "timed_out"}``) once the worker is gone. Anything else (the fork server's
 stdout closing, a line that is not that) and the runner stops the fork server and starts
 another. The worker keeps no descriptor of the fork server's: learner code can neither forge
 an answer nor keep the pipes open.
@@ -50,7 +51,9 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn, cast
+
+from valkey_workshop.checking.protocol import ForkFinished, ForkRequest, ForkStarted, encode
 
 #: Set to 0 to start one worker process per run instead (the path Windows and macOS take).
 FORK_SERVER_ENV = "WORKSHOP_FORK_SERVER"
@@ -133,7 +136,7 @@ def serve() -> NoReturn:
         if line is None:
             break  # the workshop process is gone (or closed us): nothing more to run
         try:
-            request = json.loads(line)
+            request = cast(ForkRequest, json.loads(line))
             answer = _run_child(request, control_in, control_out)
         except Exception:  # noqa: BLE001 - a request we cannot run: the runner starts anew
             break
@@ -146,8 +149,8 @@ def serve() -> NoReturn:
     os._exit(0)
 
 
-def _write_line(fd: int, message: dict[str, Any]) -> None:
-    data = json.dumps(message).encode() + b"\n"
+def _write_line(fd: int, message: ForkStarted | ForkFinished) -> None:
+    data = encode(message)
     while data:
         data = data[os.write(fd, data) :]
 
@@ -167,7 +170,7 @@ def _read_line(fd: int, pending: bytes) -> tuple[bytes | None, bytes]:
     return line, rest
 
 
-def _run_child(request: dict[str, Any], control_in: int, control_out: int) -> dict[str, Any] | None:
+def _run_child(request: ForkRequest, control_in: int, control_out: int) -> ForkFinished | None:
     """Fork the worker for ``request``, wait for it within the job's limit, kill its process
     group, reap it. None when the workshop process went away meanwhile."""
     guard_read, guard_write = os.pipe()
@@ -186,7 +189,7 @@ def _run_child(request: dict[str, Any], control_in: int, control_out: int) -> di
     os.close(guard_read)
     timed_out, runner_gone = False, False
     try:
-        _write_line(control_out, {"started": pid})
+        _write_line(control_out, ForkStarted(started=pid))
         timed_out, runner_gone = _wait(pid, control_in, float(request["limit"]))
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -203,7 +206,7 @@ def _run_child(request: dict[str, Any], control_in: int, control_out: int) -> di
         if scratch.name.startswith("workshop-check-"):
             shutil.rmtree(scratch, ignore_errors=True)
         return None
-    return {"returncode": os.waitstatus_to_exitcode(status), "timed_out": timed_out}
+    return ForkFinished(returncode=os.waitstatus_to_exitcode(status), timed_out=timed_out)
 
 
 def _keep(server: int) -> NoReturn:
@@ -322,7 +325,7 @@ def _wait(pid: int, control_in: int, limit: float) -> tuple[bool, bool]:
         os.close(pidfd)
 
 
-def _become_worker(request: dict[str, Any], guard_read: int, server_pid: int) -> NoReturn:
+def _become_worker(request: ForkRequest, guard_read: int, server_pid: int) -> NoReturn:
     """In the forked child: take the shape of a worker process the runner would have started,
     then run the job."""
     from valkey_workshop.checking import worker  # noqa: PLC0415 - preloaded; a cycle otherwise
@@ -331,14 +334,14 @@ def _become_worker(request: dict[str, Any], guard_read: int, server_pid: int) ->
     worker.die_with_parent()  # the same rule as for a worker the runner starts
     if os.getppid() != server_pid:
         os._exit(3)  # the fork server died before we could ask to die with it
-    for name, target in (("stdout", 1), ("stderr", 2)):
-        fd = os.open(request[name], os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+    for path, target in ((request["stdout"], 1), (request["stderr"], 2)):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
         os.dup2(fd, target)
         os.close(fd)
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    job: dict[str, Any] = request["job"]
+    job = request["job"]
     # The exercise's folder goes last (run_job appends it): never where the fork server's
     # path had it, if the workshop process was started from inside it.
     folder = Path(job["exercise"]).resolve().parent
@@ -403,7 +406,7 @@ class ForkServer:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def run(self, request: dict[str, Any], limit: float) -> tuple[int, bool]:
+    def run(self, request: ForkRequest, limit: float) -> tuple[int, bool]:
         """Run one job; (the worker's exit code, whether its time limit stopped it).
 
         Raises:
@@ -412,7 +415,7 @@ class ForkServer:
         assert self.process.stdin is not None and self.process.stdout is not None
         started = False
         try:
-            self.process.stdin.write(json.dumps({**request, "limit": limit}).encode() + b"\n")
+            self.process.stdin.write(encode(ForkRequest(**request, limit=limit)))
             self.process.stdin.flush()
             started = "started" in json.loads(self._read_answer(START_SECONDS))
             answer = json.loads(self._read_answer(limit + ANSWER_GRACE_SECONDS))

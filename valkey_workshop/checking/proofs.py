@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import valkey
 
+from valkey_workshop.checking.protocol import ALL_CHECKS, CheckSelection
 from valkey_workshop.checking.results import StepResult
 from valkey_workshop.checking.runner import run_step_checks
 from valkey_workshop.content.models import Step
@@ -65,6 +66,7 @@ def run_proofs(
     on_result: Callable[[int, StepResult], None] | None = None,
     time_limit_seconds: float | None = None,
     spare_server: SpareServer | None = None,
+    selection: CheckSelection = ALL_CHECKS,
 ) -> list[StepResult]:
     """Check each file against its step's checks, up to ``jobs`` at once.
 
@@ -77,16 +79,23 @@ def run_proofs(
         time_limit_seconds: per proof; default: the step's own.
         spare_server: starts a private server for each further lane; without it, lanes
             share ``url``'s server through separate databases (see the module docstring).
+        selection: which checks each proof runs, in which order, and whether it stops at
+            the first failure (default: every check).
 
     Returns:
         One result per input pair, in input order.
     """
-    proofs = [Proof(step, _checker(step, path, time_limit_seconds)) for step, path in step_files]
+    proofs = [
+        Proof(step, _checker(step, path, time_limit_seconds, selection))
+        for step, path in step_files
+    ]
     return run_tasks(proofs, url, jobs=jobs, on_result=on_result, spare_server=spare_server)
 
 
-def _checker(step: Step, path: Path, limit: float | None) -> Callable[[str], StepResult]:
-    return lambda lane_url: run_step_checks(step, path, lane_url, limit)
+def _checker(
+    step: Step, path: Path, limit: float | None, selection: CheckSelection
+) -> Callable[[str], StepResult]:
+    return lambda lane_url: run_step_checks(step, path, lane_url, limit, selection=selection)
 
 
 def run_tasks(

@@ -23,18 +23,26 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from valkey_workshop.checking import forkserver
-from valkey_workshop.checking.api import CheckSpec, checks_in
+from valkey_workshop.checking.api import CheckSpec
+from valkey_workshop.checking.protocol import (
+    ALL_CHECKS,
+    SECRET_FIELD,
+    CheckSelection,
+    Event,
+    ForkRequest,
+    Job,
+    encode,
+)
 from valkey_workshop.checking.results import CallView, CheckResult, StepResult
+from valkey_workshop.checking.specs import check_specs, chosen
 from valkey_workshop.checking.worker import BOOTSTRAP, OUTPUT_TAIL_CHARS, format_bytes
 from valkey_workshop.content.models import Step
-from valkey_workshop.pyfile import load_file_as_module
 
 #: Memory learner code may use when nothing else is said (``--memory-limit``).
 DEFAULT_MEMORY_LIMIT = 1 << 30
@@ -94,15 +102,11 @@ def default_memory_limit() -> int:
     return DEFAULT_MEMORY_LIMIT
 
 
-def expected_checks(checks_file: Path) -> list[CheckSpec]:
-    """The checks ``checks_file`` defines, in order (the file is trusted course content)."""
-    # A unique module name: threads may load the same file at once.
-    name = f"workshop_expected_checks_{uuid.uuid4().hex}"
-    try:
-        module = load_file_as_module(checks_file, name)
-    finally:
-        sys.modules.pop(name, None)
-    return [spec for spec, _ in checks_in(module)]
+#: Kept for callers of this round: :func:`checking.specs.check_specs` reads a step's checks.
+expected_checks = check_specs
+
+#: Why a check after the first failure did not run, in a run that stops there.
+STOPPED_AT_FIRST_FAILURE = "did not run: an earlier check failed, and this run stops there"
 
 
 def run_step_checks(
@@ -110,26 +114,28 @@ def run_step_checks(
     exercise: Path,
     url: str,
     time_limit_seconds: float | None = None,
-    checks_file: Path | None = None,
     *,
     memory_limit_bytes: int | None = None,
+    selection: CheckSelection = ALL_CHECKS,
 ) -> StepResult:
     """Check ``exercise`` against ``step``'s checks on the server at ``url``.
 
     Never raises for anything learner code does: a syntax error, an exception (any
     ``BaseException``), an endless loop, ``sys.exit``, running out of memory or a crash of the
     interpreter come back as a failed step whose failed checks say what happened. Every check
-    ``checks.py`` defines is in the result, in order; a step passes only when each one ran and
-    passed. ``memory_limit_bytes`` defaults to :func:`default_memory_limit`.
+    the ``selection`` names (default: every check ``checks.py`` defines) is in the result, in
+    the selection's order; a step passes only when each one ran and passed. With
+    ``selection.stop_at_first_failure`` the checks after the first failure do not run (each is
+    a failure saying so). ``memory_limit_bytes`` defaults to :func:`default_memory_limit`.
     """
     limit = time_limit_seconds if time_limit_seconds is not None else step.time_limit_seconds
     if math.isnan(limit) or limit <= 0:
         limit = step.time_limit_seconds
     memory = memory_limit_bytes if memory_limit_bytes is not None else default_memory_limit()
     started = time.perf_counter()
-    checks_path = checks_file or step.checks
+    checks_path = step.checks
     try:
-        specs = expected_checks(checks_path)
+        specs = chosen(check_specs(checks_path), selection.only)
     except Exception as error:  # noqa: BLE001 - a broken checks.py is a finding, not a crash
         problem = f"The step's checks ({checks_path}) do not load: {error!r}"
         failure = CheckResult("checks", "The step's checks load", False, problem, 0.0)
@@ -142,16 +148,17 @@ def run_step_checks(
         ]
         return _result(step, exercise, missing, started, problem)
 
-    secret = secrets.token_hex(16)
-    job = {
+    job = Job(
         # Absolute: the worker starts in the exercise's folder, not in ours.
-        "checks": str(checks_path.resolve()),
-        "exercise": str(exercise.resolve()),
-        "url": url,
-        "secret": secret,
-        "parent_pid": os.getpid(),
-        "memory_limit": memory,
-    }
+        checks=str(checks_path.resolve()),
+        exercise=str(exercise.resolve()),
+        url=url,
+        secret=secrets.token_hex(16),
+        parent_pid=os.getpid(),
+        memory_limit=memory,
+        only=list(selection.only) if selection.only is not None else None,
+        stop_at_first_failure=selection.stop_at_first_failure,
+    )
     _sweep_stale_scratch()
     outcome, parent_killed = None, False
     if forkserver.available():
@@ -159,14 +166,23 @@ def run_step_checks(
     if outcome is None:
         outcome = _run_in_scratch(job, exercise, limit, forked=False)
     returncode, timed_out, events, stderr = outcome
-    run = _Run(specs, limit, memory, timed_out, returncode, stderr, parent_killed)
+    run = _Run(
+        specs,
+        limit,
+        memory,
+        timed_out,
+        returncode,
+        stderr,
+        parent_killed,
+        selection.stop_at_first_failure,
+    )
     checks, stopped, output = run.collect(events)
     return _result(step, exercise, checks, started, stopped, output)
 
 
 def _run_forked(
-    job: dict[str, Any], exercise: Path, limit: float
-) -> tuple[tuple[int | None, bool, list[dict[str, Any]], bytes] | None, bool]:
+    job: Job, exercise: Path, limit: float
+) -> tuple[tuple[int | None, bool, list[Event], bytes] | None, bool]:
     """``job`` through a fork server: (its outcome, whether the fork server was killed while
     the job ran, twice). No outcome when the fork server could not even start a worker: the
     caller starts a worker process of its own then."""
@@ -185,8 +201,8 @@ def _run_forked(
 
 
 def _run_in_scratch(
-    job: dict[str, Any], exercise: Path, limit: float, *, forked: bool
-) -> tuple[int | None, bool, list[dict[str, Any]], bytes]:
+    job: Job, exercise: Path, limit: float, *, forked: bool
+) -> tuple[int | None, bool, list[Event], bytes]:
     """Run ``job`` with a fresh scratch folder for its events and output: (exit code, whether
     the time limit stopped it, the authentic events, the tail of its stderr).
 
@@ -206,29 +222,31 @@ def _run_in_scratch(
         )
         for path in (result_file, stdout_file, stderr_file):
             path.touch()
-        job = {**job, "result_file": str(result_file)}
+        job = Job(**job, result_file=str(result_file))
         returncode: int | None
         if forked:
-            request = {
-                "job": {key: value for key, value in job.items() if key != "parent_pid"},
-                "cwd": str(exercise.resolve().parent),  # the fork server runs in /
-                "stdout": str(stdout_file),
-                "stderr": str(stderr_file),
-                "env": dict(os.environ),
-            }
+            forked_job = Job(**job)
+            forked_job.pop("parent_pid", None)  # the fork server checks its own parent
+            request = ForkRequest(
+                job=forked_job,
+                cwd=str(exercise.resolve().parent),  # the fork server runs in /
+                stdout=str(stdout_file),
+                stderr=str(stderr_file),
+                env=dict(os.environ),
+            )
             with forkserver.borrowed(tuple(_path_for_worker(None))) as server:
                 returncode, timed_out = server.run(request, limit)
         else:
             returncode, timed_out = _run_worker_process(
                 job, exercise, limit, stdout_file, stderr_file
             )
-        events = _read_events(result_file, str(job["secret"]))
+        events = _read_events(result_file, job["secret"])
         stderr = _read_regular(stderr_file, STDERR_TAIL_BYTES, tail=True)
     return returncode, timed_out, events, stderr
 
 
 def _run_worker_process(
-    job: dict[str, Any], exercise: Path, limit: float, stdout_file: Path, stderr_file: Path
+    job: Job, exercise: Path, limit: float, stdout_file: Path, stderr_file: Path
 ) -> tuple[int | None, bool]:
     """Start a worker process for ``job``, wait within ``limit``, stop its process group."""
     # Files, not pipes: a process learner code started may keep them open after the worker
@@ -250,7 +268,7 @@ def _run_worker_process(
         with contextlib.suppress(BrokenPipeError, OSError):
             # One line, and the pipe stays open: the worker's guard stops the group when it
             # closes, which the kernel does if this process dies.
-            process.stdin.write(json.dumps(job).encode() + b"\n")
+            process.stdin.write(encode(job))
             process.stdin.flush()
         timed_out = not _wait_for_exit(process, limit)
     finally:
@@ -342,17 +360,18 @@ def _read_regular(path: Path, size: int, *, tail: bool = False) -> bytes:
         return stream.read(size)
 
 
-def _read_events(path: Path, secret: str) -> list[dict[str, Any]]:
-    """The worker's events: only lines that carry this run's secret count."""
-    events = []
+def _read_events(path: Path, secret: str) -> list[Event]:
+    """The worker's events: only lines that carry this run's secret count (their fields are
+    read defensively all the same: see ``_Run._result``)."""
+    events: list[Event] = []
     data = _read_regular(path, MAX_EVENT_BYTES)
     for line in data.decode("utf-8", errors="replace").splitlines():
         try:
             event = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut short by a kill, or something else wrote here
-        if isinstance(event, dict) and event.pop("key", None) == secret:
-            events.append(event)
+        if isinstance(event, dict) and event.pop(SECRET_FIELD, None) == secret:
+            events.append(cast(Event, event))
     return events
 
 
@@ -367,8 +386,9 @@ class _Run:
     returncode: int | None
     stderr: bytes
     parent_killed: bool = False
+    stop_at_first_failure: bool = False
 
-    def collect(self, events: list[dict[str, Any]]) -> tuple[list[CheckResult], str | None, str]:
+    def collect(self, events: list[Event]) -> tuple[list[CheckResult], str | None, str]:
         """Every expected check in order, the step's problem (if any) and the output tail."""
         seen = _Seen.of(events, {spec.id: spec for spec in self.specs}, self._result)
         problem = self._problem(seen.running, seen.done)
@@ -378,6 +398,8 @@ class _Run:
             message = seen.load_error if seen.load_error is not None else str(problem)
             checks.append(CheckResult("loads", "The exercise file loads", False, message, 0.0))
             not_run = "did not run: the exercise file does not load"
+        elif self.stop_at_first_failure and seen.done and seen.any_failed:
+            not_run = STOPPED_AT_FIRST_FAILURE
         elif seen.running:
             name = next(spec.name for spec in self.specs if spec.id == seen.running)
             not_run = f"did not run: the step stopped at check “{name}”"
@@ -404,7 +426,7 @@ class _Run:
             checks = _with_notes(checks, seen.notes)
         return checks, stop_reason, seen.output
 
-    def _result(self, spec: CheckSpec, event: dict[str, Any]) -> CheckResult:
+    def _result(self, spec: CheckSpec, event: Any) -> CheckResult:
         try:
             return CheckResult(
                 id=spec.id,
@@ -465,15 +487,21 @@ class _Seen:
     output: str = ""
     done: bool = False
 
+    @property
+    def any_failed(self) -> bool:
+        return any(not result.passed for result in self.results.values())
+
     @classmethod
     def of(
         cls,
-        events: list[dict[str, Any]],
+        events: list[Event],
         expected: dict[str, CheckSpec],
-        result: Callable[[CheckSpec, dict[str, Any]], CheckResult],
+        result: Callable[[CheckSpec, Any], CheckResult],
     ) -> _Seen:
         seen = cls()
-        for event in events:
+        for typed in events:
+            # Authentic, but read defensively: a missing or odd field is a failed check.
+            event = cast(dict[str, Any], typed)
             kind, check_id = event.get("event"), event.get("id")
             fresh = check_id in expected and check_id not in seen.results
             if kind == "start" and fresh:

@@ -17,10 +17,9 @@ easily), and the runner accepts only events that carry it: text printed by learn
 lines it appends to the result file, cannot forge a pass. Whatever learner code prints is
 captured (only its tail is kept).
 
-Events: ``{"event": "start", "id": ...}``, ``{"event": "result", ...}``,
-``{"event": "load-error", "message": ...}``, ``{"event": "note", "text": ...}``,
-``{"event": "stopped", "message": ...}`` (the checks ended early), ``{"event": "output",
-"text": ...}``, ``{"event": "done"}``.
+The job and the events are typed in :mod:`.protocol`: ``start``, ``result``, ``load-error``,
+``note``, ``stopped`` (the checks ended early), ``output`` and ``done``. The job names the
+checks to run, in their order, and whether the run stops at the first failure.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, NoReturn
 
 import valkey
 
@@ -43,10 +42,23 @@ from valkey_workshop.checking.api import (
     CheckContext,
     CheckFailed,
     CheckFunction,
-    checks_in,
     describe_exception,
 )
+from valkey_workshop.checking.protocol import (
+    SECRET_FIELD,
+    DoneEvent,
+    Event,
+    Job,
+    LoadErrorEvent,
+    NoteEvent,
+    OutputEvent,
+    ResultEvent,
+    StartEvent,
+    StoppedEvent,
+    decode_job,
+)
 from valkey_workshop.checking.results import CallView
+from valkey_workshop.checking.specs import chosen, load_checks
 from valkey_workshop.pyfile import load_file_as_module
 
 #: Calls listed per check; more are summarised by the renderer from the count.
@@ -91,9 +103,8 @@ class _Events:
         self._stream = stream
         self._secret = secret
 
-    def emit(self, **event: Any) -> None:
-        event["key"] = self._secret
-        self._stream.write(json.dumps(event) + "\n")
+    def emit(self, event: Event) -> None:
+        self._stream.write(json.dumps({**event, SECRET_FIELD: self._secret}) + "\n")
         self._stream.flush()
 
 
@@ -158,11 +169,15 @@ def format_bytes(count: int) -> str:
 
 
 def run_job(
-    job: dict[str, Any], events: _Events, captured: TailBuffer, memory_limit: int | None = None
+    job: Job, events: _Events, captured: TailBuffer, memory_limit: int | None = None
 ) -> None:
-    """Run one step's checks; every outcome is reported as an event."""
+    """Run the checks ``job`` names, in its order (stopping at the first failure when it says
+    so); every outcome is reported as an event."""
     exercise_file = Path(job["exercise"]).resolve()
-    checks_module = load_file_as_module(Path(job["checks"]), "workshop_step_checks")
+    checks = load_checks(Path(job["checks"]), "workshop_step_checks")
+    if job["only"] is not None:
+        by_id = {spec.id: (spec, function) for spec, function in checks}
+        checks = [by_id[spec.id] for spec in chosen([spec for spec, _ in checks], job["only"])]
     folder = str(exercise_file.parent)
     if folder not in sys.path:
         sys.path.append(folder)  # the learner's own helper modules, after everything else
@@ -173,7 +188,7 @@ def run_job(
         message = describe_load_error(error, exercise_file)
         if isinstance(error, MemoryError):
             message += _memory_note(memory_limit)
-        events.emit(event="load-error", message=_cut(message))
+        events.emit(LoadErrorEvent(event="load-error", message=_cut(message)))
         _note_shadowed(events, exercise_file)
         return
 
@@ -182,17 +197,20 @@ def run_job(
     current: str | None = None
     try:
         context = CheckContext(exercise, exercise_file, job["url"])
-        for spec, function in checks_in(checks_module):
+        for spec, function in checks:
             current = spec.id
-            events.emit(event="start", id=spec.id)
+            events.emit(StartEvent(event="start", id=spec.id))
             passed = _run_check(function, context, spec.id, events, captured, memory_limit)
             failed = failed or not passed
             current = None
+            if failed and job["stop_at_first_failure"]:
+                break  # the runner reports the checks after this one as not run
     except BaseException as error:  # noqa: BLE001 - whatever ended the loop is reported
         failed = True
         where = f" during check {current!r}" if current else ""
         reason = _describe(error, exercise_file)
-        events.emit(event="stopped", message=_cut(f"the checks stopped{where}: {reason}"))
+        stopped = _cut(f"the checks stopped{where}: {reason}")
+        events.emit(StoppedEvent(event="stopped", message=stopped))
     finally:
         if context is not None:
             with contextlib.suppress(Exception):
@@ -250,13 +268,15 @@ def _run_check(
         message += _memory_note(memory_limit)
     calls = context.learner_calls()
     events.emit(
-        event="result",
-        id=check_id,
-        passed=passed,
-        message=_cut(message),
-        duration_ms=duration_ms,
-        calls=[CallView.of(call).to_json() for call in calls[:MAX_CALLS_PER_CHECK]],
-        call_count=len(calls),
+        ResultEvent(
+            event="result",
+            id=check_id,
+            passed=passed,
+            message=_cut(message),
+            duration_ms=duration_ms,
+            calls=[CallView.of(call).to_json() for call in calls[:MAX_CALLS_PER_CHECK]],
+            call_count=len(calls),
+        )
     )
     return passed
 
@@ -311,7 +331,7 @@ def _local_module(folder: Path, name: str) -> Path | None:
 def _note_shadowed(events: _Events, exercise_file: Path) -> None:
     with contextlib.suppress(Exception):
         for text in shadowed_imports(exercise_file):
-            events.emit(event="note", text=text)
+            events.emit(NoteEvent(event="note", text=text))
 
 
 def _mentions(error: BaseException, path: Path) -> bool:
@@ -381,20 +401,20 @@ def main() -> None:
     """The worker started as a process of its own (``python -I -c BOOTSTRAP``)."""
     die_with_parent()
     # One line: the runner keeps our stdin open for the whole run (see guard_group).
-    job = json.loads(sys.stdin.buffer.readline())
+    job = decode_job(sys.stdin.buffer.readline())
     if job.pop("parent_pid", None) != os.getppid():
         os._exit(3)  # the workshop process died before we started: nothing to report to
     guard_group(Path(job["result_file"]).parent)
     run_and_exit(job)
 
 
-def run_and_exit(job: dict[str, Any]) -> NoReturn:
+def run_and_exit(job: Job) -> NoReturn:
     """Run ``job`` in this (worker) process, write its events, and leave."""
     # Learner code reads neither the job nor the secret: stdin is closed, the secret lives
-    # only inside the event stream.
-    secret = job.pop("secret")
-    memory_limit = job.pop("memory_limit", None)
-    result_file = job.pop("result_file")
+    # only inside the event stream (the job keeps none).
+    secret, job["secret"] = job["secret"], ""
+    memory_limit = job["memory_limit"]
+    result_file = job["result_file"]
     with contextlib.suppress(OSError):
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -408,8 +428,8 @@ def run_and_exit(job: dict[str, Any]) -> NoReturn:
             _limit_memory(memory_limit)
             run_job(job, events, captured, memory_limit)
         finally:
-            events.emit(event="output", text=captured.getvalue())
-            events.emit(event="done")
+            events.emit(OutputEvent(event="output", text=captured.getvalue()))
+            events.emit(DoneEvent(event="done"))
     # Leave at once, even if learner code left non-daemon threads running.
     sys.stdout.flush()
     os._exit(0)

@@ -7,22 +7,19 @@ accepted styles pass, demos run headless. Every proof is independent, so they ru
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from valkey_workshop.checking.guarded import guarded_checks, lane_server, step_result_of
 from valkey_workshop.checking.proofs import Proof, SpareServer, default_jobs, run_tasks
+from valkey_workshop.checking.protocol import CheckSelection
 from valkey_workshop.checking.results import StepResult
-from valkey_workshop.checking.runner import SCRATCH_PREFIX, expected_checks
 from valkey_workshop.commands.demo import run_step_demo
 from valkey_workshop.content.models import AcceptedAnswer, Module, Step, WrongAnswer
 from valkey_workshop.content.requirements import server_lacks
 from valkey_workshop.demo import DemoEvent, DemoOutcome
 from valkey_workshop.errors import ServerError, WorkshopError
-from valkey_workshop.mutation.earlystop import wrapper_source
 from valkey_workshop.results.verify import VerifyFinding, VerifyReport
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.guard import guard_for
@@ -185,12 +182,9 @@ def _solution_passes(step: Step, server: ServerInfo) -> VerifyFinding:
 def _checked_alone(step: Step, exercise: Path, server: ServerInfo, check_id: str) -> StepResult:
     """A check run of ``exercise`` with only the check ``check_id`` (the checks are
     independent of each other: the mutation run orders them freely too)."""
-    specs = [spec for spec in expected_checks(step.checks) if spec.id == check_id]
-    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
-        wrapper = Path(scratch) / "checks.py"
-        wrapper.write_text(wrapper_source(step.checks, specs), encoding="utf-8")
-        run = guarded_checks(step, exercise, server, None, False, checks_file=wrapper)
-        return step_result_of(step, exercise, run)
+    alone = CheckSelection(only=(check_id,))
+    run = guarded_checks(step, exercise, server, None, False, selection=alone)
+    return step_result_of(step, exercise, run)
 
 
 def _rejects(step: Step, wrong: WrongAnswer, lane: Lane) -> Callable[[str], VerifyFinding]:

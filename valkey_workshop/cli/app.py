@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from valkey_workshop import operations
+from valkey_workshop.checking.proofs import MAX_JOBS
 from valkey_workshop.checking.runner import MEMORY_LIMIT_ENV, parse_memory_limit
 from valkey_workshop.cli.classroom import (
     ClassDirOption,
@@ -81,7 +82,13 @@ ModuleArgument = Annotated[
 ]
 JobsOption = Annotated[
     int | None,
-    typer.Option("--jobs", "-j", min=1, help="Proofs at once (default: the CPU count)"),
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        max=MAX_JOBS,
+        help=f"Proofs at once (default: the CPU count; at most {MAX_JOBS})",
+    ),
 ]
 MemoryLimitOption = Annotated[
     str | None,

@@ -11,6 +11,7 @@ so threads may call it at once.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import json
 import math
 import os
@@ -32,7 +33,13 @@ from typing import Any
 from valkey_workshop.checking import forkserver
 from valkey_workshop.checking.api import CheckSpec, checks_in
 from valkey_workshop.checking.results import CallView, CheckResult, StepResult
-from valkey_workshop.checking.worker import BOOTSTRAP, OUTPUT_TAIL_CHARS, format_bytes
+from valkey_workshop.checking.worker import (
+    BOOTSTRAP,
+    OUTPUT_FILE_LIMIT,
+    OUTPUT_TAIL_CHARS,
+    event_mac,
+    format_bytes,
+)
 from valkey_workshop.content.models import Step
 from valkey_workshop.pyfile import load_file_as_module
 
@@ -159,14 +166,24 @@ def run_step_checks(
     if outcome is None:
         outcome = _run_in_scratch(job, exercise, limit, forked=False)
     returncode, timed_out, events, stderr = outcome
-    run = _Run(specs, limit, memory, timed_out, returncode, stderr, parent_killed)
-    checks, stopped, output = run.collect(events)
+    run = _Run(
+        specs,
+        limit,
+        memory,
+        timed_out,
+        returncode,
+        stderr,
+        parent_killed,
+        foreign_lines=events.foreign,
+        output_dropped=events.output_dropped,
+    )
+    checks, stopped, output = run.collect(events.events)
     return _result(step, exercise, checks, started, stopped, output)
 
 
 def _run_forked(
     job: dict[str, Any], exercise: Path, limit: float
-) -> tuple[tuple[int | None, bool, list[dict[str, Any]], bytes] | None, bool]:
+) -> tuple[tuple[int | None, bool, Events, bytes] | None, bool]:
     """``job`` through a fork server: (its outcome, whether the fork server was killed while
     the job ran, twice). No outcome when the fork server could not even start a worker: the
     caller starts a worker process of its own then."""
@@ -180,13 +197,13 @@ def _run_forked(
                 # It died while learner code ran, on a fresh fork server too: the code kills
                 # its parent. A worker process of our own would have the workshop itself as
                 # that parent, so it is judged here instead.
-                return (None, False, [], b""), True
+                return (None, False, Events([]), b""), True
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _run_in_scratch(
     job: dict[str, Any], exercise: Path, limit: float, *, forked: bool
-) -> tuple[int | None, bool, list[dict[str, Any]], bytes]:
+) -> tuple[int | None, bool, Events, bytes]:
     """Run ``job`` with a fresh scratch folder for its events and output: (exit code, whether
     the time limit stopped it, the authentic events, the tail of its stderr).
 
@@ -223,6 +240,8 @@ def _run_in_scratch(
                 job, exercise, limit, stdout_file, stderr_file
             )
         events = _read_events(result_file, str(job["secret"]))
+        if any(_size(path) >= OUTPUT_FILE_LIMIT for path in (stdout_file, stderr_file)):
+            events = Events(events.events, events.foreign, output_dropped=True)
         stderr = _read_regular(stderr_file, STDERR_TAIL_BYTES, tail=True)
     return returncode, timed_out, events, stderr
 
@@ -324,6 +343,13 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
 def _read_regular(path: Path, size: int, *, tail: bool = False) -> bytes:
     """Up to ``size`` bytes of ``path`` (its end with ``tail``); nothing if it is not a regular
     file any more (a FIFO would block us), cannot be opened, or is gone."""
@@ -342,18 +368,59 @@ def _read_regular(path: Path, size: int, *, tail: bool = False) -> bytes:
         return stream.read(size)
 
 
-def _read_events(path: Path, secret: str) -> list[dict[str, Any]]:
-    """The worker's events: only lines that carry this run's secret count."""
-    events = []
+@dataclass(frozen=True)
+class Events:
+    """What the worker's result file held: the authentic events, in order, and how many lines
+    did not verify (written by something else, replayed, out of order)."""
+
+    events: list[dict[str, Any]]
+    foreign: int = 0
+    #: Learner code wrote a file up to the size cap: what it wrote past it was dropped.
+    output_dropped: bool = False
+
+
+def _read_events(path: Path, secret: str) -> Events:
+    """The worker's events: each line must parse, carry the next ``seq`` and verify under this
+    run's secret. Any other line (junk, a number of 5,000 digits, JSON nested too deep, a
+    replayed or forged event) is counted as foreign, never raised. Only a last line without
+    its newline may be cut short (a kill mid-write) and is dropped silently."""
+    events: list[dict[str, Any]] = []
+    foreign = 0
     data = _read_regular(path, MAX_EVENT_BYTES)
-    for line in data.decode("utf-8", errors="replace").splitlines():
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short by a kill, or something else wrote here
-        if isinstance(event, dict) and event.pop("key", None) == secret:
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    last = lines.pop()  # "" when the file ends with a newline
+    for line in lines:
+        event = _verified(line, secret, len(events))
+        if event is None:
+            foreign += 1
+        else:
             events.append(event)
-    return events
+    if last:
+        event = _verified(last, secret, len(events))
+        if event is not None:
+            events.append(event)
+    return Events(events, foreign)
+
+
+def _verified(line: str, secret: str, seq: int) -> dict[str, Any] | None:
+    """The event ``line`` holds, if it is the ``seq``-th event this run's worker signed."""
+    try:
+        event = json.loads(line)
+    except (ValueError, RecursionError):  # JSONDecodeError, int() digit limits, deep nesting
+        return None
+    if not isinstance(event, dict):
+        return None
+    mac = event.pop("mac", None)
+    if not isinstance(mac, str) or event.get("seq") != seq:
+        return None
+    try:
+        expected = event_mac(secret, event)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if not hmac.compare_digest(mac, expected):
+        return None
+    del event["seq"]
+    return event
 
 
 @dataclass(frozen=True)
@@ -367,6 +434,8 @@ class _Run:
     returncode: int | None
     stderr: bytes
     parent_killed: bool = False
+    foreign_lines: int = 0
+    output_dropped: bool = False
 
     def collect(self, events: list[dict[str, Any]]) -> tuple[list[CheckResult], str | None, str]:
         """Every expected check in order, the step's problem (if any) and the output tail."""
@@ -400,9 +469,22 @@ class _Run:
             checks.append(
                 CheckResult("finishes", "The checking process finishes", False, stop_reason, 0.0)
             )
-        if seen.notes:
-            checks = _with_notes(checks, seen.notes)
+        notes = self._with_dropped_output(checks, seen.notes)
+        if notes:
+            checks = _with_notes(checks, notes)
         return checks, stop_reason, seen.output
+
+    def _with_dropped_output(self, checks: list[CheckResult], notes: list[str]) -> list[str]:
+        """The notes, and one more when output was dropped (then the step fails too)."""
+        if not self.output_dropped:
+            return notes
+        dropped = (
+            f"The exercise wrote more than {format_bytes(OUTPUT_FILE_LIMIT)} to its output (or "
+            "to one file): the rest was dropped, and writes past that failed (File too large)."
+        )
+        if all(check.passed for check in checks):
+            checks.append(CheckResult("output", "Output stays within bounds", False, dropped, 0.0))
+        return [*notes, dropped]
 
     def _result(self, spec: CheckSpec, event: dict[str, Any]) -> CheckResult:
         try:
@@ -422,6 +504,13 @@ class _Run:
 
     def _problem(self, running: str | None, done: bool) -> str | None:
         where = f" during check {running!r}" if running else ""
+        if self.foreign_lines:
+            return (
+                f"The checking process's result file held {self.foreign_lines} line(s) the "
+                "checker did not write (junk, a forged or replayed result): something in the "
+                "exercise wrote to it, so no result of this run can be trusted. Learner code "
+                "must leave the workshop's files alone."
+            )
         if self.parent_killed:
             return (
                 "The checking process stopped because its parent, the workshop's fork server, "

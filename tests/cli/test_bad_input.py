@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 from valkey_workshop.cli.app import app
 from valkey_workshop.content import load_module
+from valkey_workshop.render.console import MAX_WIDTH
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.session.progress import PROGRESS_FILE
 
@@ -71,8 +72,30 @@ def _exercise_links_outside(tmp: Path, workdir: Path) -> None:
     (workdir / "module3" / "02_cache_aside.py").symlink_to(tmp / "outside.py")
 
 
+def _exercise_is_a_fifo(tmp: Path, workdir: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    (workdir / "module3").mkdir(parents=True)
+    os.mkfifo(workdir / "module3" / "02_cache_aside.py")  # reading it waits for ever
+
+
+def _exercise_links_to_a_fifo(tmp: Path, workdir: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    (workdir / "module3").mkdir(parents=True)
+    os.mkfifo(workdir / "module3" / "pipe")
+    (workdir / "module3" / "02_cache_aside.py").symlink_to("pipe")
+
+
+def _exercise_is_a_link_loop(tmp: Path, workdir: Path) -> None:
+    (workdir / "module3").mkdir(parents=True)
+    (workdir / "module3" / "02_cache_aside.py").symlink_to("02_cache_aside.py")
+
+
 Setup = Callable[[Path, Path], None] | None
 LONG = "a" * 300
+#: More digits than int() converts (4,300): a ValueError traceback once.
+DIGITS_5000 = "1" * 5000
 
 #: (row id, arguments with {tmp} for the test's folder and {url} for a live server's URL,
 #: extra environment, setup)
@@ -175,6 +198,15 @@ ROWS: list[tuple[str, tuple[str, ...], dict[str, str], Setup]] = [
     ("unknown-module", ("check", "module9"), {}, None),
     ("unknown-step", ("hint", "module3", "nope"), {}, None),
     ("unknown-step-number", ("reset", "module3", "99999999999999999999"), {}, None),
+    ("jobs-over-the-cap", ("verify", "module3", "-j", "1000"), {}, None),
+    ("step-5000-digits-hint", ("hint", "module3", DIGITS_5000), {}, None),
+    ("step-5000-digits-check", ("check", "module3", DIGITS_5000), {}, None),
+    ("step-unicode-digit", ("hint", "module3", "²"), {}, None),
+    ("hint-number-5000-digits", ("hint", "module3", "01", DIGITS_5000), {}, None),
+    ("reset-a-fifo", ("reset", "module3", "cache-aside"), {}, _exercise_is_a_fifo),
+    ("reset-a-link-to-a-fifo", ("reset", "module3", "cache-aside"), {}, _exercise_links_to_a_fifo),
+    ("reset-a-link-loop", ("reset", "module3", "cache-aside"), {}, _exercise_is_a_link_loop),
+    ("check-a-link-loop", ("check", "module3", "cache-aside"), {}, _exercise_is_a_link_loop),
     ("unknown-backend", ("check", "module3", "--backend", "podman"), {}, None),
     ("rtt-not-a-duration", ("demo", "module3", "01", "--no-pause", "--rtt", "abc"), {}, None),
     ("db-latency-nan", ("demo", "module3", "01", "--no-pause", "--db-latency", "nan"), {}, None),
@@ -392,3 +424,24 @@ def test_ctrl_c_during_the_lazyfree_demo_is_exit_130_without_a_traceback(
     assert code == 130, stderr
     assert "Traceback" not in stderr and "Exception" not in stderr, stderr
     assert stderr.strip().splitlines()[-1] == "Interrupted; the server was stopped."
+
+
+# -- terminal widths out of range ------------------------------------------------------------
+@pytest.mark.parametrize("columns", ["0", "1", "99999999"])
+def test_a_terminal_width_out_of_range_is_laid_out_at_a_sane_width(
+    columns: str, hermetic: Path
+) -> None:
+    # COLUMNS=0 printed nothing (a check's verdict lost); COLUMNS=99999999 made `hint` take
+    # 37 s and 2.6 GB. Rich takes COLUMNS as it is: the consoles clamp it.
+    hint = CliRunner().invoke(app, ["hint", "module3", "cache-aside"], env={"COLUMNS": columns})
+    assert hint.exit_code == 0, hint.output
+    lines = hint.stdout.splitlines()
+    assert "Hint 1/" in hint.stdout
+    assert max(len(line) for line in lines) <= MAX_WIDTH
+    checked = CliRunner().invoke(
+        app,
+        ["check", "module3", "bottleneck"],
+        env={"COLUMNS": columns, "WORKSHOP_BACKEND": "embedded"},
+    )
+    assert checked.exit_code == 1, checked.output  # the starter fails, and says so
+    assert "FAIL" in checked.stdout

@@ -53,9 +53,14 @@ class Proof(Generic[T]):
     run: Callable[[str], T]
 
 
+#: Proofs at once, at most: each further lane starts a server of its own (``verify -j 1000``
+#: would have started about 188), and past a few per core they only wait for each other.
+MAX_JOBS = 16
+
+
 def default_jobs() -> int:
-    """How many proofs run at once by default: the CPU count."""
-    return max(1, os.cpu_count() or 1)
+    """How many proofs run at once by default: the CPU count (at most :data:`MAX_JOBS`)."""
+    return max(1, min(os.cpu_count() or 1, MAX_JOBS))
 
 
 def run_proofs(
@@ -111,7 +116,7 @@ def run_tasks(
     The first exception a proof raises stops the dispatching of new proofs and is raised
     here once the running ones have finished.
     """
-    wanted = max(1, min(jobs or default_jobs(), len(proofs) or 1))
+    wanted = max(1, min(jobs or default_jobs(), MAX_JOBS, len(proofs) or 1))
     with ExitStack() as servers:
         if spare_server is not None:
             lanes = [url]

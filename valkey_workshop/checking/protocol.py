@@ -3,7 +3,8 @@
 Each travels as one JSON line: a :class:`Job` from the runner to a worker (on its stdin, or
 inside a :class:`ForkRequest` to the fork server, which answers with :class:`ForkStarted` then
 :class:`ForkFinished`), and the worker's events to the runner (one :data:`Event` a line in the
-job's result file, each carrying the run's secret under :data:`SECRET_FIELD`).
+job's result file, each numbered under :data:`SEQ_FIELD` and signed under :data:`MAC_FIELD`
+with the run's secret, which is never written: see ``worker.event_mac``).
 
 The job says which checks run and how: ``only`` lists check ids in the order they run (None:
 every check of ``checks``, in its order), and ``stop_at_first_failure`` ends the run at the
@@ -20,8 +21,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypedDict, cast
 
-#: The field of every event that carries the run's secret (the runner drops events without it).
-SECRET_FIELD = "key"  # noqa: S105 - the name of a field, not a secret
+#: The field of every event line that numbers it (from 0; the runner wants them in order).
+SEQ_FIELD = "seq"
+#: The field of every event line that signs it (HMAC-SHA256 under the run's secret).
+MAC_FIELD = "mac"
 
 
 @dataclass(frozen=True)

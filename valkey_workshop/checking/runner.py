@@ -11,6 +11,7 @@ so threads may call it at once.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import json
 import math
 import os
@@ -32,7 +33,8 @@ from valkey_workshop.checking import forkserver
 from valkey_workshop.checking.api import CheckSpec
 from valkey_workshop.checking.protocol import (
     ALL_CHECKS,
-    SECRET_FIELD,
+    MAC_FIELD,
+    SEQ_FIELD,
     CheckSelection,
     Event,
     ForkRequest,
@@ -41,7 +43,13 @@ from valkey_workshop.checking.protocol import (
 )
 from valkey_workshop.checking.results import CallView, CheckResult, StepResult
 from valkey_workshop.checking.specs import check_specs, chosen
-from valkey_workshop.checking.worker import BOOTSTRAP, OUTPUT_TAIL_CHARS, format_bytes
+from valkey_workshop.checking.worker import (
+    BOOTSTRAP,
+    OUTPUT_FILE_LIMIT,
+    OUTPUT_TAIL_CHARS,
+    event_mac,
+    format_bytes,
+)
 from valkey_workshop.content.models import Step
 
 #: Memory learner code may use when nothing else is said (``--memory-limit``).
@@ -174,15 +182,17 @@ def run_step_checks(
         returncode,
         stderr,
         parent_killed,
-        selection.stop_at_first_failure,
+        stop_at_first_failure=selection.stop_at_first_failure,
+        foreign_lines=events.foreign,
+        output_dropped=events.output_dropped,
     )
-    checks, stopped, output = run.collect(events)
+    checks, stopped, output = run.collect(events.events)
     return _result(step, exercise, checks, started, stopped, output)
 
 
 def _run_forked(
     job: Job, exercise: Path, limit: float
-) -> tuple[tuple[int | None, bool, list[Event], bytes] | None, bool]:
+) -> tuple[tuple[int | None, bool, Events, bytes] | None, bool]:
     """``job`` through a fork server: (its outcome, whether the fork server was killed while
     the job ran, twice). No outcome when the fork server could not even start a worker: the
     caller starts a worker process of its own then."""
@@ -196,13 +206,13 @@ def _run_forked(
                 # It died while learner code ran, on a fresh fork server too: the code kills
                 # its parent. A worker process of our own would have the workshop itself as
                 # that parent, so it is judged here instead.
-                return (None, False, [], b""), True
+                return (None, False, Events([]), b""), True
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _run_in_scratch(
     job: Job, exercise: Path, limit: float, *, forked: bool
-) -> tuple[int | None, bool, list[Event], bytes]:
+) -> tuple[int | None, bool, Events, bytes]:
     """Run ``job`` with a fresh scratch folder for its events and output: (exit code, whether
     the time limit stopped it, the authentic events, the tail of its stderr).
 
@@ -241,6 +251,8 @@ def _run_in_scratch(
                 job, exercise, limit, stdout_file, stderr_file
             )
         events = _read_events(result_file, job["secret"])
+        if any(_size(path) >= OUTPUT_FILE_LIMIT for path in (stdout_file, stderr_file)):
+            events = Events(events.events, events.foreign, output_dropped=True)
         stderr = _read_regular(stderr_file, STDERR_TAIL_BYTES, tail=True)
     return returncode, timed_out, events, stderr
 
@@ -342,6 +354,13 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
 def _read_regular(path: Path, size: int, *, tail: bool = False) -> bytes:
     """Up to ``size`` bytes of ``path`` (its end with ``tail``); nothing if it is not a regular
     file any more (a FIFO would block us), cannot be opened, or is gone."""
@@ -360,19 +379,59 @@ def _read_regular(path: Path, size: int, *, tail: bool = False) -> bytes:
         return stream.read(size)
 
 
-def _read_events(path: Path, secret: str) -> list[Event]:
-    """The worker's events: only lines that carry this run's secret count (their fields are
-    read defensively all the same: see ``_Run._result``)."""
+@dataclass(frozen=True)
+class Events:
+    """What the worker's result file held: the authentic events, in order, and how many lines
+    did not verify (written by something else, replayed, out of order)."""
+
+    events: list[Event]
+    foreign: int = 0
+    #: Learner code wrote a file up to the size cap: what it wrote past it was dropped.
+    output_dropped: bool = False
+
+
+def _read_events(path: Path, secret: str) -> Events:
+    """The worker's events: each line must parse, carry the next ``seq`` and verify under this
+    run's secret. Any other line (junk, a number of 5,000 digits, JSON nested too deep, a
+    replayed or forged event) is counted as foreign, never raised. Only a last line without
+    its newline may be cut short (a kill mid-write) and is dropped silently."""
     events: list[Event] = []
+    foreign = 0
     data = _read_regular(path, MAX_EVENT_BYTES)
-    for line in data.decode("utf-8", errors="replace").splitlines():
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short by a kill, or something else wrote here
-        if isinstance(event, dict) and event.pop(SECRET_FIELD, None) == secret:
-            events.append(cast(Event, event))
-    return events
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    last = lines.pop()  # "" when the file ends with a newline
+    for line in lines:
+        event = _verified(line, secret, len(events))
+        if event is None:
+            foreign += 1
+        else:
+            events.append(event)
+    if last:
+        event = _verified(last, secret, len(events))
+        if event is not None:
+            events.append(event)
+    return Events(events, foreign)
+
+
+def _verified(line: str, secret: str, seq: int) -> Event | None:
+    """The event ``line`` holds, if it is the ``seq``-th event this run's worker signed."""
+    try:
+        event = json.loads(line)
+    except (ValueError, RecursionError):  # JSONDecodeError, int() digit limits, deep nesting
+        return None
+    if not isinstance(event, dict):
+        return None
+    mac = event.pop(MAC_FIELD, None)
+    if not isinstance(mac, str) or event.get(SEQ_FIELD) != seq:
+        return None
+    try:
+        expected = event_mac(secret, event)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if not hmac.compare_digest(mac, expected):
+        return None
+    del event[SEQ_FIELD]
+    return cast(Event, event)  # authentic; its fields are still read defensively (_Run)
 
 
 @dataclass(frozen=True)
@@ -387,6 +446,8 @@ class _Run:
     stderr: bytes
     parent_killed: bool = False
     stop_at_first_failure: bool = False
+    foreign_lines: int = 0
+    output_dropped: bool = False
 
     def collect(self, events: list[Event]) -> tuple[list[CheckResult], str | None, str]:
         """Every expected check in order, the step's problem (if any) and the output tail."""
@@ -422,9 +483,22 @@ class _Run:
             checks.append(
                 CheckResult("finishes", "The checking process finishes", False, stop_reason, 0.0)
             )
-        if seen.notes:
-            checks = _with_notes(checks, seen.notes)
+        notes = self._with_dropped_output(checks, seen.notes)
+        if notes:
+            checks = _with_notes(checks, notes)
         return checks, stop_reason, seen.output
+
+    def _with_dropped_output(self, checks: list[CheckResult], notes: list[str]) -> list[str]:
+        """The notes, and one more when output was dropped (then the step fails too)."""
+        if not self.output_dropped:
+            return notes
+        dropped = (
+            f"The exercise wrote more than {format_bytes(OUTPUT_FILE_LIMIT)} to its output (or "
+            "to one file): the rest was dropped, and writes past that failed (File too large)."
+        )
+        if all(check.passed for check in checks):
+            checks.append(CheckResult("output", "Output stays within bounds", False, dropped, 0.0))
+        return [*notes, dropped]
 
     def _result(self, spec: CheckSpec, event: Any) -> CheckResult:
         try:
@@ -444,6 +518,13 @@ class _Run:
 
     def _problem(self, running: str | None, done: bool) -> str | None:
         where = f" during check {running!r}" if running else ""
+        if self.foreign_lines:
+            return (
+                f"The checking process's result file held {self.foreign_lines} line(s) the "
+                "checker did not write (junk, a forged or replayed result): something in the "
+                "exercise wrote to it, so no result of this run can be trusted. Learner code "
+                "must leave the workshop's files alone."
+            )
         if self.parent_killed:
             return (
                 "The checking process stopped because its parent, the workshop's fork server, "

@@ -11,11 +11,13 @@ installed module (``random.py``) never replaces that module. When a failing exer
 such a name, the failure says so.
 
 The worker reads its job (JSON) from stdin, so the server password never appears on a command
-line, and writes one JSON line per event to the result file named in the job. Every event
-carries the run's secret (from the job; it is removed from everything learner code can reach
-easily), and the runner accepts only events that carry it: text printed by learner code, or
-lines it appends to the result file, cannot forge a pass. Whatever learner code prints is
-captured (only its tail is kept).
+line, and writes one JSON line per event to the result file named in the job. Every event is
+numbered and signed with the run's secret (from the job; it is removed from everything learner
+code can reach easily, and never written to the file), and the runner fails the step if the
+file holds any line that does not verify: an accident (a stray write to a wrong descriptor)
+cannot pass for a result. This is no defence against learner code set on cheating, which runs
+in this process and can dig the secret out of its memory (README: "What a verdict proves").
+Whatever learner code prints is captured (only its tail is kept).
 
 The job and the events are typed in :mod:`.protocol`: ``start``, ``result``, ``load-error``,
 ``note``, ``stopped`` (the checks ended early), ``output`` and ``done``. The job names the
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import hmac
 import io
 import json
 import os
@@ -34,7 +37,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
 import valkey
 
@@ -45,7 +48,8 @@ from valkey_workshop.checking.api import (
     describe_exception,
 )
 from valkey_workshop.checking.protocol import (
-    SECRET_FIELD,
+    MAC_FIELD,
+    SEQ_FIELD,
     DoneEvent,
     Event,
     Job,
@@ -96,15 +100,33 @@ def describe_load_error(error: BaseException, path: Path) -> str:
     return f"{path.name} does not load: {_describe(error, path)}"
 
 
+#: Bound at import, before learner code runs: patching ``json.dumps`` or ``hmac.new`` later
+#: does not change what the events say (it makes them fail to verify, at most).
+_dumps = json.dumps
+_hmac_new = hmac.new
+
+
+def event_mac(secret: str, event: dict[str, Any]) -> str:
+    """The signature of one event (with its ``seq``): HMAC-SHA256 under the run's secret, over
+    the event's canonical JSON. The runner recomputes it; the secret is never in the file."""
+    canonical = _dumps(event, sort_keys=True, separators=(",", ":"))
+    return _hmac_new(secret.encode(), canonical.encode(), "sha256").hexdigest()
+
+
 class _Events:
-    """The event stream to the runner; each event carries the run's secret."""
+    """The event stream to the runner: each event is numbered (``seq``, from 0) and signed
+    (``mac``) with the run's secret, which is never written."""
 
     def __init__(self, stream: IO[str], secret: str) -> None:
         self._stream = stream
         self._secret = secret
+        self._seq = 0
 
     def emit(self, event: Event) -> None:
-        self._stream.write(json.dumps({**event, SECRET_FIELD: self._secret}) + "\n")
+        signed: dict[str, Any] = {**event, SEQ_FIELD: self._seq}
+        self._seq += 1
+        signed[MAC_FIELD] = event_mac(self._secret, signed)
+        self._stream.write(_dumps(signed) + "\n")
         self._stream.flush()
 
 
@@ -384,17 +406,29 @@ def guard_group(scratch: Path, watched: int = 0) -> None:
         os._exit(0)
 
 
+#: Largest file learner code (and what it starts) may write, its captured stdout and stderr
+#: included: 300 MB printed to the real stdout once grew the output file without bound.
+#: Writes past it fail (EFBIG: SIGXFSZ is ignored) and the runner says the rest was dropped.
+OUTPUT_FILE_LIMIT = 32 << 20
+
+
 def _limit_memory(limit: int | None) -> None:
-    """Cap the memory learner code can take (RLIMIT_DATA on Linux, RLIMIT_AS elsewhere)."""
-    if not limit:
-        return
+    """Cap the memory learner code can take (RLIMIT_DATA on Linux, RLIMIT_AS elsewhere), and
+    the size of any file it writes. Soft and hard limits both: learner code cannot raise a
+    limit whose hard limit is set (``setrlimit(RLIMIT_DATA, (inf, inf))`` fails)."""
     with contextlib.suppress(Exception):
         import resource  # noqa: PLC0415 - POSIX only
 
-        kind = resource.RLIMIT_DATA if sys.platform.startswith("linux") else resource.RLIMIT_AS
-        _, hard = resource.getrlimit(kind)
-        soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
-        resource.setrlimit(kind, (soft, hard))
+        kinds = [(resource.RLIMIT_FSIZE, OUTPUT_FILE_LIMIT)]
+        if limit:
+            linux = sys.platform.startswith("linux")
+            kinds.append((resource.RLIMIT_DATA if linux else resource.RLIMIT_AS, limit))
+        for kind, wanted in kinds:
+            _, hard = resource.getrlimit(kind)
+            cap = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(kind, (cap, cap))
+        if hasattr(signal, "SIGXFSZ"):
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails, no kill
 
 
 def main() -> None:

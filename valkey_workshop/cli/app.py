@@ -47,6 +47,9 @@ if TYPE_CHECKING:
     from valkey_workshop.content.notes import TrainerNotes
     from valkey_workshop.session.workdir import Workdir
 
+#: At most this many proofs at once (``checking.proofs.MAX_JOBS``; a test keeps the two the
+#: same): named here so that ``--help`` imports no checking code.
+MAX_JOBS = 16
 #: Read by the runner as its default memory limit (``checking.runner.MEMORY_LIMIT_ENV``; a
 #: test keeps the two the same): named here so that ``--help`` imports no checking code.
 MEMORY_LIMIT_ENV = "WORKSHOP_MEMORY_LIMIT"
@@ -77,7 +80,13 @@ ModuleArgument = Annotated[
 ]
 JobsOption = Annotated[
     int | None,
-    typer.Option("--jobs", "-j", min=1, help="Proofs at once (default: the CPU count)"),
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        max=MAX_JOBS,
+        help=f"Proofs at once (default: the CPU count; at most {MAX_JOBS})",
+    ),
 ]
 MemoryLimitOption = Annotated[
     str | None,

@@ -27,18 +27,19 @@ def test_a_class_served_from_a_container_keeps_its_events(
     with serve_class(folder, listen=listen, advertise=None, module="module3", **options) as first:
         code = first.config.join_code()
         learner = ClassPublisher(tmp_path / "w")
-        learner.join(code, "Ada")
-        outcome = learner.publish([{"kind": "check", "module": "module3", "step": "2"}])
+        member = learner.join(code, "Ada")
+        outcome = learner.publish([{"kind": "skip", "module": "module3", "step": "2"}])
         assert outcome is not None and outcome.problem is None
+        assert first.relay.wait_passes(2)
         with pytest.raises((valkey.AuthenticationError, valkey.exceptions.ResponseError)):
             valkey.Valkey(host="127.0.0.1", port=code.port).ping()  # no default user
         learner_client = valkey.Valkey(
-            host="127.0.0.1", port=code.port, username="learner", password=code.password
+            host="127.0.0.1", port=code.port, username=member.user, password=member.secret
         )
         with pytest.raises(valkey.exceptions.NoPermissionError):
             learner_client.xrange(events_key(code.class_id))
         learner_client.close()
     with serve_class(folder, listen=None, advertise=None, module="module3", **options) as again:
         trainer = valkey.Valkey.from_url(again.server.url)
-        assert trainer.xlen(events_key(again.config.class_id)) == 2  # join + check, kept
+        assert trainer.xlen(events_key(again.config.class_id)) == 2  # join + skip, kept
         trainer.close()

@@ -1,12 +1,16 @@
-"""The trainer's board as data: who is where, what fails most, who is stuck.
+"""The trainer's board as data: who is where and for how long, what fails most, who is stuck,
+who raised a hand.
 
 Events are read from the class stream in order (``XRANGE`` from the last id seen) and folded
-into per-learner state; each event id counts once, so re-sent outbox entries change nothing.
-Times come from the stream ids (the class server's clock), not from learners' laptops.
+into per-learner state; each event id counts once per learner, so re-sent outbox entries change
+nothing. Times come from the stream ids (the class server's clock, never later than now), not
+from learners' laptops. Nothing read is trusted: each event passes :func:`.events.clean_event`
+or is counted in ``rejected`` and skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -18,13 +22,35 @@ from typing import Any
 
 import valkey
 
-from valkey_workshop.classroom.config import ClassConfig, events_key
+from valkey_workshop.classroom.config import ClassConfig, events_key, rejected_key, state_key
+from valkey_workshop.classroom.events import (
+    LEARNER_KINDS,
+    MAX_NAME_CHARS,
+    SERVER_KINDS,
+    clean_event,
+    clean_text,
+    learner_id_ok,
+    parse_checks,
+)
 from valkey_workshop.content.models import Module
 
 #: A learner failing one step for longer than this is "stuck" (``--stuck-minutes``).
 DEFAULT_STUCK_MINUTES = 10.0
-_READ_BATCH = 5_000
+#: A learner with no check for this long is "idle" (``--idle-minutes``).
+DEFAULT_IDLE_MINUTES = 5.0
+_READ_BATCH = 10_000
+_MAX_FIELD_CHARS = 8_192
+_MAX_STATE_BYTES = 64 * 1024 * 1024
 StepStatus = str  # "passed" | "failed" | "skipped" | "not-started"
+_KINDS = LEARNER_KINDS | SERVER_KINDS
+#: Words a trainer can say aloud to tell two learners of one name apart ("Ada, the otter").
+ALOUD = (
+    "otter", "heron", "lynx", "panda", "koala", "bison", "crane", "gecko", "llama", "moose",
+    "raven", "tapir", "zebra", "yak", "walrus", "viper", "toucan", "robin", "quail", "puffin",
+    "orca", "newt", "mole", "lemur", "ibis", "hare", "gull", "finch", "eel", "dingo", "camel",
+    "badger", "alpaca", "beaver", "cobra", "dove", "egret", "ferret", "goose", "hawk", "impala",
+    "jackal", "kiwi", "lark", "mink", "owl", "pika", "seal",
+)  # fmt: skip
 
 
 @dataclass
@@ -35,6 +61,7 @@ class _StepState:
     hints: int = 0
     failing: tuple[str, ...] = ()
     since_ms: int = 0
+    last_ms: int = 0
 
 
 @dataclass
@@ -43,10 +70,14 @@ class _LearnerState:
     learner_id: str
     steps: dict[int, _StepState] = field(default_factory=dict)
     current: int | None = None
+    current_since_ms: int = 0
+    joined_ms: int = 0
     last_ms: int = 0
+    last_check_ms: int = 0
     backend: str = ""
     server_version: str = ""
     left: bool = False
+    hand_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +88,7 @@ class LearnerStep:
     attempts: int
     seconds: int
     hints: int
+    failing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,8 +102,18 @@ class LearnerRow:
     server_version: str
     #: The learner ran ``workshop leave``: kept on the board, never counted as stuck.
     left: bool = False
-    #: The name as the board shows it: with a short id when two learners share a name.
+    #: The name as the board shows it: with a word to say aloud when two share a name.
     shown_name: str = ""
+    #: Minutes on the current step (since the learner's previous step ended).
+    on_step_minutes: float | None = None
+    #: Seconds since the class server last heard from this learner.
+    last_seen_seconds: float = 0.0
+    #: No check for ``idle_minutes`` (and not left).
+    idle: bool = False
+    #: Joined, never checked or skipped a step.
+    never_started: bool = False
+    #: Minutes since the learner raised a hand (``workshop help-me``), or None.
+    hand_minutes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +148,10 @@ class BoardSnapshot:
     steps: tuple[StepColumn, ...]
     failing: tuple[FailingCheck, ...]
     stuck: tuple[LearnerRow, ...]
+    #: Learners with a raised hand, longest waiting first.
+    hands: tuple[LearnerRow, ...] = ()
+    #: Events refused (by the class server's relay) or skipped (by the board) as malformed.
+    rejected: int = 0
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -115,27 +161,8 @@ class BoardSnapshot:
             "elapsed_seconds": round(self.elapsed_seconds, 1),
             "planned_minutes": self.planned_minutes,
             "events": self.events,
-            "learners": [
-                {
-                    "name": row.name,
-                    "id": row.learner_id,
-                    "left": row.left,
-                    "current_step": row.current_step,
-                    "stuck_minutes": row.stuck_minutes,
-                    "backend": row.backend,
-                    "server_version": row.server_version,
-                    "steps": {
-                        f"{number:02d}": {
-                            "status": cell.status,
-                            "attempts": cell.attempts,
-                            "seconds": cell.seconds,
-                            "hints": cell.hints,
-                        }
-                        for number, cell in sorted(row.steps.items())
-                    },
-                }
-                for row in self.learners
-            ],
+            "rejected": self.rejected,
+            "learners": [row_json(row) for row in self.learners],
             "steps": [
                 {
                     "step": column.number,
@@ -157,14 +184,19 @@ class BoardSnapshot:
                 for item in self.failing
             ],
             "stuck": [
-                {"name": row.name, "step": row.current_step, "minutes": row.stuck_minutes}
+                {"name": row.shown_name, "step": row.current_step, "minutes": row.stuck_minutes}
                 for row in self.stuck
+            ],
+            "hands": [
+                {"name": row.shown_name, "step": row.current_step, "minutes": row.hand_minutes}
+                for row in self.hands
             ],
         }
 
     def to_csv(self) -> str:
         """One row per learner and step with a result; a learner with none gets one row
-        (status ``joined``), so the export doubles as the attendance list."""
+        (status ``joined``), so the export doubles as the attendance list. No cell starts a
+        formula."""
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(
@@ -172,16 +204,17 @@ class BoardSnapshot:
         )
         slugs = {column.number: column.slug for column in self.steps}
         for row in self.learners:
-            name = _csv_text(row.name)
+            name = _csv_text(row.shown_name or row.name)
+            learner_id = _csv_text(row.learner_id)
             if not row.steps:
-                writer.writerow([name, row.learner_id, "", "", "joined", 0, 0, 0])
+                writer.writerow([name, learner_id, "", "", "joined", 0, 0, 0])
             for number, cell in sorted(row.steps.items()):
                 writer.writerow(
                     [
                         name,
-                        row.learner_id,
+                        learner_id,
                         f"{number:02d}",
-                        slugs.get(number, ""),
+                        _csv_text(slugs.get(number, "")),
                         cell.status,
                         cell.attempts,
                         cell.seconds,
@@ -198,6 +231,43 @@ class BoardSnapshot:
         passed = column.passed if column else 0
         return f"step {number:02d}: {passed}/{len(self.learners)} passed"
 
+    def find(self, name: str) -> list[LearnerRow]:
+        """The learners called ``name`` (their name, shown name or id; any case)."""
+        wanted = " ".join(name.split()).casefold()
+        exact = [
+            row for row in self.learners if wanted in (row.shown_name.casefold(), row.learner_id)
+        ]
+        return exact or [row for row in self.learners if row.name.casefold() == wanted]
+
+
+def row_json(row: LearnerRow) -> dict[str, object]:
+    """One learner as ``class board --json`` prints it."""
+    return {
+        "name": row.name,
+        "shown_name": row.shown_name,
+        "id": row.learner_id,
+        "left": row.left,
+        "current_step": row.current_step,
+        "on_step_minutes": row.on_step_minutes,
+        "stuck_minutes": row.stuck_minutes,
+        "last_seen_seconds": round(row.last_seen_seconds, 1),
+        "idle": row.idle,
+        "never_started": row.never_started,
+        "hand_minutes": row.hand_minutes,
+        "backend": row.backend,
+        "server_version": row.server_version,
+        "steps": {
+            f"{number:02d}": {
+                "status": cell.status,
+                "attempts": cell.attempts,
+                "seconds": cell.seconds,
+                "hints": cell.hints,
+                "failing": list(cell.failing),
+            }
+            for number, cell in sorted(row.steps.items())
+        },
+    }
+
 
 class ClassBoard:
     """Folds the class stream into board state; :meth:`refresh` reads only new events."""
@@ -208,19 +278,39 @@ class ClassBoard:
         module: Module,
         check_names: dict[tuple[int, str], str] | None = None,
         stuck_minutes: float = DEFAULT_STUCK_MINUTES,
+        idle_minutes: float = DEFAULT_IDLE_MINUTES,
     ) -> None:
         self.config = config
         self.module = module
         self.check_names = check_names or {}
         self.stuck_minutes = stuck_minutes
+        self.idle_minutes = idle_minutes
+        self._steps = frozenset(step.number for step in module.steps)
+        self._order = [step.number for step in module.steps]
         self._learners: dict[str, _LearnerState] = {}
-        self._seen: set[str] = set()
+        self._seen: set[tuple[str, str]] = set()
         self._last_id = "-"
+        self._events = 0
+        #: Events this board skipped as malformed.
+        self.skipped = 0
+        #: Events the class server's relay refused (read from the server).
+        self.refused = 0
 
-    def refresh(self, client: valkey.Valkey) -> int:
-        """Read the events added since the last refresh; returns how many were new."""
+    def refresh(self, client: valkey.Valkey, use_state: bool = True) -> int:
+        """Read the events added since the last refresh; returns how many were new. The first
+        refresh starts from the state the class server keeps (when there is a good one)."""
         key = events_key(self.config.class_id)
         new = 0
+        if use_state and self._last_id == "-":
+            with contextlib.suppress(valkey.ResponseError):
+                raw = client.get(state_key(self.config.class_id))
+                if raw is not None and len(raw) < _MAX_STATE_BYTES:
+                    self.load_state(_text(raw))
+        try:
+            counts = client.hvals(rejected_key(self.config.class_id))
+            self.refused = sum(_int(_text(count)) for count in counts)
+        except valkey.ResponseError:
+            pass  # not a hash (someone else's key): the board does without the count
         while True:
             start = self._last_id if self._last_id == "-" else f"({self._last_id}"
             batch = client.xrange(key, min=start, max="+", count=_READ_BATCH)
@@ -231,84 +321,212 @@ class ClassBoard:
                 return new
 
     def fold(self, entries: Iterable[tuple[object, Mapping[Any, object]]]) -> int:
-        """Apply stream entries ``(id, fields)``; an event id seen before is skipped."""
+        """Apply stream entries ``(id, fields)``; an event id seen before is skipped, and so
+        is (counted in ``skipped``) anything malformed."""
         applied = 0
+        now_ms = int(time.time() * 1000)
+        kinds, module_id, steps = _KINDS, self.module.id, self._steps
         for raw_id, raw_fields in entries:
             stream_id = _text(raw_id)
             self._last_id = stream_id
-            fields = {_text(k): _text(v) for k, v in raw_fields.items()}
-            event_id = fields.get("id", stream_id)
-            if event_id in self._seen:
+            at_text, _, _ = stream_id.partition("-")
+            if not at_text.isdigit() or not isinstance(raw_fields, Mapping):
+                self.skipped += 1
                 continue
-            self._seen.add(event_id)
+            fields = {
+                (k.decode("utf-8", "replace") if isinstance(k, bytes) else str(k)): (
+                    v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                )
+                for k, v in raw_fields.items()
+            }
+            learner_id = fields.get("learner_id", "")
+            event = (
+                clean_event(fields, module_id, steps, kinds)
+                if learner_id_ok(learner_id)
+                and all(len(value) <= _MAX_FIELD_CHARS for value in fields.values())
+                else None
+            )
+            if event is None:
+                self.skipped += 1
+                continue
+            seen = (learner_id, event["id"])
+            if seen in self._seen:
+                continue
+            self._seen.add(seen)
+            self._events += 1
             applied += 1
-            self._apply(fields, int(stream_id.split("-", 1)[0]))
+            # The server's clock, never later than now: an id from the future changes nothing.
+            self._apply(learner_id, fields.get("learner"), event, min(int(at_text), now_ms))
         return applied
 
-    def _apply(self, fields: dict[str, str], at_ms: int) -> None:
-        learner_id = fields.get("learner_id", "?")
-        learner = self._learners.get(learner_id)
-        if learner is None:
-            learner = _LearnerState(fields.get("learner", "?"), learner_id)
-            self._learners[learner_id] = learner
-        learner.name = fields.get("learner", learner.name)
-        learner.last_ms = max(learner.last_ms, at_ms)
-        learner.backend = fields.get("backend", learner.backend)
-        learner.server_version = fields.get("server_version", learner.server_version)
-        kind = fields.get("kind")
-        if kind in ("join", "leave"):
-            learner.left = kind == "leave"
+    def _apply(self, learner_id: str, name: object, event: dict[str, str], at_ms: int) -> None:
+        kind = event["kind"]
+        if kind == "clear":
+            target = self._learners.get(event["target"])
+            if target is not None:
+                target.hand_ms = None
             return
-        if kind not in ("check", "skip") or fields.get("module") != self.module.id:
+        learner = self._learners.get(learner_id)
+        shown = clean_text(name, MAX_NAME_CHARS) or "?"
+        if learner is None:
+            learner = _LearnerState(shown, learner_id, joined_ms=at_ms)
+            self._learners[learner_id] = learner
+        previous_ms = learner.last_ms or at_ms
+        learner.last_ms = max(learner.last_ms, at_ms)
+        if kind == "join":
+            learner.name = shown
+            learner.left = False
+            return
+        if kind == "leave":
+            learner.left = True
+            learner.hand_ms = None
             return
         learner.left = False
-        try:
-            number = int(fields.get("step", ""))
-        except ValueError:
+        if kind == "help":
+            learner.hand_ms = learner.hand_ms or at_ms
             return
-        cell = learner.steps.setdefault(number, _StepState(since_ms=at_ms))
+        number = int(event["step"])
+        cell = learner.steps.get(number)
+        if cell is None:
+            cell = learner.steps[number] = _StepState(since_ms=previous_ms)
+        cell.last_ms = at_ms
         if learner.current != number:
-            cell.since_ms = at_ms if cell.status != "failed" else cell.since_ms
-        learner.current = number
+            learner.current = number
+            learner.current_since_ms = cell.since_ms if cell.status != "passed" else at_ms
         if kind == "skip":
             if cell.status != "passed":
                 cell.status = "skipped"
+            self._move_on(learner, number, at_ms)
             return
-        passed = fields.get("passed") == "1"
-        cell.status = "passed" if passed else "failed"
-        cell.attempts = max(cell.attempts, _int(fields.get("attempt")))
-        cell.seconds = max(cell.seconds, _int(fields.get("seconds")))
-        cell.hints = max(cell.hints, _int(fields.get("hints")))
+        learner.last_check_ms = at_ms
+        learner.backend = event["backend"] or learner.backend
+        learner.server_version = event["server_version"] or learner.server_version
+        passed = event["passed"] == "1"
+        if cell.status != "passed" or passed:
+            cell.status = "passed" if passed else "failed"
+        cell.attempts = max(cell.attempts, int(event["attempt"]))
+        # Time on task from the server's clock too: `check` and `watch` report none.
+        cell.seconds = max(cell.seconds, int(event["seconds"]), (at_ms - cell.since_ms) // 1000)
+        cell.hints = max(cell.hints, int(event["hints"]))
+        checks = parse_checks(event["checks"]) or ()
+        cell.failing = tuple(check for check, ok in checks if not ok)
+        if passed:
+            self._move_on(learner, number, at_ms)
+
+    def _move_on(self, learner: _LearnerState, number: int, at_ms: int) -> None:
+        """A step passed or skipped: the learner is now on the module's next step."""
+        index = self._order.index(number)
+        if index + 1 < len(self._order):
+            learner.current = self._order[index + 1]
+            learner.current_since_ms = at_ms
+
+    @property
+    def events(self) -> int:
+        """Distinct events folded so far."""
+        return self._events
+
+    # -- the folded state, kept by the class server so a board starts without re-reading ----
+    def dump_state(self) -> str:
+        """The folded state as JSON (see :meth:`load_state`)."""
+        return json.dumps(
+            {
+                "format": _STATE_FORMAT,
+                "last_id": self._last_id,
+                "events": self._events,
+                "skipped": self.skipped,
+                "learners": [
+                    {
+                        **{name: getattr(learner, name) for name in _LEARNER_FIELDS},
+                        "steps": {
+                            str(number): [getattr(cell, name) for name in _STEP_FIELDS]
+                            for number, cell in learner.steps.items()
+                        },
+                    }
+                    for learner in self._learners.values()
+                ],
+            },
+            separators=(",", ":"),
+        )
+
+    def load_state(self, text: str) -> bool:
+        """Start from a state :meth:`dump_state` wrote; False (and nothing changed) when
+        ``text`` is not one: the board then reads the stream from the start."""
         try:
-            checks = json.loads(fields.get("checks", "[]"))
-            cell.failing = tuple(str(check) for check, ok in checks if not ok)
-        except (ValueError, TypeError):
-            cell.failing = ()
+            data = json.loads(text)
+            if data["format"] != _STATE_FORMAT:
+                return False
+            learners = {}
+            for item in data["learners"]:
+                learner = _LearnerState(
+                    **{name: _typed(item[name], kind) for name, kind in _LEARNER_FIELDS.items()}
+                )
+                if not learner_id_ok(learner.learner_id):
+                    return False
+                learner.name = clean_text(learner.name, MAX_NAME_CHARS) or "?"
+                for number, values in item["steps"].items():
+                    if int(number) not in self._steps:
+                        return False
+                    cell = _StepState(
+                        *(
+                            _typed(v, kind)
+                            for v, kind in zip(values, _STEP_FIELDS.values(), strict=True)
+                        )
+                    )
+                    cell.failing = tuple(clean_text(c, 64) for c in cell.failing)
+                    learner.steps[int(number)] = cell
+                if learner.current is not None and learner.current not in self._steps:
+                    return False
+                learners[learner.learner_id] = learner
+            last_id = str(data["last_id"])
+            events, skipped = int(data["events"]), int(data["skipped"])
+        except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+            return False
+        self._learners, self._last_id, self._events, self.skipped = (
+            learners, last_id, events, skipped,
+        )  # fmt: skip
+        self._seen.clear()
+        return True
 
     def snapshot(self, now: float | None = None) -> BoardSnapshot:
         """The board as it stands (``now`` in seconds since the epoch)."""
         moment = time.time() if now is None else now
-        names = Counter(learner.name for learner in self._learners.values())
-        rows = tuple(
-            self._row(learner, moment, shared_name=names[learner.name] > 1)
+        names = Counter(learner.name.casefold() for learner in self._learners.values())
+        words = Counter(
+            (learner.name.casefold(), _aloud(learner.learner_id))
             for learner in self._learners.values()
         )
+        rows = []
+        for learner in self._learners.values():
+            shown = learner.name
+            if names[learner.name.casefold()] > 1:
+                word = _aloud(learner.learner_id)
+                shown = f"{learner.name} ({word})"
+                if words[(learner.name.casefold(), word)] > 1:
+                    shown = f"{learner.name} ({word} {learner.learner_id[:4]})"
+            rows.append(self._row(learner, moment, shown))
         slugs = {step.number: step.slug for step in self.module.steps}
+        tally: dict[int, Counter[str]] = {number: Counter() for number in self._order}
+        for row in rows:
+            for number, cell in row.steps.items():
+                tally[number][cell.status] += 1
         columns = tuple(
             StepColumn(
                 number=step.number,
                 slug=step.slug,
-                passed=sum(1 for r in rows if _status(r, step.number) == "passed"),
-                failed=sum(1 for r in rows if _status(r, step.number) == "failed"),
-                skipped=sum(1 for r in rows if _status(r, step.number) == "skipped"),
+                passed=tally[step.number]["passed"],
+                failed=tally[step.number]["failed"],
+                skipped=tally[step.number]["skipped"],
             )
             for step in self.module.steps
         )
         failing: Counter[tuple[int, str]] = Counter()
         for learner in self._learners.values():
-            for number, cell in learner.steps.items():
-                if cell.status == "failed":
-                    failing.update((number, check) for check in set(cell.failing))
+            # Only learners now on the step: one who moved past it is not failing it.
+            now_on = learner.current
+            state = learner.steps.get(now_on) if now_on is not None else None
+            on_it = now_on is not None and state is not None and not learner.left
+            if on_it and state is not None and now_on is not None and state.status == "failed":
+                failing.update((now_on, check) for check in set(state.failing))
         top = tuple(
             FailingCheck(
                 step=number,
@@ -325,31 +543,47 @@ class ClassBoard:
                 key=lambda row: -(row.stuck_minutes or 0.0),
             )
         )
+        hands = tuple(
+            sorted(
+                (row for row in rows if row.hand_minutes is not None),
+                key=lambda row: -(row.hand_minutes or 0.0),
+            )
+        )
         return BoardSnapshot(
             class_id=self.config.class_id,
             module=self.module.id,
             generated_at=moment,
             elapsed_seconds=max(0.0, moment - self.config.started_at),
             planned_minutes=self.module.planned_minutes,
-            events=len(self._seen),
-            learners=tuple(sorted(rows, key=lambda row: row.name.lower())),
+            events=self._events,
+            learners=tuple(sorted(rows, key=lambda row: row.shown_name.casefold())),
             steps=columns,
             failing=top,
             stuck=stuck,
+            hands=hands,
+            rejected=self.skipped + self.refused,
         )
 
-    def _row(self, learner: _LearnerState, moment: float, shared_name: bool) -> LearnerRow:
+    def _row(self, learner: _LearnerState, moment: float, shown: str) -> LearnerRow:
+        now_ms = moment * 1000
         stuck = None
+        on_step = None
         current = learner.steps.get(learner.current) if learner.current is not None else None
-        if current is not None and current.status == "failed" and not learner.left:
-            minutes = (moment * 1000 - current.since_ms) / 60_000
-            if minutes >= self.stuck_minutes:
-                stuck = round(minutes, 1)
+        if learner.current is not None and not learner.left:
+            on_step = round(max(0.0, now_ms - learner.current_since_ms) / 60_000, 1)
+        failing_now = current is not None and current.status == "failed"
+        if failing_now and on_step is not None and on_step >= self.stuck_minutes:
+            stuck = on_step
+        never = not learner.steps
+        quiet_since = learner.last_check_ms or learner.joined_ms
+        idle = not learner.left and (now_ms - quiet_since) / 60_000 >= self.idle_minutes
         return LearnerRow(
             name=learner.name,
             learner_id=learner.learner_id,
             steps={
-                number: LearnerStep(cell.status, cell.attempts, cell.seconds, cell.hints)
+                number: LearnerStep(
+                    cell.status, cell.attempts, cell.seconds, cell.hints, cell.failing
+                )
                 for number, cell in learner.steps.items()
             },
             current_step=learner.current,
@@ -357,18 +591,60 @@ class ClassBoard:
             backend=learner.backend,
             server_version=learner.server_version,
             left=learner.left,
-            shown_name=f"{learner.name} #{learner.learner_id[:4]}" if shared_name else learner.name,
+            shown_name=shown,
+            on_step_minutes=on_step,
+            last_seen_seconds=max(0.0, moment - learner.last_ms / 1000),
+            idle=idle,
+            never_started=never,
+            hand_minutes=(
+                None
+                if learner.hand_ms is None
+                else round(max(0.0, now_ms - learner.hand_ms) / 60_000, 1)
+            ),
         )
 
 
+_STATE_FORMAT = 1
+_LEARNER_FIELDS: dict[str, object] = {
+    "name": str, "learner_id": str, "current": (int, None), "current_since_ms": int,
+    "joined_ms": int, "last_ms": int, "last_check_ms": int, "backend": str,
+    "server_version": str, "left": bool, "hand_ms": (int, None),
+}  # fmt: skip
+_STEP_FIELDS: dict[str, object] = {
+    "status": str, "attempts": int, "seconds": int, "hints": int, "failing": tuple,
+    "since_ms": int, "last_ms": int,
+}  # fmt: skip
+_STATUSES = frozenset({"passed", "failed", "skipped", "not-started"})
+
+
+def _typed(value: object, kind: object) -> Any:
+    """``value`` when it has the type ``kind`` names (a state read back); TypeError if not."""
+    if kind == (int, None):
+        if value is None:
+            return None
+        kind = int
+    if kind is tuple:
+        if not isinstance(value, list) or len(value) > 64:
+            raise TypeError(kind)
+        return tuple(str(item) for item in value)
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(kind)
+    if not isinstance(value, kind):  # type: ignore[arg-type]
+        raise TypeError(kind)
+    if kind is str and isinstance(value, str) and len(value) > 64 and value not in _STATUSES:
+        return value[:64]
+    return value
+
+
+def _aloud(learner_id: str) -> str:
+    return ALOUD[int(learner_id[:8], 16) % len(ALOUD)]
+
+
 def _csv_text(text: str) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ would make it a formula."""
+    """A cell a spreadsheet shows as text: a leading = + - @ tab or CR would make it a
+    formula."""
+    text = clean_text(text, 200)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _status(row: LearnerRow, number: int) -> StepStatus:
-    cell = row.steps.get(number)
-    return cell.status if cell else "not-started"
 
 
 def _text(value: object) -> str:
@@ -399,5 +675,12 @@ def check_names(module: Module) -> dict[tuple[int, str], str]:
 
 
 def sorted_for_board(rows: Sequence[LearnerRow]) -> list[LearnerRow]:
-    """Stuck learners first (longest first), then everyone else by name."""
-    return sorted(rows, key=lambda row: (row.stuck_minutes is None, -(row.stuck_minutes or 0)))
+    """Raised hands first, then stuck learners (longest first), then everyone else by name."""
+    return sorted(
+        rows,
+        key=lambda row: (
+            row.hand_minutes is None,
+            row.stuck_minutes is None,
+            -(row.stuck_minutes or 0),
+        ),
+    )

@@ -1,8 +1,15 @@
 """A class: its id, where its server listens, its ACL users, and the join code.
 
 The trainer's credentials live in ``class.json`` in the class folder (mode 0600). The join code
-holds only what a learner needs: host, port, TLS, class id and the learner password, which the
-server's ACL limits to adding events to the class stream and reading its announcement.
+holds only what a learner needs to ask to join: host, port, TLS, class id and the password of the
+class's *join* user, which the server's ACL limits to pushing a join request onto one list. At
+join each learner gets a user of its own (``wsc-<class>-<learner>``) whose password only that
+learner knows (the server holds its SHA-256); that user may only write the learner's own inbox
+key. The class server process reads the inboxes, validates every event and appends it to the
+class stream itself (see :mod:`.relay`).
+
+Every user name carries the class id, so two classes on one server never share (or overwrite)
+a user, and ``workshop class end`` removes exactly the class's users.
 """
 
 from __future__ import annotations
@@ -12,9 +19,10 @@ import binascii
 import json
 import os
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from valkey_workshop.errors import UsageError
 
@@ -24,13 +32,48 @@ CLASS_DIR_ENV = "WORKSHOP_CLASS_DIR"
 DEFAULT_LISTEN = "127.0.0.1:6390"
 #: The join code's prefix says what it is and which format it has.
 CODE_PREFIX = "wsj1-"
-TRAINER_USER = "trainer"
-LEARNER_USER = "learner"
+#: Every user of a class is named ``wsc-<class id>-<role or learner id>``.
+USER_PREFIX = "wsc-"
+
+
+def class_user(class_id: str, role: str) -> str:
+    """The ACL user of ``role`` (trainer, join, admin, or a learner id) in class ``class_id``."""
+    return f"{USER_PREFIX}{class_id}-{role}"
+
+
+def class_keys(class_id: str) -> str:
+    """The ACL key pattern of everything the class stores."""
+    return f"workshop-class:{class_id}:*"
 
 
 def events_key(class_id: str) -> str:
-    """The class's event stream: learners may only XADD to it."""
+    """The class's event stream: only the class server process appends to it."""
     return f"workshop-class:{class_id}:events"
+
+
+def joins_key(class_id: str) -> str:
+    """The list of join requests: the join user may only RPUSH to it."""
+    return f"workshop-class:{class_id}:joins"
+
+
+def inbox_key(class_id: str, learner_id: str) -> str:
+    """One learner's inbox: a batch of events, written by that learner's user only."""
+    return f"workshop-class:{class_id}:inbox:{learner_id}"
+
+
+def learners_key(class_id: str) -> str:
+    """The class's roll: learner id -> its name and password hash (trainer's only)."""
+    return f"workshop-class:{class_id}:learners"
+
+
+def state_key(class_id: str) -> str:
+    """The board's folded state, kept by the class server process (a board starts from it)."""
+    return f"workshop-class:{class_id}:state"
+
+
+def rejected_key(class_id: str) -> str:
+    """How many events each learner sent that the class server refused (learner id -> count)."""
+    return f"workshop-class:{class_id}:rejected"
 
 
 def announce_key(class_id: str) -> str:
@@ -81,9 +124,8 @@ class JoinCode:
         return cls(data["h"], port, data["c"], data["k"], bool(data.get("t")))
 
     @property
-    def url(self) -> str:
-        scheme = "valkeys" if self.tls else "valkey"
-        return f"{scheme}://{LEARNER_USER}:{self.password}@{self.host}:{self.port}/0"
+    def join_user(self) -> str:
+        return class_user(self.class_id, "join")
 
 
 @dataclass(frozen=True)
@@ -99,8 +141,11 @@ class ClassConfig:
     module: str
     started_at: float
     tls: bool = False
-    #: An existing server's URL (``--url``), when the class does not run its own.
+    #: An existing server's URL (``--url``) without its password, when the class does not
+    #: run its own. The admin password is never written down (see :func:`admin_url_from`).
     url: str | None = None
+    #: The class's own admin user, on a server the workshop started (its default user is off).
+    admin_password: str = ""
 
     @classmethod
     def new(cls, listen: str, advertise: str | None, module: str, started_at: float) -> ClassConfig:
@@ -119,6 +164,7 @@ class ClassConfig:
             learner_password=secrets.token_urlsafe(18),
             module=module,
             started_at=started_at,
+            admin_password=secrets.token_urlsafe(18),
         )
 
     def join_code(self) -> JoinCode:
@@ -127,9 +173,19 @@ class ClassConfig:
         )
 
     def trainer_url(self) -> str:
+        return self._url_as("trainer", self.trainer_password)
+
+    def own_admin_url(self) -> str:
+        """The class's admin user on a server the workshop started (not for ``--url``)."""
+        return self._url_as("admin", self.admin_password)
+
+    def _url_as(self, role: str, password: str) -> str:
         scheme = "valkeys" if self.tls else "valkey"
         host = "127.0.0.1" if self.listen_host in ("0.0.0.0", "::") else self.listen_host  # noqa: S104
-        return f"{scheme}://{TRAINER_USER}:{self.trainer_password}@{host}:{self.port}/0"
+        if ":" in host:
+            host = f"[{host}]"
+        user = class_user(self.class_id, role)
+        return f"{scheme}://{user}:{quote(password, safe='')}@{host}:{self.port}/0"
 
     def save(self, folder: Path) -> Path:
         """Write ``class.json`` readable by its owner only."""
@@ -153,9 +209,13 @@ class ClassConfig:
             return None
         try:
             data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**data)
+            config = cls(**data)
         except (OSError, ValueError, TypeError) as error:
             raise UsageError(f"{path} is not a class file ({error}).") from error
+        if not config.admin_password and config.url is None:
+            # A class file from before per-class users: give it its admin user now.
+            config = replace(config, admin_password=secrets.token_urlsafe(18))
+        return config
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -173,3 +233,39 @@ def class_dir(flag: Path | None) -> Path:
         return flag.expanduser()
     env = os.environ.get(CLASS_DIR_ENV)
     return Path(env).expanduser() if env else DEFAULT_CLASS_DIR
+
+
+#: Where ``class serve --url`` and ``class end`` find the admin URL (never on the command line).
+ADMIN_URL_ENV = "WORKSHOP_CLASS_ADMIN_URL"
+#: Or the admin password alone, for a ``--url`` given without one.
+ADMIN_PASSWORD_ENV = "WORKSHOP_CLASS_ADMIN_PASSWORD"  # noqa: S105 - a variable's name
+
+
+def url_password(url: str) -> str | None:
+    """The password a URL carries, or None."""
+    return urlsplit(url).password
+
+
+def without_password(url: str) -> str:
+    """``url`` with its password removed (what ``class.json`` keeps)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, parts.query, ""))
+
+
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` put in (for a URL given without one)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    user = quote(parts.username or "", safe="")
+    port = f":{parts.port}" if parts.port else ""
+    netloc = f"{user}:{quote(password, safe='')}@{host}{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))

@@ -19,6 +19,7 @@ from valkey_workshop.cli.classroom import (
     ClassDirOption,
     class_app,
     class_progress,
+    help_me_command,
     join_command,
     leave_command,
 )
@@ -538,6 +539,7 @@ app.command("pack")(pack_command)
 app.add_typer(class_app, name="class")
 app.command("join")(join_command)
 app.command("leave")(leave_command)
+app.command("help-me")(help_me_command)
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -1,8 +1,11 @@
-"""``workshop class serve|board|export`` (trainer) and ``workshop join|leave`` (learner)."""
+"""``workshop class serve|board|export|say|clear|end`` (trainer) and ``workshop join|leave|
+help-me`` (learner). Parsing and rendering only: the use cases are in :mod:`valkey_workshop.
+classroom`."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -14,24 +17,37 @@ import typer
 import valkey
 
 from valkey_workshop.classroom import board as boards
-from valkey_workshop.classroom.config import DEFAULT_LISTEN, ClassConfig, JoinCode, class_dir
+from valkey_workshop.classroom import trainer
+from valkey_workshop.classroom.config import (
+    ADMIN_PASSWORD_ENV,
+    ADMIN_URL_ENV,
+    DEFAULT_LISTEN,
+    JoinCode,
+    class_dir,
+    url_password,
+    with_password,
+)
 from valkey_workshop.classroom.membership import ClassPublisher, validate_name
-from valkey_workshop.classroom.serve import describe, serve_class
+from valkey_workshop.classroom.serve import describe, end_class, serve_class
 from valkey_workshop.cli.common import (
     ImageOption,
     NetworkOption,
-    UrlOption,
     WorkdirOption,
     fail,
     guarded,
 )
 from valkey_workshop.content.loader import load_module
-from valkey_workshop.errors import ServerError, UsageError, WorkshopError
+from valkey_workshop.errors import WorkshopError
 from valkey_workshop.render import out_console
-from valkey_workshop.render.board import board_page, board_view, live_board, page_rows
+from valkey_workshop.render.board import (
+    board_height,
+    board_page,
+    board_view,
+    learner_view,
+    live_board,
+)
 from valkey_workshop.render.console import message, status
 from valkey_workshop.session.workdir import resolve_workdir
-from valkey_workshop.words import plural
 
 class_app = typer.Typer(
     help="Run a class: a class server learners publish to, and a live board.",
@@ -47,10 +63,48 @@ ClassDirOption = Annotated[
         show_default=False,
     ),
 ]
+AdminUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar=ADMIN_URL_ENV,
+        help="An existing server's admin URL, WITHOUT its password on the command line: "
+        f"valkeys://admin@host:6380 (password from ${ADMIN_PASSWORD_ENV} or a prompt), or "
+        f"the whole URL in ${ADMIN_URL_ENV}",
+        show_default=False,
+    ),
+]
+
+
+def _admin_url(url: str | None, from_command_line: bool) -> str | None:
+    """The admin URL with its password, which never comes from the command line."""
+    if url is None:
+        return None
+    if url_password(url) is not None:
+        if from_command_line:
+            raise fail(
+                "--url carries a password, and a command line is readable by every user of "
+                f"this machine while the class runs. Put the URL in ${ADMIN_URL_ENV}, or give "
+                f"it without the password and set ${ADMIN_PASSWORD_ENV} (or type it at the "
+                "prompt)."
+            )
+        return url
+    password = os.environ.get(ADMIN_PASSWORD_ENV)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise fail(f"--url has no password: set ${ADMIN_PASSWORD_ENV} (or run in a terminal).")
+        password = typer.prompt("Admin password", hide_input=True)
+    return with_password(url, password)
+
+
+def _from_command_line(context: typer.Context, name: str) -> bool:
+    source = context.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 @class_app.command("serve")
 def serve_command(
+    context: typer.Context,
     listen: Annotated[
         str | None,
         typer.Option(
@@ -71,13 +125,15 @@ def serve_command(
         str,
         typer.Option("--backend", help="embedded | local | docker | url (an existing server)"),
     ] = "embedded",
-    url: UrlOption = None,
+    url: AdminUrlOption = None,
     image: ImageOption = None,
     docker_network: NetworkOption = None,
     folder: ClassDirOption = None,
 ) -> None:
-    """Start the class server (ACL users, no default user) and print the join line."""
+    """Start the class server (per-class ACL users, no default user, a memory cap, the relay
+    that validates every event) and print the join line."""
     loaded = guarded(partial(load_module, module))
+    url = _admin_url(url, _from_command_line(context, "url"))
     chosen_backend = "url" if url and backend == "embedded" else backend
     try:
         with serve_class(
@@ -100,47 +156,52 @@ def serve_command(
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
-                status("Class server stopped; its events stay in the class folder.")
+                status(
+                    "Class server stopped; its events stay in the class folder"
+                    + ("; `workshop class end` removes its users." if url else ".")
+                )
     except WorkshopError as error:
         raise fail(str(error)) from None
-
-
-def _open_board(folder: Path, stuck_minutes: float) -> tuple[boards.ClassBoard, valkey.Valkey]:
-    config = ClassConfig.load(folder)
-    if config is None:
-        raise UsageError(f"No class in {folder}: start one with `workshop class serve`.")
-    module = load_module(config.module)
-    board = boards.ClassBoard(config, module, boards.check_names(module), stuck_minutes)
-    client = valkey.Valkey.from_url(config.trainer_url(), socket_timeout=3)
-    try:
-        board.refresh(client)
-    except (valkey.ConnectionError, valkey.TimeoutError) as error:
-        client.close()
-        raise ServerError(
-            f"The class server of {folder} is not answering ({error}); is "
-            "`workshop class serve` running?"
-        ) from error
-    except valkey.AuthenticationError as error:
-        client.close()
-        raise ServerError(f"The class server refused the trainer's password ({error}).") from error
-    return board, client
 
 
 StuckOption = Annotated[
     float,
     typer.Option("--stuck-minutes", min=0.0, help="Failing one step this long counts as stuck"),
 ]
+IdleOption = Annotated[
+    float,
+    typer.Option("--idle-minutes", min=0.0, help="No check this long counts as idle"),
+]
 
 
 @class_app.command("board")
 def board_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one snapshot and exit")] = False,
+    learner: Annotated[
+        str | None,
+        typer.Option("--learner", help="One learner's steps, times and failing checks"),
+    ] = None,
     stuck_minutes: StuckOption = boards.DEFAULT_STUCK_MINUTES,
+    idle_minutes: IdleOption = boards.DEFAULT_IDLE_MINUTES,
     folder: ClassDirOption = None,
 ) -> None:
-    """The live board: learners by steps, the checks failing most, who is stuck."""
-    board, client = guarded(partial(_open_board, class_dir(folder), stuck_minutes))
+    """The live board: where each learner is and for how long, raised hands, who is stuck,
+    the checks failing most."""
+    board, client = guarded(
+        partial(trainer.open_board, class_dir(folder), stuck_minutes, idle_minutes)
+    )
     try:
+        if learner is not None:
+            snapshot = board.snapshot()
+            rows = snapshot.find(learner)
+            if not rows:
+                raise fail(f"No learner called {learner!r} in this class.")
+            if as_json:
+                chosen = [boards.row_json(row) for row in rows]
+                sys.stdout.write(json.dumps(chosen, indent=2) + "\n")
+            else:
+                out_console().print(learner_view(rows, snapshot, board.check_names))
+            return
         if as_json:
             sys.stdout.write(json.dumps(board.snapshot().to_json(), indent=2) + "\n")
             return
@@ -155,13 +216,55 @@ def board_command(
                     # A class server that restarts: keep the last board, say so, try again.
                     silent_since = silent_since or time.strftime("%H:%M:%S")
                 snapshot = board.snapshot()
-                page = board_page()
-                update(board_view(snapshot, page_rows(console), page, silent_since))
+                update(
+                    board_view(
+                        snapshot,
+                        page=board_page(),
+                        silent_since=silent_since,
+                        height=board_height(console),
+                    )
+                )
                 time.sleep(1.0)
     except KeyboardInterrupt:
         return
     finally:
         client.close()
+
+
+@class_app.command("say")
+def say_command(
+    text: Annotated[str, typer.Argument(help="What every learner's next check shows")],
+    folder: ClassDirOption = None,
+) -> None:
+    """Tell the room something: it shows in every learner's session, watch and check."""
+    shown = guarded(partial(trainer.say, class_dir(folder), text))
+    message(f"Said to the class: {shown}")
+
+
+@class_app.command("clear")
+def clear_command(
+    name: Annotated[str, typer.Argument(help="Whose hand to lower (the name the board shows)")],
+    folder: ClassDirOption = None,
+) -> None:
+    """Lower a learner's raised hand on the board."""
+    names = guarded(partial(trainer.clear_hand, class_dir(folder), name))
+    message(f"Hand lowered: {', '.join(names)}.")
+
+
+@class_app.command("end")
+def end_command(
+    folder: ClassDirOption = None,
+) -> None:
+    """End the class: remove its users (and its join list and inboxes) from its server.
+
+    A class on an existing server reads the admin URL from $WORKSHOP_CLASS_ADMIN_URL (or the
+    class's URL with $WORKSHOP_CLASS_ADMIN_PASSWORD), never from the command line."""
+    admin = os.environ.get(ADMIN_URL_ENV) or os.environ.get(ADMIN_PASSWORD_ENV)
+    ended = guarded(partial(end_class, class_dir(folder), admin))
+    message(
+        f"Class ended: {ended.users} users and {ended.keys} working keys removed; the events "
+        "stay (`workshop class export` still reads them while the server runs)."
+    )
 
 
 @class_app.command("export")
@@ -172,7 +275,7 @@ def export_command(
     folder: ClassDirOption = None,
 ) -> None:
     """The board as CSV: one row per learner and step with a result."""
-    board, client = guarded(partial(_open_board, class_dir(folder), boards.DEFAULT_STUCK_MINUTES))
+    board, client = guarded(partial(trainer.open_board, class_dir(folder)))
     client.close()
     text = board.snapshot().to_csv()
     if output is None:
@@ -208,37 +311,31 @@ def leave_command(workdir: WorkdirOption = None) -> None:
     if left is None:
         message("This workdir is not in a class.")
         return
-    membership, unsent = left
-    dropped = (
-        f" {plural(unsent, 'result')} the class server never received "
-        f"{'was' if unsent == 1 else 'were'} dropped."
-        if unsent
-        else ""
-    )
-    message(f"Left class {membership.class_id}; nothing more is sent.{dropped}")
+    membership, queued = left
+    if queued:
+        message(
+            f"Leaving class {membership.class_id}: its server is not answering, so the leave "
+            "waits in the outbox and goes out (with any results before it) as soon as it "
+            "answers; nothing new is sent."
+        )
+        return
+    message(f"Left class {membership.class_id}; nothing more is sent.")
+
+
+def help_me_command(workdir: WorkdirOption = None) -> None:
+    """Raise a hand on the trainer's board (it stays up until the trainer lowers it)."""
+    publisher = ClassPublisher(resolve_workdir(workdir))
+    outcome = publisher.publish([{"kind": "help"}])
+    if outcome is None:
+        raise fail("This workdir is not in a class: `workshop join CODE --name NAME` first.")
+    if outcome.problem:
+        message(
+            f"Hand raised; it reaches the board once the class server answers ({outcome.problem})."
+        )
+        return
+    message("Hand raised: the trainer sees it on the board.")
 
 
 def class_progress(folder: Path | None) -> Callable[[int], str | None] | None:
-    """For the presenter: a function giving ``step 02: 18/25 passed`` when a class is served
-    from ``folder``; None when there is no class there."""
-    try:
-        config = ClassConfig.load(class_dir(folder))
-    except UsageError:
-        return None
-    if config is None:
-        return None
-    board = boards.ClassBoard(config, load_module(config.module))
-
-    def line(number: int) -> str | None:
-        client = valkey.Valkey.from_url(
-            config.trainer_url(), socket_timeout=0.5, socket_connect_timeout=0.5
-        )
-        try:
-            board.refresh(client)
-        except valkey.ValkeyError:
-            return None  # the class server is down: the presenter shows nothing, no error
-        finally:
-            client.close()
-        return board.snapshot().step_line(number)
-
-    return line
+    """For the presenter: ``step 02: 18/25 passed`` when a class is served from ``folder``."""
+    return trainer.class_progress(class_dir(folder))

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from valkey_workshop.classroom.membership import AnnouncementWatcher, ClassPublisher
 from valkey_workshop.commands.demo import run_step_demo
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.interactive.guided import (
@@ -46,6 +47,7 @@ class LearnerLoop:
         # before its first scan, say) still shows as a difference here.
         self._checked_version: tuple[int, int] | None = None
         self._publish_noted = False
+        self._say: AnnouncementWatcher | None = None  # what the trainer says, while running
         self.lesson_pages = Pager()
         self.actions: dict[str, Callable[[], bool]] = {
             CHECK.key: self.check,
@@ -59,6 +61,7 @@ class LearnerLoop:
             NEXT.key: self.next_step,
             SKIP.key: self.skip,
             SAVED: self.check,
+            "!": self.help_me,
         }
 
     # -- what each key does (False ends the loop) ------------------------------------------
@@ -83,8 +86,16 @@ class LearnerLoop:
             self._publish_noted = True
         elif self.session.publish_note is None:
             self._publish_noted = False
+        if outcome is not None and outcome.published and outcome.published.announcement:
+            message(f"Trainer: {outcome.published.announcement}")
         if result.passed:
             message("Step passed. Press n for the next step, or s to compare with the solution.")
+        return True
+
+    def help_me(self) -> bool:
+        """!: raise a hand on the class board (as `workshop help-me` does)."""
+        sent = ClassPublisher(self.session.workdir.root).publish([{"kind": "help"}])
+        message("Hand raised on the class board." if sent else "This workdir is in no class.")
         return True
 
     def hint(self) -> bool:
@@ -188,7 +199,7 @@ class LearnerLoop:
             message(f"Welcome back: resuming at step {session.step.label}.")
         try:
             self.present()
-            with KeyReader() as keys:
+            with KeyReader() as keys, AnnouncementWatcher(session.workdir.root) as self._say:
                 while True:
                     shown = [(a.key, a.label) for a in session.actions(with_demo=not self.watch)]
                     if not self.watch and self.lesson_pages.has_next:
@@ -221,6 +232,8 @@ class LearnerLoop:
             key = keys.read(0.2)
             if key is not None:
                 return key.lower()
+            for text in self._say.said() if self._say else ():
+                message(f"Trainer: {text}")
             saved = False
             while not self.changed.empty():
                 saved = self.changed.get_nowait() == target or saved

@@ -43,14 +43,16 @@ class CheckOutcome:
     @property
     def messages(self) -> tuple[Message, ...]:
         """In the order shown: the progress file's warnings and the files created (before the
-        report), then the guard's notices, the class line, why checking stopped, and why the
-        results could not be recorded (after it)."""
+        report), then the guard's notices, the class line and what the trainer said, why
+        checking stopped, and why the results could not be recorded (after it)."""
         said = [warning(text, "before") for text in self.warnings]
         if (created := created_text(self.created)) is not None:
             said.append(notice(created, "before"))
         said.extend(notice(text) for text in self.notices)
         if self.published is not None and self.published.line:
             said.append(notice(self.published.line))
+        if self.published is not None and self.published.announcement:
+            said.append(notice(f"Trainer: {self.published.announcement}"))
         if self.server_stopped is not None:
             said.append(error(self.server_stopped))
         if self.progress_error:  # the verdict stands; only its record is missing

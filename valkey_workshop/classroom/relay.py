@@ -1,0 +1,391 @@
+"""The class server process's relay: the only writer of the class stream.
+
+Learners cannot write the stream. The relay (a thread of ``workshop class serve``) takes:
+
+- join requests from the join list: it creates the learner's own ACL user (password given as a
+  SHA-256 only the learner can match), whose rights are ``SET`` on its own inbox key and
+  ``GET`` of the announcement, and writes the ``join`` event;
+- batches from the learners' inboxes: it validates every event (:func:`.events.clean_event`),
+  stamps it with the learner id and name it knows (never the ones a learner writes), and
+  appends it with ``XADD ... MAXLEN ~ N *``: the server picks the id from its clock and the
+  relay picks the trim.
+
+Limits are the relay's, not the learner's client: a batch of at most :data:`MAX_BATCH_BYTES`
+(a larger value is deleted unread), events of at most :data:`.events.MAX_EVENT_BYTES`, and a
+rate of :data:`RATE_PER_SECOND` events a second per learner with bursts of :data:`BURST`. A
+batch over the learner's credit is left in its inbox until the credit covers it, so it (and
+the next ones, in the learner's outbox) wait rather than get lost. Refused events are
+counted per learner (``workshop-class:<id>:rejected``) for the board.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import valkey
+
+from valkey_workshop.classroom.board import ClassBoard
+from valkey_workshop.classroom.config import (
+    ClassConfig,
+    announce_key,
+    class_user,
+    events_key,
+    inbox_key,
+    joins_key,
+    learners_key,
+    rejected_key,
+    state_key,
+)
+from valkey_workshop.classroom.events import (
+    LEARNER_KINDS,
+    MAX_EVENT_BYTES,
+    MAX_NAME_CHARS,
+    clean_event,
+    clean_text,
+)
+from valkey_workshop.content.models import Module
+
+#: The stream keeps about this many events (``XADD MAXLEN ~``): hours of a 200-learner class.
+STREAM_MAX_EVENTS = 200_000
+MAX_BATCH_BYTES = 64 * 1024
+#: How often the relay saves the board's folded state.
+STATE_SECONDS = 1.0
+MAX_BATCH_EVENTS = 40
+RATE_PER_SECOND = 1.0
+BURST = 120.0
+#: A class takes at most this many learners; join requests beyond are refused.
+MAX_LEARNERS = 1_000
+#: Join requests waiting beyond this are a flood: the list is emptied.
+MAX_WAITING_JOINS = 2_000
+_JOINS_PER_PASS = 200
+_MAX_JOIN_BYTES = 1_024
+_LEARNER = re.compile(r"[0-9a-f]{16}")
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def learner_acl(class_id: str, learner_id: str, password_hash: str) -> list[str]:
+    """A learner's own user: write its inbox, read the announcement, nothing else."""
+    return [
+        "reset",
+        "on",
+        f"#{password_hash}",
+        "resetchannels",
+        f"%W~{inbox_key(class_id, learner_id)}",
+        f"%R~{announce_key(class_id)}",
+        "-@all",
+        "+set",
+        "+get",
+        "+ping",
+        "+hello",
+        "+client|setinfo",
+        "+client|setname",
+    ]
+
+
+@dataclass
+class _Credit:
+    tokens: float
+    at: float
+
+    def refill(self, now: float) -> float:
+        self.tokens = min(BURST, self.tokens + (now - self.at) * RATE_PER_SECOND)
+        self.at = now
+        return self.tokens
+
+
+@dataclass(frozen=True)
+class _Learner:
+    name: str
+    password_hash: str
+
+
+class Relay:
+    """Validates what learners send and appends it to the class stream (see the module)."""
+
+    def __init__(
+        self,
+        config: ClassConfig,
+        module: Module,
+        connect: Callable[[], valkey.Valkey],
+    ) -> None:
+        self.config = config
+        self.steps = frozenset(step.number for step in module.steps)
+        #: The board as the relay keeps it: folded as events arrive, saved every second
+        #: (``workshop-class:<id>:state``) so a trainer's board starts without re-reading.
+        self.board = ClassBoard(config, module)
+        self._state_saved = 0.0
+        self._state_events = -1
+        self._connect = connect
+        self._client: valkey.Valkey | None = None
+        self._roll: dict[str, _Learner] = {}
+        self._credit: dict[str, _Credit] = {}
+        #: Inbox batches left for want of credit: learner id -> (size, events).
+        self._waiting: dict[str, tuple[int, int]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._passes = 0
+        self._passed = threading.Condition()
+        #: How many events were refused in this process (the server keeps the per-learner
+        #: counts).
+        self.rejected = 0
+
+    # -- the learners' users ---------------------------------------------------------------
+    def restore(self) -> int:
+        """Re-create every known learner's user (a restarted server has lost them)."""
+        client = self._conn()
+        roll = client.hgetall(learners_key(self.config.class_id))
+        for raw_id, raw in roll.items():
+            learner_id = _text(raw_id)
+            try:
+                data = json.loads(_text(raw))
+                learner = _Learner(str(data["name"]), str(data["hash"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+            self._create_user(client, learner_id, learner)
+        return len(self._roll)
+
+    def _create_user(self, client: valkey.Valkey, learner_id: str, learner: _Learner) -> None:
+        client.execute_command(
+            "ACL",
+            "SETUSER",
+            class_user(self.config.class_id, learner_id),
+            *learner_acl(self.config.class_id, learner_id, learner.password_hash),
+        )
+        self._roll[learner_id] = learner
+        self._credit.setdefault(learner_id, _Credit(BURST, time.monotonic()))
+
+    # -- one pass ----------------------------------------------------------------------------
+    def drain_once(self, first_join: object = None) -> int:
+        """Take the waiting joins (after ``first_join``, one already popped) and inbox
+        batches; returns how many events were appended."""
+        client = self._conn()
+        appended: list[dict[str, str]] = []
+        refused: dict[str, int] = {}
+        self._take_joins(client, appended, first_join)
+        self._take_inboxes(client, appended, refused)
+        if appended or refused:
+            pipe = client.pipeline(transaction=False)
+            for event in appended:
+                pipe.xadd(
+                    events_key(self.config.class_id),
+                    event,
+                    id="*",
+                    maxlen=STREAM_MAX_EVENTS,
+                    approximate=True,
+                )
+            for learner_id, count in refused.items():
+                pipe.hincrby(rejected_key(self.config.class_id), learner_id, count)
+            pipe.execute()
+        self.rejected += sum(refused.values())
+        self._save_state(client)
+        with self._passed:
+            self._passes += 1
+            self._passed.notify_all()
+        return len(appended)
+
+    def _save_state(self, client: valkey.Valkey) -> None:
+        now = time.monotonic()
+        if now - self._state_saved < STATE_SECONDS:
+            return
+        self._state_saved = now
+        self.board.refresh(client)
+        if self.board.events != self._state_events:
+            client.set(state_key(self.config.class_id), self.board.dump_state())
+            self._state_events = self.board.events
+
+    def _take_joins(
+        self, client: valkey.Valkey, appended: list[dict[str, str]], first: object
+    ) -> None:
+        key = joins_key(self.config.class_id)
+        waiting = int(client.llen(key))
+        if waiting > MAX_WAITING_JOINS:
+            client.delete(key)  # a flood: legitimate learners' `join` asks again
+            self.rejected += waiting
+            return
+        requests = [] if first is None else [first]
+        if waiting:
+            requests.extend(client.lpop(key, _JOINS_PER_PASS) or [])
+        for raw in requests:
+            request = _join_request(raw)
+            if request is None:
+                self.rejected += 1
+                continue
+            learner_id, learner = request
+            known = self._roll.get(learner_id)
+            if known is not None and known.password_hash != learner.password_hash:
+                self.rejected += 1  # someone else's id: the user stays its owner's
+                continue
+            if known is None and len(self._roll) >= MAX_LEARNERS:
+                self.rejected += 1
+                continue
+            self._create_user(client, learner_id, learner)
+            client.hset(
+                learners_key(self.config.class_id),
+                learner_id,
+                json.dumps({"name": learner.name, "hash": learner.password_hash}),
+            )
+            appended.append(
+                {
+                    "v": "2",
+                    "id": uuid.uuid4().hex,
+                    "kind": "join",
+                    "learner_id": learner_id,
+                    "learner": learner.name,
+                }
+            )
+
+    def _take_inboxes(
+        self,
+        client: valkey.Valkey,
+        appended: list[dict[str, str]],
+        refused: dict[str, int],
+    ) -> None:
+        ids = list(self._roll)
+        if not ids:
+            return
+        pipe = client.pipeline(transaction=False)
+        for learner_id in ids:
+            pipe.strlen(inbox_key(self.config.class_id, learner_id))
+        sizes = pipe.execute()
+        now = time.monotonic()
+        for learner_id, size in zip(ids, sizes, strict=True):
+            if not size:
+                continue
+            key = inbox_key(self.config.class_id, learner_id)
+            if int(size) > MAX_BATCH_BYTES:
+                client.delete(key)  # never read: too large to be a batch of events
+                refused[learner_id] = refused.get(learner_id, 0) + 1
+                continue
+            credit = self._credit[learner_id]
+            tokens = credit.refill(now)
+            waiting = self._waiting.get(learner_id)
+            if waiting is not None and waiting[0] == size and waiting[1] > tokens:
+                continue  # the same batch, still over the learner's rate: not read again
+            raw = client.get(key)
+            batch = _batch(raw)
+            if batch is not None and len(batch) > tokens:
+                # Over its rate: the batch waits (and the learner's next ones in its outbox).
+                self._waiting[learner_id] = (int(size), len(batch))
+                continue
+            self._waiting.pop(learner_id, None)
+            # Only this learner's user writes the key, and its client never overwrites a
+            # batch (NX): deleting what was read loses nothing of a well-behaved learner.
+            client.delete(key)
+            if batch is None:
+                refused[learner_id] = refused.get(learner_id, 0) + 1
+                continue
+            name = self._roll[learner_id].name
+            for item in batch:
+                credit.tokens -= 1
+                event = self._accept(item)
+                if event is None:
+                    refused[learner_id] = refused.get(learner_id, 0) + 1
+                    continue
+                appended.append({"v": "2", **event, "learner_id": learner_id, "learner": name})
+
+    def _accept(self, item: object) -> dict[str, str] | None:
+        if not isinstance(item, dict):
+            return None
+        if len(json.dumps(item)) > MAX_EVENT_BYTES:
+            return None
+        return clean_event(item, self.config.module, self.steps, LEARNER_KINDS)
+
+    # -- the thread --------------------------------------------------------------------------
+    def start(self, interval: float = 0.2) -> None:
+        """Drain every ``interval`` seconds in a thread until :meth:`stop`."""
+
+        def loop() -> None:
+            first: object = None
+            while not self._stop.is_set():
+                try:
+                    busy = self.drain_once(first) > 0
+                    first = None
+                    if not busy:
+                        # Wait for the next join request (a learner's `join` waits on it),
+                        # at most ``interval``: inbox batches are read every interval.
+                        popped = self._conn().blpop([joins_key(self.config.class_id)], interval)
+                        first = popped[1] if popped else None
+                except (valkey.ValkeyError, OSError):
+                    self._drop_client()  # the server restarts or is gone: try again later
+                    self._stop.wait(interval)
+
+        self._thread = threading.Thread(target=loop, name="class-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._drop_client()
+
+    def wait_passes(self, count: int = 2, timeout: float = 30.0) -> bool:
+        """Wait until the relay thread has made ``count`` more passes (every batch written
+        before this call is then taken, rate allowing); False on timeout."""
+        with self._passed:
+            target = self._passes + count
+            return self._passed.wait_for(lambda: self._passes >= target, timeout)
+
+    @property
+    def passes(self) -> int:
+        return self._passes
+
+    def _conn(self) -> valkey.Valkey:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+            self._client = None
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _join_request(raw: object) -> tuple[str, _Learner] | None:
+    text = _text(raw)
+    if len(text) > _MAX_JOIN_BYTES:
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    learner_id, password_hash, name = data.get("id"), data.get("hash"), data.get("name")
+    if not (
+        isinstance(learner_id, str)
+        and _LEARNER.fullmatch(learner_id)
+        and isinstance(password_hash, str)
+        and _HASH.fullmatch(password_hash)
+    ):
+        return None
+    shown = clean_text(name, MAX_NAME_CHARS)
+    if not shown:
+        return None
+    return learner_id, _Learner(shown, password_hash)
+
+
+def _batch(raw: object) -> list[object] | None:
+    if raw is None:
+        return None
+    text = _text(raw)
+    if text.count("[") > MAX_BATCH_EVENTS * 70:
+        return None  # no parser sees 200,000 brackets
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, list) or len(data) > MAX_BATCH_EVENTS:
+        return None
+    return data

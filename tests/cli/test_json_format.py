@@ -13,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.unit.test_mutants_rendering import report as mutants_report
+from valkey_workshop.classroom.membership import ClassPublisher
+from valkey_workshop.classroom.serve import serve_class
 from valkey_workshop.cli.app import app
 from valkey_workshop.content import Module, load_module
 from valkey_workshop.results.envelope import JSON_FORMAT, json_document
@@ -123,3 +125,28 @@ def test_mutants_json_has_the_documented_keys(module3: Module) -> None:
     assert set(first) == set(step)
     assert set(first["mutants"][0]) == inline_keys(step["mutants"])
     assert set(first["stale_declarations"][0]) == inline_keys(step["stale_declarations"])
+
+
+def test_class_board_json_has_the_envelope_and_the_documented_keys(tmp_path: Path) -> None:
+    sections = documented()
+    with serve_class(
+        tmp_path / "class", listen=None, advertise=None, module="module3", backend="embedded"
+    ) as served:
+        ClassPublisher(tmp_path / "learner").join(served.config.join_code(), "Ada")
+        folder = ["--class-dir", str(served.folder)]
+        board = runner.invoke(app, ["class", "board", "--json", *folder])
+        assert board.exit_code == 0, board.output
+        one = runner.invoke(app, ["class", "board", "--learner", "Ada", "--json", *folder])
+        assert one.exit_code == 0, one.output
+    body = envelope_of(json.loads(board.stdout), "class board")
+    (top,) = sections["class board"]
+    assert set(body) == set(top)
+    for key in ("steps", "failing_checks", "stuck", "hands"):
+        for entry in body[key]:
+            assert set(entry) == inline_keys(top[key]), key
+    learner_top, row = sections["class board --learner NAME"]
+    rows = envelope_of(json.loads(one.stdout), "class board --learner")
+    assert set(rows) == set(learner_top)
+    assert rows["rows"] and all(set(entry) == set(row) for entry in rows["rows"])
+    assert [entry["name"] for entry in rows["rows"]] == ["Ada"]
+    assert body["learners"] and all(set(entry) == set(row) for entry in body["learners"])

@@ -305,3 +305,44 @@ def test_processes_that_left_the_group_are_stopped_even_when_the_code_kills_the_
     escaped = [int(pid) for pid in pids.read_text().split()]
     assert len(escaped) == 4  # two per attempt
     wait_until(lambda: all_gone(escaped), "a process outlived the check")
+
+
+def test_learner_code_that_stops_the_workshop_cannot_hang_it(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    """SIGSTOP cannot be caught: learner code that finds the workshop process (an ancestor,
+    same user) and stops it hung it for ever. The fork server resumes it."""
+    exercise = tmp_path / "w" / "module3" / "02_cache_aside.py"
+    exercise.parent.mkdir(parents=True)
+    exercise.write_text(
+        with_update_body(
+            module3,
+            """
+            import os, signal
+            _pid = os.getppid()
+            while _pid > 1:
+                _cmd = open(f"/proc/{_pid}/cmdline", "rb").read()
+                if _cmd.endswith(b"\\x00check\\x00module3\\x00cache-aside\\x00"):
+                    os.kill(_pid, signal.SIGSTOP)
+                    break
+                _stat = open(f"/proc/{_pid}/stat").read()
+                _pid = int(_stat[_stat.rindex(")") + 2 :].split()[1])
+            """,
+        )
+    )
+    process = subprocess.Popen(
+        CHECK_02,
+        env=_workshop_env(tmp_path / "w", server),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:  # stopped for good: this test must not hang too
+            os.kill(process.pid, signal.SIGCONT)
+            process.kill()
+            process.wait()
+    # The solution's behaviour is intact; the stop was undone while its checks ran.
+    assert process.returncode == 0, stdout + stderr

@@ -11,6 +11,7 @@ import pytest
 
 from tests.integration.answers import solution, with_update_body
 from valkey_workshop.checking import run_step_checks
+from valkey_workshop.checking.advice import NotPlainDataError, plain_data
 from valkey_workshop.checking.results import StepResult
 from valkey_workshop.checking.runner import expected_checks
 from valkey_workshop.content import Module
@@ -130,3 +131,58 @@ def test_the_reference_solution_still_passes(
 ) -> None:
     result = _check(tmp_path, module3, server, solution(module3))
     assert result.passed, result.problem
+
+
+LIARS = {
+    "__eq__ always True": (
+        "class _Liar:\n    def __eq__(self, other):\n        return True\n"
+        "    def get(self, *a):\n        return self\n    def __getitem__(self, k):\n"
+        "        return self\n",
+        "_Liar()",
+    ),
+    "dict subclass that lies": (
+        "class _Liar(dict):\n    def __eq__(self, other):\n        return True\n"
+        "    def __ne__(self, other):\n        return False\n",
+        "_Liar()",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIARS))
+def test_a_return_value_that_lies_about_equality_fails(
+    name: str, tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    cls, value = LIARS[name]
+    # The reference solution does the caching; what it returns is replaced by the liar.
+    code = (
+        solution(module3)
+        + "\n"
+        + cls
+        + "_real_get, _real_update = get_product_details, update_product\n"
+        "def get_product_details(client, db, product_id):\n"
+        "    _found = _real_get(client, db, product_id)\n"
+        f"    return None if _found is None else {value}\n"
+        "def update_product(client, db, product_id, changes):\n"
+        "    _real_update(client, db, product_id, changes)\n"
+        f"    return {value}\n"
+    )
+    result = _check(tmp_path, module3, server, code)
+    assert not result.passed
+    failed = [c for c in result.checks if not c.passed]
+    assert failed and all(c.ran for c in failed), [c.message for c in failed]
+
+
+def test_plain_data_turns_subclasses_of_built_ins_into_the_built_ins() -> None:
+    from collections import OrderedDict, defaultdict  # noqa: PLC0415
+
+    class Liar(str):
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        __hash__ = str.__hash__
+
+    data = plain_data(OrderedDict(a=[1, (2.5, Liar("x"))], b=defaultdict(int)))
+    assert type(data) is dict and type(data["b"]) is dict
+    assert type(data["a"][1][1]) is str and data["a"][1][1] != "y"
+    with pytest.raises(NotPlainDataError):
+        plain_data({"a": object()})

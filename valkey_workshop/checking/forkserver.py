@@ -115,6 +115,7 @@ def serve() -> NoReturn:
     The process the runner started stays behind as the fork server's keeper (:func:`_keep`);
     the fork server itself is its child."""
     _become_subreaper()
+    workshop = os.getppid()  # the runner's process: the keeper's parent
     server = os.fork()
     if server != 0:
         _keep(server)
@@ -137,7 +138,7 @@ def serve() -> NoReturn:
             break  # the workshop process is gone (or closed us): nothing more to run
         try:
             request = cast(ForkRequest, json.loads(line))
-            answer = _run_child(request, control_in, control_out)
+            answer = _run_child(request, control_in, control_out, workshop)
         except Exception:  # noqa: BLE001 - a request we cannot run: the runner starts anew
             break
         if answer is None:
@@ -170,7 +171,9 @@ def _read_line(fd: int, pending: bytes) -> tuple[bytes | None, bytes]:
     return line, rest
 
 
-def _run_child(request: ForkRequest, control_in: int, control_out: int) -> ForkFinished | None:
+def _run_child(
+    request: ForkRequest, control_in: int, control_out: int, workshop: int
+) -> ForkFinished | None:
     """Fork the worker for ``request``, wait for it within the job's limit, kill its process
     group, reap it. None when the workshop process went away meanwhile."""
     guard_read, guard_write = os.pipe()
@@ -190,7 +193,7 @@ def _run_child(request: ForkRequest, control_in: int, control_out: int) -> ForkF
     timed_out, runner_gone = False, False
     try:
         _write_line(control_out, ForkStarted(started=pid))
-        timed_out, runner_gone = _wait(pid, control_in, float(request["limit"]))
+        timed_out, runner_gone = _wait(pid, control_in, float(request["limit"]), workshop)
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)  # learner code's processes too, not only the child
@@ -198,6 +201,7 @@ def _run_child(request: ForkRequest, control_in: int, control_out: int) -> ForkF
             os.kill(pid, signal.SIGKILL)  # not yet its own group leader: the child alone
         _, status = os.waitpid(pid, 0)
         _stop_strays(pid)
+        _resume_if_stopped(workshop)  # a stop sent just before the job ended
         os.close(guard_write)
     if runner_gone:
         # Nobody else will remove the dead runner's scratch folder (the child's guard, which
@@ -305,8 +309,14 @@ def _parent_of(pid: int) -> int | None:
     return int(text[text.rindex(")") + 2 :].split()[1])
 
 
-def _wait(pid: int, control_in: int, limit: float) -> tuple[bool, bool]:
-    """Wait for the child to exit, the limit to pass or the runner to go: (timed out, gone)."""
+#: How often, while learner code runs, the fork server looks whether the workshop process was
+#: stopped (SIGSTOP from learner code), to resume it.
+RESUME_SECONDS = 0.1
+
+
+def _wait(pid: int, control_in: int, limit: float, workshop: int) -> tuple[bool, bool]:
+    """Wait for the child to exit, the limit to pass or the runner to go: (timed out, gone).
+    Meanwhile a stopped workshop process is resumed (:func:`_resume_if_stopped`)."""
     pidfd = os.pidfd_open(pid)
     try:
         poller = select.poll()
@@ -314,7 +324,8 @@ def _wait(pid: int, control_in: int, limit: float) -> tuple[bool, bool]:
         poller.register(control_in, select.POLLIN)
         deadline = time.monotonic() + limit
         while (remaining := deadline - time.monotonic()) > 0:
-            for fd, _ in poller.poll(min(remaining, 3600.0) * 1000):
+            _resume_if_stopped(workshop)
+            for fd, _ in poller.poll(min(remaining, RESUME_SECONDS) * 1000):
                 if fd == pidfd:
                     return False, False
                 # The runner writes nothing while a job runs: this is its end (EOF), or a
@@ -323,6 +334,35 @@ def _wait(pid: int, control_in: int, limit: float) -> tuple[bool, bool]:
         return True, False
     finally:
         os.close(pidfd)
+
+
+def _resume_if_stopped(workshop: int) -> None:
+    """Learner code can find the workshop process (its ancestor, same user) and send it
+    SIGSTOP, which nothing can catch: the workshop would hang for ever, its time limit with
+    it. The fork server, in a session of its own where that code cannot reach its group,
+    sends SIGCONT to a workshop it finds stopped while a job runs. (A Ctrl-Z while a check
+    runs is undone too; between checks it suspends the workshop as usual.)"""
+    try:
+        status = Path(f"/proc/{workshop}/status").read_text()
+    except OSError:
+        return
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    pending = 0
+    for name in ("SigPnd", "ShdPnd"):  # a stop sent just now may not have taken effect yet
+        with contextlib.suppress(KeyError, ValueError):
+            pending |= int(fields[name], 16)
+    stopping = any(pending & (1 << (number - 1)) for number in _STOP_SIGNALS)
+    if fields.get("State", "").startswith("T") or stopping:  # "t" is a debugger's stop
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(workshop, signal.SIGCONT)  # also discards a stop still pending
+
+
+#: Signals that stop a process by default.
+_STOP_SIGNALS = tuple(
+    int(getattr(signal, name))
+    for name in ("SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU")
+    if hasattr(signal, name)
+)
 
 
 def _become_worker(request: ForkRequest, guard_read: int, server_pid: int) -> NoReturn:

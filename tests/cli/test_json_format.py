@@ -18,6 +18,7 @@ from valkey_workshop.classroom.serve import serve_class
 from valkey_workshop.cli.app import app
 from valkey_workshop.content import Module, load_module
 from valkey_workshop.results.envelope import JSON_FORMAT, json_document
+from valkey_workshop.server.embedded import free_loopback_port
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "json-format.md"
 runner = CliRunner()
@@ -129,8 +130,9 @@ def test_mutants_json_has_the_documented_keys(module3: Module) -> None:
 
 def test_class_board_json_has_the_envelope_and_the_documented_keys(tmp_path: Path) -> None:
     sections = documented()
+    listen = f"127.0.0.1:{free_loopback_port()}"  # the default port may be another's
     with serve_class(
-        tmp_path / "class", listen=None, advertise=None, module="module3", backend="embedded"
+        tmp_path / "class", listen=listen, advertise=None, module="module3", backend="embedded"
     ) as served:
         ClassPublisher(tmp_path / "learner").join(served.config.join_code(), "Ada")
         folder = ["--class-dir", str(served.folder)]

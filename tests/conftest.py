@@ -11,10 +11,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import valkey
 
 from valkey_workshop.content import Module, load_module
 from valkey_workshop.server.base import ServerInfo
@@ -48,11 +50,64 @@ def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return workdir
 
 
+class SharedServer:
+    """One embedded Valkey per test process, lent to one test at a time. After each test it is
+    put back as it started: every database emptied, the configuration, functions, scripts,
+    replication and client pauses restored (or, when that fails, the server restarted on the
+    same URL), so no test sees what an earlier one (a wrong answer's keys, say) left."""
+
+    def __init__(self) -> None:
+        self.backend = EmbeddedBackend()
+        self.info = self.backend.start()
+        with self._client() as client:
+            self.config: dict[str, str] = dict(client.config_get("*"))
+
+    def _client(self) -> valkey.Valkey:
+        return valkey.Valkey.from_url(self.info.url, socket_timeout=10, decode_responses=True)
+
+    def restore(self) -> None:
+        """Undo whatever the last test changed; restart the server if anything resists."""
+        try:
+            with self._client() as client:
+                client.execute_command("CLIENT", "UNPAUSE")
+                if client.execute_command("ROLE")[0] != "master":
+                    client.execute_command("REPLICAOF", "NO", "ONE")
+                client.flushall()
+                client.execute_command("FUNCTION", "FLUSH", "SYNC")
+                client.script_flush()
+                now = dict(client.config_get("*"))
+                for name, value in self.config.items():
+                    if now.get(name) != value:
+                        client.config_set(name, value)
+                for user in client.acl_users():
+                    if user != "default":
+                        client.acl_deluser(user)
+                left = sum(int(info.get("keys", 0)) for info in client.info("keyspace").values())
+                if left:
+                    raise RuntimeError(f"{left} keys came back")
+        except (valkey.ValkeyError, OSError, RuntimeError):
+            self.info = self.backend.restart()
+
+    def stop(self) -> None:
+        self.backend.stop()
+
+
 @pytest.fixture(scope="session")
-def server() -> Iterator[ServerInfo]:
-    """One real embedded Valkey for the tests that only need a server."""
-    with EmbeddedBackend() as info:
-        yield info
+def _shared_server() -> Iterator[SharedServer]:
+    shared = SharedServer()
+    try:
+        yield shared
+    finally:
+        shared.stop()
+
+
+@pytest.fixture
+def server(_shared_server: SharedServer) -> Iterator[ServerInfo]:
+    """A real embedded Valkey for the tests that only need a server: one per test process
+    (a start costs a fraction of a second), handed to each test as new: whatever the test (or
+    the learner code it runs) changes is undone after it."""
+    yield _shared_server.info
+    _shared_server.restore()
 
 
 @pytest.fixture(scope="session")
@@ -231,3 +286,27 @@ class OwnServers:
     def leftover(self) -> set[int]:
         self.look()
         return {pid for pid in self.seen if pid_alive(pid)}
+
+
+def wait_until(
+    condition: Callable[[], object],
+    what: str,
+    *,
+    process: subprocess.Popen[Any] | None = None,
+    bound: float = 120.0,
+) -> None:
+    """Wait for a signal (a file written, a process gone, a worker started), polling, for as
+    long as it takes on a loaded machine. ``process``: fail at once if it ends first. ``bound``
+    only ends a broken test; it is not a timing claim (and far beyond any loaded machine)."""
+    give_up = time.monotonic() + bound
+    while not condition():
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"{what}: the process ended first (exit {process.returncode})")
+        if time.monotonic() > give_up:
+            raise AssertionError(f"{what}: not after {bound:.0f} s")
+        time.sleep(0.02)
+
+
+def all_gone(pids: Iterable[int]) -> bool:
+    """True when none of ``pids`` runs any more (a zombie counts as gone)."""
+    return not [pid for pid in pids if pid_alive(pid)]

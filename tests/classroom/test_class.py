@@ -17,6 +17,7 @@ import pytest
 import valkey
 from typer.testing import CliRunner
 
+from tests.conftest import pid_alive, wait_until
 from valkey_workshop.classroom.board import ClassBoard
 from valkey_workshop.classroom.config import (
     CLASS_FILE,
@@ -178,7 +179,9 @@ def test_200_learners_publish_and_the_board_counts_every_event_once(
     for thread in joining:
         thread.join()
     failures: list[str] = []
-    deadline = time.monotonic() + 60  # bounded: the test stops by itself
+    # Only ends a broken server's test before pytest's time-out; not a timing claim (a loaded
+    # 2-core machine needs well under this).
+    deadline = time.monotonic() + 240
 
     def publish(chunk: list[ClassPublisher]) -> None:
         for number in range(1, steps_each + 1):
@@ -229,7 +232,7 @@ def test_a_class_server_killed_mid_class_loses_nothing(
         settle(first, publishers)
         pid = _server_pid(first)
         os.kill(pid, signal.SIGKILL)  # the trainer's laptop lid closes on the class server
-        time.sleep(0.2)
+        wait_until(lambda: not pid_alive(pid), "the class server outlived SIGKILL")
         # Learners keep working: their results wait in the outbox, one line says so.
         for publisher in publishers:
             outcome = publisher.publish([payload(2, False, 1)])

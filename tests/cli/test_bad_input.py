@@ -14,15 +14,18 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 from typer.testing import CliRunner
 
 from valkey_workshop.cli.app import app
 from valkey_workshop.content import load_module
+from valkey_workshop.render.console import MAX_WIDTH
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.session.progress import PROGRESS_FILE
 
@@ -69,8 +72,30 @@ def _exercise_links_outside(tmp: Path, workdir: Path) -> None:
     (workdir / "module3" / "02_cache_aside.py").symlink_to(tmp / "outside.py")
 
 
+def _exercise_is_a_fifo(tmp: Path, workdir: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    (workdir / "module3").mkdir(parents=True)
+    os.mkfifo(workdir / "module3" / "02_cache_aside.py")  # reading it waits for ever
+
+
+def _exercise_links_to_a_fifo(tmp: Path, workdir: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    (workdir / "module3").mkdir(parents=True)
+    os.mkfifo(workdir / "module3" / "pipe")
+    (workdir / "module3" / "02_cache_aside.py").symlink_to("pipe")
+
+
+def _exercise_is_a_link_loop(tmp: Path, workdir: Path) -> None:
+    (workdir / "module3").mkdir(parents=True)
+    (workdir / "module3" / "02_cache_aside.py").symlink_to("02_cache_aside.py")
+
+
 Setup = Callable[[Path, Path], None] | None
 LONG = "a" * 300
+#: More digits than int() converts (4,300): a ValueError traceback once.
+DIGITS_5000 = "1" * 5000
 
 #: (row id, arguments with {tmp} for the test's folder and {url} for a live server's URL,
 #: extra environment, setup)
@@ -173,6 +198,15 @@ ROWS: list[tuple[str, tuple[str, ...], dict[str, str], Setup]] = [
     ("unknown-module", ("check", "module9"), {}, None),
     ("unknown-step", ("hint", "module3", "nope"), {}, None),
     ("unknown-step-number", ("reset", "module3", "99999999999999999999"), {}, None),
+    ("jobs-over-the-cap", ("verify", "module3", "-j", "1000"), {}, None),
+    ("step-5000-digits-hint", ("hint", "module3", DIGITS_5000), {}, None),
+    ("step-5000-digits-check", ("check", "module3", DIGITS_5000), {}, None),
+    ("step-unicode-digit", ("hint", "module3", "²"), {}, None),
+    ("hint-number-5000-digits", ("hint", "module3", "01", DIGITS_5000), {}, None),
+    ("reset-a-fifo", ("reset", "module3", "cache-aside"), {}, _exercise_is_a_fifo),
+    ("reset-a-link-to-a-fifo", ("reset", "module3", "cache-aside"), {}, _exercise_links_to_a_fifo),
+    ("reset-a-link-loop", ("reset", "module3", "cache-aside"), {}, _exercise_is_a_link_loop),
+    ("check-a-link-loop", ("check", "module3", "cache-aside"), {}, _exercise_is_a_link_loop),
     ("unknown-backend", ("check", "module3", "--backend", "podman"), {}, None),
     ("rtt-not-a-duration", ("demo", "module3", "01", "--no-pause", "--rtt", "abc"), {}, None),
     ("db-latency-nan", ("demo", "module3", "01", "--no-pause", "--db-latency", "nan"), {}, None),
@@ -336,11 +370,78 @@ def test_ctrl_c_while_starting_is_exit_130_without_a_traceback(
     assert len(stderr.strip().splitlines()) <= 1, stderr
 
 
-@pytest.mark.parametrize("delay", [1.5, 2.5])
+def _interrupt_when(marker: str, *args: str) -> tuple[int, str]:
+    """Run the workshop and send Ctrl-C as soon as ``marker`` appears in its output (stdout
+    or stderr): a readiness signal, not a delay, which a loaded machine would outrun."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "valkey_workshop", *args],
+        env={**os.environ, "WORKSHOP_BACKEND": "embedded"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = threading.Event()
+    errors: list[str] = []
+
+    def read(stream: IO[str], keep: list[str] | None) -> None:
+        for line in stream:
+            if keep is not None:
+                keep.append(line)
+            if marker in line:
+                seen.set()
+
+    assert process.stdout is not None and process.stderr is not None
+    readers = [
+        threading.Thread(target=read, args=(process.stdout, None), daemon=True),
+        threading.Thread(target=read, args=(process.stderr, errors), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        assert seen.wait(120), f"{marker!r} never appeared: {''.join(errors)}"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    for reader in readers:
+        reader.join(10)
+    return process.returncode, "".join(errors)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "Server: ",  # the server runs, the demo has not started
+        "Live demo",  # the demo is talking to the server
+    ],
+)
 def test_ctrl_c_during_the_lazyfree_demo_is_exit_130_without_a_traceback(
-    delay: float, hermetic: Path
+    marker: str, hermetic: Path
 ) -> None:
-    code, stderr = _interrupt_after(delay, "demo", "module3", "lazyfree", "--no-pause")
+    code, stderr = _interrupt_when(marker, "demo", "module3", "lazyfree", "--no-pause")
     assert code == 130, stderr
     assert "Traceback" not in stderr and "Exception" not in stderr, stderr
     assert stderr.strip().splitlines()[-1] == "Interrupted; the server was stopped."
+
+
+# -- terminal widths out of range ------------------------------------------------------------
+@pytest.mark.parametrize("columns", ["0", "1", "99999999"])
+def test_a_terminal_width_out_of_range_is_laid_out_at_a_sane_width(
+    columns: str, hermetic: Path
+) -> None:
+    # COLUMNS=0 printed nothing (a check's verdict lost); COLUMNS=99999999 made `hint` take
+    # 37 s and 2.6 GB. Rich takes COLUMNS as it is: the consoles clamp it.
+    hint = CliRunner().invoke(app, ["hint", "module3", "cache-aside"], env={"COLUMNS": columns})
+    assert hint.exit_code == 0, hint.output
+    lines = hint.stdout.splitlines()
+    assert "Hint 1/" in hint.stdout
+    assert max(len(line) for line in lines) <= MAX_WIDTH
+    checked = CliRunner().invoke(
+        app,
+        ["check", "module3", "bottleneck"],
+        env={"COLUMNS": columns, "WORKSHOP_BACKEND": "embedded"},
+    )
+    assert checked.exit_code == 1, checked.output  # the starter fails, and says so
+    assert "FAIL" in checked.stdout

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from valkey_workshop.checking import run_step_checks
+from valkey_workshop.commands.verify import verify_step
 from valkey_workshop.content import load_module
-from valkey_workshop.operations import verify_step
 from valkey_workshop.server.base import ServerInfo
 
 STEPS = [step.slug for step in load_module("module3").steps]

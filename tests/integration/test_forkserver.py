@@ -11,12 +11,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import pid_alive, worker_pids
+from tests.conftest import all_gone, pid_alive, wait_until, worker_pids
 from tests.integration.answers import solution, with_update_body
 from valkey_workshop.checking import forkserver, run_step_checks
 from valkey_workshop.checking.results import StepResult
@@ -51,6 +50,35 @@ def _workshop_env(workdir: Path, server: ServerInfo) -> dict[str, str]:
         "VALKEY_URL": server.url,
         forkserver.FORK_SERVER_ENV: "1",
     }
+
+
+def _escape(pids: Path, *, daemon: bool = True, new_session: bool = True) -> str:
+    """Learner lines that leave the worker's process group (a double-fork daemon that makes a
+    session of its own; a child started in a new session), note each PID in ``pids`` and go
+    on only once both have escaped: a signal, not a sleep, which a loaded machine outruns."""
+    lines = ["import os, subprocess, time"]
+    if new_session:
+        lines += [
+            "_child = subprocess.Popen(['sleep', '120'], start_new_session=True)",
+            "while os.getsid(_child.pid) == os.getsid(0):",
+            "    time.sleep(0.005)",
+            f"open({str(pids)!r}, 'a').write(f'{{_child.pid}}\\n')",
+        ]
+    if daemon:
+        lines += [
+            "_ready, _tell = os.pipe()",
+            "if os.fork() == 0:",
+            "    os.setsid()",
+            "    if os.fork() == 0:",
+            f"        open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')",
+            "        os.write(_tell, b'x')",
+            "        time.sleep(120)",
+            "    os._exit(0)",
+            "os.close(_tell)",
+            "os.read(_ready, 1)",
+            "os.close(_ready)",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def _verdict(result: StepResult) -> tuple[object, ...]:
@@ -174,7 +202,8 @@ def test_learner_code_cannot_forge_the_fork_servers_answers(
     for attempt in range(3):
         again = _check(tmp_path / f"again{attempt}", solution(module3), module3, server)
         assert again.passed, again.problem
-    assert first.problem is None
+    # Its lines did reach the result file it holds open: that run fails, and says why.
+    assert first.problem is not None and "the checker did not write" in first.problem
 
 
 @pytest.mark.usefixtures("servers_of_this_test")
@@ -208,32 +237,13 @@ def test_processes_that_leave_the_workers_group_are_stopped_too(
     is their subreaper, so they come back to it and it stops them after the run."""
     monkeypatch.setenv(forkserver.FORK_SERVER_ENV, "1")
     pids = tmp_path / "escaped.pids"
-    if escape == "double fork and setsid":
-        body = f"""
-            import os, time
-            if os.fork() == 0:
-                os.setsid()
-                if os.fork() == 0:
-                    open({str(pids)!r}, "a").write(f"{{os.getpid()}}\\n")
-                    time.sleep(120)
-                os._exit(0)
-            time.sleep(0.3)
-            """
-    else:
-        body = f"""
-            import subprocess, time
-            child = subprocess.Popen(["setsid", "sleep", "120"])
-            open({str(pids)!r}, "a").write(f"{{child.pid}}\\n")
-            time.sleep(0.3)
-            """
+    daemon = escape == "double fork and setsid"
+    body = _escape(pids, daemon=daemon, new_session=not daemon)
     result = _check(tmp_path, with_update_body(module3, body), module3, server)
     assert result.passed, result.problem
     escaped = [int(pid) for pid in pids.read_text().split()]
     assert escaped
-    deadline = time.monotonic() + 5
-    while any(pid_alive(pid) for pid in escaped) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not [pid for pid in escaped if pid_alive(pid)], "a process outlived its check"
+    wait_until(lambda: all_gone(escaped), "a process outlived its check")
 
 
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
@@ -245,25 +255,7 @@ def test_stopping_the_workshop_mid_check_stops_processes_that_left_the_group(
     pids = tmp_path / "escaped.pids"
     exercise = tmp_path / "w" / "module3" / "02_cache_aside.py"
     exercise.parent.mkdir(parents=True)
-    exercise.write_text(
-        with_update_body(
-            module3,
-            f"""
-            import os, subprocess, time
-            child = subprocess.Popen(["setsid", "sleep", "120"])
-            if os.fork() == 0:
-                os.setsid()
-                if os.fork() == 0:
-                    open({str(pids)!r}, "a").write(f"{{os.getpid()}}\\n")
-                    time.sleep(120)
-                os._exit(0)
-            time.sleep(0.2)
-            open({str(pids)!r}, "a").write(f"{{child.pid}}\\n")
-            while True:
-                pass
-            """,
-        )
-    )
+    exercise.write_text(with_update_body(module3, _escape(pids) + "while True:\n    pass\n"))
     process = subprocess.Popen(
         CHECK_02,
         env=_workshop_env(tmp_path / "w", server),
@@ -271,10 +263,11 @@ def test_stopping_the_workshop_mid_check_stops_processes_that_left_the_group(
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
-        while len(pids.read_text().split() if pids.exists() else []) < 2:
-            assert time.monotonic() < deadline, "learner code never started its processes"
-            time.sleep(0.05)
+        wait_until(
+            lambda: pids.exists() and len(pids.read_text().split()) >= 2,
+            "learner code never started its processes",
+            process=process,
+        )
         escaped = [int(pid) for pid in pids.read_text().split()]
         assert all(pid_alive(pid) for pid in escaped)
         process.send_signal(getattr(signal, signal_name))
@@ -284,10 +277,7 @@ def test_stopping_the_workshop_mid_check_stops_processes_that_left_the_group(
             process.kill()
             process.wait()
     assert process.returncode == 128 + getattr(signal, signal_name), stderr
-    deadline = time.monotonic() + 5
-    while any(pid_alive(pid) for pid in escaped) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not [pid for pid in escaped if pid_alive(pid)], "a process outlived the workshop"
+    wait_until(lambda: all_gone(escaped), "a process outlived the workshop")
 
 
 def test_processes_that_left_the_group_are_stopped_even_when_the_code_kills_the_fork_server(
@@ -299,18 +289,8 @@ def test_processes_that_left_the_group_are_stopped_even_when_the_code_kills_the_
     exercise = tmp_path / "w" / "module3" / "02_cache_aside.py"
     exercise.parent.mkdir(parents=True)
     exercise.write_text(
-        f"""import os, signal, subprocess, time
-child = subprocess.Popen(["sleep", "120"], start_new_session=True)
-open({str(pids)!r}, "a").write(f"{{child.pid}}\\n")
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        open({str(pids)!r}, "a").write(f"{{os.getpid()}}\\n")
-        time.sleep(120)
-    os._exit(0)
-time.sleep(0.2)
-os.kill(os.getppid(), signal.SIGKILL)
-"""
+        _escape(pids)
+        + "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
         + solution(module3)
     )
     done = subprocess.run(
@@ -324,7 +304,45 @@ os.kill(os.getppid(), signal.SIGKILL)
     assert done.returncode == 1, done.stdout + done.stderr
     escaped = [int(pid) for pid in pids.read_text().split()]
     assert len(escaped) == 4  # two per attempt
-    deadline = time.monotonic() + 5
-    while any(pid_alive(pid) for pid in escaped) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not [pid for pid in escaped if pid_alive(pid)], "a process outlived the check"
+    wait_until(lambda: all_gone(escaped), "a process outlived the check")
+
+
+def test_learner_code_that_stops_the_workshop_cannot_hang_it(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    """SIGSTOP cannot be caught: learner code that finds the workshop process (an ancestor,
+    same user) and stops it hung it for ever. The fork server resumes it."""
+    exercise = tmp_path / "w" / "module3" / "02_cache_aside.py"
+    exercise.parent.mkdir(parents=True)
+    exercise.write_text(
+        with_update_body(
+            module3,
+            """
+            import os, signal
+            _pid = os.getppid()
+            while _pid > 1:
+                _cmd = open(f"/proc/{_pid}/cmdline", "rb").read()
+                if _cmd.endswith(b"\\x00check\\x00module3\\x00cache-aside\\x00"):
+                    os.kill(_pid, signal.SIGSTOP)
+                    break
+                _stat = open(f"/proc/{_pid}/stat").read()
+                _pid = int(_stat[_stat.rindex(")") + 2 :].split()[1])
+            """,
+        )
+    )
+    process = subprocess.Popen(
+        CHECK_02,
+        env=_workshop_env(tmp_path / "w", server),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:  # stopped for good: this test must not hang too
+            os.kill(process.pid, signal.SIGCONT)
+            process.kill()
+            process.wait()
+    # The solution's behaviour is intact; the stop was undone while its checks ran.
+    assert process.returncode == 0, stdout + stderr

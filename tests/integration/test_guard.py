@@ -16,20 +16,21 @@ import valkey
 from junitparser import JUnitXml
 from typer.testing import CliRunner
 
-from valkey_workshop import operations
 from valkey_workshop.cli.app import app
+from valkey_workshop.commands.check import check_steps
 from valkey_workshop.content import Module
+from valkey_workshop.interactive.guided import GuidedSession
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.embedded import EmbeddedBackend
 from valkey_workshop.server.guard import (
     USED_MARKER,
+    Aftermath,
     ServerGuard,
     forget_guard,
     guard_for,
     is_workshop_key,
 )
 from valkey_workshop.server.url import UrlBackend
-from valkey_workshop.session.guided import GuidedSession
 from valkey_workshop.session.workdir import Workdir
 
 runner = CliRunner()
@@ -272,7 +273,7 @@ def test_learner_code_cannot_leave_the_server_open(
     private_server: ServerInfo, module3: Module, hermetic: Path
 ) -> None:
     learner_file(hermetic, "02_cache_aside.py", OPENS_THE_SERVER)
-    outcome = operations.check_steps(
+    outcome = check_steps(
         module3, (module3.step("cache-aside"),), Workdir(hermetic), private_server
     )
     assert not outcome.report.passed
@@ -309,7 +310,7 @@ def test_a_changed_port_is_put_back(
     learner_file(hermetic, "02_cache_aside.py", MOVES_THE_PORT)
     guard = guard_for(private_server)
     guard.snapshot()  # the guard's connection exists before the port moves
-    outcome = operations.check_steps(
+    outcome = check_steps(
         module3, (module3.step("cache-aside"),), Workdir(hermetic), private_server
     )
     assert outcome.server_stopped is None, outcome.notices
@@ -381,7 +382,7 @@ def test_a_busy_script_is_killed_after_the_time_limit(
     admin.config_set("busy-reply-threshold", 300)  # keeps the test short; restored by the guard
     learner_file(hermetic, "02_cache_aside.py", code)
     started = time.perf_counter()
-    outcome = operations.check_steps(
+    outcome = check_steps(
         module3, (module3.step("cache-aside"),), Workdir(hermetic), private_server, 1.0
     )
     assert time.perf_counter() - started < 10
@@ -400,7 +401,7 @@ def test_the_guard_costs_little_per_step(private_server: ServerInfo, module3: Mo
     started = time.perf_counter()
     for _ in range(20):
         run = guard.run(step, lambda: None)
-        assert not run.aftermath.changed_anything
+        assert run.aftermath == Aftermath()  # nothing found, nothing put back
     per_run_ms = (time.perf_counter() - started) / 20 * 1000
     assert per_run_ms < 50, per_run_ms  # measured about 2 ms; generous for a loaded machine
     guard.close()
@@ -478,7 +479,7 @@ def test_a_server_whose_settings_cannot_be_put_back_is_restarted(
     private_server: ServerInfo, module3: Module, hermetic: Path
 ) -> None:
     learner_file(hermetic, "02_cache_aside.py", LOCKS_THE_GUARD_OUT)
-    outcome = operations.check_steps(
+    outcome = check_steps(
         module3,
         (module3.step("cache-aside"),),
         Workdir(hermetic),

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import valkey
 
+from valkey_workshop.commands.check import check_steps
+from valkey_workshop.commands.verify import verify_step
 from valkey_workshop.content import Module
 from valkey_workshop.content.lesson import live_lesson
 from valkey_workshop.content.requirements import not_applicable_reason, server_label, unmet
-from valkey_workshop.operations import VerifyReport, check_steps, verify_step
 from valkey_workshop.render import views
 from valkey_workshop.render.console import render_text
+from valkey_workshop.results.verify import VerifyReport
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.session.workdir import Workdir
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from tests.conftest import wait_until
 from valkey_workshop.session.workdir import Workdir
 
 #: One learner process: waits for the start signal, then records its share of updates
@@ -14,22 +14,25 @@ from valkey_workshop.session.workdir import Workdir
 WORKER = """
 import sys, time
 from pathlib import Path
-from valkey_workshop import operations
+from valkey_workshop.commands.hint import reveal_hint
+from valkey_workshop.commands.skip import skip_step
+from valkey_workshop.commands.time_spent import add_time_spent
 from valkey_workshop.content import load_module
 from valkey_workshop.session.workdir import Workdir
 
 workdir, go, role, rounds = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 module = load_module("module3")
 wd = Workdir(workdir)
+(go.parent / f"ready-{role}").touch()
 while not go.exists():
     time.sleep(0.001)
 for _ in range(rounds):
-    operations.add_time_spent(module, module.step("cache-aside"), wd, 1.0)
+    add_time_spent(module, module.step("cache-aside"), wd, 1.0)
 if role == "hints":
     for _ in range(3):
-        operations.reveal_hint(module, module.step("eviction"), wd)
+        reveal_hint(module, module.step("eviction"), wd)
 if role == "skip":
-    operations.skip_step(module, module.step("bottleneck"), wd)
+    skip_step(module, module.step("bottleneck"), wd)
 if role == "attempts":  # what each check records, one transaction per result
     for number in range(rounds):
         with wd.progress.update() as progress:
@@ -49,7 +52,11 @@ def test_concurrent_processes_lose_no_update(tmp_path: Path) -> None:
         )
         for role in PROCESSES
     ]
-    time.sleep(0.5)  # every process has imported and is waiting
+    # Every process has imported and waits: then all start at once.
+    wait_until(
+        lambda: all((tmp_path / f"ready-{role}").exists() for role in PROCESSES),
+        "the processes never got ready",
+    )
     go.touch()
     for process in processes:
         _, stderr = process.communicate(timeout=120)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 from valkey_workshop.checking import run_step_checks
@@ -83,9 +82,7 @@ def test_endless_loop_fails_within_the_time_limit(
         SOLUTION_GET
         + "\ndef update_product(client, db, product_id, changes):\n    while True:\n        pass\n",
     )
-    started = time.monotonic()
     result = run_step_checks(module3.step("cache-aside"), path, server.url, time_limit_seconds=3)
-    assert time.monotonic() - started < 8
     assert not result.passed
     assert result.problem is not None
     assert "did not finish within 3 s during check 'update-then-fresh-read'" in result.problem

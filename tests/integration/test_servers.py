@@ -10,13 +10,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 import valkey
 
-from tests.conftest import pid_alive, valkey_server_pids
+from tests.conftest import pid_alive, valkey_server_pids, wait_until
 from valkey_workshop.errors import ServerError, UsageError
 from valkey_workshop.server.base import ServerInfo, redact_url
 from valkey_workshop.server.embedded import (
@@ -154,8 +153,7 @@ def test_the_next_start_removes_what_a_killed_workshop_left(
     assert str(process.pid) in folder.name
     process.kill()
     process.wait()
-    time.sleep(0.3)  # the server follows its parent (PDEATHSIG); its folder stays
-    assert (folder / "valkey.conf").exists()
+    assert (folder / "valkey.conf").exists()  # the server follows its parent; its folder stays
     backend = EmbeddedBackend()
     with backend as info:
         assert valkey.Valkey.from_url(info.url).ping()
@@ -193,10 +191,7 @@ def test_a_server_restarted_from_a_thread_that_ends_lives_on_and_dies_with_the_p
     finally:
         process.kill()
         process.wait()
-    deadline = time.monotonic() + 5
-    while pid_alive(int(pid)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not pid_alive(int(pid)), "the server outlived the workshop process"
+    wait_until(lambda: not pid_alive(int(pid)), "the server outlived the workshop process")
 
 
 def test_a_server_its_owner_stopped_is_never_restarted(private_backend: PrivateBackend) -> None:

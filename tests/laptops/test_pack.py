@@ -53,6 +53,12 @@ def _has_image(image: str) -> bool:
     return True
 
 
+def _without_pythonpath() -> dict[str, str]:
+    """This environment for the fresh venv, minus PYTHONPATH: a source tree on it would make
+    pip count the workshop as installed already (and install no `workshop` script)."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+
+
 def test_closure_follows_each_platform_s_markers() -> None:
     windows = closure(PLATFORMS["windows-x86_64"], "3.12")
     linux = closure(PLATFORMS["linux-x86_64"], "3.12")
@@ -92,7 +98,7 @@ def test_pack_installs_offline_in_a_fresh_venv(tmp_path: Path) -> None:
             "--find-links", str(folder / "wheels"), "valkey-workshop",
         ],
         capture_output=True, text=True, check=False,
-        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
+        env={**_without_pythonpath(), "PIP_CONFIG_FILE": os.devnull},
     )  # fmt: skip
     assert installed.returncode == 0, installed.stderr
     workdir = tmp_path / "labs"
@@ -102,7 +108,11 @@ def test_pack_installs_offline_in_a_fresh_venv(tmp_path: Path) -> None:
         text=True,
         check=False,
         cwd=tmp_path,
-        env={**os.environ, "WORKSHOP_WORKDIR": str(workdir), "WORKSHOP_BACKEND": "embedded"},
+        env={
+            **_without_pythonpath(),
+            "WORKSHOP_WORKDIR": str(workdir),
+            "WORKSHOP_BACKEND": "embedded",
+        },
     )
     # The untouched starter fails its checks: the offline install runs a real server.
     assert checked.returncode == 1, checked.stderr

@@ -15,7 +15,7 @@ import pytest
 
 from tests.pty.test_guided_session import shown
 from tests.unit.test_packaging import wheel  # noqa: F401 - the built-wheel fixture
-from valkey_workshop.cli.keys import KeyReader
+from valkey_workshop.interactive.keys import KeyReader
 
 ROOT = Path(__file__).resolve().parents[2]
 

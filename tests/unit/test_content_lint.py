@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from valkey_workshop.content.lint import step_problems
+from valkey_workshop.checking.lint import step_problems
 from valkey_workshop.content.loader import labs_root, load_module
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from tests.unit.test_rendering import assert_golden
-from valkey_workshop.commands.mutants import MutantsReport
 from valkey_workshop.content import Module
 from valkey_workshop.mutation.engine import DeclarationProblem, MutantResult, StepMutants
 from valkey_workshop.mutation.operators import Mutant
 from valkey_workshop.render.console import render_text
 from valkey_workshop.render.mutants import mutants_view
+from valkey_workshop.results.mutants import MutantsReport
 from valkey_workshop.server.base import ServerInfo
 
 

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from valkey_workshop.checking.api import CheckSpec
-from valkey_workshop.mutation.earlystop import wrapper_source
 from valkey_workshop.mutation.engine import select
 from valkey_workshop.mutation.operators import (
     OPERATOR_NAMES,
@@ -516,20 +514,6 @@ def test_select_caps_stably_keeps_declared_ids_and_every_operator() -> None:
     assert mutants[39] in chosen
     assert {m.operator for m in chosen} == {"drop-statement", "time-unit"}
     assert select(mutants[:5], 10, frozenset()) == tuple(mutants[:5])
-
-
-def test_the_early_stop_wrapper_declares_the_checks_in_the_given_order() -> None:
-    specs = [CheckSpec("fast", "A fast check", 1, None), CheckSpec("slow", "Slow 'one'", None, "x")]
-    source = wrapper_source(Path("/labs/m/01_a/checks.py"), specs)
-    tree = ast.parse(source)
-    compile(source, "checks.py", "exec")
-    decorated = [
-        ast.literal_eval(node.decorator_list[0].args[0])  # type: ignore[attr-defined] # @check(...)
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef)
-    ]
-    assert decorated == ["fast", "slow"]
-    assert "'/labs/m/01_a/checks.py'" in source
 
 
 def test_module_level_constants_name_their_mutants() -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from valkey_workshop.checking.results import CallView, CheckReport, CheckResult, StepResult
 from valkey_workshop.content import Module
-from valkey_workshop.operations import ModuleStatus, ModuleSummary, StepStatus
 from valkey_workshop.render import views
 from valkey_workshop.render.console import render_text
+from valkey_workshop.results.status import ModuleStatus, ModuleSummary, StepStatus
 from valkey_workshop.session.progress import CallExtreme, StepProgress
 
 GOLDEN = Path(__file__).with_name("golden")

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from valkey_workshop.commands.listing import module_status
 from valkey_workshop.content import Module
 from valkey_workshop.errors import UsageError
-from valkey_workshop.operations import module_status
 from valkey_workshop.session.progress import (
     PROGRESS_FILE,
     NotAFileError,
@@ -185,12 +184,11 @@ def test_progress_with_values_it_never_writes_is_moved_aside(
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
 def test_a_fifo_as_progress_file_is_refused_at_once(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / PROGRESS_FILE)
-    started = time.monotonic()
+    # Opening a FIFO for reading would wait for a writer for ever (the test's time-out).
     with pytest.raises(NotAFileError, match="is a FIFO"):
         ProgressStore(tmp_path).load()
     with pytest.raises(NotAFileError), ProgressStore(tmp_path).update():
         pass
-    assert time.monotonic() - started < 5
     assert stat.S_ISFIFO((tmp_path / PROGRESS_FILE).lstat().st_mode)  # left alone
 
 

@@ -61,12 +61,68 @@ def explain(error_text: str) -> str | None:
     return None
 
 
+class NotPlainDataError(TypeError):
+    """A value that is not made of Python's built-in data types only."""
+
+
+#: Exact types a learner function's data may be made of, each with how to copy a value of a
+#: subclass into the base type without calling anything the subclass overrides.
+_SCALARS: dict[type, Any] = {
+    bool: bool.__bool__,
+    int: int.__int__,
+    float: float.__float__,
+    str: str.__str__,
+    bytes: bytes.__bytes__,
+}
+
+
+def plain_data(value: Any, depth: int = 0) -> Any:
+    """``value`` rebuilt from exact built-in types (dict, list, tuple, str, bytes, int, float,
+    bool, None), so a comparison a check makes runs the built-in ``__eq__``: an object whose
+    ``__eq__`` always says True (or a ``dict`` subclass that lies) cannot pass it. A subclass
+    of a built-in (``OrderedDict``, ``defaultdict``) becomes its base type.
+
+    Raises:
+        NotPlainDataError: ``value`` holds something else (a class of the learner's, a client),
+            or is nested more than 100 deep.
+    """
+    if depth > 100:
+        raise NotPlainDataError("nested more than 100 deep")
+    if value is None:
+        return None
+    kind = type(value)
+    for base, copy in _SCALARS.items():
+        if kind is base:
+            return value
+        if isinstance(value, base) and base is not bool:
+            return copy(value)
+    if isinstance(value, dict):
+        return {
+            plain_data(key, depth + 1): plain_data(item, depth + 1)
+            for key, item in dict.items(value)
+        }
+    if isinstance(value, list):
+        return [plain_data(item, depth + 1) for item in list.__iter__(value)]
+    if isinstance(value, tuple):
+        return tuple(plain_data(item, depth + 1) for item in tuple.__iter__(value))
+    raise NotPlainDataError(f"a {kind.__name__} object")
+
+
 def call(ctx: CheckContext, name: str, *args: Any, **kwargs: Any) -> Any:
-    """:meth:`CheckContext.call`, with :func:`explain`'s sentence added to a failure."""
+    """:meth:`CheckContext.call`, with :func:`explain`'s sentence added to a failure. What
+    the learner's function returns comes back as :func:`plain_data`, so the check compares
+    values, never an object's own idea of equality."""
     try:
-        return ctx.call(name, *args, **kwargs)
+        result = ctx.call(name, *args, **kwargs)
     except CheckFailed as failure:
         extra = explain(str(failure))
         if extra is None:
             raise
         ctx.fail(f"{failure} {extra}")
+    try:
+        return plain_data(result)
+    except NotPlainDataError as error:
+        ctx.fail(
+            f"{name}() returned {error}, not plain data: return a dict, list, str, number, "
+            "True/False or None (what json.loads gives back)."
+        )

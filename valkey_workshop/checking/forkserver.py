@@ -21,9 +21,10 @@ What the runner guarantees for a worker it starts itself still holds:
   and its guard stops its group and removes the scratch folder once the fork server's end of
   the guard pipe closes.
 
-Protocol, JSON lines. The runner sends ``{"job", "cwd", "stdout", "stderr", "limit", "env"}``;
-the fork server answers ``{"started": pid}`` once it has forked the worker, then
-``{"returncode", "timed_out"}`` once the worker is gone. Anything else (the fork server's
+Protocol, JSON lines (typed in :mod:`.protocol`). The runner sends a ``ForkRequest``
+(``{"job", "cwd", "stdout", "stderr", "limit", "env"}``); the fork server answers
+``ForkStarted`` (``{"started": pid}``) once it has forked the worker, then ``ForkFinished``
+(``{"returncode", "timed_out"}``) once the worker is gone. Anything else (the fork server's
 stdout closing, a line that is not that) and the runner stops the fork server and starts
 another. The worker keeps no descriptor of the fork server's: learner code can neither forge
 an answer nor keep the pipes open.
@@ -50,7 +51,9 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn, cast
+
+from valkey_workshop.checking.protocol import ForkFinished, ForkRequest, ForkStarted, encode
 
 #: Set to 0 to start one worker process per run instead (the path Windows and macOS take).
 FORK_SERVER_ENV = "WORKSHOP_FORK_SERVER"
@@ -112,6 +115,7 @@ def serve() -> NoReturn:
     The process the runner started stays behind as the fork server's keeper (:func:`_keep`);
     the fork server itself is its child."""
     _become_subreaper()
+    workshop = os.getppid()  # the runner's process: the keeper's parent
     server = os.fork()
     if server != 0:
         _keep(server)
@@ -133,8 +137,8 @@ def serve() -> NoReturn:
         if line is None:
             break  # the workshop process is gone (or closed us): nothing more to run
         try:
-            request = json.loads(line)
-            answer = _run_child(request, control_in, control_out)
+            request = cast(ForkRequest, json.loads(line))
+            answer = _run_child(request, control_in, control_out, workshop)
         except Exception:  # noqa: BLE001 - a request we cannot run: the runner starts anew
             break
         if answer is None:
@@ -146,8 +150,8 @@ def serve() -> NoReturn:
     os._exit(0)
 
 
-def _write_line(fd: int, message: dict[str, Any]) -> None:
-    data = json.dumps(message).encode() + b"\n"
+def _write_line(fd: int, message: ForkStarted | ForkFinished) -> None:
+    data = encode(message)
     while data:
         data = data[os.write(fd, data) :]
 
@@ -167,7 +171,9 @@ def _read_line(fd: int, pending: bytes) -> tuple[bytes | None, bytes]:
     return line, rest
 
 
-def _run_child(request: dict[str, Any], control_in: int, control_out: int) -> dict[str, Any] | None:
+def _run_child(
+    request: ForkRequest, control_in: int, control_out: int, workshop: int
+) -> ForkFinished | None:
     """Fork the worker for ``request``, wait for it within the job's limit, kill its process
     group, reap it. None when the workshop process went away meanwhile."""
     guard_read, guard_write = os.pipe()
@@ -186,8 +192,8 @@ def _run_child(request: dict[str, Any], control_in: int, control_out: int) -> di
     os.close(guard_read)
     timed_out, runner_gone = False, False
     try:
-        _write_line(control_out, {"started": pid})
-        timed_out, runner_gone = _wait(pid, control_in, float(request["limit"]))
+        _write_line(control_out, ForkStarted(started=pid))
+        timed_out, runner_gone = _wait(pid, control_in, float(request["limit"]), workshop)
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)  # learner code's processes too, not only the child
@@ -195,6 +201,7 @@ def _run_child(request: dict[str, Any], control_in: int, control_out: int) -> di
             os.kill(pid, signal.SIGKILL)  # not yet its own group leader: the child alone
         _, status = os.waitpid(pid, 0)
         _stop_strays(pid)
+        _resume_if_stopped(workshop)  # a stop sent just before the job ended
         os.close(guard_write)
     if runner_gone:
         # Nobody else will remove the dead runner's scratch folder (the child's guard, which
@@ -203,7 +210,7 @@ def _run_child(request: dict[str, Any], control_in: int, control_out: int) -> di
         if scratch.name.startswith("workshop-check-"):
             shutil.rmtree(scratch, ignore_errors=True)
         return None
-    return {"returncode": os.waitstatus_to_exitcode(status), "timed_out": timed_out}
+    return ForkFinished(returncode=os.waitstatus_to_exitcode(status), timed_out=timed_out)
 
 
 def _keep(server: int) -> NoReturn:
@@ -302,8 +309,14 @@ def _parent_of(pid: int) -> int | None:
     return int(text[text.rindex(")") + 2 :].split()[1])
 
 
-def _wait(pid: int, control_in: int, limit: float) -> tuple[bool, bool]:
-    """Wait for the child to exit, the limit to pass or the runner to go: (timed out, gone)."""
+#: How often, while learner code runs, the fork server looks whether the workshop process was
+#: stopped (SIGSTOP from learner code), to resume it.
+RESUME_SECONDS = 0.1
+
+
+def _wait(pid: int, control_in: int, limit: float, workshop: int) -> tuple[bool, bool]:
+    """Wait for the child to exit, the limit to pass or the runner to go: (timed out, gone).
+    Meanwhile a stopped workshop process is resumed (:func:`_resume_if_stopped`)."""
     pidfd = os.pidfd_open(pid)
     try:
         poller = select.poll()
@@ -311,7 +324,8 @@ def _wait(pid: int, control_in: int, limit: float) -> tuple[bool, bool]:
         poller.register(control_in, select.POLLIN)
         deadline = time.monotonic() + limit
         while (remaining := deadline - time.monotonic()) > 0:
-            for fd, _ in poller.poll(min(remaining, 3600.0) * 1000):
+            _resume_if_stopped(workshop)
+            for fd, _ in poller.poll(min(remaining, RESUME_SECONDS) * 1000):
                 if fd == pidfd:
                     return False, False
                 # The runner writes nothing while a job runs: this is its end (EOF), or a
@@ -322,7 +336,36 @@ def _wait(pid: int, control_in: int, limit: float) -> tuple[bool, bool]:
         os.close(pidfd)
 
 
-def _become_worker(request: dict[str, Any], guard_read: int, server_pid: int) -> NoReturn:
+def _resume_if_stopped(workshop: int) -> None:
+    """Learner code can find the workshop process (its ancestor, same user) and send it
+    SIGSTOP, which nothing can catch: the workshop would hang for ever, its time limit with
+    it. The fork server, in a session of its own where that code cannot reach its group,
+    sends SIGCONT to a workshop it finds stopped while a job runs. (A Ctrl-Z while a check
+    runs is undone too; between checks it suspends the workshop as usual.)"""
+    try:
+        status = Path(f"/proc/{workshop}/status").read_text()
+    except OSError:
+        return
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    pending = 0
+    for name in ("SigPnd", "ShdPnd"):  # a stop sent just now may not have taken effect yet
+        with contextlib.suppress(KeyError, ValueError):
+            pending |= int(fields[name], 16)
+    stopping = any(pending & (1 << (number - 1)) for number in _STOP_SIGNALS)
+    if fields.get("State", "").startswith("T") or stopping:  # "t" is a debugger's stop
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(workshop, signal.SIGCONT)  # also discards a stop still pending
+
+
+#: Signals that stop a process by default.
+_STOP_SIGNALS = tuple(
+    int(getattr(signal, name))
+    for name in ("SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU")
+    if hasattr(signal, name)
+)
+
+
+def _become_worker(request: ForkRequest, guard_read: int, server_pid: int) -> NoReturn:
     """In the forked child: take the shape of a worker process the runner would have started,
     then run the job."""
     from valkey_workshop.checking import worker  # noqa: PLC0415 - preloaded; a cycle otherwise
@@ -331,14 +374,14 @@ def _become_worker(request: dict[str, Any], guard_read: int, server_pid: int) ->
     worker.die_with_parent()  # the same rule as for a worker the runner starts
     if os.getppid() != server_pid:
         os._exit(3)  # the fork server died before we could ask to die with it
-    for name, target in (("stdout", 1), ("stderr", 2)):
-        fd = os.open(request[name], os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+    for path, target in ((request["stdout"], 1), (request["stderr"], 2)):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
         os.dup2(fd, target)
         os.close(fd)
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    job: dict[str, Any] = request["job"]
+    job = request["job"]
     # The exercise's folder goes last (run_job appends it): never where the fork server's
     # path had it, if the workshop process was started from inside it.
     folder = Path(job["exercise"]).resolve().parent
@@ -403,7 +446,7 @@ class ForkServer:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def run(self, request: dict[str, Any], limit: float) -> tuple[int, bool]:
+    def run(self, request: ForkRequest, limit: float) -> tuple[int, bool]:
         """Run one job; (the worker's exit code, whether its time limit stopped it).
 
         Raises:
@@ -412,7 +455,7 @@ class ForkServer:
         assert self.process.stdin is not None and self.process.stdout is not None
         started = False
         try:
-            self.process.stdin.write(json.dumps({**request, "limit": limit}).encode() + b"\n")
+            self.process.stdin.write(encode(ForkRequest(**request, limit=limit)))
             self.process.stdin.flush()
             started = "started" in json.loads(self._read_answer(START_SECONDS))
             answer = json.loads(self._read_answer(limit + ANSWER_GRACE_SECONDS))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from valkey_workshop.checking.protocol import ALL_CHECKS, CheckSelection
 from valkey_workshop.checking.results import StepResult
 from valkey_workshop.checking.runner import run_step_checks
 from valkey_workshop.content.models import Step
@@ -26,14 +27,16 @@ def guarded_checks(
     server: ServerInfo,
     time_limit_seconds: float | None = None,
     restart_stopped: bool = True,
-    checks_file: Path | None = None,
+    selection: CheckSelection = ALL_CHECKS,
 ) -> GuardedRun[StepResult]:
-    """One check run of ``exercise`` under the server guard (``checks_file``: other checks
-    than the step's own, such as a selection of them)."""
+    """One check run of ``exercise`` under the server guard (``selection``: which of the
+    step's checks run, and whether the run stops at the first failure)."""
     guard = guard_for(server)
     return guard.run(
         step,
-        lambda: run_step_checks(step, exercise, guard.server.url, time_limit_seconds, checks_file),
+        lambda: run_step_checks(
+            step, exercise, guard.server.url, time_limit_seconds, selection=selection
+        ),
         restart=restart_stopped,
     )
 

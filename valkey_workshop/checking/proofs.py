@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import valkey
 
+from valkey_workshop.checking.protocol import ALL_CHECKS, CheckSelection
 from valkey_workshop.checking.results import StepResult
 from valkey_workshop.checking.runner import run_step_checks
 from valkey_workshop.content.models import Step
@@ -52,9 +53,14 @@ class Proof(Generic[T]):
     run: Callable[[str], T]
 
 
+#: Proofs at once, at most: each further lane starts a server of its own (``verify -j 1000``
+#: would have started about 188), and past a few per core they only wait for each other.
+MAX_JOBS = 16
+
+
 def default_jobs() -> int:
-    """How many proofs run at once by default: the CPU count."""
-    return max(1, os.cpu_count() or 1)
+    """How many proofs run at once by default: the CPU count (at most :data:`MAX_JOBS`)."""
+    return max(1, min(os.cpu_count() or 1, MAX_JOBS))
 
 
 def run_proofs(
@@ -65,6 +71,7 @@ def run_proofs(
     on_result: Callable[[int, StepResult], None] | None = None,
     time_limit_seconds: float | None = None,
     spare_server: SpareServer | None = None,
+    selection: CheckSelection = ALL_CHECKS,
 ) -> list[StepResult]:
     """Check each file against its step's checks, up to ``jobs`` at once.
 
@@ -77,16 +84,23 @@ def run_proofs(
         time_limit_seconds: per proof; default: the step's own.
         spare_server: starts a private server for each further lane; without it, lanes
             share ``url``'s server through separate databases (see the module docstring).
+        selection: which checks each proof runs, in which order, and whether it stops at
+            the first failure (default: every check).
 
     Returns:
         One result per input pair, in input order.
     """
-    proofs = [Proof(step, _checker(step, path, time_limit_seconds)) for step, path in step_files]
+    proofs = [
+        Proof(step, _checker(step, path, time_limit_seconds, selection))
+        for step, path in step_files
+    ]
     return run_tasks(proofs, url, jobs=jobs, on_result=on_result, spare_server=spare_server)
 
 
-def _checker(step: Step, path: Path, limit: float | None) -> Callable[[str], StepResult]:
-    return lambda lane_url: run_step_checks(step, path, lane_url, limit)
+def _checker(
+    step: Step, path: Path, limit: float | None, selection: CheckSelection
+) -> Callable[[str], StepResult]:
+    return lambda lane_url: run_step_checks(step, path, lane_url, limit, selection=selection)
 
 
 def run_tasks(
@@ -102,7 +116,7 @@ def run_tasks(
     The first exception a proof raises stops the dispatching of new proofs and is raised
     here once the running ones have finished.
     """
-    wanted = max(1, min(jobs or default_jobs(), len(proofs) or 1))
+    wanted = max(1, min(jobs or default_jobs(), MAX_JOBS, len(proofs) or 1))
     with ExitStack() as servers:
         if spare_server is not None:
             lanes = [url]

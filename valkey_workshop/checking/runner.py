@@ -11,6 +11,7 @@ so threads may call it at once.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import json
 import math
 import os
@@ -23,19 +24,34 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from valkey_workshop.checking import forkserver
-from valkey_workshop.checking.api import CheckSpec, checks_in
+from valkey_workshop.checking.api import CheckSpec
+from valkey_workshop.checking.protocol import (
+    ALL_CHECKS,
+    MAC_FIELD,
+    SEQ_FIELD,
+    CheckSelection,
+    Event,
+    ForkRequest,
+    Job,
+    encode,
+)
 from valkey_workshop.checking.results import CallView, CheckResult, StepResult
 from valkey_workshop.checking.seeds import run_seed
-from valkey_workshop.checking.worker import BOOTSTRAP, OUTPUT_TAIL_CHARS, format_bytes
+from valkey_workshop.checking.specs import check_specs, chosen
+from valkey_workshop.checking.worker import (
+    BOOTSTRAP,
+    OUTPUT_FILE_LIMIT,
+    OUTPUT_TAIL_CHARS,
+    event_mac,
+    format_bytes,
+)
 from valkey_workshop.content.models import Step
-from valkey_workshop.pyfile import load_file_as_module
 
 #: Memory learner code may use when nothing else is said (``--memory-limit``).
 DEFAULT_MEMORY_LIMIT = 1 << 30
@@ -95,15 +111,11 @@ def default_memory_limit() -> int:
     return DEFAULT_MEMORY_LIMIT
 
 
-def expected_checks(checks_file: Path) -> list[CheckSpec]:
-    """The checks ``checks_file`` defines, in order (the file is trusted course content)."""
-    # A unique module name: threads may load the same file at once.
-    name = f"workshop_expected_checks_{uuid.uuid4().hex}"
-    try:
-        module = load_file_as_module(checks_file, name)
-    finally:
-        sys.modules.pop(name, None)
-    return [spec for spec, _ in checks_in(module)]
+#: Kept for callers of this round: :func:`checking.specs.check_specs` reads a step's checks.
+expected_checks = check_specs
+
+#: Why a check after the first failure did not run, in a run that stops there.
+STOPPED_AT_FIRST_FAILURE = "did not run: an earlier check failed, and this run stops there"
 
 
 def run_step_checks(
@@ -111,26 +123,28 @@ def run_step_checks(
     exercise: Path,
     url: str,
     time_limit_seconds: float | None = None,
-    checks_file: Path | None = None,
     *,
     memory_limit_bytes: int | None = None,
+    selection: CheckSelection = ALL_CHECKS,
 ) -> StepResult:
     """Check ``exercise`` against ``step``'s checks on the server at ``url``.
 
     Never raises for anything learner code does: a syntax error, an exception (any
     ``BaseException``), an endless loop, ``sys.exit``, running out of memory or a crash of the
     interpreter come back as a failed step whose failed checks say what happened. Every check
-    ``checks.py`` defines is in the result, in order; a step passes only when each one ran and
-    passed. ``memory_limit_bytes`` defaults to :func:`default_memory_limit`.
+    the ``selection`` names (default: every check ``checks.py`` defines) is in the result, in
+    the selection's order; a step passes only when each one ran and passed. With
+    ``selection.stop_at_first_failure`` the checks after the first failure do not run (each is
+    a failure saying so). ``memory_limit_bytes`` defaults to :func:`default_memory_limit`.
     """
     limit = time_limit_seconds if time_limit_seconds is not None else step.time_limit_seconds
     if math.isnan(limit) or limit <= 0:
         limit = step.time_limit_seconds
     memory = memory_limit_bytes if memory_limit_bytes is not None else default_memory_limit()
     started = time.perf_counter()
-    checks_path = checks_file or step.checks
+    checks_path = step.checks
     try:
-        specs = expected_checks(checks_path)
+        specs = chosen(check_specs(checks_path), selection.only)
     except Exception as error:  # noqa: BLE001 - a broken checks.py is a finding, not a crash
         problem = f"The step's checks ({checks_path}) do not load: {error!r}"
         failure = CheckResult("checks", "The step's checks load", False, problem, 0.0)
@@ -143,18 +157,19 @@ def run_step_checks(
         ]
         return _result(step, exercise, missing, started, problem)
 
-    secret = secrets.token_hex(16)
     seed = run_seed()
-    job = {
+    job = Job(
         # Absolute: the worker starts in the exercise's folder, not in ours.
-        "checks": str(checks_path.resolve()),
-        "exercise": str(exercise.resolve()),
-        "url": url,
-        "secret": secret,
-        "parent_pid": os.getpid(),
-        "memory_limit": memory,
-        "seed": seed,
-    }
+        checks=str(checks_path.resolve()),
+        exercise=str(exercise.resolve()),
+        url=url,
+        secret=secrets.token_hex(16),
+        parent_pid=os.getpid(),
+        memory_limit=memory,
+        only=list(selection.only) if selection.only is not None else None,
+        stop_at_first_failure=selection.stop_at_first_failure,
+        seed=seed,
+    )
     _sweep_stale_scratch()
     outcome, parent_killed = None, False
     if forkserver.available():
@@ -162,14 +177,25 @@ def run_step_checks(
     if outcome is None:
         outcome = _run_in_scratch(job, exercise, limit, forked=False)
     returncode, timed_out, events, stderr = outcome
-    run = _Run(specs, limit, memory, timed_out, returncode, stderr, parent_killed)
-    checks, stopped, output = run.collect(events)
+    run = _Run(
+        specs,
+        limit,
+        memory,
+        timed_out,
+        returncode,
+        stderr,
+        parent_killed,
+        stop_at_first_failure=selection.stop_at_first_failure,
+        foreign_lines=events.foreign,
+        output_dropped=events.output_dropped,
+    )
+    checks, stopped, output = run.collect(events.events)
     return replace(_result(step, exercise, checks, started, stopped, output), seed=seed)
 
 
 def _run_forked(
-    job: dict[str, Any], exercise: Path, limit: float
-) -> tuple[tuple[int | None, bool, list[dict[str, Any]], bytes] | None, bool]:
+    job: Job, exercise: Path, limit: float
+) -> tuple[tuple[int | None, bool, Events, bytes] | None, bool]:
     """``job`` through a fork server: (its outcome, whether the fork server was killed while
     the job ran, twice). No outcome when the fork server could not even start a worker: the
     caller starts a worker process of its own then."""
@@ -183,13 +209,13 @@ def _run_forked(
                 # It died while learner code ran, on a fresh fork server too: the code kills
                 # its parent. A worker process of our own would have the workshop itself as
                 # that parent, so it is judged here instead.
-                return (None, False, [], b""), True
+                return (None, False, Events([]), b""), True
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _run_in_scratch(
-    job: dict[str, Any], exercise: Path, limit: float, *, forked: bool
-) -> tuple[int | None, bool, list[dict[str, Any]], bytes]:
+    job: Job, exercise: Path, limit: float, *, forked: bool
+) -> tuple[int | None, bool, Events, bytes]:
     """Run ``job`` with a fresh scratch folder for its events and output: (exit code, whether
     the time limit stopped it, the authentic events, the tail of its stderr).
 
@@ -209,29 +235,33 @@ def _run_in_scratch(
         )
         for path in (result_file, stdout_file, stderr_file):
             path.touch()
-        job = {**job, "result_file": str(result_file)}
+        job = Job(**job, result_file=str(result_file))
         returncode: int | None
         if forked:
-            request = {
-                "job": {key: value for key, value in job.items() if key != "parent_pid"},
-                "cwd": str(exercise.resolve().parent),  # the fork server runs in /
-                "stdout": str(stdout_file),
-                "stderr": str(stderr_file),
-                "env": dict(os.environ),
-            }
+            forked_job = Job(**job)
+            forked_job.pop("parent_pid", None)  # the fork server checks its own parent
+            request = ForkRequest(
+                job=forked_job,
+                cwd=str(exercise.resolve().parent),  # the fork server runs in /
+                stdout=str(stdout_file),
+                stderr=str(stderr_file),
+                env=dict(os.environ),
+            )
             with forkserver.borrowed(tuple(_path_for_worker(None))) as server:
                 returncode, timed_out = server.run(request, limit)
         else:
             returncode, timed_out = _run_worker_process(
                 job, exercise, limit, stdout_file, stderr_file
             )
-        events = _read_events(result_file, str(job["secret"]))
+        events = _read_events(result_file, job["secret"])
+        if any(_size(path) >= OUTPUT_FILE_LIMIT for path in (stdout_file, stderr_file)):
+            events = Events(events.events, events.foreign, output_dropped=True)
         stderr = _read_regular(stderr_file, STDERR_TAIL_BYTES, tail=True)
     return returncode, timed_out, events, stderr
 
 
 def _run_worker_process(
-    job: dict[str, Any], exercise: Path, limit: float, stdout_file: Path, stderr_file: Path
+    job: Job, exercise: Path, limit: float, stdout_file: Path, stderr_file: Path
 ) -> tuple[int | None, bool]:
     """Start a worker process for ``job``, wait within ``limit``, stop its process group."""
     # Files, not pipes: a process learner code started may keep them open after the worker
@@ -253,7 +283,7 @@ def _run_worker_process(
         with contextlib.suppress(BrokenPipeError, OSError):
             # One line, and the pipe stays open: the worker's guard stops the group when it
             # closes, which the kernel does if this process dies.
-            process.stdin.write(json.dumps(job).encode() + b"\n")
+            process.stdin.write(encode(job))
             process.stdin.flush()
         timed_out = not _wait_for_exit(process, limit)
     finally:
@@ -327,6 +357,13 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
 def _read_regular(path: Path, size: int, *, tail: bool = False) -> bytes:
     """Up to ``size`` bytes of ``path`` (its end with ``tail``); nothing if it is not a regular
     file any more (a FIFO would block us), cannot be opened, or is gone."""
@@ -345,18 +382,59 @@ def _read_regular(path: Path, size: int, *, tail: bool = False) -> bytes:
         return stream.read(size)
 
 
-def _read_events(path: Path, secret: str) -> list[dict[str, Any]]:
-    """The worker's events: only lines that carry this run's secret count."""
-    events = []
+@dataclass(frozen=True)
+class Events:
+    """What the worker's result file held: the authentic events, in order, and how many lines
+    did not verify (written by something else, replayed, out of order)."""
+
+    events: list[Event]
+    foreign: int = 0
+    #: Learner code wrote a file up to the size cap: what it wrote past it was dropped.
+    output_dropped: bool = False
+
+
+def _read_events(path: Path, secret: str) -> Events:
+    """The worker's events: each line must parse, carry the next ``seq`` and verify under this
+    run's secret. Any other line (junk, a number of 5,000 digits, JSON nested too deep, a
+    replayed or forged event) is counted as foreign, never raised. Only a last line without
+    its newline may be cut short (a kill mid-write) and is dropped silently."""
+    events: list[Event] = []
+    foreign = 0
     data = _read_regular(path, MAX_EVENT_BYTES)
-    for line in data.decode("utf-8", errors="replace").splitlines():
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short by a kill, or something else wrote here
-        if isinstance(event, dict) and event.pop("key", None) == secret:
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    last = lines.pop()  # "" when the file ends with a newline
+    for line in lines:
+        event = _verified(line, secret, len(events))
+        if event is None:
+            foreign += 1
+        else:
             events.append(event)
-    return events
+    if last:
+        event = _verified(last, secret, len(events))
+        if event is not None:
+            events.append(event)
+    return Events(events, foreign)
+
+
+def _verified(line: str, secret: str, seq: int) -> Event | None:
+    """The event ``line`` holds, if it is the ``seq``-th event this run's worker signed."""
+    try:
+        event = json.loads(line)
+    except (ValueError, RecursionError):  # JSONDecodeError, int() digit limits, deep nesting
+        return None
+    if not isinstance(event, dict):
+        return None
+    mac = event.pop(MAC_FIELD, None)
+    if not isinstance(mac, str) or event.get(SEQ_FIELD) != seq:
+        return None
+    try:
+        expected = event_mac(secret, event)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if not hmac.compare_digest(mac, expected):
+        return None
+    del event[SEQ_FIELD]
+    return cast(Event, event)  # authentic; its fields are still read defensively (_Run)
 
 
 @dataclass(frozen=True)
@@ -370,8 +448,11 @@ class _Run:
     returncode: int | None
     stderr: bytes
     parent_killed: bool = False
+    stop_at_first_failure: bool = False
+    foreign_lines: int = 0
+    output_dropped: bool = False
 
-    def collect(self, events: list[dict[str, Any]]) -> tuple[list[CheckResult], str | None, str]:
+    def collect(self, events: list[Event]) -> tuple[list[CheckResult], str | None, str]:
         """Every expected check in order, the step's problem (if any) and the output tail."""
         seen = _Seen.of(events, {spec.id: spec for spec in self.specs}, self._result)
         problem = self._problem(seen.running, seen.done)
@@ -381,6 +462,8 @@ class _Run:
             message = seen.load_error if seen.load_error is not None else str(problem)
             checks.append(CheckResult("loads", "The exercise file loads", False, message, 0.0))
             not_run = "did not run: the exercise file does not load"
+        elif self.stop_at_first_failure and seen.done and seen.any_failed:
+            not_run = STOPPED_AT_FIRST_FAILURE
         elif seen.running:
             name = next(spec.name for spec in self.specs if spec.id == seen.running)
             not_run = f"did not run: the step stopped at check “{name}”"
@@ -403,11 +486,24 @@ class _Run:
             checks.append(
                 CheckResult("finishes", "The checking process finishes", False, stop_reason, 0.0)
             )
-        if seen.notes:
-            checks = _with_notes(checks, seen.notes)
+        notes = self._with_dropped_output(checks, seen.notes)
+        if notes:
+            checks = _with_notes(checks, notes)
         return checks, stop_reason, seen.output
 
-    def _result(self, spec: CheckSpec, event: dict[str, Any]) -> CheckResult:
+    def _with_dropped_output(self, checks: list[CheckResult], notes: list[str]) -> list[str]:
+        """The notes, and one more when output was dropped (then the step fails too)."""
+        if not self.output_dropped:
+            return notes
+        dropped = (
+            f"The exercise wrote more than {format_bytes(OUTPUT_FILE_LIMIT)} to its output (or "
+            "to one file): the rest was dropped, and writes past that failed (File too large)."
+        )
+        if all(check.passed for check in checks):
+            checks.append(CheckResult("output", "Output stays within bounds", False, dropped, 0.0))
+        return [*notes, dropped]
+
+    def _result(self, spec: CheckSpec, event: Any) -> CheckResult:
         try:
             return CheckResult(
                 id=spec.id,
@@ -425,6 +521,13 @@ class _Run:
 
     def _problem(self, running: str | None, done: bool) -> str | None:
         where = f" during check {running!r}" if running else ""
+        if self.foreign_lines:
+            return (
+                f"The checking process's result file held {self.foreign_lines} line(s) the "
+                "checker did not write (junk, a forged or replayed result): something in the "
+                "exercise wrote to it, so no result of this run can be trusted. Learner code "
+                "must leave the workshop's files alone."
+            )
         if self.parent_killed:
             return (
                 "The checking process stopped because its parent, the workshop's fork server, "
@@ -468,15 +571,21 @@ class _Seen:
     output: str = ""
     done: bool = False
 
+    @property
+    def any_failed(self) -> bool:
+        return any(not result.passed for result in self.results.values())
+
     @classmethod
     def of(
         cls,
-        events: list[dict[str, Any]],
+        events: list[Event],
         expected: dict[str, CheckSpec],
-        result: Callable[[CheckSpec, dict[str, Any]], CheckResult],
+        result: Callable[[CheckSpec, Any], CheckResult],
     ) -> _Seen:
         seen = cls()
-        for event in events:
+        for typed in events:
+            # Authentic, but read defensively: a missing or odd field is a failed check.
+            event = cast(dict[str, Any], typed)
             kind, check_id = event.get("event"), event.get("id")
             fresh = check_id in expected and check_id not in seen.results
             if kind == "start" and fresh:

@@ -11,22 +11,24 @@ installed module (``random.py``) never replaces that module. When a failing exer
 such a name, the failure says so.
 
 The worker reads its job (JSON) from stdin, so the server password never appears on a command
-line, and writes one JSON line per event to the result file named in the job. Every event
-carries the run's secret (from the job; it is removed from everything learner code can reach
-easily), and the runner accepts only events that carry it: text printed by learner code, or
-lines it appends to the result file, cannot forge a pass. Whatever learner code prints is
-captured (only its tail is kept).
+line, and writes one JSON line per event to the result file named in the job. Every event is
+numbered and signed with the run's secret (from the job; it is removed from everything learner
+code can reach easily, and never written to the file), and the runner fails the step if the
+file holds any line that does not verify: an accident (a stray write to a wrong descriptor)
+cannot pass for a result. This is no defence against learner code set on cheating, which runs
+in this process and can dig the secret out of its memory (README: "What a verdict proves").
+Whatever learner code prints is captured (only its tail is kept).
 
-Events: ``{"event": "start", "id": ...}``, ``{"event": "result", ...}``,
-``{"event": "load-error", "message": ...}``, ``{"event": "note", "text": ...}``,
-``{"event": "stopped", "message": ...}`` (the checks ended early), ``{"event": "output",
-"text": ...}``, ``{"event": "done"}``.
+The job and the events are typed in :mod:`.protocol`: ``start``, ``result``, ``load-error``,
+``note``, ``stopped`` (the checks ended early), ``output`` and ``done``. The job names the
+checks to run, in their order, and whether the run stops at the first failure.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import hmac
 import io
 import json
 import os
@@ -43,10 +45,24 @@ from valkey_workshop.checking.api import (
     CheckContext,
     CheckFailed,
     CheckFunction,
-    checks_in,
     describe_exception,
 )
+from valkey_workshop.checking.protocol import (
+    MAC_FIELD,
+    SEQ_FIELD,
+    DoneEvent,
+    Event,
+    Job,
+    LoadErrorEvent,
+    NoteEvent,
+    OutputEvent,
+    ResultEvent,
+    StartEvent,
+    StoppedEvent,
+    decode_job,
+)
 from valkey_workshop.checking.results import CallView
+from valkey_workshop.checking.specs import chosen, load_checks
 from valkey_workshop.pyfile import load_file_as_module
 
 #: Calls listed per check; more are summarised by the renderer from the count.
@@ -84,16 +100,33 @@ def describe_load_error(error: BaseException, path: Path) -> str:
     return f"{path.name} does not load: {_describe(error, path)}"
 
 
+#: Bound at import, before learner code runs: patching ``json.dumps`` or ``hmac.new`` later
+#: does not change what the events say (it makes them fail to verify, at most).
+_dumps = json.dumps
+_hmac_new = hmac.new
+
+
+def event_mac(secret: str, event: dict[str, Any]) -> str:
+    """The signature of one event (with its ``seq``): HMAC-SHA256 under the run's secret, over
+    the event's canonical JSON. The runner recomputes it; the secret is never in the file."""
+    canonical = _dumps(event, sort_keys=True, separators=(",", ":"))
+    return _hmac_new(secret.encode(), canonical.encode(), "sha256").hexdigest()
+
+
 class _Events:
-    """The event stream to the runner; each event carries the run's secret."""
+    """The event stream to the runner: each event is numbered (``seq``, from 0) and signed
+    (``mac``) with the run's secret, which is never written."""
 
     def __init__(self, stream: IO[str], secret: str) -> None:
         self._stream = stream
         self._secret = secret
+        self._seq = 0
 
-    def emit(self, **event: Any) -> None:
-        event["key"] = self._secret
-        self._stream.write(json.dumps(event) + "\n")
+    def emit(self, event: Event) -> None:
+        signed: dict[str, Any] = {**event, SEQ_FIELD: self._seq}
+        self._seq += 1
+        signed[MAC_FIELD] = event_mac(self._secret, signed)
+        self._stream.write(_dumps(signed) + "\n")
         self._stream.flush()
 
 
@@ -158,11 +191,15 @@ def format_bytes(count: int) -> str:
 
 
 def run_job(
-    job: dict[str, Any], events: _Events, captured: TailBuffer, memory_limit: int | None = None
+    job: Job, events: _Events, captured: TailBuffer, memory_limit: int | None = None
 ) -> None:
-    """Run one step's checks; every outcome is reported as an event."""
+    """Run the checks ``job`` names, in its order (stopping at the first failure when it says
+    so); every outcome is reported as an event."""
     exercise_file = Path(job["exercise"]).resolve()
-    checks_module = load_file_as_module(Path(job["checks"]), "workshop_step_checks")
+    checks = load_checks(Path(job["checks"]), "workshop_step_checks")
+    if job["only"] is not None:
+        by_id = {spec.id: (spec, function) for spec, function in checks}
+        checks = [by_id[spec.id] for spec in chosen([spec for spec, _ in checks], job["only"])]
     folder = str(exercise_file.parent)
     if folder not in sys.path:
         sys.path.append(folder)  # the learner's own helper modules, after everything else
@@ -173,7 +210,7 @@ def run_job(
         message = describe_load_error(error, exercise_file)
         if isinstance(error, MemoryError):
             message += _memory_note(memory_limit)
-        events.emit(event="load-error", message=_cut(message))
+        events.emit(LoadErrorEvent(event="load-error", message=_cut(message)))
         _note_shadowed(events, exercise_file)
         return
 
@@ -182,17 +219,20 @@ def run_job(
     current: str | None = None
     try:
         context = CheckContext(exercise, exercise_file, job["url"], seed=job.get("seed"))
-        for spec, function in checks_in(checks_module):
+        for spec, function in checks:
             current = spec.id
-            events.emit(event="start", id=spec.id)
+            events.emit(StartEvent(event="start", id=spec.id))
             passed = _run_check(function, context, spec.id, events, captured, memory_limit)
             failed = failed or not passed
             current = None
+            if failed and job["stop_at_first_failure"]:
+                break  # the runner reports the checks after this one as not run
     except BaseException as error:  # noqa: BLE001 - whatever ended the loop is reported
         failed = True
         where = f" during check {current!r}" if current else ""
         reason = _describe(error, exercise_file)
-        events.emit(event="stopped", message=_cut(f"the checks stopped{where}: {reason}"))
+        stopped = _cut(f"the checks stopped{where}: {reason}")
+        events.emit(StoppedEvent(event="stopped", message=stopped))
     finally:
         if context is not None:
             with contextlib.suppress(Exception):
@@ -250,13 +290,15 @@ def _run_check(
         message += _memory_note(memory_limit)
     calls = context.learner_calls()
     events.emit(
-        event="result",
-        id=check_id,
-        passed=passed,
-        message=_cut(message),
-        duration_ms=duration_ms,
-        calls=[CallView.of(call).to_json() for call in calls[:MAX_CALLS_PER_CHECK]],
-        call_count=len(calls),
+        ResultEvent(
+            event="result",
+            id=check_id,
+            passed=passed,
+            message=_cut(message),
+            duration_ms=duration_ms,
+            calls=[CallView.of(call).to_json() for call in calls[:MAX_CALLS_PER_CHECK]],
+            call_count=len(calls),
+        )
     )
     return passed
 
@@ -311,7 +353,7 @@ def _local_module(folder: Path, name: str) -> Path | None:
 def _note_shadowed(events: _Events, exercise_file: Path) -> None:
     with contextlib.suppress(Exception):
         for text in shadowed_imports(exercise_file):
-            events.emit(event="note", text=text)
+            events.emit(NoteEvent(event="note", text=text))
 
 
 def _mentions(error: BaseException, path: Path) -> bool:
@@ -364,37 +406,49 @@ def guard_group(scratch: Path, watched: int = 0) -> None:
         os._exit(0)
 
 
+#: Largest file learner code (and what it starts) may write, its captured stdout and stderr
+#: included: 300 MB printed to the real stdout once grew the output file without bound.
+#: Writes past it fail (EFBIG: SIGXFSZ is ignored) and the runner says the rest was dropped.
+OUTPUT_FILE_LIMIT = 32 << 20
+
+
 def _limit_memory(limit: int | None) -> None:
-    """Cap the memory learner code can take (RLIMIT_DATA on Linux, RLIMIT_AS elsewhere)."""
-    if not limit:
-        return
+    """Cap the memory learner code can take (RLIMIT_DATA on Linux, RLIMIT_AS elsewhere), and
+    the size of any file it writes. Soft and hard limits both: learner code cannot raise a
+    limit whose hard limit is set (``setrlimit(RLIMIT_DATA, (inf, inf))`` fails)."""
     with contextlib.suppress(Exception):
         import resource  # noqa: PLC0415 - POSIX only
 
-        kind = resource.RLIMIT_DATA if sys.platform.startswith("linux") else resource.RLIMIT_AS
-        _, hard = resource.getrlimit(kind)
-        soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
-        resource.setrlimit(kind, (soft, hard))
+        kinds = [(resource.RLIMIT_FSIZE, OUTPUT_FILE_LIMIT)]
+        if limit:
+            linux = sys.platform.startswith("linux")
+            kinds.append((resource.RLIMIT_DATA if linux else resource.RLIMIT_AS, limit))
+        for kind, wanted in kinds:
+            _, hard = resource.getrlimit(kind)
+            cap = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(kind, (cap, cap))
+        if hasattr(signal, "SIGXFSZ"):
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails, no kill
 
 
 def main() -> None:
     """The worker started as a process of its own (``python -I -c BOOTSTRAP``)."""
     die_with_parent()
     # One line: the runner keeps our stdin open for the whole run (see guard_group).
-    job = json.loads(sys.stdin.buffer.readline())
+    job = decode_job(sys.stdin.buffer.readline())
     if job.pop("parent_pid", None) != os.getppid():
         os._exit(3)  # the workshop process died before we started: nothing to report to
     guard_group(Path(job["result_file"]).parent)
     run_and_exit(job)
 
 
-def run_and_exit(job: dict[str, Any]) -> NoReturn:
+def run_and_exit(job: Job) -> NoReturn:
     """Run ``job`` in this (worker) process, write its events, and leave."""
     # Learner code reads neither the job nor the secret: stdin is closed, the secret lives
-    # only inside the event stream.
-    secret = job.pop("secret")
-    memory_limit = job.pop("memory_limit", None)
-    result_file = job.pop("result_file")
+    # only inside the event stream (the job keeps none).
+    secret, job["secret"] = job["secret"], ""
+    memory_limit = job["memory_limit"]
+    result_file = job["result_file"]
     with contextlib.suppress(OSError):
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -408,8 +462,8 @@ def run_and_exit(job: dict[str, Any]) -> NoReturn:
             _limit_memory(memory_limit)
             run_job(job, events, captured, memory_limit)
         finally:
-            events.emit(event="output", text=captured.getvalue())
-            events.emit(event="done")
+            events.emit(OutputEvent(event="output", text=captured.getvalue()))
+            events.emit(DoneEvent(event="done"))
     # Leave at once, even if learner code left non-daemon threads running.
     sys.stdout.flush()
     os._exit(0)

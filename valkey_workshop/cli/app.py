@@ -1,21 +1,21 @@
-"""The ``workshop`` commands (contract: shared/spec/cli.md)."""
+"""The ``workshop`` commands (contract: shared/spec/cli.md): each parses its options, calls
+its use case in :mod:`valkey_workshop.commands`, renders the result and exits with its code.
+
+A command imports its use case and the views when it runs, not here: ``workshop --help`` and
+a Tab press import no checking, server or class code (tests/unit/test_layers.py).
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sys
-from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from valkey_workshop import naming, operations
-from valkey_workshop.checking.runner import MEMORY_LIMIT_ENV, parse_memory_limit
-from valkey_workshop.checking.seeds import SEED_LIMIT, SEED_VARIABLE
+from valkey_workshop import naming
 from valkey_workshop.cli.classroom import (
     ClassDirOption,
     class_app,
@@ -32,34 +32,36 @@ from valkey_workshop.cli.common import (
     UrlOption,
     WorkdirOption,
     fail,
-    guarded,
+    finish,
     live_server,
     module_and_workdir,
     report_path,
     require_terminal,
+    write_json,
     write_report,
 )
 from valkey_workshop.cli.completion import complete_module, complete_step
-from valkey_workshop.cli.learner import run_start, run_watch
-from valkey_workshop.cli.mutants import run_verify_mutants
 from valkey_workshop.cli.new import new_app
 from valkey_workshop.cli.pack import pack_command
-from valkey_workshop.cli.presenter import PresenterLoop
 from valkey_workshop.cli.prompt import cli_command
-from valkey_workshop.commands import verify as verify_cmd
-from valkey_workshop.commands.verify import spare_server_for
-from valkey_workshop.content.loader import available_modules, load_module, module_entries
-from valkey_workshop.content.models import Module, Step
-from valkey_workshop.content.notes import TrainerNotes, load_notes
-from valkey_workshop.content.roots import survey
-from valkey_workshop.errors import WorkshopError
-from valkey_workshop.render import out_console, views
-from valkey_workshop.render.console import message, paged, status
-from valkey_workshop.render.progress import proof_progress
-from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
-from valkey_workshop.session.workdir import Workdir
+from valkey_workshop.content.loader import available_modules, load_module
 from valkey_workshop.version import workshop_version
-from valkey_workshop.words import plural
+
+if TYPE_CHECKING:
+    from valkey_workshop.content.models import Module, Step
+    from valkey_workshop.content.notes import TrainerNotes
+    from valkey_workshop.session.workdir import Workdir
+
+#: At most this many proofs at once (``checking.proofs.MAX_JOBS``; a test keeps the two the
+#: same): named here so that ``--help`` imports no checking code.
+MAX_JOBS = 16
+#: Read by the runner as its default memory limit (``checking.runner.MEMORY_LIMIT_ENV``; a
+#: test keeps the two the same): named here so that ``--help`` imports no checking code.
+MEMORY_LIMIT_ENV = "WORKSHOP_MEMORY_LIMIT"
+#: The variable that carries ``--seed`` to the runner, and the seeds' bound
+#: (``checking.seeds``; a test keeps them the same): named here for the same reason.
+SEED_VARIABLE = "WORKSHOP_CHECK_SEED"
+SEED_LIMIT = 10**9
 
 app = typer.Typer(
     name="workshop",
@@ -77,7 +79,7 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        typer.echo(f"workshop {workshop_version()}")
+        typer.echo(f"{naming.program()} {workshop_version()}")
         raise typer.Exit(0)
 
 
@@ -113,7 +115,13 @@ ModuleArgument = Annotated[
 ]
 JobsOption = Annotated[
     int | None,
-    typer.Option("--jobs", "-j", min=1, help="Proofs at once (default: the CPU count)"),
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        max=MAX_JOBS,
+        help=f"Proofs at once (default: the CPU count; at most {MAX_JOBS})",
+    ),
 ]
 MemoryLimitOption = Annotated[
     str | None,
@@ -150,6 +158,8 @@ def _apply_memory_limit(text: str | None) -> None:
     run of this command through the environment, which the runner reads as its default."""
     if text is None:
         return
+    from valkey_workshop.checking.runner import parse_memory_limit
+
     try:
         size = parse_memory_limit(text)
     except ValueError as error:
@@ -157,14 +167,29 @@ def _apply_memory_limit(text: str | None) -> None:
     os.environ[MEMORY_LIMIT_ENV] = str(size)
 
 
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout")]
+
+
 @app.command("list")
 def list_command(
     module: Annotated[str | None, typer.Argument(help="Module id; none = every module")] = None,
     workdir: WorkdirOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Modules, or one module's steps with their status in this workdir."""
+    from valkey_workshop.commands.summary import module_summary
+    from valkey_workshop.render import out_console, views
+    from valkey_workshop.results.status import ModuleSummary, modules_json
+
     if module is None:
+        from valkey_workshop.content.loader import module_entries
+        from valkey_workshop.content.roots import survey
+        from valkey_workshop.render.console import status
+
         entries = module_entries()
+        if as_json:
+            write_json(modules_json(tuple(e.module for e in entries if e.module is not None)))
+            return
         out_console().print(views.modules_view(entries))
         # One line per problem: a module in two places is one problem, shown on both rows.
         for problem in dict.fromkeys(entry.problem for entry in entries if entry.problem):
@@ -173,13 +198,18 @@ def list_command(
             status(f"Note: course root {problem}")
         return
     loaded, wd = module_and_workdir(module, workdir)
-    summary = operations.module_summary(loaded, wd)
-    if summary.status.warning:
-        status(f"Warning: {summary.status.warning}")
-    console = out_console()
-    console.print(views.status_view(summary.status))
-    if summary.total_attempts or summary.complete:
-        console.print(views.summary_view(summary))
+    summary = module_summary(loaded, wd)
+
+    def show(summary: ModuleSummary = summary) -> None:
+        if as_json:
+            write_json(summary.to_json())
+            return
+        console = out_console()
+        console.print(views.status_view(summary.status))
+        if summary.shows_totals:
+            console.print(views.summary_view(summary))
+
+    finish(summary, show)
 
 
 @app.command()
@@ -191,7 +221,7 @@ def check(
     image: ImageOption = None,
     docker_network: NetworkOption = None,
     workdir: WorkdirOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout")] = False,
+    as_json: JsonOption = False,
     junit_xml: Annotated[
         Path | None, typer.Option("--junit-xml", help="Also write a JUnit XML report here")
     ] = None,
@@ -206,52 +236,42 @@ def check(
     seed: SeedOption = None,
 ) -> None:
     """Check your exercise files against a live server (non-interactive; exit 0 = all pass)."""
+    from valkey_workshop.commands.check import check_steps
+    from valkey_workshop.commands.verify import spare_server_for
+    from valkey_workshop.render import out_console, views
+    from valkey_workshop.render.progress import proof_progress
+
     _apply_memory_limit(memory_limit)
     _apply_seed(seed)
     loaded, wd = module_and_workdir(module, workdir)
-    steps = guarded(lambda: loaded.select(step))
+    steps = loaded.select(step)
     junit_xml = report_path(junit_xml, "--junit-xml", wd)
     with (
         live_server(backend, url, image, docker_network) as (_, info),
         proof_progress(len(steps), f"check {loaded.id}") as advance,
     ):
-        outcome = guarded(
-            lambda: operations.check_steps(
-                loaded,
-                steps,
-                wd,
-                info,
-                time_limit,
-                jobs=jobs,
-                spare_server=spare_server_for(info),
-                on_result=lambda _, result: advance(
-                    f"{result.number:02d} {result.slug}", result.passed
-                ),
-            )
+        outcome = check_steps(
+            loaded,
+            steps,
+            wd,
+            info,
+            time_limit,
+            jobs=jobs,
+            spare_server=spare_server_for(info),
+            on_result=lambda _, result: advance(
+                f"{result.number:02d} {result.slug}", result.passed
+            ),
         )
-    report = outcome.report
-    for warning in outcome.warnings:
-        status(f"Warning: {warning}")
-    created = views.created_line(outcome.created)
-    if created is not None:
-        status(created)
-    if junit_xml is not None:
-        write_report(junit_xml, report.to_junit_xml(), "--junit-xml")
-    if as_json:
-        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
-    else:
-        out_console().print(views.check_report_view(report))
-    for notice in outcome.notices:
-        status(notice)
-    if outcome.published is not None and outcome.published.line:
-        status(outcome.published.line)
-    if outcome.published is not None and outcome.published.announcement:
-        status(f"Trainer: {outcome.published.announcement}")
-    if outcome.server_stopped is not None:
-        status(f"Error: {outcome.server_stopped}")
-    if outcome.progress_error:  # the verdict above stands; only its record is missing
-        raise fail(outcome.progress_error)
-    raise typer.Exit(outcome.exit_code)
+
+    def show() -> None:
+        if junit_xml is not None:
+            write_report(junit_xml, outcome.report.to_junit_xml(), "--junit-xml")
+        if as_json:
+            write_json(outcome.to_json())
+        else:
+            out_console().print(views.check_report_view(outcome.report))
+
+    finish(outcome, show)
 
 
 @app.command()
@@ -265,10 +285,12 @@ def hint(
     workdir: WorkdirOption = None,
 ) -> None:
     """The next hint for a step (revealed one at a time, and remembered), or hint NUMBER."""
+    from valkey_workshop.commands.hint import reveal_hint
+    from valkey_workshop.render import out_console, views
+
     loaded, wd = module_and_workdir(module, workdir)
-    chosen = guarded(lambda: loaded.step(step))
-    reveal = guarded(partial(operations.reveal_hint, loaded, chosen, wd, number))
-    out_console().print(views.hint_view(reveal))
+    reveal = reveal_hint(loaded, loaded.step(step), wd, number)
+    finish(reveal, lambda: out_console().print(views.hint_view(reveal)))
 
 
 @app.command()
@@ -281,11 +303,13 @@ def solution(
     ] = False,
 ) -> None:
     """The reference solution, once the step has passed (or with --force)."""
+    from valkey_workshop.commands.solution import solution_for
+    from valkey_workshop.render import out_console, views
+
     loaded, wd = module_and_workdir(module, workdir)
-    chosen = guarded(lambda: loaded.step(step))
-    view = guarded(lambda: operations.solution_for(loaded, chosen, wd, force))
+    view = solution_for(loaded, loaded.step(step), wd, force)
     console = out_console()
-    console.print(views.solution_view(view, console.width))
+    finish(view, lambda: console.print(views.solution_view(view, console.width)))
 
 
 @app.command()
@@ -298,8 +322,13 @@ def reset(
     ] = False,
 ) -> None:
     """Restore starter files; each replaced file is kept as a timestamped backup first."""
+    import sys
+
+    from valkey_workshop.commands.reset import reset_steps
+    from valkey_workshop.render import out_console, views
+
     loaded, wd = module_and_workdir(module, workdir)
-    steps = guarded(lambda: loaded.select(step))
+    steps = loaded.select(step)
     if step is None and not yes:
         if not sys.stdin.isatty():
             raise fail(f"Resetting every step of {module} needs --yes (no terminal to ask).")
@@ -307,7 +336,7 @@ def reset(
             f"Restore all {len(steps)} starters of {module}? Your files are backed up."
         ):
             raise typer.Exit(1)
-    out_console().print(views.reset_view(operations.reset_steps(loaded, steps, wd)))
+    out_console().print(views.reset_view(reset_steps(loaded, steps, wd)))
 
 
 @app.command()
@@ -334,6 +363,11 @@ def verify(
     seed: SeedOption = None,
 ) -> None:
     """Prove the content: starters fail, solutions pass, wrong answers are rejected, demos run."""
+    from valkey_workshop.cli.mutants import run_verify_mutants
+    from valkey_workshop.commands import verify as verifying
+    from valkey_workshop.render import out_console, views
+    from valkey_workshop.render.progress import proof_progress
+
     _apply_memory_limit(memory_limit)
     _apply_seed(seed)
     if mutants or as_json:
@@ -342,37 +376,30 @@ def verify(
                 f"--json goes with --mutants: {naming.program()} verify "
                 f"{module or naming.example_module()} --mutants --json"
             )
-        code = run_verify_mutants(
+        run_verify_mutants(
             module, step, backend, url, image, docker_network, as_json=as_json, jobs=jobs
         )
-        raise typer.Exit(code)
     names = [module] if module else list(available_modules())
-    modules = [guarded(partial(load_module, name)) for name in names]
-    selections = [(loaded, guarded(partial(loaded.select, step))) for loaded in modules]
-    ok = True
-    refused = False
+    modules = [load_module(name) for name in names]
+    selections = [(loaded, loaded.select(step)) for loaded in modules]
+    exit_code = 0
     with live_server(backend, url, image, docker_network) as (_, info):
         for loaded, steps in selections:
-            total = verify_cmd.proof_count(steps)
+            total = verifying.proof_count(steps)
             with proof_progress(total, f"verify {loaded.id}") as advance:
-                report = guarded(
-                    partial(
-                        verify_cmd.verify_module,
-                        loaded,
-                        steps,
-                        info,
-                        jobs=jobs,
-                        spare_server=verify_cmd.spare_server_for(info),
-                        on_progress=lambda f, _done, _total: advance(
-                            f"{f.step.label}: {f.subject}", f.ok
-                        ),
-                    )
+                report = verifying.verify_module(
+                    loaded,
+                    steps,
+                    info,
+                    jobs=jobs,
+                    spare_server=verifying.spare_server_for(info),
+                    on_progress=lambda f, _done, _total: advance(
+                        f"{f.step.label}: {f.subject}", f.ok
+                    ),
                 )
             out_console().print(views.verify_view(report))
-            ok = ok and report.ok
-            refused = refused or report.refused
-    # A refused step proves nothing either way: a refusal, exit 2 like every other.
-    raise typer.Exit(2 if refused else 0 if ok else 1)
+            exit_code = max(exit_code, report.exit_code)
+    raise typer.Exit(exit_code)
 
 
 @app.command()
@@ -381,13 +408,19 @@ def doctor(
     pull: Annotated[
         bool, typer.Option("--pull", help="Pull the docker backend's image now (before a workshop)")
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Pre-flight: Python, packages, Docker engine and image, servers, and what auto would pick."""
+    from valkey_workshop.commands.doctor import doctor as run_doctor
+    from valkey_workshop.commands.image import pull_image
+    from valkey_workshop.render import out_console, views
+
     if pull:
-        guarded(partial(views.show_pull, operations.pull_image(image)))
-    report = operations.doctor(image)
-    out_console().print(views.doctor_view(report))
-    raise typer.Exit(0 if report.ok else 1)
+        views.show_pull(pull_image(image))
+    report = run_doctor(image)
+    if as_json:
+        finish(report, lambda: write_json(report.to_json()))
+    finish(report, lambda: out_console().print(views.doctor_view(report)))
 
 
 StartStepArgument = Annotated[
@@ -412,10 +445,13 @@ def _first_step(
     learner left off; with every step done, say so and how to revisit one, and stop."""
     if argument is not None and option is not None and argument != option:
         raise fail(f"Give the step once: {argument!r} or --step {option!r}.")
+    from valkey_workshop.commands.listing import module_status
+    from valkey_workshop.render.console import message
+
     chosen = argument if argument is not None else option
     if chosen is not None:
-        return guarded(partial(module.step, chosen))
-    if operations.module_status(module, workdir).next_step is None:
+        return module.step(chosen)
+    if module_status(module, workdir).next_step is None:
         message(
             f"Every step of {module.id} is passed or skipped. To revisit one: "
             f"`{naming.program()} {command} {module.id} --step 02` (a number or a slug)."
@@ -428,9 +464,11 @@ def _usable_steps(module: Module, chosen: str | None) -> Module:
     """The module without its broken steps (each named in one line); exit 2 when the step
     asked for is broken, or every step is."""
     if chosen is not None:
-        picked = guarded(partial(module.step, chosen))
+        picked = module.step(chosen)
         if picked.problem is not None:
             raise fail(f"Step {picked.label} of {module.id} is broken: {picked.problem}")
+    from valkey_workshop.render.console import status
+
     for broken in module.broken_steps:
         status(f"Note: step {broken.label} is left out, it is broken: {broken.problem}")
     usable = module.without_broken_steps()
@@ -452,6 +490,8 @@ def start(
     memory_limit: MemoryLimitOption = None,
 ) -> None:
     """The guided session: lesson, demo, exercise, checks, hints; resumes where you left off."""
+    from valkey_workshop.interactive.learner import run_start
+
     _apply_memory_limit(memory_limit)
     require_terminal(
         "start",
@@ -480,6 +520,10 @@ def watch(
     memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Re-check your exercise every time you save it; moves on only when you ask (n)."""
+    from valkey_workshop.interactive.learner import run_watch
+    from valkey_workshop.render import views
+    from valkey_workshop.render.console import status
+
     _apply_memory_limit(memory_limit)
     require_terminal("watch", f"`{naming.program()} check {module}`")
     loaded, wd = module_and_workdir(module, workdir)
@@ -492,10 +536,10 @@ def watch(
 @app.command()
 def skip(module: ModuleArgument, step: RequiredStep, workdir: WorkdirOption = None) -> None:
     """Mark a step skipped (not passed): start and watch then resume after it."""
+    from valkey_workshop.commands.skip import skip_step
+
     loaded, wd = module_and_workdir(module, workdir)
-    chosen = guarded(lambda: loaded.step(step))
-    entry = operations.skip_step(loaded, chosen, wd)
-    message(f"Step {chosen.label}: {entry.status}.")
+    finish(skip_step(loaded, loaded.step(step), wd))
 
 
 @app.command()
@@ -524,11 +568,15 @@ def demo(
     class_folder: ClassDirOption = None,
 ) -> None:
     """Presenter mode: each step's lesson and live demo, pausing between steps."""
+    from valkey_workshop.interactive.presenter import PresenterLoop
+    from valkey_workshop.render.console import status
+    from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
+
     if not no_pause:
         require_terminal("demo", f"`{naming.program()} demo {module} --no-pause`")
-    loaded = guarded(partial(load_module, module))
-    steps = guarded(partial(loaded.select, step))
-    rtt_seconds = guarded(partial(parse_rtt, rtt)) if rtt is not None else None
+    loaded = load_module(module)
+    steps = loaded.select(step)
+    rtt_seconds = parse_rtt(rtt) if rtt is not None else None
     trainer_notes = _optional_notes(loaded.id)
     with (
         live_server(backend, url, image, docker_network) as (_, info),
@@ -542,12 +590,13 @@ def demo(
             loop.unattended(notes)
         else:
             loop.paused(notes)
-    if loop.failures:
-        status(f"{plural(len(loop.failures), 'demo')} failed: " + "; ".join(loop.failures))
-        raise typer.Exit(2 if loop.refused else 1)  # a refusal exits 2, as every refusal does
+    finish(loop.outcome())
 
 
 def _optional_notes(module_id: str) -> TrainerNotes | None:
+    from valkey_workshop.content.notes import load_notes
+    from valkey_workshop.errors import WorkshopError
+
     try:
         return load_notes(module_id)
     except WorkshopError:
@@ -560,14 +609,18 @@ def notes_command(
     step: Annotated[str | None, typer.Argument(help="One step's notes; none = all")] = None,
 ) -> None:
     """The trainer notes: timing plan, talking points, where to pause."""
-    loaded = guarded(partial(load_module, module))
-    trainer_notes = guarded(partial(load_notes, loaded.id))
+    from valkey_workshop.content.notes import load_notes
+    from valkey_workshop.render import out_console, views
+    from valkey_workshop.render.console import paged
+
+    loaded = load_module(module)
+    trainer_notes = load_notes(loaded.id)
     if step is None:
         console = out_console()
         with paged(console):  # 450 lines: a pager on a terminal, never into a pipe
             console.print(views.lesson_view(trainer_notes.text))
         return
-    chosen = guarded(partial(loaded.step, step))
+    chosen = loaded.step(step)
     text = trainer_notes.for_step(chosen.number)
     if text is None:
         raise fail(f"The trainer notes of {module} have no section for step {chosen.label}.")

@@ -1,24 +1,21 @@
 """``workshop class serve|board|export|say|clear|end`` (trainer) and ``workshop join|leave|
 help-me`` (learner). Parsing and rendering only: the use cases are in :mod:`valkey_workshop.
-classroom`."""
+classroom`, imported when a command runs (``workshop --help`` and a Tab press load no class
+server, no membership and no renderer)."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import valkey
 
 from valkey_workshop import naming
 from valkey_workshop.classroom import board as boards
-from valkey_workshop.classroom import trainer
 from valkey_workshop.classroom.config import (
     ADMIN_PASSWORD_ENV,
     ADMIN_URL_ENV,
@@ -28,26 +25,8 @@ from valkey_workshop.classroom.config import (
     url_password,
     with_password,
 )
-from valkey_workshop.classroom.membership import ClassPublisher, validate_name
-from valkey_workshop.classroom.serve import describe, end_class, serve_class
-from valkey_workshop.cli.common import (
-    ImageOption,
-    NetworkOption,
-    WorkdirOption,
-    fail,
-    guarded,
-)
+from valkey_workshop.cli.common import ImageOption, NetworkOption, WorkdirOption, fail, write_json
 from valkey_workshop.content.loader import load_module
-from valkey_workshop.errors import WorkshopError
-from valkey_workshop.render import out_console
-from valkey_workshop.render.board import (
-    board_height,
-    board_page,
-    board_view,
-    learner_view,
-    live_board,
-)
-from valkey_workshop.render.console import message, status
 from valkey_workshop.session.workdir import resolve_workdir
 
 class_app = typer.Typer(
@@ -138,36 +117,38 @@ def serve_command(
 ) -> None:
     """Start the class server (per-class ACL users, no default user, a memory cap, the relay
     that validates every event) and print the join line."""
-    loaded = guarded(partial(load_module, module or naming.example_module()))
+    from valkey_workshop.classroom.serve import describe, serve_class  # noqa: PLC0415 - on use
+    from valkey_workshop.render.console import message, status  # noqa: PLC0415
+
+    loaded = load_module(module or naming.example_module())
     url = _admin_url(url, _from_command_line(context, "url"))
     chosen_backend = "url" if url and backend == "embedded" else backend
-    try:
-        with serve_class(
-            class_dir(folder),
-            listen=listen,
-            advertise=advertise,
-            module=loaded.id,
-            backend=chosen_backend,
-            url=url,
-            image=image,
-            network=docker_network,
-        ) as served:
-            for warning in served.warnings:
-                status(f"Note: {warning}")
-            status(describe(served) + (" (resumed)" if served.resumed else ""))
-            message(served.join_line)
-            board = f"{naming.program()} class board" + (f" --class-dir {folder}" if folder else "")
-            status(f"Learners run the line above. The board: {board}. Ctrl-C stops.")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                status(
-                    "Class server stopped; its events stay in the class folder"
-                    + ("; `workshop class end` removes its users." if url else ".")
-                )
-    except WorkshopError as error:
-        raise fail(str(error)) from None
+    # A WorkshopError (a port in use, a server that will not start) goes to the one error
+    # path, the CLI's ErrorBoundary: one line, exit 2.
+    with serve_class(
+        class_dir(folder),
+        listen=listen,
+        advertise=advertise,
+        module=loaded.id,
+        backend=chosen_backend,
+        url=url,
+        image=image,
+        network=docker_network,
+    ) as served:
+        for warning in served.warnings:
+            status(f"Note: {warning}")
+        status(describe(served) + (" (resumed)" if served.resumed else ""))
+        message(served.join_line)
+        board = f"{naming.program()} class board" + (f" --class-dir {folder}" if folder else "")
+        status(f"Learners run the line above. The board: {board}. Ctrl-C stops.")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            status(
+                "Class server stopped; its events stay in the class folder"
+                + ("; `workshop class end` removes its users." if url else ".")
+            )
 
 
 StuckOption = Annotated[
@@ -193,9 +174,20 @@ def board_command(
 ) -> None:
     """The live board: where each learner is and for how long, raised hands, who is stuck,
     the checks failing most."""
-    board, client = guarded(
-        partial(trainer.open_board, class_dir(folder), stuck_minutes, idle_minutes)
+    import valkey  # noqa: PLC0415 - on use (module docstring)
+
+    from valkey_workshop.classroom import trainer  # noqa: PLC0415
+    from valkey_workshop.render import out_console  # noqa: PLC0415
+    from valkey_workshop.render.board import (  # noqa: PLC0415
+        board_height,
+        board_page,
+        board_view,
+        learner_view,
+        live_board,
     )
+    from valkey_workshop.results.envelope import json_document  # noqa: PLC0415
+
+    board, client = trainer.open_board(class_dir(folder), stuck_minutes, idle_minutes)
     try:
         if learner is not None:
             snapshot = board.snapshot()
@@ -204,12 +196,12 @@ def board_command(
                 raise fail(f"No learner called {learner!r} in this class.")
             if as_json:
                 chosen = [boards.row_json(row) for row in rows]
-                sys.stdout.write(json.dumps(chosen, indent=2) + "\n")
+                write_json(json_document("class board --learner", {"rows": chosen}))
             else:
                 out_console().print(learner_view(rows, snapshot, board.check_names))
             return
         if as_json:
-            sys.stdout.write(json.dumps(board.snapshot().to_json(), indent=2) + "\n")
+            write_json(json_document("class board", board.snapshot().to_json()))
             return
         console = out_console()
         silent_since: str | None = None
@@ -243,7 +235,10 @@ def say_command(
     folder: ClassDirOption = None,
 ) -> None:
     """Tell the room something: it shows in every learner's session, watch and check."""
-    shown = guarded(partial(trainer.say, class_dir(folder), text))
+    from valkey_workshop.classroom import trainer  # noqa: PLC0415 - on use (module docstring)
+    from valkey_workshop.render.console import message  # noqa: PLC0415
+
+    shown = trainer.say(class_dir(folder), text)
     message(f"Said to the class: {shown}")
 
 
@@ -253,7 +248,10 @@ def clear_command(
     folder: ClassDirOption = None,
 ) -> None:
     """Lower a learner's raised hand on the board."""
-    names = guarded(partial(trainer.clear_hand, class_dir(folder), name))
+    from valkey_workshop.classroom import trainer  # noqa: PLC0415 - on use (module docstring)
+    from valkey_workshop.render.console import message  # noqa: PLC0415
+
+    names = trainer.clear_hand(class_dir(folder), name)
     message(f"Hand lowered: {', '.join(names)}.")
 
 
@@ -265,8 +263,11 @@ def end_command(
 
     A class on an existing server reads the admin URL from $WORKSHOP_CLASS_ADMIN_URL (or the
     class's URL with $WORKSHOP_CLASS_ADMIN_PASSWORD), never from the command line."""
+    from valkey_workshop.classroom.serve import end_class  # noqa: PLC0415 - on use (docstring)
+    from valkey_workshop.render.console import message  # noqa: PLC0415
+
     admin = os.environ.get(ADMIN_URL_ENV) or os.environ.get(ADMIN_PASSWORD_ENV)
-    ended = guarded(partial(end_class, class_dir(folder), admin))
+    ended = end_class(class_dir(folder), admin)
     message(
         f"Class ended: {ended.users} users and {ended.keys} working keys removed; the events "
         "stay (`workshop class export` still reads them while the server runs)."
@@ -281,7 +282,10 @@ def export_command(
     folder: ClassDirOption = None,
 ) -> None:
     """The board as CSV: one row per learner and step with a result."""
-    board, client = guarded(partial(trainer.open_board, class_dir(folder)))
+    from valkey_workshop.classroom import trainer  # noqa: PLC0415 - on use (module docstring)
+    from valkey_workshop.render.console import message  # noqa: PLC0415
+
+    board, client = trainer.open_board(class_dir(folder))
     client.close()
     text = board.snapshot().to_csv()
     if output is None:
@@ -300,10 +304,16 @@ def join_command(
     workdir: WorkdirOption = None,
 ) -> None:
     """Join a class: your check results (never your code) go to the trainer's board."""
-    parsed = guarded(partial(JoinCode.decode, code))
-    shown = guarded(partial(validate_name, name))
+    from valkey_workshop.classroom.membership import (  # noqa: PLC0415 - on use (docstring)
+        ClassPublisher,
+        validate_name,
+    )
+    from valkey_workshop.render.console import message  # noqa: PLC0415
+
+    parsed = JoinCode.decode(code)
+    shown = validate_name(name)
     publisher = ClassPublisher(resolve_workdir(workdir))
-    guarded(partial(publisher.join, parsed, shown))
+    publisher.join(parsed, shown)
     message(
         f"Joined class {parsed.class_id} as {shown!r}. Each check now sends: your name, the "
         "step, each check's pass or fail, attempts, time and hints; never code, passwords or "
@@ -313,6 +323,9 @@ def join_command(
 
 def leave_command(workdir: WorkdirOption = None) -> None:
     """Stop publishing check results to a class."""
+    from valkey_workshop.classroom.membership import ClassPublisher  # noqa: PLC0415 - on use
+    from valkey_workshop.render.console import message  # noqa: PLC0415
+
     left = ClassPublisher(resolve_workdir(workdir)).leave()
     if left is None:
         message("This workdir is not in a class.")
@@ -330,6 +343,9 @@ def leave_command(workdir: WorkdirOption = None) -> None:
 
 def help_me_command(workdir: WorkdirOption = None) -> None:
     """Raise a hand on the trainer's board (it stays up until the trainer lowers it)."""
+    from valkey_workshop.classroom.membership import ClassPublisher  # noqa: PLC0415 - on use
+    from valkey_workshop.render.console import message  # noqa: PLC0415
+
     publisher = ClassPublisher(resolve_workdir(workdir))
     outcome = publisher.publish([{"kind": "help"}])
     if outcome is None:
@@ -344,4 +360,6 @@ def help_me_command(workdir: WorkdirOption = None) -> None:
 
 def class_progress(folder: Path | None) -> Callable[[int], str | None] | None:
     """For the presenter: ``step 02: 18/25 passed`` when a class is served from ``folder``."""
+    from valkey_workshop.classroom import trainer  # noqa: PLC0415 - on use (module docstring)
+
     return trainer.class_progress(class_dir(folder))

@@ -1,4 +1,9 @@
-"""Options shared by the commands that talk to Valkey, and the error boundary."""
+"""Options shared by the commands that talk to Valkey, the error boundary, and how a use
+case's result ends a command (:func:`finish`).
+
+Light on purpose: ``workshop --help`` and a Tab press import this module, so servers and the
+renderer's views are imported only when a command runs.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -17,13 +22,14 @@ from typer.core import TyperGroup
 from valkey_workshop import naming
 from valkey_workshop.cli.stopping import stopping
 from valkey_workshop.content.loader import load_module
-from valkey_workshop.content.models import Module
-from valkey_workshop.errors import WorkshopError
-from valkey_workshop.render.console import status
-from valkey_workshop.render.views import backend_line
-from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.server.resolve import BackendChoice, choose_backend, open_backend
+from valkey_workshop.errors import UsageError, WorkshopError
 from valkey_workshop.session.workdir import Workdir, resolve_workdir
+
+if TYPE_CHECKING:
+    from valkey_workshop.content.models import Module
+    from valkey_workshop.results.envelope import Outcome
+    from valkey_workshop.server.base import ServerInfo
+    from valkey_workshop.server.resolve import BackendChoice
 
 BackendOption = Annotated[
     str | None,
@@ -96,22 +102,32 @@ WorkdirOption = Annotated[
 T = TypeVar("T")
 
 
-def fail(message: str) -> typer.Exit:
-    status(f"Error: {message}")
-    return typer.Exit(2)
+def fail(message: str) -> UsageError:
+    """The error to raise for bad input the CLI itself finds: :class:`ErrorBoundary` says it
+    in one line on stderr and exits 2, like every :class:`WorkshopError`."""
+    return UsageError(message)
 
 
 def guarded(action: Callable[[], T]) -> T:
-    """Run ``action``; a :class:`WorkshopError` becomes one line on stderr and exit code 2."""
-    try:
-        return action()
-    except WorkshopError as error:
-        raise fail(str(error)) from None
+    """Run ``action``. Kept for callers of this round: a :class:`WorkshopError` it raises
+    needs no catching here, the :class:`ErrorBoundary` turns every one into exit code 2."""
+    return action()
 
 
 def module_and_workdir(module_id: str, workdir: Path | None) -> tuple[Module, Workdir]:
-    loaded = guarded(lambda: load_module(module_id))
-    return loaded, Workdir(guarded(lambda: resolve_workdir(workdir)))
+    return load_module(module_id), Workdir(resolve_workdir(workdir))
+
+
+def finish(outcome: Outcome, show: Callable[[], None] | None = None) -> NoReturn:
+    """End a command with a use case's result: its messages meant for before the main output,
+    the main output (``show``), the rest of its messages, then its exit code."""
+    from valkey_workshop.render.messages import say  # noqa: PLC0415 - on use (module docstring)
+
+    say(outcome.messages, "before")
+    if show is not None:
+        show()
+    say(outcome.messages, "after")
+    raise typer.Exit(outcome.exit_code)
 
 
 def report_path(path: Path | None, option: str, workdir: Workdir | None = None) -> Path | None:
@@ -161,26 +177,42 @@ def write_report(path: Path, text: str, option: str) -> None:
         raise fail(f"{option} {path} could not be written: {error.strerror or error}.") from None
 
 
+def write_json(document: dict[str, Any]) -> None:
+    """One JSON document on stdout (a use case's ``to_json()``: the envelope of
+    docs/json-format.md)."""
+    import json  # noqa: PLC0415 - on use (module docstring)
+
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
 def describe_os_error(error: OSError) -> str:
     """One line for an operating-system error nothing more specific caught."""
     where = f": {error.filename}" if error.filename else ""
     return f"{error.strerror or error}{where}."
 
 
+def _error_exit(text: str) -> typer.Exit:
+    from valkey_workshop.render.console import status  # noqa: PLC0415 - on use (module docstring)
+
+    status(f"Error: {text}")
+    return typer.Exit(2)
+
+
 class ErrorBoundary(TyperGroup):
-    """The last net under every command: a :class:`WorkshopError` or an operating-system
-    error (a read-only folder, a full disk) is one line on stderr and exit code 2, never a
-    traceback. A broken pipe (``workshop list | head``) is left to Typer."""
+    """The one error path under every command: a :class:`WorkshopError` (from a use case, or
+    :func:`fail` for bad input) or an operating-system error (a read-only folder, a full disk)
+    is one line on stderr and exit code 2, never a traceback. A broken pipe (``workshop list |
+    head``) is left to Typer."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except WorkshopError as error:
-            raise fail(str(error)) from None
+            raise _error_exit(str(error)) from None
         except OSError as error:
             if error.errno == errno.EPIPE:
                 raise
-            raise fail(describe_os_error(error)) from None
+            raise _error_exit(describe_os_error(error)) from None
 
 
 @contextmanager
@@ -192,9 +224,13 @@ def live_server(
     quiet: bool = False,
 ) -> Iterator[tuple[BackendChoice, ServerInfo]]:
     """Choose a backend (saying which and why, on stderr), start it, stop it on every exit."""
-    choice = guarded(lambda: choose_backend(backend, url, image=image))
-    server = guarded(lambda: open_backend(choice, image=image, network=network))
-    info = guarded(server.__enter__)  # a server that fails to start has stopped itself
+    from valkey_workshop.render.console import status  # noqa: PLC0415 - on use (module docstring)
+    from valkey_workshop.render.views import backend_line  # noqa: PLC0415
+    from valkey_workshop.server.resolve import choose_backend, open_backend  # noqa: PLC0415
+
+    choice = choose_backend(backend, url, image=image)
+    server = open_backend(choice, image=image, network=network)
+    info = server.__enter__()  # a server that fails to start has stopped itself
     try:
         if not quiet:
             status(backend_line(choice, info))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from valkey_workshop.cli.common import ImageOption, guarded
+from valkey_workshop.cli.common import ImageOption
 from valkey_workshop.commands import pack as packing
 from valkey_workshop.render import out_console
 from valkey_workshop.render.console import err_console
 from valkey_workshop.render.pack import pack_result_view, pack_step_line
+from valkey_workshop.results.pack import PackResult
 
 
 def pack_command(
@@ -43,16 +43,16 @@ def pack_command(
     """Everything a venue needs to install offline: wheels per platform, the image, INSTALL.txt."""
     from valkey_workshop.server.docker import resolve_image  # noqa: PLC0415 - docker-py is slow
 
-    platforms = guarded(partial(packing.resolve_platforms, platform))
-    pythons = guarded(partial(packing.resolve_pythons, python))
+    platforms = packing.resolve_platforms(platform)
+    pythons = packing.resolve_pythons(python)
     chosen_image = None if no_image else resolve_image(image)
     progress = err_console()
 
-    def run() -> packing.PackResult:
+    def run() -> PackResult:
         for item in packing.pack(folder, platforms, pythons, chosen_image):
-            if isinstance(item, packing.PackResult):
+            if isinstance(item, PackResult):
                 return item
             progress.print(pack_step_line(item), soft_wrap=True)
         raise AssertionError("pack() ends with its result")  # pragma: no cover
 
-    out_console().print(pack_result_view(guarded(run)), soft_wrap=True)
+    out_console().print(pack_result_view(run()), soft_wrap=True)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import valkey
 
+from valkey_workshop.results.prompt import Reply
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.guard import is_workshop_key
 
@@ -34,17 +34,6 @@ _READS = {
     "object|encoding", "object|freq", "object|idletime", "object|refcount", "command|info",
     "command|count", "command|docs", "command|getkeys", "lastsave", "role", "time", "dbsize",
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One typed command and what came of it."""
-
-    command: str
-    lines: tuple[str, ...]
-    latency_us: float | None  # None: it was not sent
-    error: bool = False
-    note: str | None = None  # a refusal's reason, or what an allowed write touches
 
 
 class Prompt:

@@ -33,6 +33,7 @@ from packaging.utils import canonicalize_name
 
 from valkey_workshop import naming
 from valkey_workshop.errors import UsageError, WorkshopError
+from valkey_workshop.results.pack import PackResult, PackStep
 
 DISTRIBUTION = "valkey-workshop"
 _PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q")
@@ -108,26 +109,6 @@ DEFAULT_PLATFORMS = tuple(PLATFORMS)
 DEFAULT_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 #: pip's words for a pinned version that has no wheel for the target.
 NO_WHEEL = re.compile(r"No matching distribution found for ([A-Za-z0-9._-]+)==")
-
-
-@dataclass(frozen=True)
-class PackStep:
-    """Progress: one thing ``pack`` is doing or did."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class PackResult:
-    """What ``pack`` wrote."""
-
-    folder: Path
-    wheels: tuple[Path, ...]
-    image_tar: Path | None
-    image_note: str
-    install_text: Path
-    targets: tuple[str, ...]
-    summary: str  # the targets in one short line
 
 
 def resolve_platforms(names: list[str] | None) -> tuple[Platform, ...]:
@@ -350,16 +331,7 @@ def own_wheel(folder: Path) -> Path:
     """
     source = Path(__file__).resolve().parents[2]
     if (source / "pyproject.toml").is_file() and (source / "labs").is_dir():
-        result = subprocess.run(
-            [*_PIP_WHEEL, "-w", str(folder), str(source)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise WorkshopError(f"Cannot build the workshop wheel from {source}: {result.stderr}")
-        (built,) = folder.glob("valkey_workshop-*.whl")
-        return built
+        return build_source_wheel(source, folder)
     distribution = importlib.metadata.distribution(DISTRIBUTION)
     if distribution.read_text("WHEEL") is None:
         raise WorkshopError(
@@ -367,6 +339,45 @@ def own_wheel(folder: Path) -> Path:
             "run `workshop pack` from a checkout."
         )
     return _rebuild_wheel(distribution, folder)
+
+
+#: What a wheel build never needs from a source tree (and what a build in it would leave).
+_NOT_BUILD_INPUT = (
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "workshop-labs",
+)
+
+
+def build_source_wheel(source: Path, folder: Path) -> Path:
+    """The wheel of the source tree ``source``, written to ``folder``. It is built in a
+    private copy of the tree: setuptools writes ``build/`` and ``*.egg-info`` into the tree it
+    builds, and two builds of one tree at once (two ``pack`` runs, parallel tests) break each
+    other's (``[Errno 2]`` in ``build/``).
+
+    Raises:
+        WorkshopError: the build failed.
+    """
+    with tempfile.TemporaryDirectory(prefix="workshop-wheel-build-") as scratch:
+        tree = Path(scratch) / "source"
+        shutil.copytree(source, tree, ignore=shutil.ignore_patterns(*_NOT_BUILD_INPUT))
+        result = subprocess.run(
+            [*_PIP_WHEEL, "-w", str(folder), str(tree)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise WorkshopError(f"Cannot build the workshop wheel from {source}: {result.stderr}")
+    (built,) = folder.glob("valkey_workshop-*.whl")
+    return built
 
 
 def _rebuild_wheel(distribution: importlib.metadata.Distribution, folder: Path) -> Path:

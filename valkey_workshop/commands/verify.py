@@ -7,68 +7,27 @@ accepted styles pass, demos run headless. Every proof is independent, so they ru
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from valkey_workshop.checking.guarded import (
-    guarded_checks,
-    guarded_demo,
-    lane_server,
-    step_result_of,
-)
+from valkey_workshop.checking.guarded import guarded_checks, lane_server, step_result_of
+from valkey_workshop.checking.lint import step_problems
 from valkey_workshop.checking.proofs import Proof, SpareServer, default_jobs, run_tasks
+from valkey_workshop.checking.protocol import CheckSelection
 from valkey_workshop.checking.results import StepResult
-from valkey_workshop.checking.runner import SCRATCH_PREFIX, expected_checks
-from valkey_workshop.content.lint import step_problems
+from valkey_workshop.commands.demo import run_step_demo
 from valkey_workshop.content.models import AcceptedAnswer, Module, Step, WrongAnswer
 from valkey_workshop.content.requirements import server_lacks
-from valkey_workshop.demo import DemoEvent, DemoOutcome, run_demo
+from valkey_workshop.demo import DemoEvent, DemoOutcome
 from valkey_workshop.errors import ServerError, WorkshopError
-from valkey_workshop.mutation.earlystop import wrapper_source
+from valkey_workshop.results.verify import VerifyFinding, VerifyReport
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.guard import guard_for
 from valkey_workshop.words import plural
 
 #: Database latency when demos run headless (``verify``): the demo still shows a slow store.
 QUICK_DEMO_DB_LATENCY = 0.05
-
-
-@dataclass(frozen=True)
-class VerifyFinding:
-    """One thing ``verify`` proved or disproved about a step's content."""
-
-    step: Step
-    subject: str
-    ok: bool
-    detail: str
-    #: False for a proof that cannot run on this server (it needs a command the server
-    #: lacks): no failure (``ok``), with the reason in ``detail``.
-    applicable: bool = True
-    #: The server guard refused the step on this server (``detail`` says why): nothing of it
-    #: was proven, which is a refusal (exit 2), not a failed proof.
-    refused: bool = False
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    module: str
-    server: ServerInfo
-    findings: tuple[VerifyFinding, ...] = field(default_factory=tuple)
-    seconds: float = 0.0
-    jobs: int = 1
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.findings) and all(finding.ok for finding in self.findings)
-
-    @property
-    def refused(self) -> bool:
-        """Whether the server guard refused some step here (the command exits 2)."""
-        return any(finding.refused for finding in self.findings)
 
 
 #: Called as each proof finishes: (the finding, proofs done, proofs in all).
@@ -237,12 +196,9 @@ def _solution_passes(step: Step, server: ServerInfo) -> VerifyFinding:
 def _checked_alone(step: Step, exercise: Path, server: ServerInfo, check_id: str) -> StepResult:
     """A check run of ``exercise`` with only the check ``check_id`` (the checks are
     independent of each other: the mutation run orders them freely too)."""
-    specs = [spec for spec in expected_checks(step.checks) if spec.id == check_id]
-    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
-        wrapper = Path(scratch) / "checks.py"
-        wrapper.write_text(wrapper_source(step.checks, specs), encoding="utf-8")
-        run = guarded_checks(step, exercise, server, None, False, checks_file=wrapper)
-        return step_result_of(step, exercise, run)
+    alone = CheckSelection(only=(check_id,))
+    run = guarded_checks(step, exercise, server, None, False, selection=alone)
+    return step_result_of(step, exercise, run)
 
 
 def _rejects(step: Step, wrong: WrongAnswer, lane: Lane) -> Callable[[str], VerifyFinding]:
@@ -293,24 +249,23 @@ def _demo_runs(step: Step, server: ServerInfo) -> VerifyFinding:
     return VerifyFinding(step, "demo runs", True, detail)
 
 
-def run_demo_headless(step: Step, url: str) -> DemoOutcome:
-    """Run ``step``'s demo with nobody watching (events are collected and dropped)."""
-    events: list[DemoEvent] = []
-    return run_demo(step, url, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
-
-
 def demo_headless(step: Step, server: ServerInfo) -> DemoOutcome:
-    """``step``'s demo with nobody watching, under the server guard.
+    """``step``'s demo with nobody watching (its events are collected and dropped), under the
+    server guard, through the demo runner every session uses.
 
     Raises:
         ServerError: the guard refused the step on this server, or the server stopped.
+        Exception: whatever the demo itself raised.
     """
-    run = guarded_demo(step, server, lambda url: run_demo_headless(step, url))
+    events: list[DemoEvent] = []
+    run = run_step_demo(step, server, events.append, db_latency=QUICK_DEMO_DB_LATENCY, quick=True)
+    if run.failure is not None:
+        raise run.failure
     if run.refusal is not None:
-        raise ServerError(run.refusal.message)
-    if run.aftermath.stopped or run.value is None:
-        raise ServerError(f"The server stopped during the demo ({run.aftermath.why_stopped}).")
-    return run.value
+        raise ServerError(run.refusal)
+    if run.stopped is not None or run.outcome is None:
+        raise ServerError(f"The server stopped during the demo ({run.stopped or ''}).")
+    return run.outcome
 
 
 def failure_summary(result: StepResult) -> str:

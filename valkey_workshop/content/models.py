@@ -165,13 +165,17 @@ class Module:
             UsageError: no such step; the message lists the module's steps.
         """
         text = str(ref).strip()
+        # ASCII digits only ("²" is a digit int() refuses), and few of them: int() refuses a
+        # string of more than 4,300 digits, and no module has 10,000 steps.
+        number = int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else None
         for step in self.steps:
-            if text.isdigit() and int(text) == step.number:
+            if number == step.number:
                 return step
             if text.replace("_", "-").lower() == step.slug:
                 return step
         known = ", ".join(step.label for step in self.steps)
-        raise UsageError(f"Unknown step {text!r} in {self.id}. Steps: {known}.")
+        shown = text if len(text) <= 40 else f"{text[:37]}..."
+        raise UsageError(f"Unknown step {shown!r} in {self.id}. Steps: {known}.")
 
     @property
     def notes(self) -> Path:

@@ -7,6 +7,6 @@ declares it equivalent (still a right answer). A mutant that passes every check 
 of the contract no check proves.
 
 - :mod:`.operators`: the mutation operators and the generator (ids, one edit per mutant);
-- :mod:`.engine`: runs the mutants through the step's checks and classifies each one;
-- :mod:`.earlystop`: a checks module that stops at the first failing check.
+- :mod:`.engine`: runs the mutants through the step's checks (fastest first, stopping at the
+  first failure: a ``CheckSelection`` in the checking job) and classifies each one.
 """

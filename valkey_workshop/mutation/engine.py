@@ -6,9 +6,10 @@ For one step:
    stable selection is kept (declared equivalents always stay);
 2. the reference solution is checked as it is: it must pass, and its check times decide
    the order for mutants (fastest checks first) and a mutant's time limit;
-3. the reference and every mutant run through a checks module that stops at the first
-   failure (:mod:`.earlystop`), as proofs (:func:`~valkey_workshop.checking.proofs.run_proofs`);
-   the reference must still pass that way, or the step's results are void;
+3. the reference and every mutant run through the step's own checks in that order, each
+   run stopping at the first failure (a ``CheckSelection`` the checking job carries), as
+   proofs (:func:`~valkey_workshop.checking.proofs.run_proofs`); the reference must still
+   pass that way, or the step's results are void;
 4. each mutant is *killed* (the first check that rejected it, or the time limit),
    *equivalent* (declared in ``step.toml`` and passing), or *survived*.
 
@@ -28,12 +29,11 @@ from typing import Literal, Protocol
 
 import valkey
 
-from valkey_workshop.checking.api import CheckSpec
 from valkey_workshop.checking.proofs import run_proofs
+from valkey_workshop.checking.protocol import CheckSelection
 from valkey_workshop.checking.results import StepResult
 from valkey_workshop.content.models import EquivalentMutant, Step
 from valkey_workshop.errors import ServerError
-from valkey_workshop.mutation.earlystop import wrapper_source
 from valkey_workshop.mutation.operators import OPERATOR_NAMES, Mutant, generate
 from valkey_workshop.mutation.strays import stray_keys_removed
 
@@ -59,6 +59,7 @@ class ProofRunner(Protocol):
         *,
         jobs: int | None = None,
         on_result: Callable[[int, StepResult], None] | None = None,
+        selection: CheckSelection = ...,
     ) -> list[StepResult]: ...
 
 
@@ -186,17 +187,16 @@ def mutate_step(
         )
         # Fastest checks first: most mutants fall to a cheap check before the slow ones run.
         ordered = sorted(reference.checks, key=lambda check: check.duration_ms)
-        specs = [CheckSpec(c.id, c.name, c.hint, c.lesson) for c in ordered]
+        # The job says which checks run, in this order, and that a run stops at the first
+        # failure: a mutant is rejected once one check fails, the rest would only cost time.
+        fastest_first = CheckSelection(
+            only=tuple(check.id for check in ordered), stop_at_first_failure=True
+        )
 
         with tempfile.TemporaryDirectory(prefix="workshop-mutants-") as scratch:
             folder = Path(scratch)
-            checks_folder = folder / "checks"
-            checks_folder.mkdir()
-            (checks_folder / "checks.py").write_text(
-                wrapper_source(step.checks, specs), encoding="utf-8"
-            )
-            # The same step, judged by the early-stopping checks, with the mutants' time limit.
-            judged = replace(step, folder=checks_folder, time_limit_seconds=limit)
+            # The same step, with the mutants' time limit.
+            judged = replace(step, time_limit_seconds=limit)
             files: list[tuple[Step, Path]] = [(judged, step.solution)]
             for index, mutant in enumerate(mutants):
                 path = folder / f"mutant_{index:03d}" / step.exercise_filename
@@ -212,7 +212,7 @@ def mutate_step(
                     done += 1
                     on_mutant(done, len(mutants))
 
-            results = proofs(files, url, jobs=jobs, on_result=progress)
+            results = proofs(files, url, jobs=jobs, on_result=progress, selection=fastest_first)
         _require_server(url)
 
     if not results[0].passed:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from valkey_workshop.commands.mutants import MutantsReport
-from valkey_workshop.mutation.engine import MutantResult, StepMutants
 from valkey_workshop.render.format import seconds
 from valkey_workshop.render.theme import FAIL, HEADING, MUTED, PASS, WARN
+from valkey_workshop.results.mutants import MutantsReport
 from valkey_workshop.words import plural
+
+if TYPE_CHECKING:  # rendering never imports the mutation engine (pyproject: importlinter)
+    from valkey_workshop.mutation.engine import MutantResult, StepMutants
 
 
 def _outcome(result: MutantResult) -> Text:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from valkey_workshop.commands.pack import PackResult, PackStep
 from valkey_workshop.render.theme import COMMAND, MUTED, PASS
+from valkey_workshop.results.pack import PackResult, PackStep
 
 
 def pack_step_line(step: PackStep) -> Text:

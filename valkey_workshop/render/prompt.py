@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from valkey_workshop.commands.cli_prompt import Reply
 from valkey_workshop.render.format import latency
 from valkey_workshop.render.theme import FAIL, MUTED, WARN
+from valkey_workshop.results.prompt import Reply
 
 
 def reply_view(reply: Reply, echo: bool = False) -> Text:

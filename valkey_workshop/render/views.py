@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.columns import Columns
 from rich.console import Console, Group, RenderableType
@@ -34,25 +34,22 @@ from valkey_workshop.demo import (
     TableShown,
     ValueShown,
 )
-from valkey_workshop.operations import (
-    DoctorReport,
-    HintReveal,
-    ModuleStatus,
-    ModuleSummary,
-    PullProgress,
-    SolutionView,
-    VerifyReport,
-)
 from valkey_workshop.render.calls import call_views, records_view
 from valkey_workshop.render.console import err_console
 from valkey_workshop.render.format import latency, seconds
 from valkey_workshop.render.theme import CODE, FAIL, HEADING, KEY, LATENCY, MUTED, PASS, WARN
-from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.server.resolve import BackendChoice
+from valkey_workshop.results.doctor import DoctorReport, PullProgress
+from valkey_workshop.results.status import ModuleStatus, ModuleSummary
+from valkey_workshop.results.step import HintReveal, SolutionView
+from valkey_workshop.results.verify import VerifyReport
 from valkey_workshop.session.presenter import SectionTime
 from valkey_workshop.session.workdir import ResetOutcome
 from valkey_workshop.timing.records import CallRecord, summarize, summarize_value
 from valkey_workshop.words import plural
+
+if TYPE_CHECKING:  # rendering never imports the server code (pyproject: importlinter)
+    from valkey_workshop.server.base import ServerInfo
+    from valkey_workshop.server.resolve import BackendChoice
 
 
 def verdict(ok: bool, yes: str = "PASS", no: str = "FAIL") -> Text:
@@ -426,16 +423,6 @@ def solution_view(view: SolutionView, width: int = 80) -> RenderableType:
     else:
         parts.extend([reference, mine])
     return Group(*parts)
-
-
-def created_line(created: Sequence[Path]) -> Text | None:
-    """One line for the exercise files a command created from starters."""
-    if not created:
-        return None
-    if len(created) == 1:
-        return Text(f"Created {created[0]} from its starter.")
-    folder = created[0].parent
-    return Text(f"Created {plural(len(created), 'exercise file')} in {folder} from the starters.")
 
 
 def reset_view(outcomes: Sequence[ResetOutcome]) -> RenderableType:

@@ -260,17 +260,6 @@ class Aftermath:
     #: What else the guard undid (a write pause, replication, function libraries, keys).
     put_back: tuple[str, ...] = ()
 
-    @property
-    def changed_anything(self) -> bool:
-        return bool(
-            self.restored
-            or self.secured
-            or self.script_killed
-            or self.stopped
-            or self.problems
-            or self.put_back
-        )
-
     def messages(self) -> tuple[str, ...]:
         """One line per thing worth telling the learner, in plain words."""
         lines = []

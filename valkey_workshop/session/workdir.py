@@ -75,7 +75,13 @@ class Workdir:
             UsageError: a symbolic link on the way leads outside; nothing was read or written.
         """
         root = self.root.resolve()
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve()
+        except (RuntimeError, OSError) as error:  # 3.11: RuntimeError; 3.13: OSError ELOOP
+            raise UsageError(
+                f"{path} is a loop of symbolic links, not a file; it was left alone. Remove "
+                "it, then run the command again (a missing exercise file is created anew)."
+            ) from error
         if not resolved.is_relative_to(root):
             raise UsageError(
                 f"{path} leads outside the workdir {root} (to {resolved}, through a symbolic "
@@ -133,6 +139,7 @@ class Workdir:
     def _reset(self, step: Step, target: Path, now: datetime | None) -> ResetOutcome:
         backup = None
         starter = step.starter.read_bytes()
+        _refuse_non_file(target)
         if target.exists():
             current = target.read_bytes()
             if current == starter:
@@ -155,6 +162,33 @@ class Workdir:
         self.inside(target)
         target.write_bytes(starter)
         return ResetOutcome(target, backup)
+
+
+def _refuse_non_file(path: Path) -> None:
+    """Nothing but a regular file (or nothing) is read or replaced: reading a FIFO waits for
+    a writer for ever, a folder or a device is not the learner's exercise.
+
+    Raises:
+        UsageError: ``path`` (or what its link points to) is a FIFO, a folder or a special
+            file; it was left alone.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return  # missing, or a dangling link: the starter is written (a new file)
+    if stat.S_ISREG(mode):
+        return
+    kind = (
+        "a FIFO (named pipe)"
+        if stat.S_ISFIFO(mode)
+        else "a folder"
+        if stat.S_ISDIR(mode)
+        else "a special file"
+    )
+    raise UsageError(
+        f"{path} is {kind}, not an exercise file; it was left alone. Remove or rename it, "
+        "then run the command again (the starter is then written in its place)."
+    )
 
 
 def _create(path: Path, data: bytes) -> None:

@@ -7,18 +7,20 @@ keys that do something on the screen shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from valkey_workshop.checking.guarded import guarded_demo
-from valkey_workshop.cli.keys import DOWN, LEFT, PAGE_DOWN, PAGE_UP, RIGHT, UP, wait_for_key
+from valkey_workshop.commands.demo import run_step_demo
 from valkey_workshop.content.models import Module, Step
 from valkey_workshop.content.notes import TrainerNotes
-from valkey_workshop.demo import run_demo
+from valkey_workshop.interactive.guided import live_lesson_text
+from valkey_workshop.interactive.keys import DOWN, LEFT, PAGE_DOWN, PAGE_UP, RIGHT, UP, wait_for_key
+from valkey_workshop.interactive.live import LiveServer
+from valkey_workshop.interactive.pager import Pager
 from valkey_workshop.render import out_console, views
 from valkey_workshop.render.console import message
+from valkey_workshop.results.demo import PresenterOutcome
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.latency_proxy import LatencyProxy
-from valkey_workshop.session.guided import live_lesson_text
 from valkey_workshop.session.presenter import Presenter
 from valkey_workshop.words import plural
 
@@ -55,7 +57,8 @@ class PresenterLoop:
         db_latency: float,
     ) -> None:
         self.presenter = Presenter(module, steps)
-        self.server = server
+        #: The server as it runs now (the guard may restart it: see ``LiveServer``).
+        self.live = LiveServer(server)
         self.notes = notes
         self.network = network
         self.db_latency = db_latency
@@ -65,18 +68,25 @@ class PresenterLoop:
         self.console = out_console()
         self._with_notes = False
         self._unattended = False
-        self._pages: Sequence[object] = ()  # Rich renderables, one per page
-        self._page = 0
+        self.lesson_pages = Pager()  # Rich renderables, one per page
         self._demo_ran = False
-        #: Trainer notes longer than a screen, a page at a time; the page shown, or None.
-        self._notes_pages: Sequence[object] = ()
-        self._notes_page: int | None = None
+        #: Trainer notes longer than a screen, a page at a time, while they are being read.
+        self.notes_pages = Pager()
+        self._reading_notes = False
         #: ``step 02: 18/25 passed`` when a class is served (``workshop class serve``).
         self.class_line: Callable[[int], str | None] | None = None
 
     @property
+    def server(self) -> ServerInfo:
+        return self.live.info
+
+    @property
     def url(self) -> str:
         return self.network.url_for(self.server.url) if self.network else self.server.url
+
+    def outcome(self) -> PresenterOutcome:
+        """The demos that did not run so far."""
+        return PresenterOutcome(tuple(self.failures), tuple(self.refused))
 
     # -- what is on screen ---------------------------------------------------------------
     def _header(self) -> None:
@@ -110,22 +120,22 @@ class PresenterLoop:
         """Paused: the step's header and the lesson's first page; the demo waits for a key."""
         self._header()
         text = live_lesson_text(self.presenter.step, self.server.url)
-        self._pages = views.lesson_pages(self.console, text, self._page_height())
-        self._notes_page = None
-        self._page = 0
+        self.lesson_pages.open(views.lesson_pages(self.console, text, self._page_height()))
+        self._reading_notes = False
         self._demo_ran = False
         self._show_page()
-        if self._with_notes and len(self._pages) == 1:
+        if self._with_notes and self.lesson_pages.count == 1:
             self.show_notes()
 
     def _show_page(self) -> None:
-        self.console.print(self._pages[self._page])
-        if len(self._pages) > 1:
-            message(f"(lesson page {self._page + 1}/{len(self._pages)})")
+        pages = self.lesson_pages
+        self.console.print(pages.current)
+        if pages.count > 1:
+            message(f"(lesson page {pages.position})")
 
     def show_lesson(self) -> None:
         """``l``: the lesson again, from its first page."""
-        self._page = 0
+        self.lesson_pages.first()
         self._show_page()
 
     def run_demo(self) -> None:
@@ -134,31 +144,25 @@ class PresenterLoop:
         self._demo_ran = True
         console.print()
         console.print(views.subheading(f"Live demo · {step.label}"))
-        try:
-            run = guarded_demo(
-                step,
-                self.server,
-                lambda _url: run_demo(
-                    step,
-                    self.url,
-                    views.demo_sink(console),
-                    db_latency=self.db_latency,
-                    direct_url=self.server.url,
-                    network=self.network,
-                ),
-            )
-        except Exception as error:  # noqa: BLE001 - a broken demo must not end the session
-            self.failures.append(f"{step.label}: {type(error).__name__}: {error}")
-            message(f"✗ The demo of {step.label} failed: {type(error).__name__}: {error}")
+        run = run_step_demo(
+            step,
+            self.server,
+            views.demo_sink(console),
+            db_latency=self.db_latency,
+            network=self.network,
+        )
+        if run.failure is not None:
+            self.failures.append(f"{step.label}: {run.failure_text}")
+            message(f"✗ The demo of {step.label} failed: {run.failure_text}")
             return
-        for notice in run.aftermath.messages():
+        for notice in run.notices:
             message(notice)
         if run.refusal is not None:
             self.failures.append(f"{step.label}: not run on this server")
             self.refused.append(step.label)
-            message(f"✗ The demo of {step.label} did not run. {run.refusal.message}")
+            message(f"✗ The demo of {step.label} did not run. {run.refusal}")
             return
-        outcome = run.value
+        outcome = run.outcome
         if outcome is None:
             self.failures.append(f"{step.label}: the server stopped")
             return
@@ -185,15 +189,14 @@ class PresenterLoop:
         if self._unattended:
             self.console.print(views.notes_view(text, title))
             return
-        self._notes_pages = views.notes_pages(self.console, text, title, self._page_height())
-        self._notes_page = 0
+        self.notes_pages.open(views.notes_pages(self.console, text, title, self._page_height()))
+        self._reading_notes = True
         self._show_notes_page()
 
     def _show_notes_page(self) -> None:
-        assert self._notes_page is not None
-        self.console.print(self._notes_pages[self._notes_page])
-        if self._notes_page + 1 >= len(self._notes_pages):
-            self._notes_page = None  # read to the end: space walks on as before
+        self.console.print(self.notes_pages.current)
+        if self.notes_pages.at_last:
+            self._reading_notes = False  # read to the end: space walks on as before
 
     def _page_height(self) -> int:
         return max(_MIN_PAGE_LINES, self.console.size.height - _CHROME_LINES)
@@ -213,17 +216,17 @@ class PresenterLoop:
     def actions(self) -> list[tuple[str, str]]:
         """The keys that do something now, in the order the key bar shows them."""
         actions: list[tuple[str, str]] = []
-        if self._notes_page is not None:
-            actions.append(("space", f"notes {self._notes_page + 2}/{len(self._notes_pages)}"))
-        elif self._page + 1 < len(self._pages):
-            actions.append(("space", f"page {self._page + 2}/{len(self._pages)}"))
+        if self._reading_notes:
+            actions.append(("space", f"notes {self.notes_pages.next_position}"))
+        elif self.lesson_pages.has_next:
+            actions.append(("space", f"page {self.lesson_pages.next_position}"))
         elif not self._demo_ran:
             actions.append(("space", "demo"))
         elif not self.presenter.at_end:
             actions.append(("space", "next step"))
         actions.append(("l", "lesson"))
         actions.append(("r", "demo again" if self._demo_ran else "demo"))
-        if self._page > 0 and not self._demo_ran:
+        if self.lesson_pages.has_previous and not self._demo_ran:
             actions.append(("b", "page back"))
         elif self.presenter.index > 0:
             actions.append(("b", "step back"))
@@ -261,18 +264,17 @@ class PresenterLoop:
                 message(f"Key {shown} does nothing here.")
                 continue
             if name != "space":
-                self._notes_page = None  # another key leaves the notes where they were
+                self._reading_notes = False  # another key leaves the notes where they were
             handlers[name]()
 
     def _continue(self) -> None:
-        if self._notes_page is not None:
-            self._notes_page += 1
+        if self._reading_notes:
+            self.notes_pages.forward()
             self._show_notes_page()
             return
-        if self._page + 1 < len(self._pages):
-            self._page += 1
+        if self.lesson_pages.forward():
             self._show_page()
-            if self._with_notes and self._page + 1 == len(self._pages):
+            if self._with_notes and self.lesson_pages.at_last:
                 self.show_notes()
             return
         if not self._demo_ran:
@@ -287,8 +289,8 @@ class PresenterLoop:
 
     def _back(self) -> None:
         """Back one lesson page while the lesson is being read, else back one step."""
-        if self._page > 0 and not self._demo_ran:
-            self._page -= 1
+        if self.lesson_pages.has_previous and not self._demo_ran:
+            self.lesson_pages.back()
             self._show_page()
             return
         if self.presenter.back():

@@ -10,23 +10,20 @@ from pathlib import Path
 import valkey
 
 from valkey_workshop.checking.results import StepResult
+from valkey_workshop.commands.check import check_steps
+from valkey_workshop.commands.hint import reveal_hint
+from valkey_workshop.commands.listing import module_status
+from valkey_workshop.commands.skip import skip_step
+from valkey_workshop.commands.solution import solution_for
+from valkey_workshop.commands.summary import module_summary
+from valkey_workshop.commands.time_spent import add_time_spent
 from valkey_workshop.content.lesson import live_lesson
 from valkey_workshop.content.models import Module, Step
-from valkey_workshop.operations import (
-    CheckOutcome,
-    HintReveal,
-    ModuleSummary,
-    SolutionView,
-    add_time_spent,
-    check_steps,
-    module_status,
-    module_summary,
-    reveal_hint,
-    skip_step,
-    solution_for,
-)
+from valkey_workshop.interactive.live import LiveServer
+from valkey_workshop.results.check import CheckOutcome
+from valkey_workshop.results.status import ModuleSummary
+from valkey_workshop.results.step import HintReveal, SolutionView
 from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.server.guard import guard_for
 from valkey_workshop.session.workdir import Workdir
 
 
@@ -68,7 +65,8 @@ class GuidedSession:
     ) -> None:
         self.module = module
         self.workdir = workdir
-        self.server = server
+        #: The server as it runs now (the guard may restart it: see ``LiveServer``).
+        self.live = LiveServer(server)
         workdir.prepare(module)  # the exercise files exist before the first step is shown
         status = module_status(module, workdir)
         self.warning = status.warning
@@ -82,6 +80,10 @@ class GuidedSession:
         self.publish_note: str | None = None
         self._clock = clock
         self._since = clock()
+
+    @property
+    def server(self) -> ServerInfo:
+        return self.live.info
 
     @property
     def step(self) -> Step:
@@ -117,8 +119,6 @@ class GuidedSession:
         outcome = check_steps(
             self.module, (self.step,), self.workdir, self.server, restart_stopped=True
         )
-        # A restarted server may listen elsewhere (a container's new published port).
-        self.server = guard_for(self.server).server
         self.last_outcome = outcome
         self.progress_error = outcome.progress_error
         self.last_result = outcome.report.steps[0]
@@ -137,15 +137,6 @@ class GuidedSession:
         now = self._clock()
         add_time_spent(self.module, self.step, self.workdir, now - self._since)
         self._since = now
-
-    def advance(self) -> bool:
-        """Move to the next step; False when there is none."""
-        if self.index + 1 >= len(self.module.steps):
-            return False
-        self.record_time()
-        self.index += 1
-        self.last_result = None
-        return True
 
     def _another_unfinished(self) -> bool:
         status = module_status(self.module, self.workdir)

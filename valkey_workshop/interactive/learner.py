@@ -5,20 +5,14 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from valkey_workshop import naming
-from valkey_workshop.checking.guarded import guarded_demo
 from valkey_workshop.classroom.membership import AnnouncementWatcher, ClassPublisher
-from valkey_workshop.cli.keys import KeyReader
+from valkey_workshop.commands.demo import run_step_demo
 from valkey_workshop.content.models import Module, Step
-from valkey_workshop.demo import run_demo
-from valkey_workshop.render import out_console, views
-from valkey_workshop.render.console import message
-from valkey_workshop.server.base import ServerInfo
-from valkey_workshop.server.resolve import BackendChoice
-from valkey_workshop.session.guided import (
+from valkey_workshop.interactive.guided import (
     CHECK,
     DEMO,
     HINT,
@@ -29,6 +23,12 @@ from valkey_workshop.session.guided import (
     SOLUTION,
     GuidedSession,
 )
+from valkey_workshop.interactive.keys import KeyReader
+from valkey_workshop.interactive.pager import Pager
+from valkey_workshop.render import out_console, views
+from valkey_workshop.render.console import message
+from valkey_workshop.server.base import ServerInfo
+from valkey_workshop.server.resolve import BackendChoice
 from valkey_workshop.session.workdir import Workdir, resolve_workdir
 
 #: The slow database in live demos, as the course text has it.
@@ -49,8 +49,7 @@ class LearnerLoop:
         self._checked_version: tuple[int, int] | None = None
         self._publish_noted = False
         self._say: AnnouncementWatcher | None = None  # what the trainer says, while running
-        self._pages: Sequence[object] = ()  # the lesson's pages (Rich renderables)
-        self._page = 0
+        self.lesson_pages = Pager()
         self.actions: dict[str, Callable[[], bool]] = {
             CHECK.key: self.check,
             "\n": self.check,
@@ -108,7 +107,7 @@ class LearnerLoop:
         """``l``: the lesson again, from its first page."""
         if self.watch:
             return self.unknown(LESSON.key)
-        self._page = 0
+        self.lesson_pages.first()
         self._show_page()
         return True
 
@@ -117,21 +116,18 @@ class LearnerLoop:
             return self.unknown(DEMO.key)
         self.console.print()
         self.console.print(views.subheading("Live demo"))
-        step, sink = self.session.step, views.demo_sink(self.console)
-        try:
-            run = guarded_demo(
-                step,
-                self.session.server,
-                lambda url: run_demo(step, url, sink, DEMO_DB_LATENCY_SECONDS),
-            )
-        except Exception as error:  # noqa: BLE001 - a demo that cannot run must not end the session
-            message(f"The demo could not run: {type(error).__name__}: {error}")
+        run = run_step_demo(
+            self.session.step,
+            self.session.server,
+            views.demo_sink(self.console),
+            db_latency=DEMO_DB_LATENCY_SECONDS,
+        )
+        if run.failure is not None:
+            message(f"The demo could not run: {run.failure_text}")
             return True
-        if run.aftermath.restarted is not None:
-            self.session.server = run.aftermath.restarted
         if run.refusal is not None:
-            message(f"The demo did not run. {run.refusal.message}")
-        for notice in run.aftermath.messages():
+            message(f"The demo did not run. {run.refusal}")
+        for notice in run.notices:
             message(notice)
         return True
 
@@ -176,14 +172,14 @@ class LearnerLoop:
         # The lesson a screenful at a time, and the demo when the learner asks: at 80x24 a
         # lesson followed at once by its demo would scroll away before it is read.
         height = max(6, self.console.size.height - 6)
-        self._pages = views.lesson_pages(self.console, session.lesson(), height)
-        self._page = 0
+        self.lesson_pages.open(views.lesson_pages(self.console, session.lesson(), height))
         self._show_page()
 
     def _show_page(self) -> None:
-        self.console.print(self._pages[self._page])
-        if self._page + 1 < len(self._pages):
-            message(f"(lesson page {self._page + 1}/{len(self._pages)}: space for more)")
+        pages = self.lesson_pages
+        self.console.print(pages.current)
+        if pages.has_next:
+            message(f"(lesson page {pages.position}: space for more)")
         else:
             self.console.print(
                 views.wrapped(
@@ -194,9 +190,8 @@ class LearnerLoop:
 
     def next_page(self) -> bool:
         """Space: the lesson's next page (nothing once it is all shown)."""
-        if self.watch or self._page + 1 >= len(self._pages):
+        if self.watch or not self.lesson_pages.forward():
             return True
-        self._page += 1
         self._show_page()
         return True
 
@@ -211,8 +206,8 @@ class LearnerLoop:
             with KeyReader() as keys, AnnouncementWatcher(session.workdir.root) as self._say:
                 while True:
                     shown = [(a.key, a.label) for a in session.actions(with_demo=not self.watch)]
-                    if not self.watch and self._page + 1 < len(self._pages):
-                        shown.insert(0, ("space", f"page {self._page + 2}/{len(self._pages)}"))
+                    if not self.watch and self.lesson_pages.has_next:
+                        shown.insert(0, ("space", f"page {self.lesson_pages.next_position}"))
                     bar = views.actions_bar(shown, self.console.width)
                     self.console.print(bar)
                     key = self._next_key(keys)

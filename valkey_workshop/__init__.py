@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from valkey_workshop.labdb import ProductDatabase
 
-__version__ = "0.1.0"
+from valkey_workshop.version import __version__
 
 __all__ = ["ProductDatabase", "__version__"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from valkey_workshop import __version__
-
+#: The version of this source tree (the package re-exports it as ``valkey_workshop.__version__``).
+__version__ = "0.1.0"
 DISTRIBUTION = "valkey-workshop"
 
 

@@ -101,3 +101,6 @@ def test_the_cli_names_the_runner_and_proof_limits_as_they_are() -> None:
     from valkey_workshop.cli import app  # noqa: PLC0415
 
     assert (app.MAX_JOBS, app.MEMORY_LIMIT_ENV) == (MAX_JOBS, MEMORY_LIMIT_ENV)
+    from valkey_workshop.checking.seeds import SEED_LIMIT, SEED_VARIABLE  # noqa: PLC0415
+
+    assert (app.SEED_VARIABLE, app.SEED_LIMIT) == (SEED_VARIABLE, SEED_LIMIT)

@@ -1,4 +1,4 @@
-"""``workshop new module|step``: parse, call :mod:`valkey_workshop.content.scaffold`, render."""
+"""``workshop new module|step``: parse, call :mod:`valkey_workshop.commands.scaffold`, render."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 
 from valkey_workshop import naming
 from valkey_workshop.cli.common import guarded
-from valkey_workshop.content.scaffold import Scaffolded, new_module, new_step
+from valkey_workshop.commands.scaffold import Scaffolded, new_module, new_step
 from valkey_workshop.render.console import message
 
 new_app = typer.Typer(

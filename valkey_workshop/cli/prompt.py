@@ -20,10 +20,6 @@ from valkey_workshop.cli.common import (
     guarded,
     live_server,
 )
-from valkey_workshop.commands.cli_prompt import Prompt
-from valkey_workshop.render import out_console
-from valkey_workshop.render.console import status
-from valkey_workshop.render.prompt import reply_view
 from valkey_workshop.session.workdir import resolve_workdir
 
 HISTORY = ".cli-history"
@@ -50,6 +46,11 @@ def cli_command(
       workshop cli
       printf 'SET workshop:x 1\\nINCR workshop:x\\n' | workshop cli
     """
+    from valkey_workshop.commands.cli_prompt import Prompt  # noqa: PLC0415 - on use (Tab, --help)
+    from valkey_workshop.render import out_console  # noqa: PLC0415
+    from valkey_workshop.render.console import status  # noqa: PLC0415
+    from valkey_workshop.render.prompt import reply_view  # noqa: PLC0415
+
     root = guarded(lambda: resolve_workdir(workdir))
     console = out_console()
     failed = False

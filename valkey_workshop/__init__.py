@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from valkey_workshop.version import __version__
+
 # Not `from typing import TYPE_CHECKING`: the console script imports this package before it
 # can catch Ctrl-C, and `typing` alone takes milliseconds to import. Type checkers treat any
 # name TYPE_CHECKING as true.
@@ -10,8 +12,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from valkey_workshop.labdb import ProductDatabase
-
-from valkey_workshop.version import __version__
 
 __all__ = ["ProductDatabase", "__version__"]
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from valkey_workshop import naming, operations
+from valkey_workshop import naming
 from valkey_workshop.cli.app import app
+from valkey_workshop.commands import doctor
 from valkey_workshop.content import load_module
 from valkey_workshop.content.loader import available_modules, find_module, module_entries
 from valkey_workshop.content.notes import load_notes
@@ -181,10 +182,10 @@ def test_doctor_lists_the_course_roots(tmp_path: Path, monkeypatch: pytest.Monke
     folder = course_folder(tmp_path, "course", "module7")
     missing = tmp_path / "gone"
     monkeypatch.setenv("WORKSHOP_COURSE_PATH", os.pathsep.join([str(folder), str(missing)]))
-    items = {item.name: item for item in operations._course_root_items()}
+    items = {item.name: item for item in doctor._course_root_items()}
     assert items["course root (bundled)"].ok
     assert "module3" in items["course root (bundled)"].detail
-    rows = [item for item in operations._course_root_items() if "COURSE_PATH" in item.name]
+    rows = [item for item in doctor._course_root_items() if "COURSE_PATH" in item.name]
     assert [(row.ok, row.detail) for row in rows] == [
         (True, f"{folder.resolve()}: module7"),
         (False, f"{missing}: no such folder"),

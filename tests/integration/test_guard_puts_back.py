@@ -24,10 +24,11 @@ from tests.integration.test_guard import (
     learner_file,
     private_server,
 )
-from valkey_workshop import operations
 from valkey_workshop.cli.app import app
+from valkey_workshop.commands.check import check_steps
 from valkey_workshop.content import Module, load_module
 from valkey_workshop.errors import ContentError
+from valkey_workshop.results.check import CheckOutcome
 from valkey_workshop.server import guard as guard_module
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.embedded import EmbeddedBackend
@@ -65,10 +66,8 @@ def user_of(server: ServerInfo, name: str, *rules: str) -> str:
     return f"valkey://{name}:pw@127.0.0.1:{port}/0"
 
 
-def check(
-    module3: Module, hermetic: Path, server: ServerInfo, slug: str
-) -> operations.CheckOutcome:
-    return operations.check_steps(module3, (module3.step(slug),), Workdir(hermetic), server)
+def check(module3: Module, hermetic: Path, server: ServerInfo, slug: str) -> CheckOutcome:
+    return check_steps(module3, (module3.step(slug),), Workdir(hermetic), server)
 
 
 # -- replication, a write pause, function libraries -------------------------------------------

@@ -301,7 +301,10 @@ def wait_until(
     give_up = time.monotonic() + bound
     while not condition():
         if process is not None and process.poll() is not None:
-            raise AssertionError(f"{what}: the process ended first (exit {process.returncode})")
+            said = process.stderr.read() if process.stderr is not None else ""
+            raise AssertionError(
+                f"{what}: the process ended first (exit {process.returncode}): {said!r}"
+            )
         if time.monotonic() > give_up:
             raise AssertionError(f"{what}: not after {bound:.0f} s")
         time.sleep(0.02)

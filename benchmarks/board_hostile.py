@@ -91,7 +91,8 @@ def main() -> None:
             started = time.perf_counter()
             board, trainer = open_board(folder)
             text = render_text(board_view(board.snapshot(), height=24), 80)
-            trainer.close()
+            if trainer is not None:
+                trainer.close()
             redraw_ms = (time.perf_counter() - started) * 1000
             stream = admin.xlen(events_key(code.class_id))
             admin.close()

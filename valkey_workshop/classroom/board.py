@@ -167,6 +167,8 @@ class BoardSnapshot:
     max_learners: int = 0
     #: Learner events the class server could not store (they wait in inboxes).
     unstored: int = 0
+    #: The class server is at (95 % of) its memory cap: it refuses new results.
+    memory_full: bool = False
 
     @property
     def full(self) -> bool:
@@ -185,6 +187,7 @@ class BoardSnapshot:
             "max_learners": self.max_learners,
             "full": self.full,
             "unstored": self.unstored,
+            "memory_full": self.memory_full,
             "learners": [row_json(row) for row in self.learners],
             "steps": [
                 {
@@ -324,6 +327,8 @@ class ClassBoard:
         self.unstored = 0
         #: When the class ended (``class end``): its board then stands at that moment.
         self.ended_at: float | None = None
+        #: The class server's memory use against its cap, when it says (``INFO memory``).
+        self.memory: tuple[int, int] | None = None
 
     def refresh(self, client: valkey.Valkey, use_state: bool = True) -> int:
         """Read the events added since the last refresh; returns how many were new. The first
@@ -342,6 +347,11 @@ class ClassBoard:
             self.unstored = _int(_text(client.get(unstored_key(self.config.class_id)) or 0))
         except valkey.ResponseError:
             pass  # not a hash (someone else's key): the board does without the count
+        try:
+            memory = client.info("memory")
+            self.memory = (int(memory["used_memory"]), int(memory["maxmemory"]))
+        except (valkey.ResponseError, KeyError, TypeError, ValueError):
+            self.memory = None  # INFO refused or odd: no memory line on the board
         while True:
             start = self._last_id if self._last_id == "-" else f"({self._last_id}"
             batch = client.xrange(key, min=start, max="+", count=_READ_BATCH)
@@ -640,6 +650,9 @@ class ClassBoard:
             rejected_joins=self.refused_joins,
             max_learners=self.config.max_learners,
             unstored=self.unstored,
+            memory_full=self.memory is not None
+            and self.memory[1] > 0
+            and self.memory[0] >= self.memory[1] * 0.95,
         )
 
     def _row(self, learner: _LearnerState, moment: float, shown: str) -> LearnerRow:

@@ -158,6 +158,7 @@ class Relay:
         self._state_saved = 0.0
         self._state_events = -1
         self._alive_at = 0.0
+        self._unstored_saved = 0
         self._connect = connect
         self._client: valkey.Valkey | None = None
         self._roll: dict[str, _Learner] = {}
@@ -244,10 +245,7 @@ class Relay:
             }
             unstored = sum(isinstance(result, Exception) for result in results)
             stored = len(appended) - unstored
-            if unstored:
-                self.unstored += unstored
-                with contextlib.suppress(valkey.ResponseError):
-                    client.set(unstored_key(self.config.class_id), self.unstored)
+            self.unstored += unstored
             taken = [learner_id for learner_id in taken if learner_id not in failed]
         if taken:
             # Only this learner's user writes the key, and its client never overwrites a
@@ -269,8 +267,11 @@ class Relay:
         now = time.monotonic()
         if now - self._alive_at >= 1.0:
             self._alive_at = now
-            with contextlib.suppress(valkey.ResponseError):
+            with contextlib.suppress(valkey.ResponseError):  # a full server: said next time
                 client.set(alive_key(self.config.class_id), f"{time.time():.3f}")
+                if self.unstored != self._unstored_saved:
+                    client.set(unstored_key(self.config.class_id), self.unstored)
+                    self._unstored_saved = self.unstored
         if now - self._state_saved < STATE_SECONDS:
             return
         self._state_saved = now

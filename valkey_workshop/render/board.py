@@ -2,9 +2,9 @@
 who is stuck, what fails most, the timer.
 
 Fits 80 columns for 30 learners (a marker, a name column, the current step and the time on it,
-when the class server last heard from the learner, one narrow column per step). Widths are terminal cells (Rich's), so a wide or emoji name keeps
-its row's columns. Given the terminal's height, the hands and stuck lines always show and the
-learner rows page instead.
+when the class server last heard from the learner, one narrow column per step). Widths are
+terminal cells (Rich's), so a wide or emoji name keeps its row's columns. Given the terminal's
+height, the hands and stuck lines always show and the learner rows page instead.
 """
 
 from __future__ import annotations
@@ -153,6 +153,14 @@ def board_view(
                 f"⚠ The class is full ({snapshot.max_learners} seats): new joins are refused"
                 f" ({plural(snapshot.rejected_joins, 'join')} refused); `class remove NAME` "
                 "frees a seat.",
+                style=WARN,
+            )
+        )
+    if snapshot.memory_full:
+        above.append(
+            Text(
+                "⚠ The class server's memory is full: it stores no new result until it has "
+                "room (learners' results wait in their inboxes and outboxes).",
                 style=WARN,
             )
         )

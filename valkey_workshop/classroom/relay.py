@@ -2,9 +2,11 @@
 
 Learners cannot write the stream. The relay (a thread of ``workshop class serve``) takes:
 
-- join requests from the join list: it creates the learner's own ACL user (password given as a
-  SHA-256 only the learner can match), whose rights are ``SET`` on its own inbox key and
-  ``GET`` of the announcement, and writes the ``join`` event;
+- join requests from the join list, class-wide at :data:`JOIN_BURST` then
+  :data:`JOINS_PER_SECOND`, up to the class's seats: it creates the learner's own ACL user
+  (password given as a SHA-256 only the learner can match), whose rights are ``SET`` on its
+  own inbox key and ``GET`` of the announcement, and writes the ``join`` event; a refused
+  request (full, an id taken, removed) gets an answer ``join`` reads, and is counted;
 - batches from the learners' inboxes: it validates every event (:func:`.events.clean_event`),
   stamps it with the learner id and name it knows (never the ones a learner writes), and
   appends it with ``XADD ... MAXLEN ~ N *``: the server picks the id from its clock and the
@@ -15,7 +17,9 @@ Limits are the relay's, not the learner's client: a batch of at most :data:`MAX_
 rate of :data:`RATE_PER_SECOND` events a second per learner with bursts of :data:`BURST`. A
 batch over the learner's credit is left in its inbox until the credit covers it, so it (and
 the next ones, in the learner's outbox) wait rather than get lost. Refused events are
-counted per learner (``workshop-class:<id>:rejected``) for the board.
+counted per learner (``workshop-class:<id>:rejected``) for the board. An inbox is emptied
+only once its batch is in the stream. The trainer's ``remove`` events (``class remove``) make
+the relay delete the learner's user and free its seat. The memory budget is below.
 """
 
 from __future__ import annotations

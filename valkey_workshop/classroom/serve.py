@@ -354,7 +354,10 @@ def _warnings(config: ClassConfig, own_server: bool, config_path: Path) -> tuple
             "check results cross it readable; use --url valkeys://... for TLS."
         )
     if own_server:
-        warnings.append(f"Memory cap: maxmemory {MAXMEMORY} (no eviction).")
+        warnings.append(
+            f"Memory cap: maxmemory {MAXMEMORY} (no eviction); {config.max_learners} seats "
+            "(--max-learners)."
+        )
     else:
         warnings.append(
             f"The class's users (wsc-{config.class_id}-*) stay on that server until "

@@ -22,6 +22,7 @@ from valkey_workshop.classroom.relay import MAX_LEARNERS_LIMIT, STREAM_MAX_EVENT
 from valkey_workshop.classroom.serve import ServedClass, serve_class
 from valkey_workshop.cli.app import app
 from valkey_workshop.content import load_module
+from valkey_workshop.errors import ServerError
 from valkey_workshop.render.board import board_view
 from valkey_workshop.render.console import render_text
 from valkey_workshop.server.embedded import free_loopback_port
@@ -250,3 +251,30 @@ def test_attempts_hands_before_a_step_and_last_seen_on_the_board(
     seen = header.index("seen")
     assert re.fullmatch(r" *\d{1,2}s", bo_line[seen - 1 : seen + 4])  # seconds, under "seen"
     assert all(len(line) <= 80 for line in lines)
+
+
+def test_a_join_that_waits_on_a_busy_class_server_says_so_not_is_it_running(
+    served: ServedClass, tmp_path: Path
+) -> None:
+    served.relay._joins.tokens = -1_000.0  # as after a flood of joins: no class-wide credit
+    with pytest.raises(ServerError) as refused:
+        ClassPublisher(tmp_path / "ada").join(served.config.join_code(), "Ada", wait_seconds=1)
+    assert "many join requests are waiting" in str(refused.value)
+    assert "is `workshop class serve` running" not in str(refused.value)
+
+
+def test_a_join_list_of_large_values_is_emptied_and_counted(served: ServedClass) -> None:
+    served.relay._joins.tokens = -1_000.0  # no credit: the list is not drained, only measured
+    code = served.config.join_code()
+    joiner = valkey.Valkey(
+        host=code.host, port=code.port, username=code.join_user, password=code.password
+    )
+    joiner.rpush(joins_key(code.class_id), *(["x" * 1_000_000] * 20))
+    joiner.close()
+    client = admin(served)
+    deadline = time.monotonic() + 60
+    while client.exists(joins_key(code.class_id)):
+        assert time.monotonic() < deadline and served.relay.wait_passes(1)
+    client.close()
+    assert served.relay.wait_passes(3)
+    assert board_of(served).snapshot().rejected_joins == 20

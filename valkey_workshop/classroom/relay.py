@@ -307,9 +307,8 @@ class Relay:
     ) -> None:
         key = joins_key(self.config.class_id)
         waiting = int(client.llen(key))
-        if waiting > MAX_WAITING_JOINS or (
-            waiting > 1 and int(client.memory_usage(key, samples=5) or 0) > MAX_JOIN_LIST_BYTES
-        ):
+        flood = waiting > MAX_WAITING_JOINS
+        if flood or (waiting > 1 and _size(client, key) > MAX_JOIN_LIST_BYTES):
             client.delete(key)  # a flood: legitimate learners' `join` asks again
             refused[REJECTED_JOINS] = refused.get(REJECTED_JOINS, 0) + waiting
             return
@@ -464,6 +463,15 @@ class Relay:
             with contextlib.suppress(Exception):
                 self._client.close()
             self._client = None
+
+
+def _size(client: valkey.Valkey, key: str) -> int:
+    """About how many bytes ``key`` holds (``MEMORY USAGE``, sampled); 0 when the server
+    does not say (a ``--url`` admin without the command)."""
+    try:
+        return int(client.memory_usage(key, samples=5) or 0)
+    except valkey.ResponseError:
+        return 0
 
 
 def _check_ids(module: Module) -> dict[int, frozenset[str]]:

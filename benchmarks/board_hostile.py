@@ -32,7 +32,8 @@ _CHUNK = 1_000
 def _attempts(key_events: str, inbox: str, joins: str, index: int) -> list[tuple[str, ...]]:
     valid = step_payload(
         kind="check", module="module3", number=2, slug="cache-aside", passed=True,
-        checks=[("cached-as-json-with-ttl", True)], attempt=1, seconds=1.0, hints=0, backend="x", server_version="1",
+        checks=[("cached-as-json-with-ttl", True)], attempt=1, seconds=1.0, hints=0,
+        backend="x", server_version="1",
     )  # fmt: skip
     kind = index % 5
     if kind == 0:

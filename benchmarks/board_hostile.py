@@ -32,7 +32,8 @@ _CHUNK = 1_000
 def _attempts(key_events: str, inbox: str, joins: str, index: int) -> list[tuple[str, ...]]:
     valid = step_payload(
         kind="check", module="module3", number=2, slug="cache-aside", passed=True,
-        checks=[("a", True)], attempt=1, seconds=1.0, hints=0, backend="x", server_version="1",
+        checks=[("cached-as-json-with-ttl", True)], attempt=1, seconds=1.0, hints=0,
+        backend="x", server_version="1",
     )  # fmt: skip
     kind = index % 5
     if kind == 0:
@@ -91,7 +92,8 @@ def main() -> None:
             started = time.perf_counter()
             board, trainer = open_board(folder)
             text = render_text(board_view(board.snapshot(), height=24), 80)
-            trainer.close()
+            if trainer is not None:
+                trainer.close()
             redraw_ms = (time.perf_counter() - started) * 1000
             stream = admin.xlen(events_key(code.class_id))
             admin.close()

@@ -69,7 +69,8 @@ def main() -> None:
                 started = time.perf_counter()
                 board, trainer = open_board(folder)
                 json.dumps(board.snapshot().to_json(), indent=2)
-                trainer.close()
+                if trainer is not None:
+                    trainer.close()
                 timings.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             cold = ClassBoard(served.config, load_module("module3"))

@@ -18,7 +18,7 @@ import valkey
 from typer.testing import CliRunner
 
 from tests.conftest import pid_alive, wait_until
-from valkey_workshop.classroom.board import ClassBoard
+from valkey_workshop.classroom.board import ClassBoard, check_names
 from valkey_workshop.classroom.config import (
     CLASS_FILE,
     ClassConfig,
@@ -77,10 +77,22 @@ def settle(served: ServedClass, publishers: list[ClassPublisher], timeout: float
         assert time.monotonic() < deadline, "the class never took every batch"
 
 
+MODULE3_CHECKS = check_names(load_module("module3"))
+
+
+def first_check(number: int) -> str:
+    """A real check id of step ``number`` (the class server refuses any other)."""
+    return sorted(check for step, check in MODULE3_CHECKS if step == number)[0]
+
+
+def second_check(number: int) -> str:
+    return sorted(check for step, check in MODULE3_CHECKS if step == number)[1]
+
+
 def payload(number: int, passed: bool, attempt: int) -> dict[str, str]:
     return step_payload(
         kind="check", module="module3", number=number, slug=f"s{number}", passed=passed,
-        checks=[("first", True), ("second", passed)], attempt=attempt, seconds=60.0 * attempt,
+        checks=[(first_check(number), True), (second_check(number), passed)], attempt=attempt, seconds=60.0 * attempt,
         hints=0, backend="embedded", server_version="9.1.2",
     )  # fmt: skip
 

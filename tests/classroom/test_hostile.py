@@ -15,7 +15,7 @@ import valkey
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from valkey_workshop.classroom.board import ClassBoard
+from valkey_workshop.classroom.board import ClassBoard, check_names
 from valkey_workshop.classroom.config import (
     ClassConfig,
     events_key,
@@ -61,10 +61,22 @@ def trainer(served: ServedClass) -> valkey.Valkey:
     return valkey.Valkey.from_url(served.server.url, decode_responses=True)
 
 
+MODULE3_CHECKS = check_names(load_module("module3"))
+
+
+def first_check(number: int) -> str:
+    """A real check id of step ``number`` (the class server refuses any other)."""
+    return sorted(check for step, check in MODULE3_CHECKS if step == number)[0]
+
+
+def second_check(number: int) -> str:
+    return sorted(check for step, check in MODULE3_CHECKS if step == number)[1]
+
+
 def payload(number: int, passed: bool) -> dict[str, str]:
     return step_payload(
         kind="check", module="module3", number=number, slug=f"s{number}", passed=passed,
-        checks=[("first", True), ("second", passed)], attempt=1, seconds=5.0, hints=0,
+        checks=[(first_check(number), True), (second_check(number), passed)], attempt=1, seconds=5.0, hints=0,
         backend="embedded", server_version="9.1.2",
     )  # fmt: skip
 
@@ -197,10 +209,10 @@ def test_malformed_events_are_refused_and_counted_never_stored(
     board = snapshot_of(served).snapshot()
     assert board.rejected == len(bad) + 2
     admin = valkey.Valkey.from_url(served.config.own_admin_url(), decode_responses=True)
-    assert admin.config_get("maxmemory")["maxmemory"] == str(256 * 1024 * 1024)
+    assert admin.config_get("maxmemory")["maxmemory"] == str(512 * 1024 * 1024)
     assert admin.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
     admin.close()
-    assert MAXMEMORY == "256mb"
+    assert MAXMEMORY == "512mb"
 
 
 def test_a_learners_rate_is_limited_by_the_class_server(
@@ -318,7 +330,11 @@ def test_help_me_say_clear_and_one_learners_view(served: ServedClass, hermetic: 
     board = runner.invoke(app, ["class", "board", "--json", *folder])
     assert [hand["name"] for hand in json.loads(board.stdout)["hands"]] == ["Ada"]
     one = runner.invoke(app, ["class", "board", "--learner", "ada", *folder])
-    assert one.exit_code == 0 and "02 cache-aside" in one.stdout and "second" in one.stdout
+    assert (
+        one.exit_code == 0
+        and "02 cache-aside" in one.stdout
+        and MODULE3_CHECKS[(2, second_check(2))] in one.stdout
+    )
     assert "hand up" in one.stdout
     cleared = runner.invoke(app, ["class", "clear", "Ada", *folder])
     assert cleared.exit_code == 0, cleared.output

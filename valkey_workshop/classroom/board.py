@@ -22,7 +22,13 @@ from typing import Any
 
 import valkey
 
-from valkey_workshop.classroom.config import ClassConfig, events_key, rejected_key, state_key
+from valkey_workshop.classroom.config import (
+    ClassConfig,
+    events_key,
+    rejected_key,
+    state_key,
+    unstored_key,
+)
 from valkey_workshop.classroom.events import (
     LEARNER_KINDS,
     MAX_NAME_CHARS,
@@ -78,6 +84,8 @@ class _LearnerState:
     server_version: str = ""
     left: bool = False
     hand_ms: int | None = None
+    #: The trainer removed this learner (``class remove``): off the board, its user gone.
+    removed: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,8 +158,21 @@ class BoardSnapshot:
     stuck: tuple[LearnerRow, ...]
     #: Learners with a raised hand, longest waiting first.
     hands: tuple[LearnerRow, ...] = ()
-    #: Events refused (by the class server's relay) or skipped (by the board) as malformed.
+    #: Events refused (by the class server's relay) or skipped (by the board) as malformed,
+    #: and join requests the class server refused (full, an id taken, junk, a flood).
     rejected: int = 0
+    #: Of those, the refused join requests.
+    rejected_joins: int = 0
+    #: The class's seats (``class serve --max-learners``): the class is full at this many.
+    max_learners: int = 0
+    #: Learner events the class server could not store (they wait in inboxes).
+    unstored: int = 0
+    #: The class server is at (95 % of) its memory cap: it refuses new results.
+    memory_full: bool = False
+
+    @property
+    def full(self) -> bool:
+        return 0 < self.max_learners <= len(self.learners)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -162,6 +183,11 @@ class BoardSnapshot:
             "planned_minutes": self.planned_minutes,
             "events": self.events,
             "rejected": self.rejected,
+            "rejected_joins": self.rejected_joins,
+            "max_learners": self.max_learners,
+            "full": self.full,
+            "unstored": self.unstored,
+            "memory_full": self.memory_full,
             "learners": [row_json(row) for row in self.learners],
             "steps": [
                 {
@@ -295,6 +321,14 @@ class ClassBoard:
         self.skipped = 0
         #: Events the class server's relay refused (read from the server).
         self.refused = 0
+        #: Join requests the class server's relay refused (read from the server).
+        self.refused_joins = 0
+        #: Learner events the class server could not store (read from the server).
+        self.unstored = 0
+        #: When the class ended (``class end``): its board then stands at that moment.
+        self.ended_at: float | None = None
+        #: The class server's memory use against its cap, when it says (``INFO memory``).
+        self.memory: tuple[int, int] | None = None
 
     def refresh(self, client: valkey.Valkey, use_state: bool = True) -> int:
         """Read the events added since the last refresh; returns how many were new. The first
@@ -307,10 +341,17 @@ class ClassBoard:
                 if raw is not None and len(raw) < _MAX_STATE_BYTES:
                     self.load_state(_text(raw))
         try:
-            counts = client.hvals(rejected_key(self.config.class_id))
-            self.refused = sum(_int(_text(count)) for count in counts)
+            counts = client.hgetall(rejected_key(self.config.class_id))
+            self.refused = sum(_int(_text(count)) for count in counts.values())
+            self.refused_joins = _int(_text(counts.get(b"joins", counts.get("joins", 0))))
+            self.unstored = _int(_text(client.get(unstored_key(self.config.class_id)) or 0))
         except valkey.ResponseError:
             pass  # not a hash (someone else's key): the board does without the count
+        try:
+            memory = client.info("memory")
+            self.memory = (int(memory["used_memory"]), int(memory["maxmemory"]))
+        except (valkey.ResponseError, KeyError, TypeError, ValueError):
+            self.memory = None  # INFO refused or odd: no memory line on the board
         while True:
             start = self._last_id if self._last_id == "-" else f"({self._last_id}"
             batch = client.xrange(key, min=start, max="+", count=_READ_BATCH)
@@ -361,10 +402,8 @@ class ClassBoard:
 
     def _apply(self, learner_id: str, name: object, event: dict[str, str], at_ms: int) -> None:
         kind = event["kind"]
-        if kind == "clear":
-            target = self._learners.get(event["target"])
-            if target is not None:
-                target.hand_ms = None
+        if kind in ("clear", "remove"):
+            self._lower(event["target"], remove=kind == "remove")
             return
         learner = self._learners.get(learner_id)
         shown = clean_text(name, MAX_NAME_CHARS) or "?"
@@ -413,6 +452,15 @@ class ClassBoard:
         if passed:
             self._move_on(learner, number, at_ms)
 
+    def _lower(self, learner_id: str, remove: bool) -> None:
+        """The trainer lowered a learner's hand (``clear``) or removed the learner."""
+        target = self._learners.get(learner_id)
+        if target is None and remove:
+            target = self._learners[learner_id] = _LearnerState("?", learner_id)
+        if target is not None:
+            target.hand_ms = None
+            target.removed = target.removed or remove
+
     def _move_on(self, learner: _LearnerState, number: int, at_ms: int) -> None:
         """A step passed or skipped: the learner is now on the module's next step."""
         index = self._order.index(number)
@@ -424,6 +472,11 @@ class ClassBoard:
     def events(self) -> int:
         """Distinct events folded so far."""
         return self._events
+
+    @property
+    def removed(self) -> set[str]:
+        """The ids of learners the trainer removed."""
+        return {learner_id for learner_id, item in self._learners.items() if item.removed}
 
     # -- the folded state, kept by the class server so a board starts without re-reading ----
     def dump_state(self) -> str:
@@ -487,16 +540,43 @@ class ClassBoard:
         self._seen.clear()
         return True
 
-    def snapshot(self, now: float | None = None) -> BoardSnapshot:
-        """The board as it stands (``now`` in seconds since the epoch)."""
-        moment = time.time() if now is None else now
-        names = Counter(learner.name.casefold() for learner in self._learners.values())
-        words = Counter(
-            (learner.name.casefold(), _aloud(learner.learner_id))
-            for learner in self._learners.values()
+    def dump_final(self, ended_at: float) -> str:
+        """The board as the class ends (see :meth:`load_final`)."""
+        return json.dumps(
+            {
+                "ended_at": ended_at,
+                "state": self.dump_state(),
+                "refused": self.refused,
+                "refused_joins": self.refused_joins,
+                "unstored": self.unstored,
+            }
         )
+
+    def load_final(self, text: str) -> bool:
+        """Start from the board :meth:`dump_final` wrote as the class ended; False when
+        ``text`` is not one."""
+        try:
+            data = json.loads(text)
+            ended_at = float(data["ended_at"])
+            counts = [int(data[name]) for name in ("refused", "refused_joins", "unstored")]
+            state = str(data["state"])
+        except (ValueError, RecursionError, KeyError, TypeError):
+            return False
+        if not self.load_state(state):
+            return False
+        self.refused, self.refused_joins, self.unstored = counts
+        self.ended_at = ended_at
+        return True
+
+    def snapshot(self, now: float | None = None) -> BoardSnapshot:
+        """The board as it stands (``now`` in seconds since the epoch; an ended class
+        stands at its end)."""
+        moment = (self.ended_at or time.time()) if now is None else now
+        present = [learner for learner in self._learners.values() if not learner.removed]
+        names = Counter(learner.name.casefold() for learner in present)
+        words = Counter((item.name.casefold(), _aloud(item.learner_id)) for item in present)
         rows = []
-        for learner in self._learners.values():
+        for learner in present:
             shown = learner.name
             if names[learner.name.casefold()] > 1:
                 word = _aloud(learner.learner_id)
@@ -520,13 +600,18 @@ class ClassBoard:
             for step in self.module.steps
         )
         failing: Counter[tuple[int, str]] = Counter()
-        for learner in self._learners.values():
+        for learner in present:
             # Only learners now on the step: one who moved past it is not failing it.
             now_on = learner.current
             state = learner.steps.get(now_on) if now_on is not None else None
             on_it = now_on is not None and state is not None and not learner.left
             if on_it and state is not None and now_on is not None and state.status == "failed":
-                failing.update((now_on, check) for check in set(state.failing))
+                failing.update(
+                    (now_on, check)
+                    for check in set(state.failing)
+                    # With the course's names known, only the course's checks are shown.
+                    if not self.check_names or (now_on, check) in self.check_names
+                )
         top = tuple(
             FailingCheck(
                 step=number,
@@ -562,6 +647,12 @@ class ClassBoard:
             stuck=stuck,
             hands=hands,
             rejected=self.skipped + self.refused,
+            rejected_joins=self.refused_joins,
+            max_learners=self.config.max_learners,
+            unstored=self.unstored,
+            memory_full=self.memory is not None
+            and self.memory[1] > 0
+            and self.memory[0] >= self.memory[1] * 0.95,
         )
 
     def _row(self, learner: _LearnerState, moment: float, shown: str) -> LearnerRow:
@@ -604,11 +695,11 @@ class ClassBoard:
         )
 
 
-_STATE_FORMAT = 1
+_STATE_FORMAT = 2
 _LEARNER_FIELDS: dict[str, object] = {
     "name": str, "learner_id": str, "current": (int, None), "current_since_ms": int,
     "joined_ms": int, "last_ms": int, "last_check_ms": int, "backend": str,
-    "server_version": str, "left": bool, "hand_ms": (int, None),
+    "server_version": str, "left": bool, "hand_ms": (int, None), "removed": bool,
 }  # fmt: skip
 _STEP_FIELDS: dict[str, object] = {
     "status": str, "attempts": int, "seconds": int, "hints": int, "failing": tuple,

@@ -28,6 +28,9 @@ from valkey_workshop import naming
 from valkey_workshop.errors import UsageError
 
 CLASS_FILE = "class.json"
+#: What ``class end`` keeps of the class in its folder: the final board, which ``class board
+#: --json`` and ``class export`` read once the class's users are gone.
+ENDED_FILE = "ended.json"
 DEFAULT_CLASS_DIR = Path("workshop-class")
 CLASS_DIR_ENV = "WORKSHOP_CLASS_DIR"
 DEFAULT_LISTEN = "127.0.0.1:6390"
@@ -75,6 +78,24 @@ def state_key(class_id: str) -> str:
 def rejected_key(class_id: str) -> str:
     """How many events each learner sent that the class server refused (learner id -> count)."""
     return f"workshop-class:{class_id}:rejected"
+
+
+def refusal_key(class_id: str, learner_id: str) -> str:
+    """Why the class server refused a join request (``full``, ``taken``): the join user may
+    read it, so ``join`` can say so; it expires after a minute."""
+    return f"workshop-class:{class_id}:refused:{learner_id}"
+
+
+def alive_key(class_id: str) -> str:
+    """When the relay last made a pass (seconds since the epoch): the join user may read it,
+    so a ``join`` that waits can tell a busy class server from none."""
+    return f"workshop-class:{class_id}:alive"
+
+
+def unstored_key(class_id: str) -> str:
+    """How many learner events the relay could not append (the server refused the XADD);
+    their batches stay in the inboxes and are tried again."""
+    return f"workshop-class:{class_id}:unstored"
 
 
 def announce_key(class_id: str) -> str:
@@ -147,6 +168,8 @@ class ClassConfig:
     url: str | None = None
     #: The class's own admin user, on a server the workshop started (its default user is off).
     admin_password: str = ""
+    #: At most this many learners join (``class serve --max-learners``); more are refused.
+    max_learners: int = 250
 
     @classmethod
     def new(cls, listen: str, advertise: str | None, module: str, started_at: float) -> ClassConfig:

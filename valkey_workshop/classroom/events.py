@@ -17,17 +17,24 @@ from collections.abc import Collection, Mapping
 #: The kinds of event a learner may send. ``join`` and ``clear`` are written by the class
 #: server process and the trainer only.
 LEARNER_KINDS = frozenset({"check", "skip", "help", "leave"})
-SERVER_KINDS = frozenset({"join", "clear"})
+SERVER_KINDS = frozenset({"join", "clear", "remove"})
 MAX_NAME_CHARS = 40
-MAX_CHECKS_CHARS = 4_096
+MAX_CHECKS_CHARS = 1_536
 MAX_CHECKS = 64
-#: One event as a learner sends it, in bytes of JSON; larger ones are refused whole.
-MAX_EVENT_BYTES = 6_144
+#: One event as a learner sends it, in bytes of JSON (non-ASCII escaped, so bytes bound the
+#: stored UTF-8 too); larger ones are refused whole. A real one is under 800 bytes (module3's
+#: largest step has 17 checks, 413 characters of ``checks``).
+MAX_EVENT_BYTES = 2_048
+#: One event as the relay stores it: the learner's fields plus the stamp (``v``, the learner
+#: id, a name of at most 40 characters of at most 4 UTF-8 bytes, and the field names).
+MAX_STORED_EVENT_BYTES = MAX_EVENT_BYTES + 256
+#: A learner's attempts on one step, at most (a real one is in the tens).
+MAX_ATTEMPTS = 10_000
 _ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _EVENT_ID = re.compile(r"[0-9a-f]{8,64}")
 _LEARNER_ID = re.compile(r"[0-9a-f]{8,32}")
 _SLUG = re.compile(r"[a-z0-9\-]{1,64}")
-_BOUNDS = {"attempt": 1_000_000, "seconds": 30 * 86_400, "hints": 1_000}
+_BOUNDS = {"attempt": MAX_ATTEMPTS, "seconds": 30 * 86_400, "hints": 1_000}
 
 
 def clean_text(text: object, limit: int) -> str:
@@ -84,11 +91,17 @@ def _bounded_int(value: object, bound: int) -> int | None:
 
 
 def clean_event(
-    fields: Mapping[str, object], module_id: str, steps: Collection[int], kinds: Collection[str]
+    fields: Mapping[str, object],
+    module_id: str,
+    steps: Collection[int],
+    kinds: Collection[str],
+    check_ids: Mapping[int, Collection[str]] | None = None,
 ) -> dict[str, str] | None:
     """The event's fields as the board may use them, or None when any field is malformed.
 
-    ``steps`` are the module's step numbers; ``kinds`` the kinds accepted from this source.
+    ``steps`` are the module's step numbers; ``kinds`` the kinds accepted from this source;
+    ``check_ids`` each step's check ids (from the course content): a check event naming an id
+    its step does not have is refused (a step whose checks are unknown takes any id).
     """
     kind = fields.get("kind")
     event_id = fields.get("id")
@@ -104,7 +117,12 @@ def clean_event(
         return None
     if kind == "check" and not _check_fields(fields, clean):
         return None
-    if kind == "clear":
+    if kind == "check" and check_ids:
+        known = check_ids.get(int(clean["step"]))
+        pairs = parse_checks(clean["checks"]) or ()
+        if known and any(check not in known for check, _ in pairs):
+            return None
+    if kind in ("clear", "remove"):
         target = fields.get("target")
         if not isinstance(target, str) or not learner_id_ok(target):
             return None

@@ -35,10 +35,12 @@ from filelock import FileLock, Timeout
 
 from valkey_workshop.classroom.config import (
     JoinCode,
+    alive_key,
     announce_key,
     class_user,
     inbox_key,
     joins_key,
+    refusal_key,
 )
 from valkey_workshop.classroom.events import MAX_NAME_CHARS, clean_text
 from valkey_workshop.errors import ServerError, UsageError
@@ -210,12 +212,11 @@ class ClassPublisher:
             joiner.close()
         deadline = time.monotonic() + wait_seconds
         while not _user_ready(membership):
+            refusal, alive = _join_answer(code, learner_id)
+            if refusal is not None:
+                raise ServerError(f"{where}: {_REFUSALS.get(refusal, 'the class refused it')}.")
             if time.monotonic() > deadline:
-                raise ServerError(
-                    f"{where}: the class server did not take the join request within "
-                    f"{wait_seconds:.0f} s (is `workshop class serve` running? a name already "
-                    "taken by another learner of this workdir's id is refused)."
-                )
+                raise ServerError(f"{where}: {_no_answer(alive, wait_seconds)}")
             time.sleep(0.05)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._save(membership)
@@ -374,6 +375,47 @@ class AnnouncementWatcher:
 
 def _event(payload: Mapping[str, str]) -> Event:
     return {"v": EVENT_FORMAT, "id": uuid.uuid4().hex, **payload}
+
+
+#: What ``join`` says when the class server refused its request (:mod:`.relay`).
+_REFUSALS = {
+    "full": "the class is full (every seat the trainer set with `class serve --max-learners` "
+    "is taken); ask the trainer to make room",
+    "taken": "another learner's id was given (this workdir's class file is someone else's); "
+    "delete .workshop-class.json and join again",
+    "removed": "the trainer removed this learner from the class",
+}
+
+
+def _join_answer(code: JoinCode, learner_id: str) -> tuple[str | None, float | None]:
+    """The class server's refusal of this learner's join request, if any, and when its
+    relay last made a pass (seconds since the epoch); (None, None) when unknown."""
+    client = _client(code, code.join_user, code.password)
+    try:
+        keys = (refusal_key(code.class_id, learner_id), alive_key(code.class_id))
+        refusal, alive = client.mget(keys)
+    except _CALL_ERRORS:
+        return None, None  # an older class server, or a blip: wait for the user as before
+    finally:
+        client.close()
+    try:
+        at = float(alive) if isinstance(alive, str) else None
+    except ValueError:
+        at = None
+    return (refusal if isinstance(refusal, str) else None), at
+
+
+def _no_answer(alive: float | None, wait_seconds: float) -> str:
+    if alive is not None and time.time() - alive < 5:
+        return (
+            f"the class server is running but did not take the join request within "
+            f"{wait_seconds:.0f} s: many join requests are waiting (joins are taken a few "
+            "a second); run the same `join` again in a minute."
+        )
+    return (
+        f"the class server did not take the join request within {wait_seconds:.0f} s "
+        "(is `workshop class serve` running?)."
+    )
 
 
 def _user_ready(membership: Membership) -> bool:

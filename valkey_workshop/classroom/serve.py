@@ -21,6 +21,7 @@ carries the class id (``wsc-<id>-...``):
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,19 +33,23 @@ import valkey
 from filelock import FileLock, Timeout
 
 from valkey_workshop import naming
+from valkey_workshop.classroom.board import ClassBoard
 from valkey_workshop.classroom.config import (
+    ENDED_FILE,
     ClassConfig,
+    alive_key,
     announce_key,
     class_keys,
     class_user,
     events_key,
     joins_key,
     parse_listen,
+    refusal_key,
     url_password,
     with_password,
     without_password,
 )
-from valkey_workshop.classroom.relay import Relay
+from valkey_workshop.classroom.relay import MAX_LEARNERS_LIMIT, Relay
 from valkey_workshop.content.loader import load_module
 from valkey_workshop.errors import ServerError, UsageError
 from valkey_workshop.server.base import ServerBackend, ServerInfo, redact_url
@@ -55,8 +60,11 @@ from valkey_workshop.server.url import UrlBackend
 CLASS_BACKENDS = ("embedded", "local", "docker", "url")
 #: Held while a class folder is served (one class server per folder).
 SERVE_LOCK = ".serve.lock"
-#: The memory cap of a class server the workshop starts (a 200-learner class uses a few MB).
-MAXMEMORY = "256mb"
+#: The memory cap of a class server the workshop starts (a 200-learner class uses a few MB;
+#: the worst anyone with the join code can make it hold is about 380 MB: the budget is in
+#: :mod:`.relay`).
+MAXMEMORY = "512mb"
+
 _CAPS = (
     ("maxmemory", MAXMEMORY),
     ("maxmemory-policy", "noeviction"),
@@ -88,8 +96,12 @@ def join_acl(class_id: str, password: str) -> list[str]:
         f">{password}",
         "resetchannels",
         f"%W~{joins_key(class_id)}",
+        f"%R~{refusal_key(class_id, '*')}",
+        f"%R~{alive_key(class_id)}",
         "-@all",
         "+rpush",
+        "+get",
+        "+mget",
         "+ping",
         "+hello",
         "+client|setinfo",
@@ -200,8 +212,11 @@ def serve_class(
     url: str | None = None,
     image: str | None = None,
     network: str | None = None,
+    max_learners: int | None = None,
 ) -> Iterator[ServedClass]:
     """Start (or resume) the class in ``folder`` and keep its server up for the block.
+    ``max_learners`` (at most :data:`.relay.MAX_LEARNERS_LIMIT`) is the class's seats; a
+    resumed class keeps its own unless given.
 
     The first start creates ``class.json`` (a new class id and passwords); later starts with
     the same folder resume that class: same id, passwords, port and events.
@@ -212,6 +227,11 @@ def serve_class(
     """
     if backend not in CLASS_BACKENDS:
         raise UsageError(f"A class server runs on {', '.join(CLASS_BACKENDS)}, not {backend!r}.")
+    if max_learners is not None and not 1 <= max_learners <= MAX_LEARNERS_LIMIT:
+        raise UsageError(
+            f"--max-learners {max_learners}: give 1 to {MAX_LEARNERS_LIMIT} (the class "
+            "server's memory budget is sized for that many)."
+        )
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)  # names and results of the class: its trainer's only
     # One class server per class folder: a second one would rewrite class.json and leave
@@ -225,7 +245,9 @@ def serve_class(
             "stop that one first, or give another --class-dir for a new class."
         ) from None
     try:
-        with _serve(folder, listen, advertise, module, backend, url, image, network) as served:
+        with _serve(
+            folder, listen, advertise, module, backend, url, image, network, max_learners
+        ) as served:
             yield served
     finally:
         lock.release()
@@ -241,10 +263,14 @@ def _serve(
     url: str | None,
     image: str | None,
     network: str | None,
+    max_learners: int | None,
 ) -> Iterator[ServedClass]:
     existing = ClassConfig.load(folder)
     config = _class_config(existing, listen, advertise, module, backend, url)
+    if max_learners is not None:
+        config = replace(config, max_learners=max_learners)
     config_path = config.save(folder)
+    (folder / ENDED_FILE).unlink(missing_ok=True)  # served again: the class goes on
     own_server = backend != "url"
     class_module = load_module(config.module)
 
@@ -328,7 +354,10 @@ def _warnings(config: ClassConfig, own_server: bool, config_path: Path) -> tuple
             "check results cross it readable; use --url valkeys://... for TLS."
         )
     if own_server:
-        warnings.append(f"Memory cap: maxmemory {MAXMEMORY} (no eviction).")
+        warnings.append(
+            f"Memory cap: maxmemory {MAXMEMORY} (no eviction); {config.max_learners} seats "
+            "(--max-learners)."
+        )
     else:
         warnings.append(
             f"The class's users (wsc-{config.class_id}-*) stay on that server until "
@@ -342,6 +371,22 @@ def _warnings(config: ClassConfig, own_server: bool, config_path: Path) -> tuple
 class EndedClass:
     users: int
     keys: int
+    #: Where the final board is kept (``class board --json`` and ``class export`` read it).
+    record: Path | None = None
+
+
+def _keep_final_board(folder: Path, config: ClassConfig, client: valkey.Valkey) -> Path:
+    """Write the class's board as it ends into its folder (mode 0600), for ``class board
+    --json`` and ``class export`` once the trainer's user is gone."""
+    board = ClassBoard(config, load_module(config.module))
+    board.refresh(client)
+    path = folder / ENDED_FILE
+    temporary = folder / f".{ENDED_FILE}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(board.dump_final(time.time()))
+    temporary.replace(path)
+    return path
 
 
 def end_class(folder: Path, admin_url: str | None) -> EndedClass:
@@ -374,6 +419,7 @@ def end_class(folder: Path, admin_url: str | None) -> EndedClass:
     prefix = class_user(config.class_id, "")
     kept = {events_key(config.class_id), announce_key(config.class_id)}
     try:
+        record = _keep_final_board(folder, config, client)
         users = [
             name
             for name in (str(u) for u in client.execute_command("ACL", "USERS"))
@@ -394,7 +440,7 @@ def end_class(folder: Path, admin_url: str | None) -> EndedClass:
         raise ServerError(f"The class server refused to end the class ({error}).") from error
     finally:
         client.close()
-    return EndedClass(len(users), len(keys))
+    return EndedClass(len(users), len(keys), record)
 
 
 def describe(served: ServedClass) -> str:

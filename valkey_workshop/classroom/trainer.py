@@ -13,7 +13,7 @@ import valkey
 
 from valkey_workshop import naming
 from valkey_workshop.classroom import board as boards
-from valkey_workshop.classroom.config import ClassConfig, announce_key, events_key
+from valkey_workshop.classroom.config import ENDED_FILE, ClassConfig, announce_key, events_key
 from valkey_workshop.classroom.events import clean_text
 from valkey_workshop.content.loader import load_module
 from valkey_workshop.errors import ServerError, UsageError
@@ -54,8 +54,10 @@ def open_board(
     folder: Path,
     stuck_minutes: float = boards.DEFAULT_STUCK_MINUTES,
     idle_minutes: float = boards.DEFAULT_IDLE_MINUTES,
-) -> tuple[boards.ClassBoard, valkey.Valkey]:
-    """The class's board, read up to now, and the trainer's connection for later refreshes.
+) -> tuple[boards.ClassBoard, valkey.Valkey | None]:
+    """The class's board, read up to now, and the trainer's connection for later refreshes;
+    for a class that ended (``class end``), its final board from the folder and no
+    connection.
 
     Raises:
         UsageError: no class in ``folder``.
@@ -66,6 +68,15 @@ def open_board(
     board = boards.ClassBoard(
         config, module, boards.check_names(module), stuck_minutes, idle_minutes
     )
+    ended = folder / ENDED_FILE
+    if ended.is_file():
+        try:
+            text = ended.read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"Cannot read {ended}: {error.strerror}.") from None
+        if not board.load_final(text):
+            raise UsageError(f"{ended} is not a class's final board (damaged).")
+        return board, None
     client = trainer_client(config)
     try:
         board.refresh(client)
@@ -106,7 +117,7 @@ def clear_hand(folder: Path, name: str) -> list[str]:
         UsageError: no class, or no learner of that name with a raised hand.
         ServerError: the class server does not answer.
     """
-    board, client = open_board(folder)
+    board, client = _open_running(folder)
     try:
         rows = [row for row in board.snapshot().find(name) if row.hand_minutes is not None]
         if not rows:
@@ -121,6 +132,51 @@ def clear_hand(folder: Path, name: str) -> list[str]:
                     "v": "2",
                     "id": uuid.uuid4().hex,
                     "kind": "clear",
+                    "learner_id": row.learner_id,
+                    "target": row.learner_id,
+                },
+            )
+    except valkey.ValkeyError as error:
+        raise _server_error(folder, error) from error
+    finally:
+        client.close()
+    return [row.shown_name for row in rows]
+
+
+def _open_running(folder: Path) -> tuple[boards.ClassBoard, valkey.Valkey]:
+    board, client = open_board(folder)
+    if client is None:
+        raise UsageError(
+            f"The class in {folder} has ended (`{naming.program()} class end`); serve it "
+            "again to change it."
+        )
+    return board, client
+
+
+def remove_learner(folder: Path, name: str) -> list[str]:
+    """Remove the learner(s) called ``name`` from the class: the class server deletes their
+    users (they can send nothing more) and frees their seats; the board hides their rows.
+    Returns the names shown.
+
+    Raises:
+        UsageError: no class, or no learner of that name.
+        ServerError: the class server does not answer.
+    """
+    board, client = _open_running(folder)
+    try:
+        rows = board.snapshot().find(name)
+        if not rows:
+            raise UsageError(
+                f"No learner called {clean_text(name, 40)!r} in this class (the board shows "
+                "the names; a shared name has its word in brackets, or give the id)."
+            )
+        for row in rows:
+            client.xadd(
+                events_key(board.config.class_id),
+                {
+                    "v": "2",
+                    "id": uuid.uuid4().hex,
+                    "kind": "remove",
                     "learner_id": row.learner_id,
                     "target": row.learner_id,
                 },

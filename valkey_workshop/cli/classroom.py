@@ -113,6 +113,14 @@ def serve_command(
     url: AdminUrlOption = None,
     image: ImageOption = None,
     docker_network: NetworkOption = None,
+    max_learners: Annotated[
+        int | None,
+        typer.Option(
+            "--max-learners",
+            help="Seats in the class; joins beyond are refused [default: 250; at most 300]",
+            show_default=False,
+        ),
+    ] = None,
     folder: ClassDirOption = None,
 ) -> None:
     """Start the class server (per-class ACL users, no default user, a memory cap, the relay
@@ -134,6 +142,7 @@ def serve_command(
         url=url,
         image=image,
         network=docker_network,
+        max_learners=max_learners,
     ) as served:
         for warning in served.warnings:
             status(f"Note: {warning}")
@@ -200,8 +209,11 @@ def board_command(
             else:
                 out_console().print(learner_view(rows, snapshot, board.check_names))
             return
-        if as_json:
-            write_json(json_document("class board", board.snapshot().to_json()))
+        if as_json or client is None:  # an ended class: its final board, once
+            if as_json:
+                write_json(json_document("class board", board.snapshot().to_json()))
+            else:
+                out_console().print(board_view(board.snapshot()))
             return
         console = out_console()
         silent_since: str | None = None
@@ -226,7 +238,8 @@ def board_command(
     except KeyboardInterrupt:
         return
     finally:
-        client.close()
+        if client is not None:
+            client.close()
 
 
 @class_app.command("say")
@@ -255,6 +268,20 @@ def clear_command(
     message(f"Hand lowered: {', '.join(names)}.")
 
 
+@class_app.command("remove")
+def remove_command(
+    name: Annotated[str, typer.Argument(help="Whom to remove (the name the board shows, or id)")],
+    folder: ClassDirOption = None,
+) -> None:
+    """Remove a learner (a fake one, or one who left): their user goes, their seat is free,
+    their row leaves the board."""
+    from valkey_workshop.classroom import trainer  # noqa: PLC0415 - on use (module docstring)
+    from valkey_workshop.render.console import message  # noqa: PLC0415
+
+    names = trainer.remove_learner(class_dir(folder), name)
+    message(f"Removed: {', '.join(names)} (the class server deletes their users).")
+
+
 @class_app.command("end")
 def end_command(
     folder: ClassDirOption = None,
@@ -269,8 +296,9 @@ def end_command(
     admin = os.environ.get(ADMIN_URL_ENV) or os.environ.get(ADMIN_PASSWORD_ENV)
     ended = end_class(class_dir(folder), admin)
     message(
-        f"Class ended: {ended.users} users and {ended.keys} working keys removed; the events "
-        "stay (`workshop class export` still reads them while the server runs)."
+        f"Class ended: {ended.users} users and {ended.keys} working keys removed; the final "
+        f"board is kept in {ended.record} (`{naming.program()} class board --json` and "
+        f"`{naming.program()} class export` read it)."
     )
 
 
@@ -286,7 +314,8 @@ def export_command(
     from valkey_workshop.render.console import message  # noqa: PLC0415
 
     board, client = trainer.open_board(class_dir(folder))
-    client.close()
+    if client is not None:
+        client.close()
     text = board.snapshot().to_csv()
     if output is None:
         sys.stdout.write(text)

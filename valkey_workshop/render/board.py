@@ -2,9 +2,9 @@
 who is stuck, what fails most, the timer.
 
 Fits 80 columns for 30 learners (a marker, a name column, the current step and the time on it,
-one narrow column per step). Widths are terminal cells (Rich's), so a wide or emoji name keeps
-its row's columns. Given the terminal's height, the hands and stuck lines always show and the
-learner rows page instead.
+when the class server last heard from the learner, one narrow column per step). Widths are
+terminal cells (Rich's), so a wide or emoji name keeps its row's columns. Given the terminal's
+height, the hands and stuck lines always show and the learner rows page instead.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ _CELL_WIDTH = 5
 _MARK_WIDTH = 2
 _NOW_WIDTH = 5
 _ON_WIDTH = 5
+_SEEN_WIDTH = 5
 _FAILING_SHOWN = 3
 _LEGEND = "✋ hand  ! stuck  z idle  · not started  ✗N failed N times  » skipped"
 
@@ -54,7 +55,7 @@ def _cell(cell: LearnerStep | None) -> tuple[str, str]:
         return "✓", PASS
     if cell.status == "skipped":
         return "»", WARN
-    return (f"✗{cell.attempts}" if cell.attempts < 100 else "✗99"), FAIL
+    return (f"✗{cell.attempts}" if cell.attempts < 100 else "✗99+"), FAIL
 
 
 def _clock(seconds: float) -> str:
@@ -66,6 +67,15 @@ def _minutes(value: float | None) -> str:
     if value is None:
         return ""
     return f"{int(value)}m" if value < 600 else "10h+"
+
+
+def _seen(seconds: float) -> str:
+    """How long ago the class server last heard from a learner: ``12s``, ``4m``, ``2h``."""
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    return f"{min(99, int(seconds // 3600))}h"
 
 
 def _marker(row: LearnerRow) -> tuple[str, str]:
@@ -95,6 +105,7 @@ def _learner_line(row: LearnerRow, snapshot: BoardSnapshot) -> Text:
     line.append(_where(row).rjust(_NOW_WIDTH), style=MUTED if row.left else "")
     on = "idle" if row.idle and not row.left and not row.never_started else ""
     line.append((on or _minutes(row.on_step_minutes)).rjust(_ON_WIDTH), style=MUTED)
+    line.append(_seen(row.last_seen_seconds).rjust(_SEEN_WIDTH), style=MUTED)
     for column in snapshot.steps:
         symbol, style = _cell(row.steps.get(column.number))
         line.append(symbol.rjust(_CELL_WIDTH), style=style)
@@ -103,7 +114,13 @@ def _learner_line(row: LearnerRow, snapshot: BoardSnapshot) -> Text:
 
 def _names(rows: tuple[LearnerRow, ...], minutes: Callable[[LearnerRow], float | None]) -> str:
     return ", ".join(
-        f"{row.shown_name} ({row.current_step or 0:02d}, {int(minutes(row) or 0)} min)"
+        f"{row.shown_name} ("
+        + (
+            "not started"
+            if row.never_started or row.current_step is None
+            else f"{row.current_step:02d}"
+        )
+        + f", {int(minutes(row) or 0)} min)"
         for row in rows
     )
 
@@ -130,6 +147,31 @@ def board_view(
         ),
     )
     above: list[Text] = [title]
+    if snapshot.full:
+        above.append(
+            Text(
+                f"⚠ The class is full ({snapshot.max_learners} seats): new joins are refused"
+                f" ({plural(snapshot.rejected_joins, 'join')} refused); `class remove NAME` "
+                "frees a seat.",
+                style=WARN,
+            )
+        )
+    if snapshot.memory_full:
+        above.append(
+            Text(
+                "⚠ The class server's memory is full: it stores no new result until it has "
+                "room (learners' results wait in their inboxes and outboxes).",
+                style=WARN,
+            )
+        )
+    if snapshot.unstored:
+        above.append(
+            Text(
+                f"⚠ The class server refused to store {plural(snapshot.unstored, 'result')}; "
+                "they wait in the learners' inboxes and are tried again.",
+                style=WARN,
+            )
+        )
     if silent_since is not None:
         above.append(
             Text(
@@ -164,14 +206,16 @@ def board_view(
         " " * _MARK_WIDTH
         + "learner".ljust(_NAME_WIDTH)
         + "now".rjust(_NOW_WIDTH)
-        + "on".rjust(_ON_WIDTH),
+        + "on".rjust(_ON_WIDTH)
+        + "seen".rjust(_SEEN_WIDTH),
         style=HEADING,
     )
     for column in snapshot.steps:
         header.append(f"{column.number:02d}".rjust(_CELL_WIDTH), style=HEADING)
     lines = [header, *(_learner_line(row, snapshot) for row in shown)]
     totals = Text(
-        " " * _MARK_WIDTH + "passed".ljust(_NAME_WIDTH + _NOW_WIDTH + _ON_WIDTH), style=MUTED
+        " " * _MARK_WIDTH + "passed".ljust(_NAME_WIDTH + _NOW_WIDTH + _ON_WIDTH + _SEEN_WIDTH),
+        style=MUTED,
     )
     for column in snapshot.steps:
         totals.append(str(column.passed).rjust(_CELL_WIDTH), style=MUTED)

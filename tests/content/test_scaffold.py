@@ -73,3 +73,64 @@ def test_a_new_step_needs_a_free_slug_and_a_known_module(
     assert "Unknown module 'module9'" in unknown.stderr
     before = (tmp_path / "c" / "module5" / "module.toml").read_text()
     assert before.count("[[steps]]") == 1
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if "__pycache__" not in path.parts)
+
+
+def test_a_new_step_never_writes_into_the_bundled_course() -> None:
+    from valkey_workshop.content.roots import bundled_root
+
+    labs = bundled_root() / "module3"
+    before = [(path, path.stat().st_mtime_ns) for path in _files(labs)]
+    refused = runner.invoke(app, ["new", "step", "module3", "my-step"])
+    assert refused.exit_code == 2
+    assert refused.stderr.count("\n") == 1
+    assert "module3 is in " in refused.stderr
+    assert "(bundled): new step writes only to modules on WORKSHOP_COURSE_PATH" in refused.stderr
+    assert [(path, path.stat().st_mtime_ns) for path in _files(labs)] == before
+
+
+def test_a_new_step_never_writes_into_an_installed_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "lib" / "python3.12" / "site-packages" / "some_course"
+    runner.invoke(app, ["new", "module", "module5", "--dir", str(site)])
+    monkeypatch.setenv("WORKSHOP_COURSE_PATH", str(site))
+    before = _files(site)
+    refused = runner.invoke(app, ["new", "step", "module5", "second"])
+    assert refused.exit_code == 2
+    assert "new step writes only to modules on" in refused.stderr
+    assert _files(site) == before
+    # --dir names the folder explicitly: then it is written
+    added = runner.invoke(app, ["new", "step", "module5", "second", "--dir", str(site)])
+    assert added.exit_code == 0, added.output
+    assert (site / "module5" / "02_second" / "step.toml").is_file()
+
+
+def test_a_new_step_refuses_a_module_of_a_course_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    from valkey_workshop.content.roots import survey
+
+    monkeypatch.delenv("WORKSHOP_COURSE_PATH", raising=False)
+    places = [p for p in survey().places if p.root.origin.startswith("package ")]
+    if not places:
+        pytest.skip("no course package installed (pip install -e examples/course-ratelimit)")
+    place = places[0]
+    before = _files(place.folder)
+    refused = runner.invoke(app, ["new", "step", place.id, "my-step"])
+    assert refused.exit_code == 2
+    assert f"({place.root.origin}): new step writes only" in refused.stderr
+    assert _files(place.folder) == before
+
+
+def test_a_new_step_lists_the_notes_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner.invoke(app, ["new", "module", "module5", "--dir", str(tmp_path)])
+    monkeypatch.setenv("WORKSHOP_COURSE_PATH", str(tmp_path))
+    added = runner.invoke(app, ["new", "step", "module5", "second"])
+    assert added.exit_code == 0, added.output
+    listed = [line.strip() for line in added.stdout.splitlines()]
+    assert "module.toml" in listed
+    assert "trainer-notes.md" in listed

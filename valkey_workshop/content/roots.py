@@ -49,6 +49,13 @@ class CourseRoot:
         """``/path/to/folder (WORKSHOP_COURSE_PATH)``: the root as shown in messages."""
         return f"{self.path} ({self.origin})" if self.path else self.origin
 
+    @property
+    def authored(self) -> bool:
+        """True for a folder an author named (``WORKSHOP_COURSE_PATH``, ``WORKSHOP_LABS_DIR``):
+        the only roots ``workshop new step`` writes to (never the bundled course or an
+        installed package)."""
+        return self.origin == COURSE_PATH_ENV or self.origin.startswith(LABS_DIR_ENV)
+
 
 @dataclass(frozen=True)
 class ModulePlace:

@@ -246,10 +246,11 @@ def test_a_broken_step_is_one_failed_row(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_a_courses_own_command_names_itself_in_help_and_messages(tmp_path: Path) -> None:
+    # A command no installed distribution provides: its example module is the first on the roots.
     folder = course_folder(tmp_path, "course", "module7")
     script = (
         "import sys\n"
-        "sys.argv = ['/opt/course/bin/ratelimit-lab', *sys.argv[1:]]\n"
+        "sys.argv = ['/opt/course/bin/other-lab', *sys.argv[1:]]\n"
         "from valkey_workshop.cli.entry import main\n"
         "main()\n"
     )
@@ -263,8 +264,8 @@ def test_a_courses_own_command_names_itself_in_help_and_messages(tmp_path: Path)
         env=env,
     )
     assert shown.returncode == 0, shown.stderr
-    assert "Usage: ratelimit-lab [OPTIONS] COMMAND [ARGS]..." in shown.stdout
-    assert "Start with: ratelimit-lab start module3" in " ".join(shown.stdout.split())
+    assert "Usage: other-lab [OPTIONS] COMMAND [ARGS]..." in shown.stdout
+    assert "Start with: other-lab start module3" in " ".join(shown.stdout.split())
     refused = subprocess.run(
         [sys.executable, "-c", script, "verify", "--json"],
         check=False,
@@ -273,4 +274,41 @@ def test_a_courses_own_command_names_itself_in_help_and_messages(tmp_path: Path)
         env=env,
     )
     assert refused.returncode == 2
-    assert "ratelimit-lab verify module3 --mutants --json" in refused.stderr
+    assert "other-lab verify module3 --mutants --json" in refused.stderr
+
+
+def _fake_course_package(tmp_path: Path) -> None:
+    """A course distribution on sys.path: console script ``fake-lab``, its entry point naming
+    the package ``fake_course`` whose folder holds the module ``zz-first``."""
+    package = tmp_path / "site" / "fake_course"
+    made = runner.invoke(app, ["new", "module", "zz-first", "--dir", str(package)])
+    assert made.exit_code == 0, made.output
+    (package / "__init__.py").write_text("")
+    info = tmp_path / "site" / "fake_course-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-course\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[console_scripts]\nfake-lab = valkey_workshop.cli.entry:main\n\n"
+        "[valkey_workshop.courses]\nfake = fake_course\n"
+    )
+
+
+def test_the_example_module_is_the_running_commands_own_course(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_course_package(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delenv("WORKSHOP_COURSE_PATH", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(naming, "_program", None)
+    assert naming.example_module() == "module3"  # `workshop`: the first module on the roots
+    naming.set_program("/venv/bin/fake-lab")
+    assert naming.example_module() == "zz-first"
+    # Help texts are filled in when the command line is built, not when cli.app is imported.
+    shown = runner.invoke(app, ["--help"], prog_name="fake-lab")
+    assert "Start with: fake-lab start zz-first" in shown.stdout
+    checked = runner.invoke(app, ["check", "--help"], prog_name="fake-lab")
+    assert "Module id, e.g. zz-first (`fake-lab list` shows all)" in checked.stdout
+    served = runner.invoke(app, ["class", "serve", "--help"], prog_name="fake-lab")
+    assert "[default: zz-first]" in served.stdout
+    assert "{{" not in shown.stdout + checked.stdout + served.stdout

@@ -65,7 +65,7 @@ app = typer.Typer(
     name="workshop",
     help=(
         "Interactive Valkey labs in your terminal. Start with: "
-        f"{naming.program()} start {naming.example_module()}"
+        f"{naming.PROGRAM_MARK} start {naming.MODULE_MARK}"
     ),
     no_args_is_help=True,
     add_completion=True,
@@ -90,7 +90,7 @@ def _options(
         ),
     ] = False,
 ) -> None:
-    """Interactive Valkey labs in your terminal. Start with: workshop start module3"""
+    """Interactive Valkey labs in your terminal (the help is the app's, with its marks)."""
 
 
 StepArgument = Annotated[
@@ -107,7 +107,7 @@ RequiredStep = Annotated[
 ModuleArgument = Annotated[
     str,
     typer.Argument(
-        help=f"Module id, e.g. {naming.example_module()} (`{naming.program()} list` shows all)",
+        help=f"Module id, e.g. {naming.MODULE_MARK} (`{naming.PROGRAM_MARK} list` shows all)",
         autocompletion=complete_module,
     ),
 ]

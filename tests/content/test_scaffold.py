@@ -134,3 +134,49 @@ def test_a_new_step_lists_the_notes_it_changed(
     listed = [line.strip() for line in added.stdout.splitlines()]
     assert "module.toml" in listed
     assert "trainer-notes.md" in listed
+
+
+def _broken_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str) -> Path:
+    course = tmp_path / "course"
+    runner.invoke(app, ["new", "module", "module5", "--dir", str(course)])
+    monkeypatch.setenv("WORKSHOP_COURSE_PATH", str(course))
+    checks = course / "module5" / "01_first_step" / "checks.py"
+    text = checks.read_text()
+    checks.write_text(f"{line}\n{text}")
+    return checks
+
+
+def test_checks_that_do_not_import_are_the_contents_fault(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hermetic: Path
+) -> None:
+    from valkey_workshop.session.workdir import Workdir
+
+    checks = _broken_checks(tmp_path, monkeypatch, "import no_such_module_of_checks")
+    monkeypatch.setenv("COLUMNS", "400")  # the path on one line
+    result = runner.invoke(app, ["check", "module5", "1", "--backend", "embedded"])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "FAIL" not in text, text
+    assert f"{checks} line 1: ModuleNotFoundError: No module named" in text, text
+    assert "the course content is broken, not your code" in text
+    entry = Workdir(hermetic).progress.load().progress.peek("module5", "first-step")
+    assert entry.attempts == 0
+
+
+def test_checks_with_a_syntax_error_make_a_broken_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hermetic: Path
+) -> None:
+    from valkey_workshop.session.workdir import Workdir
+
+    checks = _broken_checks(tmp_path, monkeypatch, "def broken(:")
+    monkeypatch.setenv("COLUMNS", "400")
+    listed = runner.invoke(app, ["list", "module5"])
+    assert listed.exit_code == 0, listed.output
+    assert f"{checks} line 1: SyntaxError: invalid syntax" in listed.stdout
+    result = runner.invoke(app, ["check", "module5", "1", "--backend", "embedded"])
+    assert result.exit_code == 2, result.output
+    assert "SyntaxError('" not in result.output
+    assert f"{checks} line 1: SyntaxError" in " ".join(result.output.split())
+    entry = Workdir(hermetic).progress.load().progress.peek("module5", "first-step")
+    assert entry.attempts == 0
+

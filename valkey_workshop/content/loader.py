@@ -349,6 +349,17 @@ def _step(
         )
 
 
+def _checks_compile(checks: Path) -> None:
+    """Raise a ContentError naming the line when ``checks.py`` is not valid Python (cheap:
+    compiled, not run)."""
+    try:
+        compile(checks.read_bytes(), str(checks), "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise ContentError(f"{checks} line {error.lineno}: SyntaxError: {error.msg}.") from None
+    except (ValueError, OSError) as error:
+        raise ContentError(f"{checks}: cannot be read as Python ({error}).") from None
+
+
 def _step_folder(module_id: str, number: int, slug: str, section: str, folder: Path) -> Step:
     """The step in ``folder``: its files and its ``step.toml``."""
     step_toml = folder / "step.toml"
@@ -357,6 +368,7 @@ def _step_folder(module_id: str, number: int, slug: str, section: str, folder: P
     for name in _STEP_FILES:
         if not (folder / name).is_file():
             raise ContentError(f"{folder / name}: missing (step {number:02d} {slug}).")
+    _checks_compile(folder / "checks.py")
 
     meta = _Fields(_read_toml(step_toml), step_toml)
     title = meta.required("title", str)

@@ -312,3 +312,46 @@ def test_the_example_module_is_the_running_commands_own_course(
     served = runner.invoke(app, ["class", "serve", "--help"], prog_name="fake-lab")
     assert "[default: zz-first]" in served.stdout
     assert "{{" not in shown.stdout + checked.stdout + served.stdout
+
+
+def test_a_module_folder_on_the_course_path_says_to_name_its_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = course_folder(tmp_path, "course", "module7") / "module7"
+    monkeypatch.setenv("WORKSHOP_COURSE_PATH", str(folder))
+    monkeypatch.setenv("COLUMNS", "300")
+    (root,) = [root for root in survey().roots if root.origin == "WORKSHOP_COURSE_PATH"]
+    expected = (
+        "this is a module folder; put its parent folder on WORKSHOP_COURSE_PATH "
+        f"({folder.parent})"
+    )
+    assert root.problem == expected
+    listed = runner.invoke(app, ["list"])
+    assert expected in listed.output
+    doctor = runner.invoke(app, ["doctor"])
+    assert expected in doctor.output
+    assert "no modules (no module.toml)" not in doctor.output
+
+
+def test_verify_notes_a_step_folder_module_toml_does_not_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    course = tmp_path / "course"
+    runner.invoke(app, ["new", "module", "module5", "--dir", str(course)])
+    shutil.copytree(course / "module5" / "01_first_step", course / "module5" / "02_draft")
+    monkeypatch.setenv("WORKSHOP_COURSE_PATH", str(course))
+    verified = runner.invoke(app, ["verify", "module5"])
+    assert verified.exit_code == 0, verified.output
+    assert (
+        f"Note: {course / 'module5' / '02_draft'} is not listed in "
+        f"{course / 'module5' / 'module.toml'} ([[steps]]): nothing runs or verifies it."
+    ) in verified.stderr
+
+
+def test_proof_counts_read_as_english() -> None:
+    from valkey_workshop.render.views import proofs_held
+
+    assert proofs_held(0, 1) == "0 of 1 proofs hold"
+    assert proofs_held(1, 1) == "1 of 1 proof holds"
+    assert proofs_held(1, 3) == "1 of 3 proofs holds"
+    assert proofs_held(4, 5) == "4 of 5 proofs hold"

@@ -351,6 +351,12 @@ def verify(
     selections = [(loaded, guarded(partial(loaded.select, step))) for loaded in modules]
     ok = True
     refused = False
+    for loaded in modules:
+        for folder in loaded.unlisted_step_folders():
+            status(
+                f"Note: {folder} is not listed in {loaded.root / 'module.toml'} ([[steps]]): "
+                "nothing runs or verifies it."
+            )
     with live_server(backend, url, image, docker_network) as (_, info):
         for loaded, steps in selections:
             total = verify_cmd.proof_count(steps)

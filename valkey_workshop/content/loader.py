@@ -283,7 +283,8 @@ class _Fields:
             value = float(value)
         if wrong_bool or not isinstance(value, kind):
             raise ContentError(
-                f"{self._path}:{self._where} {key!r} must be a {kind.__name__}, "
+                f"{self._path}:{self._where} {key!r} must be {_article(kind.__name__)} "
+                f"{kind.__name__}, "
                 f"not {type(value).__name__}."
             )
         return value
@@ -461,3 +462,8 @@ def _equivalent_mutants(raw_list: list[Any], step_toml: Path) -> tuple[Equivalen
     if len({mutant.id for mutant in mutants}) != len(mutants):
         raise ContentError(f"{step_toml}: two equivalent_mutants share an id.")
     return tuple(mutants)
+
+
+def _article(word: str) -> str:
+    """``an`` before a vowel (an int), else ``a`` (a str)."""
+    return "an" if word[:1] in "aeiou" else "a"

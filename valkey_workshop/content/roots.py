@@ -126,6 +126,15 @@ def _folder_root(path: Path, origin: str) -> CourseRoot:
         return CourseRoot(resolved, origin, "no such folder")
     if not resolved.is_dir():
         return CourseRoot(resolved, origin, "not a folder")
+    if (resolved / "module.toml").is_file():
+        # An easy mistake: the module's own folder instead of the folder holding modules.
+        variable = LABS_DIR_ENV if origin.startswith(LABS_DIR_ENV) else COURSE_PATH_ENV
+        put = f"put its parent folder on {variable}" if origin.startswith(variable) else (
+            "name its parent folder"
+        )
+        return CourseRoot(
+            resolved, origin, f"this is a module folder; {put} ({resolved.parent})"
+        )
     return CourseRoot(resolved, origin)
 
 

@@ -25,7 +25,7 @@ from valkey_workshop.pyfile import load_file_as_module
 from valkey_workshop.server.base import ServerInfo
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTES = ROOT / "trainer-notes" / "module3.md"
+NOTES = ROOT / "labs" / "module3" / "trainer-notes.md"
 MODULE_TOML = ROOT / "labs" / "module3" / "module.toml"
 PREFIX = "workshop:test:figures:"
 #: "## Step 04 · eviction (advanced, about 3 min)": the section and the step's minutes.

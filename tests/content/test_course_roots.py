@@ -19,6 +19,7 @@ from valkey_workshop.content.loader import available_modules, find_module, modul
 from valkey_workshop.content.notes import load_notes
 from valkey_workshop.content.roots import bundled_root, course_roots, survey
 from valkey_workshop.errors import ContentError, UsageError
+from valkey_workshop.render.views import proofs_held
 
 runner = CliRunner()
 
@@ -322,8 +323,7 @@ def test_a_module_folder_on_the_course_path_says_to_name_its_parent(
     monkeypatch.setenv("COLUMNS", "300")
     (root,) = [root for root in survey().roots if root.origin == "WORKSHOP_COURSE_PATH"]
     expected = (
-        "this is a module folder; put its parent folder on WORKSHOP_COURSE_PATH "
-        f"({folder.parent})"
+        f"this is a module folder; put its parent folder on WORKSHOP_COURSE_PATH ({folder.parent})"
     )
     assert root.problem == expected
     listed = runner.invoke(app, ["list"])
@@ -349,8 +349,6 @@ def test_verify_notes_a_step_folder_module_toml_does_not_list(
 
 
 def test_proof_counts_read_as_english() -> None:
-    from valkey_workshop.render.views import proofs_held
-
     assert proofs_held(0, 1) == "0 of 1 proofs hold"
     assert proofs_held(1, 1) == "1 of 1 proof holds"
     assert proofs_held(1, 3) == "1 of 3 proofs holds"

@@ -9,6 +9,8 @@ from typer.testing import CliRunner
 
 from valkey_workshop.cli.app import app
 from valkey_workshop.content import load_module
+from valkey_workshop.content.roots import bundled_root, survey
+from valkey_workshop.session.workdir import Workdir
 
 runner = CliRunner()
 
@@ -80,8 +82,6 @@ def _files(folder: Path) -> list[Path]:
 
 
 def test_a_new_step_never_writes_into_the_bundled_course() -> None:
-    from valkey_workshop.content.roots import bundled_root
-
     labs = bundled_root() / "module3"
     before = [(path, path.stat().st_mtime_ns) for path in _files(labs)]
     refused = runner.invoke(app, ["new", "step", "module3", "my-step"])
@@ -110,8 +110,6 @@ def test_a_new_step_never_writes_into_an_installed_package(
 
 
 def test_a_new_step_refuses_a_module_of_a_course_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    from valkey_workshop.content.roots import survey
-
     monkeypatch.delenv("WORKSHOP_COURSE_PATH", raising=False)
     places = [p for p in survey().places if p.root.origin.startswith("package ")]
     if not places:
@@ -149,8 +147,6 @@ def _broken_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str) -
 def test_checks_that_do_not_import_are_the_contents_fault(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hermetic: Path
 ) -> None:
-    from valkey_workshop.session.workdir import Workdir
-
     checks = _broken_checks(tmp_path, monkeypatch, "import no_such_module_of_checks")
     monkeypatch.setenv("COLUMNS", "400")  # the path on one line
     result = runner.invoke(app, ["check", "module5", "1", "--backend", "embedded"])
@@ -166,8 +162,6 @@ def test_checks_that_do_not_import_are_the_contents_fault(
 def test_checks_with_a_syntax_error_make_a_broken_step(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hermetic: Path
 ) -> None:
-    from valkey_workshop.session.workdir import Workdir
-
     checks = _broken_checks(tmp_path, monkeypatch, "def broken(:")
     monkeypatch.setenv("COLUMNS", "400")
     listed = runner.invoke(app, ["list", "module5"])
@@ -179,4 +173,3 @@ def test_checks_with_a_syntax_error_make_a_broken_step(
     assert f"{checks} line 1: SyntaxError" in " ".join(result.output.split())
     entry = Workdir(hermetic).progress.load().progress.peek("module5", "first-step")
     assert entry.attempts == 0
-

@@ -129,12 +129,12 @@ def _folder_root(path: Path, origin: str) -> CourseRoot:
     if (resolved / "module.toml").is_file():
         # An easy mistake: the module's own folder instead of the folder holding modules.
         variable = LABS_DIR_ENV if origin.startswith(LABS_DIR_ENV) else COURSE_PATH_ENV
-        put = f"put its parent folder on {variable}" if origin.startswith(variable) else (
-            "name its parent folder"
+        put = (
+            f"put its parent folder on {variable}"
+            if origin.startswith(variable)
+            else ("name its parent folder")
         )
-        return CourseRoot(
-            resolved, origin, f"this is a module folder; {put} ({resolved.parent})"
-        )
+        return CourseRoot(resolved, origin, f"this is a module folder; {put} ({resolved.parent})")
     return CourseRoot(resolved, origin)
 
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: Where a node sits in its tree: (field, index in that field's list or None) from the root.
 NodePath = tuple[tuple[str, int | None], ...]
@@ -41,7 +42,7 @@ class Where:
     #: Annotations of the enclosing function's parameters, as source: ``(("keys", "list[str]"),)``.
     params: tuple[tuple[str, str], ...] = ()
     #: The whole module being mutated (operators that derive a value from the code read it).
-    tree: ast.AST | None = field(default=None, compare=False, repr=False)
+    tree: ast.AST | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def slot(self) -> tuple[str, int | None]:
@@ -1218,7 +1219,10 @@ class GuardOnArgument(Operator):
         conditions = [
             condition
             for name, annotation in where.params
-            for condition in (self._condition(name, annotation, where), self._more(name, annotation))
+            for condition in (
+                self._condition(name, annotation, where),
+                self._more(name, annotation),
+            )
             if condition is not None
         ]
         for condition in conditions:
@@ -1286,7 +1290,7 @@ def _dict_field(tree: ast.AST, argument: str) -> str | None:
         ),
         key=lambda node: (node.lineno, node.col_offset),
     )
-    return constants[0].value if constants else None
+    return str(constants[0].value) if constants else None
 
 
 def _keyed(node: ast.AST) -> Iterator[tuple[ast.expr, ast.expr]]:
@@ -1303,8 +1307,9 @@ def _keyed(node: ast.AST) -> Iterator[tuple[ast.expr, ast.expr]]:
         yield node.func.value, node.args[0]
     elif isinstance(node, ast.Compare) and len(node.ops) == 1:
         # ``"x" in d`` for a name only: ``"BUSYGROUP" in str(error)`` searches a text.
-        if isinstance(node.ops[0], ast.In | ast.NotIn) and isinstance(node.comparators[0], ast.Name):
-            yield node.comparators[0], node.left
+        searched = node.comparators[0]
+        if isinstance(node.ops[0], ast.In | ast.NotIn) and isinstance(searched, ast.Name):
+            yield searched, node.left
     elif isinstance(node, ast.Dict):
         for key in node.keys:
             if key is not None:

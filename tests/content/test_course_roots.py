@@ -353,3 +353,14 @@ def test_proof_counts_read_as_english() -> None:
     assert proofs_held(1, 1) == "1 of 1 proof holds"
     assert proofs_held(1, 3) == "1 of 3 proofs holds"
     assert proofs_held(4, 5) == "4 of 5 proofs hold"
+
+
+def test_one_folder_reached_through_two_roots_is_one_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = fake_package(tmp_path, "fakecourse", "module7")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("WORKSHOP_COURSE_PATH", str(site / "fakecourse"))
+    (place,) = survey().places_of("module7")
+    assert place.root.origin == "WORKSHOP_COURSE_PATH"
+    assert find_module("module7").folder == site / "fakecourse" / "module7"

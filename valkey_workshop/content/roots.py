@@ -191,9 +191,12 @@ def survey(environ: dict[str, str] | None = None) -> CourseSurvey:
                 *roots[index + 1 :],
             )
             continue
+        # One folder reached through two roots (a course package installed editable and
+        # its folder on WORKSHOP_COURSE_PATH too) is one module, found first where it is first.
+        seen = {place.folder.resolve() for place in places}
         places.extend(
             ModulePlace(child.name, child, root)
             for child in children
-            if (child / "module.toml").is_file()
+            if (child / "module.toml").is_file() and child.resolve() not in seen
         )
     return CourseSurvey(roots, tuple(places))

@@ -7,6 +7,7 @@ that is loaded, never a hard-coded id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 #: The name the console script was started as; set by the entry point. ``None`` (an import
@@ -62,8 +63,9 @@ PROGRAM_MARK = "{{program}}"
 MODULE_MARK = "{{module}}"
 
 
-def fill(text: str) -> str:
-    """``text`` with :data:`PROGRAM_MARK` and :data:`MODULE_MARK` filled in."""
+def fill(text: str, module: Callable[[], str] = example_module) -> str:
+    """``text`` with :data:`PROGRAM_MARK` and :data:`MODULE_MARK` filled in (``module``
+    gives the example module, asked only when the text has its mark)."""
     if MODULE_MARK in text:
-        text = text.replace(MODULE_MARK, example_module())
+        text = text.replace(MODULE_MARK, module())
     return text.replace(PROGRAM_MARK, program())

@@ -194,11 +194,17 @@ def _fill_help(command: Any, filled: dict[str, str]) -> None:
     """Fill the marks of ``command``'s help, its parameters' and its subcommands' (each text
     once: ``filled`` remembers what a text became)."""
 
+    def module() -> str:
+        # Surveying the course roots once per command line, however many texts name it.
+        if naming.MODULE_MARK not in filled:
+            filled[naming.MODULE_MARK] = naming.example_module()
+        return filled[naming.MODULE_MARK]
+
     def fill(text: str | None) -> str | None:
         if not text or "{{" not in text:
             return text
         if text not in filled:
-            filled[text] = naming.fill(text)
+            filled[text] = naming.fill(text, module)
         return filled[text]
 
     for attribute in ("help", "short_help", "epilog"):

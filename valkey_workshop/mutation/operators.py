@@ -1209,7 +1209,7 @@ class GuardOnArgument(Operator):
     dict, else its first identifier-like string constant; with none, no dict guard."""
 
     name = "guard-on-argument"
-    summary = "a statement guarded by a condition on an argument (if 'price' in changes: ...)"
+    summary = "a statement guarded by a condition on an argument (if user.isascii(): ...)"
 
     def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
         if not (isinstance(node, ast.Expr) and _in_function(where) and where.slot[1] is not None):

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The CI recipe for a course repository (docs/ci-course.md), run on this repository's example
-# course (examples/course-ratelimit): the engine and the course installed NON-editable into a
-# fresh venv, run from outside the checkout (so only the installed files count), then
-#   ratelimit-lab list                      the entry point registers the course root
-#   ratelimit-lab verify module4            starters fail, solutions pass, answers, demos
-#   ratelimit-lab verify module4 --mutants  no surviving mutant (JSON, turned into JUnit)
-# Artifacts (JUnit XML, the mutants JSON, the verify output) go to $COURSE_CI_ARTIFACTS
-# (default: ci-artifacts/course in the checkout). Exits non-zero when any proof fails.
+# course: the `run:` steps of examples/course-ratelimit/.github/workflows/verify.yml executed
+# AS WRITTEN (scripts/run_workflow.py parses the YAML; `uses:` steps are done here instead):
+#   actions/checkout     the course copied to a scratch GITHUB_WORKSPACE (its repository's top)
+#   actions/setup-python this machine's python3
+#   upload-artifact      the workflow's reports copied to $COURSE_CI_ARTIFACTS
+# The workflow installs `valkey-workshop` by name: here that is a wheel built from this
+# checkout, found through PIP_FIND_LINKS and pinned to that file with PIP_CONSTRAINT (so no
+# index's valkey-workshop can be picked), and checked after the run to be the one installed.
+# Artifacts (junit.xml, mutants.json, list.txt) go to $COURSE_CI_ARTIFACTS (default:
+# ci-artifacts/course in the checkout). Exits non-zero when any step fails.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 artifacts=${COURSE_CI_ARTIFACTS:-$repo/ci-artifacts/course}
@@ -17,33 +20,49 @@ say() { echo "ci-course: $*" >&2; }
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-python3 -m venv "$scratch/venv"
-bin=$scratch/venv/bin
-# Build wheels outside the checkout (no build/ or egg-info left in it), then install them.
-say "building and installing the engine and the course (non-editable)"
+workspace=$scratch/workspace
+runner_temp=$scratch/runner-temp
+mkdir -p "$runner_temp" "$scratch/wheels"
+
+# Tools for this script only (the workflow makes its own venv): PyYAML, and setuptools to
+# build the engine's wheel without a network.
+python3 -m venv "$scratch/tools"
+"$scratch/tools/bin/pip" install -q --disable-pip-version-check pyyaml setuptools wheel
+
+say "building the engine's wheel from this checkout"
 mkdir "$scratch/engine-src"
 tar -C "$repo" --exclude=./.git --exclude=./.venv --exclude=./ci-artifacts --exclude='*.egg-info' \
-  --exclude=./build -cf - . | tar -C "$scratch/engine-src" -xf -
-"$bin/pip" install -q --disable-pip-version-check "$scratch/engine-src"
-"$bin/pip" install -q --disable-pip-version-check "$scratch/engine-src/examples/course-ratelimit"
+  --exclude=./build --exclude=./examples -cf - . | tar -C "$scratch/engine-src" -xf -
+"$scratch/tools/bin/pip" wheel -q --disable-pip-version-check --no-deps --no-build-isolation \
+  -w "$scratch/wheels" "$scratch/engine-src"
+wheel=$(ls "$scratch/wheels"/valkey_workshop-*.whl)
+echo "valkey-workshop @ file://$wheel" >"$scratch/constraints.txt"
 
-# Outside the checkout, with user state in the scratch folder.
-cd "$scratch"
-export WORKSHOP_WORKDIR=$scratch/workdir
+# actions/checkout: the course repository's files (no build leftovers).
+mkdir "$workspace"
+tar -C "$course" --exclude='*.egg-info' --exclude=build --exclude=__pycache__ -cf - . \
+  | tar -C "$workspace" -xf -
+
 unset WORKSHOP_LABS_DIR WORKSHOP_COURSE_PATH
-backend=${COURSE_CI_BACKEND:-embedded}
-export COLUMNS=200  # tables unfolded, so the list line checked below is one line
-
-"$bin/ratelimit-lab" list | tee "$artifacts/list.txt"
-if ! grep -q "module4.*package valkey-workshop-course-ratelimit" "$artifacts/list.txt"; then
-  say "module4 is not listed as coming from the installed course package"
-  exit 1
-fi
 status=0
-"$bin/ratelimit-lab" verify module4 --backend "$backend" | tee "$artifacts/verify.txt" || status=$?
-"$bin/ratelimit-lab" verify module4 --mutants --json --backend "$backend" \
-  >"$artifacts/mutants.json" || status=$?
-"$bin/python" "$course/ci/mutants_junit.py" "$artifacts/mutants.json" "$artifacts/junit.xml" \
+PIP_FIND_LINKS=$scratch/wheels PIP_CONSTRAINT=$scratch/constraints.txt \
+  PIP_DISABLE_PIP_VERSION_CHECK=1 \
+  "$scratch/tools/bin/python" "$repo/scripts/run_workflow.py" \
+  "$course/.github/workflows/verify.yml" --workspace "$workspace" --runner-temp "$runner_temp" \
   || status=$?
-say "artifacts in $artifacts (junit.xml, mutants.json, verify.txt)"
+
+# The engine the workflow ran is this checkout's.
+installed=$("$runner_temp/venv/bin/python" -c \
+  'import valkey_workshop, pathlib; print(pathlib.Path(valkey_workshop.__file__).parent)')
+if ! cmp -s "$installed/naming.py" "$repo/valkey_workshop/naming.py" \
+  || ! cmp -s "$installed/cli/app.py" "$repo/valkey_workshop/cli/app.py"; then
+  say "the workflow did not install this checkout's engine (found $installed)"
+  status=1
+fi
+
+# upload-artifact
+for report in junit.xml mutants.json list.txt; do
+  [ -f "$runner_temp/$report" ] && cp "$runner_temp/$report" "$artifacts/"
+done
+say "artifacts in $artifacts (junit.xml, mutants.json, list.txt)"
 exit "$status"

@@ -18,11 +18,14 @@ def test_the_documented_workflow_is_the_example_courses_file() -> None:
     assert WORKFLOW.read_text() in (REPO / "docs" / "ci-course.md").read_text()
 
 
-def test_the_script_runs_the_workflows_commands() -> None:
+def test_the_script_runs_the_workflow_as_written() -> None:
     script = (REPO / "scripts" / "ci-course.sh").read_text()
+    assert '"$repo/scripts/run_workflow.py"' in script
+    assert '"$course/.github/workflows/verify.yml"' in script
+    # it types none of the workflow's commands itself
+    for command in ("verify module4", "--mutants", "mutants_junit.py", "ratelimit-lab"):
+        assert command not in script.split("set -euo pipefail", 1)[1], command
     workflow = WORKFLOW.read_text()
-    for step in ("list", "verify module4", "verify module4 --mutants --json", "mutants_junit.py"):
-        assert step in script, step
     for step in (
         "list",
         'verify "$MODULE"',
@@ -30,6 +33,93 @@ def test_the_script_runs_the_workflows_commands() -> None:
         "mutants_junit.py",
     ):
         assert step in workflow, step
+
+
+def _run_workflow(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    workflow = tmp_path / "wf.yml"
+    workflow.write_text(text)
+    (tmp_path / "ws" / "sub").mkdir(parents=True)
+    (tmp_path / "temp").mkdir()
+    return subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "run_workflow.py"),
+            str(workflow),
+            "--workspace",
+            str(tmp_path / "ws"),
+            "--runner-temp",
+            str(tmp_path / "temp"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_run_workflow_runs_run_steps_with_the_jobs_env_and_folders(tmp_path: Path) -> None:
+    done = _run_workflow(
+        tmp_path,
+        """
+jobs:
+  verify:
+    env:
+      WHO: job
+      OUT: out.txt
+    steps:
+      - uses: actions/checkout@v4
+      - name: first
+        run: echo "$WHO $GITHUB_WORKSPACE" > "$RUNNER_TEMP/$OUT"
+      - name: second
+        working-directory: ${{ runner.temp }}
+        env:
+          WHO: step
+          WHERE: ${{ runner.temp }}/x
+        run: |
+          echo "$WHO $WHERE $(pwd)" >> "$OUT"
+      - name: relative
+        working-directory: sub
+        run: pwd >> "$RUNNER_TEMP/$OUT"
+""",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "skipped (uses: actions/checkout@v4)" in done.stderr
+    ws, temp = (tmp_path / "ws").resolve(), (tmp_path / "temp").resolve()
+    assert (temp / "out.txt").read_text().splitlines() == [
+        f"job {ws}",
+        f"step {temp}/x {temp}",
+        f"{ws}/sub",
+    ]
+
+
+def test_run_workflow_stops_at_a_failing_step_but_runs_always_steps(tmp_path: Path) -> None:
+    done = _run_workflow(
+        tmp_path,
+        """
+jobs:
+  verify:
+    steps:
+      - run: |
+          false | true || exit 3
+          echo "pipefail makes the pipeline fail, as on GitHub"
+      - name: skipped
+        run: touch "$RUNNER_TEMP/skipped"
+      - name: kept
+        if: always()
+        run: touch "$RUNNER_TEMP/kept"
+""",
+    )
+    assert done.returncode == 3
+    assert not (tmp_path / "temp" / "skipped").exists()
+    assert (tmp_path / "temp" / "kept").exists()
+
+
+def test_run_workflow_refuses_expressions_it_cannot_evaluate(tmp_path: Path) -> None:
+    done = _run_workflow(
+        tmp_path,
+        "jobs:\n  j:\n    steps:\n      - run: echo ${{ secrets.TOKEN }}\n",
+    )
+    assert done.returncode == 2
+    assert "cannot evaluate ${{ secrets.TOKEN }} outside GitHub" in done.stderr
 
 
 def test_mutants_json_becomes_junit_with_survivors_as_failures(tmp_path: Path) -> None:

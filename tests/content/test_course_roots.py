@@ -20,6 +20,7 @@ from valkey_workshop.content.loader import available_modules, find_module, modul
 from valkey_workshop.content.notes import load_notes
 from valkey_workshop.content.roots import bundled_root, course_roots, survey
 from valkey_workshop.errors import ContentError, UsageError
+from valkey_workshop.render.views import proofs_held
 
 runner = CliRunner()
 
@@ -247,10 +248,11 @@ def test_a_broken_step_is_one_failed_row(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_a_courses_own_command_names_itself_in_help_and_messages(tmp_path: Path) -> None:
+    # A command no installed distribution provides: its example module is the first on the roots.
     folder = course_folder(tmp_path, "course", "module7")
     script = (
         "import sys\n"
-        "sys.argv = ['/opt/course/bin/ratelimit-lab', *sys.argv[1:]]\n"
+        "sys.argv = ['/opt/course/bin/other-lab', *sys.argv[1:]]\n"
         "from valkey_workshop.cli.entry import main\n"
         "main()\n"
     )
@@ -264,8 +266,8 @@ def test_a_courses_own_command_names_itself_in_help_and_messages(tmp_path: Path)
         env=env,
     )
     assert shown.returncode == 0, shown.stderr
-    assert "Usage: ratelimit-lab [OPTIONS] COMMAND [ARGS]..." in shown.stdout
-    assert "Start with: ratelimit-lab start module3" in " ".join(shown.stdout.split())
+    assert "Usage: other-lab [OPTIONS] COMMAND [ARGS]..." in shown.stdout
+    assert "Start with: other-lab start module3" in " ".join(shown.stdout.split())
     refused = subprocess.run(
         [sys.executable, "-c", script, "verify", "--json"],
         check=False,
@@ -274,4 +276,92 @@ def test_a_courses_own_command_names_itself_in_help_and_messages(tmp_path: Path)
         env=env,
     )
     assert refused.returncode == 2
-    assert "ratelimit-lab verify module3 --mutants --json" in refused.stderr
+    assert "other-lab verify module3 --mutants --json" in refused.stderr
+
+
+def _fake_course_package(tmp_path: Path) -> None:
+    """A course distribution on sys.path: console script ``fake-lab``, its entry point naming
+    the package ``fake_course`` whose folder holds the module ``zz-first``."""
+    package = tmp_path / "site" / "fake_course"
+    made = runner.invoke(app, ["new", "module", "zz-first", "--dir", str(package)])
+    assert made.exit_code == 0, made.output
+    (package / "__init__.py").write_text("")
+    info = tmp_path / "site" / "fake_course-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-course\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[console_scripts]\nfake-lab = valkey_workshop.cli.entry:main\n\n"
+        "[valkey_workshop.courses]\nfake = fake_course\n"
+    )
+
+
+def test_the_example_module_is_the_running_commands_own_course(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_course_package(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delenv("WORKSHOP_COURSE_PATH", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(naming, "_program", None)
+    assert naming.example_module() == "module3"  # `workshop`: the first module on the roots
+    naming.set_program("/venv/bin/fake-lab")
+    assert naming.example_module() == "zz-first"
+    # Help texts are filled in when the command line is built, not when cli.app is imported.
+    shown = runner.invoke(app, ["--help"], prog_name="fake-lab")
+    assert "Start with: fake-lab start zz-first" in shown.stdout
+    checked = runner.invoke(app, ["check", "--help"], prog_name="fake-lab")
+    assert "Module id, e.g. zz-first (`fake-lab list` shows all)" in checked.stdout
+    served = runner.invoke(app, ["class", "serve", "--help"], prog_name="fake-lab")
+    assert "[default: zz-first]" in served.stdout
+    assert "{{" not in shown.stdout + checked.stdout + served.stdout
+
+
+def test_a_module_folder_on_the_course_path_says_to_name_its_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = course_folder(tmp_path, "course", "module7") / "module7"
+    monkeypatch.setenv("WORKSHOP_COURSE_PATH", str(folder))
+    monkeypatch.setenv("COLUMNS", "300")
+    (root,) = [root for root in survey().roots if root.origin == "WORKSHOP_COURSE_PATH"]
+    expected = (
+        f"this is a module folder; put its parent folder on WORKSHOP_COURSE_PATH ({folder.parent})"
+    )
+    assert root.problem == expected
+    listed = runner.invoke(app, ["list"])
+    assert expected in listed.output
+    doctor = runner.invoke(app, ["doctor"])
+    assert expected in doctor.output
+    assert "no modules (no module.toml)" not in doctor.output
+
+
+def test_verify_notes_a_step_folder_module_toml_does_not_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    course = tmp_path / "course"
+    runner.invoke(app, ["new", "module", "module5", "--dir", str(course)])
+    shutil.copytree(course / "module5" / "01_first_step", course / "module5" / "02_draft")
+    monkeypatch.setenv("WORKSHOP_COURSE_PATH", str(course))
+    verified = runner.invoke(app, ["verify", "module5"])
+    assert verified.exit_code == 0, verified.output
+    assert (
+        f"Note: {course / 'module5' / '02_draft'} is not listed in "
+        f"{course / 'module5' / 'module.toml'} ([[steps]]): nothing runs or verifies it."
+    ) in verified.stderr
+
+
+def test_proof_counts_read_as_english() -> None:
+    assert proofs_held(0, 1) == "0 of 1 proofs hold"
+    assert proofs_held(1, 1) == "1 of 1 proof holds"
+    assert proofs_held(1, 3) == "1 of 3 proofs holds"
+    assert proofs_held(4, 5) == "4 of 5 proofs hold"
+
+
+def test_one_folder_reached_through_two_roots_is_one_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = fake_package(tmp_path, "fakecourse", "module7")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("WORKSHOP_COURSE_PATH", str(site / "fakecourse"))
+    (place,) = survey().places_of("module7")
+    assert place.root.origin == "WORKSHOP_COURSE_PATH"
+    assert find_module("module7").folder == site / "fakecourse" / "module7"

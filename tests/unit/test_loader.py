@@ -104,7 +104,7 @@ def test_wrong_type_is_named(tmp_path: Path) -> None:
     root = _copy_module(tmp_path)
     manifest = root / "module3" / "module.toml"
     manifest.write_text(manifest.read_text().replace("minutes = 8", 'minutes = "8"', 1))
-    with pytest.raises(ContentError, match=r"sections\[1\] 'minutes' must be a int"):
+    with pytest.raises(ContentError, match=r"sections\[1\] 'minutes' must be an int"):
         load_module("module3", root)
 
 

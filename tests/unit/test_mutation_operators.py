@@ -613,17 +613,50 @@ def test_swallow_exception_wraps_server_and_database_calls_only() -> None:
 
 
 def test_guard_on_argument_guards_a_call_by_its_arguments() -> None:
+    # LEARNER_SOURCE names no field of ``changes`` (nor any other): no dict guard.
     found = by(LEARNER_SOURCE, "guard-on-argument")
     assert {
         f"{guard}: client.{call}(product_id)"
         for guard in (
-            "if 'price' in changes",
             "if product_id.isascii()",
             "if len(ids) <= 1000",
             "if len(ids) < 2",
         )
         for call in ("delete", "watch")
     } == set(found)
+
+
+@pytest.mark.parametrize(
+    ("source", "guard"),
+    [
+        # a key the function uses with that argument wins over other keys and constants
+        (
+            'MODE = "fast"\n\ndef f(client, record: dict, changes: dict) -> None:\n'
+            '    x = record["id"]\n    client.delete(changes.get("colour"))\n',
+            "if 'colour' in changes",
+        ),
+        # else a key the module uses with any dict
+        (
+            'def f(client, changes: dict) -> None:\n    client.delete({"sku": 1})\n',
+            "if 'sku' in changes",
+        ),
+        # else the first identifier-like string constant (docstrings and texts left out)
+        (
+            'def f(client, changes: dict) -> None:\n    """Doc."""\n'
+            '    client.delete("a key:1", "stock")\n',
+            "if 'stock' in changes",
+        ),
+    ],
+)
+def test_guard_on_a_dict_tests_a_field_the_code_names(source: str, guard: str) -> None:
+    found = by(source, "guard-on-argument")
+    assert any(description.startswith(f"{guard}:") for description in found), set(found)
+    assert not any("'price'" in description for description in found)
+
+
+def test_guard_on_a_dict_is_skipped_when_the_code_names_no_field() -> None:
+    source = 'def f(client, changes: dict) -> None:\n    client.delete("a key:1")\n'
+    assert by(source, "guard-on-argument") == {}
 
 
 def test_setting_name_confuses_neighbours_and_python_spelling() -> None:

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -118,6 +119,21 @@ expected_checks = check_specs
 STOPPED_AT_FIRST_FAILURE = "did not run: an earlier check failed, and this run stops there"
 
 
+def describe_checks_error(error: BaseException, checks_file: Path) -> str:
+    """``/…/checks.py line 12: SyntaxError: invalid syntax``: where a checks file fails to
+    load and why, in one line."""
+    line: int | None = None
+    if isinstance(error, SyntaxError):
+        line, text = error.lineno, f"SyntaxError: {error.msg}"
+    else:
+        for frame in traceback.extract_tb(error.__traceback__):
+            if Path(frame.filename).resolve() == checks_file.resolve():
+                line = frame.lineno
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    where = f"{checks_file} line {line}" if line else str(checks_file)
+    return f"{where}: {text}"
+
+
 def run_step_checks(
     step: Step,
     exercise: Path,
@@ -146,9 +162,15 @@ def run_step_checks(
     try:
         specs = chosen(check_specs(checks_path), selection.only)
     except Exception as error:  # noqa: BLE001 - a broken checks.py is a finding, not a crash
-        problem = f"The step's checks ({checks_path}) do not load: {error!r}"
-        failure = CheckResult("checks", "The step's checks load", False, problem, 0.0)
-        return _result(step, exercise, [failure], started, problem)
+        # The course's fault, not the learner's: not run, and no attempt is recorded.
+        return replace(
+            _result(step, exercise, [], started, None),
+            not_run=(
+                f"The step's checks do not load ({describe_checks_error(error, checks_path)}): "
+                "the course content is broken, not your code. Nothing was recorded; tell "
+                "the course's author."
+            ),
+        )
     if not exercise.is_file():
         problem = f"{exercise} does not exist."
         missing = [CheckResult("loads", "The exercise file loads", False, problem, 0.0)]

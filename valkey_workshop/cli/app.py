@@ -67,7 +67,7 @@ app = typer.Typer(
     name="workshop",
     help=(
         "Interactive Valkey labs in your terminal. Start with: "
-        f"{naming.program()} start {naming.example_module()}"
+        f"{naming.PROGRAM_MARK} start {naming.MODULE_MARK}"
     ),
     no_args_is_help=True,
     add_completion=True,
@@ -92,7 +92,7 @@ def _options(
         ),
     ] = False,
 ) -> None:
-    """Interactive Valkey labs in your terminal. Start with: workshop start module3"""
+    """Interactive Valkey labs in your terminal (the help is the app's, with its marks)."""
 
 
 StepArgument = Annotated[
@@ -109,7 +109,7 @@ RequiredStep = Annotated[
 ModuleArgument = Annotated[
     str,
     typer.Argument(
-        help=f"Module id, e.g. {naming.example_module()} (`{naming.program()} list` shows all)",
+        help=f"Module id, e.g. {naming.MODULE_MARK} (`{naming.PROGRAM_MARK} list` shows all)",
         autocompletion=complete_module,
     ),
 ]
@@ -383,6 +383,14 @@ def verify(
     modules = [load_module(name) for name in names]
     selections = [(loaded, loaded.select(step)) for loaded in modules]
     exit_code = 0
+    from valkey_workshop.render.console import status
+
+    for loaded in modules:
+        for folder in loaded.unlisted_step_folders():
+            status(
+                f"Note: {folder} is not listed in {loaded.root / 'module.toml'} ([[steps]]): "
+                "nothing runs or verifies it."
+            )
     with live_server(backend, url, image, docker_network) as (_, info):
         for loaded, steps in selections:
             total = verifying.proof_count(steps)

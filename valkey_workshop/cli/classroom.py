@@ -102,7 +102,7 @@ def serve_command(
         str | None,
         typer.Option(
             "--module",
-            help="The module the class follows [default: the first module on the course roots]",
+            help="The module the class follows [default: {{module}}]",
             show_default=False,
         ),
     ] = None,

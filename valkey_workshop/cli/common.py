@@ -202,7 +202,14 @@ class ErrorBoundary(TyperGroup):
     """The one error path under every command: a :class:`WorkshopError` (from a use case, or
     :func:`fail` for bad input) or an operating-system error (a read-only folder, a full disk)
     is one line on stderr and exit code 2, never a traceback. A broken pipe (``workshop list |
-    head``) is left to Typer."""
+    head``) is left to Typer.
+
+    Built (once per run), it fills in the help texts' marks (:func:`naming.fill`): the running
+    command's name and an example module of its course."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _fill_help(self, {})
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -213,6 +220,33 @@ class ErrorBoundary(TyperGroup):
             if error.errno == errno.EPIPE:
                 raise
             raise _error_exit(describe_os_error(error)) from None
+
+
+def _fill_help(command: Any, filled: dict[str, str]) -> None:
+    """Fill the marks of ``command``'s help, its parameters' and its subcommands' (each text
+    once: ``filled`` remembers what a text became)."""
+
+    def module() -> str:
+        # Surveying the course roots once per command line, however many texts name it.
+        if naming.MODULE_MARK not in filled:
+            filled[naming.MODULE_MARK] = naming.example_module()
+        return filled[naming.MODULE_MARK]
+
+    def fill(text: str | None) -> str | None:
+        if not text or "{{" not in text:
+            return text
+        if text not in filled:
+            filled[text] = naming.fill(text, module)
+        return filled[text]
+
+    for attribute in ("help", "short_help", "epilog"):
+        if isinstance(getattr(command, attribute, None), str):
+            setattr(command, attribute, fill(getattr(command, attribute)))
+    for param in getattr(command, "params", []):
+        if isinstance(getattr(param, "help", None), str):
+            param.help = fill(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        _fill_help(sub, filled)
 
 
 @contextmanager

@@ -46,9 +46,13 @@ def step_command(
     slug: Annotated[
         str, typer.Argument(metavar="SLUG", help="The step's slug, e.g. sliding-window")
     ],
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="The folder holding MODULE/ [default: the course roots]"),
+    ] = None,
 ) -> None:
-    """Add the next numbered step to a module found on the course roots."""
-    made = guarded(partial(new_step, module_id, slug))
+    """Add the next numbered step to a module of yours (on WORKSHOP_COURSE_PATH, or --dir)."""
+    made = guarded(partial(new_step, module_id, slug, directory))
     _report(made)
     message(f"Next: {naming.program()} verify {made.module_id} {slug}")
 

@@ -18,6 +18,7 @@ from string import Template
 from valkey_workshop import naming
 from valkey_workshop.content.loader import find_module
 from valkey_workshop.content.models import FORMAT_VERSION
+from valkey_workshop.content.roots import COURSE_PATH_ENV, LABS_DIR_ENV
 from valkey_workshop.errors import UsageError
 
 _MODULE_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -71,16 +72,31 @@ def new_module(
     return Scaffolded(module_id, folder.resolve(), f"01 {slug}", tuple(created))
 
 
-def new_step(module_id: str, slug: str) -> Scaffolded:
-    """Add step ``NN_slug`` (the next number) to a module found on the course roots.
+def new_step(module_id: str, slug: str, directory: Path | None = None) -> Scaffolded:
+    """Add step ``NN_slug`` (the next number) to ``DIR/MODULE``, or to a module found on a
+    course root an author named (``WORKSHOP_COURSE_PATH``, ``WORKSHOP_LABS_DIR``): never to the
+    bundled course or an installed package.
 
     Raises:
-        UsageError: the slug is malformed or taken, or the module cannot be found.
+        UsageError: the slug is malformed or taken, the module cannot be found, or it is
+            bundled or installed.
         ContentError: two course roots hold a module of this id.
     """
     if not _SLUG.match(slug):
         raise UsageError(f"Step slug {slug!r} should look like 'fixed-window' (a-z, 0-9, '-').")
-    folder = find_module(module_id).folder
+    if directory is not None:
+        folder = directory.expanduser().resolve() / module_id
+        if not (folder / "module.toml").is_file():
+            raise UsageError(f"{folder} has no module.toml: no module {module_id!r} there.")
+    else:
+        place = find_module(module_id)
+        if not place.root.authored or _installed(place.folder):
+            raise UsageError(
+                f"{module_id} is in {place.where}: new step writes only to modules on "
+                f"{COURSE_PATH_ENV} or {LABS_DIR_ENV} folders, or under --dir DIR; copy the "
+                "module to a folder of your own first (nothing written)."
+            )
+        folder = place.folder
     manifest = folder / "module.toml"
     text = manifest.read_text(encoding="utf-8")
     try:
@@ -101,12 +117,19 @@ def new_step(module_id: str, slug: str) -> Scaffolded:
     entry = f'\n[[steps]]\nnumber = {number}\nslug = "{slug}"\nsection = "{sections[-1]["id"]}"\n'
     manifest.write_text(text.rstrip("\n") + "\n" + entry, encoding="utf-8")
     notes = folder / "trainer-notes.md"
+    changed = [manifest]
     if notes.is_file():
         notes.write_text(
             notes.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + _step_notes(number, slug),
             encoding="utf-8",
         )
-    return Scaffolded(module_id, folder, f"{number:02d} {slug}", (manifest, *created))
+        changed.append(notes)
+    return Scaffolded(module_id, folder, f"{number:02d} {slug}", (*changed, *created))
+
+
+def _installed(folder: Path) -> bool:
+    """True for a folder inside an installed package (site-packages, dist-packages)."""
+    return any(part in {"site-packages", "dist-packages"} for part in folder.resolve().parts)
 
 
 def _step_files(module_folder: Path, module_id: str, number: int, slug: str) -> list[Path]:

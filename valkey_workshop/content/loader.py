@@ -283,7 +283,8 @@ class _Fields:
             value = float(value)
         if wrong_bool or not isinstance(value, kind):
             raise ContentError(
-                f"{self._path}:{self._where} {key!r} must be a {kind.__name__}, "
+                f"{self._path}:{self._where} {key!r} must be {_article(kind.__name__)} "
+                f"{kind.__name__}, "
                 f"not {type(value).__name__}."
             )
         return value
@@ -349,6 +350,17 @@ def _step(
         )
 
 
+def _checks_compile(checks: Path) -> None:
+    """Raise a ContentError naming the line when ``checks.py`` is not valid Python (cheap:
+    compiled, not run)."""
+    try:
+        compile(checks.read_bytes(), str(checks), "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise ContentError(f"{checks} line {error.lineno}: SyntaxError: {error.msg}.") from None
+    except (ValueError, OSError) as error:
+        raise ContentError(f"{checks}: cannot be read as Python ({error}).") from None
+
+
 def _step_folder(module_id: str, number: int, slug: str, section: str, folder: Path) -> Step:
     """The step in ``folder``: its files and its ``step.toml``."""
     step_toml = folder / "step.toml"
@@ -357,6 +369,7 @@ def _step_folder(module_id: str, number: int, slug: str, section: str, folder: P
     for name in _STEP_FILES:
         if not (folder / name).is_file():
             raise ContentError(f"{folder / name}: missing (step {number:02d} {slug}).")
+    _checks_compile(folder / "checks.py")
 
     meta = _Fields(_read_toml(step_toml), step_toml)
     title = meta.required("title", str)
@@ -449,3 +462,8 @@ def _equivalent_mutants(raw_list: list[Any], step_toml: Path) -> tuple[Equivalen
     if len({mutant.id for mutant in mutants}) != len(mutants):
         raise ContentError(f"{step_toml}: two equivalent_mutants share an id.")
     return tuple(mutants)
+
+
+def _article(word: str) -> str:
+    """``an`` before a vowel (an int), else ``a`` (a str)."""
+    return "an" if word[:1] in "aeiou" else "a"

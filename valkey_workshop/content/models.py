@@ -147,6 +147,23 @@ class Module:
     #: Key patterns (Valkey globs) the module's checks and demos write beside ``workshop:*``.
     owned_keys: tuple[str, ...] = ()
 
+    def unlisted_step_folders(self) -> tuple[Path, ...]:
+        """Folders that look like steps (``NN_name/`` holding a ``step.toml``) but that
+        ``module.toml`` does not list: nothing runs or verifies them."""
+        listed = {step.folder.resolve() for step in self.steps}
+        try:
+            children = sorted(self.root.iterdir())
+        except OSError:
+            return ()
+        return tuple(
+            child
+            for child in children
+            if child.name[:2].isdigit()
+            and child.name[2:3] == "_"
+            and (child / "step.toml").is_file()
+            and child.resolve() not in listed
+        )
+
     @property
     def planned_minutes(self) -> int:
         """The timed plan's length; self-paced sections are not part of it."""

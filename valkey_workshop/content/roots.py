@@ -49,6 +49,13 @@ class CourseRoot:
         """``/path/to/folder (WORKSHOP_COURSE_PATH)``: the root as shown in messages."""
         return f"{self.path} ({self.origin})" if self.path else self.origin
 
+    @property
+    def authored(self) -> bool:
+        """True for a folder an author named (``WORKSHOP_COURSE_PATH``, ``WORKSHOP_LABS_DIR``):
+        the only roots ``workshop new step`` writes to (never the bundled course or an
+        installed package)."""
+        return self.origin == COURSE_PATH_ENV or self.origin.startswith(LABS_DIR_ENV)
+
 
 @dataclass(frozen=True)
 class ModulePlace:
@@ -119,6 +126,15 @@ def _folder_root(path: Path, origin: str) -> CourseRoot:
         return CourseRoot(resolved, origin, "no such folder")
     if not resolved.is_dir():
         return CourseRoot(resolved, origin, "not a folder")
+    if (resolved / "module.toml").is_file():
+        # An easy mistake: the module's own folder instead of the folder holding modules.
+        variable = LABS_DIR_ENV if origin.startswith(LABS_DIR_ENV) else COURSE_PATH_ENV
+        put = (
+            f"put its parent folder on {variable}"
+            if origin.startswith(variable)
+            else ("name its parent folder")
+        )
+        return CourseRoot(resolved, origin, f"this is a module folder; {put} ({resolved.parent})")
     return CourseRoot(resolved, origin)
 
 
@@ -175,9 +191,12 @@ def survey(environ: dict[str, str] | None = None) -> CourseSurvey:
                 *roots[index + 1 :],
             )
             continue
+        # One folder reached through two roots (a course package installed editable and
+        # its folder on WORKSHOP_COURSE_PATH too) is one module, found first where it is first.
+        seen = {place.folder.resolve() for place in places}
         places.extend(
             ModulePlace(child.name, child, root)
             for child in children
-            if (child / "module.toml").is_file()
+            if (child / "module.toml").is_file() and child.resolve() not in seen
         )
     return CourseSurvey(roots, tuple(places))

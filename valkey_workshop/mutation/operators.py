@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -40,6 +41,8 @@ class Where:
     parent: ast.AST | None
     #: Annotations of the enclosing function's parameters, as source: ``(("keys", "list[str]"),)``.
     params: tuple[tuple[str, str], ...] = ()
+    #: The whole module being mutated (operators that derive a value from the code read it).
+    tree: ast.AST | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def slot(self) -> tuple[str, int | None]:
@@ -1198,10 +1201,15 @@ class SwallowException(Operator):
 class GuardOnArgument(Operator):
     """A call made only for some arguments: ``if "price" in changes:`` before the
     invalidation, ``if product_id.isascii():`` (unicode ids forgotten), ``if len(ids) <= 1000:``
-    (a list within one batch)."""
+    (a list within one batch).
+
+    The field a dict is guarded on comes from the code being mutated, never from one
+    course's vocabulary: a string key the module uses with that argument (``changes["price"]``,
+    ``changes.get("price")``, ``"price" in changes``), else a string key it uses with any
+    dict, else its first identifier-like string constant; with none, no dict guard."""
 
     name = "guard-on-argument"
-    summary = "a statement guarded by a condition on an argument (if 'price' in changes: ...)"
+    summary = "a statement guarded by a condition on an argument (if user.isascii(): ...)"
 
     def edits(self, node: ast.AST, where: Where) -> Iterator[Edit]:
         if not (isinstance(node, ast.Expr) and _in_function(where) and where.slot[1] is not None):
@@ -1211,7 +1219,10 @@ class GuardOnArgument(Operator):
         conditions = [
             condition
             for name, annotation in where.params
-            for condition in (self._condition(name, annotation), self._more(name, annotation))
+            for condition in (
+                self._condition(name, annotation, where),
+                self._more(name, annotation),
+            )
             if condition is not None
         ]
         for condition in conditions:
@@ -1224,9 +1235,10 @@ class GuardOnArgument(Operator):
             yield Edit(f"if {condition}: {_short(node, 32)}", guard)
 
     @staticmethod
-    def _condition(name: str, annotation: str) -> str | None:
+    def _condition(name: str, annotation: str, where: Where) -> str | None:
         if annotation.startswith("dict"):
-            return f"'price' in {name}"
+            field_name = _dict_field(where.tree, name) if where.tree is not None else None
+            return None if field_name is None else f"{field_name!r} in {name}"
         if annotation == "str":
             return f"{name}.isascii()"
         if annotation.startswith("list"):
@@ -1237,6 +1249,71 @@ class GuardOnArgument(Operator):
     def _more(name: str, annotation: str) -> str | None:
         """A second condition: a list handled only when it holds one item."""
         return f"len({name}) < 2" if annotation.startswith("list") else None
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _dict_field(tree: ast.AST, argument: str) -> str | None:
+    """The field a guard on the dict ``argument`` tests, read from ``tree`` (see
+    :class:`GuardOnArgument`), or None when the code names no field."""
+    with_argument: list[tuple[int, int, str]] = []
+    with_any: list[tuple[int, int, str]] = []
+    for node in ast.walk(tree):
+        for holder, key in _keyed(node):
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                continue
+            if not _IDENTIFIER.match(key.value):
+                continue
+            place = (key.lineno, key.col_offset, key.value)
+            with_any.append(place)
+            if isinstance(holder, ast.Name) and holder.id == argument:
+                with_argument.append(place)
+    if with_argument or with_any:
+        return min(with_argument or with_any)[2]
+    docstrings = {
+        id(body[0].value)
+        for body in (getattr(node, "body", None) for node in ast.walk(tree))
+        if isinstance(body, list)
+        and body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+    }
+    constants = sorted(
+        (
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and _IDENTIFIER.match(node.value)
+        ),
+        key=lambda node: (node.lineno, node.col_offset),
+    )
+    return str(constants[0].value) if constants else None
+
+
+def _keyed(node: ast.AST) -> Iterator[tuple[ast.expr, ast.expr]]:
+    """(the dict, the key) of ``d["k"]``, ``d.get("k")``/``d.pop("k")``/``d.setdefault("k")``
+    and ``"k" in d``."""
+    if isinstance(node, ast.Subscript):
+        yield node.value, node.slice
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"get", "pop", "setdefault"}
+        and node.args
+    ):
+        yield node.func.value, node.args[0]
+    elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+        # ``"x" in d`` for a name only: ``"BUSYGROUP" in str(error)`` searches a text.
+        searched = node.comparators[0]
+        if isinstance(node.ops[0], ast.In | ast.NotIn) and isinstance(searched, ast.Name):
+            yield searched, node.left
+    elif isinstance(node, ast.Dict):
+        for key in node.keys:
+            if key is not None:
+                yield node, key
 
 
 class SingleTry(Operator):
@@ -1446,7 +1523,9 @@ def _walk(
     function: str = MODULE_LEVEL,
     parent: ast.AST | None = None,
     params: tuple[tuple[str, str], ...] = (),
+    tree: ast.AST | None = None,
 ) -> Iterator[tuple[ast.AST, Where]]:
+    tree = node if tree is None else tree
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         function = node.name if function == MODULE_LEVEL else f"{function}.{node.name}"
         if not isinstance(node, ast.ClassDef):
@@ -1458,7 +1537,7 @@ def _walk(
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         if len(targets) == 1 and isinstance(targets[0], ast.Name):
             function = targets[0].id
-    yield node, Where(path, function, parent, params)
+    yield node, Where(path, function, parent, params, tree)
     if isinstance(node, ast.Import | ast.ImportFrom):
         return
     for name, value in ast.iter_fields(node):
@@ -1467,9 +1546,9 @@ def _walk(
         if isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, ast.AST):
-                    yield from _walk(item, (*path, (name, index)), function, node, params)
+                    yield from _walk(item, (*path, (name, index)), function, node, params, tree)
         elif isinstance(value, ast.AST):
-            yield from _walk(value, (*path, (name, None)), function, node, params)
+            yield from _walk(value, (*path, (name, None)), function, node, params, tree)
 
 
 def _locate(tree: ast.AST, path: NodePath) -> ast.AST:

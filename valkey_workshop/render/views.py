@@ -539,7 +539,7 @@ def verify_view(report: VerifyReport) -> RenderableType:
     applicable = [f for f in report.findings if f.applicable]
     skipped = len(report.findings) - len(applicable)
     held = sum(f.ok for f in applicable)
-    footer = Text(f"{held} of {plural(len(applicable), 'proof')} hold")
+    footer = Text(proofs_held(held, len(applicable)))
     if skipped:
         footer.append(f" ({skipped} not applicable on this server)", style=MUTED)
     footer.append(" in ")
@@ -547,6 +547,13 @@ def verify_view(report: VerifyReport) -> RenderableType:
     footer.append("  ")
     footer.append_text(verdict(report.ok))
     return Group(table, footer)
+
+
+def proofs_held(held: int, total: int) -> str:
+    """``1 of 1 proof holds``, ``0 of 1 proofs hold``, ``3 of 5 proofs hold``."""
+    if held == 1:
+        return f"1 of {total} {'proof' if total == 1 else 'proofs'} holds"
+    return f"{held} of {total} proofs hold"
 
 
 def doctor_view(report: DoctorReport) -> RenderableType:

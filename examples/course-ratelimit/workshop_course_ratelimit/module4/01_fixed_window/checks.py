@@ -6,7 +6,7 @@ before INCR, PEXPIRE, EXPIRE without NX, GET then SET, off by one, one key for e
 one key for every user, a count returned instead of True/False.
 """
 
-from valkey_workshop.checking import inspect
+from valkey_workshop.checking import faults, inspect
 from valkey_workshop.checking.api import CheckContext, check
 
 PREFIX = "workshop:ratelimit:fixed:"
@@ -60,9 +60,9 @@ def allows_up_to_limit(ctx: CheckContext) -> None:
     hint=2,
 )
 def counter_expires(ctx: CheckContext) -> None:
-    start(ctx, "cyd")
-    allow(ctx, "cyd", 5)
-    counter = key("cyd")
+    start(ctx, "cÿd")
+    allow(ctx, "cÿd", 5)
+    counter = key("cÿd")
     ttl = ctx.server.ttl(counter)
     names = [name for name, _args, _call in inspect.commands(ctx.learner_calls())]
     if "PEXPIRE" in names:
@@ -147,3 +147,28 @@ def users_are_separate(ctx: CheckContext) -> None:
             "After one request of gil (limit 1), the first request of another user, hal, was "
             "refused: one busy user must not block everyone. Keep a counter per user."
         )
+
+
+@check("errors-reach-caller", "A lost connection to Valkey reaches the caller", hint=1)
+def errors_reach_caller(ctx: CheckContext) -> None:
+    # The connection drops at each round trip in turn (from there on, then at that one
+    # only): allow_request() must raise, or return with the counter counted and expiring.
+    user = "jo-漢字"
+    counter = key(user)
+    start(ctx, user)
+    allow(ctx, user, 5)  # with a working connection first (the starter: "not written yet")
+
+    def attempt(client):
+        ctx.server.delete(counter)
+        return ctx.exercise.allow_request(client, user, 5, WINDOW, NOW)
+
+    def done():
+        return ctx.server.get(counter) == "1" and ctx.server.ttl(counter) > 0
+
+    faults.require_failure_reaches_caller(
+        ctx,
+        f"allow_request(client, {user!r}, 5, {WINDOW}, now)",
+        attempt,
+        why="the request was let through uncounted, or its counter never expires",
+        done=done,
+    )

@@ -7,7 +7,7 @@ in separate round trips or in a pipeline without MULTI/EXEC, a fixed window, one
 every user.
 """
 
-from valkey_workshop.checking import inspect
+from valkey_workshop.checking import faults, inspect
 from valkey_workshop.checking.api import CheckContext, check
 
 PREFIX = "workshop:ratelimit:sliding:"
@@ -38,8 +38,8 @@ def offsets(times):
 @check("allows-up-to-limit", "The first `limit` requests in a window pass, the next fails", hint=1)
 def allows_up_to_limit(ctx: CheckContext) -> None:
     times = [T, T + 1, T + 2, T + 3]
-    start(ctx, "ann", times=times)
-    got = answers(ctx, "ann", 3, times)
+    start(ctx, "ånn", times=times)
+    got = answers(ctx, "ånn", 3, times)
     if got != [True, True, True, False]:
         ctx.fail(
             f"With limit 3, requests at {offsets(times)} were answered {got}; expected "
@@ -49,10 +49,10 @@ def allows_up_to_limit(ctx: CheckContext) -> None:
 
 @check("same-instant", "Two requests in the same instant are two requests", hint=1)
 def same_instant(ctx: CheckContext) -> None:
-    start(ctx, "ben")
-    got = answers(ctx, "ben", 3, [T] * 4)
+    start(ctx, "bén")
+    got = answers(ctx, "bén", 3, [T] * 4)
     if got != [True, True, True, False]:
-        held = ctx.server.zcard(PREFIX + "ben")
+        held = ctx.server.zcard(PREFIX + "bén")
         ctx.fail(
             f"With limit 3, four requests at the same moment were answered {got}, and the set "
             f"holds {held} member(s): a member that is only the time is one member for every "
@@ -64,11 +64,11 @@ def same_instant(ctx: CheckContext) -> None:
 @check("old-requests-expire", "A request stops counting window_seconds after it was made", hint=2)
 def old_requests_expire(ctx: CheckContext) -> None:
     times = [T, T + 10, T + 30, T + 60, T + 65]
-    start(ctx, "cat", times=times)
-    got = answers(ctx, "cat", 2, times)
+    start(ctx, "cät", times=times)
+    got = answers(ctx, "cät", 2, times)
     if got == [True, True, False, True, False]:
         return
-    trims = inspect.on_key(ctx.learner_calls(), PREFIX + "cat", {"ZREMRANGEBYSCORE"})
+    trims = inspect.on_key(ctx.learner_calls(), PREFIX + "cät", {"ZREMRANGEBYSCORE"})
     exclusive = [c for c in trims if str(c.args[-1]).startswith("(")]
     why = (
         "the request made exactly window_seconds ago (at T) still counted: its score is "
@@ -89,8 +89,8 @@ def window_slides(ctx: CheckContext) -> None:
     # T + 30 is the first second of a new fixed 60 s window (T is 30 s into one); the
     # sliding window at T + 31 still holds T.
     times = [T, T + 30, T + 31, T + 61]
-    start(ctx, "dov", times=times)
-    got = answers(ctx, "dov", 2, times)
+    start(ctx, "döv", times=times)
+    got = answers(ctx, "döv", 2, times)
     if got != [True, True, False, True]:
         ctx.fail(
             f"With limit 2, requests at {offsets(times)} were answered {got}; expected "
@@ -103,8 +103,8 @@ def window_slides(ctx: CheckContext) -> None:
 @check("refused-not-recorded", "A refused request does not count", hint=2)
 def refused_not_recorded(ctx: CheckContext) -> None:
     times = [T, T + 30, T + 31, T + 32, T + 60]
-    start(ctx, "eli", times=times)
-    got = answers(ctx, "eli", 1, times)
+    start(ctx, "éli", times=times)
+    got = answers(ctx, "éli", 1, times)
     if got != [True, False, False, False, True]:
         ctx.fail(
             f"With limit 1, requests at {offsets(times)} were answered {got}; expected "
@@ -116,24 +116,24 @@ def refused_not_recorded(ctx: CheckContext) -> None:
 
 @check("set-expires", "The user's set expires window_seconds after the last request", hint=2)
 def set_expires(ctx: CheckContext) -> None:
-    start(ctx, "fin")
-    allow(ctx, "fin", 5, T)
-    ttl = ctx.server.ttl(PREFIX + "fin")
+    start(ctx, "fïn")
+    allow(ctx, "fïn", 5, T)
+    ttl = ctx.server.ttl(PREFIX + "fïn")
     if ttl == -1:
         ctx.fail(
-            f"{PREFIX}fin never expires (TTL -1): every user who ever called leaves a key "
+            f"{PREFIX}fïn never expires (TTL -1): every user who ever called leaves a key "
             f"behind. EXPIRE it window_seconds ({WINDOW}) after each allowed request."
         )
     ctx.require(
         0 < ttl <= WINDOW,
-        f"{PREFIX}fin has TTL {ttl} after a request; expected up to {WINDOW} seconds.",
+        f"{PREFIX}fïn has TTL {ttl} after a request; expected up to {WINDOW} seconds.",
     )
-    ctx.server.expire(PREFIX + "fin", 5)  # as if 55 s had passed
-    allow(ctx, "fin", 5, T + 55)
-    again = ctx.server.ttl(PREFIX + "fin")
+    ctx.server.expire(PREFIX + "fïn", 5)  # as if 55 s had passed
+    allow(ctx, "fïn", 5, T + 55)
+    again = ctx.server.ttl(PREFIX + "fïn")
     if again <= 5:
         ctx.fail(
-            f"After a second request 55 s later the TTL of {PREFIX}fin stayed {again}: the "
+            f"After a second request 55 s later the TTL of {PREFIX}fïn stayed {again}: the "
             "set would vanish 5 s from now, taking that request with it, while it should "
             "still count for 60 s. Each allowed request renews the TTL (EXPIRE without NX)."
         )
@@ -141,10 +141,10 @@ def set_expires(ctx: CheckContext) -> None:
 
 @check("count-and-add-together", "Counting and adding cannot be split by another server", hint=3)
 def count_and_add_together(ctx: CheckContext) -> None:
-    start(ctx, "gus")
-    allow(ctx, "gus", 5, T)
+    start(ctx, "güs")
+    allow(ctx, "güs", 5, T)
     trips = ctx.learner_calls()
-    key = PREFIX + "gus"
+    key = PREFIX + "güs"
     adds = [i for i, call in enumerate(trips) if inspect.on_key([call], key, {"ZADD"})]
     counts = [i for i, call in enumerate(trips) if inspect.on_key([call], key, COUNTS)]
     if adds and counts and counts[0] < adds[0]:
@@ -173,3 +173,30 @@ def users_are_separate(ctx: CheckContext) -> None:
             "After one request of hal (limit 1), the first request of another user, ivy, was "
             "refused: one busy user must not block everyone. Keep a set per user."
         )
+
+
+@check("errors-reach-caller", "A lost connection to Valkey reaches the caller", hint=3)
+def errors_reach_caller(ctx: CheckContext) -> None:
+    # The user is at the limit, so the request is refused and taken back out: the
+    # connection drops at each round trip in turn and allow_request() must raise.
+    user = "jo-漢字"
+    key = PREFIX + user
+    start(ctx, user)
+
+    def full():
+        ctx.server.delete(key)
+        ctx.server.zadd(key, {f"{T - 1}:before": T - 1})
+
+    full()
+    allow(ctx, user, 1, T)  # with a working connection first (the starter: "not written yet")
+
+    def attempt(client):
+        full()
+        return ctx.exercise.allow_request(client, user, 1, WINDOW, T)
+
+    faults.require_failure_reaches_caller(
+        ctx,
+        f"allow_request(client, {user!r}, 1, {WINDOW}, T)",
+        attempt,
+        why="the refused request may still be in the set, counting against the user",
+    )

@@ -9,6 +9,7 @@ between a read and a write.
 
 import math
 
+from valkey_workshop.checking import faults
 from valkey_workshop.checking.api import CheckContext, check
 
 PREFIX = "workshop:ratelimit:bucket:"
@@ -145,3 +146,23 @@ def users_are_separate(ctx: CheckContext) -> None:
             "another user, ida, was refused: one busy user must not empty everyone's bucket. "
             "Keep a bucket per user."
         )
+
+
+@check("errors-reach-caller", "A lost connection to Valkey reaches the caller", hint=3)
+def errors_reach_caller(ctx: CheckContext) -> None:
+    # The connection drops at each round trip in turn: take_token() must raise, not decide
+    # without the server.
+    user = "jo-漢字"
+    start(ctx, user)
+    take(ctx, user, 2, 1.0, T)  # with a working connection first (the starter: "not written yet")
+
+    def attempt(client):
+        ctx.server.delete(PREFIX + user)
+        return ctx.exercise.take_token(client, user, 2, 1.0, T)
+
+    faults.require_failure_reaches_caller(
+        ctx,
+        f"take_token(client, {user!r}, 2, 1.0, T)",
+        attempt,
+        why="the caller gets an answer no bucket gave: the decision belongs to the server",
+    )

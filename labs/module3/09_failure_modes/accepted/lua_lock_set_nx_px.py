@@ -22,7 +22,8 @@ _IF_NEWER = """
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local ok, old = pcall(cjson.decode, cur)
-  if ok and type(old) == 'table' and old['version'] ~= nil and tonumber(old['version']) >= tonumber(ARGV[2]) then
+  if ok and type(old) == 'table' and old['version'] ~= nil
+     and tonumber(old['version']) >= tonumber(ARGV[2]) then
     return 0
   end
 end

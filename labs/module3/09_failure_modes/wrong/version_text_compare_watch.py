@@ -3,6 +3,7 @@ as str in Python, so version 10 counts as older than 9.
 """
 
 import json
+from valkey.exceptions import WatchError
 import random
 import secrets
 import time
@@ -22,7 +23,8 @@ _IF_NEWER = """
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local ok, old = pcall(cjson.decode, cur)
-  if ok and type(old) == 'table' and old['version'] ~= nil and tonumber(old['version']) >= tonumber(ARGV[2]) then
+  if ok and type(old) == 'table' and old['version'] ~= nil
+     and tonumber(old['version']) >= tonumber(ARGV[2]) then
     return 0
   end
 end
@@ -70,7 +72,6 @@ def get_product_protected(client, db, product_id):
         time.sleep(WAIT_SECONDS)
 
 
-from valkey.exceptions import WatchError
 
 
 def cache_if_newer(client, record):

@@ -571,8 +571,8 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
             f"With {many} changes queued, flush_write_queue trimmed the stream ({trims[0]}) and "
             f"then applied {applied!r} of them: the trim deleted changes it had not applied "
             "yet, so the database never gets them. Trimming must never delete an entry not "
-            "yet applied: trim only what is acknowledged (XTRIM ... MINID just above the last "
-            "acknowledged ID, or XDEL each entry after its XACK)."
+            "yet applied: trim only what is acknowledged (XTRIM ... MINID at the oldest entry "
+            "not yet acknowledged, or XDEL each entry after its XACK)."
         )
     if applied != many or final != float(many - 1):
         ctx.fail(
@@ -631,7 +631,8 @@ def trim_keeps_unapplied(ctx: CheckContext) -> None:
             f"{queued} entries: write_back trimmed the stream{how}, deleting "
             f"{count - queued} changes no flush had applied yet, so the database never gets "
             "them. Trimming must never delete an entry not yet applied: no MAXLEN on XADD; "
-            "trim after acknowledging (XTRIM ... MINID, or XDEL after XACK)."
+            "trim only what is acknowledged (XTRIM ... MINID at the oldest entry not yet "
+            "acknowledged, or XDEL after XACK)."
         )
     seen = []
     db = ctx.database(latency_seconds=0)
@@ -649,8 +650,8 @@ def trim_keeps_unapplied(ctx: CheckContext) -> None:
         ctx.fail(
             f"write_back or flush_write_queue trims the queue by count ({trims[0]}): when the "
             "flusher falls that far behind (the database down for a while), the trim deletes "
-            "changes not yet applied. Trim only what is acknowledged (XTRIM ... MINID, or XDEL "
-            "after XACK)."
+            "changes not yet applied. Trim only what is acknowledged (XTRIM ... MINID at the "
+            "oldest entry not yet acknowledged, or XDEL after XACK)."
         )
 
 

@@ -157,9 +157,12 @@ def _judge_trips(ctx, catalogue, batch_size, calls, call):
     biggest = max(sizes, default=0)
     if biggest > batch_size:
         trip = sizes.index(biggest) + 1
+        carriers = [c for c in calls if _products_per_trip([c], catalogue)]
+        command = carriers[trip - 1].command if len(carriers) >= trip else "?"
+        shown = {"PIPELINE": "a pipeline", "MULTI/EXEC": "a MULTI/EXEC"}.get(command, command)
         everything = " (all of them: batch_size is ignored)" if biggest == len(catalogue) else ""
         ctx.fail(
-            f"{call}: round trip {trip} of {len(sizes)} carried {biggest:,} products"
+            f"{call}: round trip {trip} of {len(sizes)} ({shown}) carried {biggest:,} products"
             f"{everything}; each round trip may carry at most batch_size ({batch_size:,}). "
             "An unbounded batch keeps every command and reply in memory on both sides and "
             "holds the connection for the whole load: execute the pipeline (or send the MSET, "

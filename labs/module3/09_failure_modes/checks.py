@@ -426,8 +426,20 @@ def lock_has_ttl(ctx: CheckContext) -> None:
             "SET key token NX PX LOCK_TTL_MS (one command)."
         )
     if held["pttl"] == -1:
+        scripts = [
+            name
+            for name, args, _call in inspect.commands(calls)
+            if lock(product) in inspect.script_arguments(args)
+        ]
+        how = (
+            f" (taken with {' '.join(map(str, taken[0].args[:2]))} …)"
+            if taken
+            else f" (taken inside a script, {scripts[0]})"
+            if scripts
+            else ""
+        )
         ctx.fail(
-            f"While its holder read the database, {lock(product)} existed with no TTL: if the "
+            f"While its holder read the database, {lock(product)} existed with no TTL{how}: if the "
             "holder crashes before releasing it, the lock stays forever and every reader of "
             "this product waits. Give it LOCK_TTL_MS in the same command that takes it "
             "(SET ... NX PX, inside a script too)."
@@ -893,12 +905,17 @@ def if_newer(ctx: CheckContext) -> None:
             stored = ctx.call(IF_NEWER, ctx.client, record)
             want = record if newer else versioned(product, cached_version, 1.0)
             if stored is not newer or cached() != want:
+                scripted = any(
+                    name in inspect.SCRIPT_COMMANDS
+                    for name, _args, _call in inspect.commands(ctx.learner_calls())
+                )
+                how = "tonumber() in your Lua script" if scripted else "int() in Python"
                 ctx.fail(
                     f"Over version {cached_version}, {IF_NEWER}(version {offered}) returned "
                     f"{stored!r} and the cache holds version {(cached() or {}).get('version')}: "
                     f"{offered} is {'newer' if newer else 'older'}, but as text "
                     f"'{offered}' {'<' if newer else '>'} '{cached_version}'. Compare versions "
-                    "as numbers (tonumber() in Lua, int in Python), not as strings."
+                    f"as numbers ({how}), not as strings."
                 )
 
 

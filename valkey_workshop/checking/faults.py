@@ -143,6 +143,14 @@ def require_failure_reaches_caller(
             continue
         except valkey.ConnectionError:
             continue  # raised anew by the learner's code, with its own words: fine
+        except valkey.WatchError as error:
+            if _watch_lost_connection(error):
+                continue  # valkey-py's own word for a connection lost while WATCHing
+            ctx.fail(
+                f"The connection to Valkey dropped at round trip {fail_from} of {total} "
+                f"({client.counter.first_failed}) and {call} raised "
+                f"{describe_exception(error, ctx.exercise_file)} instead of the ConnectionError."
+            )
         except NotImplementedError:
             ctx.fail(f"{call} is not written yet: fill in the TODOs.")
         except Exception as error:  # noqa: BLE001 - whatever else it raised is the finding
@@ -157,8 +165,22 @@ def require_failure_reaches_caller(
         if transient and done is not None and done():
             continue
         alone = " (that one only; it came back after)" if transient else ""
+        watched = any(c.command == "WATCH" for c in client.call_log.records(0))
+        caught = (
+            " valkey-py reports a connection lost while a key is WATCHed as a WatchError "
+            "(not a ConnectionError): catching WatchError and giving up drops the work; "
+            "after a WatchError, try again, and let a ConnectionError through."
+            if watched
+            else " Let the error reach the caller (no except Exception: pass)."
+        )
         ctx.fail(
             f"The connection to Valkey dropped at round trip {fail_from} of {total}{alone} "
             f"({client.counter.first_failed}), yet {call} returned {result!r} as if it had "
-            f"worked: {why}. Let the error reach the caller (no except Exception: pass)."
+            f"worked: {why}.{caught}"
         )
+
+
+def _watch_lost_connection(error: BaseException) -> bool:
+    """Whether a WatchError is valkey-py's report of a connection lost while WATCHing (it
+    raises WatchError then, so that callers retry), not of a key another client changed."""
+    return isinstance(error.__cause__, valkey.ConnectionError) or "ConnectionError" in str(error)

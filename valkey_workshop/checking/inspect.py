@@ -82,3 +82,51 @@ def ttl_window(calls: Sequence[CallRecord], key: str) -> str | None:
                     "MULTI/EXEC: pipeline(transaction=True)."
                 )
     return None
+
+
+#: Commands that run a server-side script; their keys follow the script (or its SHA or the
+#: function's name) and the number of keys.
+SCRIPT_COMMANDS = frozenset({"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"})
+#: Round trips that only put a script on the server (valkey-py's ``register_script`` sends
+#: SCRIPT LOAD after a NOSCRIPT reply; a pipeline of scripts asks SCRIPT EXISTS first).
+SCRIPT_LOADING = frozenset({"SCRIPT LOAD", "SCRIPT EXISTS", "FUNCTION LOAD"})
+
+
+def _text(value: object) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def script_arguments(args: Sequence[object]) -> tuple[str, ...]:
+    """The keys and arguments a script command carries (everything after the script, its SHA
+    or function name, and the number of keys), as text; () for any other command."""
+    if not args or _text(args[0]).upper() not in SCRIPT_COMMANDS or len(args) < 3:
+        return ()
+    return tuple(_text(a) for a in args[3:])
+
+
+def _command_name(args: Sequence[object]) -> str:
+    """``SCRIPT LOAD`` whether valkey-py sent it as one token or two."""
+    if not args:
+        return "?"
+    first = _text(args[0]).upper()
+    if " " not in first and len(args) > 1 and first in {"SCRIPT", "FUNCTION"}:
+        return f"{first} {_text(args[1]).upper()}"
+    return first
+
+
+def is_script_loading(call: CallRecord) -> bool:
+    """Whether a round trip only loads a script: SCRIPT LOAD/EXISTS, FUNCTION LOAD, or an
+    EVALSHA the server refused with NOSCRIPT (valkey-py then loads the script and sends the
+    EVALSHA again). Such round trips happen once per script and server, not per call."""
+    if call.batch is not None:
+        return False
+    name = _command_name(call.args)
+    if name in SCRIPT_LOADING:
+        return True
+    return name in {"EVALSHA", "EVALSHA_RO"} and "NOSCRIPT" in (call.error or "").upper()
+
+
+def data_round_trips(calls: Iterable[CallRecord]) -> list[CallRecord]:
+    """The round trips that carried commands on data: script loading left out (see
+    :func:`is_script_loading`)."""
+    return [call for call in calls if not is_script_loading(call)]

@@ -6,7 +6,7 @@ import json
 import math
 import time
 
-from valkey_workshop.checking import faults
+from valkey_workshop.checking import faults, inspect
 from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 
 COUNT = 1500  # not a multiple of BATCH: a forgotten last, partial batch shows
@@ -59,24 +59,52 @@ def _timing(learner_seconds, baseline_seconds, runs=1):
 
 
 def _written_keys(args):
-    """The keys one command stores, or () for a command that stores none."""
+    """The keys one command stores, or () for a command that stores none. A script call
+    (EVAL, EVALSHA, FCALL) may store whatever it is handed, as KEYS or as ARGV: all its
+    arguments count."""
     name = str(args[0]).upper()
     if name in _ONE_KEY and len(args) > 1:
         return (str(args[1]),)
     if name in _PAIRS:
         return tuple(str(a) for a in args[1::2])
-    return ()
+    return inspect.script_arguments(args)
 
 
-def _products_per_trip(calls, keys):
-    """For each round trip that stored any of `keys`: how many of them it stored."""
+def _products_per_trip(calls, ids):
+    """For each round trip that carried any of the products `ids` to be stored: how many of
+    them it carried (a script call carries a product when it is handed its key or its id)."""
+    keys = {key(product_id): product_id for product_id in ids}
+    named = {**keys, **{product_id: product_id for product_id in ids}}
     sizes = []
     for call in calls:
         batch = call.batch.commands if call.batch else (call.args,)
-        stored = sum(1 for args in batch for name in _written_keys(args) if name in keys)
+        stored = 0
+        for args in batch:
+            if str(args[0]).upper() in inspect.SCRIPT_COMMANDS:
+                stored += len({named[a] for a in _written_keys(args) if a in named})
+            else:
+                stored += sum(1 for name in _written_keys(args) if name in keys)
         if stored:
             sizes.append(stored)
     return sizes
+
+
+def _data_calls(ctx, since=None):
+    """The learner's round trips (since the check began, or since the log position `since`),
+    without valkey-py's one-time script loading (an EVALSHA answered NOSCRIPT, then SCRIPT
+    LOAD): that happens once per script and server, not once per load or fetch."""
+    calls = ctx.learner_calls() if since is None else ctx.client.call_log.records(since)
+    return inspect.data_round_trips(calls)
+
+
+def _loading_note(ctx):
+    loads = [c for c in ctx.learner_calls() if inspect.is_script_loading(c)]
+    if not loads:
+        return ""
+    how = " then ".join(f"{c.command} → NOSCRIPT" if c.error else c.command for c in loads[:3]) + (
+        ", …" if len(loads) > 3 else ""
+    )
+    return f" (not counted: the one-time loading of your script, {how})"
 
 
 def _plural(count, word):
@@ -124,18 +152,21 @@ def _judge_stored(ctx, catalogue, stored, call):
 
 def _judge_trips(ctx, catalogue, batch_size, calls, call):
     """Each round trip carries at most `batch_size` products; no more trips than needed."""
-    sizes = _products_per_trip(calls, {key(pid) for pid in catalogue})
+    sizes = _products_per_trip(calls, catalogue)
     needed = math.ceil(len(catalogue) / batch_size)
     biggest = max(sizes, default=0)
     if biggest > batch_size:
         trip = sizes.index(biggest) + 1
+        carriers = [c for c in calls if _products_per_trip([c], catalogue)]
+        command = carriers[trip - 1].command if len(carriers) >= trip else "?"
+        shown = {"PIPELINE": "a pipeline", "MULTI/EXEC": "a MULTI/EXEC"}.get(command, command)
         everything = " (all of them: batch_size is ignored)" if biggest == len(catalogue) else ""
         ctx.fail(
-            f"{call}: round trip {trip} of {len(sizes)} carried {biggest:,} products"
+            f"{call}: round trip {trip} of {len(sizes)} ({shown}) carried {biggest:,} products"
             f"{everything}; each round trip may carry at most batch_size ({batch_size:,}). "
             "An unbounded batch keeps every command and reply in memory on both sides and "
-            "holds the connection for the whole load: execute the pipeline every batch_size "
-            "products."
+            "holds the connection for the whole load: execute the pipeline (or send the MSET, "
+            "or the script call) every batch_size products."
         )
     if sum(sizes) > len(catalogue):
         ctx.fail(
@@ -173,9 +204,9 @@ def load_in_batches(ctx: CheckContext) -> None:
         started = time.perf_counter()
         stored = ctx.call("load_products", ctx.client, mine, BATCH)
         learner_seconds = time.perf_counter() - started
-        calls = ctx.learner_calls()
+        calls = _data_calls(ctx)
         timing = _timing(learner_seconds, baseline_seconds)
-        sizes = _products_per_trip(calls, {key(pid) for pid in mine})
+        sizes = _products_per_trip(calls, mine)
         if len(sizes) > COUNT // 2:
             single = [c for c in calls if c.is_pipeline and len(c.command_names) == 1]
             if len(single) > COUNT // 2:
@@ -207,7 +238,7 @@ def load_in_batches(ctx: CheckContext) -> None:
                 "Your batches run in MULTI/EXEC: correct, but a bulk load needs batching, not "
                 "atomicity (transaction=False saves two commands per batch)."
             )
-        ctx.note(f"{_plural(len(sizes), 'round trip')}; {timing}")
+        ctx.note(f"{_plural(len(sizes), 'round trip')}{_loading_note(ctx)}; {timing}")
     finally:
         _delete(ctx, mine)
         _delete(ctx, baseline)
@@ -237,7 +268,7 @@ def batch_size_respected(ctx: CheckContext) -> None:
                 stored = ctx.call("load_products", ctx.client, catalogue, asked)
                 call = f"load_products({count:,} products, batch_size={asked})"
             batch_size = DEFAULT_BATCH if asked is None else asked
-            calls = ctx.learner_calls()
+            calls = _data_calls(ctx)
             _judge_stored(ctx, catalogue, stored, call)
             _judge_trips(ctx, catalogue, batch_size, calls, call)
         finally:
@@ -260,7 +291,7 @@ def fetch_in_one_round_trip(ctx: CheckContext) -> None:
             ctx.server.set(key(product_id), json.dumps(record))
         ctx.server.delete(key("FETCH-missing"))
         result = ctx.call("fetch_products", ctx.client, ids)
-        calls = ctx.learner_calls()
+        calls = _data_calls(ctx)
         expected = [catalogue.get(product_id) for product_id in ids]
         if not isinstance(result, list):
             ctx.fail(f"fetch_products returned {type(result).__name__}; expected a list.")
@@ -289,8 +320,9 @@ def fetch_in_one_round_trip(ctx: CheckContext) -> None:
             )
         if len(calls) != 1:
             ctx.fail(
-                f"fetch_products made {len(calls)} round trips for {len(ids)} products; one MGET "
-                "(or one pipeline) needs exactly one."
+                f"fetch_products made {len(calls)} round trips for {len(ids)} products"
+                f"{_loading_note(ctx)}; one MGET (or one pipeline, or one script call) needs "
+                "exactly one."
             )
         ctx.begin()
         unknown = ["FETCH-missing", "FETCH-nope"]
@@ -348,7 +380,7 @@ def fetch_any_length(ctx: CheckContext) -> None:
     def trial(ids):
         mark = ctx.client.call_log.mark()
         result = ctx.call("fetch_products", ctx.client, ids)
-        trips = len(ctx.client.call_log.records(mark))
+        trips = len(_data_calls(ctx, since=mark))
         expected = [catalogue.get(product_id) for product_id in ids]
         what = f"fetch_products({_describe_ids(ids)})"
         if not isinstance(result, list) or len(result) != len(ids):
@@ -398,7 +430,7 @@ def empty_inputs(ctx: CheckContext) -> None:
         ctx.fail(f"With no ids to fetch: {failure}")
     if fetched != [] or not isinstance(fetched, list):
         ctx.fail(f"fetch_products([]) returned {fetched!r}; expected [].")
-    errors = [c for c in ctx.learner_calls() if c.error]
+    errors = [c for c in _data_calls(ctx) if c.error]
     if errors:
         ctx.fail(f"With nothing to do, your code sent {errors[0].command}: {errors[0].error}.")
 

@@ -126,6 +126,19 @@ def _call(ctx, situation, name, *args):
         ctx.fail(f"{situation}: {failure}")
 
 
+def _queued_changes(ctx, fields, what="write_back"):
+    """The `changes` of a queued entry, decoded; a clear failure when it is not JSON."""
+    raw = fields.get("changes")
+    try:
+        return json.loads(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        ctx.fail(
+            f"{what} queued changes={str(raw)[:60]!r}, which is not JSON (str() of a dict "
+            "writes Python's repr, with single quotes): the flush reads it with json.loads and "
+            "fails. Queue json.dumps(changes)."
+        )
+
+
 def _cached(ctx, product_id):
     raw = ctx.server.get(key(product_id))
     if raw is None:
@@ -407,12 +420,23 @@ def write_back_concurrent(ctx: CheckContext) -> None:
         ctx.fail(f"The {name} of two write_backs at the same moment raised {error!r}.")
     cached = _cached(ctx, product)
     expected = {**catalogue_record(product), **first_change, **second_change}
+    queued = [_queued_changes(ctx, fields) for _, fields in _entries(ctx)]
     if cached != expected:
         lost = [
             c
             for c in (first_change, second_change)
             if cached is None or any(cached.get(k) != v for k, v in c.items())
         ]
+        aborted = [c for c in ctx.learner_calls() if c.error and "WatchError" in c.error]
+        if lost and lost[0] not in queued and aborted:
+            ctx.fail(
+                f"Two write_backs to {product} at the same moment, {first_change} and "
+                f"{second_change}: the first one's EXEC was aborted (WatchError: the second had "
+                f"changed the WATCHed key) and write_back gave up, so its change {lost[0]} was "
+                "dropped from the queue as well as the cache: the database never hears of it. "
+                "After a WatchError, read the record again and try again (a loop, or "
+                "client.transaction(fn, key), which retries for you)."
+            )
         ctx.fail(
             f"Two write_backs to {product} at the same moment, {first_change} and "
             f"{second_change}: the cache holds {cached!r}, so {lost[0] if lost else 'one'} "
@@ -421,7 +445,6 @@ def write_back_concurrent(ctx: CheckContext) -> None:
             "03. Make the read and the write one step: WATCH the key and MULTI/EXEC, starting "
             "again after a WatchError, or a Lua script."
         )
-    queued = [json.loads(fields.get("changes", "null")) for _, fields in _entries(ctx)]
     ctx.require(
         sorted(queued, key=str) == sorted([first_change, second_change], key=str),
         f"Two write_backs at the same moment queued {queued}; expected both changes, "
@@ -539,13 +562,96 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
     for number in range(many):
         _queue(ctx, first, {"price": float(number)})
     db = ctx.database(latency_seconds=0)
+    mark = ctx.client.call_log.mark()
     applied = _flush(ctx, db, many)
     final = db.get_product(first)["price"]
+    trims = _trims(ctx.client.call_log.records(mark))
+    if trims and (applied != many or len(db.calls) < many):
+        ctx.fail(
+            f"With {many} changes queued, flush_write_queue trimmed the stream ({trims[0]}) and "
+            f"then applied {applied!r} of them: the trim deleted changes it had not applied "
+            "yet, so the database never gets them. Trimming must never delete an entry not "
+            "yet applied: trim only what is acknowledged (XTRIM ... MINID at the oldest entry "
+            "not yet acknowledged, or XDEL each entry after its XACK)."
+        )
     if applied != many or final != float(many - 1):
         ctx.fail(
             f"With {many} changes queued, flush_write_queue applied {applied!r} and left the "
             f"price at {final}; expected {many} and {float(many - 1)}. Keep reading until the "
             "group has no more entries for you."
+        )
+
+
+def _trims(calls, *, deletes=True):
+    """The commands that trim the queue by count (XTRIM/XADD with MAXLEN), and with
+    ``deletes`` those that delete entries (XDEL), as the learner would type them."""
+    found = []
+    for name, args, _call in inspect.commands(calls):
+        if QUEUE not in {str(a) for a in args[1:2]}:
+            continue
+        if (name in {"XTRIM", "XADD"} and "MAXLEN" in _words(args)) or (deletes and name == "XDEL"):
+            words = [a.decode(errors="replace") if isinstance(a, bytes) else str(a) for a in args]
+            shown = " ".join(words[:6]) + (" …" if len(words) > 6 else "")
+            found.append(shown)
+    return found
+
+
+#: How many write_backs at most the trimming check queues before one flush (a random number
+#: from TRIM_QUEUED_MIN up to here: more than any MAXLEN a learner might pick for a small queue).
+TRIM_QUEUED_MAX = 200
+TRIM_QUEUED_MIN = 50
+
+
+@check(
+    "trim-keeps-unapplied",
+    "Many write_backs before one flush: every change is applied (no trim deletes one unapplied)",
+    hint=2,
+    lesson="Write-back (write-behind)",
+)
+def trim_keeps_unapplied(ctx: CheckContext) -> None:
+    """The database is away for a while: between flushes, write_back queues far more changes
+    than a MAXLEN would keep. All of them must reach the database, in order."""
+    count = ctx.random.randint(TRIM_QUEUED_MIN, TRIM_QUEUED_MAX)
+    products = [ctx.product_id("plain") for _ in range(3)]
+    ctx.use_keys(QUEUE, *(key(p) for p in products))
+    for product in products[:2]:  # two cached, one not
+        ctx.server.set(key(product), json.dumps(ctx.products[product]), ex=300)
+    sent = []
+    for number in range(count):
+        product = products[number % len(products)]
+        change = {"stock": number}
+        _call(ctx, f"write_back({product!r}, {change})", "write_back", ctx.client, product, change)
+        sent.append((product, number))
+    queued = ctx.server.xlen(QUEUE) if ctx.server.type(QUEUE) == "stream" else 0
+    trims = _trims(ctx.learner_calls(), deletes=False)
+    if queued < count:
+        how = f" ({trims[0]})" if trims else ""
+        ctx.fail(
+            f"After {count} write_backs (the flusher away meanwhile) the queue holds only "
+            f"{queued} entries: write_back trimmed the stream{how}, deleting "
+            f"{count - queued} changes no flush had applied yet, so the database never gets "
+            "them. Trimming must never delete an entry not yet applied: no MAXLEN on XADD; "
+            "trim only what is acknowledged (XTRIM ... MINID at the oldest entry not yet "
+            "acknowledged, or XDEL after XACK)."
+        )
+    seen = []
+    db = ctx.database(latency_seconds=0)
+    applied = _flush(ctx, db, count, lambda pid, changes: seen.append((pid, changes.get("stock"))))
+    if seen != sent or applied != count:
+        trims = _trims(ctx.learner_calls())
+        how = f", after trimming the stream ({trims[0]})" if trims else ""
+        ctx.fail(
+            f"{count} write_backs queued {count} changes; the flush{how} applied {len(seen)} "
+            f"and returned {applied!r}: every queued change must reach the database once, in "
+            "order. Trimming must never delete an entry not yet applied."
+        )
+    trims = _trims(ctx.learner_calls(), deletes=False)
+    if trims:
+        ctx.fail(
+            f"write_back or flush_write_queue trims the queue by count ({trims[0]}): when the "
+            "flusher falls that far behind (the database down for a while), the trim deletes "
+            "changes not yet applied. Trim only what is acknowledged (XTRIM ... MINID at the "
+            "oldest entry not yet acknowledged, or XDEL after XACK)."
         )
 
 
@@ -930,7 +1036,7 @@ def generated_writes(ctx: CheckContext) -> None:
             _cached(ctx, product) == expected
             and len(queued) == 1
             and queued[0].get("product_id") == product
-            and json.loads(queued[0].get("changes", "null")) == changes,
+            and _queued_changes(ctx, queued[0], what) == changes,
             f"After {what} the cache holds {_cached(ctx, product)!r} and the queue {queued!r}; "
             f"expected {expected!r} and one entry with those changes: any fields, any product.",
         )

@@ -6,7 +6,7 @@ misses with a short TTL, expiries spread by jitter, and cache writes that never 
 version with an older one, even when another writer gets in between.
 """
 
-import itertools
+import contextlib
 import json
 import threading
 import time
@@ -26,9 +26,6 @@ IF_NEWER = "cache_if_newer"
 READERS = 8
 #: The database read the crowd waits for: long against Valkey round trips and thread starts.
 SLOW_DB_SECONDS = 0.08
-#: Below this median idle time between two looks at the cache, a waiting reader is not
-#: sleeping at all: one that sleeps WAIT_SECONDS (20 ms) between looks idles 20 times longer.
-BUSY_IDLE_MS = 1.0
 #: How long a check waits for the learner's readers before calling them stuck.
 STUCK_SECONDS = 5.0
 OTHER_HOLDER = "another-app-server"
@@ -286,6 +283,20 @@ def negative_cache(ctx: CheckContext) -> None:
             "not remembered, so every request for a missing id (a typo, a scraper, an attack) "
             "goes to the database every time. Cache the miss too, with NEGATIVE_TTL_SECONDS."
         )
+    raw = ctx.server.get(key(product))
+    if raw is not None:
+        try:
+            decoded, valid = json.loads(raw), True
+        except ValueError:
+            decoded, valid = None, False
+        if not valid or decoded is not None:
+            what = "is not JSON" if not valid else f"decodes to {decoded!r}, not None"
+            ctx.fail(
+                f"The miss for {product} is remembered at {key(product)} as {raw[:40]!r}, not "
+                f"the JSON text null: every reader of {key(product)} decodes it with json.loads, "
+                f"and {raw[:40]!r} {what} (cache_if_newer and other readers know null as a "
+                "remembered miss). Store json.dumps(None)."
+            )
     found_keys = [k for k in ctx.server.scan_iter(match=f"*{product}*", count=1000)]
     pttls = {found: ctx.server.pttl(found) for found in found_keys if found != lock(product)}
     # PTTL -2: gone already (remembered for milliseconds); -1: no TTL at all.
@@ -377,55 +388,77 @@ def stampede(ctx: CheckContext) -> None:
     lesson="The stampede",
 )
 def lock_has_ttl(ctx: CheckContext) -> None:
+    """Judged by what the server holds while the reader reads the database (the lock key,
+    its token and its TTL), however the lock was taken (SET, a Lua script, a function);
+    then the spellings that leave a window: SETNX, a SET without NX, a separate EXPIRE."""
     product = "P931"
     ctx.use_keys(key(product), lock(product))
     held = {}
 
     def look_at_the_lock(product_id):
+        held["value"] = ctx.server.get(lock(product_id))
         held["pttl"] = ctx.server.pttl(lock(product_id))
 
     ctx.call(GET, ctx.client, SlowDatabase(0.005, on_read=look_at_the_lock), product)
-    taken = lock_sets(ctx.learner_calls(), product)
-    if not taken:
+    calls = ctx.learner_calls()
+    taken = lock_sets(calls, product)
+    if "pttl" not in held:
+        ctx.fail(f"On a miss for {product}, {GET}() never read the database.")
+    if held["value"] is None:
         others = sorted(
             {
                 str(args[1])
-                for name, args, _ in inspect.commands(ctx.learner_calls())
+                for name, args, _ in inspect.commands(calls)
                 if name in {"SET", "SETNX"} and str(args[1]) != key(product)
             }
         )
         where = f" (it set {', '.join(map(str, others))})" if others else ""
         ctx.fail(
-            f"On a miss, {GET}() took no lock at {lock(product)}{where}. Take it with "
-            "client.set(lock_key(product_id), token, nx=True, px=LOCK_TTL_MS)."
+            f"On a miss, {GET}() read the database while no lock existed at "
+            f"{lock(product)}{where}. Take it first with client.set(lock_key(product_id), "
+            "token, nx=True, px=LOCK_TTL_MS)."
+        )
+    setnx = [command for command in taken if command.name == "SETNX"]
+    if setnx:
+        ctx.fail(
+            "The lock is taken with SETNX, which cannot carry a TTL: if the holder dies "
+            "before it sets one, the lock stays forever and every reader waits. Use "
+            "SET key token NX PX LOCK_TTL_MS (one command)."
+        )
+    if held["pttl"] == -1:
+        scripts = [
+            name
+            for name, args, _call in inspect.commands(calls)
+            if lock(product) in inspect.script_arguments(args)
+        ]
+        how = (
+            f" (taken with {' '.join(map(str, taken[0].args[:2]))} …)"
+            if taken
+            else f" (taken inside a script, {scripts[0]})"
+            if scripts
+            else ""
+        )
+        ctx.fail(
+            f"While its holder read the database, {lock(product)} existed with no TTL{how}: if the "
+            "holder crashes before releasing it, the lock stays forever and every reader of "
+            "this product waits. Give it LOCK_TTL_MS in the same command that takes it "
+            "(SET ... NX PX, inside a script too)."
         )
     for command in taken:
-        if command.name == "SETNX":
-            ctx.fail(
-                "The lock is taken with SETNX, which cannot carry a TTL: if the holder dies "
-                "before releasing it, the lock stays forever and every reader waits. Use "
-                "SET key token NX PX LOCK_TTL_MS (one command)."
-            )
         options = {str(a).upper() for a in command.args[3:]}
         if "NX" not in options:
             ctx.fail(
                 f"The lock is taken with SET without NX ({' '.join(map(str, command.args))}): "
                 "every reader overwrites it and believes it holds it. Add nx=True."
             )
-        if not options & {"PX", "EX", "PXAT", "EXAT"}:
-            ctx.fail(
-                f"The lock {lock(product)} is taken with no TTL: if its holder crashes before "
-                "releasing it, the lock stays forever and every reader of this product waits. "
-                "Add px=LOCK_TTL_MS to the same SET."
-            )
-    expiries = inspect.on_key(ctx.learner_calls(), lock(product), inspect.EXPIRY_COMMANDS)
+    expiries = inspect.on_key(calls, lock(product), inspect.EXPIRY_COMMANDS)
     if expiries:
         ctx.fail(
             f"The lock's TTL is set with a separate {expiries[0].name}: a crash between the two "
             "commands leaves a lock that never expires. Use set(..., nx=True, px=LOCK_TTL_MS)."
         )
     limit = setting(ctx, "LOCK_TTL_MS", 2000)
-    if held.get("pttl", 0) > limit:
+    if held["pttl"] > limit:
         ctx.fail(
             f"While its holder read the database, {lock(product)} had {held['pttl']} ms left, "
             f"more than LOCK_TTL_MS ({limit} ms): if that holder dies, every reader waits that "
@@ -500,39 +533,53 @@ def lock_released(ctx: CheckContext) -> None:
     lesson="The stampede",
 )
 def waits_for_holder(ctx: CheckContext) -> None:
+    """Another app server holds the lock until the learner's reader has looked at the cache
+    BUSY_LOOKS times (only a loop without a sleep gets there soon) or HOLD_SECONDS have
+    passed, whichever comes first; then it caches the record and releases the lock. A reader
+    that sleeps WAIT_SECONDS between looks makes at most elapsed / WAIT_SECONDS + 2 looks in
+    that time, however loaded the machine (load only makes it look less often)."""
     product = "P933"
     ctx.use_keys(key(product), lock(product))
     ctx.server.set(lock(product), OTHER_HOLDER, px=5000)
     expected = catalogue_record(product)
+    looks, busy, released = [], threading.Event(), {}
+
+    def count_looks(sent):
+        if _reads_key(sent, key(product)) and "at" not in released:
+            looks.append(sent)
+            if len(looks) >= BUSY_LOOKS:
+                busy.set()
+
+    started = time.perf_counter()
 
     def other_app_server():
-        time.sleep(SLOW_DB_SECONDS)
+        busy.wait(HOLD_SECONDS)
+        released["at"] = time.perf_counter()
         ctx.server.set(key(product), json.dumps(expected), ex=300)
         ctx.server.delete(lock(product))
 
     filler = threading.Thread(target=other_app_server, daemon=True)
-    filler.start()
     db = ctx.database()
-    result = ctx.call(GET, ctx.client, db, product)
-    filler.join()
+    with _after_each_round_trip(ctx.client, count_looks):
+        filler.start()
+        result = ctx.call(GET, ctx.client, db, product)
+    filler.join(STUCK_SECONDS)
     if db.get_calls:
         ctx.fail(
             f"While another reader held {lock(product)} and was reading the database, "
             f"{GET}() read the database too ({db.get_calls} call). Wait, then read the cache."
         )
-    looks = inspect.on_key(ctx.learner_calls(), key(product), {"GET"})
-    # A busy loop shows in the idle time between looks, not only in their number: on a
-    # loaded machine a loop without a sleep may send only dozens of GETs in the wait, yet
-    # each follows the previous reply within microseconds.
-    idle_ms = sorted(
-        (after.started_ns - before.ended_ns) / 1e6 for before, after in itertools.pairwise(looks)
-    )
-    median_idle_ms = idle_ms[len(idle_ms) // 2] if idle_ms else 0.0
-    if len(looks) > 100 or (len(looks) >= 6 and median_idle_ms < BUSY_IDLE_MS):
+    wait = getattr(ctx.exercise, "WAIT_SECONDS", 0.02)
+    wait = wait if isinstance(wait, (int, float)) and not isinstance(wait, bool) else 0.02
+    wait = max(float(wait), MIN_WAIT_SECONDS)
+    held = released.get("at", time.perf_counter()) - started
+    allowed = int(held / wait) + 2
+    if len(looks) > allowed:
         ctx.fail(
-            f"While waiting {SLOW_DB_SECONDS * 1000:.0f} ms for another reader, {GET}() sent "
-            f"{len(looks)} GETs, typically {median_idle_ms:.2f} ms after the previous reply: a "
-            "busy loop that keeps the server (and a CPU) busy for nothing. Sleep WAIT_SECONDS "
+            f"While another reader held the lock for {held * 1000:.0f} ms, {GET}() looked at "
+            f"the cache {len(looks)} times; a reader that sleeps WAIT_SECONDS "
+            f"({wait * 1000:g} ms) between looks makes at most {allowed} in that time: a busy "
+            "loop that keeps the server (and a CPU) busy for nothing. Sleep WAIT_SECONDS "
             "between looks."
         )
     if result != expected:
@@ -540,6 +587,50 @@ def waits_for_holder(ctx: CheckContext) -> None:
             f"While another reader held the lock, {GET}() returned {result!r}; expected the "
             f"record that reader cached, {expected!r}. Poll the cache until it appears."
         )
+
+
+#: Looks at the cache after which the other holder of waits-for-holder lets go: a reader that
+#: sleeps WAIT_SECONDS (20 ms) needs 40 times 20 ms for them, far longer than HOLD_SECONDS.
+BUSY_LOOKS = 40
+#: The longest the other holder keeps the lock in waits-for-holder.
+HOLD_SECONDS = 0.4
+#: The shortest sleep between looks counted as waiting (a WAIT_SECONDS below it is a busy loop).
+MIN_WAIT_SECONDS = 0.002
+
+
+def _reads_key(sent, wanted):
+    """Whether a round trip (a command's arguments, or a pipeline's batch) reads ``wanted``:
+    GET, GETEX, MGET, EXISTS, or a script handed the key."""
+    batch = sent.commands if hasattr(sent, "commands") else (sent,)
+    for args in batch:
+        name = str(args[0]).upper()
+        names = {a.decode(errors="replace") if isinstance(a, bytes) else str(a) for a in args[1:]}
+        if wanted in names and (
+            name in {"GET", "GETEX", "MGET", "EXISTS"} or name in inspect.SCRIPT_COMMANDS
+        ):
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def _after_each_round_trip(client, hook):
+    """While inside: hook(sent) runs right after each round trip of ``client`` or one of its
+    pipelines is logged (``sent`` is the command's arguments, or the pipeline's batch)."""
+    log = client.call_log
+    original = log._raw
+
+    class Watched(list):
+        def append(self, item):
+            super().append(item)
+            hook(item[0])
+
+    watched = Watched(original)
+    log._raw, log.append = watched, watched.append
+    try:
+        yield
+    finally:
+        original[:] = list(watched)
+        log._raw, log.append = original, original.append
 
 
 @check(
@@ -806,6 +897,37 @@ def if_newer(ctx: CheckContext) -> None:
             f"Over a remembered miss ({cache} = 'null'), {IF_NEWER}(version 2) returned "
             f"{stored!r}; a record beats a remembered miss."
         )
+    # Versions across a digit boundary (9 → 10, 99 → 100, ...): compared as text, "10" < "9".
+    for low, high in _digit_boundaries(ctx):
+        for cached_version, offered, newer in ((low, high, True), (high, low, False)):
+            ctx.server.set(cache, json.dumps(versioned(product, cached_version, 1.0)), ex=300)
+            record = versioned(product, offered, 2.0)
+            stored = ctx.call(IF_NEWER, ctx.client, record)
+            want = record if newer else versioned(product, cached_version, 1.0)
+            if stored is not newer or cached() != want:
+                scripted = any(
+                    name in inspect.SCRIPT_COMMANDS
+                    for name, _args, _call in inspect.commands(ctx.learner_calls())
+                )
+                how = "tonumber() in your Lua script" if scripted else "int() in Python"
+                ctx.fail(
+                    f"Over version {cached_version}, {IF_NEWER}(version {offered}) returned "
+                    f"{stored!r} and the cache holds version {(cached() or {}).get('version')}: "
+                    f"{offered} is {'newer' if newer else 'older'}, but as text "
+                    f"'{offered}' {'<' if newer else '>'} '{cached_version}'. Compare versions "
+                    f"as numbers ({how}), not as strings."
+                )
+
+
+def _digit_boundaries(ctx):
+    """Pairs of versions on either side of a digit boundary: 9/10, 99/100 and one drawn."""
+    digits = ctx.random.randint(3, 6)
+    drawn = 10**digits
+    return [
+        (9, 10),
+        (99, 100),
+        (drawn - ctx.random.randint(1, 9), drawn + ctx.random.randint(0, 9)),
+    ]
 
 
 @check(

@@ -1,0 +1,26 @@
+"""inspect's view of script calls: the keys a script carries, and valkey-py's script loading."""
+
+from __future__ import annotations
+
+from valkey_workshop.checking import inspect
+from valkey_workshop.timing.records import CallRecord
+
+
+def call(*args: object, error: str | None = None) -> CallRecord:
+    return CallRecord(str(args[0]), args, None, error, 0, 1)
+
+
+def test_a_script_call_carries_its_keys_and_arguments() -> None:
+    assert inspect.script_arguments(("EVAL", "return 1", 2, "k1", "k2", "a")) == ("k1", "k2", "a")
+    assert inspect.script_arguments(("FCALL", "load", 1, b"k1")) == ("k1",)
+    assert inspect.script_arguments(("SET", "k", "v")) == ()
+
+
+def test_valkey_pys_script_loading_is_not_a_data_round_trip() -> None:
+    noscript = call("EVALSHA", "ab12", 1, "k", error="NoScriptError: No matching script.")
+    load = call("SCRIPT LOAD", "return 1")
+    retried = call("EVALSHA", "ab12", 1, "k")
+    assert inspect.data_round_trips([noscript, load, retried]) == [retried]
+    assert inspect.is_script_loading(call("SCRIPT", "LOAD", "return 1"))
+    failed = call("EVALSHA", "ab12", 1, "k", error="ResponseError: WRONGTYPE")
+    assert not inspect.is_script_loading(failed)

@@ -243,3 +243,25 @@ def test_the_edit_key_without_an_editor_says_how_to_set_one(hermetic: Path) -> N
     child.expect(QUIT_KEY)
     child.send("q")
     assert finish(child) == 0
+
+
+def test_p_opens_the_valkey_prompt_on_the_session_server_and_comes_back(hermetic: Path) -> None:
+    child = spawn("start", "module3", workdir=hermetic)
+    child.expect(shown("p valkey prompt"))
+    child.expect(QUIT_KEY)
+    child.send("p")
+    child.expect(shown("Type Valkey commands; each reply shows its latency."))
+    child.expect(r"127\.0\.0\.1:\d+> ")
+    child.sendline("SET workshop:session2 hello")
+    latency = r"(?:\x1b\[[\d;]*m)*  \(\d[\d.]* (?:µs|ms)\)"
+    child.expect(r"OK" + latency)  # the reply, then its latency
+    child.sendline("GET workshop:session2")
+    child.expect(r"\"hello\"" + latency)
+    child.sendeof()  # Ctrl-D: back to the step, its keys working again
+    child.expect(QUIT_KEY)
+    child.send("h")
+    child.expect(shown("Hint 1/3 · 01 bottleneck"))
+    child.expect(QUIT_KEY)
+    child.send("q")
+    assert finish(child) == 0
+    assert (hermetic / ".cli-history").exists()

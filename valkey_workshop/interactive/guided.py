@@ -40,6 +40,7 @@ LESSON = Action("l", "lesson")
 SOLUTION = Action("s", "solution")
 NEXT = Action("n", "next step")
 EDIT = Action("e", "edit")
+PROMPT = Action("p", "valkey prompt")
 SKIP = Action("k", "skip")
 QUIT = Action("q", "quit")
 
@@ -103,7 +104,7 @@ class GuidedSession:
 
     def actions(self, with_demo: bool = True) -> list[Action]:
         """The keys that do something on this step, in the key bar's order."""
-        actions = [CHECK, HINT, EDIT, *([LESSON, DEMO] if with_demo else [])]
+        actions = [CHECK, HINT, EDIT, *([LESSON, DEMO] if with_demo else []), PROMPT]
         if self.passed:
             actions.append(SOLUTION)
         if self._another_unfinished():

@@ -23,6 +23,7 @@ from valkey_workshop.interactive.guided import (
     HINT,
     LESSON,
     NEXT,
+    PROMPT,
     QUIT,
     SKIP,
     SOLUTION,
@@ -76,6 +77,7 @@ class LearnerLoop:
             "\r": self.check,
             HINT.key: self.hint,
             EDIT.key: self.edit,
+            PROMPT.key: self.valkey_prompt,
             CHECK_ON_SAVE_KEY: self.toggle_check_on_save,
             DEMO.key: self.demo,
             LESSON.key: self.lesson,
@@ -136,6 +138,16 @@ class LearnerLoop:
             message(f"The editor {command[0]!r} ended with exit status {ended.returncode}.")
         if not self.check_on_save:
             message("Back from the editor; press c to check.")
+        return True
+
+    def valkey_prompt(self) -> bool:
+        """``p``: the ``workshop cli`` prompt on this session's server; Ctrl-D comes back."""
+        from valkey_workshop.interactive.lab_prompt import (  # noqa: PLC0415 - on use
+            run_lab_prompt,
+        )
+
+        with self._keys.suspended() if self._keys else _nothing():
+            run_lab_prompt(self.session.server, self.session.workdir.root)
         return True
 
     def toggle_check_on_save(self) -> bool:

@@ -32,9 +32,10 @@ QUIT_KEY = shown("q quit")
 STEPS = len(load_module("module3").steps)
 
 
-def spawn(*args: str, workdir: Path) -> pexpect.spawn:
+def spawn(*args: str, workdir: Path, extra_env: dict[str, str] | None = None) -> pexpect.spawn:
     env = {
         **os.environ,
+        **(extra_env or {}),
         "WORKSHOP_WORKDIR": str(workdir),
         "WORKSHOP_BACKEND": "embedded",
         "NO_COLOR": "1",
@@ -191,3 +192,76 @@ def test_watch_says_once_that_the_server_stopped_restarts_it_and_goes_on(hermeti
     child.expect(QUIT_KEY)
     child.send("q")
     assert finish(child) == 0
+
+
+def test_start_checks_on_save_opens_the_editor_and_hints_what_failed(
+    hermetic: Path, tmp_path: Path
+) -> None:
+    step = load_module("module3").step("bottleneck")
+    exercise = hermetic / "module3" / "01_bottleneck.py"
+    editor = tmp_path / "editor.py"  # an editor that writes the solution and quits
+    editor.write_text(f"import shutil, sys\nshutil.copyfile({str(step.solution)!r}, sys.argv[1])\n")
+    child = spawn(
+        "start",
+        "module3",
+        workdir=hermetic,
+        extra_env={"VISUAL": "", "EDITOR": f"{sys.executable} {editor}"},
+    )
+    child.expect(shown("w check on save: on"))
+    child.expect(QUIT_KEY)
+    # A save checks the step (no key); the failure names hint 3, and h shows hint 3.
+    exercise.write_text((step.folder / "wrong" / "quiz_replaces.py").read_text())
+    child.expect(shown("01 bottleneck  Find the bottleneck  ✗ FAIL"))
+    child.expect(QUIT_KEY)
+    child.send("h")
+    child.expect(shown("Hint 3/3 · 01 bottleneck"))
+    child.expect(QUIT_KEY)
+    # e: the editor writes the solution; back in the session, the save is checked.
+    child.send("e")
+    child.expect(shown("01 bottleneck  Find the bottleneck  ✓ PASS"))
+    child.expect(shown("Step passed. Press n for the next step, or s to compare"))
+    child.expect(QUIT_KEY)
+    # w: checking on save off; c still checks.
+    child.send("w")
+    child.expect(shown("Checking on save is off: press c to check."))
+    child.expect(shown("w check on save: off"))
+    child.expect(QUIT_KEY)
+    exercise.write_text(step.starter.read_text())
+    child.send("c")
+    child.expect(shown("01 bottleneck  Find the bottleneck  ✗ FAIL"))
+    assert (child.before or "").count("Checking 01") == 1  # the key's check only
+    child.expect(QUIT_KEY)
+    child.send("q")
+    assert finish(child) == 0
+
+
+def test_the_edit_key_without_an_editor_says_how_to_set_one(hermetic: Path) -> None:
+    child = spawn("start", "module3", workdir=hermetic, extra_env={"VISUAL": "", "EDITOR": ""})
+    child.expect(QUIT_KEY)
+    child.send("e")
+    child.expect(shown("Set $VISUAL or $EDITOR to open the exercise from here"))
+    child.expect(QUIT_KEY)
+    child.send("q")
+    assert finish(child) == 0
+
+
+def test_p_opens_the_valkey_prompt_on_the_session_server_and_comes_back(hermetic: Path) -> None:
+    child = spawn("start", "module3", workdir=hermetic)
+    child.expect(shown("p valkey prompt"))
+    child.expect(QUIT_KEY)
+    child.send("p")
+    child.expect(shown("Type Valkey commands; each reply shows its latency."))
+    child.expect(r"127\.0\.0\.1:\d+> ")
+    child.sendline("SET workshop:session2 hello")
+    latency = r"(?:\x1b\[[\d;]*m)*  \(\d[\d.]* (?:µs|ms)\)"
+    child.expect(r"OK" + latency)  # the reply, then its latency
+    child.sendline("GET workshop:session2")
+    child.expect(r"\"hello\"" + latency)
+    child.sendeof()  # Ctrl-D: back to the step, its keys working again
+    child.expect(QUIT_KEY)
+    child.send("h")
+    child.expect(shown("Hint 1/3 · 01 bottleneck"))
+    child.expect(QUIT_KEY)
+    child.send("q")
+    assert finish(child) == 0
+    assert (hermetic / ".cli-history").exists()

@@ -120,6 +120,14 @@ def test_learner_skips_fails_passes_on_save_takes_a_hint_and_resumes(hermetic: P
     (backup,) = (hermetic / ".backups" / "module3").glob("02_cache_aside.*.py")
     assert backup.read_text() == MODULE.step("cache-aside").solution.read_text()
     assert backup.name in reset.replace("\n", "")
+    after = subprocess.run(
+        [sys.executable, "-m", "valkey_workshop", "list", "module3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "✓ passed" not in after and "passed before" in after  # the starter is back
     assert servers.leftover() == set()
 
 

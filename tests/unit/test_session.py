@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 from valkey_workshop.commands.listing import module_status
+from valkey_workshop.commands.reset import reset_steps
 from valkey_workshop.content import Module
 from valkey_workshop.errors import UsageError
+from valkey_workshop.render import views
+from valkey_workshop.render.console import render_text
 from valkey_workshop.session.progress import (
     PROGRESS_FILE,
     NotAFileError,
@@ -55,6 +58,25 @@ def test_reset_keeps_a_timestamped_backup(tmp_path: Path, module3: Module) -> No
     assert second.backup.read_text() == "# attempt 2\n"
     assert mine.read_bytes() == step.starter.read_bytes()
     assert workdir.reset(step).backup is None  # the starter itself needs no backup
+
+
+def test_reset_records_the_step_as_not_passed_now_and_keeps_its_history(
+    tmp_path: Path, module3: Module
+) -> None:
+    workdir = Workdir(tmp_path / "w")
+    step = module3.step("cache-aside")
+    workdir.prepare(module3)
+    workdir.exercise_path(step).write_text(step.solution.read_text())
+    with workdir.progress.update() as progress:
+        progress.record_check(module3.id, step.slug, passed=True)
+        progress.step(module3.id, step.slug).hints_revealed = 2
+    reset_steps(module3, (step,), workdir)
+    entry = module_status(module3, workdir).steps[1].progress
+    assert entry.status == "not-started"  # `list` said "passed" for a starter file
+    assert entry.ever_passed and entry.attempts == 1 and entry.hints_revealed == 2
+    assert module_status(module3, workdir).next_step == module3.step(1)
+    listing = render_text(views.status_view(module_status(module3, workdir)), width=80)
+    assert "passed before" in listing
 
 
 def test_progress_round_trips_and_the_status_is_the_latest_verdict(tmp_path: Path) -> None:

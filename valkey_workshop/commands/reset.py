@@ -7,5 +7,12 @@ from valkey_workshop.session.workdir import ResetOutcome, Workdir
 
 
 def reset_steps(module: Module, steps: tuple[Step, ...], workdir: Workdir) -> list[ResetOutcome]:
-    """Restore the starters of ``steps``, keeping a backup of every learner file replaced."""
-    return [workdir.reset(step) for step in steps]
+    """Restore the starters of ``steps``, keeping a backup of every learner file replaced;
+    each step is then recorded as not passed now (``list`` says "passed before")."""
+    outcomes = []
+    for step in steps:
+        outcomes.append(workdir.reset(step))
+        # After the file: a reset that could not write the starter leaves the status as it was.
+        with workdir.progress.update() as progress:
+            progress.reset(module.id, step.slug)
+    return outcomes

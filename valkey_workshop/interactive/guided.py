@@ -39,6 +39,8 @@ DEMO = Action("d", "demo")
 LESSON = Action("l", "lesson")
 SOLUTION = Action("s", "solution")
 NEXT = Action("n", "next step")
+EDIT = Action("e", "edit")
+PROMPT = Action("p", "valkey prompt")
 SKIP = Action("k", "skip")
 QUIT = Action("q", "quit")
 
@@ -78,6 +80,8 @@ class GuidedSession:
         #: Why the last check's result could not be saved (read-only workdir), or None.
         self.progress_error: str | None = None
         self.publish_note: str | None = None
+        #: The hint the last failed check named, until it is shown (``h`` shows it first).
+        self.named_hint: int | None = None
         self._clock = clock
         self._since = clock()
 
@@ -100,7 +104,7 @@ class GuidedSession:
 
     def actions(self, with_demo: bool = True) -> list[Action]:
         """The keys that do something on this step, in the key bar's order."""
-        actions = [CHECK, HINT, *([LESSON, DEMO] if with_demo else [])]
+        actions = [CHECK, HINT, EDIT, *([LESSON, DEMO] if with_demo else []), PROMPT]
         if self.passed:
             actions.append(SOLUTION)
         if self._another_unfinished():
@@ -122,12 +126,17 @@ class GuidedSession:
         self.last_outcome = outcome
         self.progress_error = outcome.progress_error
         self.last_result = outcome.report.steps[0]
+        self.named_hint = next(
+            (c.hint for c in self.last_result.failures if c.ran and c.hint is not None), None
+        )
         # One line when class publishing is paused; the check itself is unaffected.
         self.publish_note = outcome.published.line if outcome.published else None
         return self.last_result
 
     def hint(self) -> HintReveal:
-        return reveal_hint(self.module, self.step, self.workdir)
+        """The hint the last failed check named (once), else the next one in order."""
+        number, self.named_hint = self.named_hint, None
+        return reveal_hint(self.module, self.step, self.workdir, number)
 
     def solution(self) -> SolutionView:
         return solution_for(self.module, self.step, self.workdir, force=False)
@@ -156,8 +165,13 @@ class GuidedSession:
                 self.record_time()
                 self.index = index
                 self.last_result = None
+                self.named_hint = None
                 return True
         return False
+
+    def passed_line(self, with_demo: bool = True) -> str:
+        """What to do after a pass, naming only keys the key bar shows."""
+        return passed_line(self.actions(with_demo))
 
     def skip(self) -> None:
         """Mark this step skipped (not passed)."""
@@ -165,3 +179,17 @@ class GuidedSession:
 
     def summary(self) -> ModuleSummary:
         return module_summary(self.module, self.workdir)
+
+
+def passed_line(actions: list[Action]) -> str:
+    """``Step passed.`` and what to do next, naming only keys among ``actions``."""
+    keys = {action.key for action in actions}
+    then = []
+    if NEXT.key in keys:
+        then.append(f"{NEXT.key} for the next step")
+    if SOLUTION.key in keys:
+        then.append(f"{SOLUTION.key} to compare with the solution")
+    if not then:
+        return "Step passed."
+    done = "" if NEXT.key in keys else " Every other step is passed or skipped."
+    return f"Step passed.{done} Press {', or '.join(then)}."

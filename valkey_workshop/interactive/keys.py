@@ -18,6 +18,8 @@ import os
 import select
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType, TracebackType
 from typing import Any
 
@@ -98,6 +100,21 @@ class KeyReader:
         self._fd = sys.stdin.fileno()
         self.mode = "line"
         return self
+
+    @contextmanager
+    def suspended(self) -> Iterator[None]:
+        """The terminal as it was before (echo, lines) while another program owns it, such
+        as the learner's editor; cbreak mode again afterwards."""
+        if self._termios is None or self._fd is None or self._saved is None:
+            yield
+            return
+        termios = self._termios
+        cbreak = termios.tcgetattr(self._fd)
+        termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
+        try:
+            yield
+        finally:
+            termios.tcsetattr(self._fd, termios.TCSADRAIN, cbreak)
 
     def read(self, timeout: float) -> str | None:
         """One key, or None when none came within ``timeout`` seconds."""

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import os
 import queue
+import shlex
+import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from valkey_workshop import naming
@@ -15,9 +19,11 @@ from valkey_workshop.content.models import Module, Step
 from valkey_workshop.interactive.guided import (
     CHECK,
     DEMO,
+    EDIT,
     HINT,
     LESSON,
     NEXT,
+    PROMPT,
     QUIT,
     SKIP,
     SOLUTION,
@@ -34,14 +40,29 @@ from valkey_workshop.session.workdir import Workdir, resolve_workdir
 #: The slow database in live demos, as the course text has it.
 DEMO_DB_LATENCY_SECONDS = 1.5
 SAVED = "saved"
+#: ``start``: the key that turns checking on save off and on again.
+CHECK_ON_SAVE_KEY = "w"
+
+
+def editor_command() -> list[str] | None:
+    """The learner's editor as a command line ($VISUAL, else $EDITOR), or None."""
+    for name in ("VISUAL", "EDITOR"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return shlex.split(value, posix=os.name != "nt")
+    return None
 
 
 class LearnerLoop:
     """One step at a time; keys: check, hint, demo (start only), solution, next, skip, quit."""
 
-    def __init__(self, session: GuidedSession, watch: bool) -> None:
+    def __init__(self, session: GuidedSession, watch: bool, check_on_save: bool = True) -> None:
         self.session = session
         self.watch = watch
+        #: Whether a save of the exercise checks it (``watch`` always does; ``w`` toggles it
+        #: in ``start``), as rustlings does.
+        self.check_on_save = check_on_save or watch
+        self._keys: KeyReader | None = None
         self.console = out_console()
         self.changed: queue.Queue[str] = queue.Queue()
         # The exercise file as it was when last checked: a save the watcher misses (one made
@@ -55,6 +76,9 @@ class LearnerLoop:
             "\n": self.check,
             "\r": self.check,
             HINT.key: self.hint,
+            EDIT.key: self.edit,
+            PROMPT.key: self.valkey_prompt,
+            CHECK_ON_SAVE_KEY: self.toggle_check_on_save,
             DEMO.key: self.demo,
             LESSON.key: self.lesson,
             " ": self.next_page,
@@ -90,7 +114,53 @@ class LearnerLoop:
         if outcome is not None and outcome.published and outcome.published.announcement:
             message(f"Trainer: {outcome.published.announcement}")
         if result.passed:
-            message("Step passed. Press n for the next step, or s to compare with the solution.")
+            message(self.session.passed_line(with_demo=not self.watch))
+        return True
+
+    def edit(self) -> bool:
+        """``e``: the exercise in $VISUAL or $EDITOR; back here when the editor ends (a save
+        is then checked, as any save is)."""
+        exercise = self.session.exercise
+        command = editor_command()
+        if command is None:
+            message(
+                f"Set $VISUAL or $EDITOR to open the exercise from here (export EDITOR=nano, "
+                f"say); or open {exercise} in your editor."
+            )
+            return True
+        try:
+            with self._keys.suspended() if self._keys else _nothing():
+                ended = subprocess.run([*command, str(exercise)], check=False)
+        except OSError as error:
+            message(f"Could not start the editor {command[0]!r}: {error.strerror or error}.")
+            return True
+        if ended.returncode != 0:
+            message(f"The editor {command[0]!r} ended with exit status {ended.returncode}.")
+        if not self.check_on_save:
+            message("Back from the editor; press c to check.")
+        return True
+
+    def valkey_prompt(self) -> bool:
+        """``p``: the ``workshop cli`` prompt on this session's server; Ctrl-D comes back."""
+        from valkey_workshop.interactive.lab_prompt import (  # noqa: PLC0415 - on use
+            run_lab_prompt,
+        )
+
+        with self._keys.suspended() if self._keys else _nothing():
+            run_lab_prompt(self.session.server, self.session.workdir.root)
+        return True
+
+    def toggle_check_on_save(self) -> bool:
+        """``w`` (``start``): turn checking on save off, or on again."""
+        if self.watch:
+            return self.unknown(CHECK_ON_SAVE_KEY)
+        self.check_on_save = not self.check_on_save
+        self._checked_version = _version(self.session.exercise)  # only later saves count
+        message(
+            "Checking on save is on: each save of the exercise checks it."
+            if self.check_on_save
+            else "Checking on save is off: press c to check."
+        )
         return True
 
     def help_me(self) -> bool:
@@ -171,6 +241,7 @@ class LearnerLoop:
             return
         # The lesson a screenful at a time, and the demo when the learner asks: at 80x24 a
         # lesson followed at once by its demo would scroll away before it is read.
+        self._checked_version = _version(session.exercise)  # a save from now on is checked
         height = max(6, self.console.size.height - 6)
         self.lesson_pages.open(views.lesson_pages(self.console, session.lesson(), height))
         self._show_page()
@@ -181,10 +252,15 @@ class LearnerLoop:
         if pages.has_next:
             message(f"(lesson page {pages.position}: space for more)")
         else:
+            then = (
+                "each save checks it (w turns that off)"
+                if self.check_on_save
+                else "then press c to check it"
+            )
             self.console.print(
                 views.wrapped(
                     f"Your exercise: {self.session.exercise}. Press d for the live demo; edit "
-                    "the file in your editor, then press c to check it."
+                    f"the file (e opens your editor): {then}."
                 )
             )
 
@@ -204,8 +280,12 @@ class LearnerLoop:
         try:
             self.present()
             with KeyReader() as keys, AnnouncementWatcher(session.workdir.root) as self._say:
+                self._keys = keys
                 while True:
                     shown = [(a.key, a.label) for a in session.actions(with_demo=not self.watch)]
+                    if not self.watch:
+                        saving = "on" if self.check_on_save else "off"
+                        shown.insert(-1, (CHECK_ON_SAVE_KEY, f"check on save: {saving}"))
                     if not self.watch and self.lesson_pages.has_next:
                         shown.insert(0, ("space", f"page {self.lesson_pages.next_position}"))
                     bar = views.actions_bar(shown, self.console.width)
@@ -241,10 +321,15 @@ class LearnerLoop:
             saved = False
             while not self.changed.empty():
                 saved = self.changed.get_nowait() == target or saved
-            if self.watch and _version(self.session.exercise) != self._checked_version:
+            if _version(self.session.exercise) != self._checked_version:
                 saved = True
-            if saved:
+            if saved and self.check_on_save:
                 return SAVED
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def _version(path: Path) -> tuple[int, int] | None:
@@ -259,7 +344,7 @@ def _version(path: Path) -> tuple[int, int] | None:
 def _watch_files(
     folder: Path, changed: queue.Queue[str], stop: threading.Event, poll: bool
 ) -> None:
-    import watchfiles  # noqa: PLC0415 - only watch mode needs it
+    import watchfiles  # noqa: PLC0415 - only a session that checks on save needs it
 
     for changes in watchfiles.watch(
         folder,
@@ -273,13 +358,34 @@ def _watch_files(
             changed.put(str(Path(path).resolve()))
 
 
+@contextmanager
+def _watching(loop: LearnerLoop, folder: Path, poll: bool) -> Iterator[None]:
+    """The exercise folder watched while the loop runs; its saves go to ``loop.changed``."""
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=_watch_files, args=(folder, loop.changed, stop, poll), daemon=True
+    )
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
 def run_start(
-    module: Module, workdir: Workdir, choice: BackendChoice, info: ServerInfo, first: Step | None
+    module: Module,
+    workdir: Workdir,
+    choice: BackendChoice,
+    info: ServerInfo,
+    first: Step | None,
+    check_on_save: bool = True,
 ) -> None:
     """``workshop start``: banner, then lesson, demo and exercise, step by step."""
     session = GuidedSession(module, workdir, info, first)
     out_console().print(views.banner(module, info, choice))
-    LearnerLoop(session, watch=False).run()
+    loop = LearnerLoop(session, watch=False, check_on_save=check_on_save)
+    with _watching(loop, session.exercise.parent, poll=False):
+        loop.run()
 
 
 def run_watch(
@@ -288,13 +394,5 @@ def run_watch(
     """``workshop watch``: re-check the current step on every save; move on only when asked."""
     session = GuidedSession(module, workdir, info, first)
     loop = LearnerLoop(session, watch=True)
-    stop = threading.Event()
-    folder = session.exercise.parent
-    watcher = threading.Thread(
-        target=_watch_files, args=(folder, loop.changed, stop, poll), daemon=True
-    )
-    watcher.start()
-    try:
+    with _watching(loop, session.exercise.parent, poll):
         loop.run()
-    finally:
-        stop.set()

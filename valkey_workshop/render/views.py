@@ -37,6 +37,7 @@ from valkey_workshop.demo import (
 from valkey_workshop.render.calls import call_views, records_view
 from valkey_workshop.render.console import err_console
 from valkey_workshop.render.format import latency, seconds
+from valkey_workshop.render.paging import markdown_pages
 from valkey_workshop.render.theme import CODE, FAIL, HEADING, KEY, LATENCY, MUTED, PASS, WARN
 from valkey_workshop.results.doctor import DoctorReport, PullProgress
 from valkey_workshop.results.status import ModuleStatus, ModuleSummary
@@ -187,12 +188,10 @@ def lesson_view(text: str) -> RenderableType:
 
 def lesson_pages(console: Console, text: str, height: int) -> list[RenderableType]:
     """The lesson cut into pages of at most ``height`` lines at the console's width, so a
-    presenter can show it a screenful at a time (blank lines at a page's start are dropped)."""
+    presenter can show it a screenful at a time; pages break between blocks (see
+    ``render.paging``)."""
     pages: list[RenderableType] = [
-        Segments(_joined(page))
-        for page in _pages_of(
-            console.render_lines(Markdown(text), console.options, pad=False), height
-        )
+        Segments(_joined(page)) for page in markdown_pages(console, text, console.options, height)
     ]
     return pages or [Text("")]
 
@@ -201,35 +200,13 @@ def notes_pages(console: Console, text: str, title: str, height: int) -> list[Re
     """Trainer notes in a panel per page of at most ``height`` lines (borders included), the
     page shown in the title when there is more than one."""
     inner = console.options.update_width(max(20, console.width - 4))
-    lines = console.render_lines(Markdown(text), inner, pad=False)
-    pages = _pages_of(lines, max(1, height - 2))
+    pages = markdown_pages(console, text, inner, max(1, height - 2))
     if len(pages) <= 1:
         return [notes_view(text, title)]
     return [
         Panel(Segments(_joined(page)), title=f"{title} ({number}/{len(pages)})", title_align="left")
         for number, page in enumerate(pages, start=1)
     ]
-
-
-def _pages_of(lines: list[list[Segment]], height: int) -> list[list[list[Segment]]]:
-    """Rendered lines cut into pages of ``height``; blank lines at a page's start dropped."""
-
-    def blank(line: list[Segment]) -> bool:
-        return not "".join(segment.text for segment in line).strip()
-
-    lines = list(lines)
-    while lines and blank(lines[-1]):
-        lines.pop()
-    pages = []
-    start = 0
-    while start < len(lines):
-        while start < len(lines) and blank(lines[start]):
-            start += 1
-        page = lines[start : start + max(1, height)]
-        if page:
-            pages.append(page)
-        start += max(1, height)
-    return pages
 
 
 def _joined(lines: list[list[Segment]]) -> list[Segment]:

@@ -172,6 +172,13 @@ class Progress:
             entry.status = "skipped"
         return entry
 
+    def reset(self, module_id: str, slug: str) -> StepProgress:
+        """The step's file is the starter again: not passed now (nor failed or skipped), while
+        ``passed_at``, attempts, hints and time keep what the learner did before."""
+        entry = self.step(module_id, slug)
+        entry.status = "not-started"
+        return entry
+
     def add_time(self, module_id: str, slug: str, seconds: float) -> None:
         self.step(module_id, slug).seconds_spent += max(0.0, seconds)
 

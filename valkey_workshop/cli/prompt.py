@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import typer
 
@@ -21,8 +17,6 @@ from valkey_workshop.cli.common import (
     live_server,
 )
 from valkey_workshop.session.workdir import resolve_workdir
-
-HISTORY = ".cli-history"
 
 
 def cli_command(
@@ -47,6 +41,11 @@ def cli_command(
       printf 'SET workshop:x 1\\nINCR workshop:x\\n' | workshop cli
     """
     from valkey_workshop.commands.cli_prompt import Prompt  # noqa: PLC0415 - on use (Tab, --help)
+    from valkey_workshop.interactive.lab_prompt import (  # noqa: PLC0415
+        HISTORY,
+        address,
+        typed_lines,
+    )
     from valkey_workshop.render import out_console  # noqa: PLC0415
     from valkey_workshop.render.console import status  # noqa: PLC0415
     from valkey_workshop.render.prompt import reply_view  # noqa: PLC0415
@@ -59,7 +58,7 @@ def cli_command(
         try:
             if sys.stdin.isatty():
                 status("Type Valkey commands; an empty line does nothing; Ctrl-D ends.")
-                lines = _typed(f"{_address(info.url)}> ", root / HISTORY)
+                lines = typed_lines(f"{address(info.url)}> ", root / HISTORY)
             else:
                 lines = iter(sys.stdin.readline, "")
             for reply in prompt.run_all(lines):
@@ -68,33 +67,3 @@ def cli_command(
         finally:
             prompt.close()
     raise typer.Exit(1 if failed else 0)
-
-
-def _address(url: str) -> str:
-    """``host:port`` of a server URL, without the password."""
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or 6379}"
-
-
-def _typed(prompt: str, history: Path) -> Iterator[str]:
-    """Lines typed at a terminal, with line editing and a history kept in the workdir."""
-    try:
-        import readline  # noqa: PLC0415 - line editing where the platform has it
-    except ImportError:  # native Windows: plain input()
-        readline = None  # type: ignore[assignment] # no line editing there
-    if readline is not None:
-        with contextlib.suppress(OSError):
-            readline.read_history_file(history)
-    try:
-        while True:
-            try:
-                yield input(prompt)
-            except EOFError:
-                print()
-                return
-    finally:
-        if readline is not None:
-            with contextlib.suppress(OSError):
-                history.parent.mkdir(parents=True, exist_ok=True)
-                readline.set_history_length(1000)
-                readline.write_history_file(history)

@@ -50,10 +50,13 @@ def main() -> None:
         tab.append(timed(WORKSHOP, tab_env)[0])
     bare_ms, tab_ms = statistics.median(bare) * 1000, statistics.median(tab) * 1000
     ratio = tab_ms / bare_ms
+    # The fastest runs are the ones the machine's load disturbed least.
+    best_ratio = min(tab) / min(bare)
     verdict = "ok" if ratio <= GOAL_RATIO else "over the goal"
-    print(f"python -c pass: median {bare_ms:.1f} ms over {options.runs} runs")
-    print(f"Tab press:      median {tab_ms:.1f} ms over {options.runs} runs")
-    print(f"ratio {ratio:.2f}x (goal <= {GOAL_RATIO:.0f}x): {verdict}")
+    print(f"python -c pass: median {bare_ms:.1f} ms, best {min(bare) * 1000:.1f} ms")
+    print(f"Tab press:      median {tab_ms:.1f} ms, best {min(tab) * 1000:.1f} ms")
+    print(f"ratio of medians {ratio:.2f}x, of the best runs {best_ratio:.2f}x")
+    print(f"({options.runs} runs each; goal <= {GOAL_RATIO:.0f}x): {verdict}")
 
 
 if __name__ == "__main__":

@@ -64,11 +64,15 @@ MEMORY_LIMIT_ENV = "WORKSHOP_MEMORY_LIMIT"
 SEED_VARIABLE = "WORKSHOP_CHECK_SEED"
 SEED_LIMIT = 10**9
 
+#: The module the help's examples name (the course roots are surveyed once per run: a Tab
+#: press pays for each survey).
+EXAMPLE_MODULE = naming.example_module()
+
 app = typer.Typer(
     name="workshop",
     help=(
-        "Interactive Valkey labs in your terminal. Start with: "
-        f"{naming.program()} start {naming.example_module()}"
+        f"Interactive Valkey labs in your terminal. Start with: "
+        f"{naming.program()} start {EXAMPLE_MODULE}"
     ),
     no_args_is_help=True,
     add_completion=True,
@@ -114,7 +118,7 @@ ModuleArgument = Annotated[
     str,
     typer.Argument(
         metavar="MODULE",
-        help=f"Module id, e.g. {naming.example_module()} (`{naming.program()} list` shows all)",
+        help=f"Module id, e.g. {EXAMPLE_MODULE} (`{naming.program()} list` shows all)",
         autocompletion=complete_module,
     ),
 ]

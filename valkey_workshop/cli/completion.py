@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import typer
 
-from valkey_workshop.content.loader import available_modules, load_module
+from valkey_workshop.content.loader import available_modules, find_module, load_module
+from valkey_workshop.content.roots import survey
 from valkey_workshop.errors import WorkshopError
 
 #: ``server.resolve.BACKENDS``.
@@ -55,13 +56,15 @@ def complete_step(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     when Click has not parsed it yet (completing an option's value, it often has not)."""
     module_id = ctx.params.get("module")
     try:
-        names = [str(module_id)] if module_id else list(available_modules())
+        course = survey()  # once: each survey asks the installed packages for courses
+        names = [str(module_id)] if module_id else list(course.ids())
     except WorkshopError:
         return []
     choices: dict[str, str] = {}
     for name in names:
         try:
-            module = load_module(name)
+            folder = find_module(name, course).folder
+            module = load_module(name, root=folder.parent)
         except WorkshopError:
             continue
         for step in module.steps:

@@ -64,9 +64,16 @@ MEMORY_LIMIT_ENV = "WORKSHOP_MEMORY_LIMIT"
 SEED_VARIABLE = "WORKSHOP_CHECK_SEED"
 SEED_LIMIT = 10**9
 
-#: The module the help's examples name (the course roots are surveyed once per run: a Tab
-#: press pays for each survey).
-EXAMPLE_MODULE = naming.example_module()
+
+def _answering_a_tab_press() -> bool:
+    """Whether this run completes a word for the shell (Click's variable for the program is
+    set): it shows no help, so it need not survey the course for the help's example."""
+    return f"_{naming.program()}_COMPLETE".replace("-", "_").upper() in os.environ
+
+
+#: The module the help's examples name. Each survey of the course roots asks the installed
+#: packages for courses, which a Tab press would pay for.
+EXAMPLE_MODULE = "MODULE" if _answering_a_tab_press() else naming.example_module()
 
 app = typer.Typer(
     name="workshop",

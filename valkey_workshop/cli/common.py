@@ -291,7 +291,12 @@ class WorkshopCommand(TyperCommand):
             if record is None:
                 continue
             if param.param_type_name == "argument":
-                arguments.append((value_name(param), record[1]))
+                # Its own words: Typer before 0.2x leaves an argument's help out of a plain
+                # (rich_markup_mode=None) page and writes "\\[required]" alone.
+                required = "  [required]" if param.required else ""
+                arguments.append(
+                    (value_name(param), f"{getattr(param, 'help', '') or ''}{required}")
+                )
             elif param.param_type_name == "option":
                 options.append((_option_names(param), record[1]))
         for title, rows in (("Arguments", arguments), ("Options", options)):

@@ -69,6 +69,29 @@ def test_help_loads_no_checking_server_or_class_code(args: tuple[str, ...]) -> N
     assert _heavy(names) == [], _heavy(names)
 
 
+@pytest.mark.parametrize(
+    ("words", "answer"),
+    [
+        ("workshop notes module3 cache", "cache-aside"),
+        ("workshop pack ./p --platform linux-a", "linux-aarch64"),
+        ("workshop check --backend emb", "embedded"),
+        ("workshop class serve --module mod", "module3"),
+    ],
+)
+def test_every_kind_of_tab_press_loads_no_heavy_code(words: str, answer: str) -> None:
+    names, stdout = _loaded(
+        env={
+            "_WORKSHOP_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split(" ")) - 1),
+        }
+    )
+    assert answer in stdout.split()
+    assert _heavy(names) == [], _heavy(names)
+    light = ("valkey_workshop.commands", "valkey_workshop.render", "valkey_workshop.classroom")
+    assert [name for name in names if name.startswith(light)] == []
+
+
 def test_a_tab_press_loads_no_checking_server_or_class_code() -> None:
     names, stdout = _loaded(
         env={

@@ -31,6 +31,7 @@ from valkey_workshop.cli.common import (
     NetworkOption,
     UrlOption,
     WorkdirOption,
+    WorkshopCommand,
     fail,
     finish,
     live_server,
@@ -62,6 +63,7 @@ MEMORY_LIMIT_ENV = "WORKSHOP_MEMORY_LIMIT"
 #: (``checking.seeds``; a test keeps them the same): named here for the same reason.
 SEED_VARIABLE = "WORKSHOP_CHECK_SEED"
 SEED_LIMIT = 10**9
+
 
 app = typer.Typer(
     name="workshop",
@@ -98,19 +100,29 @@ def _options(
 StepArgument = Annotated[
     str | None,
     typer.Argument(
+        metavar="STEP",
         help="Step number (2, 02) or slug; none = all steps",
         autocompletion=complete_step,
     ),
 ]
 RequiredStep = Annotated[
     str,
-    typer.Argument(help="Step number (2, 02) or slug", autocompletion=complete_step),
+    typer.Argument(
+        metavar="STEP", help="Step number (2, 02) or slug", autocompletion=complete_step
+    ),
 ]
 ModuleArgument = Annotated[
     str,
     typer.Argument(
+        metavar="MODULE",
         help=f"Module id, e.g. {naming.MODULE_MARK} (`{naming.PROGRAM_MARK} list` shows all)",
         autocompletion=complete_module,
+    ),
+]
+OptionalModule = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="MODULE", help="Module id; none = every module", autocompletion=complete_module
     ),
 ]
 JobsOption = Annotated[
@@ -118,6 +130,7 @@ JobsOption = Annotated[
     typer.Option(
         "--jobs",
         "-j",
+        metavar="N",
         min=1,
         max=MAX_JOBS,
         help=f"Proofs at once (default: the CPU count; at most {MAX_JOBS})",
@@ -127,6 +140,7 @@ MemoryLimitOption = Annotated[
     str | None,
     typer.Option(
         "--memory-limit",
+        metavar="SIZE",
         envvar=MEMORY_LIMIT_ENV,
         help="Memory for learner code, e.g. 512M, 2G [env: WORKSHOP_MEMORY_LIMIT; default: 1G]",
         show_default=False,
@@ -137,6 +151,7 @@ SeedOption = Annotated[
     int | None,
     typer.Option(
         "--seed",
+        metavar="N",
         min=0,
         max=SEED_LIMIT - 1,
         envvar=SEED_VARIABLE,
@@ -170,13 +185,21 @@ def _apply_memory_limit(text: str | None) -> None:
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout")]
 
 
-@app.command("list")
+@app.command("list", cls=WorkshopCommand)
 def list_command(
-    module: Annotated[str | None, typer.Argument(help="Module id; none = every module")] = None,
+    module: OptionalModule = None,
     workdir: WorkdirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Modules, or one module's steps with their status in this workdir."""
+    """Modules, or one module's steps and their status.
+
+    A step's status is read from the workdir's progress.
+
+    \b
+    Examples:
+      workshop list
+      workshop list module3 --json
+    """
     from valkey_workshop.commands.summary import module_summary
     from valkey_workshop.render import out_console, views
     from valkey_workshop.results.status import ModuleSummary, modules_json
@@ -212,7 +235,7 @@ def list_command(
     finish(summary, show)
 
 
-@app.command()
+@app.command(cls=WorkshopCommand)
 def check(
     module: ModuleArgument,
     step: StepArgument = None,
@@ -223,19 +246,32 @@ def check(
     workdir: WorkdirOption = None,
     as_json: JsonOption = False,
     junit_xml: Annotated[
-        Path | None, typer.Option("--junit-xml", help="Also write a JUnit XML report here")
+        Path | None,
+        typer.Option("--junit-xml", metavar="FILE", help="Also write a JUnit XML report here"),
     ] = None,
     time_limit: Annotated[
         float | None,
         typer.Option(
-            "--time-limit", min=0.1, max=3600, help="Seconds per step (default: the step's, 30)"
+            "--time-limit",
+            metavar="SECONDS",
+            min=0.1,
+            max=3600,
+            help="Seconds per step (default: the step's, 30)",
         ),
     ] = None,
     jobs: JobsOption = None,
     memory_limit: MemoryLimitOption = None,
     seed: SeedOption = None,
 ) -> None:
-    """Check your exercise files against a live server (non-interactive; exit 0 = all pass)."""
+    """Check your exercise files against a live server.
+
+    Non-interactive, for scripts and CI: exit 0 when every check passes.
+
+    \b
+    Examples:
+      workshop check module3
+      workshop check module3 02 --json --junit-xml report.xml
+    """
     from valkey_workshop.commands.check import check_steps
     from valkey_workshop.commands.verify import spare_server_for
     from valkey_workshop.render import out_console, views
@@ -274,17 +310,25 @@ def check(
     finish(outcome, show)
 
 
-@app.command()
+@app.command(cls=WorkshopCommand)
 def hint(
     module: ModuleArgument,
     step: RequiredStep,
     number: Annotated[
         int | None,
-        typer.Argument(help="Show this hint (a failed check names the one that helps)"),
+        typer.Argument(
+            metavar="N", help="Show this hint (a failed check names the one that helps)"
+        ),
     ] = None,
     workdir: WorkdirOption = None,
 ) -> None:
-    """The next hint for a step (revealed one at a time, and remembered), or hint NUMBER."""
+    """The next hint for a step (one at a time, remembered), or hint N.
+
+    \b
+    Examples:
+      workshop hint module3 02
+      workshop hint module3 cache-aside 2
+    """
     from valkey_workshop.commands.hint import reveal_hint
     from valkey_workshop.render import out_console, views
 
@@ -293,7 +337,7 @@ def hint(
     finish(reveal, lambda: out_console().print(views.hint_view(reveal)))
 
 
-@app.command()
+@app.command(cls=WorkshopCommand)
 def solution(
     module: ModuleArgument,
     step: RequiredStep,
@@ -302,7 +346,13 @@ def solution(
         bool, typer.Option("--force", help="Show it before the step has passed")
     ] = False,
 ) -> None:
-    """The reference solution, once the step has passed (or with --force)."""
+    """A step's reference solution, once passed (or with --force).
+
+    \b
+    Examples:
+      workshop solution module3 02
+      workshop solution module3 cache-aside --force
+    """
     from valkey_workshop.commands.solution import solution_for
     from valkey_workshop.render import out_console, views
 
@@ -312,7 +362,7 @@ def solution(
     finish(view, lambda: console.print(views.solution_view(view, console.width)))
 
 
-@app.command()
+@app.command(cls=WorkshopCommand)
 def reset(
     module: ModuleArgument,
     step: StepArgument = None,
@@ -321,7 +371,15 @@ def reset(
         bool, typer.Option("--yes", "-y", help="Reset a whole module without asking")
     ] = False,
 ) -> None:
-    """Restore starter files; each replaced file is kept as a timestamped backup first."""
+    """Restore starter files; each replaced file is backed up first.
+
+    Every replaced file is kept beside it with a timestamp.
+
+    \b
+    Examples:
+      workshop reset module3 02
+      workshop reset module3 --yes
+    """
     import sys
 
     from valkey_workshop.commands.reset import reset_steps
@@ -339,9 +397,9 @@ def reset(
     out_console().print(views.reset_view(reset_steps(loaded, steps, wd)))
 
 
-@app.command()
+@app.command(cls=WorkshopCommand)
 def verify(
-    module: Annotated[str | None, typer.Argument(help="Module id; none = every module")] = None,
+    module: OptionalModule = None,
     step: StepArgument = None,
     backend: BackendOption = None,
     url: UrlOption = None,
@@ -362,7 +420,15 @@ def verify(
     ] = False,
     seed: SeedOption = None,
 ) -> None:
-    """Prove the content: starters fail, solutions pass, wrong answers are rejected, demos run."""
+    """Prove the content: starters fail, solutions pass, demos run.
+
+    Every known-wrong answer is rejected with the message its step declares.
+
+    \b
+    Examples:
+      workshop verify module3
+      workshop verify module3 02 --mutants --json
+    """
     from valkey_workshop.cli.mutants import run_verify_mutants
     from valkey_workshop.commands import verify as verifying
     from valkey_workshop.render import out_console, views
@@ -410,7 +476,7 @@ def verify(
     raise typer.Exit(exit_code)
 
 
-@app.command()
+@app.command(cls=WorkshopCommand)
 def doctor(
     image: ImageOption = None,
     pull: Annotated[
@@ -418,7 +484,13 @@ def doctor(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Pre-flight: Python, packages, Docker engine and image, servers, and what auto would pick."""
+    """Pre-flight: Python, packages, Docker, servers, auto's choice.
+
+    \b
+    Examples:
+      workshop doctor
+      workshop doctor --pull --json
+    """
     from valkey_workshop.commands.doctor import doctor as run_doctor
     from valkey_workshop.commands.image import pull_image
     from valkey_workshop.render import out_console, views
@@ -434,6 +506,7 @@ def doctor(
 StartStepArgument = Annotated[
     str | None,
     typer.Argument(
+        metavar="STEP",
         help="Start at this step (default: resume where you left off)",
         autocompletion=complete_step,
     ),
@@ -441,7 +514,10 @@ StartStepArgument = Annotated[
 StartStepOption = Annotated[
     str | None,
     typer.Option(
-        "--step", help="Start at this step (the same as the argument)", autocompletion=complete_step
+        "--step",
+        metavar="STEP",
+        help="Start at this step (the same as the argument)",
+        autocompletion=complete_step,
     ),
 ]
 
@@ -485,7 +561,7 @@ def _usable_steps(module: Module, chosen: str | None) -> Module:
     return usable
 
 
-@app.command()
+@app.command(cls=WorkshopCommand)
 def start(
     module: ModuleArgument,
     step_argument: StartStepArgument = None,
@@ -497,7 +573,15 @@ def start(
     workdir: WorkdirOption = None,
     memory_limit: MemoryLimitOption = None,
 ) -> None:
-    """The guided session: lesson, demo, exercise, checks, hints; resumes where you left off."""
+    """The guided session: lesson, demo, exercise, checks and hints.
+
+    It resumes where you left off.
+
+    \b
+    Examples:
+      workshop start module3
+      workshop start module3 --step cache-aside
+    """
     from valkey_workshop.interactive.learner import run_start
 
     _apply_memory_limit(memory_limit)
@@ -512,7 +596,7 @@ def start(
         run_start(loaded, wd, choice, info, first)
 
 
-@app.command()
+@app.command(cls=WorkshopCommand)
 def watch(
     module: ModuleArgument,
     step_argument: StartStepArgument = None,
@@ -527,7 +611,15 @@ def watch(
     workdir: WorkdirOption = None,
     memory_limit: MemoryLimitOption = None,
 ) -> None:
-    """Re-check your exercise every time you save it; moves on only when you ask (n)."""
+    """Re-check your exercise every time you save it.
+
+    It moves on to the next step only when you ask (n).
+
+    \b
+    Examples:
+      workshop watch module3
+      workshop watch module3 02 --poll
+    """
     from valkey_workshop.interactive.learner import run_watch
     from valkey_workshop.render import views
     from valkey_workshop.render.console import status
@@ -541,16 +633,21 @@ def watch(
         run_watch(loaded, wd, info, first, poll)
 
 
-@app.command()
+@app.command(cls=WorkshopCommand)
 def skip(module: ModuleArgument, step: RequiredStep, workdir: WorkdirOption = None) -> None:
-    """Mark a step skipped (not passed): start and watch then resume after it."""
+    """Mark a step skipped (not passed); start and watch go past it.
+
+    \b
+    Examples:
+      workshop skip module3 02
+    """
     from valkey_workshop.commands.skip import skip_step
 
     loaded, wd = module_and_workdir(module, workdir)
     finish(skip_step(loaded, loaded.step(step), wd))
 
 
-@app.command()
+@app.command(cls=WorkshopCommand)
 def demo(
     module: ModuleArgument,
     step: StepArgument = None,
@@ -563,11 +660,16 @@ def demo(
     rtt: Annotated[
         str | None,
         typer.Option(
-            "--rtt", help="Simulate a network round trip between client and server, e.g. 1ms"
+            "--rtt",
+            metavar="TIME",
+            help="Simulate a network round trip between client and server, e.g. 1ms",
         ),
     ] = None,
     db_latency: Annotated[
-        float, typer.Option("--db-latency", min=0.0, max=10.0, help="Seconds per database call")
+        float,
+        typer.Option(
+            "--db-latency", metavar="SECONDS", min=0.0, max=10.0, help="Seconds per database call"
+        ),
     ] = 1.5,
     backend: BackendOption = None,
     url: UrlOption = None,
@@ -575,7 +677,13 @@ def demo(
     docker_network: NetworkOption = None,
     class_folder: ClassDirOption = None,
 ) -> None:
-    """Presenter mode: each step's lesson and live demo, pausing between steps."""
+    """Presenter mode: each step's lesson and live demo, with pauses.
+
+    \b
+    Examples:
+      workshop demo module3 --notes
+      workshop demo module3 02 --rtt 1ms --no-pause
+    """
     from valkey_workshop.interactive.presenter import PresenterLoop
     from valkey_workshop.render.console import status
     from valkey_workshop.server.latency_proxy import parse_rtt, simulated_network
@@ -611,12 +719,23 @@ def _optional_notes(module_id: str) -> TrainerNotes | None:
         return None
 
 
-@app.command("notes")
+@app.command("notes", cls=WorkshopCommand)
 def notes_command(
     module: ModuleArgument,
-    step: Annotated[str | None, typer.Argument(help="One step's notes; none = all")] = None,
+    step: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="STEP", help="One step's notes; none = all", autocompletion=complete_step
+        ),
+    ] = None,
 ) -> None:
-    """The trainer notes: timing plan, talking points, where to pause."""
+    """The trainer notes: timing plan, talking points, where to pause.
+
+    \b
+    Examples:
+      workshop notes module3
+      workshop notes module3 02
+    """
     from valkey_workshop.content.notes import load_notes
     from valkey_workshop.render import out_console, views
     from valkey_workshop.render.console import paged
@@ -635,13 +754,13 @@ def notes_command(
     out_console().print(views.notes_view(text, f"Trainer notes · {chosen.label}"))
 
 
-app.command("pack")(pack_command)
-app.command("cli")(cli_command)
+app.command("pack", cls=WorkshopCommand)(pack_command)
+app.command("cli", cls=WorkshopCommand)(cli_command)
 app.add_typer(class_app, name="class")
 app.add_typer(new_app, name="new")
-app.command("join")(join_command)
-app.command("leave")(leave_command)
-app.command("help-me")(help_me_command)
+app.command("join", cls=WorkshopCommand)(join_command)
+app.command("leave", cls=WorkshopCommand)(leave_command)
+app.command("help-me", cls=WorkshopCommand)(help_me_command)
 
 
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -15,22 +15,38 @@ from typing import Annotated
 import typer
 
 from valkey_workshop import naming
-from valkey_workshop.classroom import board as boards
-from valkey_workshop.classroom.config import (
-    ADMIN_PASSWORD_ENV,
-    ADMIN_URL_ENV,
-    DEFAULT_LISTEN,
-    JoinCode,
-    class_dir,
-    url_password,
-    with_password,
+from valkey_workshop.cli.common import (
+    ImageOption,
+    NetworkOption,
+    QuickGroup,
+    WorkdirOption,
+    WorkshopCommand,
+    fail,
+    write_json,
 )
-from valkey_workshop.cli.common import ImageOption, NetworkOption, WorkdirOption, fail, write_json
+from valkey_workshop.cli.completion import (
+    CLASS_BACKENDS,
+    choices_metavar,
+    complete_choice,
+    complete_module,
+)
 from valkey_workshop.content.loader import load_module
-from valkey_workshop.session.workdir import resolve_workdir
+
+#: ``classroom.config``'s variables and default address (a test keeps them the same): named
+#: here so that ``--help`` and a Tab press import no class code.
+ADMIN_URL_ENV = "WORKSHOP_CLASS_ADMIN_URL"
+ADMIN_PASSWORD_ENV = "WORKSHOP_CLASS_ADMIN_PASSWORD"  # noqa: S105 - a variable's name
+DEFAULT_LISTEN = "127.0.0.1:6390"
+
+#: The board's thresholds (``classroom.board``'s defaults; a test keeps them the same): named
+#: here so that ``--help`` and a Tab press import no board code (and no Valkey client).
+DEFAULT_STUCK_MINUTES = 10.0
+DEFAULT_IDLE_MINUTES = 5.0
 
 class_app = typer.Typer(
+    cls=QuickGroup,
     help="Run a class: a class server learners publish to, and a live board.",
+    short_help="Run a class: a class server and a live board.",
     no_args_is_help=True,
 )
 
@@ -38,6 +54,7 @@ ClassDirOption = Annotated[
     Path | None,
     typer.Option(
         "--class-dir",
+        metavar="DIR",
         help="The class's folder (class.json, data) [env: WORKSHOP_CLASS_DIR; "
         "default: ./workshop-class]",
         show_default=False,
@@ -47,6 +64,7 @@ AdminUrlOption = Annotated[
     str | None,
     typer.Option(
         "--url",
+        metavar="URL",
         envvar=ADMIN_URL_ENV,
         help="An existing server's admin URL, WITHOUT its password on the command line: "
         f"valkeys://admin@host:6380 (password from ${ADMIN_PASSWORD_ENV} or a prompt), or "
@@ -56,8 +74,17 @@ AdminUrlOption = Annotated[
 ]
 
 
+def class_dir(folder: Path | None) -> Path:
+    """``classroom.config.class_dir``, imported on use."""
+    from valkey_workshop.classroom import config  # noqa: PLC0415 - on use (constants above)
+
+    return config.class_dir(folder)
+
+
 def _admin_url(url: str | None, from_command_line: bool) -> str | None:
     """The admin URL with its password, which never comes from the command line."""
+    from valkey_workshop.classroom.config import url_password, with_password  # noqa: PLC0415
+
     if url is None:
         return None
     if url_password(url) is not None:
@@ -82,13 +109,14 @@ def _from_command_line(context: typer.Context, name: str) -> bool:
     return source is not None and source.name == "COMMANDLINE"
 
 
-@class_app.command("serve")
+@class_app.command("serve", cls=WorkshopCommand)
 def serve_command(
     context: typer.Context,
     listen: Annotated[
         str | None,
         typer.Option(
             "--listen",
+            metavar="HOST:PORT",
             help=f"HOST:PORT the class server listens on [default: {DEFAULT_LISTEN}; a LAN "
             "address only when you give one]",
             show_default=False,
@@ -96,19 +124,30 @@ def serve_command(
     ] = None,
     advertise: Annotated[
         str | None,
-        typer.Option("--advertise", help="The address learners reach (for --listen 0.0.0.0:PORT)"),
+        typer.Option(
+            "--advertise",
+            metavar="HOST",
+            help="The address learners reach (for --listen 0.0.0.0:PORT)",
+        ),
     ] = None,
     module: Annotated[
         str | None,
         typer.Option(
             "--module",
+            metavar="MODULE",
+            autocompletion=complete_module,
             help="The module the class follows [default: {{module}}]",
             show_default=False,
         ),
     ] = None,
     backend: Annotated[
         str,
-        typer.Option("--backend", help="embedded | local | docker | url (an existing server)"),
+        typer.Option(
+            "--backend",
+            metavar=choices_metavar(CLASS_BACKENDS),
+            help="Where the class server runs (url: an existing server)",
+            autocompletion=complete_choice(CLASS_BACKENDS),
+        ),
     ] = "embedded",
     url: AdminUrlOption = None,
     image: ImageOption = None,
@@ -123,8 +162,15 @@ def serve_command(
     ] = None,
     folder: ClassDirOption = None,
 ) -> None:
-    """Start the class server (per-class ACL users, no default user, a memory cap, the relay
-    that validates every event) and print the join line."""
+    """Start the class server and print the line learners join with.
+
+    Per-class ACL users, no default user, a memory cap, and a relay that validates every event.
+
+    \b
+    Examples:
+      workshop class serve
+      workshop class serve --listen 0.0.0.0:6390 --advertise 192.168.1.20
+    """
     from valkey_workshop.classroom.serve import describe, serve_class  # noqa: PLC0415 - on use
     from valkey_workshop.render.console import message, status  # noqa: PLC0415
 
@@ -162,29 +208,46 @@ def serve_command(
 
 StuckOption = Annotated[
     float,
-    typer.Option("--stuck-minutes", min=0.0, help="Failing one step this long counts as stuck"),
+    typer.Option(
+        "--stuck-minutes",
+        metavar="MINUTES",
+        min=0.0,
+        help="Failing one step this long counts as stuck",
+    ),
 ]
 IdleOption = Annotated[
     float,
-    typer.Option("--idle-minutes", min=0.0, help="No check this long counts as idle"),
+    typer.Option(
+        "--idle-minutes", metavar="MINUTES", min=0.0, help="No check this long counts as idle"
+    ),
 ]
 
 
-@class_app.command("board")
+@class_app.command("board", cls=WorkshopCommand)
 def board_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one snapshot and exit")] = False,
     learner: Annotated[
         str | None,
-        typer.Option("--learner", help="One learner's steps, times and failing checks"),
+        typer.Option(
+            "--learner", metavar="NAME", help="One learner's steps, times and failing checks"
+        ),
     ] = None,
-    stuck_minutes: StuckOption = boards.DEFAULT_STUCK_MINUTES,
-    idle_minutes: IdleOption = boards.DEFAULT_IDLE_MINUTES,
+    stuck_minutes: StuckOption = DEFAULT_STUCK_MINUTES,
+    idle_minutes: IdleOption = DEFAULT_IDLE_MINUTES,
     folder: ClassDirOption = None,
 ) -> None:
-    """The live board: where each learner is and for how long, raised hands, who is stuck,
-    the checks failing most."""
+    """The live board: where each learner is, raised hands, who is stuck.
+
+    For how long each learner has been on a step, and the checks failing most.
+
+    \b
+    Examples:
+      workshop class board
+      workshop class board --learner ada --json
+    """
     import valkey  # noqa: PLC0415 - on use (module docstring)
 
+    from valkey_workshop.classroom import board as boards  # noqa: PLC0415
     from valkey_workshop.classroom import trainer  # noqa: PLC0415
     from valkey_workshop.render import out_console  # noqa: PLC0415
     from valkey_workshop.render.board import (  # noqa: PLC0415
@@ -242,12 +305,21 @@ def board_command(
             client.close()
 
 
-@class_app.command("say")
+@class_app.command("say", cls=WorkshopCommand)
 def say_command(
-    text: Annotated[str, typer.Argument(help="What every learner's next check shows")],
+    text: Annotated[
+        str, typer.Argument(metavar="TEXT", help="What every learner's next check shows")
+    ],
     folder: ClassDirOption = None,
 ) -> None:
-    """Tell the room something: it shows in every learner's session, watch and check."""
+    """Tell the room something: it shows in every learner's session.
+
+    In start, watch and check alike.
+
+    \b
+    Examples:
+      workshop class say "Break until 11:00"
+    """
     from valkey_workshop.classroom import trainer  # noqa: PLC0415 - on use (module docstring)
     from valkey_workshop.render.console import message  # noqa: PLC0415
 
@@ -255,12 +327,19 @@ def say_command(
     message(f"Said to the class: {shown}")
 
 
-@class_app.command("clear")
+@class_app.command("clear", cls=WorkshopCommand)
 def clear_command(
-    name: Annotated[str, typer.Argument(help="Whose hand to lower (the name the board shows)")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Whose hand to lower (the name the board shows)")
+    ],
     folder: ClassDirOption = None,
 ) -> None:
-    """Lower a learner's raised hand on the board."""
+    """Lower a learner's raised hand on the board.
+
+    \b
+    Examples:
+      workshop class clear ada
+    """
     from valkey_workshop.classroom import trainer  # noqa: PLC0415 - on use (module docstring)
     from valkey_workshop.render.console import message  # noqa: PLC0415
 
@@ -268,13 +347,22 @@ def clear_command(
     message(f"Hand lowered: {', '.join(names)}.")
 
 
-@class_app.command("remove")
+@class_app.command("remove", cls=WorkshopCommand)
 def remove_command(
-    name: Annotated[str, typer.Argument(help="Whom to remove (the name the board shows, or id)")],
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="Whom to remove (the name the board shows, or id)"),
+    ],
     folder: ClassDirOption = None,
 ) -> None:
-    """Remove a learner (a fake one, or one who left): their user goes, their seat is free,
-    their row leaves the board."""
+    """Remove a learner (a fake one, or one who left) from the class.
+
+    Their user goes, their seat is free, their row leaves the board.
+
+    \b
+    Examples:
+      workshop class remove "Ada L."
+    """
     from valkey_workshop.classroom import trainer  # noqa: PLC0415 - on use (module docstring)
     from valkey_workshop.render.console import message  # noqa: PLC0415
 
@@ -282,14 +370,20 @@ def remove_command(
     message(f"Removed: {', '.join(names)} (the class server deletes their users).")
 
 
-@class_app.command("end")
+@class_app.command("end", cls=WorkshopCommand)
 def end_command(
     folder: ClassDirOption = None,
 ) -> None:
-    """End the class: remove its users (and its join list and inboxes) from its server.
+    """End the class: remove its users and inboxes from its server.
 
     A class on an existing server reads the admin URL from $WORKSHOP_CLASS_ADMIN_URL (or the
-    class's URL with $WORKSHOP_CLASS_ADMIN_PASSWORD), never from the command line."""
+    class's URL with $WORKSHOP_CLASS_ADMIN_PASSWORD), never from the command line.
+
+    \b
+    Examples:
+      workshop class end
+      workshop class end --class-dir ./monday-class
+    """
     from valkey_workshop.classroom.serve import end_class  # noqa: PLC0415 - on use (docstring)
     from valkey_workshop.render.console import message  # noqa: PLC0415
 
@@ -302,14 +396,20 @@ def end_command(
     )
 
 
-@class_app.command("export")
+@class_app.command("export", cls=WorkshopCommand)
 def export_command(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="CSV file [default: stdout]")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="CSV file [default: stdout]"),
     ] = None,
     folder: ClassDirOption = None,
 ) -> None:
-    """The board as CSV: one row per learner and step with a result."""
+    """The board as CSV: one row per learner and step with a result.
+
+    \b
+    Examples:
+      workshop class export -o class.csv
+    """
     from valkey_workshop.classroom import trainer  # noqa: PLC0415 - on use (module docstring)
     from valkey_workshop.render.console import message  # noqa: PLC0415
 
@@ -328,16 +428,27 @@ def export_command(
 
 
 def join_command(
-    code: Annotated[str, typer.Argument(help="The join code the trainer shows")],
-    name: Annotated[str, typer.Option("--name", help="Your name on the trainer's board")],
+    code: Annotated[str, typer.Argument(metavar="CODE", help="The join code the trainer shows")],
+    name: Annotated[
+        str, typer.Option("--name", metavar="NAME", help="Your name on the trainer's board")
+    ],
     workdir: WorkdirOption = None,
 ) -> None:
-    """Join a class: your check results (never your code) go to the trainer's board."""
+    """Join a class: your check results go to the trainer's board.
+
+    Never your code, and never a password.
+
+    \b
+    Examples:
+      workshop join CODE --name ada
+    """
+    from valkey_workshop.classroom.config import JoinCode  # noqa: PLC0415 - on use
     from valkey_workshop.classroom.membership import (  # noqa: PLC0415 - on use (docstring)
         ClassPublisher,
         validate_name,
     )
     from valkey_workshop.render.console import message  # noqa: PLC0415
+    from valkey_workshop.session.workdir import resolve_workdir  # noqa: PLC0415 - Tab
 
     parsed = JoinCode.decode(code)
     shown = validate_name(name)
@@ -351,9 +462,15 @@ def join_command(
 
 
 def leave_command(workdir: WorkdirOption = None) -> None:
-    """Stop publishing check results to a class."""
+    """Stop publishing check results to a class.
+
+    \b
+    Examples:
+      workshop leave
+    """
     from valkey_workshop.classroom.membership import ClassPublisher  # noqa: PLC0415 - on use
     from valkey_workshop.render.console import message  # noqa: PLC0415
+    from valkey_workshop.session.workdir import resolve_workdir  # noqa: PLC0415 - Tab
 
     left = ClassPublisher(resolve_workdir(workdir)).leave()
     if left is None:
@@ -371,9 +488,15 @@ def leave_command(workdir: WorkdirOption = None) -> None:
 
 
 def help_me_command(workdir: WorkdirOption = None) -> None:
-    """Raise a hand on the trainer's board (it stays up until the trainer lowers it)."""
+    """Raise a hand on the trainer's board; the trainer lowers it.
+
+    \b
+    Examples:
+      workshop help-me
+    """
     from valkey_workshop.classroom.membership import ClassPublisher  # noqa: PLC0415 - on use
     from valkey_workshop.render.console import message  # noqa: PLC0415
+    from valkey_workshop.session.workdir import resolve_workdir  # noqa: PLC0415 - Tab
 
     publisher = ClassPublisher(resolve_workdir(workdir))
     outcome = publisher.publish([{"kind": "help"}])

@@ -17,32 +17,41 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from valkey_workshop import naming
+from valkey_workshop.cli.completion import (
+    BACKENDS,
+    NETWORKS,
+    choices_metavar,
+    complete_choice,
+)
 from valkey_workshop.cli.stopping import stopping
 from valkey_workshop.content.loader import load_module
 from valkey_workshop.errors import UsageError, WorkshopError
-from valkey_workshop.session.workdir import Workdir, resolve_workdir
 
 if TYPE_CHECKING:
     from valkey_workshop.content.models import Module
     from valkey_workshop.results.envelope import Outcome
     from valkey_workshop.server.base import ServerInfo
     from valkey_workshop.server.resolve import BackendChoice
+    from valkey_workshop.session.workdir import Workdir
 
 BackendOption = Annotated[
     str | None,
     typer.Option(
         "--backend",
-        help="auto | docker | embedded | local | url  [env: WORKSHOP_BACKEND; default: auto]",
+        metavar=choices_metavar(BACKENDS),
+        help="Where the server runs [env: WORKSHOP_BACKEND; default: auto]",
         show_default=False,
+        autocompletion=complete_choice(BACKENDS),
     ),
 ]
 UrlOption = Annotated[
     str | None,
     typer.Option(
         "--url",
+        metavar="URL",
         help="An existing server (valkey://, valkeys://); implies --backend url [env: VALKEY_URL]",
         show_default=False,
     ),
@@ -76,6 +85,7 @@ ImageOption = Annotated[
     str | None,
     typer.Option(
         "--image",
+        metavar="IMAGE",
         help="Container image for the docker backend [env: WORKSHOP_IMAGE]",
         show_default=False,
         callback=checked_image,
@@ -85,15 +95,18 @@ NetworkOption = Annotated[
     str | None,
     typer.Option(
         "--docker-network",
-        help="bridge | host: how the docker backend's container is reached "
+        metavar=choices_metavar(NETWORKS),
+        help="How the docker backend's container is reached "
         "[env: WORKSHOP_DOCKER_NETWORK; default: bridge]",
         show_default=False,
+        autocompletion=complete_choice(NETWORKS),
     ),
 ]
 WorkdirOption = Annotated[
     Path | None,
     typer.Option(
         "--workdir",
+        metavar="DIR",
         help="Exercise files and progress [env: WORKSHOP_WORKDIR; default: ./workshop-labs]",
         show_default=False,
     ),
@@ -115,6 +128,8 @@ def guarded(action: Callable[[], T]) -> T:
 
 
 def module_and_workdir(module_id: str, workdir: Path | None) -> tuple[Module, Workdir]:
+    from valkey_workshop.session.workdir import Workdir, resolve_workdir  # noqa: PLC0415 - Tab
+
     return load_module(module_id), Workdir(resolve_workdir(workdir))
 
 
@@ -198,7 +213,118 @@ def _error_exit(text: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-class ErrorBoundary(TyperGroup):
+#: An example line of a command's help: ``workshop`` there is the command that runs
+#: (``naming.program()``), not a key such as ``workshop:x``.
+_PROGRAM_IN_EXAMPLE = re.compile(r"(?<![\w:.-])workshop(?= )")
+
+
+class _AsTyped:
+    """A value conversion that keeps the value as typed (see WorkshopCommand.parse_args)."""
+
+    def coerce(self, value: Any, **_context: Any) -> Any:
+        return value
+
+
+_AS_TYPED = _AsTyped()
+_ABSENT = object()
+
+
+@contextmanager
+def values_as_typed(command: Any, ctx: Any) -> Iterator[None]:
+    """On a Tab press (Click parses resiliently only to complete), ``command``'s values stay
+    as typed while it parses.
+
+    Typer (0.2x) converts each value through a pydantic adapter it builds on first use, and
+    importing pydantic alone costs more than a whole Tab press may (5x a bare interpreter
+    start, benchmarks/tab_press.py). Restored after, so a command run later in the same
+    process converts as always; a Typer without that attribute is left as it is.
+    """
+    lazy = []
+    if ctx.resilient_parsing:
+        params = command.get_params(ctx)
+        lazy = [p for p in params if getattr(p, "_runtime_param", _ABSENT) is None]
+    for param in lazy:
+        param._runtime_param = _AS_TYPED
+    try:
+        yield
+    finally:
+        for param in lazy:
+            param._runtime_param = None
+
+
+class QuickGroup(TyperGroup):
+    """A group whose own options cost a Tab press no conversion (:func:`values_as_typed`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        with values_as_typed(self, ctx):
+            return super().parse_args(ctx, args)
+
+
+class WorkshopCommand(TyperCommand):
+    """A command whose help a person reads: values are named (``MODULE``, ``[STEP]``,
+    ``--workdir DIR``, ``--backend [auto|docker|...]``), never by their Python type (``<str>``)
+    or parameter name (``step_argument``), and its examples name the command that runs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        text = kwargs.get("help")
+        if text and naming.program() != "workshop":
+            kwargs["help"] = _PROGRAM_IN_EXAMPLE.sub(naming.program(), text)
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        with values_as_typed(self, ctx):
+            return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = value_name(param)
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments: list[tuple[str, str]] = []
+        options: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                # Its own words: Typer before 0.2x leaves an argument's help out of a plain
+                # (rich_markup_mode=None) page and writes "\\[required]" alone.
+                required = "  [required]" if param.required else ""
+                arguments.append(
+                    (value_name(param), f"{getattr(param, 'help', '') or ''}{required}")
+                )
+            elif param.param_type_name == "option":
+                options.append((_option_names(param), record[1]))
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def value_name(param: Any) -> str:
+    """What ``--help`` calls a parameter's value: its metavar (``MODULE``), else ``N`` for a
+    number, ``VALUE`` otherwise; ``...`` after one that takes several."""
+    name = param.metavar
+    if name is None:
+        number = getattr(param.type, "name", "") in ("integer", "float", "integer range")
+        name = "N" if number or "range" in getattr(param.type, "name", "") else "VALUE"
+    return f"{name}..." if param.nargs != 1 else str(name)
+
+
+def _option_names(param: Any) -> str:
+    names = ", ".join(param.opts)
+    if param.secondary_opts:
+        names += " / " + ", ".join(param.secondary_opts)
+    if param.is_flag or getattr(param, "count", False):
+        return names
+    return f"{names} {value_name(param)}"
+
+
+class ErrorBoundary(QuickGroup):
     """The one error path under every command: a :class:`WorkshopError` (from a use case, or
     :func:`fail` for bad input) or an operating-system error (a read-only folder, a full disk)
     is one line on stderr and exit code 2, never a traceback. A broken pipe (``workshop list |
@@ -222,14 +348,23 @@ class ErrorBoundary(TyperGroup):
             raise _error_exit(describe_os_error(error)) from None
 
 
+def _answering_a_tab_press() -> bool:
+    """Whether this run completes a word for the shell (Click's variable for the program is
+    set): it shows no help, so it need not survey the course for the help's example."""
+    return f"_{naming.program()}_COMPLETE".replace("-", "_").upper() in os.environ
+
+
 def _fill_help(command: Any, filled: dict[str, str]) -> None:
     """Fill the marks of ``command``'s help, its parameters' and its subcommands' (each text
     once: ``filled`` remembers what a text became)."""
 
     def module() -> str:
-        # Surveying the course roots once per command line, however many texts name it.
+        # Surveying the course roots once per command line, however many texts name it; a
+        # Tab press shows no help, so it does not pay for the survey (installed packages).
         if naming.MODULE_MARK not in filled:
-            filled[naming.MODULE_MARK] = naming.example_module()
+            filled[naming.MODULE_MARK] = (
+                "MODULE" if _answering_a_tab_press() else naming.example_module()
+            )
         return filled[naming.MODULE_MARK]
 
     def fill(text: str | None) -> str | None:

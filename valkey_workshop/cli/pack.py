@@ -3,36 +3,44 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from valkey_workshop.cli.common import ImageOption
-from valkey_workshop.commands import pack as packing
-from valkey_workshop.render import out_console
-from valkey_workshop.render.console import err_console
-from valkey_workshop.render.pack import pack_result_view, pack_step_line
-from valkey_workshop.results.pack import PackResult
+from valkey_workshop.cli.completion import (
+    PLATFORM_NAMES,
+    PYTHONS,
+    choices_metavar,
+    complete_choice,
+)
+
+if TYPE_CHECKING:
+    from valkey_workshop.results.pack import PackResult
 
 
 def pack_command(
-    folder: Annotated[Path, typer.Argument(help="A new (or empty) folder for the pack")],
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="A new (or empty) folder for the pack")
+    ],
     platform: Annotated[
         list[str] | None,
         typer.Option(
             "--platform",
-            help="Repeatable: "
-            + ", ".join(packing.PLATFORMS)
-            + f"  [default: {', '.join(packing.DEFAULT_PLATFORMS)}]",
+            metavar="PLATFORM",
+            help="Repeatable, one of: " + ", ".join(PLATFORM_NAMES) + "  [default: all of them]",
             show_default=False,
+            autocompletion=complete_choice(PLATFORM_NAMES),
         ),
     ] = None,
     python: Annotated[
         list[str] | None,
         typer.Option(
             "--python",
-            help=f"Repeatable: Python versions  [default: {', '.join(packing.DEFAULT_PYTHONS)}]",
+            metavar=choices_metavar(PYTHONS),
+            help="Repeatable: a Python version (a newer 3.x works too)  [default: all of them]",
             show_default=False,
+            autocompletion=complete_choice(PYTHONS),
         ),
     ] = None,
     image: ImageOption = None,
@@ -40,7 +48,20 @@ def pack_command(
         bool, typer.Option("--no-image", help="Leave the container image out")
     ] = False,
 ) -> None:
-    """Everything a venue needs to install offline: wheels per platform, the image, INSTALL.txt."""
+    """Everything a room needs to install offline, in one folder.
+
+    Wheels for every platform and Python chosen, the container image, and INSTALL.txt.
+
+    \b
+    Examples:
+      workshop pack ./usb-stick
+      workshop pack ./pack --platform linux-aarch64 --python 3.13 --no-image
+    """
+    from valkey_workshop.commands import pack as packing  # noqa: PLC0415 - on use (Tab, --help)
+    from valkey_workshop.render import out_console  # noqa: PLC0415
+    from valkey_workshop.render.console import err_console  # noqa: PLC0415
+    from valkey_workshop.render.pack import pack_result_view, pack_step_line  # noqa: PLC0415
+    from valkey_workshop.results.pack import PackResult  # noqa: PLC0415
     from valkey_workshop.server.docker import resolve_image  # noqa: PLC0415 - docker-py is slow
 
     platforms = packing.resolve_platforms(platform)

@@ -16,7 +16,6 @@ from valkey_workshop.cli.common import (
     guarded,
     live_server,
 )
-from valkey_workshop.session.workdir import resolve_workdir
 
 
 def cli_command(
@@ -49,6 +48,7 @@ def cli_command(
     from valkey_workshop.render import out_console  # noqa: PLC0415
     from valkey_workshop.render.console import status  # noqa: PLC0415
     from valkey_workshop.render.prompt import reply_view  # noqa: PLC0415
+    from valkey_workshop.session.workdir import resolve_workdir  # noqa: PLC0415
 
     root = guarded(lambda: resolve_workdir(workdir))
     console = out_console()

@@ -1,0 +1,63 @@
+"""What a Tab press costs, against a bare interpreter start (``python -c pass``).
+
+Each Tab press is a fresh ``workshop`` process that the shell starts with the completion
+variables set (``_WORKSHOP_COMPLETE=complete_bash``), as bash does; it imports the command
+tree and the content folder's TOML, no checking, server or rendering code
+(tests/unit/test_layers.py holds that). The two are run alternately, so load on the machine
+falls on both alike, and the medians are compared. Goal: a Tab press at most 5x a bare start.
+
+    python -m benchmarks.tab_press [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+GOAL_RATIO = 5.0
+#: What the shell hands the program: ``workshop check module3 cache<Tab>``.
+TAB_PRESS = {
+    "_WORKSHOP_COMPLETE": "complete_bash",
+    "COMP_WORDS": "workshop check module3 cache",
+    "COMP_CWORD": "3",
+}
+WORKSHOP = (sys.executable, "-m", "valkey_workshop")
+
+
+def timed(command: tuple[str, ...], env: dict[str, str]) -> tuple[float, str]:
+    """Seconds from spawning ``command`` to its exit, and its stdout."""
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return time.perf_counter() - started, done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    options = parser.parse_args()
+    bare_env = dict(os.environ)
+    tab_env = {**os.environ, **TAB_PRESS}
+    _, answer = timed(WORKSHOP, tab_env)  # warm the file cache and the bytecode
+    if "cache-aside" not in answer:
+        raise SystemExit(f"the Tab press did not complete cache-aside: {answer!r}")
+    bare, tab = [], []
+    for _ in range(options.runs):
+        bare.append(timed((sys.executable, "-c", "pass"), bare_env)[0])
+        tab.append(timed(WORKSHOP, tab_env)[0])
+    bare_ms, tab_ms = statistics.median(bare) * 1000, statistics.median(tab) * 1000
+    ratio = tab_ms / bare_ms
+    # The fastest runs are the ones the machine's load disturbed least.
+    best_ratio = min(tab) / min(bare)
+    verdict = "ok" if ratio <= GOAL_RATIO else "over the goal"
+    print(f"python -c pass: median {bare_ms:.1f} ms, best {min(bare) * 1000:.1f} ms")
+    print(f"Tab press:      median {tab_ms:.1f} ms, best {min(tab) * 1000:.1f} ms")
+    print(f"ratio of medians {ratio:.2f}x, of the best runs {best_ratio:.2f}x")
+    print(f"({options.runs} runs each; goal <= {GOAL_RATIO:.0f}x): {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -156,6 +156,7 @@ def serve_command(
         int | None,
         typer.Option(
             "--max-learners",
+            metavar="N",
             help="Seats in the class; joins beyond are refused [default: 250; at most 300]",
             show_default=False,
         ),

@@ -310,8 +310,9 @@ def value_name(param: Any) -> str:
     number, ``VALUE`` otherwise; ``...`` after one that takes several."""
     name = param.metavar
     if name is None:
-        number = getattr(param.type, "name", "") in ("integer", "float", "integer range")
-        name = "N" if number or "range" in getattr(param.type, "name", "") else "VALUE"
+        # A Typer that converts values lazily may not have built the parameter's type yet.
+        kind = getattr(getattr(param, "type", None), "name", "")
+        name = "N" if kind in ("integer", "float") or "range" in kind else "VALUE"
     return f"{name}..." if param.nargs != 1 else str(name)
 
 

@@ -67,10 +67,15 @@ def step_command(
     ],
     directory: Annotated[
         Path | None,
-        typer.Option("--dir", help="The folder holding MODULE/ [default: the course roots]"),
+        typer.Option(
+            "--dir", metavar="DIR", help="The folder holding MODULE/ [default: the course roots]"
+        ),
     ] = None,
 ) -> None:
-    """Add the next numbered step to a module of yours (on WORKSHOP_COURSE_PATH, or --dir).
+    """Add the next numbered step to a module of yours.
+
+    The module is found on WORKSHOP_COURSE_PATH, or in --dir; never in the bundled course or
+    an installed package.
 
     \b
     Examples:

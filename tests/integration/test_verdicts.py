@@ -229,7 +229,9 @@ def test_a_job_naming_a_check_the_step_lacks_is_a_failed_step(
     path = _write(tmp_path, step.solution.read_text())
     result = run_step_checks(step, path, server.url, selection=CheckSelection(only=("nope",)))
     assert not result.passed
-    assert result.problem is not None and "no check 'nope'" in result.problem
+    # The checks cannot be chosen as asked: the course's (or the engine's) fault, never the
+    # learner's, so the step is not run and says why.
+    assert result.not_run is not None and "no check 'nope'" in result.not_run
 
 
 # -- 3. a safe import path -------------------------------------------------------------

@@ -117,30 +117,14 @@ def clear_hand(folder: Path, name: str) -> list[str]:
         UsageError: no class, or no learner of that name with a raised hand.
         ServerError: the class server does not answer.
     """
-    board, client = _open_running(folder)
-    try:
-        rows = [row for row in board.snapshot().find(name) if row.hand_minutes is not None]
-        if not rows:
-            raise UsageError(
-                f"No learner called {clean_text(name, 40)!r} has a hand up (the board shows "
-                "the names; a shared name has its word in brackets)."
-            )
-        for row in rows:
-            client.xadd(
-                events_key(board.config.class_id),
-                {
-                    "v": "2",
-                    "id": uuid.uuid4().hex,
-                    "kind": "clear",
-                    "learner_id": row.learner_id,
-                    "target": row.learner_id,
-                },
-            )
-    except valkey.ValkeyError as error:
-        raise _server_error(folder, error) from error
-    finally:
-        client.close()
-    return [row.shown_name for row in rows]
+    return _about_learners(
+        folder,
+        name,
+        "clear",
+        hands_only=True,
+        missing="has a hand up (the board shows the names; a shared name has its word in "
+        "brackets).",
+    )
 
 
 def _open_running(folder: Path) -> tuple[boards.ClassBoard, valkey.Valkey]:
@@ -162,21 +146,38 @@ def remove_learner(folder: Path, name: str) -> list[str]:
         UsageError: no class, or no learner of that name.
         ServerError: the class server does not answer.
     """
+    return _about_learners(
+        folder,
+        name,
+        "remove",
+        hands_only=False,
+        missing="in this class (the board shows the names; a shared name has its word in "
+        "brackets, or give the id).",
+    )
+
+
+def _about_learners(
+    folder: Path, name: str, kind: str, *, hands_only: bool, missing: str
+) -> list[str]:
+    """Post one trainer event of ``kind`` about each learner called ``name`` (only those with
+    a hand up, with ``hands_only``); the names shown. A name that matches nobody is a usage
+    error ending with ``missing``."""
     board, client = _open_running(folder)
     try:
-        rows = board.snapshot().find(name)
+        rows = [
+            row
+            for row in board.snapshot().find(name)
+            if not hands_only or row.hand_minutes is not None
+        ]
         if not rows:
-            raise UsageError(
-                f"No learner called {clean_text(name, 40)!r} in this class (the board shows "
-                "the names; a shared name has its word in brackets, or give the id)."
-            )
+            raise UsageError(f"No learner called {clean_text(name, 40)!r} {missing}")
         for row in rows:
             client.xadd(
                 events_key(board.config.class_id),
                 {
                     "v": "2",
                     "id": uuid.uuid4().hex,
-                    "kind": "remove",
+                    "kind": kind,
                     "learner_id": row.learner_id,
                     "target": row.learner_id,
                 },

@@ -14,7 +14,7 @@ import time
 import valkey
 
 from valkey_workshop.checking import faults, inspect
-from valkey_workshop.checking.api import CheckContext, check
+from valkey_workshop.checking.api import CheckContext, check, describe_exception
 from valkey_workshop.labdb import ProductDatabase, catalogue_record
 from valkey_workshop.timing.client import TimedPipeline, TimedValkey
 from valkey_workshop.timing.records import CallLog
@@ -793,6 +793,64 @@ def lock_released_on_error(ctx: CheckContext) -> None:
             f"The database raised ConnectionError and {GET}() returned {returned!r}: the "
             "caller cannot tell an outage from a missing product. Let the error propagate."
         )
+
+
+class SimulatedCrash(BaseException):
+    """The reader dies inside its database read: a BaseException, as KeyboardInterrupt,
+    SystemExit or a worker's timeout are, so ``except Exception`` does not run for it."""
+
+
+@check(
+    "lock-released-on-crash",
+    "A crash inside any database read releases the lock and caches nothing",
+    hint=3,
+    lesson="The stampede",
+)
+def lock_released_on_crash(ctx: CheckContext) -> None:
+    """A miss, with the database call crashing at each of the calls a normal miss makes, in
+    turn: the crash reaches the caller, nothing is cached and the lock is gone, so the next
+    reader refills the entry at once instead of waiting LOCK_TTL_MS for a dead holder."""
+    function = ctx.implementation(GET)
+    product = "P939"
+    ctx.use_keys(key(product), lock(product))
+    counting = ctx.database(latency_seconds=0)
+    ctx.call(GET, ctx.client, counting, product)
+    calls = len(counting.calls)
+    if not calls:
+        ctx.fail(f"On a miss for {product}, {GET}() never read the database.")
+    for position in range(1, calls + 1):
+        ctx.server.delete(key(product), lock(product))
+        db = ctx.database(latency_seconds=0, faults={position: SimulatedCrash("crashed")})
+        what = f"On a miss for {product}, database call {position} of {calls} crashed"
+        try:
+            returned = function(ctx.client, db, product)
+        except SimulatedCrash:
+            pass  # right: a crash is not an answer
+        except NotImplementedError:
+            ctx.fail(f"{GET}() is not written yet: fill in the TODOs in {ctx.exercise_file.name}.")
+        except Exception as error:
+            ctx.fail(f"{what} and {GET}() raised {describe_exception(error, ctx.exercise_file)}.")
+        else:
+            ctx.fail(
+                f"{what} (a BaseException, as KeyboardInterrupt or SystemExit are) and {GET}() "
+                f"returned {returned!r}: it caught the crash (a bare except: or except "
+                "BaseException:) and answered as if the database had. Let it through; "
+                "release the lock in a finally: block instead."
+            )
+        if ctx.server.exists(key(product)):
+            ctx.fail(
+                f"{what}, and {GET}() cached {key(product)} = "
+                f"{ctx.server.get(key(product))!r}: the database never answered. Cache only "
+                "what the database returned."
+            )
+        if ctx.server.exists(lock(product)):
+            ctx.fail(
+                f"{what} (a BaseException, as KeyboardInterrupt, SystemExit or a worker's "
+                f"timeout are), and {lock(product)} was left behind with "
+                f"{ctx.server.pttl(lock(product))} ms to go: every reader of this product now "
+                "waits for a holder that is gone. except Exception: does not run for a crash; "
+                "release the lock in a finally: block, which runs on every way out."
+            )
 
 
 class RacingClient(TimedValkey):

@@ -95,9 +95,14 @@ def ttl_setting(ctx: CheckContext) -> None:
             "('invalid expire time'), and a cache entry needs one."
         )
     if ttl > 86400:
+        slip = (
+            f" Is it {ttl // 1000} s written in milliseconds? ex= takes seconds."
+            if ttl % 1000 == 0 and ttl // 1000 <= 86400
+            else ""
+        )
         ctx.fail(
             f"CACHE_TTL_SECONDS is {ttl} s, more than a day: a missed invalidation would serve "
-            "stale data that long. Use at most 86400."
+            f"stale data that long. Use at most 86400.{slip}"
         )
 
 

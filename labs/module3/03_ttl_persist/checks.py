@@ -144,6 +144,12 @@ def _extend(ctx: CheckContext, before: dict[str, int], what: str) -> None:
     ttl = ctx.server.ttl(KEY)
     if ttl == -2:
         ctx.fail(f"extend_ttl deleted a key with {what}; it should only set its TTL.")
+    if "ex" in before and _is_true(result) and abs(ttl - (before["ex"] + 300)) <= 2:
+        ctx.fail(
+            f"extend_ttl(client, key, 300) on a key with {what} left a TTL of {ttl} s: it added "
+            "300 s to the time left instead of setting the TTL to 300 s, so a key read often "
+            "would be kept for ever longer. EXPIRE key 300 sets it to 300 s from any TTL."
+        )
     if not (_is_true(result) and 290 <= ttl <= 300):
         note = _expire_option_note(ctx, mark)
         ctx.fail(

@@ -1,4 +1,5 @@
-"""The fork server (``checking/forkserver.py``, issue 12): the same verdicts as a worker process
+"""The fork server (``checking/forkserver.py``, the runner's side, and
+``checking/forkserver_process.py``, inside it; issue 12): the same verdicts as a worker process
 of its own, a clean slate for every run, and nothing left behind.
 
 Real learner files, the real worker, the real embedded server; the process-per-run path is

@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+from valkey_workshop.checking import strays
 from valkey_workshop.checking.protocol import STRAY_SECONDS, ForkRequest, encode
 
 #: Set to 0 to start one worker process per run instead (the path Windows and macOS take).
@@ -112,6 +113,11 @@ class ForkServer:
         Raises:
             ForkServerError: no answer as agreed; this fork server is stopped.
         """
+        # What learner code leaves after killing this fork server and its keeper comes to us.
+        with strays.adopting(self.process.pid):
+            return self._run(request, limit)
+
+    def _run(self, request: ForkRequest, limit: float) -> tuple[int, bool]:
         assert self.process.stdin is not None and self.process.stdout is not None
         started = False
         try:

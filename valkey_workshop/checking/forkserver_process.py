@@ -73,6 +73,7 @@ _EXIT_STATUS_BROKEN = 70
 #: Descriptors a forked worker closes (all but its guard pipe): above any a server opens.
 _MAX_FD = 1 << 16
 _PR_SET_CHILD_SUBREAPER = 36
+_PR_SET_NO_NEW_PRIVS = 38
 
 
 def serve() -> NoReturn:
@@ -209,10 +210,14 @@ def _become_subreaper() -> None:
     """Ask Linux to hand us every orphan among our descendants instead of init: a process
     learner code started and moved out of the worker's group (``setsid``, a double fork)
     then stays ours to stop (:func:`_stop_strays`)."""
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+
+
+def _prctl(option: int, value: int) -> None:
     with contextlib.suppress(Exception):
         import ctypes  # noqa: PLC0415 - Linux only, and only here
 
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
 def _stop_strays(group: int) -> None:
@@ -337,6 +342,9 @@ def _become_worker(request: ForkRequest, guard_read: int, server_pid: int) -> No
     from valkey_workshop.checking import worker  # noqa: PLC0415 - preloaded; a cycle otherwise
 
     os.setsid()  # a process group of our own, killed as a whole after the run
+    # The mark of everything learner code starts, which it cannot clear: should it kill us and
+    # our keeper, the workshop process, their subreaper then, knows what to stop (strays.py).
+    _prctl(_PR_SET_NO_NEW_PRIVS, 1)
     worker.die_with_parent()  # the same rule as for a worker the runner starts
     if os.getppid() != server_pid:
         os._exit(3)  # the fork server died before we could ask to die with it

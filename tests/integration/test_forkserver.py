@@ -1,4 +1,5 @@
-"""The fork server (``checking/forkserver.py``, issue 12): the same verdicts as a worker process
+"""The fork server (``checking/forkserver.py``, the runner's side, and
+``checking/forkserver_process.py``, inside it; issue 12): the same verdicts as a worker process
 of its own, a clean slate for every run, and nothing left behind.
 
 Real learner files, the real worker, the real embedded server; the process-per-run path is
@@ -7,6 +8,7 @@ what ``WORKSHOP_FORK_SERVER=0`` (and Windows, macOS) takes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -52,14 +54,18 @@ def _workshop_env(workdir: Path, server: ServerInfo) -> dict[str, str]:
     }
 
 
-def _escape(pids: Path, *, daemon: bool = True, new_session: bool = True) -> str:
+def _escape(
+    pids: Path, *, daemon: bool = True, new_session: bool = True, lifetime: int = 120
+) -> str:
     """Learner lines that leave the worker's process group (a double-fork daemon that makes a
     session of its own; a child started in a new session), note each PID in ``pids`` and go
-    on only once both have escaped: a signal, not a sleep, which a loaded machine outruns."""
+    on only once both have escaped: a signal, not a sleep, which a loaded machine outruns.
+    Each escaped process ends by itself after ``lifetime`` seconds (a test that waits for them
+    to be stopped must wait less than that)."""
     lines = ["import os, subprocess, time"]
     if new_session:
         lines += [
-            "_child = subprocess.Popen(['sleep', '120'], start_new_session=True)",
+            f"_child = subprocess.Popen(['sleep', '{lifetime}'], start_new_session=True)",
             "while os.getsid(_child.pid) == os.getsid(0):",
             "    time.sleep(0.005)",
             f"open({str(pids)!r}, 'a').write(f'{{_child.pid}}\\n')",
@@ -72,7 +78,7 @@ def _escape(pids: Path, *, daemon: bool = True, new_session: bool = True) -> str
             "    if os.fork() == 0:",
             f"        open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')",
             "        os.write(_tell, b'x')",
-            "        time.sleep(120)",
+            f"        time.sleep({lifetime})",
             "    os._exit(0)",
             "os.close(_tell)",
             "os.read(_ready, 1)",
@@ -346,3 +352,88 @@ def test_learner_code_that_stops_the_workshop_cannot_hang_it(
             process.wait()
     # The solution's behaviour is intact; the stop was undone while its checks ran.
     assert process.returncode == 0, stdout + stderr
+
+
+def test_processes_that_left_the_group_are_stopped_even_when_the_code_kills_the_keeper_too(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    """Escape first, then kill the keeper and the fork server, the two subreapers below the
+    workshop: the escaped processes are handed to the workshop process, which stops them
+    (issue 19)."""
+    pids = tmp_path / "escaped.pids"
+    exercise = tmp_path / "w" / "module3" / "02_cache_aside.py"
+    exercise.parent.mkdir(parents=True)
+    exercise.write_text(
+        _escape(pids, lifetime=900)
+        + "import os, signal\n"
+        + "_server = os.getppid()\n"
+        + "_stat = open(f'/proc/{_server}/stat').read()\n"
+        + "_keeper = int(_stat[_stat.rindex(')') + 2 :].split()[1])\n"
+        + "os.kill(_keeper, signal.SIGKILL)\n"
+        + "os.kill(_server, signal.SIGKILL)\n"
+        + solution(module3)
+    )
+    done = subprocess.run(
+        CHECK_02,
+        env=_workshop_env(tmp_path / "w", server),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    escaped = [int(pid) for pid in pids.read_text().split()]
+    try:
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert len(escaped) == 4  # two per attempt
+        wait_until(lambda: all_gone(escaped), "a process outlived the check")
+    finally:
+        for pid in escaped:  # a failed run of this test leaves nothing on the machine either
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.usefixtures("servers_of_this_test")
+def test_the_workshop_stops_only_what_learner_code_left_with_it(
+    tmp_path: Path, module3: Module, server: ServerInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In this process, as `verify` runs checks: learner code escapes, then kills the keeper
+    and the fork server, so its processes come to this process. They are stopped; a child this
+    test started, the Valkey server and a process orphaned here after the check are not."""
+    monkeypatch.setenv(forkserver.FORK_SERVER_ENV, "1")
+    ours = subprocess.Popen(["sleep", "900"])
+    pids = tmp_path / "escaped.pids"
+    killer = (
+        _escape(pids, lifetime=900)
+        + "import os, signal\n"
+        + "_server = os.getppid()\n"
+        + "_stat = open(f'/proc/{_server}/stat').read()\n"
+        + "os.kill(int(_stat[_stat.rindex(')') + 2 :].split()[1]), signal.SIGKILL)\n"
+        + "os.kill(_server, signal.SIGKILL)\n"
+    )
+    escaped: list[int] = []
+    later = None
+    try:
+        result = _check(tmp_path / "one", killer + solution(module3), module3, server)
+        escaped = [int(pid) for pid in pids.read_text().split()]
+        assert not result.passed
+        assert "fork server, was killed" in (result.problem or ""), result.problem
+        assert len(escaped) == 4  # two per attempt
+        wait_until(lambda: all_gone(escaped), "a process outlived the check")
+        assert ours.poll() is None, "a process this test started was stopped"
+        assert _check(tmp_path / "two", solution(module3), module3, server).passed
+        # Between checks, an orphan goes to init as before: this process is no subreaper.
+        shell = subprocess.run(
+            ["sh", "-c", "sleep 900 </dev/null >/dev/null 2>&1 & echo $!"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        later = int(shell.stdout)
+        parent = Path(f"/proc/{later}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        assert int(parent) != os.getpid()
+    finally:
+        ours.kill()
+        ours.wait()
+        for pid in [*escaped, *([later] if later else [])]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from valkey_workshop.commands.listing import module_status
-from valkey_workshop.commands.reset import reset_steps
+from valkey_workshop.commands.reset import ResetReport, reset_steps
+from valkey_workshop.commands.time_spent import add_time_spent
 from valkey_workshop.content import Module
 from valkey_workshop.errors import UsageError
 from valkey_workshop.render import views
@@ -70,13 +71,44 @@ def test_reset_records_the_step_as_not_passed_now_and_keeps_its_history(
     with workdir.progress.update() as progress:
         progress.record_check(module3.id, step.slug, passed=True)
         progress.step(module3.id, step.slug).hints_revealed = 2
-    reset_steps(module3, (step,), workdir)
+    assert reset_steps(module3, (step,), workdir).exit_code == 0
     entry = module_status(module3, workdir).steps[1].progress
     assert entry.status == "not-started"  # `list` said "passed" for a starter file
     assert entry.ever_passed and entry.attempts == 1 and entry.hints_revealed == 2
     assert module_status(module3, workdir).next_step == module3.step(1)
     listing = render_text(views.status_view(module_status(module3, workdir)), width=80)
     assert "passed before" in listing
+
+
+def test_reset_returns_what_it_restored_and_where_each_learner_file_went(
+    tmp_path: Path, module3: Module
+) -> None:
+    workdir = Workdir(tmp_path / "w")
+    changed, untouched = module3.step("cache-aside"), module3.step("bottleneck")
+    workdir.prepare(module3)
+    workdir.exercise_path(changed).write_text("# mine\n")
+    report = reset_steps(module3, (untouched, changed), workdir)
+    assert isinstance(report, ResetReport)
+    assert (report.module, report.exit_code, report.messages) == (module3, 0, ())
+    first, second = report.outcomes
+    assert (first.exercise, first.backup) == (workdir.exercise_path(untouched), None)
+    assert second.exercise == workdir.exercise_path(changed)
+    assert second.backup is not None and second.backup.read_text() == "# mine\n"
+    shown = "".join(render_text(views.reset_view(report.outcomes), width=100).split())
+    assert f"yourversioniskeptat{second.backup}" in shown  # long paths wrap
+
+
+def test_time_spent_returns_what_it_added_and_the_steps_total(
+    tmp_path: Path, module3: Module
+) -> None:
+    workdir = Workdir(tmp_path / "w")
+    step = module3.step("cache-aside")
+    first = add_time_spent(module3, step, workdir, 1.5)
+    assert (first.step, first.added_seconds, first.progress.seconds_spent) == (step, 1.5, 1.5)
+    assert (first.exit_code, first.messages) == (0, ())
+    set_back = add_time_spent(module3, step, workdir, -3.0)  # a clock set back adds nothing
+    assert (set_back.added_seconds, set_back.progress.seconds_spent) == (0.0, 1.5)
+    assert module_status(module3, workdir).steps[1].progress.seconds_spent == 1.5
 
 
 def test_progress_round_trips_and_the_status_is_the_latest_verdict(tmp_path: Path) -> None:

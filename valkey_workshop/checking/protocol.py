@@ -25,6 +25,9 @@ from typing import Any, Literal, NotRequired, TypedDict, cast
 SEQ_FIELD = "seq"
 #: The field of every event line that signs it (HMAC-SHA256 under the run's secret).
 MAC_FIELD = "mac"
+#: How long, after a run, the fork server may take to stop what the worker left (its process
+#: group dying out after the SIGKILL): the runner waits that long and more for its answer.
+STRAY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)

@@ -394,7 +394,8 @@ def reset(
             f"Restore all {len(steps)} starters of {module}? Your files are backed up."
         ):
             raise typer.Exit(1)
-    out_console().print(views.reset_view(reset_steps(loaded, steps, wd)))
+    report = reset_steps(loaded, steps, wd)
+    finish(report, lambda: out_console().print(views.reset_view(report.outcomes)))
 
 
 @app.command(cls=WorkshopCommand)

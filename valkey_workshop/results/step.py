@@ -1,4 +1,5 @@
-"""The results of the one-step verbs: ``hint``, ``solution``, ``skip``."""
+"""The results of the one-step verbs: ``hint``, ``solution``, ``skip``, and the time a learner
+spent on a step (added by the guided session)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,24 @@ class SkipOutcome:
     @property
     def messages(self) -> tuple[Message, ...]:
         return (said(f"Step {self.step.label}: {self.progress.status}."),)
+
+    @property
+    def exit_code(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class TimeSpent:
+    """Time added to a step: how much, and the step's progress after it (its total in
+    ``progress.seconds_spent``, what ``list`` and the summary show)."""
+
+    step: Step
+    added_seconds: float
+    progress: StepProgress
+
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        return ()  # nothing to say: the session goes on, and ``list`` shows the total
 
     @property
     def exit_code(self) -> int:

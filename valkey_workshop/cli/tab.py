@@ -19,21 +19,28 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path  # loaded already (valkey_workshop.naming)
+
+#: ``typing`` costs a Tab press 4 ms; mypy reads any ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
 #: ``content.models.FORMAT_VERSION`` (a test keeps the two the same).
 FORMAT_VERSION = 1
 #: ``content.loader._SLUG``.
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 #: The keys ``module.toml`` and its tables may hold (``content.loader._load_folder``).
 _MODULE_KEYS = {"format_version", "title", "summary", "sections", "steps", "owned_keys"}
 _SECTION_KEYS = {"id", "title", "minutes", "self_paced"}
 _STEP_KEYS = {"number", "slug", "section"}
 _SHELLS = ("bash", "zsh", "fish", "powershell")
-_SPLIT_SAFE = re.compile(r"[^\"'\\]*")
+#: Characters ``shlex`` would read as quoting (then Typer splits the words).
+_QUOTING = frozenset("\"'\\")
 
 
-class _Unsure(Exception):
+class _UnsureError(Exception):
     """This input is Typer's to answer (the fast path would not be exactly right)."""
 
 
@@ -54,7 +61,7 @@ def answer(program: str, environ: Mapping[str, str]) -> tuple[str | None, int] |
         args, incomplete = _words(shell, environ)
         items = _complete(args, incomplete)
         return _format(shell, items, environ)
-    except _Unsure:
+    except _UnsureError:
         return None
     except (OSError, ValueError):
         return None
@@ -62,10 +69,8 @@ def answer(program: str, environ: Mapping[str, str]) -> tuple[str | None, int] |
 
 def _split(text: str) -> list[str]:
     """``click.shell_completion.split_arg_string`` for text without quotes or backslashes."""
-    if not _SPLIT_SAFE.fullmatch(text) or any(
-        c.isspace() and c not in " \t\r\n" for c in text
-    ):
-        raise _Unsure
+    if any(c in _QUOTING or (c.isspace() and c not in " \t\r\n") for c in text):
+        raise _UnsureError
     return text.split()
 
 
@@ -99,14 +104,16 @@ class _Parsed:
 def _table() -> dict[str, dict[str, Any]]:
     from valkey_workshop.cli.tabtable import TABLE  # noqa: PLC0415 - only on a Tab press
 
-    return TABLE
+    table: dict[str, dict[str, Any]] = TABLE
+    return table
 
 
 def _option(node: dict[str, Any], word: str) -> dict[str, Any]:
     for option in node["options"]:
         if word in option["opts"] or word in option["secondary"]:
-            return option
-    raise _Unsure  # an unknown option, a bundle of short ones, --opt=value: Typer's
+            found: dict[str, Any] = option
+            return found
+    raise _UnsureError  # an unknown option, a bundle of short ones, --opt=value: Typer's
 
 
 def _parse(node: dict[str, Any], words: list[str]) -> _Parsed:
@@ -120,11 +127,11 @@ def _parse(node: dict[str, Any], words: list[str]) -> _Parsed:
         index += 1
         if word[:1] == "-" and len(word) > 1:
             if word == "--":
-                raise _Unsure
+                raise _UnsureError
             option = _option(node, word)
             if option["value"]:
                 if option["nargs"] != 1:
-                    raise _Unsure
+                    raise _UnsureError
                 if index >= len(words):
                     complete = False  # "requires an argument": Click stops, no arguments set
                     break
@@ -136,7 +143,7 @@ def _parse(node: dict[str, Any], words: list[str]) -> _Parsed:
     if complete:
         for argument, value in zip(node["arguments"], positional, strict=False):
             if argument["nargs"] != 1:
-                raise _Unsure
+                raise _UnsureError
             parsed.values[argument["name"]] = value
             parsed.given.add(argument["name"])
     return parsed
@@ -152,16 +159,16 @@ def _complete(args: list[str], incomplete: str) -> list[tuple[str, dict[str, str
             break
         word = words[0]
         if word.startswith("-"):
-            raise _Unsure  # a group's own option (--version runs even on a Tab press)
+            raise _UnsureError  # a group's own option (--version runs even on a Tab press)
         names = [name for name, _ in table[path]["commands"]]
         if word not in names:
-            raise _Unsure
+            raise _UnsureError
         path = f"{path} {word}".strip()
         words = words[1:]
     node = table[path]
     parsed = _parse(node, words) if not node["group"] else _Parsed()
     if incomplete == "=" or ("=" in incomplete and incomplete.startswith("-")):
-        raise _Unsure
+        raise _UnsureError
     if incomplete.startswith("-"):
         return _command_items(node, parsed, incomplete)
     if args and args[-1].startswith("-"):
@@ -180,7 +187,8 @@ def _command_items(
     """``Group.shell_complete`` and ``Command.shell_complete``: subcommands, then options."""
     items: list[tuple[str, dict[str, str] | None]] = []
     if node["group"]:
-        items.extend((name, shown) for name, shown in node["commands"] if name.startswith(incomplete))
+        commands = node["commands"]
+        items.extend((name, shown) for name, shown in commands if name.startswith(incomplete))
     if incomplete and not incomplete[0].isalnum():
         for option in node["options"]:
             if option["hidden"] or (not option["multiple"] and option["name"] in parsed.given):
@@ -216,60 +224,54 @@ def _entry_point_courses() -> bool:
     the content loader's to find: loading a package is not for a Tab press)."""
     for folder in sys.path:
         try:
-            entries = os.scandir(folder or ".")
+            entries = list(Path(folder or ".").iterdir())
         except OSError:
             continue
-        with entries:
-            for entry in entries:
-                if not entry.name.endswith((".dist-info", ".egg-info")):
-                    continue
-                points = os.path.join(entry.path, "entry_points.txt")
-                try:
-                    with open(points, encoding="utf-8") as handle:
-                        if "[valkey_workshop.courses]" in handle.read():
-                            return True
-                except OSError:
-                    continue
+        for entry in entries:
+            if not entry.name.endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                text = (entry / "entry_points.txt").read_text(encoding="utf-8")
+            except OSError:
+                continue
+            if "[valkey_workshop.courses]" in text:
+                return True
     return False
 
 
-def _root_folders() -> list[str]:
+def _root_folders() -> list[Path]:
     """The course roots that exist, in search order (``content.roots.course_roots``)."""
-    roots: list[str] = []
+    roots: list[Path] = []
     override = os.environ.get("WORKSHOP_LABS_DIR", "").strip()
     if override:
-        roots.append(os.path.expanduser(override))
+        roots.append(Path(override).expanduser())
     else:
         from importlib.util import find_spec  # noqa: PLC0415 - already loaded by site
 
         spec = find_spec("valkey_workshop._labs")
         locations = list(spec.submodule_search_locations or []) if spec else []
         if len(locations) != 1:
-            raise _Unsure
-        roots.append(locations[0])
+            raise _UnsureError
+        roots.append(Path(locations[0]))
     for entry in os.environ.get("WORKSHOP_COURSE_PATH", "").split(os.pathsep):
         if entry.strip():
-            roots.append(os.path.expanduser(entry.strip()))
+            roots.append(Path(entry.strip()).expanduser())
     if _entry_point_courses():
-        raise _Unsure
-    usable = []
-    for root in roots:
-        resolved = os.path.realpath(root)
-        if os.path.isdir(resolved) and not os.path.isfile(os.path.join(resolved, "module.toml")):
-            usable.append(resolved)
-    return usable
+        raise _UnsureError
+    resolved = [root.resolve() for root in roots]
+    return [root for root in resolved if root.is_dir() and not (root / "module.toml").is_file()]
 
 
-def _places() -> list[tuple[str, str]]:
+def _places() -> list[tuple[str, Path]]:
     """(module id, folder) for every module on the roots, as ``content.roots.survey``."""
-    places: list[tuple[str, str]] = []
+    places: list[tuple[str, Path]] = []
     for root in _root_folders():
-        seen = {os.path.realpath(folder) for _, folder in places}
-        for name in sorted(os.listdir(root)):
-            folder = os.path.join(root, name)
-            if os.path.isfile(os.path.join(folder, "module.toml")):
-                if os.path.realpath(folder) not in seen:
-                    places.append((name, folder))
+        seen = {folder.resolve() for _, folder in places}
+        places.extend(
+            (child.name, child)
+            for child in sorted(root.iterdir())
+            if (child / "module.toml").is_file() and child.resolve() not in seen
+        )
     return places
 
 
@@ -294,7 +296,7 @@ def _steps(module_id: str | None, incomplete: str) -> list[tuple[str, dict[str, 
     return [(value, _plain(title)) for value, title in items.items()]
 
 
-def _module_steps(folder: str) -> list[tuple[int, str, str]]:
+def _module_steps(folder: Path) -> list[tuple[int, str, str]]:
     """(number, slug, title) of each step, or none when the module does not load; the titles
     (shown by zsh, fish and PowerShell) are left empty until a shell asks for them."""
     if _wants_titles:
@@ -302,7 +304,7 @@ def _module_steps(folder: str) -> list[tuple[int, str, str]]:
     import tomllib  # noqa: PLC0415 - only on a Tab press that completes a step
 
     try:
-        with open(os.path.join(folder, "module.toml"), "rb") as handle:
+        with (folder / "module.toml").open("rb") as handle:
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError):
         return []
@@ -312,14 +314,21 @@ def _module_steps(folder: str) -> list[tuple[int, str, str]]:
     return [(number, slug, "") for number, slug in steps]
 
 
-def _valid_manifest(data: dict[str, Any]) -> list[tuple[int, str]] | None:
+def _valid_manifest(  # noqa: PLR0911, PLR0912 - one test per rule of the loader it mirrors
+    data: dict[str, Any],
+) -> list[tuple[int, str]] | None:
     """The (number, slug) of the steps when ``content.loader`` would load this manifest
     without a module-wide error; ``None`` when unsure (then the loader decides)."""
 
     def exact(value: object, kind: type) -> bool:
         return type(value) is kind
 
-    if set(data) - _MODULE_KEYS or data.get("owned_keys"):
+    if set(data) - _MODULE_KEYS:
+        return None
+    owned = data.get("owned_keys", [])
+    if not exact(owned, list) or not all(exact(p, str) for p in owned):
+        return None
+    if any(_key_patterns().pattern_problem(pattern) for pattern in owned):
         return None
     version = data.get("format_version")
     if not exact(version, int) or not 1 <= version <= FORMAT_VERSION:  # type: ignore[operator]
@@ -327,10 +336,12 @@ def _valid_manifest(data: dict[str, Any]) -> list[tuple[int, str]] | None:
     if not exact(data.get("title"), str) or not exact(data.get("summary"), str):
         return None
     sections, steps = data.get("sections"), data.get("steps")
-    if not exact(sections, list) or not exact(steps, list) or not steps:
+    if not isinstance(sections, list) or not isinstance(steps, list) or not steps:
+        return None
+    if not exact(sections, list) or not exact(steps, list):
         return None
     ids = []
-    for section in sections:  # type: ignore[union-attr]
+    for section in sections:
         if not exact(section, dict) or set(section) - _SECTION_KEYS:
             return None
         minutes = section.get("minutes")
@@ -344,13 +355,13 @@ def _valid_manifest(data: dict[str, Any]) -> list[tuple[int, str]] | None:
     if len(set(ids)) != len(ids):
         return None
     found = []
-    for index, step in enumerate(steps, 1):  # type: ignore[arg-type]
+    for index, step in enumerate(steps, 1):
         if not exact(step, dict) or set(step) != _STEP_KEYS:
             return None
         number, slug, section_id = step["number"], step["slug"], step["section"]
         if not exact(number, int) or number != index or not exact(slug, str):
             return None
-        if not _SLUG.match(slug) or section_id not in ids or not exact(section_id, str):
+        if not re.match(_SLUG, slug) or section_id not in ids or not exact(section_id, str):
             return None
         found.append((number, slug))
     if len({slug for _, slug in found}) != len(found):
@@ -358,16 +369,27 @@ def _valid_manifest(data: dict[str, Any]) -> list[tuple[int, str]] | None:
     return found
 
 
-def _loaded_steps(folder: str) -> list[tuple[int, str, str]]:
-    """The steps as the content loader reads them (every check of ``content.loader``)."""
-    from pathlib import Path  # noqa: PLC0415 - already loaded by site
+def _key_patterns() -> ModuleType:
+    """``content.keypatterns`` loaded on its own: importing it through its package would load
+    the whole content loader (``content/__init__.py``), the cost this module avoids."""
+    from importlib.util import module_from_spec, spec_from_file_location  # noqa: PLC0415
 
+    source = Path(__file__).resolve().parents[1] / "content" / "keypatterns.py"
+    spec = spec_from_file_location("valkey_workshop.cli._tab_keypatterns", source)
+    if spec is None or spec.loader is None:
+        raise _UnsureError
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _loaded_steps(folder: Path) -> list[tuple[int, str, str]]:
+    """The steps as the content loader reads them (every check of ``content.loader``)."""
     from valkey_workshop.content.loader import load_module  # noqa: PLC0415
     from valkey_workshop.errors import WorkshopError  # noqa: PLC0415
 
-    where = Path(folder)
     try:
-        module = load_module(where.name, root=where.parent)
+        module = load_module(folder.name, root=folder.parent)
     except WorkshopError:
         return []
     return [(step.number, step.slug, step.title) for step in module.steps]
@@ -386,7 +408,7 @@ def _plain(text: str) -> dict[str, str] | None:
     if not _wants_titles or not text:
         return None
     if "[" in text or text.count(":") > 1 or not text.isascii() or not text.isprintable():
-        raise _Unsure
+        raise _UnsureError
     return {
         "zsh": _zsh_escape(text),
         "fish": re.sub(r"\s", " ", text),
@@ -406,21 +428,27 @@ def _zsh_escape(value: str) -> str:
 
 
 def _narrowest(environ: Mapping[str, str]) -> int:
-    """The narrowest width Rich could wrap a help text at in this process (``$COLUMNS``, a
-    terminal on stdin, stdout or stderr, or 80)."""
-    widths = [80]
+    """The width Rich wraps a help text at in this process (``rich.console.Console.size``):
+    ``$COLUMNS``, else the first terminal of stdin, stdout and stderr, else 80; 80 at most on
+    a dumb terminal. One column less, as on Windows' legacy console."""
     columns = environ.get("COLUMNS", "")
     if columns.isdigit():
-        widths.append(int(columns))
-    for descriptor in (0, 1, 2):
-        try:
-            widths.append(os.get_terminal_size(descriptor).columns)
-        except (OSError, ValueError):
-            continue
-    return min(widths) - 1  # Windows' legacy console writes one column less
+        width = int(columns)
+    else:
+        width = 0
+        for descriptor in (0, 1, 2):
+            try:
+                width = os.get_terminal_size(descriptor).columns
+            except (OSError, ValueError):
+                continue
+            break
+        width = width or 80
+    if environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        width = min(width, 80)
+    return width - 1
 
 
-def _format(
+def _format(  # noqa: PLR0911 - one answer per shell and fish action, as Typer's classes
     shell: str, items: list[tuple[str, dict[str, str] | None]], environ: Mapping[str, str]
 ) -> tuple[str | None, int]:
     if shell == "bash":
@@ -428,7 +456,7 @@ def _format(
     width = _narrowest(environ)
     for _, shown in items:
         if shown is not None and len(shown[shell]) >= width:
-            raise _Unsure  # Rich would wrap it
+            raise _UnsureError  # Rich would wrap it
     if shell == "zsh":
         lines = [
             f'"{_zsh_escape(value)}":"{shown["zsh"]}"' if shown else f'"{_zsh_escape(value)}"'

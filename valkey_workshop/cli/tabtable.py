@@ -4,1630 +4,567 @@
 
 Each node (a command path, "" for the program) holds its visible subcommands, its options and
 its arguments in Click's order. A help text is kept as each shell shows it (Typer strips
-Rich markup from it), computed at a width no line reaches.
+Rich markup from it), computed at a width no line reaches. JSON: one string constant is
+quicker to load than the code that builds the same dicts.
 """
 
+import json
 from typing import Any
 
-# fmt: off
-TABLE: dict[str, dict[str, Any]] = {'': {'group': True,
-      'options': [{'name': 'version',
-                   'opts': ['--version', '-V'],
-                   'secondary': [],
-                   'value': False,
-                   'nargs': 1,
-                   'hidden': False,
-                   'multiple': False,
-                   'complete': None,
-                   'help': {'zsh': 'Show the version.',
-                            'fish': 'Show the version.',
-                            'powershell': 'Show the version.'}},
-                  {'name': 'install_completion',
-                   'opts': ['--install-completion'],
-                   'secondary': [],
-                   'value': False,
-                   'nargs': 1,
-                   'hidden': False,
-                   'multiple': False,
-                   'complete': None,
-                   'help': {'zsh': 'Install completion for the current shell.',
-                            'fish': 'Install completion for the current shell.',
-                            'powershell': 'Install completion for the current shell.'}},
-                  {'name': 'show_completion',
-                   'opts': ['--show-completion'],
-                   'secondary': [],
-                   'value': False,
-                   'nargs': 1,
-                   'hidden': False,
-                   'multiple': False,
-                   'complete': None,
-                   'help': {'zsh': 'Show completion for the current shell, to copy it or customize '
-                                   'the installation.',
-                            'fish': 'Show completion for the current shell, to copy it or '
-                                    'customize the installation.',
-                            'powershell': 'Show completion for the current shell, to copy it or '
-                                          'customize the installation.'}},
-                  {'name': 'help',
-                   'opts': ['--help'],
-                   'secondary': [],
-                   'value': False,
-                   'nargs': 1,
-                   'hidden': False,
-                   'multiple': False,
-                   'complete': None,
-                   'help': {'zsh': 'Show this message and exit.',
-                            'fish': 'Show this message and exit.',
-                            'powershell': 'Show this message and exit.'}}],
-      'arguments': [],
-      'commands': [['list',
-                    {'zsh': "Modules, or one module''s steps and their...",
-                     'fish': "Modules, or one module's steps and their...",
-                     'powershell': "Modules, or one module's steps and their..."}],
-                   ['check',
-                    {'zsh': 'Check your exercise files against a live...',
-                     'fish': 'Check your exercise files against a live...',
-                     'powershell': 'Check your exercise files against a live...'}],
-                   ['hint',
-                    {'zsh': 'The next hint for a step (one at a time,...',
-                     'fish': 'The next hint for a step (one at a time,...',
-                     'powershell': 'The next hint for a step (one at a time,...'}],
-                   ['solution',
-                    {'zsh': "A step''s reference solution, once passed...",
-                     'fish': "A step's reference solution, once passed...",
-                     'powershell': "A step's reference solution, once passed..."}],
-                   ['reset',
-                    {'zsh': 'Restore starter files; each replaced file...',
-                     'fish': 'Restore starter files; each replaced file...',
-                     'powershell': 'Restore starter files; each replaced file...'}],
-                   ['verify',
-                    {'zsh': 'Prove the content\\\\: starters fail,...',
-                     'fish': 'Prove the content: starters fail,...',
-                     'powershell': 'Prove the content: starters fail,...'}],
-                   ['doctor',
-                    {'zsh': 'Pre-flight\\\\: Python, packages, Docker,...',
-                     'fish': 'Pre-flight: Python, packages, Docker,...',
-                     'powershell': 'Pre-flight: Python, packages, Docker,...'}],
-                   ['start',
-                    {'zsh': 'The guided session\\\\: lesson, demo,...',
-                     'fish': 'The guided session: lesson, demo,...',
-                     'powershell': 'The guided session: lesson, demo,...'}],
-                   ['watch',
-                    {'zsh': 'Re-check your exercise every time you save...',
-                     'fish': 'Re-check your exercise every time you save...',
-                     'powershell': 'Re-check your exercise every time you save...'}],
-                   ['skip',
-                    {'zsh': 'Mark a step skipped (not passed); start...',
-                     'fish': 'Mark a step skipped (not passed); start...',
-                     'powershell': 'Mark a step skipped (not passed); start...'}],
-                   ['demo',
-                    {'zsh': "Presenter mode\\\\: each step''s lesson and...",
-                     'fish': "Presenter mode: each step's lesson and...",
-                     'powershell': "Presenter mode: each step's lesson and..."}],
-                   ['notes',
-                    {'zsh': 'The trainer notes\\\\: timing plan, talking...',
-                     'fish': 'The trainer notes: timing plan, talking...',
-                     'powershell': 'The trainer notes: timing plan, talking...'}],
-                   ['pack',
-                    {'zsh': 'Everything a room needs to install...',
-                     'fish': 'Everything a room needs to install...',
-                     'powershell': 'Everything a room needs to install...'}],
-                   ['cli',
-                    {'zsh': 'A prompt on the lab server\\\\: every reply...',
-                     'fish': 'A prompt on the lab server: every reply...',
-                     'powershell': 'A prompt on the lab server: every reply...'}],
-                   ['join',
-                    {'zsh': 'Join a class\\\\: your check results go to the...',
-                     'fish': 'Join a class: your check results go to the...',
-                     'powershell': 'Join a class: your check results go to the...'}],
-                   ['leave',
-                    {'zsh': 'Stop publishing check results to a class.',
-                     'fish': 'Stop publishing check results to a class.',
-                     'powershell': 'Stop publishing check results to a class.'}],
-                   ['help-me',
-                    {'zsh': "Raise a hand on the trainer''s board; the...",
-                     'fish': "Raise a hand on the trainer's board; the...",
-                     'powershell': "Raise a hand on the trainer's board; the..."}],
-                   ['class',
-                    {'zsh': 'Run a class\\\\: a class server and a live board.',
-                     'fish': 'Run a class: a class server and a live board.',
-                     'powershell': 'Run a class: a class server and a live board.'}],
-                   ['new',
-                    {'zsh': 'Start a module or a step that verifies green at once.',
-                     'fish': 'Start a module or a step that verifies green at once.',
-                     'powershell': 'Start a module or a step that verifies green at once.'}]]},
- 'list': {'group': False,
-          'options': [{'name': 'workdir',
-                       'opts': ['--workdir'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Exercise files and progress ',
-                                'fish': 'Exercise files and progress ',
-                                'powershell': 'Exercise files and progress '}},
-                      {'name': 'as_json',
-                       'opts': ['--json'],
-                       'secondary': [],
-                       'value': False,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'One JSON document on stdout',
-                                'fish': 'One JSON document on stdout',
-                                'powershell': 'One JSON document on stdout'}},
-                      {'name': 'help',
-                       'opts': ['--help'],
-                       'secondary': [],
-                       'value': False,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Show this message and exit.',
-                                'fish': 'Show this message and exit.',
-                                'powershell': 'Show this message and exit.'}}],
-          'arguments': [{'name': 'module', 'nargs': 1, 'complete': 'module'}]},
- 'check': {'group': False,
-           'options': [{'name': 'backend',
-                        'opts': ['--backend'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': ['choice', ['auto', 'docker', 'embedded', 'local', 'url']],
-                        'help': {'zsh': 'Where the server runs ',
-                                 'fish': 'Where the server runs ',
-                                 'powershell': 'Where the server runs '}},
-                       {'name': 'url',
-                        'opts': ['--url'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'An existing server (valkey\\\\://, valkeys\\\\://); '
-                                        'implies --backend url ',
-                                 'fish': 'An existing server (valkey://, valkeys://); implies '
-                                         '--backend url ',
-                                 'powershell': 'An existing server (valkey://, valkeys://); '
-                                               'implies --backend url '}},
-                       {'name': 'image',
-                        'opts': ['--image'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Container image for the docker backend ',
-                                 'fish': 'Container image for the docker backend ',
-                                 'powershell': 'Container image for the docker backend '}},
-                       {'name': 'docker_network',
-                        'opts': ['--docker-network'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': ['choice', ['bridge', 'host']],
-                        'help': {'zsh': "How the docker backend''s container is reached ",
-                                 'fish': "How the docker backend's container is reached ",
-                                 'powershell': "How the docker backend's container is reached "}},
-                       {'name': 'workdir',
-                        'opts': ['--workdir'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Exercise files and progress ',
-                                 'fish': 'Exercise files and progress ',
-                                 'powershell': 'Exercise files and progress '}},
-                       {'name': 'as_json',
-                        'opts': ['--json'],
-                        'secondary': [],
-                        'value': False,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'One JSON document on stdout',
-                                 'fish': 'One JSON document on stdout',
-                                 'powershell': 'One JSON document on stdout'}},
-                       {'name': 'junit_xml',
-                        'opts': ['--junit-xml'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Also write a JUnit XML report here',
-                                 'fish': 'Also write a JUnit XML report here',
-                                 'powershell': 'Also write a JUnit XML report here'}},
-                       {'name': 'time_limit',
-                        'opts': ['--time-limit'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': "Seconds per step (default\\\\: the step''s, 30)",
-                                 'fish': "Seconds per step (default: the step's, 30)",
-                                 'powershell': "Seconds per step (default: the step's, 30)"}},
-                       {'name': 'jobs',
-                        'opts': ['--jobs', '-j'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Proofs at once (default\\\\: the CPU count; at most 16)',
-                                 'fish': 'Proofs at once (default: the CPU count; at most 16)',
-                                 'powershell': 'Proofs at once (default: the CPU count; at most '
-                                               '16)'}},
-                       {'name': 'memory_limit',
-                        'opts': ['--memory-limit'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Memory for learner code, e.g. 512M, 2G ',
-                                 'fish': 'Memory for learner code, e.g. 512M, 2G ',
-                                 'powershell': 'Memory for learner code, e.g. 512M, 2G '}},
-                       {'name': 'seed',
-                        'opts': ['--seed'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Replay the generated scenarios of a run (its seed is in '
-                                        '--json and in messages)',
-                                 'fish': 'Replay the generated scenarios of a run (its seed is in '
-                                         '--json and in messages)',
-                                 'powershell': 'Replay the generated scenarios of a run (its seed '
-                                               'is in --json and in messages)'}},
-                       {'name': 'help',
-                        'opts': ['--help'],
-                        'secondary': [],
-                        'value': False,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Show this message and exit.',
-                                 'fish': 'Show this message and exit.',
-                                 'powershell': 'Show this message and exit.'}}],
-           'arguments': [{'name': 'module', 'nargs': 1, 'complete': 'module'},
-                         {'name': 'step', 'nargs': 1, 'complete': 'step'}]},
- 'hint': {'group': False,
-          'options': [{'name': 'workdir',
-                       'opts': ['--workdir'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Exercise files and progress ',
-                                'fish': 'Exercise files and progress ',
-                                'powershell': 'Exercise files and progress '}},
-                      {'name': 'help',
-                       'opts': ['--help'],
-                       'secondary': [],
-                       'value': False,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Show this message and exit.',
-                                'fish': 'Show this message and exit.',
-                                'powershell': 'Show this message and exit.'}}],
-          'arguments': [{'name': 'module', 'nargs': 1, 'complete': 'module'},
-                        {'name': 'step', 'nargs': 1, 'complete': 'step'},
-                        {'name': 'number', 'nargs': 1, 'complete': None}]},
- 'solution': {'group': False,
-              'options': [{'name': 'workdir',
-                           'opts': ['--workdir'],
-                           'secondary': [],
-                           'value': True,
-                           'nargs': 1,
-                           'hidden': False,
-                           'multiple': False,
-                           'complete': None,
-                           'help': {'zsh': 'Exercise files and progress ',
-                                    'fish': 'Exercise files and progress ',
-                                    'powershell': 'Exercise files and progress '}},
-                          {'name': 'force',
-                           'opts': ['--force'],
-                           'secondary': [],
-                           'value': False,
-                           'nargs': 1,
-                           'hidden': False,
-                           'multiple': False,
-                           'complete': None,
-                           'help': {'zsh': 'Show it before the step has passed',
-                                    'fish': 'Show it before the step has passed',
-                                    'powershell': 'Show it before the step has passed'}},
-                          {'name': 'help',
-                           'opts': ['--help'],
-                           'secondary': [],
-                           'value': False,
-                           'nargs': 1,
-                           'hidden': False,
-                           'multiple': False,
-                           'complete': None,
-                           'help': {'zsh': 'Show this message and exit.',
-                                    'fish': 'Show this message and exit.',
-                                    'powershell': 'Show this message and exit.'}}],
-              'arguments': [{'name': 'module', 'nargs': 1, 'complete': 'module'},
-                            {'name': 'step', 'nargs': 1, 'complete': 'step'}]},
- 'reset': {'group': False,
-           'options': [{'name': 'workdir',
-                        'opts': ['--workdir'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Exercise files and progress ',
-                                 'fish': 'Exercise files and progress ',
-                                 'powershell': 'Exercise files and progress '}},
-                       {'name': 'yes',
-                        'opts': ['--yes', '-y'],
-                        'secondary': [],
-                        'value': False,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Reset a whole module without asking',
-                                 'fish': 'Reset a whole module without asking',
-                                 'powershell': 'Reset a whole module without asking'}},
-                       {'name': 'help',
-                        'opts': ['--help'],
-                        'secondary': [],
-                        'value': False,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Show this message and exit.',
-                                 'fish': 'Show this message and exit.',
-                                 'powershell': 'Show this message and exit.'}}],
-           'arguments': [{'name': 'module', 'nargs': 1, 'complete': 'module'},
-                         {'name': 'step', 'nargs': 1, 'complete': 'step'}]},
- 'verify': {'group': False,
-            'options': [{'name': 'backend',
-                         'opts': ['--backend'],
-                         'secondary': [],
-                         'value': True,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': ['choice', ['auto', 'docker', 'embedded', 'local', 'url']],
-                         'help': {'zsh': 'Where the server runs ',
-                                  'fish': 'Where the server runs ',
-                                  'powershell': 'Where the server runs '}},
-                        {'name': 'url',
-                         'opts': ['--url'],
-                         'secondary': [],
-                         'value': True,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': 'An existing server (valkey\\\\://, valkeys\\\\://); '
-                                         'implies --backend url ',
-                                  'fish': 'An existing server (valkey://, valkeys://); implies '
-                                          '--backend url ',
-                                  'powershell': 'An existing server (valkey://, valkeys://); '
-                                                'implies --backend url '}},
-                        {'name': 'image',
-                         'opts': ['--image'],
-                         'secondary': [],
-                         'value': True,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': 'Container image for the docker backend ',
-                                  'fish': 'Container image for the docker backend ',
-                                  'powershell': 'Container image for the docker backend '}},
-                        {'name': 'docker_network',
-                         'opts': ['--docker-network'],
-                         'secondary': [],
-                         'value': True,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': ['choice', ['bridge', 'host']],
-                         'help': {'zsh': "How the docker backend''s container is reached ",
-                                  'fish': "How the docker backend's container is reached ",
-                                  'powershell': "How the docker backend's container is reached "}},
-                        {'name': 'jobs',
-                         'opts': ['--jobs', '-j'],
-                         'secondary': [],
-                         'value': True,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': 'Proofs at once (default\\\\: the CPU count; at most 16)',
-                                  'fish': 'Proofs at once (default: the CPU count; at most 16)',
-                                  'powershell': 'Proofs at once (default: the CPU count; at most '
-                                                '16)'}},
-                        {'name': 'memory_limit',
-                         'opts': ['--memory-limit'],
-                         'secondary': [],
-                         'value': True,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': 'Memory for learner code, e.g. 512M, 2G ',
-                                  'fish': 'Memory for learner code, e.g. 512M, 2G ',
-                                  'powershell': 'Memory for learner code, e.g. 512M, 2G '}},
-                        {'name': 'mutants',
-                         'opts': ['--mutants'],
-                         'secondary': [],
-                         'value': False,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': 'Mutation-test the checks\\\\: every mutant of each '
-                                         'reference solution must fail a check or be declared '
-                                         'equivalent in step.toml',
-                                  'fish': 'Mutation-test the checks: every mutant of each '
-                                          'reference solution must fail a check or be declared '
-                                          'equivalent in step.toml',
-                                  'powershell': 'Mutation-test the checks: every mutant of each '
-                                                'reference solution must fail a check or be '
-                                                'declared equivalent in step.toml'}},
-                        {'name': 'as_json',
-                         'opts': ['--json'],
-                         'secondary': [],
-                         'value': False,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': 'With --mutants\\\\: one JSON document on stdout',
-                                  'fish': 'With --mutants: one JSON document on stdout',
-                                  'powershell': 'With --mutants: one JSON document on stdout'}},
-                        {'name': 'seed',
-                         'opts': ['--seed'],
-                         'secondary': [],
-                         'value': True,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': 'Replay the generated scenarios of a run (its seed is in '
-                                         '--json and in messages)',
-                                  'fish': 'Replay the generated scenarios of a run (its seed is in '
-                                          '--json and in messages)',
-                                  'powershell': 'Replay the generated scenarios of a run (its seed '
-                                                'is in --json and in messages)'}},
-                        {'name': 'help',
-                         'opts': ['--help'],
-                         'secondary': [],
-                         'value': False,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': 'Show this message and exit.',
-                                  'fish': 'Show this message and exit.',
-                                  'powershell': 'Show this message and exit.'}}],
-            'arguments': [{'name': 'module', 'nargs': 1, 'complete': 'module'},
-                          {'name': 'step', 'nargs': 1, 'complete': 'step'}]},
- 'doctor': {'group': False,
-            'options': [{'name': 'image',
-                         'opts': ['--image'],
-                         'secondary': [],
-                         'value': True,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': 'Container image for the docker backend ',
-                                  'fish': 'Container image for the docker backend ',
-                                  'powershell': 'Container image for the docker backend '}},
-                        {'name': 'pull',
-                         'opts': ['--pull'],
-                         'secondary': [],
-                         'value': False,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': "Pull the docker backend''s image now (before a workshop)",
-                                  'fish': "Pull the docker backend's image now (before a workshop)",
-                                  'powershell': "Pull the docker backend's image now (before a "
-                                                'workshop)'}},
-                        {'name': 'as_json',
-                         'opts': ['--json'],
-                         'secondary': [],
-                         'value': False,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': 'One JSON document on stdout',
-                                  'fish': 'One JSON document on stdout',
-                                  'powershell': 'One JSON document on stdout'}},
-                        {'name': 'help',
-                         'opts': ['--help'],
-                         'secondary': [],
-                         'value': False,
-                         'nargs': 1,
-                         'hidden': False,
-                         'multiple': False,
-                         'complete': None,
-                         'help': {'zsh': 'Show this message and exit.',
-                                  'fish': 'Show this message and exit.',
-                                  'powershell': 'Show this message and exit.'}}],
-            'arguments': []},
- 'start': {'group': False,
-           'options': [{'name': 'step',
-                        'opts': ['--step'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': 'step',
-                        'help': {'zsh': 'Start at this step (the same as the argument)',
-                                 'fish': 'Start at this step (the same as the argument)',
-                                 'powershell': 'Start at this step (the same as the argument)'}},
-                       {'name': 'backend',
-                        'opts': ['--backend'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': ['choice', ['auto', 'docker', 'embedded', 'local', 'url']],
-                        'help': {'zsh': 'Where the server runs ',
-                                 'fish': 'Where the server runs ',
-                                 'powershell': 'Where the server runs '}},
-                       {'name': 'url',
-                        'opts': ['--url'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'An existing server (valkey\\\\://, valkeys\\\\://); '
-                                        'implies --backend url ',
-                                 'fish': 'An existing server (valkey://, valkeys://); implies '
-                                         '--backend url ',
-                                 'powershell': 'An existing server (valkey://, valkeys://); '
-                                               'implies --backend url '}},
-                       {'name': 'image',
-                        'opts': ['--image'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Container image for the docker backend ',
-                                 'fish': 'Container image for the docker backend ',
-                                 'powershell': 'Container image for the docker backend '}},
-                       {'name': 'docker_network',
-                        'opts': ['--docker-network'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': ['choice', ['bridge', 'host']],
-                        'help': {'zsh': "How the docker backend''s container is reached ",
-                                 'fish': "How the docker backend's container is reached ",
-                                 'powershell': "How the docker backend's container is reached "}},
-                       {'name': 'workdir',
-                        'opts': ['--workdir'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Exercise files and progress ',
-                                 'fish': 'Exercise files and progress ',
-                                 'powershell': 'Exercise files and progress '}},
-                       {'name': 'memory_limit',
-                        'opts': ['--memory-limit'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Memory for learner code, e.g. 512M, 2G ',
-                                 'fish': 'Memory for learner code, e.g. 512M, 2G ',
-                                 'powershell': 'Memory for learner code, e.g. 512M, 2G '}},
-                       {'name': 'help',
-                        'opts': ['--help'],
-                        'secondary': [],
-                        'value': False,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Show this message and exit.',
-                                 'fish': 'Show this message and exit.',
-                                 'powershell': 'Show this message and exit.'}}],
-           'arguments': [{'name': 'module', 'nargs': 1, 'complete': 'module'},
-                         {'name': 'step_argument', 'nargs': 1, 'complete': 'step'}]},
- 'watch': {'group': False,
-           'options': [{'name': 'step',
-                        'opts': ['--step'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': 'step',
-                        'help': {'zsh': 'Start at this step (the same as the argument)',
-                                 'fish': 'Start at this step (the same as the argument)',
-                                 'powershell': 'Start at this step (the same as the argument)'}},
-                       {'name': 'poll',
-                        'opts': ['--poll'],
-                        'secondary': [],
-                        'value': False,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Poll for changes (WSL, network drives, containers)',
-                                 'fish': 'Poll for changes (WSL, network drives, containers)',
-                                 'powershell': 'Poll for changes (WSL, network drives, '
-                                               'containers)'}},
-                       {'name': 'backend',
-                        'opts': ['--backend'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': ['choice', ['auto', 'docker', 'embedded', 'local', 'url']],
-                        'help': {'zsh': 'Where the server runs ',
-                                 'fish': 'Where the server runs ',
-                                 'powershell': 'Where the server runs '}},
-                       {'name': 'url',
-                        'opts': ['--url'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'An existing server (valkey\\\\://, valkeys\\\\://); '
-                                        'implies --backend url ',
-                                 'fish': 'An existing server (valkey://, valkeys://); implies '
-                                         '--backend url ',
-                                 'powershell': 'An existing server (valkey://, valkeys://); '
-                                               'implies --backend url '}},
-                       {'name': 'image',
-                        'opts': ['--image'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Container image for the docker backend ',
-                                 'fish': 'Container image for the docker backend ',
-                                 'powershell': 'Container image for the docker backend '}},
-                       {'name': 'docker_network',
-                        'opts': ['--docker-network'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': ['choice', ['bridge', 'host']],
-                        'help': {'zsh': "How the docker backend''s container is reached ",
-                                 'fish': "How the docker backend's container is reached ",
-                                 'powershell': "How the docker backend's container is reached "}},
-                       {'name': 'workdir',
-                        'opts': ['--workdir'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Exercise files and progress ',
-                                 'fish': 'Exercise files and progress ',
-                                 'powershell': 'Exercise files and progress '}},
-                       {'name': 'memory_limit',
-                        'opts': ['--memory-limit'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Memory for learner code, e.g. 512M, 2G ',
-                                 'fish': 'Memory for learner code, e.g. 512M, 2G ',
-                                 'powershell': 'Memory for learner code, e.g. 512M, 2G '}},
-                       {'name': 'help',
-                        'opts': ['--help'],
-                        'secondary': [],
-                        'value': False,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Show this message and exit.',
-                                 'fish': 'Show this message and exit.',
-                                 'powershell': 'Show this message and exit.'}}],
-           'arguments': [{'name': 'module', 'nargs': 1, 'complete': 'module'},
-                         {'name': 'step_argument', 'nargs': 1, 'complete': 'step'}]},
- 'skip': {'group': False,
-          'options': [{'name': 'workdir',
-                       'opts': ['--workdir'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Exercise files and progress ',
-                                'fish': 'Exercise files and progress ',
-                                'powershell': 'Exercise files and progress '}},
-                      {'name': 'help',
-                       'opts': ['--help'],
-                       'secondary': [],
-                       'value': False,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Show this message and exit.',
-                                'fish': 'Show this message and exit.',
-                                'powershell': 'Show this message and exit.'}}],
-          'arguments': [{'name': 'module', 'nargs': 1, 'complete': 'module'},
-                        {'name': 'step', 'nargs': 1, 'complete': 'step'}]},
- 'demo': {'group': False,
-          'options': [{'name': 'no_pause',
-                       'opts': ['--no-pause'],
-                       'secondary': [],
-                       'value': False,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Run every step unattended; exit 0 if every demo ran',
-                                'fish': 'Run every step unattended; exit 0 if every demo ran',
-                                'powershell': 'Run every step unattended; exit 0 if every demo '
-                                              'ran'}},
-                      {'name': 'notes',
-                       'opts': ['--notes'],
-                       'secondary': [],
-                       'value': False,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Show the trainer notes with each step',
-                                'fish': 'Show the trainer notes with each step',
-                                'powershell': 'Show the trainer notes with each step'}},
-                      {'name': 'rtt',
-                       'opts': ['--rtt'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Simulate a network round trip between client and server, '
-                                       'e.g. 1ms',
-                                'fish': 'Simulate a network round trip between client and server, '
-                                        'e.g. 1ms',
-                                'powershell': 'Simulate a network round trip between client and '
-                                              'server, e.g. 1ms'}},
-                      {'name': 'db_latency',
-                       'opts': ['--db-latency'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Seconds per database call',
-                                'fish': 'Seconds per database call',
-                                'powershell': 'Seconds per database call'}},
-                      {'name': 'backend',
-                       'opts': ['--backend'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': ['choice', ['auto', 'docker', 'embedded', 'local', 'url']],
-                       'help': {'zsh': 'Where the server runs ',
-                                'fish': 'Where the server runs ',
-                                'powershell': 'Where the server runs '}},
-                      {'name': 'url',
-                       'opts': ['--url'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'An existing server (valkey\\\\://, valkeys\\\\://); '
-                                       'implies --backend url ',
-                                'fish': 'An existing server (valkey://, valkeys://); implies '
-                                        '--backend url ',
-                                'powershell': 'An existing server (valkey://, valkeys://); implies '
-                                              '--backend url '}},
-                      {'name': 'image',
-                       'opts': ['--image'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Container image for the docker backend ',
-                                'fish': 'Container image for the docker backend ',
-                                'powershell': 'Container image for the docker backend '}},
-                      {'name': 'docker_network',
-                       'opts': ['--docker-network'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': ['choice', ['bridge', 'host']],
-                       'help': {'zsh': "How the docker backend''s container is reached ",
-                                'fish': "How the docker backend's container is reached ",
-                                'powershell': "How the docker backend's container is reached "}},
-                      {'name': 'class_folder',
-                       'opts': ['--class-dir'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': "The class''s folder (class.json, data) ",
-                                'fish': "The class's folder (class.json, data) ",
-                                'powershell': "The class's folder (class.json, data) "}},
-                      {'name': 'help',
-                       'opts': ['--help'],
-                       'secondary': [],
-                       'value': False,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Show this message and exit.',
-                                'fish': 'Show this message and exit.',
-                                'powershell': 'Show this message and exit.'}}],
-          'arguments': [{'name': 'module', 'nargs': 1, 'complete': 'module'},
-                        {'name': 'step', 'nargs': 1, 'complete': 'step'}]},
- 'notes': {'group': False,
-           'options': [{'name': 'help',
-                        'opts': ['--help'],
-                        'secondary': [],
-                        'value': False,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Show this message and exit.',
-                                 'fish': 'Show this message and exit.',
-                                 'powershell': 'Show this message and exit.'}}],
-           'arguments': [{'name': 'module', 'nargs': 1, 'complete': 'module'},
-                         {'name': 'step', 'nargs': 1, 'complete': 'step'}]},
- 'pack': {'group': False,
-          'options': [{'name': 'platform',
-                       'opts': ['--platform'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': True,
-                       'complete': ['choice',
-                                    ['linux-x86_64',
-                                     'linux-aarch64',
-                                     'macos-arm64',
-                                     'macos-x86_64',
-                                     'windows-x86_64']],
-                       'help': {'zsh': 'Repeatable, one of\\\\: linux-x86_64, linux-aarch64, '
-                                       'macos-arm64, macos-x86_64, windows-x86_64  ',
-                                'fish': 'Repeatable, one of: linux-x86_64, linux-aarch64, '
-                                        'macos-arm64, macos-x86_64, windows-x86_64  ',
-                                'powershell': 'Repeatable, one of: linux-x86_64, linux-aarch64, '
-                                              'macos-arm64, macos-x86_64, windows-x86_64  '}},
-                      {'name': 'python',
-                       'opts': ['--python'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': True,
-                       'complete': ['choice', ['3.11', '3.12', '3.13', '3.14']],
-                       'help': {'zsh': 'Repeatable\\\\: a Python version (a newer 3.x works too)  ',
-                                'fish': 'Repeatable: a Python version (a newer 3.x works too)  ',
-                                'powershell': 'Repeatable: a Python version (a newer 3.x works '
-                                              'too)  '}},
-                      {'name': 'image',
-                       'opts': ['--image'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Container image for the docker backend ',
-                                'fish': 'Container image for the docker backend ',
-                                'powershell': 'Container image for the docker backend '}},
-                      {'name': 'no_image',
-                       'opts': ['--no-image'],
-                       'secondary': [],
-                       'value': False,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Leave the container image out',
-                                'fish': 'Leave the container image out',
-                                'powershell': 'Leave the container image out'}},
-                      {'name': 'help',
-                       'opts': ['--help'],
-                       'secondary': [],
-                       'value': False,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Show this message and exit.',
-                                'fish': 'Show this message and exit.',
-                                'powershell': 'Show this message and exit.'}}],
-          'arguments': [{'name': 'folder', 'nargs': 1, 'complete': None}]},
- 'cli': {'group': False,
-         'options': [{'name': 'backend',
-                      'opts': ['--backend'],
-                      'secondary': [],
-                      'value': True,
-                      'nargs': 1,
-                      'hidden': False,
-                      'multiple': False,
-                      'complete': ['choice', ['auto', 'docker', 'embedded', 'local', 'url']],
-                      'help': {'zsh': 'Where the server runs ',
-                               'fish': 'Where the server runs ',
-                               'powershell': 'Where the server runs '}},
-                     {'name': 'url',
-                      'opts': ['--url'],
-                      'secondary': [],
-                      'value': True,
-                      'nargs': 1,
-                      'hidden': False,
-                      'multiple': False,
-                      'complete': None,
-                      'help': {'zsh': 'An existing server (valkey\\\\://, valkeys\\\\://); implies '
-                                      '--backend url ',
-                               'fish': 'An existing server (valkey://, valkeys://); implies '
-                                       '--backend url ',
-                               'powershell': 'An existing server (valkey://, valkeys://); implies '
-                                             '--backend url '}},
-                     {'name': 'image',
-                      'opts': ['--image'],
-                      'secondary': [],
-                      'value': True,
-                      'nargs': 1,
-                      'hidden': False,
-                      'multiple': False,
-                      'complete': None,
-                      'help': {'zsh': 'Container image for the docker backend ',
-                               'fish': 'Container image for the docker backend ',
-                               'powershell': 'Container image for the docker backend '}},
-                     {'name': 'docker_network',
-                      'opts': ['--docker-network'],
-                      'secondary': [],
-                      'value': True,
-                      'nargs': 1,
-                      'hidden': False,
-                      'multiple': False,
-                      'complete': ['choice', ['bridge', 'host']],
-                      'help': {'zsh': "How the docker backend''s container is reached ",
-                               'fish': "How the docker backend's container is reached ",
-                               'powershell': "How the docker backend's container is reached "}},
-                     {'name': 'workdir',
-                      'opts': ['--workdir'],
-                      'secondary': [],
-                      'value': True,
-                      'nargs': 1,
-                      'hidden': False,
-                      'multiple': False,
-                      'complete': None,
-                      'help': {'zsh': 'Exercise files and progress ',
-                               'fish': 'Exercise files and progress ',
-                               'powershell': 'Exercise files and progress '}},
-                     {'name': 'allow_writes',
-                      'opts': ['--allow-writes'],
-                      'secondary': [],
-                      'value': False,
-                      'nargs': 1,
-                      'hidden': False,
-                      'multiple': False,
-                      'complete': None,
-                      'help': {'zsh': "On a --url server\\\\: run commands that write others'' "
-                                      'keys or change settings',
-                               'fish': "On a --url server: run commands that write others' keys or "
-                                       'change settings',
-                               'powershell': "On a --url server: run commands that write others' "
-                                             'keys or change settings'}},
-                     {'name': 'help',
-                      'opts': ['--help'],
-                      'secondary': [],
-                      'value': False,
-                      'nargs': 1,
-                      'hidden': False,
-                      'multiple': False,
-                      'complete': None,
-                      'help': {'zsh': 'Show this message and exit.',
-                               'fish': 'Show this message and exit.',
-                               'powershell': 'Show this message and exit.'}}],
-         'arguments': []},
- 'join': {'group': False,
-          'options': [{'name': 'name',
-                       'opts': ['--name'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': "Your name on the trainer''s board",
-                                'fish': "Your name on the trainer's board",
-                                'powershell': "Your name on the trainer's board"}},
-                      {'name': 'workdir',
-                       'opts': ['--workdir'],
-                       'secondary': [],
-                       'value': True,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Exercise files and progress ',
-                                'fish': 'Exercise files and progress ',
-                                'powershell': 'Exercise files and progress '}},
-                      {'name': 'help',
-                       'opts': ['--help'],
-                       'secondary': [],
-                       'value': False,
-                       'nargs': 1,
-                       'hidden': False,
-                       'multiple': False,
-                       'complete': None,
-                       'help': {'zsh': 'Show this message and exit.',
-                                'fish': 'Show this message and exit.',
-                                'powershell': 'Show this message and exit.'}}],
-          'arguments': [{'name': 'code', 'nargs': 1, 'complete': None}]},
- 'leave': {'group': False,
-           'options': [{'name': 'workdir',
-                        'opts': ['--workdir'],
-                        'secondary': [],
-                        'value': True,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Exercise files and progress ',
-                                 'fish': 'Exercise files and progress ',
-                                 'powershell': 'Exercise files and progress '}},
-                       {'name': 'help',
-                        'opts': ['--help'],
-                        'secondary': [],
-                        'value': False,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Show this message and exit.',
-                                 'fish': 'Show this message and exit.',
-                                 'powershell': 'Show this message and exit.'}}],
-           'arguments': []},
- 'help-me': {'group': False,
-             'options': [{'name': 'workdir',
-                          'opts': ['--workdir'],
-                          'secondary': [],
-                          'value': True,
-                          'nargs': 1,
-                          'hidden': False,
-                          'multiple': False,
-                          'complete': None,
-                          'help': {'zsh': 'Exercise files and progress ',
-                                   'fish': 'Exercise files and progress ',
-                                   'powershell': 'Exercise files and progress '}},
-                         {'name': 'help',
-                          'opts': ['--help'],
-                          'secondary': [],
-                          'value': False,
-                          'nargs': 1,
-                          'hidden': False,
-                          'multiple': False,
-                          'complete': None,
-                          'help': {'zsh': 'Show this message and exit.',
-                                   'fish': 'Show this message and exit.',
-                                   'powershell': 'Show this message and exit.'}}],
-             'arguments': []},
- 'class': {'group': True,
-           'options': [{'name': 'help',
-                        'opts': ['--help'],
-                        'secondary': [],
-                        'value': False,
-                        'nargs': 1,
-                        'hidden': False,
-                        'multiple': False,
-                        'complete': None,
-                        'help': {'zsh': 'Show this message and exit.',
-                                 'fish': 'Show this message and exit.',
-                                 'powershell': 'Show this message and exit.'}}],
-           'arguments': [],
-           'commands': [['serve',
-                         {'zsh': 'Start the class server and print the line...',
-                          'fish': 'Start the class server and print the line...',
-                          'powershell': 'Start the class server and print the line...'}],
-                        ['board',
-                         {'zsh': 'The live board\\\\: where each learner is,...',
-                          'fish': 'The live board: where each learner is,...',
-                          'powershell': 'The live board: where each learner is,...'}],
-                        ['say',
-                         {'zsh': 'Tell the room something\\\\: it shows in every...',
-                          'fish': 'Tell the room something: it shows in every...',
-                          'powershell': 'Tell the room something: it shows in every...'}],
-                        ['clear',
-                         {'zsh': "Lower a learner''s raised hand on the board.",
-                          'fish': "Lower a learner's raised hand on the board.",
-                          'powershell': "Lower a learner's raised hand on the board."}],
-                        ['remove',
-                         {'zsh': 'Remove a learner (a fake one, or one who...',
-                          'fish': 'Remove a learner (a fake one, or one who...',
-                          'powershell': 'Remove a learner (a fake one, or one who...'}],
-                        ['end',
-                         {'zsh': 'End the class\\\\: remove its users and...',
-                          'fish': 'End the class: remove its users and...',
-                          'powershell': 'End the class: remove its users and...'}],
-                        ['export',
-                         {'zsh': 'The board as CSV\\\\: one row per learner and...',
-                          'fish': 'The board as CSV: one row per learner and...',
-                          'powershell': 'The board as CSV: one row per learner and...'}]]},
- 'class serve': {'group': False,
-                 'options': [{'name': 'listen',
-                              'opts': ['--listen'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': 'HOST\\\\:PORT the class server listens on ',
-                                       'fish': 'HOST:PORT the class server listens on ',
-                                       'powershell': 'HOST:PORT the class server listens on '}},
-                             {'name': 'advertise',
-                              'opts': ['--advertise'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': 'The address learners reach (for --listen '
-                                              '0.0.0.0\\\\:PORT)',
-                                       'fish': 'The address learners reach (for --listen '
-                                               '0.0.0.0:PORT)',
-                                       'powershell': 'The address learners reach (for --listen '
-                                                     '0.0.0.0:PORT)'}},
-                             {'name': 'module',
-                              'opts': ['--module'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': 'module',
-                              'help': {'zsh': 'The module the class follows ',
-                                       'fish': 'The module the class follows ',
-                                       'powershell': 'The module the class follows '}},
-                             {'name': 'backend',
-                              'opts': ['--backend'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': ['choice', ['embedded', 'local', 'docker', 'url']],
-                              'help': {'zsh': 'Where the class server runs (url\\\\: an existing '
-                                              'server)',
-                                       'fish': 'Where the class server runs (url: an existing '
-                                               'server)',
-                                       'powershell': 'Where the class server runs (url: an '
-                                                     'existing server)'}},
-                             {'name': 'url',
-                              'opts': ['--url'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': "An existing server''s admin URL, WITHOUT its "
-                                              'password on the command line\\\\: '
-                                              'valkeys\\\\://admin@host\\\\:6380 (password from '
-                                              '\\$WORKSHOP_CLASS_ADMIN_PASSWORD or a prompt), or '
-                                              'the whole URL in \\$WORKSHOP_CLASS_ADMIN_URL',
-                                       'fish': "An existing server's admin URL, WITHOUT its "
-                                               'password on the command line: '
-                                               'valkeys://admin@host:6380 (password from '
-                                               '$WORKSHOP_CLASS_ADMIN_PASSWORD or a prompt), or '
-                                               'the whole URL in $WORKSHOP_CLASS_ADMIN_URL',
-                                       'powershell': "An existing server's admin URL, WITHOUT its "
-                                                     'password on the command line: '
-                                                     'valkeys://admin@host:6380 (password from '
-                                                     '$WORKSHOP_CLASS_ADMIN_PASSWORD or a prompt), '
-                                                     'or the whole URL in '
-                                                     '$WORKSHOP_CLASS_ADMIN_URL'}},
-                             {'name': 'image',
-                              'opts': ['--image'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': 'Container image for the docker backend ',
-                                       'fish': 'Container image for the docker backend ',
-                                       'powershell': 'Container image for the docker backend '}},
-                             {'name': 'docker_network',
-                              'opts': ['--docker-network'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': ['choice', ['bridge', 'host']],
-                              'help': {'zsh': "How the docker backend''s container is reached ",
-                                       'fish': "How the docker backend's container is reached ",
-                                       'powershell': "How the docker backend's container is "
-                                                     'reached '}},
-                             {'name': 'max_learners',
-                              'opts': ['--max-learners'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': 'Seats in the class; joins beyond are refused ',
-                                       'fish': 'Seats in the class; joins beyond are refused ',
-                                       'powershell': 'Seats in the class; joins beyond are '
-                                                     'refused '}},
-                             {'name': 'folder',
-                              'opts': ['--class-dir'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': "The class''s folder (class.json, data) ",
-                                       'fish': "The class's folder (class.json, data) ",
-                                       'powershell': "The class's folder (class.json, data) "}},
-                             {'name': 'help',
-                              'opts': ['--help'],
-                              'secondary': [],
-                              'value': False,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': 'Show this message and exit.',
-                                       'fish': 'Show this message and exit.',
-                                       'powershell': 'Show this message and exit.'}}],
-                 'arguments': []},
- 'class board': {'group': False,
-                 'options': [{'name': 'as_json',
-                              'opts': ['--json'],
-                              'secondary': [],
-                              'value': False,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': 'Print one snapshot and exit',
-                                       'fish': 'Print one snapshot and exit',
-                                       'powershell': 'Print one snapshot and exit'}},
-                             {'name': 'learner',
-                              'opts': ['--learner'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': "One learner''s steps, times and failing checks",
-                                       'fish': "One learner's steps, times and failing checks",
-                                       'powershell': "One learner's steps, times and failing "
-                                                     'checks'}},
-                             {'name': 'stuck_minutes',
-                              'opts': ['--stuck-minutes'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': 'Failing one step this long counts as stuck',
-                                       'fish': 'Failing one step this long counts as stuck',
-                                       'powershell': 'Failing one step this long counts as stuck'}},
-                             {'name': 'idle_minutes',
-                              'opts': ['--idle-minutes'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': 'No check this long counts as idle',
-                                       'fish': 'No check this long counts as idle',
-                                       'powershell': 'No check this long counts as idle'}},
-                             {'name': 'folder',
-                              'opts': ['--class-dir'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': "The class''s folder (class.json, data) ",
-                                       'fish': "The class's folder (class.json, data) ",
-                                       'powershell': "The class's folder (class.json, data) "}},
-                             {'name': 'help',
-                              'opts': ['--help'],
-                              'secondary': [],
-                              'value': False,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': 'Show this message and exit.',
-                                       'fish': 'Show this message and exit.',
-                                       'powershell': 'Show this message and exit.'}}],
-                 'arguments': []},
- 'class say': {'group': False,
-               'options': [{'name': 'folder',
-                            'opts': ['--class-dir'],
-                            'secondary': [],
-                            'value': True,
-                            'nargs': 1,
-                            'hidden': False,
-                            'multiple': False,
-                            'complete': None,
-                            'help': {'zsh': "The class''s folder (class.json, data) ",
-                                     'fish': "The class's folder (class.json, data) ",
-                                     'powershell': "The class's folder (class.json, data) "}},
-                           {'name': 'help',
-                            'opts': ['--help'],
-                            'secondary': [],
-                            'value': False,
-                            'nargs': 1,
-                            'hidden': False,
-                            'multiple': False,
-                            'complete': None,
-                            'help': {'zsh': 'Show this message and exit.',
-                                     'fish': 'Show this message and exit.',
-                                     'powershell': 'Show this message and exit.'}}],
-               'arguments': [{'name': 'text', 'nargs': 1, 'complete': None}]},
- 'class clear': {'group': False,
-                 'options': [{'name': 'folder',
-                              'opts': ['--class-dir'],
-                              'secondary': [],
-                              'value': True,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': "The class''s folder (class.json, data) ",
-                                       'fish': "The class's folder (class.json, data) ",
-                                       'powershell': "The class's folder (class.json, data) "}},
-                             {'name': 'help',
-                              'opts': ['--help'],
-                              'secondary': [],
-                              'value': False,
-                              'nargs': 1,
-                              'hidden': False,
-                              'multiple': False,
-                              'complete': None,
-                              'help': {'zsh': 'Show this message and exit.',
-                                       'fish': 'Show this message and exit.',
-                                       'powershell': 'Show this message and exit.'}}],
-                 'arguments': [{'name': 'name', 'nargs': 1, 'complete': None}]},
- 'class remove': {'group': False,
-                  'options': [{'name': 'folder',
-                               'opts': ['--class-dir'],
-                               'secondary': [],
-                               'value': True,
-                               'nargs': 1,
-                               'hidden': False,
-                               'multiple': False,
-                               'complete': None,
-                               'help': {'zsh': "The class''s folder (class.json, data) ",
-                                        'fish': "The class's folder (class.json, data) ",
-                                        'powershell': "The class's folder (class.json, data) "}},
-                              {'name': 'help',
-                               'opts': ['--help'],
-                               'secondary': [],
-                               'value': False,
-                               'nargs': 1,
-                               'hidden': False,
-                               'multiple': False,
-                               'complete': None,
-                               'help': {'zsh': 'Show this message and exit.',
-                                        'fish': 'Show this message and exit.',
-                                        'powershell': 'Show this message and exit.'}}],
-                  'arguments': [{'name': 'name', 'nargs': 1, 'complete': None}]},
- 'class end': {'group': False,
-               'options': [{'name': 'folder',
-                            'opts': ['--class-dir'],
-                            'secondary': [],
-                            'value': True,
-                            'nargs': 1,
-                            'hidden': False,
-                            'multiple': False,
-                            'complete': None,
-                            'help': {'zsh': "The class''s folder (class.json, data) ",
-                                     'fish': "The class's folder (class.json, data) ",
-                                     'powershell': "The class's folder (class.json, data) "}},
-                           {'name': 'help',
-                            'opts': ['--help'],
-                            'secondary': [],
-                            'value': False,
-                            'nargs': 1,
-                            'hidden': False,
-                            'multiple': False,
-                            'complete': None,
-                            'help': {'zsh': 'Show this message and exit.',
-                                     'fish': 'Show this message and exit.',
-                                     'powershell': 'Show this message and exit.'}}],
-               'arguments': []},
- 'class export': {'group': False,
-                  'options': [{'name': 'output',
-                               'opts': ['--output', '-o'],
-                               'secondary': [],
-                               'value': True,
-                               'nargs': 1,
-                               'hidden': False,
-                               'multiple': False,
-                               'complete': None,
-                               'help': {'zsh': 'CSV file ',
-                                        'fish': 'CSV file ',
-                                        'powershell': 'CSV file '}},
-                              {'name': 'folder',
-                               'opts': ['--class-dir'],
-                               'secondary': [],
-                               'value': True,
-                               'nargs': 1,
-                               'hidden': False,
-                               'multiple': False,
-                               'complete': None,
-                               'help': {'zsh': "The class''s folder (class.json, data) ",
-                                        'fish': "The class's folder (class.json, data) ",
-                                        'powershell': "The class's folder (class.json, data) "}},
-                              {'name': 'help',
-                               'opts': ['--help'],
-                               'secondary': [],
-                               'value': False,
-                               'nargs': 1,
-                               'hidden': False,
-                               'multiple': False,
-                               'complete': None,
-                               'help': {'zsh': 'Show this message and exit.',
-                                        'fish': 'Show this message and exit.',
-                                        'powershell': 'Show this message and exit.'}}],
-                  'arguments': []},
- 'new': {'group': True,
-         'options': [{'name': 'help',
-                      'opts': ['--help'],
-                      'secondary': [],
-                      'value': False,
-                      'nargs': 1,
-                      'hidden': False,
-                      'multiple': False,
-                      'complete': None,
-                      'help': {'zsh': 'Show this message and exit.',
-                               'fish': 'Show this message and exit.',
-                               'powershell': 'Show this message and exit.'}}],
-         'arguments': [],
-         'commands': [['module',
-                       {'zsh': 'Create ID/ with module.toml, trainer notes...',
-                        'fish': 'Create ID/ with module.toml, trainer notes...',
-                        'powershell': 'Create ID/ with module.toml, trainer notes...'}],
-                      ['step',
-                       {'zsh': 'Add the next numbered step to a module of...',
-                        'fish': 'Add the next numbered step to a module of...',
-                        'powershell': 'Add the next numbered step to a module of...'}]]},
- 'new module': {'group': False,
-                'options': [{'name': 'title',
-                             'opts': ['--title'],
-                             'secondary': [],
-                             'value': True,
-                             'nargs': 1,
-                             'hidden': False,
-                             'multiple': False,
-                             'complete': None,
-                             'help': {'zsh': "The module''s title",
-                                      'fish': "The module's title",
-                                      'powershell': "The module's title"}},
-                            {'name': 'directory',
-                             'opts': ['--dir'],
-                             'secondary': [],
-                             'value': True,
-                             'nargs': 1,
-                             'hidden': False,
-                             'multiple': False,
-                             'complete': None,
-                             'help': {'zsh': 'Create ID/ in this folder ',
-                                      'fish': 'Create ID/ in this folder ',
-                                      'powershell': 'Create ID/ in this folder '}},
-                            {'name': 'help',
-                             'opts': ['--help'],
-                             'secondary': [],
-                             'value': False,
-                             'nargs': 1,
-                             'hidden': False,
-                             'multiple': False,
-                             'complete': None,
-                             'help': {'zsh': 'Show this message and exit.',
-                                      'fish': 'Show this message and exit.',
-                                      'powershell': 'Show this message and exit.'}}],
-                'arguments': [{'name': 'module_id', 'nargs': 1, 'complete': None}]},
- 'new step': {'group': False,
-              'options': [{'name': 'directory',
-                           'opts': ['--dir'],
-                           'secondary': [],
-                           'value': True,
-                           'nargs': 1,
-                           'hidden': False,
-                           'multiple': False,
-                           'complete': None,
-                           'help': {'zsh': 'The folder holding MODULE/ ',
-                                    'fish': 'The folder holding MODULE/ ',
-                                    'powershell': 'The folder holding MODULE/ '}},
-                          {'name': 'help',
-                           'opts': ['--help'],
-                           'secondary': [],
-                           'value': False,
-                           'nargs': 1,
-                           'hidden': False,
-                           'multiple': False,
-                           'complete': None,
-                           'help': {'zsh': 'Show this message and exit.',
-                                    'fish': 'Show this message and exit.',
-                                    'powershell': 'Show this message and exit.'}}],
-              'arguments': [{'name': 'module_id', 'nargs': 1, 'complete': 'module'},
-                            {'name': 'slug', 'nargs': 1, 'complete': None}]}}
+TABLE_JSON = (
+    '{"":{"group":true,"options":[{"name":"version","opts":["--version","-V"],"second'
+    'ary":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,'
+    '"help":{"zsh":"Show the version.","fish":"Show the version.","powershell":"Show '
+    'the version."}},{"name":"install_completion","opts":["--install-completion"],"se'
+    'condary":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete":n'
+    'ull,"help":{"zsh":"Install completion for the current shell.","fish":"Install co'
+    'mpletion for the current shell.","powershell":"Install completion for the curren'
+    't shell."}},{"name":"show_completion","opts":["--show-completion"],"secondary":['
+    '],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help"'
+    ':{"zsh":"Show completion for the current shell, to copy it or customize the inst'
+    'allation.","fish":"Show completion for the current shell, to copy it or customiz'
+    'e the installation.","powershell":"Show completion for the current shell, to cop'
+    'y it or customize the installation."}},{"name":"help","opts":["--help"],"seconda'
+    'ry":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,"'
+    'help":{"zsh":"Show this message and exit.","fish":"Show this message and exit.",'
+    '"powershell":"Show this message and exit."}}],"arguments":[],"commands":[["list"'
+    ',{"zsh":"Modules, or one module\'\'s steps and their...","fish":"Modules, or one m'
+    'odule\'s steps and their...","powershell":"Modules, or one module\'s steps and the'
+    'ir..."}],["check",{"zsh":"Check your exercise files against a live...","fish":"C'
+    'heck your exercise files against a live...","powershell":"Check your exercise fi'
+    'les against a live..."}],["hint",{"zsh":"The next hint for a step (one at a time'
+    ',...","fish":"The next hint for a step (one at a time,...","powershell":"The nex'
+    't hint for a step (one at a time,..."}],["solution",{"zsh":"A step\'\'s reference '
+    'solution, once passed...","fish":"A step\'s reference solution, once passed...","'
+    'powershell":"A step\'s reference solution, once passed..."}],["reset",{"zsh":"Res'
+    'tore starter files; each replaced file...","fish":"Restore starter files; each r'
+    'eplaced file...","powershell":"Restore starter files; each replaced file..."}],['
+    '"verify",{"zsh":"Prove the content\\\\\\\\: starters fail,...","fish":"Prove the con'
+    'tent: starters fail,...","powershell":"Prove the content: starters fail,..."}],['
+    '"doctor",{"zsh":"Pre-flight\\\\\\\\: Python, packages, Docker,...","fish":"Pre-fligh'
+    't: Python, packages, Docker,...","powershell":"Pre-flight: Python, packages, Doc'
+    'ker,..."}],["start",{"zsh":"The guided session\\\\\\\\: lesson, demo,...","fish":"Th'
+    'e guided session: lesson, demo,...","powershell":"The guided session: lesson, de'
+    'mo,..."}],["watch",{"zsh":"Re-check your exercise every time you save...","fish"'
+    ':"Re-check your exercise every time you save...","powershell":"Re-check your exe'
+    'rcise every time you save..."}],["skip",{"zsh":"Mark a step skipped (not passed)'
+    '; start...","fish":"Mark a step skipped (not passed); start...","powershell":"Ma'
+    'rk a step skipped (not passed); start..."}],["demo",{"zsh":"Presenter mode\\\\\\\\: '
+    'each step\'\'s lesson and...","fish":"Presenter mode: each step\'s lesson and...","'
+    'powershell":"Presenter mode: each step\'s lesson and..."}],["notes",{"zsh":"The t'
+    'rainer notes\\\\\\\\: timing plan, talking...","fish":"The trainer notes: timing pla'
+    'n, talking...","powershell":"The trainer notes: timing plan, talking..."}],["pac'
+    'k",{"zsh":"Everything a room needs to install...","fish":"Everything a room need'
+    's to install...","powershell":"Everything a room needs to install..."}],["cli",{'
+    '"zsh":"A prompt on the lab server\\\\\\\\: every reply...","fish":"A prompt on the l'
+    'ab server: every reply...","powershell":"A prompt on the lab server: every reply'
+    '..."}],["join",{"zsh":"Join a class\\\\\\\\: your check results go to the...","fish"'
+    ':"Join a class: your check results go to the...","powershell":"Join a class: you'
+    'r check results go to the..."}],["leave",{"zsh":"Stop publishing check results t'
+    'o a class.","fish":"Stop publishing check results to a class.","powershell":"Sto'
+    'p publishing check results to a class."}],["help-me",{"zsh":"Raise a hand on the'
+    ' trainer\'\'s board; the...","fish":"Raise a hand on the trainer\'s board; the...",'
+    '"powershell":"Raise a hand on the trainer\'s board; the..."}],["class",{"zsh":"Ru'
+    'n a class\\\\\\\\: a class server and a live board.","fish":"Run a class: a class se'
+    'rver and a live board.","powershell":"Run a class: a class server and a live boa'
+    'rd."}],["new",{"zsh":"Start a module or a step that verifies green at once.","fi'
+    'sh":"Start a module or a step that verifies green at once.","powershell":"Start '
+    'a module or a step that verifies green at once."}]]},"list":{"group":false,"opti'
+    'ons":[{"name":"workdir","opts":["--workdir"],"secondary":[],"value":true,"nargs"'
+    ':1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Exercise files'
+    ' and progress ","fish":"Exercise files and progress ","powershell":"Exercise fil'
+    'es and progress "}},{"name":"as_json","opts":["--json"],"secondary":[],"value":f'
+    'alse,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"On'
+    'e JSON document on stdout","fish":"One JSON document on stdout","powershell":"On'
+    'e JSON document on stdout"}},{"name":"help","opts":["--help"],"secondary":[],"va'
+    'lue":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zs'
+    'h":"Show this message and exit.","fish":"Show this message and exit.","powershel'
+    'l":"Show this message and exit."}}],"arguments":[{"name":"module","nargs":1,"com'
+    'plete":"module"}]},"check":{"group":false,"options":[{"name":"backend","opts":["'
+    '--backend"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":fals'
+    'e,"complete":["choice",["auto","docker","embedded","local","url"]],"help":{"zsh"'
+    ':"Where the server runs ","fish":"Where the server runs ","powershell":"Where th'
+    'e server runs "}},{"name":"url","opts":["--url"],"secondary":[],"value":true,"na'
+    'rgs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"An existin'
+    'g server (valkey\\\\\\\\://, valkeys\\\\\\\\://); implies --backend url ","fish":"An exi'
+    'sting server (valkey://, valkeys://); implies --backend url ","powershell":"An e'
+    'xisting server (valkey://, valkeys://); implies --backend url "}},{"name":"image'
+    '","opts":["--image"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multi'
+    'ple":false,"complete":null,"help":{"zsh":"Container image for the docker backend'
+    ' ","fish":"Container image for the docker backend ","powershell":"Container imag'
+    'e for the docker backend "}},{"name":"docker_network","opts":["--docker-network"'
+    '],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complet'
+    'e":["choice",["bridge","host"]],"help":{"zsh":"How the docker backend\'\'s contain'
+    'er is reached ","fish":"How the docker backend\'s container is reached ","powersh'
+    'ell":"How the docker backend\'s container is reached "}},{"name":"workdir","opts"'
+    ':["--workdir"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":f'
+    'alse,"complete":null,"help":{"zsh":"Exercise files and progress ","fish":"Exerci'
+    'se files and progress ","powershell":"Exercise files and progress "}},{"name":"a'
+    's_json","opts":["--json"],"secondary":[],"value":false,"nargs":1,"hidden":false,'
+    '"multiple":false,"complete":null,"help":{"zsh":"One JSON document on stdout","fi'
+    'sh":"One JSON document on stdout","powershell":"One JSON document on stdout"}},{'
+    '"name":"junit_xml","opts":["--junit-xml"],"secondary":[],"value":true,"nargs":1,'
+    '"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Also write a JUni'
+    't XML report here","fish":"Also write a JUnit XML report here","powershell":"Als'
+    'o write a JUnit XML report here"}},{"name":"time_limit","opts":["--time-limit"],'
+    '"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete"'
+    ':null,"help":{"zsh":"Seconds per step (default\\\\\\\\: the step\'\'s, 30)","fish":"Se'
+    'conds per step (default: the step\'s, 30)","powershell":"Seconds per step (defaul'
+    't: the step\'s, 30)"}},{"name":"jobs","opts":["--jobs","-j"],"secondary":[],"valu'
+    'e":true,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":'
+    '"Proofs at once (default\\\\\\\\: the CPU count; at most 16)","fish":"Proofs at once'
+    ' (default: the CPU count; at most 16)","powershell":"Proofs at once (default: th'
+    'e CPU count; at most 16)"}},{"name":"memory_limit","opts":["--memory-limit"],"se'
+    'condary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":nu'
+    'll,"help":{"zsh":"Memory for learner code, e.g. 512M, 2G ","fish":"Memory for le'
+    'arner code, e.g. 512M, 2G ","powershell":"Memory for learner code, e.g. 512M, 2G'
+    ' "}},{"name":"seed","opts":["--seed"],"secondary":[],"value":true,"nargs":1,"hid'
+    'den":false,"multiple":false,"complete":null,"help":{"zsh":"Replay the generated '
+    'scenarios of a run (its seed is in --json and in messages)","fish":"Replay the g'
+    'enerated scenarios of a run (its seed is in --json and in messages)","powershell'
+    '":"Replay the generated scenarios of a run (its seed is in --json and in message'
+    's)"}},{"name":"help","opts":["--help"],"secondary":[],"value":false,"nargs":1,"h'
+    'idden":false,"multiple":false,"complete":null,"help":{"zsh":"Show this message a'
+    'nd exit.","fish":"Show this message and exit.","powershell":"Show this message a'
+    'nd exit."}}],"arguments":[{"name":"module","nargs":1,"complete":"module"},{"name'
+    '":"step","nargs":1,"complete":"step"}]},"hint":{"group":false,"options":[{"name"'
+    ':"workdir","opts":["--workdir"],"secondary":[],"value":true,"nargs":1,"hidden":f'
+    'alse,"multiple":false,"complete":null,"help":{"zsh":"Exercise files and progress'
+    ' ","fish":"Exercise files and progress ","powershell":"Exercise files and progre'
+    'ss "}},{"name":"help","opts":["--help"],"secondary":[],"value":false,"nargs":1,"'
+    'hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Show this message '
+    'and exit.","fish":"Show this message and exit.","powershell":"Show this message '
+    'and exit."}}],"arguments":[{"name":"module","nargs":1,"complete":"module"},{"nam'
+    'e":"step","nargs":1,"complete":"step"},{"name":"number","nargs":1,"complete":nul'
+    'l}]},"solution":{"group":false,"options":[{"name":"workdir","opts":["--workdir"]'
+    ',"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete'
+    '":null,"help":{"zsh":"Exercise files and progress ","fish":"Exercise files and p'
+    'rogress ","powershell":"Exercise files and progress "}},{"name":"force","opts":['
+    '"--force"],"secondary":[],"value":false,"nargs":1,"hidden":false,"multiple":fals'
+    'e,"complete":null,"help":{"zsh":"Show it before the step has passed","fish":"Sho'
+    'w it before the step has passed","powershell":"Show it before the step has passe'
+    'd"}},{"name":"help","opts":["--help"],"secondary":[],"value":false,"nargs":1,"hi'
+    'dden":false,"multiple":false,"complete":null,"help":{"zsh":"Show this message an'
+    'd exit.","fish":"Show this message and exit.","powershell":"Show this message an'
+    'd exit."}}],"arguments":[{"name":"module","nargs":1,"complete":"module"},{"name"'
+    ':"step","nargs":1,"complete":"step"}]},"reset":{"group":false,"options":[{"name"'
+    ':"workdir","opts":["--workdir"],"secondary":[],"value":true,"nargs":1,"hidden":f'
+    'alse,"multiple":false,"complete":null,"help":{"zsh":"Exercise files and progress'
+    ' ","fish":"Exercise files and progress ","powershell":"Exercise files and progre'
+    'ss "}},{"name":"yes","opts":["--yes","-y"],"secondary":[],"value":false,"nargs":'
+    '1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Reset a whole m'
+    'odule without asking","fish":"Reset a whole module without asking","powershell":'
+    '"Reset a whole module without asking"}},{"name":"help","opts":["--help"],"second'
+    'ary":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,'
+    '"help":{"zsh":"Show this message and exit.","fish":"Show this message and exit."'
+    ',"powershell":"Show this message and exit."}}],"arguments":[{"name":"module","na'
+    'rgs":1,"complete":"module"},{"name":"step","nargs":1,"complete":"step"}]},"verif'
+    'y":{"group":false,"options":[{"name":"backend","opts":["--backend"],"secondary":'
+    '[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":["choice",['
+    '"auto","docker","embedded","local","url"]],"help":{"zsh":"Where the server runs '
+    '","fish":"Where the server runs ","powershell":"Where the server runs "}},{"name'
+    '":"url","opts":["--url"],"secondary":[],"value":true,"nargs":1,"hidden":false,"m'
+    'ultiple":false,"complete":null,"help":{"zsh":"An existing server (valkey\\\\\\\\://,'
+    ' valkeys\\\\\\\\://); implies --backend url ","fish":"An existing server (valkey://,'
+    ' valkeys://); implies --backend url ","powershell":"An existing server (valkey:/'
+    '/, valkeys://); implies --backend url "}},{"name":"image","opts":["--image"],"se'
+    'condary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":nu'
+    'll,"help":{"zsh":"Container image for the docker backend ","fish":"Container ima'
+    'ge for the docker backend ","powershell":"Container image for the docker backend'
+    ' "}},{"name":"docker_network","opts":["--docker-network"],"secondary":[],"value"'
+    ':true,"nargs":1,"hidden":false,"multiple":false,"complete":["choice",["bridge","'
+    'host"]],"help":{"zsh":"How the docker backend\'\'s container is reached ","fish":"'
+    'How the docker backend\'s container is reached ","powershell":"How the docker bac'
+    'kend\'s container is reached "}},{"name":"jobs","opts":["--jobs","-j"],"secondary'
+    '":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":null,"hel'
+    'p":{"zsh":"Proofs at once (default\\\\\\\\: the CPU count; at most 16)","fish":"Proo'
+    'fs at once (default: the CPU count; at most 16)","powershell":"Proofs at once (d'
+    'efault: the CPU count; at most 16)"}},{"name":"memory_limit","opts":["--memory-l'
+    'imit"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"co'
+    'mplete":null,"help":{"zsh":"Memory for learner code, e.g. 512M, 2G ","fish":"Mem'
+    'ory for learner code, e.g. 512M, 2G ","powershell":"Memory for learner code, e.g'
+    '. 512M, 2G "}},{"name":"mutants","opts":["--mutants"],"secondary":[],"value":fal'
+    'se,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Muta'
+    "tion-test the checks\\\\\\\\: every mutant of each reference solution must fail a ch"
+    'eck or be declared equivalent in step.toml","fish":"Mutation-test the checks: ev'
+    "ery mutant of each reference solution must fail a check or be declared equivalen"
+    't in step.toml","powershell":"Mutation-test the checks: every mutant of each ref'
+    'erence solution must fail a check or be declared equivalent in step.toml"}},{"na'
+    'me":"as_json","opts":["--json"],"secondary":[],"value":false,"nargs":1,"hidden":'
+    'false,"multiple":false,"complete":null,"help":{"zsh":"With --mutants\\\\\\\\: one JS'
+    'ON document on stdout","fish":"With --mutants: one JSON document on stdout","pow'
+    'ershell":"With --mutants: one JSON document on stdout"}},{"name":"seed","opts":['
+    '"--seed"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,'
+    '"complete":null,"help":{"zsh":"Replay the generated scenarios of a run (its seed'
+    ' is in --json and in messages)","fish":"Replay the generated scenarios of a run '
+    '(its seed is in --json and in messages)","powershell":"Replay the generated scen'
+    'arios of a run (its seed is in --json and in messages)"}},{"name":"help","opts":'
+    '["--help"],"secondary":[],"value":false,"nargs":1,"hidden":false,"multiple":fals'
+    'e,"complete":null,"help":{"zsh":"Show this message and exit.","fish":"Show this '
+    'message and exit.","powershell":"Show this message and exit."}}],"arguments":[{"'
+    'name":"module","nargs":1,"complete":"module"},{"name":"step","nargs":1,"complete'
+    '":"step"}]},"doctor":{"group":false,"options":[{"name":"image","opts":["--image"'
+    '],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complet'
+    'e":null,"help":{"zsh":"Container image for the docker backend ","fish":"Containe'
+    'r image for the docker backend ","powershell":"Container image for the docker ba'
+    'ckend "}},{"name":"pull","opts":["--pull"],"secondary":[],"value":false,"nargs":'
+    '1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Pull the docker'
+    ' backend\'\'s image now (before a workshop)","fish":"Pull the docker backend\'s ima'
+    'ge now (before a workshop)","powershell":"Pull the docker backend\'s image now (b'
+    'efore a workshop)"}},{"name":"as_json","opts":["--json"],"secondary":[],"value":'
+    'false,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"O'
+    'ne JSON document on stdout","fish":"One JSON document on stdout","powershell":"O'
+    'ne JSON document on stdout"}},{"name":"help","opts":["--help"],"secondary":[],"v'
+    'alue":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"z'
+    'sh":"Show this message and exit.","fish":"Show this message and exit.","powershe'
+    'll":"Show this message and exit."}}],"arguments":[]},"start":{"group":false,"opt'
+    'ions":[{"name":"step","opts":["--step"],"secondary":[],"value":true,"nargs":1,"h'
+    'idden":false,"multiple":false,"complete":"step","help":{"zsh":"Start at this ste'
+    'p (the same as the argument)","fish":"Start at this step (the same as the argume'
+    'nt)","powershell":"Start at this step (the same as the argument)"}},{"name":"bac'
+    'kend","opts":["--backend"],"secondary":[],"value":true,"nargs":1,"hidden":false,'
+    '"multiple":false,"complete":["choice",["auto","docker","embedded","local","url"]'
+    '],"help":{"zsh":"Where the server runs ","fish":"Where the server runs ","powers'
+    'hell":"Where the server runs "}},{"name":"url","opts":["--url"],"secondary":[],"'
+    'value":true,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"z'
+    'sh":"An existing server (valkey\\\\\\\\://, valkeys\\\\\\\\://); implies --backend url "'
+    ',"fish":"An existing server (valkey://, valkeys://); implies --backend url ","po'
+    'wershell":"An existing server (valkey://, valkeys://); implies --backend url "}}'
+    ',{"name":"image","opts":["--image"],"secondary":[],"value":true,"nargs":1,"hidde'
+    'n":false,"multiple":false,"complete":null,"help":{"zsh":"Container image for the'
+    ' docker backend ","fish":"Container image for the docker backend ","powershell":'
+    '"Container image for the docker backend "}},{"name":"docker_network","opts":["--'
+    'docker-network"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple"'
+    ':false,"complete":["choice",["bridge","host"]],"help":{"zsh":"How the docker bac'
+    'kend\'\'s container is reached ","fish":"How the docker backend\'s container is rea'
+    'ched ","powershell":"How the docker backend\'s container is reached "}},{"name":"'
+    'workdir","opts":["--workdir"],"secondary":[],"value":true,"nargs":1,"hidden":fal'
+    'se,"multiple":false,"complete":null,"help":{"zsh":"Exercise files and progress "'
+    ',"fish":"Exercise files and progress ","powershell":"Exercise files and progress'
+    ' "}},{"name":"memory_limit","opts":["--memory-limit"],"secondary":[],"value":tru'
+    'e,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Memor'
+    'y for learner code, e.g. 512M, 2G ","fish":"Memory for learner code, e.g. 512M, '
+    '2G ","powershell":"Memory for learner code, e.g. 512M, 2G "}},{"name":"help","op'
+    'ts":["--help"],"secondary":[],"value":false,"nargs":1,"hidden":false,"multiple":'
+    'false,"complete":null,"help":{"zsh":"Show this message and exit.","fish":"Show t'
+    'his message and exit.","powershell":"Show this message and exit."}}],"arguments"'
+    ':[{"name":"module","nargs":1,"complete":"module"},{"name":"step_argument","nargs'
+    '":1,"complete":"step"}]},"watch":{"group":false,"options":[{"name":"step","opts"'
+    ':["--step"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":fals'
+    'e,"complete":"step","help":{"zsh":"Start at this step (the same as the argument)'
+    '","fish":"Start at this step (the same as the argument)","powershell":"Start at '
+    'this step (the same as the argument)"}},{"name":"poll","opts":["--poll"],"second'
+    'ary":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,'
+    '"help":{"zsh":"Poll for changes (WSL, network drives, containers)","fish":"Poll '
+    'for changes (WSL, network drives, containers)","powershell":"Poll for changes (W'
+    'SL, network drives, containers)"}},{"name":"backend","opts":["--backend"],"secon'
+    'dary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":["cho'
+    'ice",["auto","docker","embedded","local","url"]],"help":{"zsh":"Where the server'
+    ' runs ","fish":"Where the server runs ","powershell":"Where the server runs "}},'
+    '{"name":"url","opts":["--url"],"secondary":[],"value":true,"nargs":1,"hidden":fa'
+    'lse,"multiple":false,"complete":null,"help":{"zsh":"An existing server (valkey\\\\'
+    '\\\\://, valkeys\\\\\\\\://); implies --backend url ","fish":"An existing server (valk'
+    'ey://, valkeys://); implies --backend url ","powershell":"An existing server (va'
+    'lkey://, valkeys://); implies --backend url "}},{"name":"image","opts":["--image'
+    '"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"comple'
+    'te":null,"help":{"zsh":"Container image for the docker backend ","fish":"Contain'
+    'er image for the docker backend ","powershell":"Container image for the docker b'
+    'ackend "}},{"name":"docker_network","opts":["--docker-network"],"secondary":[],"'
+    'value":true,"nargs":1,"hidden":false,"multiple":false,"complete":["choice",["bri'
+    'dge","host"]],"help":{"zsh":"How the docker backend\'\'s container is reached ","f'
+    'ish":"How the docker backend\'s container is reached ","powershell":"How the dock'
+    'er backend\'s container is reached "}},{"name":"workdir","opts":["--workdir"],"se'
+    'condary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":nu'
+    'll,"help":{"zsh":"Exercise files and progress ","fish":"Exercise files and progr'
+    'ess ","powershell":"Exercise files and progress "}},{"name":"memory_limit","opts'
+    '":["--memory-limit"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multi'
+    'ple":false,"complete":null,"help":{"zsh":"Memory for learner code, e.g. 512M, 2G'
+    ' ","fish":"Memory for learner code, e.g. 512M, 2G ","powershell":"Memory for lea'
+    'rner code, e.g. 512M, 2G "}},{"name":"help","opts":["--help"],"secondary":[],"va'
+    'lue":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zs'
+    'h":"Show this message and exit.","fish":"Show this message and exit.","powershel'
+    'l":"Show this message and exit."}}],"arguments":[{"name":"module","nargs":1,"com'
+    'plete":"module"},{"name":"step_argument","nargs":1,"complete":"step"}]},"skip":{'
+    '"group":false,"options":[{"name":"workdir","opts":["--workdir"],"secondary":[],"'
+    'value":true,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"z'
+    'sh":"Exercise files and progress ","fish":"Exercise files and progress ","powers'
+    'hell":"Exercise files and progress "}},{"name":"help","opts":["--help"],"seconda'
+    'ry":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,"'
+    'help":{"zsh":"Show this message and exit.","fish":"Show this message and exit.",'
+    '"powershell":"Show this message and exit."}}],"arguments":[{"name":"module","nar'
+    'gs":1,"complete":"module"},{"name":"step","nargs":1,"complete":"step"}]},"demo":'
+    '{"group":false,"options":[{"name":"no_pause","opts":["--no-pause"],"secondary":['
+    '],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help"'
+    ':{"zsh":"Run every step unattended; exit 0 if every demo ran","fish":"Run every '
+    'step unattended; exit 0 if every demo ran","powershell":"Run every step unattend'
+    'ed; exit 0 if every demo ran"}},{"name":"notes","opts":["--notes"],"secondary":['
+    '],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help"'
+    ':{"zsh":"Show the trainer notes with each step","fish":"Show the trainer notes w'
+    'ith each step","powershell":"Show the trainer notes with each step"}},{"name":"r'
+    'tt","opts":["--rtt"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multi'
+    'ple":false,"complete":null,"help":{"zsh":"Simulate a network round trip between '
+    'client and server, e.g. 1ms","fish":"Simulate a network round trip between clien'
+    't and server, e.g. 1ms","powershell":"Simulate a network round trip between clie'
+    'nt and server, e.g. 1ms"}},{"name":"db_latency","opts":["--db-latency"],"seconda'
+    'ry":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":null,"h'
+    'elp":{"zsh":"Seconds per database call","fish":"Seconds per database call","powe'
+    'rshell":"Seconds per database call"}},{"name":"backend","opts":["--backend"],"se'
+    'condary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":["'
+    'choice",["auto","docker","embedded","local","url"]],"help":{"zsh":"Where the ser'
+    'ver runs ","fish":"Where the server runs ","powershell":"Where the server runs "'
+    '}},{"name":"url","opts":["--url"],"secondary":[],"value":true,"nargs":1,"hidden"'
+    ':false,"multiple":false,"complete":null,"help":{"zsh":"An existing server (valke'
+    'y\\\\\\\\://, valkeys\\\\\\\\://); implies --backend url ","fish":"An existing server (v'
+    'alkey://, valkeys://); implies --backend url ","powershell":"An existing server '
+    '(valkey://, valkeys://); implies --backend url "}},{"name":"image","opts":["--im'
+    'age"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"com'
+    'plete":null,"help":{"zsh":"Container image for the docker backend ","fish":"Cont'
+    'ainer image for the docker backend ","powershell":"Container image for the docke'
+    'r backend "}},{"name":"docker_network","opts":["--docker-network"],"secondary":['
+    '],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":["choice",["'
+    'bridge","host"]],"help":{"zsh":"How the docker backend\'\'s container is reached "'
+    ',"fish":"How the docker backend\'s container is reached ","powershell":"How the d'
+    'ocker backend\'s container is reached "}},{"name":"class_folder","opts":["--class'
+    '-dir"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"co'
+    'mplete":null,"help":{"zsh":"The class\'\'s folder (class.json, data) ","fish":"The'
+    ' class\'s folder (class.json, data) ","powershell":"The class\'s folder (class.jso'
+    'n, data) "}},{"name":"help","opts":["--help"],"secondary":[],"value":false,"narg'
+    's":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Show this me'
+    'ssage and exit.","fish":"Show this message and exit.","powershell":"Show this me'
+    'ssage and exit."}}],"arguments":[{"name":"module","nargs":1,"complete":"module"}'
+    ',{"name":"step","nargs":1,"complete":"step"}]},"notes":{"group":false,"options":'
+    '[{"name":"help","opts":["--help"],"secondary":[],"value":false,"nargs":1,"hidden'
+    '":false,"multiple":false,"complete":null,"help":{"zsh":"Show this message and ex'
+    'it.","fish":"Show this message and exit.","powershell":"Show this message and ex'
+    'it."}}],"arguments":[{"name":"module","nargs":1,"complete":"module"},{"name":"st'
+    'ep","nargs":1,"complete":"step"}]},"pack":{"group":false,"options":[{"name":"pla'
+    'tform","opts":["--platform"],"secondary":[],"value":true,"nargs":1,"hidden":fals'
+    'e,"multiple":true,"complete":["choice",["linux-x86_64","linux-aarch64","macos-ar'
+    'm64","macos-x86_64","windows-x86_64"]],"help":{"zsh":"Repeatable, one of\\\\\\\\: li'
+    'nux-x86_64, linux-aarch64, macos-arm64, macos-x86_64, windows-x86_64  ","fish":"'
+    "Repeatable, one of: linux-x86_64, linux-aarch64, macos-arm64, macos-x86_64, wind"
+    'ows-x86_64  ","powershell":"Repeatable, one of: linux-x86_64, linux-aarch64, mac'
+    'os-arm64, macos-x86_64, windows-x86_64  "}},{"name":"python","opts":["--python"]'
+    ',"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":true,"complete"'
+    ':["choice",["3.11","3.12","3.13","3.14"]],"help":{"zsh":"Repeatable\\\\\\\\: a Pytho'
+    'n version (a newer 3.x works too)  ","fish":"Repeatable: a Python version (a new'
+    'er 3.x works too)  ","powershell":"Repeatable: a Python version (a newer 3.x wor'
+    'ks too)  "}},{"name":"image","opts":["--image"],"secondary":[],"value":true,"nar'
+    'gs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Container i'
+    'mage for the docker backend ","fish":"Container image for the docker backend ","'
+    'powershell":"Container image for the docker backend "}},{"name":"no_image","opts'
+    '":["--no-image"],"secondary":[],"value":false,"nargs":1,"hidden":false,"multiple'
+    '":false,"complete":null,"help":{"zsh":"Leave the container image out","fish":"Le'
+    'ave the container image out","powershell":"Leave the container image out"}},{"na'
+    'me":"help","opts":["--help"],"secondary":[],"value":false,"nargs":1,"hidden":fal'
+    'se,"multiple":false,"complete":null,"help":{"zsh":"Show this message and exit.",'
+    '"fish":"Show this message and exit.","powershell":"Show this message and exit."}'
+    '}],"arguments":[{"name":"folder","nargs":1,"complete":null}]},"cli":{"group":fal'
+    'se,"options":[{"name":"backend","opts":["--backend"],"secondary":[],"value":true'
+    ',"nargs":1,"hidden":false,"multiple":false,"complete":["choice",["auto","docker"'
+    ',"embedded","local","url"]],"help":{"zsh":"Where the server runs ","fish":"Where'
+    ' the server runs ","powershell":"Where the server runs "}},{"name":"url","opts":'
+    '["--url"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,'
+    '"complete":null,"help":{"zsh":"An existing server (valkey\\\\\\\\://, valkeys\\\\\\\\://'
+    '); implies --backend url ","fish":"An existing server (valkey://, valkeys://); i'
+    'mplies --backend url ","powershell":"An existing server (valkey://, valkeys://);'
+    ' implies --backend url "}},{"name":"image","opts":["--image"],"secondary":[],"va'
+    'lue":true,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh'
+    '":"Container image for the docker backend ","fish":"Container image for the dock'
+    'er backend ","powershell":"Container image for the docker backend "}},{"name":"d'
+    'ocker_network","opts":["--docker-network"],"secondary":[],"value":true,"nargs":1'
+    ',"hidden":false,"multiple":false,"complete":["choice",["bridge","host"]],"help":'
+    '{"zsh":"How the docker backend\'\'s container is reached ","fish":"How the docker '
+    'backend\'s container is reached ","powershell":"How the docker backend\'s containe'
+    'r is reached "}},{"name":"workdir","opts":["--workdir"],"secondary":[],"value":t'
+    'rue,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Exe'
+    'rcise files and progress ","fish":"Exercise files and progress ","powershell":"E'
+    'xercise files and progress "}},{"name":"allow_writes","opts":["--allow-writes"],'
+    '"secondary":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete'
+    '":null,"help":{"zsh":"On a --url server\\\\\\\\: run commands that write others\'\' ke'
+    'ys or change settings","fish":"On a --url server: run commands that write others'
+    '\' keys or change settings","powershell":"On a --url server: run commands that wr'
+    'ite others\' keys or change settings"}},{"name":"help","opts":["--help"],"seconda'
+    'ry":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete":null,"'
+    'help":{"zsh":"Show this message and exit.","fish":"Show this message and exit.",'
+    '"powershell":"Show this message and exit."}}],"arguments":[]},"join":{"group":fa'
+    'lse,"options":[{"name":"name","opts":["--name"],"secondary":[],"value":true,"nar'
+    'gs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Your name o'
+    'n the trainer\'\'s board","fish":"Your name on the trainer\'s board","powershell":"'
+    'Your name on the trainer\'s board"}},{"name":"workdir","opts":["--workdir"],"seco'
+    'ndary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":null'
+    ',"help":{"zsh":"Exercise files and progress ","fish":"Exercise files and progres'
+    's ","powershell":"Exercise files and progress "}},{"name":"help","opts":["--help'
+    '"],"secondary":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"compl'
+    'ete":null,"help":{"zsh":"Show this message and exit.","fish":"Show this message '
+    'and exit.","powershell":"Show this message and exit."}}],"arguments":[{"name":"c'
+    'ode","nargs":1,"complete":null}]},"leave":{"group":false,"options":[{"name":"wor'
+    'kdir","opts":["--workdir"],"secondary":[],"value":true,"nargs":1,"hidden":false,'
+    '"multiple":false,"complete":null,"help":{"zsh":"Exercise files and progress ","f'
+    'ish":"Exercise files and progress ","powershell":"Exercise files and progress "}'
+    '},{"name":"help","opts":["--help"],"secondary":[],"value":false,"nargs":1,"hidde'
+    'n":false,"multiple":false,"complete":null,"help":{"zsh":"Show this message and e'
+    'xit.","fish":"Show this message and exit.","powershell":"Show this message and e'
+    'xit."}}],"arguments":[]},"help-me":{"group":false,"options":[{"name":"workdir","'
+    'opts":["--workdir"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multip'
+    'le":false,"complete":null,"help":{"zsh":"Exercise files and progress ","fish":"E'
+    'xercise files and progress ","powershell":"Exercise files and progress "}},{"nam'
+    'e":"help","opts":["--help"],"secondary":[],"value":false,"nargs":1,"hidden":fals'
+    'e,"multiple":false,"complete":null,"help":{"zsh":"Show this message and exit.","'
+    'fish":"Show this message and exit.","powershell":"Show this message and exit."}}'
+    '],"arguments":[]},"class":{"group":true,"options":[{"name":"help","opts":["--hel'
+    'p"],"secondary":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"comp'
+    'lete":null,"help":{"zsh":"Show this message and exit.","fish":"Show this message'
+    ' and exit.","powershell":"Show this message and exit."}}],"arguments":[],"comman'
+    'ds":[["serve",{"zsh":"Start the class server and print the line...","fish":"Star'
+    't the class server and print the line...","powershell":"Start the class server a'
+    'nd print the line..."}],["board",{"zsh":"The live board\\\\\\\\: where each learner '
+    'is,...","fish":"The live board: where each learner is,...","powershell":"The liv'
+    'e board: where each learner is,..."}],["say",{"zsh":"Tell the room something\\\\\\\\'
+    ': it shows in every...","fish":"Tell the room something: it shows in every...","'
+    'powershell":"Tell the room something: it shows in every..."}],["clear",{"zsh":"L'
+    'ower a learner\'\'s raised hand on the board.","fish":"Lower a learner\'s raised ha'
+    'nd on the board.","powershell":"Lower a learner\'s raised hand on the board."}],['
+    '"remove",{"zsh":"Remove a learner (a fake one, or one who...","fish":"Remove a l'
+    'earner (a fake one, or one who...","powershell":"Remove a learner (a fake one, o'
+    'r one who..."}],["end",{"zsh":"End the class\\\\\\\\: remove its users and...","fish'
+    '":"End the class: remove its users and...","powershell":"End the class: remove i'
+    'ts users and..."}],["export",{"zsh":"The board as CSV\\\\\\\\: one row per learner a'
+    'nd...","fish":"The board as CSV: one row per learner and...","powershell":"The b'
+    'oard as CSV: one row per learner and..."}]]},"class serve":{"group":false,"optio'
+    'ns":[{"name":"listen","opts":["--listen"],"secondary":[],"value":true,"nargs":1,'
+    '"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"HOST\\\\\\\\:PORT the'
+    ' class server listens on ","fish":"HOST:PORT the class server listens on ","powe'
+    'rshell":"HOST:PORT the class server listens on "}},{"name":"advertise","opts":["'
+    '--advertise"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":fa'
+    'lse,"complete":null,"help":{"zsh":"The address learners reach (for --listen 0.0.'
+    '0.0\\\\\\\\:PORT)","fish":"The address learners reach (for --listen 0.0.0.0:PORT)","'
+    'powershell":"The address learners reach (for --listen 0.0.0.0:PORT)"}},{"name":"'
+    'module","opts":["--module"],"secondary":[],"value":true,"nargs":1,"hidden":false'
+    ',"multiple":false,"complete":"module","help":{"zsh":"The module the class follow'
+    's ","fish":"The module the class follows ","powershell":"The module the class fo'
+    'llows "}},{"name":"backend","opts":["--backend"],"secondary":[],"value":true,"na'
+    'rgs":1,"hidden":false,"multiple":false,"complete":["choice",["embedded","local",'
+    '"docker","url"]],"help":{"zsh":"Where the class server runs (url\\\\\\\\: an existin'
+    'g server)","fish":"Where the class server runs (url: an existing server)","power'
+    'shell":"Where the class server runs (url: an existing server)"}},{"name":"url","'
+    'opts":["--url"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":'
+    'false,"complete":null,"help":{"zsh":"An existing server\'\'s admin URL, WITHOUT it'
+    "s password on the command line\\\\\\\\: valkeys\\\\\\\\://admin@host\\\\\\\\:6380 (password "
+    "from \\\\$WORKSHOP_CLASS_ADMIN_PASSWORD or a prompt), or the whole URL in \\\\$WORKS"
+    'HOP_CLASS_ADMIN_URL","fish":"An existing server\'s admin URL, WITHOUT its passwor'
+    "d on the command line: valkeys://admin@host:6380 (password from $WORKSHOP_CLASS_"
+    'ADMIN_PASSWORD or a prompt), or the whole URL in $WORKSHOP_CLASS_ADMIN_URL","pow'
+    'ershell":"An existing server\'s admin URL, WITHOUT its password on the command li'
+    "ne: valkeys://admin@host:6380 (password from $WORKSHOP_CLASS_ADMIN_PASSWORD or a"
+    ' prompt), or the whole URL in $WORKSHOP_CLASS_ADMIN_URL"}},{"name":"image","opts'
+    '":["--image"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":fa'
+    'lse,"complete":null,"help":{"zsh":"Container image for the docker backend ","fis'
+    'h":"Container image for the docker backend ","powershell":"Container image for t'
+    'he docker backend "}},{"name":"docker_network","opts":["--docker-network"],"seco'
+    'ndary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":["ch'
+    'oice",["bridge","host"]],"help":{"zsh":"How the docker backend\'\'s container is r'
+    'eached ","fish":"How the docker backend\'s container is reached ","powershell":"H'
+    'ow the docker backend\'s container is reached "}},{"name":"max_learners","opts":['
+    '"--max-learners"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple'
+    '":false,"complete":null,"help":{"zsh":"Seats in the class; joins beyond are refu'
+    'sed ","fish":"Seats in the class; joins beyond are refused ","powershell":"Seats'
+    ' in the class; joins beyond are refused "}},{"name":"folder","opts":["--class-di'
+    'r"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"compl'
+    'ete":null,"help":{"zsh":"The class\'\'s folder (class.json, data) ","fish":"The cl'
+    'ass\'s folder (class.json, data) ","powershell":"The class\'s folder (class.json, '
+    'data) "}},{"name":"help","opts":["--help"],"secondary":[],"value":false,"nargs":'
+    '1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Show this messa'
+    'ge and exit.","fish":"Show this message and exit.","powershell":"Show this messa'
+    'ge and exit."}}],"arguments":[]},"class board":{"group":false,"options":[{"name"'
+    ':"as_json","opts":["--json"],"secondary":[],"value":false,"nargs":1,"hidden":fal'
+    'se,"multiple":false,"complete":null,"help":{"zsh":"Print one snapshot and exit",'
+    '"fish":"Print one snapshot and exit","powershell":"Print one snapshot and exit"}'
+    '},{"name":"learner","opts":["--learner"],"secondary":[],"value":true,"nargs":1,"'
+    'hidden":false,"multiple":false,"complete":null,"help":{"zsh":"One learner\'\'s ste'
+    'ps, times and failing checks","fish":"One learner\'s steps, times and failing che'
+    'cks","powershell":"One learner\'s steps, times and failing checks"}},{"name":"stu'
+    'ck_minutes","opts":["--stuck-minutes"],"secondary":[],"value":true,"nargs":1,"hi'
+    'dden":false,"multiple":false,"complete":null,"help":{"zsh":"Failing one step thi'
+    's long counts as stuck","fish":"Failing one step this long counts as stuck","pow'
+    'ershell":"Failing one step this long counts as stuck"}},{"name":"idle_minutes","'
+    'opts":["--idle-minutes"],"secondary":[],"value":true,"nargs":1,"hidden":false,"m'
+    'ultiple":false,"complete":null,"help":{"zsh":"No check this long counts as idle"'
+    ',"fish":"No check this long counts as idle","powershell":"No check this long cou'
+    'nts as idle"}},{"name":"folder","opts":["--class-dir"],"secondary":[],"value":tr'
+    'ue,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"The '
+    'class\'\'s folder (class.json, data) ","fish":"The class\'s folder (class.json, dat'
+    'a) ","powershell":"The class\'s folder (class.json, data) "}},{"name":"help","opt'
+    's":["--help"],"secondary":[],"value":false,"nargs":1,"hidden":false,"multiple":f'
+    'alse,"complete":null,"help":{"zsh":"Show this message and exit.","fish":"Show th'
+    'is message and exit.","powershell":"Show this message and exit."}}],"arguments":'
+    '[]},"class say":{"group":false,"options":[{"name":"folder","opts":["--class-dir"'
+    '],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complet'
+    'e":null,"help":{"zsh":"The class\'\'s folder (class.json, data) ","fish":"The clas'
+    's\'s folder (class.json, data) ","powershell":"The class\'s folder (class.json, da'
+    'ta) "}},{"name":"help","opts":["--help"],"secondary":[],"value":false,"nargs":1,'
+    '"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Show this message'
+    ' and exit.","fish":"Show this message and exit.","powershell":"Show this message'
+    ' and exit."}}],"arguments":[{"name":"text","nargs":1,"complete":null}]},"class c'
+    'lear":{"group":false,"options":[{"name":"folder","opts":["--class-dir"],"seconda'
+    'ry":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":null,"h'
+    'elp":{"zsh":"The class\'\'s folder (class.json, data) ","fish":"The class\'s folder'
+    ' (class.json, data) ","powershell":"The class\'s folder (class.json, data) "}},{"'
+    'name":"help","opts":["--help"],"secondary":[],"value":false,"nargs":1,"hidden":f'
+    'alse,"multiple":false,"complete":null,"help":{"zsh":"Show this message and exit.'
+    '","fish":"Show this message and exit.","powershell":"Show this message and exit.'
+    '"}}],"arguments":[{"name":"name","nargs":1,"complete":null}]},"class remove":{"g'
+    'roup":false,"options":[{"name":"folder","opts":["--class-dir"],"secondary":[],"v'
+    'alue":true,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zs'
+    'h":"The class\'\'s folder (class.json, data) ","fish":"The class\'s folder (class.j'
+    'son, data) ","powershell":"The class\'s folder (class.json, data) "}},{"name":"he'
+    'lp","opts":["--help"],"secondary":[],"value":false,"nargs":1,"hidden":false,"mul'
+    'tiple":false,"complete":null,"help":{"zsh":"Show this message and exit.","fish":'
+    '"Show this message and exit.","powershell":"Show this message and exit."}}],"arg'
+    'uments":[{"name":"name","nargs":1,"complete":null}]},"class end":{"group":false,'
+    '"options":[{"name":"folder","opts":["--class-dir"],"secondary":[],"value":true,"'
+    'nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"The clas'
+    's\'\'s folder (class.json, data) ","fish":"The class\'s folder (class.json, data) "'
+    ',"powershell":"The class\'s folder (class.json, data) "}},{"name":"help","opts":['
+    '"--help"],"secondary":[],"value":false,"nargs":1,"hidden":false,"multiple":false'
+    ',"complete":null,"help":{"zsh":"Show this message and exit.","fish":"Show this m'
+    'essage and exit.","powershell":"Show this message and exit."}}],"arguments":[]},'
+    '"class export":{"group":false,"options":[{"name":"output","opts":["--output","-o'
+    '"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"comple'
+    'te":null,"help":{"zsh":"CSV file ","fish":"CSV file ","powershell":"CSV file "}}'
+    ',{"name":"folder","opts":["--class-dir"],"secondary":[],"value":true,"nargs":1,"'
+    'hidden":false,"multiple":false,"complete":null,"help":{"zsh":"The class\'\'s folde'
+    'r (class.json, data) ","fish":"The class\'s folder (class.json, data) ","powershe'
+    'll":"The class\'s folder (class.json, data) "}},{"name":"help","opts":["--help"],'
+    '"secondary":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete'
+    '":null,"help":{"zsh":"Show this message and exit.","fish":"Show this message and'
+    ' exit.","powershell":"Show this message and exit."}}],"arguments":[]},"new":{"gr'
+    'oup":true,"options":[{"name":"help","opts":["--help"],"secondary":[],"value":fal'
+    'se,"nargs":1,"hidden":false,"multiple":false,"complete":null,"help":{"zsh":"Show'
+    ' this message and exit.","fish":"Show this message and exit.","powershell":"Show'
+    ' this message and exit."}}],"arguments":[],"commands":[["module",{"zsh":"Create '
+    'ID/ with module.toml, trainer notes...","fish":"Create ID/ with module.toml, tra'
+    'iner notes...","powershell":"Create ID/ with module.toml, trainer notes..."}],["'
+    'step",{"zsh":"Add the next numbered step to a module of...","fish":"Add the next'
+    ' numbered step to a module of...","powershell":"Add the next numbered step to a '
+    'module of..."}]]},"new module":{"group":false,"options":[{"name":"title","opts":'
+    '["--title"],"secondary":[],"value":true,"nargs":1,"hidden":false,"multiple":fals'
+    'e,"complete":null,"help":{"zsh":"The module\'\'s title","fish":"The module\'s title'
+    '","powershell":"The module\'s title"}},{"name":"directory","opts":["--dir"],"seco'
+    'ndary":[],"value":true,"nargs":1,"hidden":false,"multiple":false,"complete":null'
+    ',"help":{"zsh":"Create ID/ in this folder ","fish":"Create ID/ in this folder ",'
+    '"powershell":"Create ID/ in this folder "}},{"name":"help","opts":["--help"],"se'
+    'condary":[],"value":false,"nargs":1,"hidden":false,"multiple":false,"complete":n'
+    'ull,"help":{"zsh":"Show this message and exit.","fish":"Show this message and ex'
+    'it.","powershell":"Show this message and exit."}}],"arguments":[{"name":"module_'
+    'id","nargs":1,"complete":null}]},"new step":{"group":false,"options":[{"name":"d'
+    'irectory","opts":["--dir"],"secondary":[],"value":true,"nargs":1,"hidden":false,'
+    '"multiple":false,"complete":null,"help":{"zsh":"The folder holding MODULE/ ","fi'
+    'sh":"The folder holding MODULE/ ","powershell":"The folder holding MODULE/ "}},{'
+    '"name":"help","opts":["--help"],"secondary":[],"value":false,"nargs":1,"hidden":'
+    'false,"multiple":false,"complete":null,"help":{"zsh":"Show this message and exit'
+    '.","fish":"Show this message and exit.","powershell":"Show this message and exit'
+    '."}}],"arguments":[{"name":"module_id","nargs":1,"complete":"module"},{"name":"s'
+    'lug","nargs":1,"complete":null}]}}'
+)
+TABLE: dict[str, dict[str, Any]] = json.loads(TABLE_JSON)

@@ -4,8 +4,9 @@ Each Tab press is a fresh ``workshop`` process that the shell starts with the co
 variables set (``_WORKSHOP_COMPLETE=complete_bash``), as bash does; it answers from the table
 of commands (valkey_workshop/cli/tab.py) and the course's ``module.toml``, without Typer,
 Click, checking, server or rendering code (tests/unit/test_layers.py holds that). zsh shows
-each step's title too, which the content loader reads: ``--shell zsh`` times that. The two are run alternately, so load on the machine
-falls on both alike, and the medians are compared. Goal: a Tab press at most 5x a bare start.
+each step's title too, which the content loader reads: ``--shell zsh`` times that. The two
+are run alternately, so load on the machine falls on both alike, and the medians are
+compared. Goal: a Tab press at most 5x a bare start.
 
     python -m benchmarks.tab_press [--runs 15] [--shell zsh]
 """

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +126,35 @@ def test_the_fast_answer_is_typers_for_many_command_lines(
 )
 def test_the_common_tab_presses_take_the_fast_path(shell: str, line: str) -> None:
     assert tab.answer("workshop", {**os.environ, **_environ(shell, line)}) is not None
+
+
+def test_a_course_path_with_broken_modules_completes_as_typer_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Module-wide errors (no steps), a broken step (its title says why) and owned_keys the
+    loader refuses, on WORKSHOP_COURSE_PATH: the fast answer is Typer's, or Typer answers."""
+    course = tmp_path / "course"
+    bundled = Path(models.__file__).resolve().parents[2] / "labs" / "module3"
+    for name in ("good", "badkey", "brokenstep", "badowned"):
+        shutil.copytree(bundled, course / name, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = course / "badkey" / "module.toml"
+    manifest.write_text(manifest.read_text() + "\nsurprise = 1\n")
+    (course / "brokenstep" / "02_cache_aside" / "checks.py").write_text("def (:\n")
+    owned = course / "badowned" / "module.toml"
+    owned.write_text(owned.read_text().replace('"product:write-queue"', '"*:everything"'))
+    monkeypatch.setenv("WORKSHOP_COURSE_PATH", str(course))
+    lines = ["check ", "check b", "notes badkey ", "check brokenstep ", "check brokenstep c"]
+    lines += ["notes badowned ", "start good 0", "start --step cache"]
+    answered = 0
+    for shell in ("bash", "zsh"):
+        for line in lines:
+            env = _environ(shell, line)
+            with monkeypatch.context() as patch:
+                expected = _typers_answer(patch, env)
+                for name, value in env.items():
+                    patch.setenv(name, value)
+                fast = tab.answer("workshop", os.environ)
+            if fast is not None:
+                answered += 1
+                assert (fast[0] or "") + "\n" == expected[0], (shell, line)
+    assert answered >= len(lines)  # bash at least answers every one

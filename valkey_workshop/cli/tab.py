@@ -63,7 +63,7 @@ def answer(program: str, environ: Mapping[str, str]) -> tuple[str | None, int] |
         return _format(shell, items, environ)
     except _UnsureError:
         return None
-    except (OSError, ValueError):
+    except Exception:  # noqa: BLE001 - whatever goes wrong here, Typer answers as it always has
         return None
 
 

@@ -235,6 +235,33 @@ def test_start_checks_on_save_opens_the_editor_and_hints_what_failed(
     assert finish(child) == 0
 
 
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(("--no-check-on-save",), {}), ((), {"WORKSHOP_CHECK_ON_SAVE": "0"})],
+    ids=["option", "environment"],
+)
+def test_start_with_check_on_save_off_checks_only_on_c(
+    hermetic: Path, args: tuple[str, ...], env: dict[str, str]
+) -> None:
+    step = load_module("module3").step("bottleneck")
+    exercise = hermetic / "module3" / "01_bottleneck.py"
+    child = spawn("start", "module3", *args, workdir=hermetic, extra_env=env)
+    child.expect(shown("w check on save: off"))
+    child.expect(QUIT_KEY)
+    for _ in range(8):  # space pages on to the exercise line, which says how to check
+        child.send(" ")
+        if child.expect([shown("then press c to check it"), shown("(lesson page")]) == 0:
+            break
+    child.expect(QUIT_KEY)
+    exercise.write_text((step.folder / "wrong" / "quiz_replaces.py").read_text())
+    child.send("c")
+    child.expect(shown("01 bottleneck  Find the bottleneck  ✗ FAIL"))
+    assert (child.before or "").count("Checking 01") == 1  # the key's check, not the save's
+    child.expect(QUIT_KEY)
+    child.send("q")
+    assert finish(child) == 0
+
+
 def test_the_edit_key_without_an_editor_says_how_to_set_one(hermetic: Path) -> None:
     child = spawn("start", "module3", workdir=hermetic, extra_env={"VISUAL": "", "EDITOR": ""})
     child.expect(QUIT_KEY)

@@ -52,3 +52,17 @@ def test_a_save_is_a_check_unless_check_on_save_is_off(
     assert loop._next_key(ScriptedKeys(3, "x")) == "x"  # nor later, once turned on again
     _saved(session.exercise)
     assert loop._next_key(ScriptedKeys(3, "x")) == SAVED
+
+
+def test_with_check_on_save_off_from_the_start_a_save_is_no_check(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    """``workshop start --no-check-on-save`` (or WORKSHOP_CHECK_ON_SAVE=0): only c checks."""
+    session = GuidedSession(module3, Workdir(tmp_path / "w"), server)
+    loop = LearnerLoop(session, watch=False, check_on_save=False)
+    loop.present()
+    _saved(session.exercise)
+    assert loop._next_key(ScriptedKeys(3, "x")) == "x"  # three looks at the saved file
+    loop.toggle_check_on_save()  # w: on, for the saves after it
+    _saved(session.exercise)
+    assert loop._next_key(ScriptedKeys(3, "x")) == SAVED

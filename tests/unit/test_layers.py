@@ -58,6 +58,44 @@ def _loaded(*args: str, env: dict[str, str] | None = None) -> tuple[list[str], s
     return json.loads(line.removeprefix("MODULES ")), done.stdout
 
 
+_FRAMEWORKS = """
+import os, subprocess, sys
+sys.argv = ["workshop"]
+from valkey_workshop.cli.entry import main
+try:
+    main()
+except SystemExit:
+    pass
+loaded = [n for n in sys.modules if n.split(".")[0] in ("typer", "click", "rich", "pydantic")]
+sys.__stderr__.write("FRAMEWORKS " + ",".join(sorted(loaded)) + "\\n")
+"""
+
+
+def _typer_or_click(words: str, shell: str = "bash") -> list[str]:
+    """The Typer, Click, Rich or pydantic modules a Tab press on ``words`` loaded."""
+    env = {**os.environ, "_WORKSHOP_COMPLETE": f"complete_{shell}"}
+    if shell == "bash":
+        env |= {"COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1)}
+    else:
+        env["_TYPER_COMPLETE_ARGS"] = words
+    done = subprocess.run(
+        [sys.executable, "-c", _FRAMEWORKS],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    line = next(line for line in done.stderr.splitlines() if line.startswith("FRAMEWORKS"))
+    return [name for name in line.removeprefix("FRAMEWORKS ").split(",") if name]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_a_tab_press_imports_neither_typer_nor_click(shell: str) -> None:
+    for words in ("workshop ", "workshop check module3 cache", "workshop check --backend "):
+        assert _typer_or_click(words, shell) == [], (shell, words)
+
+
 def _heavy(names: list[str]) -> list[str]:
     return [name for name in names if name.startswith(HEAVY)]
 
@@ -88,6 +126,7 @@ def test_every_kind_of_tab_press_loads_no_heavy_code(words: str, answer: str) ->
     )
     assert answer in stdout.split()
     assert _heavy(names) == [], _heavy(names)
+    assert _typer_or_click(words) == []
     light = ("valkey_workshop.commands", "valkey_workshop.render", "valkey_workshop.classroom")
     assert [name for name in names if name.startswith(light)] == []
 

@@ -523,6 +523,21 @@ StartStepOption = Annotated[
 ]
 
 
+#: Stands in for ``--check-on-save/--no-check-on-save`` (README's table of variables).
+CHECK_ON_SAVE_ENV = "WORKSHOP_CHECK_ON_SAVE"
+CheckOnSaveOption = Annotated[
+    bool,
+    typer.Option(
+        "--check-on-save/--no-check-on-save",
+        envvar=CHECK_ON_SAVE_ENV,
+        help="Check the exercise each time you save it; the key w turns it off and on "
+        "[env: WORKSHOP_CHECK_ON_SAVE; default: on]",
+        show_default=False,
+        show_envvar=False,
+    ),
+]
+
+
 def _first_step(
     command: str, module: Module, workdir: Workdir, argument: str | None, option: str | None
 ) -> Step | None:
@@ -573,15 +588,16 @@ def start(
     docker_network: NetworkOption = None,
     workdir: WorkdirOption = None,
     memory_limit: MemoryLimitOption = None,
+    check_on_save: CheckOnSaveOption = True,
 ) -> None:
     """The guided session: lesson, demo, exercise, checks and hints.
 
-    It resumes where you left off.
+    It resumes where you left off, and checks your exercise each time you save it.
 
     \b
     Examples:
       workshop start module3
-      workshop start module3 --step cache-aside
+      workshop start module3 --step cache-aside --no-check-on-save
     """
     from valkey_workshop.interactive.learner import run_start
 
@@ -594,7 +610,7 @@ def start(
     loaded = _usable_steps(loaded, step_argument or step)
     first = _first_step("start", loaded, wd, step_argument, step)
     with live_server(backend, url, image, docker_network, quiet=True) as (choice, info):
-        run_start(loaded, wd, choice, info, first)
+        run_start(loaded, wd, choice, info, first, check_on_save=check_on_save)
 
 
 @app.command(cls=WorkshopCommand)

@@ -83,6 +83,9 @@ def main() -> None:
 
         # Help and messages name the command that runs (a course's own wrapper command too).
         naming.set_program(sys.argv[0])
+        from valkey_workshop.cli import tab  # noqa: PLC0415
+
+        tab.run(naming.program())  # a Tab press ends here, without Typer, when it can
         from valkey_workshop.cli.app import main as run_app  # noqa: PLC0415
 
         run_app()

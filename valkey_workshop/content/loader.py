@@ -139,8 +139,11 @@ def find_module(module_id: str, course: CourseSurvey | None = None) -> ModulePla
     return places[0]
 
 
-def load_module(module_id: str, root: Path | None = None) -> Module:
+def load_module(module_id: str, root: Path | None = None, *, compile_checks: bool = True) -> Module:
     """Load and validate one module, found on the course roots (or under ``root`` alone).
+
+    ``compile_checks=False`` skips compiling each step's ``checks.py`` (a Tab press lists the
+    steps and their titles only; ``check`` and ``verify`` still name a broken file).
 
     A broken step (a missing file, a bad ``step.toml``) does not stop the module: it loads as
     a :class:`Step` whose ``problem`` names the file and what is wrong.
@@ -157,7 +160,7 @@ def load_module(module_id: str, root: Path | None = None) -> Module:
             raise UsageError(f"Unknown module {module_id!r}. Modules: {known}.")
     else:
         folder = find_module(module_id).folder
-    return _load_folder(module_id, folder)
+    return _load_folder(module_id, folder, compile_checks=compile_checks)
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,7 @@ def module_entries(course: CourseSurvey | None = None) -> tuple[ModuleEntry, ...
     return tuple(entries)
 
 
-def _load_folder(module_id: str, folder: Path) -> Module:
+def _load_folder(module_id: str, folder: Path, *, compile_checks: bool = True) -> Module:
     manifest = folder / "module.toml"
     data = _read_toml(manifest)
     fields = _Fields(data, manifest)
@@ -210,7 +213,7 @@ def _load_folder(module_id: str, folder: Path) -> Module:
     if len(section_ids) != len(sections):
         raise ContentError(f"{manifest}: two sections share an id.")
     steps = tuple(
-        _step(entry, manifest, i, module_id, folder, section_ids)
+        _step(entry, manifest, i, module_id, folder, section_ids, compile_checks=compile_checks)
         for i, entry in enumerate(raw_steps, 1)
     )
     if not steps:
@@ -316,6 +319,8 @@ def _step(
     module_id: str,
     module_folder: Path,
     section_ids: set[str],
+    *,
+    compile_checks: bool = True,
 ) -> Step:
     fields = _Fields(entry, manifest, f"steps[{index}]")
     number = fields.required("number", int)
@@ -333,7 +338,7 @@ def _step(
 
     folder = module_folder / f"{number:02d}_{slug.replace('-', '_')}"
     try:
-        return _step_folder(module_id, number, slug, section, folder)
+        return _step_folder(module_id, number, slug, section, folder, compile_checks)
     except ContentError as error:
         # One half-written step is one failed row: list, start and verify go on with the rest.
         return Step(
@@ -361,7 +366,9 @@ def _checks_compile(checks: Path) -> None:
         raise ContentError(f"{checks}: cannot be read as Python ({error}).") from None
 
 
-def _step_folder(module_id: str, number: int, slug: str, section: str, folder: Path) -> Step:
+def _step_folder(
+    module_id: str, number: int, slug: str, section: str, folder: Path, compile_checks: bool
+) -> Step:
     """The step in ``folder``: its files and its ``step.toml``."""
     step_toml = folder / "step.toml"
     if not step_toml.is_file():
@@ -369,7 +376,8 @@ def _step_folder(module_id: str, number: int, slug: str, section: str, folder: P
     for name in _STEP_FILES:
         if not (folder / name).is_file():
             raise ContentError(f"{folder / name}: missing (step {number:02d} {slug}).")
-    _checks_compile(folder / "checks.py")
+    if compile_checks:
+        _checks_compile(folder / "checks.py")
 
     meta = _Fields(_read_toml(step_toml), step_toml)
     title = meta.required("title", str)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata, resources
 from pathlib import Path
 from types import ModuleType
 
@@ -91,6 +90,8 @@ class CourseSurvey:
 
 def bundled_root() -> Path:
     """The course that ships with the engine."""
+    from importlib import resources  # noqa: PLC0415 - kept off a Tab press's imports
+
     try:
         return Path(str(resources.files("valkey_workshop._labs")))
     except ModuleNotFoundError:
@@ -139,6 +140,8 @@ def _folder_root(path: Path, origin: str) -> CourseRoot:
 
 
 def _entry_point_roots() -> list[CourseRoot]:
+    from importlib import metadata  # noqa: PLC0415 - 30 ms: only a survey of courses pays it
+
     roots = []
     seen: set[tuple[str, str]] = set()
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -165,6 +168,8 @@ def _entry_point_roots() -> list[CourseRoot]:
 def _folder_of(loaded: object) -> Path:
     """The folder an entry point names: a package's folder, a path, or what a callable returns."""
     if isinstance(loaded, ModuleType):
+        from importlib import resources  # noqa: PLC0415 - kept off a Tab press's imports
+
         return Path(str(resources.files(loaded)))
     if isinstance(loaded, str | os.PathLike):
         return Path(loaded)

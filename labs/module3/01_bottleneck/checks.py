@@ -231,6 +231,17 @@ def cache_timing(ctx: CheckContext) -> None:
                 f"measure_cache_read() sent {len(gets)} GETs; time exactly one so the number "
                 "means one read."
             )
+        if len(calls) > 1:
+            sent = ", ".join(c.command for c in calls)
+            number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            returned = f"{float(value):.3f} ms" if number else repr(value)
+            ctx.fail(
+                f"measure_cache_read() sent {len(calls)} round trips to Valkey ({sent}), not "
+                f"one GET: it returned {returned}, while the GET alone took "
+                f"{gets[0].latency_us / 1000:.3f} ms. Each extra command is another round trip "
+                "the number does not say it holds: time one client.get(key) and send nothing "
+                "else."
+            )
         _judge_unit(
             ctx,
             "measure_cache_read",

@@ -393,6 +393,63 @@ def any_change_fresh_read(ctx: CheckContext) -> None:
     ctx.search(cases, trial, shrink)
 
 
+@check(
+    "refresh-from-database-record",
+    "A refresh on write caches the record the database returned, with what other writers changed",
+    hint=3,
+    lesson="The write path",
+)
+def refresh_from_database_record(ctx: CheckContext) -> None:
+    """A cached product is updated while another writer changes a field the update does not
+    carry (a revision number, as a database bumps one); the next read must return the record
+    the database holds, both changes included. A cache refreshed by merging ``changes`` into
+    the old cached copy lacks the other writer's field."""
+    cases = [ctx.changes() for _ in range(4)]
+
+    def trial(changes):
+        product = ctx.product_id()
+        cache = key(product)
+        ctx.use_keys(cache)
+        revision = {"revision": ctx.random.randint(2, 999)}
+        db = ctx.database()
+
+        def other_writer(product_id, _changes):
+            db.update_product(product_id, dict(revision))
+
+        try:
+            before = advice.call(ctx, GET, ctx.client, db, product)
+            db.before_update = other_writer
+            advice.call(ctx, UPDATE, ctx.client, db, product, changes)
+            db.before_update = None
+            after = advice.call(ctx, GET, ctx.client, db, product)
+        finally:
+            ctx.server.delete(cache)
+        expected = {**ctx.products[product], **revision, **changes}
+        if after in (expected, before):
+            return None  # right, or not refreshed at all: any-change-fresh-read names that
+        if isinstance(before, dict) and after == {**before, **changes}:
+            return (
+                f"{UPDATE}({product!r}, {_short_dict(changes)}) refreshed the cache from the "
+                "changes merged into the old cached copy, not from the record "
+                f"db.update_product() returned: that record also held {_short_dict(revision)}, "
+                "which another writer set meanwhile, and the next read returned "
+                f"{_short_dict(after)} without it. Cache the record the database returns (or "
+                "delete the entry)."
+            )
+        return (
+            f"After {UPDATE}({product!r}, {_short_dict(changes)}), with another writer setting "
+            f"{_short_dict(revision)} meanwhile, the next read returned {_short_dict(after)}; "
+            f"the database holds {_short_dict(expected)}."
+        )
+
+    def shrink(changes):
+        if len(changes) > 1:
+            for name in changes:
+                yield {k: v for k, v in changes.items() if k != name}
+
+    ctx.search(cases, trial, shrink)
+
+
 class DatabaseDownError(ConnectionError):
     """The database's answer to one call: an ordinary exception, as a real driver raises."""
 

@@ -141,7 +141,18 @@ def _extend(ctx: CheckContext, before: dict[str, int], what: str) -> None:
     ctx.server.set(KEY, "v", **before)
     mark = ctx.client.call_log.mark()
     result = advice.call(ctx, "extend_ttl", ctx.client, KEY, 300)
-    ttl = ctx.server.ttl(KEY)
+    ttl, pttl = ctx.server.ttl(KEY), ctx.server.pttl(KEY)
+    millis = _sent(ctx, mark, {"PEXPIRE", "PEXPIREAT", "PSETEX"}) or _options(
+        _sent(ctx, mark, {"SET"})
+    ) & {"PX", "PXAT"}
+    if millis and -1 != pttl < 290_000:
+        left = "it has expired already" if pttl == -2 else f"it has a TTL of {pttl} ms"
+        name = millis[0].name if isinstance(millis, list) else "SET PX"
+        ctx.fail(
+            f"After extend_ttl(client, key, 300) on a key with {what}, {left}, not 300 s: "
+            f"{name} counts milliseconds, so 300 is 0.3 s. Use EXPIRE key seconds "
+            "(client.expire), or multiply by 1000."
+        )
     if ttl == -2:
         ctx.fail(f"extend_ttl deleted a key with {what}; it should only set its TTL.")
     if "ex" in before and _is_true(result) and abs(ttl - (before["ex"] + 300)) <= 2:

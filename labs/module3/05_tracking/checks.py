@@ -99,7 +99,12 @@ def _require_connects(ctx, client, given):
         if isinstance(error, valkey.AuthenticationError) or any(
             refusal.lower() in text.lower() for refusal in _AUTH_REFUSALS
         ):
-            left_out = "password" if "password" in dropped else "the password"
+            if "username" in dropped and "password" not in dropped:
+                # The password belongs to the ACL user given: without the name, the server
+                # checks it against the default user's.
+                left_out = "the username (the password given is that ACL user's)"
+            else:
+                left_out = "password" if "password" in dropped else "the password"
             ctx.fail(
                 f"The server refused the client connect_with_client_cache built ({text[:80]}): "
                 f"it was built without {left_out} from connection_kwargs. Pass every setting "
@@ -158,6 +163,86 @@ def _tracking_flags(ctx, client):
         if int(entry["id"]) == client_id:
             return entry["flags"]
     return ""
+
+
+#: The database number the every-setting check asks for (any but 0, the default).
+OTHER_DB = 3
+
+
+def _throwaway_user(ctx):
+    """An ACL user (name, password) made for this check, with the rights a cached client
+    needs; None when the server refuses ACL SETUSER (a managed server, a user without rights)."""
+    name = f"workshop-check-{ctx.run_tag}"
+    password = f"pw-{ctx.run_tag}-{ctx.random.randint(10**8, 10**9)}"
+    try:
+        ctx.server.execute_command(
+            "ACL", "SETUSER", name, "reset", "on", f">{password}", "~*", "&*", "+@all"
+        )
+    except valkey.ResponseError:
+        return None
+    return name, password
+
+
+def _other_db_usable(ctx):
+    """Whether the server lets a connection use database OTHER_DB (one database on a cluster
+    or a managed server)."""
+    probe = ctx.another_client(db=OTHER_DB)
+    try:
+        probe.ping()
+    except valkey.ResponseError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+@check(
+    "every-setting-passed-on",
+    "connect_with_client_cache passes on every connection setting: an ACL user, a database",
+    hint=1,
+    lesson="RESP3, or RESP2 with REDIRECT",
+)
+def every_setting_passed_on(ctx: CheckContext) -> None:
+    """connection_kwargs with an ACL username and password and a database other than 0: the
+    connection the learner's client opens must log in as that user and use that database."""
+    given = ctx.connection_kwargs()
+    wanted = {}
+    user = _throwaway_user(ctx)
+    try:
+        if user is not None:
+            given["username"], given["password"] = user
+            wanted["username"] = user[0]
+        if _other_db_usable(ctx):
+            given["db"] = OTHER_DB
+            wanted["db"] = OTHER_DB
+        if not wanted:
+            ctx.note("This server allows neither a new ACL user nor another database.")
+            return
+        client = ctx.call("connect_with_client_cache", **given)
+        if not isinstance(client, valkey.Valkey):
+            ctx.fail(
+                "connect_with_client_cache returned "
+                f"{type(client).__name__}; expected a valkey.Valkey."
+            )
+        try:
+            _require_connects(ctx, client, given)
+            info = client.client_info()
+        finally:
+            client.close()
+        seen = {"username": str(info.get("user")), "db": int(info.get("db", 0))}
+        dropped = [name for name, value in wanted.items() if seen[name] != value]
+        if dropped:
+            shown = ", ".join(f"{name}={given[name]!r}" for name in dropped)
+            ctx.fail(
+                f"connect_with_client_cache was given {shown}, but its client's connection "
+                f"uses {', '.join(f'{name}={seen[name]!r}' for name in dropped)}: it dropped "
+                f"{' and '.join(dropped)} from connection_kwargs. Pass every setting on: "
+                "valkey.Valkey(**connection_kwargs, protocol=3, cache_enabled=True, "
+                "decode_responses=True)."
+            )
+    finally:
+        if user is not None:
+            ctx.server.acl_deluser(user[0])
 
 
 @check(

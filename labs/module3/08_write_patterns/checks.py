@@ -667,6 +667,26 @@ def _consumers_read_as(calls):
     return names
 
 
+def _consumer_change(ctx):
+    """Why pending entries stayed unread when the flush changed its consumer name: words
+    naming both names, or None when the last read used the pending entries' owner's name."""
+    group = getattr(ctx.exercise, "GROUP", None)
+    try:
+        entries = ctx.server.xpending_range(QUEUE, group, "-", "+", 10) if group else []
+    except Exception:  # no stream or no group: nothing pending to name
+        entries = []
+    owners = sorted({str(entry["consumer"]) for entry in entries})
+    names = _consumers_read_as(ctx.learner_calls())
+    last = names[-1] if names else None
+    if owners and last is not None and last not in owners:
+        return (
+            f"the entries left pending belong to consumer {owners[0]!r}, but the next flush "
+            f"read as {last!r}: ID 0 returns only the reading consumer's own pending entries. "
+            "Read as the same consumer (CONSUMER) every time."
+        )
+    return None
+
+
 def _pending_left(ctx, final, after):
     """Fail, naming why the entry the crash left pending was not applied by the next flush:
     another consumer's name, or an XAUTOCLAIM that waits for entries idle far longer."""
@@ -919,9 +939,10 @@ def _one_fault(ctx, prices, position, *, crash):
             "reach the caller)."
         )
     if lost:
+        why = _consumer_change(ctx) or "read this consumer's pending entries (ID 0) first."
         ctx.fail(
             f"{how}; its entry stayed pending, but the next flush did not apply it (it applied "
-            f"{_price_list(applied)}): read this consumer's pending entries (ID 0) first."
+            f"{_price_list(applied)}): {why}"
         )
     skipped_ahead = [price for price in attempts[position:] if price in prices[position:]]
     if skipped_ahead:
@@ -943,6 +964,68 @@ def _one_fault(ctx, prices, position, *, crash):
         f"expected {_price_list(expected_after)}, once each and in order (the price is "
         f"{final:g})."
     )
+
+
+@check(
+    "pending-before-new",
+    "After a crash, the next flush applies the pending changes before newer ones queued since",
+    hint=3,
+    lesson="Write-back (write-behind)",
+)
+def pending_before_new(ctx: CheckContext) -> None:
+    """A flush crashes at one of its writes, leaving entries pending; a newer change to the
+    same product is queued; the next flush must end with the newer value in the database.
+    A flush that reads new entries ('>') before its pending ones (ID 0) writes the older,
+    pending change last."""
+    cases = []
+    for _ in range(3):
+        queued = ctx.random.randint(1, 3)
+        cases.append((queued, ctx.random.randint(1, queued)))
+
+    def trial(case):
+        queued, position = case
+        product = ctx.product_id("plain")
+        ctx.use_keys(QUEUE, key(product))
+        prices = ctx.random.sample(range(10, 999), queued + 1)
+        *old, newer = (float(price) for price in prices)
+        for price in old:
+            _queue(ctx, product, {"price": price})
+        db = ctx.database(faults={position: SimulatedCrash("the flushing process died here")})
+        how = (
+            f"The flushing process crashed in database write {position} (the change to "
+            f"{old[position - 1]:g})"
+        )
+        ctx.begin()
+        _flush_meeting_fault(ctx, db, how, queued, crash=True)
+        left = _pending(ctx)
+        if left == 0:
+            return None  # nothing pending: the checks of the crash itself judge that
+        _queue(ctx, product, {"price": newer})
+        applied = []
+        _flush(ctx, db, queued + 1, lambda _pid, changes: applied.append(changes.get("price")))
+        final = db.get_product(product)["price"]
+        if final == newer:
+            return None
+        if newer in applied and applied.index(newer) < len(applied) - 1:
+            return (
+                f"{how}, leaving {_n_entries(left)} pending; then a newer change (to "
+                f"{newer:g}) was queued. The next flush applied {_price_list(applied)}: the new "
+                f"entry ('>') before the pending ones (ID 0), so the older change was written "
+                f"last and the price ended at {final:g}, not {newer:g}. Read the pending entries "
+                "(ID 0) first, then the new ones ('>')."
+            )
+        return (
+            f"{how}, leaving {_n_entries(left)} pending; then a newer change (to {newer:g}) "
+            f"was queued. The next flush applied {_price_list(applied)} and the price ended at "
+            f"{final:g}, not {newer:g}."
+        )
+
+    def shrink(case):
+        queued, position = case
+        if queued > 1:
+            yield (queued - 1, min(position, queued - 1))
+
+    ctx.search(cases, trial, shrink)
 
 
 def _all_applied(ctx, db, product, prices):
@@ -996,11 +1079,13 @@ def dropped_connection(ctx: CheckContext) -> None:
         _flush(ctx, db, len(prices))
         final = db.get_product(product)["price"]
         if final != prices[-1] or _pending(ctx):
+            why = _consumer_change(ctx) or (
+                "entries read but not acknowledged must be read again (ID 0) and applied."
+            )
             ctx.fail(
                 f"After the connection dropped at {where} ({client.counter.first_failed}), the "
                 f"next flush left the price at {final:g} (expected {prices[-1]:g}) and "
-                f"{_n_entries(_pending(ctx))} pending: entries read but not acknowledged must "
-                "be read again (ID 0) and applied."
+                f"{_n_entries(_pending(ctx))} pending: {why}"
             )
 
 

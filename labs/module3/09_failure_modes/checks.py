@@ -977,6 +977,43 @@ def if_newer(ctx: CheckContext) -> None:
                 )
 
 
+#: How many records the if-newer-spread check stores, and the least spread of their expiries
+#: (ms) that shows jitter: a fixed TTL spreads them only by the milliseconds between stores.
+SPREAD_RECORDS = 12
+SPREAD_MIN_MS = 500
+
+
+@check(
+    "if-newer-spread",
+    "Records cache_if_newer() stores together get different TTLs (jitter)",
+    hint=1,
+    lesson="TTL jitter",
+)
+def if_newer_spread(ctx: CheckContext) -> None:
+    """Generated products stored by cache_if_newer one after another: their expiry moments
+    (the time of the store plus its PTTL) must spread by at least a second's worth, as
+    ttl_with_jitter gives; a fixed TTL makes them expire together."""
+    products = [ctx.product_id() for _ in range(SPREAD_RECORDS)]
+    ctx.use_keys(*(key(p) for p in products))
+    expiries = []
+    for number, product in enumerate(products, start=1):
+        record = {**ctx.products[product], "version": number}
+        ctx.call(IF_NEWER, ctx.client, record)
+        pttl = ctx.server.pttl(key(product))
+        if pttl < 0:
+            return  # not stored, or without a TTL: the check if-newer names that
+        expiries.append(time.monotonic() * 1000 + pttl)
+    spread = max(expiries) - min(expiries)
+    if spread < SPREAD_MIN_MS:
+        ttls = sorted({ctx.server.ttl(key(p)) for p in products})
+        ctx.fail(
+            f"{IF_NEWER}() stored {SPREAD_RECORDS} records one after another, and all expire "
+            f"within {spread:.0f} ms of each other (TTL {', '.join(map(str, ttls))} s): a fixed "
+            "TTL, so they expire together and the database takes every miss at once. Store with "
+            "ttl_with_jitter(CACHE_TTL_SECONDS, TTL_SPREAD_SECONDS) here too."
+        )
+
+
 def _digit_boundaries(ctx):
     """Pairs of versions on either side of a digit boundary: 9/10, 99/100 and one drawn."""
     digits = ctx.random.randint(3, 6)

@@ -50,7 +50,7 @@ try:
     threading.Event().wait({bound})
     print("no interrupt", flush=True)
 except KeyboardInterrupt:
-    print("interrupted; fractions imported:", "fractions" in sys.modules, flush=True)
+    print("interrupted", flush=True)
 importer = threading.Thread(target=lambda: __import__("difflib"), daemon=True)
 importer.start()
 importer.join({bound})
@@ -91,9 +91,11 @@ def test_ctrl_c_while_importlib_takes_its_lock_leaves_no_lock_held(
 ) -> None:
     del trial  # the same scenario, again: it must hold every time
     done = _run(_IMPORT_LOCK, tmp_path)
+    # The Ctrl-C is raised (in fractions' own code, or once the import is done), and no
+    # import lock is left held.
     assert done.stdout.splitlines() == [
-        "interrupted; fractions imported: True",  # the import finished, then the Ctrl-C came
-        "another thread's import: done",  # no import lock was left held
+        "interrupted",
+        "another thread's import: done",
     ], done.stdout + done.stderr
     assert done.returncode == 0, done.stderr
 

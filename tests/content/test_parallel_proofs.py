@@ -89,3 +89,15 @@ def test_jobs_must_be_positive(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["verify", "module3", "bottleneck", "-j", "0"])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_jobs_above_the_cap_run_at_the_cap_and_say_so(server: ServerInfo) -> None:
+    # `-j 1000` was refused (exit 2); the cap is there so that it never starts a server per
+    # proof, so a number above it runs at the cap, with one line that says so.
+    result = CliRunner().invoke(
+        app, ["check", "module3", "bottleneck", "--url", server.url, "-j", "1000"]
+    )
+    assert result.exit_code == 1, result.output  # the untouched starter fails its checks
+    assert "-j 1000 is more than 16; using 16\n" in result.stderr
+    assert "FAIL" in result.stdout
+    assert "Traceback" not in result.output

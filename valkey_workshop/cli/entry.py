@@ -78,6 +78,9 @@ def use_ascii_fallback() -> None:
 def main() -> None:
     """Entry point of the ``workshop`` console script."""
     try:
+        from valkey_workshop.cli import interrupts  # noqa: PLC0415 - see the module docstring
+
+        interrupts.install()  # Ctrl-C at safe points only: never inside an import's locks
         use_ascii_fallback()
         from valkey_workshop import naming  # noqa: PLC0415 - see the module docstring
 

@@ -136,8 +136,16 @@ def pull_failure(error: BaseException) -> str:
 
 
 def _short(error: BaseException) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
+    """The reason an engine call failed, in one line. docker-py's ``APIError`` reads
+    "500 Server Error for http+docker://.../containers/<64 hex>/start: Internal Server Error
+    ("<the engine's reason>")": cut at 160 characters, only the URL was left, so its
+    ``explanation`` (the engine's own words) goes first."""
+    explanation = getattr(error, "explanation", None)
+    text = str(explanation or error).strip()
+    if isinstance(explanation, (str, bytes)) and getattr(error, "status_code", None):
+        text = f"{text} (engine answered {error.status_code})"  # type: ignore[attr-defined] # docker's APIError
+    first = text.splitlines()[0] if text else type(error).__name__
+    return first if len(first) <= 240 else first[:237] + "..."
 
 
 def pull_image(client: Any, image: str) -> Any:
@@ -225,6 +233,11 @@ def server_config(password: str, bind: str, port: int, persistent: bool = False)
             "",
         ]
     )
+
+
+#: Rounds (and the pause between them) of removing this backend's containers when it stops.
+_REMOVE_ROUNDS = 10
+_REMOVE_PAUSE_SECONDS = 0.2
 
 
 class DockerBackend(ServerBackend):
@@ -422,12 +435,22 @@ class DockerBackend(ServerBackend):
         engine = self._engine
         if engine is None:
             return
-        with contextlib.suppress(Exception):  # an engine that went away has nothing to remove
-            for leftover in engine.containers.list(
-                all=True, filters={"label": f"{LABEL_RUN}={self._run_id}"}
-            ):
-                with contextlib.suppress(Exception):
+        # A start an interrupt cut short goes on in the engine: a removal while it is still
+        # starting the container can be refused ("removal already in progress", "cannot
+        # kill"), so look again until none is left (a few rounds at most).
+        for _ in range(_REMOVE_ROUNDS):
+            try:
+                leftovers = engine.containers.list(
+                    all=True, filters={"label": f"{LABEL_RUN}={self._run_id}"}
+                )
+            except Exception:  # noqa: BLE001 - an engine that went away has nothing to remove
+                return
+            if not leftovers:
+                return
+            for leftover in leftovers:
+                with contextlib.suppress(Exception):  # refused this round: the next one sees it
                     leftover.remove(force=True)
+            time.sleep(_REMOVE_PAUSE_SECONDS)
 
     def stop(self) -> None:
         self._closed = True

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
+import shutil
 from pathlib import Path
 
 from valkey_workshop.checking import run_step_checks
@@ -152,3 +155,33 @@ def test_scratch_folders_of_a_killed_workshop_are_removed_by_the_next_checker(
                 for item in folder.iterdir():
                     item.unlink()
                 folder.rmdir()
+
+
+def test_checks_file_is_read_once_per_content(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    """The runner reads a step's check list once per content of its checks.py (``verify``
+    asks for it per proof), and a changed file is read again."""
+    step = module3.step("ttl-persist")
+    folder = tmp_path / "03_ttl_persist"
+    shutil.copytree(step.folder, folder)
+    readers = tmp_path / "readers"
+    checks = folder / "checks.py"
+    checks.write_text(
+        f"import os\nwith open({str(readers)!r}, 'a') as _f:\n    _f.write(f'{{os.getpid()}}\\n')\n"
+        + checks.read_text()
+    )
+    copy = dataclasses.replace(step, folder=folder)
+    for _ in range(2):
+        assert run_step_checks(copy, step.solution, server.url).passed
+    # The worker processes read it too, each once; this process only the first time.
+    assert readers.read_text().split().count(str(os.getpid())) == 1
+
+    checks.write_text(
+        checks.read_text() + '\n\n@check("added-later", "A check added while the session runs")\n'
+        "def added_later(ctx):\n    pass\n"
+    )
+    result = run_step_checks(copy, step.solution, server.url)
+    assert [c.id for c in result.checks][-1] == "added-later"
+    assert result.passed
+    assert readers.read_text().split().count(str(os.getpid())) == 2

@@ -4,13 +4,15 @@ results.
 A verdict cannot be cut short: the runner itself reads which checks the step's ``checks.py``
 defines, and a step passes only when every one of them reported a pass, through an event that
 carries this run's secret. A check that did not report is a failure named after it, saying why
-it did not run. :func:`run_step_checks` keeps no global state and installs no signal handlers,
-so threads may call it at once.
+it did not run. :func:`run_step_checks` installs no signal handlers and keeps no global state
+but a lock-guarded cache of each ``checks.py``'s check list (keyed on the file's content), so
+threads may call it at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import json
 import math
@@ -23,6 +25,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -112,6 +115,34 @@ def default_memory_limit() -> int:
     return DEFAULT_MEMORY_LIMIT
 
 
+#: Each ``checks.py``'s check list by (path, SHA-256 of its content). Reading the list means
+#: running the file (6-23 ms for module3's, on the thread that dispatches proofs), and ``verify``
+#: asks for the same step's list once per proof, over two hundred times. A changed file is read
+#: again; a file that does not load is never kept, so it fails the same way every time.
+_SPECS_BY_CONTENT: dict[tuple[str, bytes], tuple[CheckSpec, ...]] = {}
+_SPECS_LOCK = threading.Lock()
+#: Entries kept at most (an author editing a step adds one per saved version).
+_SPECS_KEPT = 64
+
+
+def step_check_specs(checks_file: Path) -> list[CheckSpec]:
+    """The checks ``checks_file`` defines, in order; read once per content of the file.
+
+    Raises:
+        Exception: whatever reading or running the file raises (it does not load).
+    """
+    key = (str(checks_file.resolve()), hashlib.sha256(checks_file.read_bytes()).digest())
+    with _SPECS_LOCK:
+        known = _SPECS_BY_CONTENT.get(key)
+    if known is None:
+        known = tuple(check_specs(checks_file))
+        with _SPECS_LOCK:
+            if len(_SPECS_BY_CONTENT) >= _SPECS_KEPT:
+                _SPECS_BY_CONTENT.clear()
+            _SPECS_BY_CONTENT[key] = known
+    return list(known)
+
+
 #: Kept for callers of this round: :func:`checking.specs.check_specs` reads a step's checks.
 expected_checks = check_specs
 
@@ -160,7 +191,7 @@ def run_step_checks(
     started = time.perf_counter()
     checks_path = step.checks
     try:
-        specs = chosen(check_specs(checks_path), selection.only)
+        specs = chosen(step_check_specs(checks_path), selection.only)
     except Exception as error:  # noqa: BLE001 - a broken checks.py is a finding, not a crash
         # The course's fault, not the learner's: not run, and no attempt is recorded.
         return replace(

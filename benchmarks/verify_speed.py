@@ -56,18 +56,24 @@ def _spread(seconds: list[float]) -> str:
 
 
 def _workshop(*args: str, env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Run the real CLI (server start, imports and all); seconds, exit code, last line."""
+    """Run the real CLI (server start, imports and all); seconds, exit code, and its last line
+    (after a failure also the failed rows, so that a proof that failed under load is named)."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "valkey_workshop", *args, "--backend", "embedded"],
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100", **(env or {})},
+        # Wide: a table row stays on one line, so a failed row can be shown whole.
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "400", **(env or {})},
     )
     seconds = time.perf_counter() - started
     lines = [line for line in done.stdout.splitlines() if line.strip()]
-    return seconds, done.returncode, lines[-1].strip() if lines else done.stderr.strip()[-200:]
+    last = lines[-1].strip() if lines else done.stderr.strip()[-200:]
+    if done.returncode != 0:
+        failed = [" ".join(line.split()) for line in lines[:-1] if "✗" in line]
+        last += "".join(f"\n    {row[:300]}" for row in failed)
+    return seconds, done.returncode, last
 
 
 def _has_mutants() -> bool:

@@ -6,9 +6,13 @@ import dataclasses
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 from valkey_workshop.checking import run_step_checks
+from valkey_workshop.checking.protocol import Job
+from valkey_workshop.checking.runner import _step_checks
+from valkey_workshop.checking.worker import CHECKS_MODULE, _job_checks
 from valkey_workshop.content import Module
 from valkey_workshop.server.base import ServerInfo
 
@@ -185,3 +189,32 @@ def test_checks_file_is_read_once_per_content(
     assert [c.id for c in result.checks][-1] == "added-later"
     assert result.passed
     assert readers.read_text().split().count(str(os.getpid())) == 2
+
+
+def test_worker_runs_the_checks_the_runner_compiled(tmp_path: Path) -> None:
+    """A worker runs the runner's compiled ``checks.py`` (the job's ``checks_code``) instead
+    of compiling the file again for every run; the module still knows its own file."""
+    checks = tmp_path / "checks.py"
+    checks.write_text(
+        "from pathlib import Path\nfrom valkey_workshop.checking.api import check\n\n"
+        'HERE = Path(__file__).name\n\n@check("on-disk", "The file on disk")\n'
+        "def on_disk(ctx):\n    pass\n"
+    )
+    specs, code = _step_checks(checks)
+    assert [spec.id for spec in specs] == ["on-disk"]
+    # Whatever the file says by the time a worker starts, it runs what the runner read.
+    checks.write_text("raise SystemExit('compiled again')\n")
+    job = Job(
+        checks=str(checks.resolve()),
+        exercise=str(tmp_path / "exercise.py"),
+        url="valkey://127.0.0.1:1",
+        secret="",
+        memory_limit=None,
+        only=None,
+        stop_at_first_failure=False,
+        checks_code=code,
+    )
+    loaded = _job_checks(job)
+    assert [spec.id for spec, _ in loaded] == ["on-disk"]
+    assert sys.modules[CHECKS_MODULE].HERE == "checks.py"
+    sys.modules.pop(CHECKS_MODULE, None)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
+import shutil
+import sys
 from pathlib import Path
 
 from valkey_workshop.checking import run_step_checks
+from valkey_workshop.checking.protocol import Job
+from valkey_workshop.checking.runner import _step_checks
+from valkey_workshop.checking.worker import CHECKS_MODULE, _job_checks
 from valkey_workshop.content import Module
 from valkey_workshop.server.base import ServerInfo
 
@@ -152,3 +159,62 @@ def test_scratch_folders_of_a_killed_workshop_are_removed_by_the_next_checker(
                 for item in folder.iterdir():
                     item.unlink()
                 folder.rmdir()
+
+
+def test_checks_file_is_read_once_per_content(
+    tmp_path: Path, module3: Module, server: ServerInfo
+) -> None:
+    """The runner reads a step's check list once per content of its checks.py (``verify``
+    asks for it per proof), and a changed file is read again."""
+    step = module3.step("ttl-persist")
+    folder = tmp_path / "03_ttl_persist"
+    shutil.copytree(step.folder, folder)
+    readers = tmp_path / "readers"
+    checks = folder / "checks.py"
+    checks.write_text(
+        f"import os\nwith open({str(readers)!r}, 'a') as _f:\n    _f.write(f'{{os.getpid()}}\\n')\n"
+        + checks.read_text()
+    )
+    copy = dataclasses.replace(step, folder=folder)
+    for _ in range(2):
+        assert run_step_checks(copy, step.solution, server.url).passed
+    # The worker processes read it too, each once; this process only the first time.
+    assert readers.read_text().split().count(str(os.getpid())) == 1
+
+    checks.write_text(
+        checks.read_text() + '\n\n@check("added-later", "A check added while the session runs")\n'
+        "def added_later(ctx):\n    pass\n"
+    )
+    result = run_step_checks(copy, step.solution, server.url)
+    assert [c.id for c in result.checks][-1] == "added-later"
+    assert result.passed
+    assert readers.read_text().split().count(str(os.getpid())) == 2
+
+
+def test_worker_runs_the_checks_the_runner_compiled(tmp_path: Path) -> None:
+    """A worker runs the runner's compiled ``checks.py`` (the job's ``checks_code``) instead
+    of compiling the file again for every run; the module still knows its own file."""
+    checks = tmp_path / "checks.py"
+    checks.write_text(
+        "from pathlib import Path\nfrom valkey_workshop.checking.api import check\n\n"
+        'HERE = Path(__file__).name\n\n@check("on-disk", "The file on disk")\n'
+        "def on_disk(ctx):\n    pass\n"
+    )
+    specs, code = _step_checks(checks)
+    assert [spec.id for spec in specs] == ["on-disk"]
+    # Whatever the file says by the time a worker starts, it runs what the runner read.
+    checks.write_text("raise SystemExit('compiled again')\n")
+    job = Job(
+        checks=str(checks.resolve()),
+        exercise=str(tmp_path / "exercise.py"),
+        url="valkey://127.0.0.1:1",
+        secret="",
+        memory_limit=None,
+        only=None,
+        stop_at_first_failure=False,
+        checks_code=code,
+    )
+    loaded = _job_checks(job)
+    assert [spec.id for spec, _ in loaded] == ["on-disk"]
+    assert sys.modules[CHECKS_MODULE].HERE == "checks.py"
+    sys.modules.pop(CHECKS_MODULE, None)

@@ -67,6 +67,9 @@ class Job(TypedDict):
     parent_pid: NotRequired[int]
     #: The seed of the run's generated scenarios (``check --seed`` replays it).
     seed: NotRequired[int]
+    #: ``checks`` as the runner compiled it (base64 of :func:`marshal.dumps`, this same
+    #: interpreter): the worker runs it instead of compiling the file again for every run.
+    checks_code: NotRequired[str]
 
 
 class ForkRequest(TypedDict):

@@ -27,17 +27,21 @@ checks to run, in their order, and whether the run stops at the first failure.
 from __future__ import annotations
 
 import ast
+import base64
 import contextlib
 import hmac
+import importlib.util
 import io
 import json
+import marshal
 import os
 import signal
 import sys
 import time
 import traceback
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from types import CodeType, ModuleType
+from typing import IO, Any, NoReturn, cast
 
 import valkey
 
@@ -45,6 +49,8 @@ from valkey_workshop.checking.api import (
     CheckContext,
     CheckFailed,
     CheckFunction,
+    CheckSpec,
+    checks_in,
     describe_exception,
 )
 from valkey_workshop.checking.protocol import (
@@ -196,7 +202,7 @@ def run_job(
     """Run the checks ``job`` names, in its order (stopping at the first failure when it says
     so); every outcome is reported as an event."""
     exercise_file = Path(job["exercise"]).resolve()
-    checks = load_checks(Path(job["checks"]), "workshop_step_checks")
+    checks = _job_checks(job)
     if job["only"] is not None:
         by_id = {spec.id: (spec, function) for spec, function in checks}
         checks = [by_id[spec.id] for spec in chosen([spec for spec, _ in checks], job["only"])]
@@ -239,6 +245,32 @@ def run_job(
                 context.close()
     if failed:
         _note_shadowed(events, exercise_file)
+
+
+#: The module name the step's checks run under in a worker.
+CHECKS_MODULE = "workshop_step_checks"
+
+
+def _job_checks(job: Job) -> list[tuple[CheckSpec, CheckFunction]]:
+    """The step's checks: the code the runner compiled (``checks_code``), run as the module
+    the file would import as, or else the file itself, imported."""
+    path = Path(job["checks"])
+    compiled = job.get("checks_code")
+    if compiled is None:
+        return load_checks(path, CHECKS_MODULE)
+    # The job comes from the runner, read before any learner code runs: trusted input.
+    code = cast(CodeType, marshal.loads(base64.b64decode(compiled)))  # noqa: S302 - see above
+    spec = importlib.util.spec_from_file_location(CHECKS_MODULE, path)
+    if spec is None:
+        return load_checks(path, CHECKS_MODULE)
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules[CHECKS_MODULE] = module
+    try:
+        exec(code, module.__dict__)  # noqa: S102 - the runner's compile of the course's checks.py
+    except BaseException:
+        sys.modules.pop(CHECKS_MODULE, None)
+        raise
+    return checks_in(module)
 
 
 def _run_check(

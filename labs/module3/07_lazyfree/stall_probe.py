@@ -110,21 +110,34 @@ class ServerCache:
 
     def big_hash(self, key):
         """Put a `fields`-field hash at `key`, from the cached DUMP when there is one."""
-        self.client.delete(key)
+        # UNLINK, not DEL, for any old value: the checks turn lazy freeing off, and a blocking
+        # free of a big leftover would only add to their time.
+        self.client.unlink(key)
         path = self._path("dump") if self.folder else None
         if path is not None and path.is_file():
             try:
                 self.client.restore(key, 0, path.read_bytes(), replace=True)
+                self._settled()
                 return
             except Exception:  # a stale or damaged payload: build it again
                 path.unlink(missing_ok=True)
         build_big_hash(self.client, key, self.fields)
         if path is not None:
             _prune(self.folder)
-            _write(path, self.client.dump(key))
+            payload = self.client.dump(key)
+            _write(path, payload)
             # A restored hash frees faster than a built one (its memory is laid out in one
-            # go), so every key the checks measure must come from the same RESTORE.
-            self.client.restore(key, 0, path.read_bytes(), replace=True)
+            # go), so every key the checks measure must come from the same RESTORE. The built
+            # one goes to the background thread (a RESTORE REPLACE would free it in the main
+            # thread, which takes longer than building the copy).
+            self.client.unlink(key)
+            self.client.restore(key, 0, payload)
+        self._settled()
+
+    def _settled(self):
+        """Wait until the background thread has freed what was handed to it (old copies): a
+        measurement taken meanwhile would share the machine with that work."""
+        wait_for(lambda: int(self.client.info("memory").get("lazyfree_pending_objects", 0)) == 0)
 
     def load(self, name):
         path = self._path(f"{name}.json") if self.folder else None

@@ -128,6 +128,8 @@ def test_the_prompt_at_a_terminal_edits_lines_and_keeps_a_history(hermetic: Path
     child.expect(rf"OK{STYLED}  {LATENCY}")
     child.sendline("INCR workshop:typed")
     child.expect(rf"\(integer\) 100{STYLED}  {LATENCY}")
+    # The prompt first: a Ctrl-D before it can be lost (see test_guided_session).
+    child.expect(r"> ")
     child.sendeof()
     child.expect(pexpect.EOF)
     child.close()

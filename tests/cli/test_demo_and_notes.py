@@ -31,7 +31,7 @@ def test_demo_no_pause_runs_every_step_with_timings_and_charts() -> None:
     assert "during DEL" in out and "during UNLINK" in out
 
 
-def test_rtt_makes_the_pipelining_gain_larger_than_the_loopback_one() -> None:
+def test_the_rtt_demo_compares_its_pipelining_gain_with_loopback_truthfully() -> None:
     result = runner.invoke(
         app,
         ["demo", "module3", "pipelining", "--no-pause", "--rtt", "1ms", "--backend", "embedded"],
@@ -42,10 +42,13 @@ def test_rtt_makes_the_pipelining_gain_larger_than_the_loopback_one() -> None:
     gains = re.search(r"Pipelining gained (\d+)x .* against (\d+)x on loopback", text)
     assert gains, text[-1500:]
     through, loopback = int(gains.group(1)), int(gains.group(2))
-    # Only the direction is a claim: on a loaded machine the loopback gain grows with the
-    # client's own cost (60x against 17x was seen where an idle box shows 100x against 10x), so
-    # how many times larger belongs to a benchmark, not to a test.
-    assert through > loopback, (through, loopback)
+    # The sentence must agree with the numbers it prints. Which way they go is not a claim a
+    # test can hold on a loaded machine (the loopback gain grows with the client's own cost:
+    # 60x against 17x, and once 6x against 8x, where an idle box shows 100x against 10x).
+    if "times the loopback gain" in text:
+        assert through > loopback, (through, loopback)
+    else:
+        assert "not clearly more this run" in text, text[-1500:]
 
 
 def test_demo_needs_a_terminal_unless_unattended() -> None:

@@ -731,9 +731,10 @@ def trim_keeps_concurrent(ctx: CheckContext) -> None:
     edits = _queue_edits(ctx.learner_calls())
     if lost and edits:
         ctx.fail(
-            f"{queued} changes were queued, and other writers' write_backs queued {burst} more "
-            "right after the flush's read that returned nothing (the flush was about to "
-            f"finish). The flush then edited the stream ({edits[0]}) and the change "
+            f"{queued} {'change was' if queued == 1 else 'changes were'} queued, and other "
+            f"writers' write_backs queued {burst} more right after the flush's read that "
+            "returned nothing (the flush was about to finish). The flush then edited the "
+            f"stream ({edits[0]}) and the change "
             f"stock={lost[0]} was never applied, not even by the next flush: the trim deleted "
             "a change no one had read yet. Trim only what is acknowledged: XTRIM ... MINID at "
             "the oldest entry not yet acknowledged (the group's last-delivered-id, past any "
@@ -741,8 +742,9 @@ def trim_keeps_concurrent(ctx: CheckContext) -> None:
             "last-generated-id."
         )
     ctx.fail(
-        f"{queued} changes were queued, and other writers' write_backs queued {burst} more "
-        "right after each of the flush's first two reads that returned nothing; this flush and "
+        f"{queued} {'change was' if queued == 1 else 'changes were'} queued, and other "
+        f"writers' write_backs queued {burst} more right after each of the flush's first "
+        "two reads that returned nothing; this flush and "
         f"the next one applied {len(applied)} changes between them; expected all "
         f"{len(expected)}, once each and in order."
     )

@@ -1285,6 +1285,27 @@ def generated_writes(ctx: CheckContext) -> None:
             f"After {what} the cache holds {_cached(ctx, product)!r} and the queue {queued!r}; "
             f"expected {expected!r} and one entry with those changes: any fields, any product.",
         )
+    # The flush reads any changes back: JSON's true, false and null too.
+    product = ctx.product_id("any")
+    ctx.use_keys(QUEUE, key(product))
+    changes = {**ctx.changes(), "discontinued": ctx.random.choice((True, False)), "note": None}
+    _queue(ctx, product, changes)
+    what = f"flush_write_queue with the change {json.dumps(changes, ensure_ascii=False)} queued"
+    db = ctx.database(latency_seconds=0)
+    try:
+        _flush(ctx, db, 1)
+    except CheckFailed as failure:
+        ctx.fail(
+            f"{what}: {failure} The changes are JSON text: read them with json.loads (JSON "
+            "writes true, false and null, which Python's eval does not know)."
+        )
+    record = db.get_product(product)
+    expected = {**ctx.products[product], **changes}
+    ctx.require(
+        record == expected,
+        f"After {what}, the database holds {record!r}; expected {expected!r}: decode the "
+        "changes with json.loads.",
+    )
     product, changes = ctx.product_id("plain"), {"stock": 3}
 
     def through(client):

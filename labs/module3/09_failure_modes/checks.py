@@ -114,6 +114,10 @@ def lock_sets(calls, product_id):
     return inspect.on_key(calls, lock(product_id), {"SET", "SETNX"})
 
 
+#: The waiting readers' sleep between looks, in seconds: the bounds the lesson states.
+WAIT_SECONDS_RANGE = (0.001, 1.0)
+
+
 @check("settings", "The TTL, spread, negative TTL and lock TTL are sensible", lesson="Your turn")
 def settings(ctx: CheckContext) -> None:
     ranges = {
@@ -135,6 +139,19 @@ def settings(ctx: CheckContext) -> None:
             f"TTL_SPREAD_SECONDS ({values['TTL_SPREAD_SECONDS']}) is not smaller than "
             f"CACHE_TTL_SECONDS ({values['CACHE_TTL_SECONDS']}): the jitter should spread "
             "expiries around the TTL, not replace it."
+        )
+    wait = ctx.setting("WAIT_SECONDS")
+    low, high = WAIT_SECONDS_RANGE
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or not low <= wait <= high:
+        ctx.fail(
+            f"WAIT_SECONDS is {wait!r}; it should be a number of seconds from {low} to {high}, "
+            "like 0.02: a waiting reader looks at the cache again after that long, so a "
+            "longer wait keeps every reader waiting long after the entry is back."
+        )
+    if wait * 1000 >= values["LOCK_TTL_MS"]:
+        ctx.fail(
+            f"WAIT_SECONDS ({wait} s) is not shorter than the lock's life, LOCK_TTL_MS "
+            f"({values['LOCK_TTL_MS']} ms): a waiter would sleep through the whole refill."
         )
     if values["NEGATIVE_TTL_SECONDS"] >= values["CACHE_TTL_SECONDS"]:
         ctx.fail(

@@ -704,6 +704,42 @@ def invalidate_after_database_write(ctx: CheckContext) -> None:
 
 
 @check(
+    "read-during-write-uncached",
+    "A read that caches the old record during the database write is invalidated too, though "
+    "nothing was cached before",
+    hint=3,
+    lesson="The write path",
+)
+def read_during_write_uncached(ctx: CheckContext) -> None:
+    """The product is not cached when the update starts; a concurrent reader misses and caches
+    the old record while the database writes. An update that deletes only what it saw cached
+    before (or only when the copy differs) leaves that old record served."""
+    product = ctx.product_id("plain")
+    cache = key(product)
+    ctx.use_keys(cache)
+    changes = ctx.changes()
+    old = dict(ctx.products[product])
+
+    def concurrent_reader(_product_id, _changes):
+        # Another request, arriving while the database is busy writing: it misses and caches
+        # the record the database still holds (as get_product_details would).
+        ctx.server.set(cache, json.dumps(old), ex=60)
+
+    db = ctx.database(before_update=concurrent_reader)
+    advice.call(ctx, UPDATE, ctx.client, db, product, changes)
+    expected = {**old, **changes}
+    result = advice.call(ctx, GET, ctx.client, db, product)
+    if result != expected:
+        ctx.fail(
+            f"{product} was not cached when {UPDATE}() started; during its database write a "
+            f"concurrent read missed and cached the old record (simulated here). {UPDATE}() "
+            f"left it there, so the next read returned {_short_dict(result)}, not the new "
+            f"record {_short_dict(expected)}. After the database write, delete the key (or "
+            "store the returned record) every time, whatever was cached before."
+        )
+
+
+@check(
     "other-entries-survive",
     "Updating one product leaves other cached products alone",
     hint=3,

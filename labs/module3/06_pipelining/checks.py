@@ -180,6 +180,14 @@ def _judge_trips(ctx, catalogue, batch_size, calls, call):
             f"{needed:,} {'is' if needed == 1 else 'are'} enough when each carries up to "
             f"batch_size ({batch_size:,}) products."
         )
+    others = [c for c in calls if not _products_per_trip([c], catalogue)]
+    if others and len(calls) > needed:
+        ctx.fail(
+            f"{call}: {len(calls):,} round trips, {len(others):,} of them carrying no product "
+            f"({others[0].command}{', …' if len(others) > 1 else ''}); {needed:,} "
+            f"{'is' if needed == 1 else 'are'} enough: every extra round trip costs a full "
+            "network wait, the cost pipelining removes."
+        )
 
 
 def _sizes(sizes):

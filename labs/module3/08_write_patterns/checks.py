@@ -341,17 +341,21 @@ def _names_key(sent, wanted, besides=frozenset()):
 
 
 @contextlib.contextmanager
-def _after_each_round_trip(ctx, hook):
+def _after_each_round_trip(ctx, hook, *, with_reply=False):
     """While inside: hook(sent) runs right after each round trip of the learner's client or
     one of its pipelines returns, in the thread that made it (``sent`` is the command's
-    arguments, or the pipeline's batch). The round trips are still logged as usual."""
+    arguments, or the pipeline's batch; with ``with_reply``, hook(sent, reply)). The round
+    trips are still logged as usual."""
     log = ctx.client.call_log
     original = log._raw
 
     class Watched(list):
         def append(self, item):
             super().append(item)
-            hook(item[0])
+            if with_reply:
+                hook(item[0], item[1])
+            else:
+                hook(item[0])
 
     watched = Watched(original)
     log._raw, log.append = watched, watched.append
@@ -653,6 +657,97 @@ def trim_keeps_unapplied(ctx: CheckContext) -> None:
             "changes not yet applied. Trim only what is acknowledged (XTRIM ... MINID at the "
             "oldest entry not yet acknowledged, or XDEL after XACK)."
         )
+
+
+def _queue_edits(calls):
+    """The learner's commands that delete entries of the queue (XTRIM, XDEL, XADD with a
+    trim), as typed."""
+    found = []
+    for name, args, _call in inspect.commands(calls):
+        words = [a.decode(errors="replace") if isinstance(a, bytes) else str(a) for a in args]
+        if words[1:2] != [QUEUE]:
+            continue
+        if name in {"XTRIM", "XDEL"} or (name == "XADD" and {"MAXLEN", "MINID"} & _words(args)):
+            found.append(" ".join(words[:6]) + (" …" if len(words) > 6 else ""))
+    return found
+
+
+def _read_nothing(sent, reply):
+    """Whether this round trip was one XREADGROUP that returned no entries."""
+    if hasattr(sent, "commands") or str(sent[0]).upper() != "XREADGROUP":
+        return False
+    if isinstance(reply, BaseException):
+        return False
+    if isinstance(reply, dict):  # RESP3 answers {stream: entries}
+        reply = list(reply.items())
+    return not any(batch for _, batch in reply or [])
+
+
+@check(
+    "trim-keeps-concurrent",
+    "A write_back queued while a flush runs is applied by the next flush (no trim deletes it)",
+    hint=3,
+    lesson="Write-back (write-behind)",
+)
+def trim_keeps_concurrent(ctx: CheckContext) -> None:
+    """Other processes keep calling write_back while the flush runs: here a burst of changes
+    is queued right after each of the flush's first two reads that returned nothing. The
+    flush may leave them for the next flush, which must apply them: a trim must not delete
+    them (XTRIM MINID at the stream's last-generated-id does)."""
+    product = ctx.product_id("plain")
+    ctx.use_keys(QUEUE, key(product))
+    queued = ctx.random.randint(1, 5)
+    for number in range(queued):
+        _queue(ctx, product, {"stock": number})
+    # A burst, not one change: more than one node of the stream (100 entries or 4 KB each),
+    # so that even an approximate trim (MINID ~) deletes some of it.
+    burst = ctx.random.randint(120, 240)
+    total = [queued]
+    rounds = []
+
+    def another_writer(sent, reply):
+        if len(rounds) < 2 and _read_nothing(sent, reply):
+            rounds.append(total[0])
+            writes = ctx.server.pipeline(transaction=False)
+            for number in range(total[0], total[0] + burst):
+                writes.xadd(
+                    QUEUE, {"product_id": product, "changes": json.dumps({"stock": number})}
+                )
+            writes.execute()
+            total[0] += burst
+
+    applied = []
+    db = ctx.database(latency_seconds=0)
+    ctx.begin()
+    with _after_each_round_trip(ctx, another_writer, with_reply=True):
+        _flush(
+            ctx, db, queued + 2 * burst, lambda _pid, changes: applied.append(changes.get("stock"))
+        )
+    _flush(ctx, db, total[0], lambda _pid, changes: applied.append(changes.get("stock")))
+    expected = list(range(total[0]))
+    if applied == expected:
+        return
+    lost = [number for number in expected if number not in applied]
+    edits = _queue_edits(ctx.learner_calls())
+    if lost and edits:
+        ctx.fail(
+            f"{queued} {'change was' if queued == 1 else 'changes were'} queued, and other "
+            f"writers' write_backs queued {burst} more right after the flush's read that "
+            "returned nothing (the flush was about to finish). The flush then edited the "
+            f"stream ({edits[0]}) and the change "
+            f"stock={lost[0]} was never applied, not even by the next flush: the trim deleted "
+            "a change no one had read yet. Trim only what is acknowledged: XTRIM ... MINID at "
+            "the oldest entry not yet acknowledged (the group's last-delivered-id, past any "
+            "pending), or XDEL each entry after its XACK, never at the stream's "
+            "last-generated-id."
+        )
+    ctx.fail(
+        f"{queued} {'change was' if queued == 1 else 'changes were'} queued, and other "
+        f"writers' write_backs queued {burst} more right after each of the flush's first "
+        "two reads that returned nothing; this flush and "
+        f"the next one applied {len(applied)} changes between them; expected all "
+        f"{len(expected)}, once each and in order."
+    )
 
 
 def _consumers_read_as(calls):
@@ -1028,6 +1123,71 @@ def pending_before_new(ctx: CheckContext) -> None:
     ctx.search(cases, trial, shrink)
 
 
+#: How many entries at most the many-pending check leaves pending after a crash (drawn from 1
+#: up to here, and once exactly this many: more than any COUNT a learner might read with).
+PENDING_LEFT_MAX = 300
+
+
+@check(
+    "many-pending",
+    "After a crash that left many entries pending, the next flush applies every one, in order, "
+    "then the newer ones",
+    hint=3,
+    lesson="Write-back (write-behind)",
+)
+def many_pending(ctx: CheckContext) -> None:
+    """A flush read many entries and died before acknowledging any: all of them are pending
+    for CONSUMER, more than one read with a COUNT returns. Newer changes are queued since. The
+    next flush must apply every pending one, in order, then the newer ones."""
+    group, consumer = ctx.setting("GROUP"), ctx.setting("CONSUMER")
+    cases = [ctx.random.randint(1, PENDING_LEFT_MAX) for _ in range(2)] + [PENDING_LEFT_MAX]
+    newer = 2
+
+    def trial(left):
+        product = ctx.product_id("plain")
+        ctx.use_keys(QUEUE, key(product))
+        queue = ctx.server.pipeline(transaction=False)
+        for number in range(left):
+            queue.xadd(QUEUE, {"product_id": product, "changes": json.dumps({"stock": number})})
+        queue.execute()
+        # The flush that crashed: it had read them all (as CONSUMER) and acknowledged none.
+        ctx.server.xgroup_create(QUEUE, group, id="0")
+        ctx.server.xreadgroup(group, consumer, {QUEUE: ">"}, count=left)
+        for number in range(left, left + newer):
+            _queue(ctx, product, {"stock": number})
+        applied = []
+        db = ctx.database(latency_seconds=0)
+        ctx.begin()
+        returned = _flush(
+            ctx, db, left + newer, lambda _pid, changes: applied.append(changes.get("stock"))
+        )
+        expected = list(range(left + newer))
+        still = _pending(ctx)
+        if applied == expected and not still:
+            return None
+        how = (
+            f"A flush crashed after reading {_n_entries(left)} and acknowledging none (all "
+            f"pending for {consumer!r}); then {newer} newer changes were queued. The next flush "
+            f"applied {len(applied)} changes and returned {returned!r}, leaving "
+            f"{_n_entries(still)} pending"
+        )
+        old = [number for number in applied if number < left]
+        if old == list(range(len(old))) and len(old) < left:
+            return (
+                f"{how}: it applied only the first {len(old)} pending ones. One read returns at "
+                "most COUNT entries, pending (ID 0) or new ('>'): keep reading ID 0 until a "
+                "read returns none, then go on to '>'."
+            )
+        return f"{how}; expected all {left + newer}, once each and in stream order."
+
+    def shrink(left):
+        if left > 1:
+            yield left // 2
+            yield left - 1
+
+    ctx.search(cases, trial, shrink)
+
+
 def _all_applied(ctx, db, product, prices):
     return db.get_product(product)["price"] == prices[-1] and not _pending(ctx)
 
@@ -1125,6 +1285,27 @@ def generated_writes(ctx: CheckContext) -> None:
             f"After {what} the cache holds {_cached(ctx, product)!r} and the queue {queued!r}; "
             f"expected {expected!r} and one entry with those changes: any fields, any product.",
         )
+    # The flush reads any changes back: JSON's true, false and null too.
+    product = ctx.product_id("any")
+    ctx.use_keys(QUEUE, key(product))
+    changes = {**ctx.changes(), "discontinued": ctx.random.choice((True, False)), "note": None}
+    _queue(ctx, product, changes)
+    what = f"flush_write_queue with the change {json.dumps(changes, ensure_ascii=False)} queued"
+    db = ctx.database(latency_seconds=0)
+    try:
+        _flush(ctx, db, 1)
+    except CheckFailed as failure:
+        ctx.fail(
+            f"{what}: {failure} The changes are JSON text: read them with json.loads (JSON "
+            "writes true, false and null, which Python's eval does not know)."
+        )
+    record = db.get_product(product)
+    expected = {**ctx.products[product], **changes}
+    ctx.require(
+        record == expected,
+        f"After {what}, the database holds {record!r}; expected {expected!r}: decode the "
+        "changes with json.loads.",
+    )
     product, changes = ctx.product_id("plain"), {"stock": 3}
 
     def through(client):

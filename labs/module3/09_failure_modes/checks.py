@@ -114,6 +114,10 @@ def lock_sets(calls, product_id):
     return inspect.on_key(calls, lock(product_id), {"SET", "SETNX"})
 
 
+#: The waiting readers' sleep between looks, in seconds: the bounds the lesson states.
+WAIT_SECONDS_RANGE = (0.001, 1.0)
+
+
 @check("settings", "The TTL, spread, negative TTL and lock TTL are sensible", lesson="Your turn")
 def settings(ctx: CheckContext) -> None:
     ranges = {
@@ -135,6 +139,19 @@ def settings(ctx: CheckContext) -> None:
             f"TTL_SPREAD_SECONDS ({values['TTL_SPREAD_SECONDS']}) is not smaller than "
             f"CACHE_TTL_SECONDS ({values['CACHE_TTL_SECONDS']}): the jitter should spread "
             "expiries around the TTL, not replace it."
+        )
+    wait = ctx.setting("WAIT_SECONDS")
+    low, high = WAIT_SECONDS_RANGE
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or not low <= wait <= high:
+        ctx.fail(
+            f"WAIT_SECONDS is {wait!r}; it should be a number of seconds from {low} to {high}, "
+            "like 0.02: a waiting reader looks at the cache again after that long, so a "
+            "longer wait keeps every reader waiting long after the entry is back."
+        )
+    if wait * 1000 >= values["LOCK_TTL_MS"]:
+        ctx.fail(
+            f"WAIT_SECONDS ({wait} s) is not shorter than the lock's life, LOCK_TTL_MS "
+            f"({values['LOCK_TTL_MS']} ms): a waiter would sleep through the whole refill."
         )
     if values["NEGATIVE_TTL_SECONDS"] >= values["CACHE_TTL_SECONDS"]:
         ctx.fail(
@@ -505,6 +522,26 @@ def refill_looks_again(ctx: CheckContext) -> None:
             f"{GET}() found the entry another reader had just cached and returned {result!r}; "
             f"expected the record {expected!r}."
         )
+    if ctx.server.exists(lock(product)):
+        ctx.fail(
+            f"{GET}() took the lock, found on its second look the entry another reader had "
+            f"just cached, and returned with its lock {lock(product)} still held "
+            f"({ctx.server.pttl(lock(product))} ms left): once the entry is evicted, every "
+            "reader waits for a holder that is gone. Release the lock on every way out of the "
+            "locked part (the second look included): a finally: block."
+        )
+
+
+#: Commands that can release a lock (a compare-and-delete script, or a delete).
+RELEASE_COMMANDS = frozenset(
+    {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "DEL", "UNLINK", "DELIFEQ"}
+)
+
+
+def _is_store(name, args, cache):
+    """Whether a command writes the entry ``cache`` (SET and kin, or a script naming it)."""
+    stores = {"SET", "SETEX", "PSETEX", "SETNX", "EVAL", "EVALSHA", "FCALL"}
+    return name in stores and cache in map(str, args[1:])
 
 
 @check(
@@ -517,6 +554,17 @@ def lock_released(ctx: CheckContext) -> None:
     product = "P932"
     ctx.use_keys(key(product), lock(product))
     ctx.call(GET, ctx.client, ctx.database(), product)
+    sent = inspect.commands(ctx.learner_calls())
+    stores = [i for i, (name, args, _) in enumerate(sent) if _is_store(name, args, key(product))]
+    on_lock = [i for i, (_, args, _) in enumerate(sent) if lock(product) in map(str, args[1:])]
+    releases = [i for i in on_lock[1:] if sent[i][0] in RELEASE_COMMANDS]  # after the taking
+    if stores and releases and releases[0] < stores[0]:
+        ctx.fail(
+            f"The lock holder released the lock ({sent[releases[0]][0]}) before it cached the "
+            f"record ({sent[stores[0]][0]} {key(product)}): in between, the lock is gone and the "
+            "entry still missing, so a waiter that looks then takes the lock and reads the "
+            "database again. Cache the record first, then release the lock."
+        )
     if ctx.server.exists(lock(product)):
         ttl = ctx.server.pttl(lock(product))
         ctx.fail(
@@ -1084,6 +1132,59 @@ def if_newer_atomic(ctx: CheckContext) -> None:
             f"{'a WatchError' if gave_up else repr(stored)} and left {now!r} cached; expected "
             "True and version 3."
         )
+
+    _watch_errors_in_a_row(ctx, product, cache)
+
+
+#: How many WatchErrors in a row if-newer-atomic makes cache_if_newer meet at most.
+WATCH_ERRORS_MAX = 5
+
+
+def _watch_errors_in_a_row(ctx, product, cache):
+    """Several writers in a row, each getting in right after a read of ``cache`` (as many
+    WatchErrors): cache_if_newer must still store a record newer than all of them."""
+
+    def trial(in_a_row):
+        ctx.server.set(cache, json.dumps(versioned(product, 1, 10.0)), ex=300)
+        target = versioned(product, 10, 100.0)
+        writes = []
+
+        def one_more_writer():
+            version = len(writes) + 2  # 2, 3, ...: each lower than 10
+            writes.append(version)
+            ctx.server.set(cache, json.dumps(versioned(product, version, 10.0 * version)), ex=300)
+            if len(writes) < in_a_row:
+                client.race = one_more_writer
+
+        client = racing_client(ctx)
+        client.race, client.watched = one_more_writer, cache
+        stored, gave_up = None, False
+        try:
+            try:
+                stored = ctx.implementation(IF_NEWER)(client, target)
+            except valkey.WatchError:
+                gave_up = True
+            except Exception as error:
+                ctx.fail(f"{IF_NEWER}() raised {type(error).__name__}: {error}")
+        finally:
+            client.close()
+        now = _cached_record(ctx, cache)
+        if now == target and stored is True:
+            return None
+        how = "the WatchError reached the caller" if gave_up else f"it returned {stored!r}"
+        return (
+            f"{IF_NEWER}(version 10) met {len(writes)} other writers in a row, each storing a "
+            f"lower version right after its read (as many WatchErrors), and gave up ({how}), "
+            f"leaving {now!r} cached: version 10 is newer than all of them. Try again after "
+            "every WatchError, with no fixed limit (a loop until EXEC succeeds, or "
+            "client.transaction(fn, key))."
+        )
+
+    ctx.search(
+        [ctx.random.randint(1, WATCH_ERRORS_MAX), WATCH_ERRORS_MAX],
+        trial,
+        lambda in_a_row: [in_a_row - 1] if in_a_row > 1 else [],
+    )
 
 
 def _cached_record(ctx, cache):

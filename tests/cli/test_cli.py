@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from tests.conftest import valkey_server_pids
+from tests.conftest import pid_alive, valkey_server_pids, wait_until
 from valkey_workshop.cli.app import app
 from valkey_workshop.content import load_module
 from valkey_workshop.server.embedded import free_loopback_port
@@ -176,7 +176,14 @@ def test_no_server_is_left_after_commands(hermetic: Path) -> None:
     before = valkey_server_pids()
     run("check", "module3", "bottleneck", "--backend", "embedded")
     run("verify", "module3", "bottleneck", "--backend", "embedded")
-    assert valkey_server_pids() <= before
+    # Until each one is gone (a zombie counts as gone): once in about 40 runs on a loaded box a
+    # server the commands started was still listed right after they returned (cause not found;
+    # a server that stays fails this after the bound).
+    wait_until(
+        lambda: not {pid for pid in valkey_server_pids() - before if pid_alive(pid)},
+        "every server the commands started has stopped",
+        bound=60,
+    )
 
 
 def test_verify_exits_0_and_lists_each_proof() -> None:
@@ -218,10 +225,14 @@ def test_check_seed_replays_the_generated_scenarios(
         assert result.exit_code == 1, result.output
         (step,) = json.loads(result.stdout)["steps"]
         assert step["seed"] == 4242
-        (failed,) = [check for check in step["checks"] if not check["passed"]]
-        assert failed["id"] == "any-change-fresh-read"
-        assert "workshop check --seed 4242 tries the same cases" in failed["message"]
-        # The same case each time; only the per-run part of the made-up ids differs.
-        messages.append(re.sub(r"[0-9a-f]{6}-(\d+)", r"TAG-\1", failed["message"]))
+        failed = {check["id"]: check["message"] for check in step["checks"] if not check["passed"]}
+        # Two generated checks catch this answer (a change to any field but the price, with and
+        # without a concurrent reader); the first is the one the seed is shown in.
+        assert "any-change-fresh-read" in failed, failed
+        assert "workshop check --seed 4242 tries the same cases" in failed["any-change-fresh-read"]
+        # The same cases each time; only the per-run part of the made-up ids differs.
+        messages.append(
+            {key: re.sub(r"[0-9a-f]{6}-(\d+)", r"TAG-\1", text) for key, text in failed.items()}
+        )
     assert messages[0] == messages[1]
-    assert "left the old" in messages[0]
+    assert "left the old" in messages[0]["any-change-fresh-read"]

@@ -102,7 +102,9 @@ def test_ctrl_c_while_importlib_takes_its_lock_leaves_no_lock_held(
 
 def test_ctrl_c_during_a_finalizer_is_not_printed_nor_dropped(tmp_path: Path) -> None:
     done = _run(_FINALIZER, tmp_path)
-    assert done.stdout.splitlines() == ["finalized", "interrupted after the finalizer"], (
+    # The held-back Ctrl-C may land inside print("finalized") itself, between the text and its
+    # newline (a safe place too: seen once in CI), so the lines are compared without newlines.
+    assert done.stdout.replace("\n", "") == "finalizedinterrupted after the finalizer", (
         done.stdout + done.stderr
     )
     assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr

@@ -515,3 +515,34 @@ def test_acl_users_are_put_back_selectors_included(
         assert app_line in after
         # On our own server a user added during the run goes; on someone else's it stays.
         assert any(line.startswith("user newcomer ") for line in after) is not owned
+
+
+def test_a_checks_own_acl_user_outlives_another_lanes_run_and_not_the_last(
+    private_server: ServerInfo,
+) -> None:
+    """Lanes share a Docker or local server: one lane's run ending must not delete the ACL user
+    a check in another lane is logged in as (it closed that check's connection), while the
+    last run to end still removes it, and any other user a run added, at once."""
+    guard = guard_for(private_server)
+    admin = valkey.Valkey.from_url(private_server.url, decode_responses=True)
+    seen: dict[str, bool] = {}
+
+    def other_lane() -> None:
+        return None
+
+    def this_lane() -> None:
+        admin.execute_command("ACL", "SETUSER", "workshop-check-lane1", "on", ">pw", "+ping")
+        admin.execute_command("ACL", "SETUSER", "intruder", "on", ">pw", "+ping")
+        guard.run(None, other_lane)  # another lane's whole run, inside this one
+        users = set(admin.acl_users())
+        seen["check user"] = "workshop-check-lane1" in users
+        seen["intruder"] = "intruder" in users
+
+    try:
+        guard.run(None, this_lane)
+        assert seen == {"check user": True, "intruder": False}
+        assert set(admin.acl_users()) == {"default"}  # the last run took the check user away
+    finally:
+        for user in ("workshop-check-lane1", "intruder"):
+            admin.acl_deluser(user)
+        admin.close()

@@ -126,6 +126,11 @@ def _step_patterns(step: Step | None) -> tuple[str, ...]:
     return workshop_patterns(step.owned_keys if step is not None else ())
 
 
+#: ACL users a check makes for itself (to log a client in as one) and deletes when it ends;
+#: while other runs share the server, the guard leaves them (see ``_restore_acl``).
+CHECK_USER_PREFIX = "workshop-check-"
+
+
 # -- results (data) ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class ForeignKeys:
@@ -578,9 +583,12 @@ class ServerGuard:
                 acl = None
         return Snapshot(config, acl)
 
-    def restore(self, snapshot: Snapshot, guard_only: bool = False) -> Aftermath:
+    def restore(
+        self, snapshot: Snapshot, guard_only: bool = False, *, others_running: bool = False
+    ) -> Aftermath:
         """Set back what differs from ``snapshot``: the guarding settings and ACL users
-        always, every other settable parameter unless ``guard_only``."""
+        always, every other settable parameter unless ``guard_only``; a check's own ACL
+        users (:data:`CHECK_USER_PREFIX`) are left while ``others_running``."""
         with self._lock:
             client = self._connection()
             now = (
@@ -605,11 +613,15 @@ class ServerGuard:
                 restored.append(name)
                 if name in GUARD_SETTINGS:
                     secured.append(name)
-            if snapshot.acl is not None and self._restore_acl(client, snapshot.acl):
+            if snapshot.acl is not None and self._restore_acl(
+                client, snapshot.acl, keep_check_users=others_running
+            ):
                 secured.append("ACL users")
         return Aftermath(restored=tuple(restored), secured=tuple(secured), problems=tuple(problems))
 
-    def _restore_acl(self, client: valkey.Valkey, before: tuple[str, ...]) -> bool:
+    def _restore_acl(
+        self, client: valkey.Valkey, before: tuple[str, ...], *, keep_check_users: bool = False
+    ) -> bool:
         """Put the ACL users back as ``before`` lists them. Users added during the run are
         removed on our own server only: on someone else's, an administrator may have added
         one meanwhile, and deleting it is not ours to do."""
@@ -622,6 +634,12 @@ class ServerGuard:
         earlier = {_acl_tokens(line)[1]: line for line in before}
         for line in now:
             user = _acl_tokens(line)[1]
+            if keep_check_users and user.startswith(CHECK_USER_PREFIX):
+                # A check's own throwaway user, which that check deletes: while other lanes
+                # run on this server it may be one of theirs, and deleting it closes that
+                # check's connections ("Connection closed by server"). The last run to end
+                # deletes whatever is left, learner code's look-alikes included.
+                continue
             if user not in earlier and self.owned:
                 client.acl_deluser(user)
         for user, line in earlier.items():
@@ -1008,7 +1026,7 @@ class ServerGuard:
                 put_back = self._put_back_urgent(state)
                 if put_back.stopped:
                     return replace(put_back, script_killed=recovered.script_killed)
-                restored = self.restore(snapshot, guard_only=not last)
+                restored = self.restore(snapshot, guard_only=not last, others_running=not last)
                 if last:
                     rest = self._put_back_rest(state)
                     put_back = replace(put_back, put_back=put_back.put_back + rest)

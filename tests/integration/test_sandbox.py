@@ -13,7 +13,7 @@ from tests.integration.answers import solution, with_update_body
 from valkey_workshop.checking import run_step_checks
 from valkey_workshop.checking.advice import NotPlainDataError, plain_data
 from valkey_workshop.checking.results import StepResult
-from valkey_workshop.checking.runner import expected_checks
+from valkey_workshop.checking.specs import check_specs
 from valkey_workshop.content import Module
 from valkey_workshop.server.base import ServerInfo
 
@@ -86,7 +86,7 @@ def test_the_forger_that_reads_the_secret_from_the_result_file_fails(
 
 
 def _ids(module3: Module) -> list[str]:
-    return [spec.id for spec in expected_checks(module3.step("cache-aside").checks)]
+    return [spec.id for spec in check_specs(module3.step("cache-aside").checks)]
 
 
 @LINUX_ONLY

@@ -152,18 +152,6 @@ def _step_checks(checks_file: Path) -> tuple[list[CheckSpec], str]:
     return list(known[0]), known[1]
 
 
-def step_check_specs(checks_file: Path) -> list[CheckSpec]:
-    """The checks ``checks_file`` defines, in order; read once per content of the file.
-
-    Raises:
-        Exception: whatever reading or running the file raises (it does not load).
-    """
-    return _step_checks(checks_file)[0]
-
-
-#: Kept for callers of this round: :func:`checking.specs.check_specs` reads a step's checks.
-expected_checks = check_specs
-
 #: Why a check after the first failure did not run, in a run that stops there.
 STOPPED_AT_FIRST_FAILURE = "did not run: an earlier check failed, and this run stops there"
 

@@ -692,7 +692,11 @@ def orphaned_lock(ctx: CheckContext) -> None:
     ctx.use_keys(key(product), lock(product))
     orphan_ms = 150
     ctx.server.set(lock(product), OTHER_HOLDER, px=orphan_ms)
-    db = ctx.database()
+    # A slow read (many WAIT_SECONDS long): every waiter looks again while the first refill is
+    # still under way, so a waiter that reads without taking the lock is seen reading, even when
+    # a loaded machine wakes the waiters far apart (with a quick read, one in CI refilled before
+    # the others looked, and the wrong answer passed).
+    db = ctx.database(latency_seconds=0.2)
     started = time.perf_counter()
     stuck = (
         f"A reader found {lock(product)} held by a process that died; the lock expired after "

@@ -214,15 +214,25 @@ class Stall:
     max_ping_seconds: float
     pings: list  # (seconds since the action started, PING latency in seconds)
     server_seconds: float  # main-thread time spent on the action's commands (INFO commandstats)
+    #: INFO commandstats' usec that grew during the action, per command (``unlink``,
+    #: ``client|list``): every client's, so a server shared with other work counts that too.
+    command_usec: dict
+
+    def seconds_in(self, names):
+        """Main-thread seconds spent in the commands `names` (any case) during the action:
+        on a server other clients use meanwhile, only the action's own commands say what the
+        action cost (another client's pipeline of GETs is not this deletion's stall)."""
+        wanted = {name.lower() for name in names}
+        return sum(usec for name, usec in self.command_usec.items() if name in wanted) / 1e6
 
 
 #: Commands of the measurement itself, not of the action.
 _OWN_COMMANDS = {"cmdstat_info", "cmdstat_ping"}
 
 
-def _busy_usec(server):
+def _usec_by_command(server):
     stats = server.info("commandstats")
-    return sum(int(v["usec"]) for k, v in stats.items() if k not in _OWN_COMMANDS)
+    return {k: int(v["usec"]) for k, v in stats.items() if k not in _OWN_COMMANDS}
 
 
 def measure(url, action, settle=0.05, after=0.15, on_start=None, on_end=None):
@@ -251,7 +261,7 @@ def measure(url, action, settle=0.05, after=0.15, on_start=None, on_end=None):
     ready.wait(5)
     server = valkey.Valkey.from_url(url)
     time.sleep(settle)
-    busy_before = _busy_usec(server)
+    usec_before = _usec_by_command(server)
     if on_start is not None:
         on_start()
     origin = time.perf_counter()
@@ -259,14 +269,20 @@ def measure(url, action, settle=0.05, after=0.15, on_start=None, on_end=None):
     call = time.perf_counter() - origin
     if on_end is not None:
         on_end()
-    busy = (_busy_usec(server) - busy_before) / 1e6
+    usec_after = _usec_by_command(server)
+    grown = {
+        name.removeprefix("cmdstat_"): usec - usec_before.get(name, 0)
+        for name, usec in usec_after.items()
+        if usec > usec_before.get(name, 0)
+    }
+    busy = sum(grown.values()) / 1e6
     server.close()
     time.sleep(after)
     stop.set()
     thread.join(10)
     # A PING sent just before the action may be the one that waits for it.
     during = [(sent - origin, latency) for sent, latency in pings if sent - origin > -0.01]
-    return Stall(call, max((lat for _, lat in during), default=0.0), during, busy)
+    return Stall(call, max((lat for _, lat in during), default=0.0), during, busy, grown)
 
 
 def timeline(stall, width=60, height=6, scale=None, span=None):

@@ -91,6 +91,65 @@ def configure_lru_cache(ctx: CheckContext) -> None:
         lru.delete_prefix(ctx.server, PREFIX)
 
 
+#: How long the check's write pause may last, in milliseconds: the server lifts it by itself
+#: after this even if the check's process died (CLIENT PAUSE's own timeout).
+PAUSE_MS = 3000
+
+
+def _limits(ctx):
+    """Memory limits of every magnitude: below the server's own footprint (hundreds of kB),
+    around 1 MB, a few MB, hundreds of MB, many GB, and round numbers a threshold may sit on."""
+    return [
+        ctx.random.randint(100_000, 999_999),
+        1_000_000,
+        2**20,
+        ctx.random.randint(1_000_001, 20_000_000),
+        ctx.random.randint(10**8, 10**9),
+        ctx.random.randint(2**32, 64 * 2**30),
+    ]
+
+
+@check(
+    "any-memory-limit",
+    "configure_lru_cache sets maxmemory to exactly maxmemory_bytes, small or large",
+    hint=1,
+    lesson="The eight policies",
+)
+def any_memory_limit(ctx: CheckContext) -> None:
+    """The other checks pass limits a little above what the server holds (over 1 MB); an
+    answer that skips, clamps or rounds some limits passed them. Here each generated limit
+    must reach the server as it is.
+
+    A limit below what the server already holds would evict every key at the next command
+    (the learner's own CONFIG SETs included). A write pause (CLIENT PAUSE WRITE) also pauses
+    eviction, and CONFIG SET and CONFIG GET still run under it: the check reads the setting,
+    puts the old settings back, and only then lifts the pause, so nothing is ever evicted.
+    """
+    saved = lru.snapshot(ctx.server)
+
+    def trial(limit):
+        ctx.server.execute_command("CLIENT", "PAUSE", PAUSE_MS, "WRITE")
+        try:
+            ctx.call("configure_lru_cache", ctx.client, limit, 5)
+            now = int(_settings(ctx)["maxmemory"])
+        finally:
+            lru.restore(ctx.server, saved)
+            ctx.server.execute_command("CLIENT", "UNPAUSE")
+        if now == limit:
+            return None
+        left = "0 (no limit)" if now == 0 else f"{now:,} bytes"
+        return (
+            f"configure_lru_cache(client, {limit:,}) left maxmemory at {left}; expected "
+            f"{limit:,}. maxmemory_bytes is the limit in bytes, whatever its size: pass it on "
+            "as it is, without a minimum, a maximum or rounding."
+        )
+
+    try:
+        ctx.search(_limits(ctx), trial)
+    finally:
+        lru.restore(ctx.server, saved)
+
+
 @check(
     "samples-argument",
     "configure_lru_cache uses its samples argument",

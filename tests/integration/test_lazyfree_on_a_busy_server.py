@@ -13,8 +13,9 @@ from valkey_workshop.checking.proofs import run_proofs
 from valkey_workshop.content import Module
 from valkey_workshop.server.base import ServerInfo
 
-#: Another client's Lua loop: a few to tens of milliseconds of main-thread work per call,
-#: counted under cmdstat_eval, never under the learner's UNLINK.
+#: Another client's Lua loop: about 30 ms of main-thread work per call, counted under
+#: cmdstat_eval, never under the learner's UNLINK. (With 10 ms calls the old judgement passed
+#: in a trial: one of its three tries can fall between two calls.)
 BUSY_SCRIPT = "local n = 0 for i = 1, tonumber(ARGV[1]) do n = n + i end return 0"
 
 

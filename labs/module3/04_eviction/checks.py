@@ -111,41 +111,54 @@ def _limits(ctx):
 
 @check(
     "any-memory-limit",
-    "configure_lru_cache sets maxmemory to exactly maxmemory_bytes, small or large",
+    "configure_lru_cache sets maxmemory to exactly maxmemory_bytes, small or large, and "
+    "allkeys-lru whatever policy was set before",
     hint=1,
     lesson="The eight policies",
 )
 def any_memory_limit(ctx: CheckContext) -> None:
-    """The other checks pass limits a little above what the server holds (over 1 MB); an
-    answer that skips, clamps or rounds some limits passed them. Here each generated limit
-    must reach the server as it is.
+    """The other checks pass limits a little above what the server holds (over 1 MB) to a
+    server at noeviction; an answer that skips, clamps or rounds some limits, or that sets
+    the policy only when it was noeviction, passed them. Here each generated limit must reach
+    the server as it is, from a generated earlier policy.
 
     A limit below what the server already holds would evict every key at the next command
     (the learner's own CONFIG SETs included). A write pause (CLIENT PAUSE WRITE) also pauses
-    eviction, and CONFIG SET and CONFIG GET still run under it: the check reads the setting,
-    puts the old settings back, and only then lifts the pause, so nothing is ever evicted.
+    eviction, and CONFIG SET and CONFIG GET still run under it: the check reads the settings,
+    puts the old ones back, and only then lifts the pause, so nothing is ever evicted.
     """
     saved = lru.snapshot(ctx.server)
+    earlier = sorted(POLICIES - {"allkeys-lru"})
 
-    def trial(limit):
+    def trial(case):
+        limit, before = case
         ctx.server.execute_command("CLIENT", "PAUSE", PAUSE_MS, "WRITE")
         try:
+            ctx.server.config_set("maxmemory-policy", before)
             ctx.call("configure_lru_cache", ctx.client, limit, 5)
-            now = int(_settings(ctx)["maxmemory"])
+            now = _settings(ctx)
         finally:
             lru.restore(ctx.server, saved)
             ctx.server.execute_command("CLIENT", "UNPAUSE")
-        if now == limit:
-            return None
-        left = "0 (no limit)" if now == 0 else f"{now:,} bytes"
-        return (
-            f"configure_lru_cache(client, {limit:,}) left maxmemory at {left}; expected "
-            f"{limit:,}. maxmemory_bytes is the limit in bytes, whatever its size: pass it on "
-            "as it is, without a minimum, a maximum or rounding."
-        )
+        call = f"configure_lru_cache(client, {limit:,})"
+        if int(now["maxmemory"]) != limit:
+            left = "0 (no limit)" if now["maxmemory"] == "0" else f"{int(now['maxmemory']):,} bytes"
+            return (
+                f"{call} left maxmemory at {left}; expected {limit:,}. maxmemory_bytes is the "
+                "limit in bytes, whatever its size: pass it on as it is, without a minimum, a "
+                "maximum or rounding."
+            )
+        if now["maxmemory-policy"] != "allkeys-lru":
+            return (
+                f"{call} on a server whose policy was {before} left maxmemory-policy at "
+                f"{now['maxmemory-policy']}: set allkeys-lru whatever was set before (another "
+                "application, or an earlier step, may have chosen any policy)."
+            )
+        return None
 
+    cases = [(limit, ctx.random.choice(earlier)) for limit in _limits(ctx)]
     try:
-        ctx.search(_limits(ctx), trial)
+        ctx.search(cases, trial)
     finally:
         lru.restore(ctx.server, saved)
 
@@ -168,6 +181,18 @@ def samples_argument(ctx: CheckContext) -> None:
                 f"configure_lru_cache(client, ..., samples=9) left maxmemory-samples at "
                 f"{settings['maxmemory-samples']}: use the samples argument."
             )
+        # Every value the server takes (1 to 64), not only the few above: a clamp or an
+        # off-by-one at some bound passed those.
+        for samples in (1, ctx.random.randint(2, 8), ctx.random.randint(10, 63), 64):
+            ctx.call("configure_lru_cache", ctx.client, limit, samples)
+            now = _settings(ctx)["maxmemory-samples"]
+            if now != str(samples):
+                ctx.fail(
+                    f"configure_lru_cache(client, ..., samples={samples}) left "
+                    f"maxmemory-samples at {now}: pass the samples argument on as it is (the "
+                    "server takes 1 to 64). "
+                    f"{ctx.replay_note()}"
+                )
         # Called without samples, the signature's default (5) applies, as the starter says.
         ctx.call("configure_lru_cache", ctx.client, limit)
         default = _settings(ctx)["maxmemory-samples"]

@@ -97,6 +97,13 @@ def delete_in_background(ctx: CheckContext) -> None:
                 "now yes): that changes how every client's deletes behave, and it does nothing "
                 "on a server where CONFIG is not allowed. UNLINK is lazy on its own."
             )
+        if configured := _config_sets(ctx):
+            ctx.fail(
+                f"delete_in_background sent CONFIG SET ({', '.join(configured)}), even if it put "
+                "the setting back: meanwhile every client's deletes change behaviour, another "
+                "client's CONFIG SET in between is overwritten, and a server that does not allow "
+                "CONFIG refuses it. UNLINK is lazy on its own, with no setting."
+            )
         if not ctx.server.exists(OTHER_KEY):
             ctx.fail(
                 f"After delete_in_background({KEY!r}) another key ({OTHER_KEY}) is gone too: "
@@ -147,6 +154,17 @@ def delete_in_background(ctx: CheckContext) -> None:
         ctx.note(f"Deleting {numbers}.")
     finally:
         _restore(ctx, saved)
+
+
+def _config_sets(ctx):
+    """The parameters the learner's code set with CONFIG SET in this check, in order."""
+    names = []
+    for _name, args, _call in inspect.commands(ctx.learner_calls()):
+        # valkey-py sends "CONFIG SET" as one argument; raw execute_command as two.
+        words = [*str(args[0]).upper().split(), *(str(arg) for arg in args[1:])]
+        if words[:2] == ["CONFIG", "SET"]:
+            names += [name for name in words[2::2] if name not in names]
+    return names
 
 
 def _lazy_handoffs(ctx):

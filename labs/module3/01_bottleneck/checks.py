@@ -9,7 +9,8 @@ from valkey_workshop.checking.api import CheckContext, CheckFailed, check
 
 KEY = "workshop:bottleneck:probe"
 #: A database slow enough that timing mistakes are obvious, fast enough for a quick check.
-DB_LATENCY_SECONDS = 0.05
+#: The check's database latencies, in seconds: one read from each range per attempt.
+DB_LATENCY_RANGES = ((0.02, 0.04), (0.07, 0.11))
 #: Timings are tried up to this many times: one delayed run must not fail a right answer.
 ATTEMPTS = 3
 #: A failed attempt that took longer than this is not tried again (see _timing_holds).
@@ -167,10 +168,11 @@ def _timing_holds(ctx: CheckContext, attempt: Callable[[], None]) -> None:
     lesson="Timing one call",
 )
 def database_timing(ctx: CheckContext) -> None:
-    def attempt() -> None:
-        db = ctx.database(latency_seconds=DB_LATENCY_SECONDS)
+    def read_once(latency_seconds: float) -> None:
+        product_id = ctx.product_id()  # before the database, which then knows it
+        db = ctx.database(latency_seconds=latency_seconds)
         started = time.perf_counter()
-        value = ctx.call("measure_database_read", db, "P42")
+        value = ctx.call("measure_database_read", db, product_id)
         outer_ms = (time.perf_counter() - started) * 1000
         if db.get_calls == 0:
             ctx.fail("measure_database_read() never called db.get_product(): nothing was measured.")
@@ -180,10 +182,10 @@ def database_timing(ctx: CheckContext) -> None:
                 "one db.get_product() call so the number means one read."
             )
         read = db.calls[0]
-        if read.product_id != "P42":
+        if read.product_id != product_id:
             ctx.fail(
-                f"measure_database_read(db, 'P42') read product {read.product_id!r}; read the "
-                "product_id it is given."
+                f"measure_database_read(db, {product_id!r}) read product {read.product_id!r}; "
+                "read the product_id it is given."
             )
         actual_ms = (read.ended_ns - read.started_ns) / 1e6
         _judge_unit(
@@ -194,8 +196,15 @@ def database_timing(ctx: CheckContext) -> None:
             outer_ms,
             "the database read",
             fraction_matters=False,
-            configured=f" (the check's database waits {DB_LATENCY_SECONDS * 1000:.0f} ms per read)",
+            configured=f" (the check's database waits {latency_seconds * 1000:.0f} ms per read)",
         )
+
+    def attempt() -> None:
+        # Two reads of different speeds in each attempt: a number that does not come from
+        # the clock (a constant such as the 50 ms the database is known for) cannot match
+        # both.
+        for low, high in DB_LATENCY_RANGES:
+            read_once(round(ctx.random.uniform(low, high), 3))
 
     _timing_holds(ctx, attempt)
 

@@ -266,7 +266,10 @@ SHAPES = ((5, 2), (4, 1), (3, 10), (2 * DEFAULT_BATCH, None))
 )
 def batch_size_respected(ctx: CheckContext) -> None:
     for count, asked in SHAPES:
-        catalogue = products(f"SHAPE{count}x{asked}-", count)
+        # The small loads' ids hold a space, a colon and letters beyond ASCII, as real ids
+        # may: the key is product:{id}:details with the id exactly as given.
+        safe = f"SHAPE{count}x{asked}-{ctx.run_tag}"
+        catalogue = products(f"{safe} é:漢 " if count <= 10 else f"{safe}-", count)
         try:
             _delete(ctx, catalogue)
             ctx.begin()
@@ -278,10 +281,41 @@ def batch_size_respected(ctx: CheckContext) -> None:
                 call = f"load_products({count:,} products, batch_size={asked})"
             batch_size = DEFAULT_BATCH if asked is None else asked
             calls = _data_calls(ctx)
+            _judge_keys(ctx, catalogue, safe, call)
             _judge_stored(ctx, catalogue, stored, call)
             _judge_trips(ctx, catalogue, batch_size, calls, call)
         finally:
             _delete(ctx, catalogue)
+            _delete_others(ctx, catalogue, safe)
+
+
+def _other_keys(ctx, catalogue, safe):
+    """Keys of this run under product:{safe}... that are not a product's key: a load that
+    changed the ids on the way (spaces or colons replaced, say)."""
+    wanted = {key(product_id) for product_id in catalogue}
+    return sorted(
+        name
+        for name in ctx.server.scan_iter(match=f"product:{safe}*", count=1000)
+        if name not in wanted
+    )
+
+
+def _delete_others(ctx, catalogue, safe):
+    others = _other_keys(ctx, catalogue, safe)
+    for start in range(0, len(others), 1000):
+        ctx.server.delete(*others[start : start + 1000])
+
+
+def _judge_keys(ctx, catalogue, safe, call):
+    """Fail when the products went to keys other than product:{id}:details."""
+    missing = [pid for pid in catalogue if not ctx.server.exists(key(pid))]
+    others = _other_keys(ctx, catalogue, safe)
+    if missing and others:
+        ctx.fail(
+            f"{call} stored {key(missing[0])!r} as {others[0]!r}: the key is "
+            "product:{id}:details with the id exactly as given, spaces, colons and letters "
+            "beyond ASCII included (fetch_products and every other reader look there)."
+        )
 
 
 @check(

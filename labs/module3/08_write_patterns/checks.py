@@ -1260,7 +1260,12 @@ def generated_writes(ctx: CheckContext) -> None:
     """Generated products (unicode ids too) and changes to any fields."""
     # First one field other than the price (the fixed checks change the price), then any.
     field = ctx.random.choice(sorted(set(CHANGE_FIELDS) - {"price"}))
-    drawn = [{field: CHANGE_FIELDS[field](ctx.random)}, ctx.changes(), ctx.changes()]
+    # The last carries an empty list, which a merge through Lua's cjson turns into {}.
+    drawn = [
+        {field: CHANGE_FIELDS[field](ctx.random)},
+        ctx.changes(),
+        {**ctx.changes(), "tags": []},
+    ]
     for style, changes in zip(("unicode", "plain", "any"), drawn, strict=True):
         product = ctx.product_id(style)
         cache = key(product)
@@ -1277,6 +1282,19 @@ def generated_writes(ctx: CheckContext) -> None:
         ctx.server.set(cache, json.dumps(ctx.products[product]), ex=300)
         _call(ctx, what, "write_back", ctx.client, product, changes)
         queued = [fields for _, fields in _entries(ctx)]
+        cached = _cached(ctx, product)
+        emptied = [
+            name
+            for name, value in changes.items()
+            if value == [] and isinstance(cached, dict) and cached.get(name) == {}
+        ]
+        if emptied:
+            ctx.fail(
+                f"After {what} the cached record has {emptied[0]!r}: {{}} where the change says "
+                "[]: a merge through Lua's cjson writes an empty list as an empty object. "
+                "Merge in Python and let the script only compare and write (or use "
+                "WATCH/MULTI/EXEC)."
+            )
         ctx.require(
             _cached(ctx, product) == expected
             and len(queued) == 1

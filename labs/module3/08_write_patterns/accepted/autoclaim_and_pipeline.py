@@ -25,25 +25,27 @@ def write_through(client, db, product_id: str, changes: dict) -> dict:
     return record
 
 
-# One script queues the change and merges it into the cached record: atomic, so no other
-# write-back comes in between and no crash splits the two writes. cjson writes 12300.0 as 12300,
-# which json.loads reads back as an equal number.
-QUEUE_AND_MERGE = """
-redis.call('XADD', KEYS[2], '*', 'product_id', ARGV[1], 'changes', ARGV[2])
+# One script queues the change and writes the merged record: atomic, so no crash splits the
+# two writes. The merge is done here in Python (Lua's cjson would turn an empty list into {});
+# the script writes it only if the cached text is still the one merged from, else we retry.
+QUEUE_AND_SWAP = """
 local cached = redis.call('GET', KEYS[1])
-if cached then
-    local record = cjson.decode(cached)
-    for field, value in pairs(cjson.decode(ARGV[2])) do record[field] = value end
-    redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
-end
+if (cached or '') ~= ARGV[3] then return 0 end
+redis.call('XADD', KEYS[2], '*', 'product_id', ARGV[1], 'changes', ARGV[2])
+if cached then redis.call('SET', KEYS[1], ARGV[4], 'KEEPTTL') end
+return 1
 """
 
 
 def write_back(client, product_id: str, changes: dict) -> None:
     """Queue the change and update the cached record in one Lua script."""
-    client.eval(
-        QUEUE_AND_MERGE, 2, cache_key(product_id), WRITE_QUEUE, product_id, json.dumps(changes)
-    )
+    key = cache_key(product_id)
+    while True:
+        cached = client.get(key)
+        merged = "" if cached is None else json.dumps({**json.loads(cached), **changes})
+        args = (product_id, json.dumps(changes), cached or "", merged)
+        if client.eval(QUEUE_AND_SWAP, 2, key, WRITE_QUEUE, *args) == 1:
+            return
 
 
 def _ensure_group(client) -> None:

@@ -27,21 +27,30 @@ def write_through(client, db, product_id, changes):
     return record
 
 
-MERGE = """
+# Writes the merged record only if the cached text is still the one it was merged from (the
+# merge is Python's: Lua's cjson would turn an empty list into {}).
+SWAP = """
 local cached = redis.call('GET', KEYS[1])
-if not cached then return 0 end
-local record = cjson.decode(cached)
-for field, value in pairs(cjson.decode(ARGV[1])) do record[field] = value end
-redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
+if not cached then return 1 end
+if cached ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 """
 
 
 def write_back(client, product_id, changes):
     # Queued first: a crash before the merge leaves the old record cached, never a change
-    # the database will not get. The merge is one script, so no other write-back splits it.
+    # the database will not get. The swap is one script, so no other write-back splits it.
     client.xadd(WRITE_QUEUE, {"product_id": product_id, "changes": json.dumps(changes)})
-    client.register_script(MERGE)(keys=[cache_key(product_id)], args=[json.dumps(changes)])
+    swap = client.register_script(SWAP)
+    key = cache_key(product_id)
+    while True:
+        cached = client.get(key)
+        if cached is None:
+            return
+        merged = json.dumps({**json.loads(cached), **changes})
+        if swap(keys=[key], args=[cached, merged]) == 1:
+            return
 
 
 def _apply(client, db, entries):

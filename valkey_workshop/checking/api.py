@@ -207,12 +207,12 @@ class CheckContext:
         if style == "any":
             style = self.random.choice(("plain", "plain", "unicode"))
         if style == "unicode":
-            # At least one character beyond ASCII and a space or a colon (a key name that
+            # At least one character beyond ASCII, a space and a colon (a key name that
             # replaces them no longer matches), then any two.
             beyond = [part for part in UNICODE_ID_PARTS if not part.isascii()]
             middle = (
                 self.random.choice(beyond)
-                + self.random.choice((" ", ":", " :", ": "))
+                + self.random.choice((" :", ": ", " : "))
                 + "".join(self.random.choice(UNICODE_ID_PARTS) for _ in range(2))
             )
             product_id = f"G{middle}-{self.run_tag}-{number}"

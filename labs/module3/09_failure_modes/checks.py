@@ -407,17 +407,24 @@ def stampede(ctx: CheckContext) -> None:
 def lock_has_ttl(ctx: CheckContext) -> None:
     """Judged by what the server holds while the reader reads the database (the lock key,
     its token and its TTL), however the lock was taken (SET, a Lua script, a function);
-    then the spellings that leave a window: SETNX, a SET without NX, a separate EXPIRE."""
-    product = "P931"
+    then the spellings that leave a window: SETNX, a SET without NX, a separate EXPIRE.
+    Then again for an id with a space or a colon and letters beyond ASCII: the lock is
+    lock_key(product_id) with the id as given."""
+    for product in ("P931", ctx.product_id("unicode")):
+        _lock_has_ttl_for(ctx, product)
+
+
+def _lock_has_ttl_for(ctx, product):
     ctx.use_keys(key(product), lock(product))
     held = {}
+    since = len(ctx.learner_calls())  # this product's calls only
 
     def look_at_the_lock(product_id):
         held["value"] = ctx.server.get(lock(product_id))
         held["pttl"] = ctx.server.pttl(lock(product_id))
 
     ctx.call(GET, ctx.client, SlowDatabase(0.005, on_read=look_at_the_lock), product)
-    calls = ctx.learner_calls()
+    calls = ctx.learner_calls()[since:]
     taken = lock_sets(calls, product)
     if "pttl" not in held:
         ctx.fail(f"On a miss for {product}, {GET}() never read the database.")
@@ -991,7 +998,12 @@ def if_newer(ctx: CheckContext) -> None:
             f"Over version 2, {IF_NEWER}(version 3) returned {stored!r} and the cache holds "
             f"{cached()!r}; a newer version must replace an older one (True)."
         )
-    for older in (versioned(product, 1, 10.0), versioned(product, 3, 33.0)):
+    # Version 0 too: a test like `if not version` lets it through as if it had none.
+    for older in (
+        versioned(product, 1, 10.0),
+        versioned(product, 0, 1.0),
+        versioned(product, 3, 33.0),
+    ):
         stored = ctx.call(IF_NEWER, ctx.client, older)
         if stored is not False or cached() != v3:
             same = "the same version" if older["version"] == 3 else "an older version"

@@ -104,22 +104,7 @@ def delete_in_background(ctx: CheckContext) -> None:
                 "client's CONFIG SET in between is overwritten, and a server that does not allow "
                 "CONFIG refuses it. UNLINK is lazy on its own, with no setting."
             )
-        if not ctx.server.exists(OTHER_KEY):
-            ctx.fail(
-                f"After delete_in_background({KEY!r}) another key ({OTHER_KEY}) is gone too: "
-                "FLUSHDB/FLUSHALL remove every key of the database. Remove only the one key."
-            )
-        if ctx.server.exists(KEY):
-            ctx.fail(
-                f"After delete_in_background the key {KEY} still exists: remove it before "
-                "returning (an EXPIRE in the future, or a pipeline never executed, leaves it)."
-            )
-        if keys_after != keys_before - 1:
-            ctx.fail(
-                f"{KEY} is gone, but the number of keys did not drop: the value lives on under "
-                "another name or in another database (RENAME/MOVE), and its memory is never "
-                "freed. Remove it with UNLINK."
-            )
+        _judge_removed(ctx, keys_before, keys_after)
         numbers = (
             f"a {FIELDS:,}-field hash: the server's main thread spent "
             f"{mine_seconds * 1000:.2f} ms on your deletion and a concurrent PING waited "
@@ -207,6 +192,35 @@ def _config_sets(ctx):
         if words[:2] == ["CONFIG", "SET"]:
             names += [name for name in words[2::2] if name not in names]
     return names
+
+
+def _judge_removed(ctx, keys_before, keys_after):
+    """Only KEY is gone, and gone for good (not expiring, renamed or moved)."""
+    if not ctx.server.exists(OTHER_KEY):
+        ctx.fail(
+            f"After delete_in_background({KEY!r}) another key ({OTHER_KEY}) is gone too: "
+            "FLUSHDB/FLUSHALL remove every key of the database. Remove only the one key."
+        )
+    if ctx.server.exists(KEY):
+        ctx.fail(
+            f"After delete_in_background the key {KEY} still exists: remove it before "
+            "returning (an EXPIRE in the future, or a pipeline never executed, leaves it)."
+        )
+    expiry = _used(ctx, inspect.EXPIRY_COMMANDS)
+    if keys_after != keys_before - 1 and expiry:
+        ctx.fail(
+            f"delete_in_background gave {KEY} an expiry ({expiry[0].name}) instead of "
+            "removing it: it stays in the keyspace until the server gets to its expiry, "
+            "and then it is freed as lazyfree-lazy-expire says (no here, as on servers "
+            "before Valkey 8.0), in the main thread. UNLINK removes it at once and frees it "
+            "in the background."
+        )
+    if keys_after != keys_before - 1:
+        ctx.fail(
+            f"{KEY} is gone, but the number of keys did not drop: the value lives on under "
+            "another name or in another database (RENAME/MOVE), and its memory is never "
+            "freed. Remove it with UNLINK."
+        )
 
 
 def _lazy_handoffs(ctx):

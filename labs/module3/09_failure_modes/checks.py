@@ -378,17 +378,18 @@ def stampede(ctx: CheckContext) -> None:
     if db.get_calls == 0:
         ctx.fail(f"No reader read the database, yet {key(product)} was empty.")
     tokens = [str(c.args[2]) for c in lock_sets(ctx.learner_calls(), product) if len(c.args) > 2]
-    short = [t for t in tokens if len(t) < 8]
-    if short:
-        ctx.fail(
-            f"The lock's token {short[0]!r} is short: two readers can draw the same one, and "
-            "then each can release the other's lock. Use secrets.token_hex(16)."
-        )
+    # A value every reader shares is the graver fault (and a word like 'locked' is both).
     if len(tokens) > 1 and len(set(tokens)) == 1:
         ctx.fail(
             f"Every reader took the lock with the same value ({tokens[0]!r}): then any reader "
             "(or another app server) can release a lock it does not hold. Use a random token "
             "per attempt: secrets.token_hex(16)."
+        )
+    short = [t for t in tokens if len(t) < 8]
+    if short:
+        ctx.fail(
+            f"The lock's token {short[0]!r} is short: two readers can draw the same one, and "
+            "then each can release the other's lock. Use secrets.token_hex(16)."
         )
     wrong = [r for r in results if r != expected]
     if wrong:

@@ -628,6 +628,19 @@ def trim_keeps_unapplied(ctx: CheckContext) -> None:
         sent.append((product, number))
     queued = ctx.server.xlen(QUEUE) if ctx.server.type(QUEUE) == "stream" else 0
     trims = _trims(ctx.learner_calls(), deletes=False)
+    if queued < count and not trims:
+        uncached = products[2]
+        missing = sum(1 for product, _ in sent if product == uncached)
+        which = (
+            f", about as many as went to {uncached!r}, the one product not cached"
+            if abs((count - queued) - missing) <= 1
+            else ""
+        )
+        ctx.fail(
+            f"After {count} write_backs (the flusher away meanwhile) the queue holds only "
+            f"{queued} entries, and nothing trimmed it: {count - queued} changes were never "
+            f"queued{which}. Every write_back queues its change (XADD), cached or not."
+        )
     if queued < count:
         how = f" ({trims[0]})" if trims else ""
         ctx.fail(
@@ -1172,6 +1185,8 @@ def many_pending(ctx: CheckContext) -> None:
             f"{_n_entries(still)} pending"
         )
         old = [number for number in applied if number < left]
+        if not old and (other := _consumer_change(ctx)):
+            return f"{how}: {other}"
         if old == list(range(len(old))) and len(old) < left:
             return (
                 f"{how}: it applied only the first {len(old)} pending ones. One read returns at "

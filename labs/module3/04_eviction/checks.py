@@ -3,7 +3,7 @@ afterwards, so steps run in any order on one server."""
 
 from pathlib import Path
 
-from valkey_workshop.checking import faults
+from valkey_workshop.checking import faults, inspect
 from valkey_workshop.checking.api import CheckContext, check
 from valkey_workshop.pyfile import load_file_as_module
 
@@ -78,6 +78,12 @@ def configure_lru_cache(ctx: CheckContext) -> None:
                 f"{result.oom_errors} writes past the limit failed ({result.first_error}); an "
                 "LRU cache should evict old keys instead."
             )
+        if result.evicted == 0 and (data := _data_commands(ctx.learner_calls())):
+            ctx.fail(
+                f"configure_lru_cache sent {', '.join(data)}: configuring the cache is three "
+                "CONFIG SETs; it must not change the data the cache holds (here the keys it "
+                "removed left nothing to evict)."
+            )
         if result.evicted == 0:
             ctx.fail("Writing well past maxmemory evicted nothing (evicted_keys did not grow).")
         hot, cold = result.rate(result.hot), result.rate(result.cold)
@@ -94,6 +100,23 @@ def configure_lru_cache(ctx: CheckContext) -> None:
 #: How long the check's write pause may last, in milliseconds: the server lifts it by itself
 #: after this even if the check's process died (CLIENT PAUSE's own timeout).
 PAUSE_MS = 3000
+
+
+#: Commands that neither read nor change data (a transaction around CONFIG SETs is fine).
+_NOT_DATA = frozenset(
+    {"CONFIG", "INFO", "PING", "CLIENT", "HELLO", "SELECT", "COMMAND", "MULTI", "EXEC", "DISCARD"}
+)
+
+
+def _data_commands(calls):
+    """The commands other than settings and server information that learner code sent
+    (FLUSHALL, a DEL, ...), each name once, in order."""
+    names = []
+    for name, _args, _call in inspect.commands(calls):
+        word = name.split()[0]
+        if word not in _NOT_DATA and name not in names:
+            names.append(name)
+    return names
 
 
 def _limits(ctx):
@@ -132,6 +155,7 @@ def any_memory_limit(ctx: CheckContext) -> None:
 
     def trial(case):
         limit, before = case
+        mark = ctx.client.call_log.mark()
         ctx.server.execute_command("CLIENT", "PAUSE", PAUSE_MS, "WRITE")
         try:
             ctx.server.config_set("maxmemory-policy", before)
@@ -141,6 +165,12 @@ def any_memory_limit(ctx: CheckContext) -> None:
             lru.restore(ctx.server, saved)
             ctx.server.execute_command("CLIENT", "UNPAUSE")
         call = f"configure_lru_cache(client, {limit:,})"
+        if data := _data_commands(ctx.client.call_log.records(mark)):
+            # A write waited for the pause to end: say what it was, once, not after each case.
+            return (
+                f"{call} sent {', '.join(data)}: configuring the cache is three CONFIG SETs; it "
+                "must not read or change the data the cache holds."
+            )
         if int(now["maxmemory"]) != limit:
             left = "0 (no limit)" if now["maxmemory"] == "0" else f"{int(now['maxmemory']):,} bytes"
             return (

@@ -8,10 +8,11 @@ definition order, in a separate process, against the live server.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import secrets
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -76,6 +77,12 @@ def checks_in(module: ModuleType) -> list[tuple[CheckSpec, CheckFunction]]:
 
 class CheckFailed(Exception):  # noqa: N818 - reads as a sentence: raise CheckFailed(...)
     """A check did not hold; the message is shown to the learner."""
+
+
+class TooManyRoundTrips(BaseException):
+    """Raised by the learner's client inside :meth:`CheckContext.round_trips_at_most` once it
+    has sent more single commands than allowed (a BaseException: ``except Exception`` in
+    learner code does not hide it)."""
 
 
 class CheckContext:
@@ -236,6 +243,28 @@ class CheckContext:
         if chosen == ["price"]:
             chosen = ["name"]
         return {name: CHANGE_FIELDS[name](self.random) for name in chosen}
+
+    @contextlib.contextmanager
+    def round_trips_at_most(self, limit: int) -> Iterator[None]:
+        """While inside: the learner's client raises :class:`TooManyRoundTrips` once it has
+        sent more than ``limit`` single commands (each still logged), so code that works one
+        element or one id at a time ends in a moment, not at the step's time limit."""
+        log = self.client.call_log
+        record = log.append
+        sent = 0
+
+        def counted(entry: tuple[object, object, int, int]) -> None:
+            nonlocal sent
+            record(entry)
+            sent += 1
+            if sent > limit:
+                raise TooManyRoundTrips
+
+        log.append = counted  # the hot path appends through this attribute
+        try:
+            yield
+        finally:
+            log.append = record
 
     def search(
         self,

@@ -119,6 +119,29 @@ def _arg_text(value: object) -> str:
     return _cut(text)
 
 
+#: Items of a list, set or dict reply the call log keeps (a longer one is cut to these).
+KEPT_REPLY_ITEMS = 1000
+#: Reply types :func:`long_reply` may cut (the hot path tests the exact type: no subclasses).
+LONG_REPLY_TYPES = frozenset({list, dict, set})
+
+
+class LongReply(list):  # type: ignore[type-arg] # the kept items are whatever the reply held
+    """The first :data:`KEPT_REPLY_ITEMS` items of a longer reply, and its full length."""
+
+    def __init__(self, items: list[object], length: int, kind: str) -> None:
+        super().__init__(items)
+        self.length = length
+        self.kind = kind
+
+
+def long_reply(reply: list[object] | dict[object, object] | set[object]) -> object:
+    """``reply`` itself, or a :class:`LongReply` when it holds more than KEPT_REPLY_ITEMS."""
+    if len(reply) <= KEPT_REPLY_ITEMS:
+        return reply
+    items = list(reply.items() if isinstance(reply, dict) else reply)[:KEPT_REPLY_ITEMS]
+    return LongReply(items, len(reply), "dict" if isinstance(reply, dict) else "list")
+
+
 def summarize_value(value: object) -> str:
     """A reply in one short line: ``None``, ``True``, ``'{"id": …'``, ``[3 items]``."""
     # Python values, as the learner's code receives them (valkey-py turns OK into True).
@@ -128,10 +151,13 @@ def summarize_value(value: object) -> str:
         value = value.decode("utf-8", errors="replace")
     if isinstance(value, str):
         return _cut(repr(value), MAX_VALUE_CHARS + 2)
-    if isinstance(value, (list, tuple, set)):
-        return f"[{plural(len(value), 'item')}]"
-    if isinstance(value, dict):
-        return f"{{{plural(len(value), 'field')}}}"
+    if isinstance(value, (list, tuple, set, dict)):
+        length, kind = (
+            (value.length, value.kind)
+            if isinstance(value, LongReply)
+            else (len(value), "dict" if isinstance(value, dict) else "list")
+        )
+        return f"{{{plural(length, 'field')}}}" if kind == "dict" else f"[{plural(length, 'item')}]"
     return _cut(str(value))
 
 

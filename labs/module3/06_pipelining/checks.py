@@ -2,13 +2,12 @@
 judged against `batch_size` on its own; the learner's load is timed against a one-by-one load
 of the same number of products in the same run."""
 
-import contextlib
 import json
 import math
 import time
 
 from valkey_workshop.checking import faults, inspect
-from valkey_workshop.checking.api import CheckContext, CheckFailed, check
+from valkey_workshop.checking.api import CheckContext, CheckFailed, TooManyRoundTrips, check
 
 COUNT = 1500  # not a multiple of BATCH: a forgotten last, partial batch shows
 BATCH = 1000
@@ -390,36 +389,8 @@ def _describe_ids(ids):
     return f"{len(ids):,} ids ({', '.join(parts)})"
 
 
-class TooManyRoundTrips(BaseException):
-    """Stops a fetch that sends a round trip per id (a BaseException: `except Exception` in
-    the learner's code does not hide it)."""
-
-
 #: Single-command round trips one fetch may send before it is stopped (it should send one).
 FETCH_TRIPS_LIMIT = 50
-
-
-@contextlib.contextmanager
-def _stopped_after(ctx, limit):
-    """While inside: the learner's client raises TooManyRoundTrips once it has sent more than
-    ``limit`` single commands (each still logged), so thousands of ids fetched one at a time
-    end in a moment, not at the time limit."""
-    log = ctx.client.call_log
-    record = log.append
-    sent = 0
-
-    def counted(entry):
-        nonlocal sent
-        record(entry)
-        sent += 1
-        if sent > limit:
-            raise TooManyRoundTrips
-
-    log.append = counted
-    try:
-        yield
-    finally:
-        log.append = record
 
 
 class _PrefixShrinker:
@@ -493,7 +464,7 @@ def fetch_any_length(ctx: CheckContext) -> None:
     def _trial(ids):
         mark = ctx.client.call_log.mark()
         try:
-            with _stopped_after(ctx, FETCH_TRIPS_LIMIT):
+            with ctx.round_trips_at_most(FETCH_TRIPS_LIMIT):
                 result = ctx.call("fetch_products", ctx.client, ids)
         except TooManyRoundTrips:
             return (

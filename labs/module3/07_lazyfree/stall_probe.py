@@ -265,7 +265,14 @@ def measure(url, action, settle=0.05, after=0.15, on_start=None, on_end=None):
     if on_start is not None:
         on_start()
     origin = time.perf_counter()
-    action()
+    try:
+        action()
+    except BaseException:
+        # A failed action (a check's verdict) ends the probe too, not only a finished one.
+        stop.set()
+        thread.join(10)
+        server.close()
+        raise
     call = time.perf_counter() - origin
     if on_end is not None:
         on_end()

@@ -50,3 +50,21 @@ def test_errors_are_recorded_and_still_raised(server: ServerInfo) -> None:
     (record,) = client.call_log.records()
     assert record.error is not None and "unknown command" in record.error
     client.close()
+
+
+def test_a_long_reply_is_whole_for_the_caller_and_cut_in_the_log(server: ServerInfo) -> None:
+    """The log keeps KEPT_REPLY_ITEMS items of a reply and its length: a loop over HKEYS of a
+    200,000-field hash once filled the check process's memory with kept replies."""
+    from valkey_workshop.timing.records import KEPT_REPLY_ITEMS  # noqa: PLC0415 - this test only
+
+    client = connect(server.url)
+    fields = {f"f{i}": "v" for i in range(KEPT_REPLY_ITEMS * 3)}
+    client.hset("timed:long", mapping=fields)
+    keys, everything = client.hkeys("timed:long"), client.hgetall("timed:long")
+    assert len(keys) == len(fields) and everything == fields
+    _, listed, mapped = client.call_log.records()
+    assert len(listed.reply) == KEPT_REPLY_ITEMS  # type: ignore[arg-type] # a LongReply
+    assert listed.reply_summary == "[3000 items]"
+    assert mapped.reply_summary == "{3000 fields}"
+    client.delete("timed:long")
+    client.close()

@@ -134,58 +134,6 @@ def miss_reads_database_once(ctx: CheckContext) -> None:
         )
 
 
-#: Text a long product description is made of (beyond ASCII too).
-_DESCRIPTION = "Hand made in Lyon, ships in 2 days. Fait à la main. 手工制作。 "
-
-
-@check(
-    "any-record-cached",
-    "Every record is cached on a miss, short or long",
-    hint=2,
-    lesson="The read path",
-)
-def any_record_cached(ctx: CheckContext) -> None:
-    """Generated records from a few bytes of JSON to hundreds of kB (a long description):
-    after one read, the next comes from the cache. The fixed checks' records are all short,
-    and an answer that cached only records below some size passed them."""
-    sizes = [
-        ctx.random.randint(10, 300),
-        ctx.random.randint(400, 4_000),
-        ctx.random.randint(4_000, 60_000),
-        ctx.random.randint(60_000, 400_000),
-    ]
-
-    def trial(size):
-        product = ctx.product_id()
-        description = (_DESCRIPTION * (size // len(_DESCRIPTION) + 1))[:size]
-        ctx.products[product]["description"] = description
-        expected = ctx.products[product]
-        json_bytes = len(json.dumps(expected).encode())
-        cache = key(product)
-        ctx.use_keys(cache)
-        db = ctx.database()  # after the description: the database copies the records
-        try:
-            first = advice.call(ctx, GET, ctx.client, db, product)
-            db.reset_counts()
-            second = advice.call(ctx, GET, ctx.client, db, product)
-        finally:
-            ctx.server.delete(cache)
-        what = f"{product!r} (a record of {json_bytes:,} bytes of JSON)"
-        for result in (first, second):
-            if result != expected:
-                got = _short_dict(result) if isinstance(result, dict) else shown(repr(result), 60)
-                return f"{GET}({what}) returned {got}; expected the database's record."
-        if db.get_calls:
-            return (
-                f"The second read of {what} read the database again: the first read did not "
-                "cache it. Cache every record the database returns, whatever its size (a "
-                "Valkey string holds up to 512 MB)."
-            )
-        return None
-
-    ctx.search(sizes, trial)
-
-
 @check(
     "cached-as-json-with-ttl",
     "The record is then cached as JSON, with a TTL",
@@ -443,6 +391,58 @@ def any_change_fresh_read(ctx: CheckContext) -> None:
                 yield {k: v for k, v in changes.items() if k != name}
 
     ctx.search(cases, trial, shrink)
+
+
+#: Text a long product description is made of (beyond ASCII too).
+_DESCRIPTION = "Hand made in Lyon, ships in 2 days. Fait à la main. 手工制作。 "
+
+
+@check(
+    "any-record-cached",
+    "Every record is cached on a miss, short or long",
+    hint=2,
+    lesson="The read path",
+)
+def any_record_cached(ctx: CheckContext) -> None:
+    """Generated records from a few bytes of JSON to hundreds of kB (a long description):
+    after one read, the next comes from the cache. The fixed checks' records are all short,
+    and an answer that cached only records below some size passed them."""
+    sizes = [
+        ctx.random.randint(10, 300),
+        ctx.random.randint(400, 4_000),
+        ctx.random.randint(4_000, 60_000),
+        ctx.random.randint(60_000, 400_000),
+    ]
+
+    def trial(size):
+        product = ctx.product_id()
+        description = (_DESCRIPTION * (size // len(_DESCRIPTION) + 1))[:size]
+        ctx.products[product]["description"] = description
+        expected = ctx.products[product]
+        json_bytes = len(json.dumps(expected).encode())
+        cache = key(product)
+        ctx.use_keys(cache)
+        db = ctx.database()  # after the description: the database copies the records
+        try:
+            first = advice.call(ctx, GET, ctx.client, db, product)
+            db.reset_counts()
+            second = advice.call(ctx, GET, ctx.client, db, product)
+        finally:
+            ctx.server.delete(cache)
+        what = f"{product!r} (a record of {json_bytes:,} bytes of JSON)"
+        for result in (first, second):
+            if result != expected:
+                got = _short_dict(result) if isinstance(result, dict) else shown(repr(result), 60)
+                return f"{GET}({what}) returned {got}; expected the database's record."
+        if db.get_calls:
+            return (
+                f"The second read of {what} read the database again: the first read did not "
+                "cache it. Cache every record the database returns, whatever its size (a "
+                "Valkey string holds up to 512 MB)."
+            )
+        return None
+
+    ctx.search(sizes, trial)
 
 
 @check(

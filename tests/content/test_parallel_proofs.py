@@ -79,9 +79,10 @@ def test_a_shared_server_never_overlaps_one_step_and_runs_server_changers_alone(
     results = run_tasks(proofs, server.url, jobs=3)
     assert results == [proof.step.slug for proof in proofs]
     assert not violations, violations
-    # Only two steps may run beside each other here, so two lanes had work: the server's own
-    # database and an empty one.
-    assert len(lanes) == 2
+    # Lanes are the server's own database and empty ones. At most two steps run beside each
+    # other here, but any of the three lane threads may take the next proof: under load a
+    # third lane got work (CI), so the count is 2 or 3, never more than -j.
+    assert 2 <= len(lanes) <= 3, lanes
     assert any(url.endswith("/0") for url in lanes)
 
 

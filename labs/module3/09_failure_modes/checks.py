@@ -600,7 +600,7 @@ def waits_for_holder(ctx: CheckContext) -> None:
     expected = catalogue_record(product)
     looks, busy, released = [], threading.Event(), {}
 
-    def count_looks(sent):
+    def count_looks(sent, _reply):
         if _reads_key(sent, key(product)) and "at" not in released:
             looks.append(sent)
             if len(looks) >= BUSY_LOOKS:
@@ -675,15 +675,16 @@ def _reads_key(sent, wanted):
 
 @contextlib.contextmanager
 def _after_each_round_trip(client, hook):
-    """While inside: hook(sent) runs right after each round trip of ``client`` or one of its
-    pipelines is logged (``sent`` is the command's arguments, or the pipeline's batch)."""
+    """While inside: hook(sent, reply) runs right after each round trip of ``client`` or one
+    of its pipelines is logged (``sent`` is the command's arguments, or the pipeline's batch;
+    ``reply`` what the server answered)."""
     log = client.call_log
     original = log._raw
 
     class Watched(list):
         def append(self, item):
             super().append(item)
-            hook(item[0])
+            hook(item[0], item[1])
 
     watched = Watched(original)
     log._raw, log.append = watched, watched.append
@@ -700,14 +701,10 @@ def _gone_after_first_refusal(ctx, name):
     learner's first SET ... NX on it is refused, as if it expired while the reader waits.
     Whatever the learner's reader sends next meets a lock that is gone, on any machine load
     (waiting for a TTL leaves that to the scheduler)."""
-    log = ctx.client.call_log
-    record = log.append
     done = False
 
-    def watching(entry):
+    def watching(args, reply):
         nonlocal done
-        record(entry)
-        args, reply = entry[0], entry[1]
         if done or not isinstance(args, tuple) or len(args) < 3 or reply is not None:
             return
         words = [str(arg).upper() for arg in args]
@@ -715,11 +712,8 @@ def _gone_after_first_refusal(ctx, name):
             done = True
             ctx.server.delete(name)
 
-    log.append = watching
-    try:
+    with _after_each_round_trip(ctx.client, watching):
         yield
-    finally:
-        log.append = record
 
 
 def _lone_waiter_takes_the_lock(ctx):

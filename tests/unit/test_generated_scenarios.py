@@ -46,6 +46,7 @@ def test_a_generated_product_is_in_the_checks_database() -> None:
     ctx.begin()
     product = ctx.product_id("unicode")
     assert not product.isascii()
+    assert product != product.strip() and " " in product.strip() and ":" in product
     db = ctx.database(latency_seconds=0)
     assert db.get_product(product) == ctx.products[product]
     assert db.update_product(product, {"stock": 1})["stock"] == 1

@@ -209,20 +209,21 @@ class CheckContext:
     def product_id(self, style: str = "any") -> str:
         """A made-up product id the check's database knows (its record is in
         :attr:`products`), unique to this run: ``style`` is "plain" (``G3f1a2c-17``),
-        "unicode" (``Gé漢-…``, spaces and symbols included) or "any" (either)."""
+        "unicode" (`` Gé漢 :…- ``, spaces at both ends and inside, symbols included) or "any" (either)."""
         number = len(self.products) + 1
         if style == "any":
             style = self.random.choice(("plain", "plain", "unicode"))
         if style == "unicode":
             # At least one character beyond ASCII, a space and a colon (a key name that
-            # replaces them no longer matches), then any two.
+            # replaces them no longer matches), then any two; a space at each end too, so a
+            # key built from a stripped id is another product's key.
             beyond = [part for part in UNICODE_ID_PARTS if not part.isascii()]
             middle = (
                 self.random.choice(beyond)
                 + self.random.choice((" :", ": ", " : "))
                 + "".join(self.random.choice(UNICODE_ID_PARTS) for _ in range(2))
             )
-            product_id = f"G{middle}-{self.run_tag}-{number}"
+            product_id = f" G{middle}-{self.run_tag}-{number} "
         else:
             product_id = f"G{self.run_tag}-{number}"
         self.products[product_id] = {

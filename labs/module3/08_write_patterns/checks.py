@@ -149,6 +149,24 @@ def _cached(ctx, product_id):
         ctx.fail(f"{key(product_id)} holds {raw[:50]!r}, which is not JSON.")
 
 
+def _fail_cached_elsewhere(ctx, what, product_id):
+    """Nothing under the product's key but the record under another that names the product:
+    fail naming both."""
+    tag = product_id.strip().rsplit("-", 2)[-2:]  # run tag and number: unique to this product
+    elsewhere = sorted(
+        found
+        for found in ctx.server.scan_iter(match=f"*{'-'.join(tag)}*", count=1000)
+        if found != key(product_id)
+    )
+    if not elsewhere:
+        return  # cached nowhere: the caller's message says what is missing
+    ctx.fail(
+        f"{what} returned the updated record but cached nothing under {key(product_id)!r}. "
+        f"It went to {elsewhere[0]!r}. The key is product:<id>:details with the id exactly as given: spaces at its "
+        "ends and inside, colons and all (a changed id can be another product's key)."
+    )
+
+
 @check(
     "write-through",
     "write_through updates the database, then the cache, then returns",
@@ -1288,6 +1306,8 @@ def generated_writes(ctx: CheckContext) -> None:
         expected = {**ctx.products[product], **changes}
         what = f"write_through({product!r}, {json.dumps(changes, ensure_ascii=False)})"
         returned = _call(ctx, what, "write_through", ctx.client, ctx.database(), product, changes)
+        if returned == expected and _cached(ctx, product) is None:
+            _fail_cached_elsewhere(ctx, what, product)
         ctx.require(
             returned == expected and _cached(ctx, product) == expected,
             f"{what} returned {returned!r} and cached {_cached(ctx, product)!r}; expected the "

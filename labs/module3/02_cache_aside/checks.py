@@ -22,6 +22,8 @@ UPDATE = "update_product"
 #: Commands that change or remove the cached copy of a product.
 KEY_WRITES = {"DEL", "UNLINK", "SET", "SETEX", "PSETEX", "GETDEL", "GETSET"}
 READS = {"GET", "GETEX", "MGET", "GETDEL", "HGETALL", "HGET", "HMGET"}
+#: Commands that store a value at their first key.
+WRITES = {"SET", "SETEX", "PSETEX", "SETNX", "GETSET", "HSET", "HMSET", "RESTORE", "COPY"}
 
 
 def key(product_id):
@@ -156,7 +158,15 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
         )
     raw = ctx.server.get(cache)
     if raw is None:
-        elsewhere = sorted(ctx.server.scan_iter(match=f"*{product}*", count=1000))
+        # Keys the learner's code wrote (a changed key name: lowercased, say) and keys that
+        # name the product.
+        written = {
+            str(args[1])
+            for name, args, _ in inspect.commands(ctx.learner_calls())
+            if name in WRITES and len(args) > 1
+        }
+        named = set(ctx.server.scan_iter(match=f"*{product}*", count=1000))
+        elsewhere = sorted(found for found in written | named if ctx.server.exists(found))
         if elsewhere:
             ctx.use_keys(*elsewhere)
             ctx.fail(

@@ -25,6 +25,13 @@ from valkey_workshop.server.embedded import EmbeddedBackend, embedded_binary, fr
 #: Terminal width every rendered assertion uses.
 WIDTH = 100
 
+# A shell without job control starts a background command (`pytest &`, a CI step run with
+# `nohup ... &`) with SIGINT ignored, and every process the tests start inherits that: the
+# workshop then rightly leaves Ctrl-C ignored, and each Ctrl-C test waits for an exit that never
+# comes. The tests send SIGINT on purpose, so the processes they start get the default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 _CLEARED = (
     "WORKSHOP_BACKEND",
     "VALKEY_URL",

@@ -16,6 +16,10 @@ from valkey_workshop.labdb import catalogue_record
 QUEUE = "product:write-queue"
 
 
+#: Commands that run a script, which may name the key among their arguments.
+SCRIPT_CALLS = {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"}
+
+
 def key(product_id):
     return f"product:{product_id}:details"
 
@@ -293,6 +297,15 @@ def write_back(ctx: CheckContext) -> None:
     read = inspect.on_key(calls, key(product), {"TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"})
     sets = inspect.on_key(calls, key(product), {"SET"})
     rewritten = [c for c in sets if "KEEPTTL" not in _words(c.args)]
+    scripted = inspect.on_key(calls, key(product), SCRIPT_CALLS)
+    if (drift_ms > 200 or (read and rewritten)) and scripted and not (read or rewritten):
+        ctx.fail(
+            f"write_back kept {left / 1000:.1f} s of the {primed_ms / 1000:.1f} s TTL "
+            f"({drift_ms:.0f} ms off): its script ({scripted[0].name}) set the record again "
+            "with an expiry of its own. A script runs at once, so nothing can happen in "
+            "between, but an expiry read with TTL is whole seconds. SET ... KEEPTTL keeps the "
+            "TTL exactly (in a script too)."
+        )
     if drift_ms > 200 or (read and rewritten):
         how = f"it read the TTL ({read[0].name}) and wrote it back" if read else "it was re-set"
         ctx.fail(

@@ -209,7 +209,8 @@ class CheckContext:
     def product_id(self, style: str = "any") -> str:
         """A made-up product id the check's database knows (its record is in
         :attr:`products`), unique to this run: ``style`` is "plain" (``G3f1a2c-17``),
-        "unicode" (`` Gé漢 :…- ``, spaces at both ends and inside, symbols included) or "any" (either)."""
+        "unicode" (`` Gé漢 :…- ``, spaces at both ends and inside, symbols included) or
+        "any" (either)."""
         number = len(self.products) + 1
         if style == "any":
             style = self.random.choice(("plain", "plain", "unicode"))

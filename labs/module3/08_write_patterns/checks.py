@@ -166,8 +166,9 @@ def _fail_cached_elsewhere(ctx, what, product_id):
         return  # cached nowhere: the caller's message says what is missing
     ctx.fail(
         f"{what} returned the updated record but cached nothing under {key(product_id)!r}. "
-        f"It went to {elsewhere[0]!r}. The key is product:<id>:details with the id exactly as given: spaces at its "
-        "ends and inside, colons and all (a changed id can be another product's key)."
+        f"It went to {elsewhere[0]!r}. The key is product:<id>:details with the id exactly "
+        "as given: spaces at its ends and inside, colons and all (a changed id can be another "
+        "product's key)."
     )
 
 

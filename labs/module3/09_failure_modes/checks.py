@@ -114,6 +114,9 @@ def lock_sets(calls, product_id):
     return inspect.on_key(calls, lock(product_id), {"SET", "SETNX"})
 
 
+#: The shortest lock TTL the settings allow: longer than any database read in these checks.
+MIN_LOCK_TTL_MS = 200
+
 #: The waiting readers' sleep between looks, in seconds: the bounds the lesson states.
 WAIT_SECONDS_RANGE = (0.001, 1.0)
 
@@ -124,7 +127,11 @@ def settings(ctx: CheckContext) -> None:
         "CACHE_TTL_SECONDS": (1, 86400, "seconds, like 300"),
         "TTL_SPREAD_SECONDS": (1, 3600, "seconds, like 60 (0 would mean no jitter)"),
         "NEGATIVE_TTL_SECONDS": (1, 300, "seconds, like 30: a miss is remembered briefly"),
-        "LOCK_TTL_MS": (200, 60000, "milliseconds, like 2000: longer than a database read"),
+        "LOCK_TTL_MS": (
+            MIN_LOCK_TTL_MS,
+            60000,
+            "milliseconds, like 2000: longer than a database read",
+        ),
     }
     values = {}
     for name, (low, high, unit) in ranges.items():
@@ -363,6 +370,7 @@ def stampede(ctx: CheckContext) -> None:
     expected = catalogue_record(product)
     took_lock = lock_sets(ctx.learner_calls(), product)
     if db.get_calls > 1:
+        _fail_lock_expired_mid_read(ctx, product, took_lock)
         if took_lock:
             ctx.fail(
                 f"{READERS} readers arrived together after {key(product)} expired and the "
@@ -396,6 +404,33 @@ def stampede(ctx: CheckContext) -> None:
         ctx.fail(
             f"{len(wrong)} of {READERS} readers got {wrong[0]!r} instead of the record "
             f"{expected!r}: a reader that waited must return the record the lock holder cached."
+        )
+
+
+def _expiry_ms(args):
+    """The expiry a SET's options give, in milliseconds (None without EX or PX)."""
+    words = [str(a).upper() for a in args]
+    for option, scale in (("PX", 1), ("EX", 1000)):
+        if option in words[3:-1]:
+            try:
+                return int(float(words[words.index(option, 3) + 1]) * scale)
+            except ValueError:
+                return None
+    return None
+
+
+def _fail_lock_expired_mid_read(ctx, product, took_lock):
+    """Several readers got the lock, each after the last one's expiry ran out during its
+    database read: the lock's TTL is the fault, not the waiters."""
+    granted = [c for c in took_lock if c.call.batch is None and c.call.reply in (True, "OK")]
+    expiries = [ms for c in granted if (ms := _expiry_ms(c.args)) is not None]
+    read_ms = SLOW_DB_SECONDS * 1000
+    if len(granted) > 1 and expiries and min(expiries) < read_ms:
+        ctx.fail(
+            f"The lock {lock(product)} was taken {len(granted)} times: it lived "
+            f"{min(expiries)} ms, shorter than the database read ({read_ms:.0f} ms here), so "
+            "it expired while its holder was still reading and the next reader took it and "
+            "read too. Give the lock longer than a database read can take: px=LOCK_TTL_MS."
         )
 
 
@@ -481,6 +516,23 @@ def _lock_has_ttl_for(ctx, product):
         ctx.fail(
             f"The lock's TTL is set with a separate {expiries[0].name}: a crash between the two "
             "commands leaves a lock that never expires. Use set(..., nx=True, px=LOCK_TTL_MS)."
+        )
+    # A lock that dies before its holder's database read ends lets the next reader in too.
+    # Judged by the expiry the SET asked for (no timing involved), else by what was left
+    # when the read began (a lock taken in a script).
+    asked = [ms for command in taken if (ms := _expiry_ms(command.args)) is not None]
+    shortest = min(asked) if asked else None
+    if (shortest is not None and shortest < MIN_LOCK_TTL_MS) or (
+        shortest is None and 0 <= held["pttl"] < MIN_LOCK_TTL_MS // 2
+    ):
+        lived = (
+            f"was given {shortest} ms" if shortest is not None else f"had {held['pttl']} ms left"
+        )
+        ctx.fail(
+            f"The lock {lock(product)} {lived} when its holder began reading the "
+            f"database: shorter than a database read can take (at least {MIN_LOCK_TTL_MS} ms "
+            "is safe here), so it expires mid-read and the next reader takes it and reads "
+            "too. Use px=LOCK_TTL_MS."
         )
     limit = setting(ctx, "LOCK_TTL_MS", 2000)
     if held["pttl"] > limit:

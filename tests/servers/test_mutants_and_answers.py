@@ -49,6 +49,13 @@ def test_no_mutant_survives(tmp_path: Path) -> None:
         if mutant["outcome"] == "survived"
     ]
     assert survivors == [], survivors
+    # A declared equivalent that a check rejected, a stale declaration, a step's error: named.
+    problems = [
+        (step["slug"], step["stale_declarations"], step["error"])
+        for step in report["steps"]
+        if step["stale_declarations"] or step["error"]
+    ]
+    assert problems == [], problems
     assert result.returncode == 0, result.stderr[-2000:]
     for step in report["steps"]:
         assert len(step["mutants"]) >= 15, step["slug"]

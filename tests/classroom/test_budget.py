@@ -256,7 +256,7 @@ def test_attempts_hands_before_a_step_and_last_seen_on_the_board(
 def test_a_join_that_waits_on_a_busy_class_server_says_so_not_is_it_running(
     served: ServedClass, tmp_path: Path
 ) -> None:
-    served.relay._joins.tokens = -1_000.0  # as after a flood of joins: no class-wide credit
+    served.relay._joins.set_to(-1_000.0)  # as after a flood of joins: no class-wide credit
     with pytest.raises(ServerError) as refused:
         ClassPublisher(tmp_path / "ada").join(served.config.join_code(), "Ada", wait_seconds=1)
     assert "many join requests are waiting" in str(refused.value)
@@ -264,7 +264,7 @@ def test_a_join_that_waits_on_a_busy_class_server_says_so_not_is_it_running(
 
 
 def test_a_join_list_of_large_values_is_emptied_and_counted(served: ServedClass) -> None:
-    served.relay._joins.tokens = -1_000.0  # no credit: the list is not drained, only measured
+    served.relay._joins.set_to(-1_000.0)  # no credit: the list is not drained, only measured
     code = served.config.join_code()
     joiner = valkey.Valkey(
         host=code.host, port=code.port, username=code.join_user, password=code.password

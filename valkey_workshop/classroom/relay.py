@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import valkey
 
@@ -128,11 +128,25 @@ class _Credit:
     at: float
     burst: float = BURST
     rate: float = RATE_PER_SECOND
+    # Read-modify-write from the relay's thread and from others (a test, the board): one at a
+    # time, so that no update is lost.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def refill(self, now: float) -> float:
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        return self.tokens
+        with self._lock:
+            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            return self.tokens
+
+    def take(self, count: float) -> None:
+        with self._lock:
+            self.tokens -= count
+
+    def set_to(self, tokens: float) -> None:
+        """Put the credit at ``tokens`` now (an overdrawn class: a negative number)."""
+        with self._lock:
+            self.tokens = tokens
+            self.at = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -314,11 +328,11 @@ class Relay:
             return
         requests = [] if first is None else [first]
         if first is not None:
-            self._joins.tokens -= 1
+            self._joins.take(1)
         credit = int(self.join_credit)
         if waiting and credit > 0:
             popped = client.lpop(key, min(_JOINS_PER_PASS, credit)) or []
-            self._joins.tokens -= len(popped)
+            self._joins.take(len(popped))
             requests.extend(popped)
         for raw in requests:
             request = _join_request(raw)
@@ -396,7 +410,7 @@ class Relay:
                 continue
             name = self._roll[learner_id].name
             for item in batch:
-                credit.tokens -= 1
+                credit.take(1)
                 event = self._accept(item)
                 if event is None:
                     refused[learner_id] = refused.get(learner_id, 0) + 1

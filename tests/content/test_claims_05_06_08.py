@@ -255,8 +255,9 @@ def test_write_back_demo_times_the_flush_alone(module3: Module, server: ServerIn
     )
     assert took is not None, shown["the flush took"]
     writes = int(took.group(2))
-    # The flush alone: its database writes and little else (no display reads of 0.1 s each).
-    assert writes * 0.1 <= float(took.group(1)) < writes * 0.1 + 0.08
+    # The flush alone: its database writes and less than one more database call (a display
+    # read of 0.1 s would be one); the rest is the machine's own time, which load stretches.
+    assert writes * 0.1 <= float(took.group(1)) < (writes + 1) * 0.1
 
 
 def test_xack_does_not_delete(module3: Module, client: valkey.Valkey) -> None:

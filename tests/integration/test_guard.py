@@ -394,16 +394,17 @@ def test_a_busy_script_is_killed_after_the_time_limit(
     assert "Traceback" not in messages  # the attack run saw two valkey-py tracebacks here
 
 
-def test_the_guard_costs_little_per_step(private_server: ServerInfo, module3: Module) -> None:
+def test_the_guard_finds_nothing_after_code_that_changed_nothing(
+    private_server: ServerInfo, module3: Module
+) -> None:
+    # What a run costs is measured in benchmarks/guard_cost.py, not here: a timed assertion
+    # fails on a loaded machine and says nothing about the guard.
     guard = ServerGuard(private_server)
     step = module3.step("eviction")
     guard.run(step, lambda: None)  # first connection
-    started = time.perf_counter()
     for _ in range(20):
         run = guard.run(step, lambda: None)
         assert run.aftermath == Aftermath()  # nothing found, nothing put back
-    per_run_ms = (time.perf_counter() - started) / 20 * 1000
-    assert per_run_ms < 50, per_run_ms  # measured about 2 ms; generous for a loaded machine
     guard.close()
 
 

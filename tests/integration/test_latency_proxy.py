@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from urllib.parse import urlsplit
 
@@ -11,27 +10,32 @@ import valkey
 from valkey_workshop.server.base import ServerInfo
 from valkey_workshop.server.latency_proxy import LatencyProxy
 
+RTT_SECONDS = 0.02
 
-def _median_ping(client: valkey.Valkey) -> float:
+
+def _fastest_ping(client: valkey.Valkey) -> float:
+    # The fastest of several: load only ever adds time, so the minimum is what the proxy
+    # itself costs (a median moved from 2 ms to 4 ms direct on a loaded CI machine).
     samples = []
-    for _ in range(30):
+    for _ in range(15):
         started = time.perf_counter()
         client.ping()
         samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+    return min(samples)
 
 
 def test_proxy_adds_the_round_trip_and_toggles(server: ServerInfo) -> None:
     target = urlsplit(server.url)
     assert target.hostname and target.port
-    with LatencyProxy(target.hostname, target.port, 0.002) as proxy:
+    with LatencyProxy(target.hostname, target.port, RTT_SECONDS) as proxy:
         client = valkey.Valkey.from_url(proxy.url_for(server.url), decode_responses=True)
         client.set("proxy:k", "v")
         assert client.get("proxy:k") == "v"  # bytes pass through unchanged, in order
-        delayed = _median_ping(client)
-        assert delayed >= 0.002  # each direction sleeps half the RTT before forwarding
+        # Each direction sleeps half the RTT before forwarding: a floor no load can lower.
+        assert _fastest_ping(client) >= RTT_SECONDS
         proxy.enabled = False
-        direct = _median_ping(client)
-        assert direct < delayed / 2
+        assert proxy.delay == 0.0
+        # Switched off, not one of the pings waits a whole round trip of the simulated network.
+        assert _fastest_ping(client) < RTT_SECONDS / 2
         client.delete("proxy:k")
         client.close()

@@ -71,6 +71,11 @@ def _in_milliseconds(ctx, cache):
     return any(c.name != "SET" or "PX" in {str(a).upper() for a in c.args} for c in sent)
 
 
+def _under_a_second(pttl):
+    """Whether a PTTL reply is an expiry under a second away, or one already past (-2)."""
+    return pttl == -2 or 0 <= pttl < 1000
+
+
 def _short_ttl(ctx, cache, pttl):
     left = "has expired already" if pttl == -2 else f"expires in {pttl} ms"
     unit = (
@@ -147,7 +152,9 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
     ctx.use_keys(cache)
     advice.call(ctx, GET, ctx.client, ctx.database(), product)
     pttl = ctx.server.pttl(cache)
-    if pttl == -2 and _in_milliseconds(ctx, cache):
+    if _under_a_second(pttl) and _in_milliseconds(ctx, cache):
+        # Named now, before the GET below: a TTL of a few hundred ms can run out between the
+        # two on a loaded machine, and "nothing was cached" would hide the unit slip.
         _short_ttl(ctx, cache, pttl)
     kind = ctx.server.type(cache)
     if kind not in ("string", "none"):
@@ -320,7 +327,9 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
             f"{UPDATE}() returned {returned!r}; expected the record db.update_product() returns."
         )
     raw = ctx.server.get(cache)
-    if raw is not None:
+    if raw is None:
+        _judge_shortened(ctx, cache, calls)  # an expiry that has run out since looks right
+    else:
         try:
             cached = json.loads(raw)
         except ValueError:
@@ -624,6 +633,38 @@ def _fail_at(ctx, steps, position, fault):
         ctx.server.delete(cache)
 
 
+#: Commands after which the entry holds the new record, or none.
+_INVALIDATIONS = frozenset({"DEL", "UNLINK", "GETDEL", "SET", "SETEX", "PSETEX", "GETEX"})
+
+
+def _judge_shortened(ctx, cache, calls):
+    """Fail when the update gave the entry an expiry (above zero) and neither removed nor
+    rewrote it: the old record is served until that expiry. Judged by the commands sent, since
+    the entry may have run out by the time the check reads it (a one-second EXPIRE and a
+    loaded machine), which would make the update look right. Called when the entry is gone or
+    stale, never when it holds the new record."""
+    if inspect.on_key(calls, cache, _INVALIDATIONS):
+        return
+    for command in inspect.on_key(calls, cache, inspect.EXPIRY_COMMANDS):
+        if command.name.endswith("AT"):
+            # A timestamp in the past removes the key at once: only one still there is wrong.
+            shortened = bool(ctx.server.exists(cache))
+        else:
+            try:
+                shortened = int(str(command.args[2])) > 0
+            except (IndexError, ValueError):
+                shortened = True
+        if shortened:
+            ttl = ctx.server.ttl(cache)
+            left = f"{ttl} s left" if ttl >= 0 else "run out since"
+            ctx.fail(
+                f"{UPDATE}() shortened the TTL of {cache} ({command.name} "
+                f"{command.args[2] if len(command.args) > 2 else ''}, {left}) instead of "
+                "invalidating it: a read in that time still gets the old record. Delete the "
+                "key after the database write (or store the new record)."
+            )
+
+
 def _stale_entry(ctx, cache, product, cached, raw, expected, calls):
     """Fail, naming why ``cache`` holds ``cached`` and not the updated record ``expected``."""
     if isinstance(cached, dict) and cached and all(expected.get(k) == v for k, v in cached.items()):
@@ -638,14 +679,7 @@ def _stale_entry(ctx, cache, product, cached, raw, expected, calls):
             f"After {UPDATE}() {cache} holds {shown(raw, 60, quoted=False)}; expected the "
             f"updated record {json.dumps(expected)}, or no entry."
         )
-    shortened = inspect.on_key(calls, cache, inspect.EXPIRY_COMMANDS)
-    if shortened:
-        ttl = ctx.server.ttl(cache)
-        ctx.fail(
-            f"{UPDATE}() shortened the TTL of {cache} ({shortened[0].name}, {ttl} s left) "
-            "instead of invalidating it: a read in that time still gets the old record. "
-            "Delete the key after the database write (or store the new record)."
-        )
+    _judge_shortened(ctx, cache, calls)
     elsewhere = deleted_elsewhere(calls, product, cache)
     if elsewhere:
         ctx.fail(
@@ -894,6 +928,8 @@ def dropped_connection(ctx: CheckContext) -> None:
     record = advice.call(ctx, GET, ctx.client, ctx.database(), product)
     cached, left_ms = ctx.server.get(cache), ctx.server.pttl(cache)
     what = f"{GET}({product!r}) (an id beyond ASCII)"
+    if _under_a_second(left_ms) and _in_milliseconds(ctx, cache):
+        _short_ttl(ctx, cache, left_ms)  # before "cached nothing": it may have run out already
     if cached is None:
         ctx.fail(f"{what} cached nothing at {cache}: every id works alike.")
     try:

@@ -93,12 +93,15 @@ def test_a_loopback_get_takes_what_the_notes_say(client: valkey.Valkey) -> None:
     """Notes 01: the median of 200 GETs on loopback is 10-500 µs, so against a 2 ms query a
     GET is 4x-200x faster and against the 1.5 s sleep 3,000x-150,000x."""
     client.set(f"{PREFIX}get", "x" * 100)
-    timings = []
-    for _ in range(200):
-        started = time.perf_counter()
-        client.get(f"{PREFIX}get")
-        timings.append(time.perf_counter() - started)
-    median_us = statistics.median(timings) * 1e6
+    medians = []
+    for _ in range(3):  # the best of three rounds: one busy spell on the machine spoils one
+        timings = []
+        for _ in range(200):
+            started = time.perf_counter()
+            client.get(f"{PREFIX}get")
+            timings.append(time.perf_counter() - started)
+        medians.append(statistics.median(timings))
+    median_us = min(medians) * 1e6
     low_us, high_us = 10, 500  # 203-214 µs were seen under a load average of 11
     assert low_us <= median_us <= high_us, median_us
     notes = _notes()
@@ -128,17 +131,22 @@ def test_pipelining_figures_hold_on_a_fresh_measurement(
         client.ping()
         rtts.append(time.perf_counter() - started)
     rtt = statistics.median(rtts)
-    started = time.perf_counter()
-    for name in keys:
-        client.set(name, record)
-    one_by_one = time.perf_counter() - started
-    started = time.perf_counter()
-    for start in range(0, count, batch):
-        pipe = client.pipeline(transaction=False)
-        for name in keys[start : start + batch]:
-            pipe.set(name, record)
-        pipe.execute()
-    piped = time.perf_counter() - started
+    # The best of three rounds of each, taken in turns: load only ever adds time, and one
+    # preempted round (a CI run saw 4,000 pipelined SETs take 73 µs each) says nothing about
+    # pipelining.
+    one_by_one = piped = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for name in keys:
+            client.set(name, record)
+        one_by_one = min(one_by_one, time.perf_counter() - started)
+        started = time.perf_counter()
+        for start in range(0, count, batch):
+            pipe = client.pipeline(transaction=False)
+            for name in keys[start : start + batch]:
+                pipe.set(name, record)
+            pipe.execute()
+        piped = min(piped, time.perf_counter() - started)
     client.delete(*keys)
     cost_us = max(piped - (count // batch) * rtt, 0.0) / count * 1e6
     assert 3 <= cost_us <= 100, cost_us

@@ -295,6 +295,23 @@ class OwnServers:
         return {pid for pid in self.seen if pid_alive(pid)}
 
 
+def exit_status_of(child: Any) -> int:
+    """The exit code of a ``pexpect.spawn`` child, once it has ended by itself.
+
+    EOF on the pty can come while the process is still shutting down, and ``close()`` on a
+    live child sends it SIGHUP, SIGCONT and SIGINT 0.1 s later: on a loaded machine a workshop
+    that had already printed "Interrupted; the server was stopped." was ended by that SIGINT
+    (the test read "ended by signal 2"). Waiting for the exit first leaves close() nothing to
+    stop."""
+    import pexpect  # noqa: PLC0415 - only the pty tests need it
+
+    child.expect(pexpect.EOF)
+    child.wait()
+    child.close()
+    assert child.exitstatus is not None, f"ended by signal {child.signalstatus}"
+    return int(child.exitstatus)
+
+
 def wait_until(
     condition: Callable[[], object],
     what: str,

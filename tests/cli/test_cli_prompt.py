@@ -14,6 +14,7 @@ import pytest
 import valkey
 from typer.testing import CliRunner
 
+from tests.conftest import exit_status_of
 from valkey_workshop.cli.app import app
 from valkey_workshop.commands.cli_prompt import Prompt
 from valkey_workshop.server.base import ServerInfo
@@ -131,9 +132,7 @@ def test_the_prompt_at_a_terminal_edits_lines_and_keeps_a_history(hermetic: Path
     # The prompt first: a Ctrl-D before it can be lost (see test_guided_session).
     child.expect(r"> ")
     child.sendeof()
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    assert exit_status_of(child) == 0
     history = (hermetic / ".cli-history").read_text()
     assert "SET workshop:typed 41" in history and "INCR workshop:typed" in history
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from tests.conftest import exit_status_of
 from valkey_workshop.render.console import TrimmedLines
 
 
@@ -60,9 +61,7 @@ def test_notes_are_paged_on_a_terminal_and_never_into_a_pipe(tmp_path: Path) -> 
         timeout=60,
         dimensions=(24, 100),
     )
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    assert exit_status_of(child) == 0
     text = paged.read_text(encoding="utf-8")
     assert len(text.splitlines()) > 200  # the whole notes went through the pager
     assert "module3" in text.lower() or "step" in text.lower()

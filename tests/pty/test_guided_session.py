@@ -15,7 +15,7 @@ import pexpect
 import pytest
 import valkey
 
-from tests.conftest import OwnServers, all_gone, wait_until, worker_pids
+from tests.conftest import OwnServers, all_gone, exit_status_of, wait_until, worker_pids
 from valkey_workshop.content import load_module
 from valkey_workshop.server.embedded import EmbeddedBackend
 
@@ -56,10 +56,7 @@ def spawn(*args: str, workdir: Path, extra_env: dict[str, str] | None = None) ->
 
 
 def finish(child: pexpect.spawn) -> int:
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus is not None, f"ended by signal {child.signalstatus}"
-    return int(child.exitstatus)
+    return exit_status_of(child)
 
 
 @pytest.mark.usefixtures("unrelated_valkey")

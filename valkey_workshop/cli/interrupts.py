@@ -68,6 +68,14 @@ class _Deferred:
     #: When the last re-delivery was sent (``time.monotonic``).
     sent = float("-inf")
     sender: threading.Thread | None = None
+    #: Set once a held-back Ctrl-C has been raised: every SIGINT after that is a re-delivery
+    #: sent before it was raised (or a second press while the command stops), never news.
+    raised = False
+
+
+#: Makes "still pending? then send" in the re-sender one step against the main thread's
+#: "no longer pending": without it a re-delivery could leave after the raise.
+_sending = threading.Lock()
 
 
 def _send() -> None:
@@ -86,8 +94,9 @@ def _resend_while_pending() -> None:
     # wakes nothing, and one that lands somewhere unsafe is held back again.
     while _Deferred.pending:
         time.sleep(RETRY_SECONDS)
-        if _Deferred.pending:
-            _send()
+        with _sending:
+            if _Deferred.pending:
+                _send()
 
 
 def _later() -> None:
@@ -100,12 +109,20 @@ def _later() -> None:
 
 
 def _on_ctrl_c(_signum: int, frame: FrameType | None) -> None:
-    if not _Deferred.pending and time.monotonic() - _Deferred.sent < ECHO_SECONDS:
-        return  # a re-delivery sent as the held-back Ctrl-C was being raised: not a new one
+    if _Deferred.raised or (
+        not _Deferred.pending and time.monotonic() - _Deferred.sent < ECHO_SECONDS
+    ):
+        # A re-delivery sent as the held-back Ctrl-C was being raised: not a new one. Not
+        # judged by the time alone: on a loaded machine one was handled after ECHO_SECONDS,
+        # raised a second KeyboardInterrupt while the command stopped its server, and the
+        # workshop ended by signal 2 instead of exit code 130.
+        return
     if unsafe_place(frame):
         _later()
         return
-    _Deferred.pending = False
+    with _sending:
+        _Deferred.raised = _Deferred.pending
+        _Deferred.pending = False
     raise KeyboardInterrupt
 
 

@@ -55,8 +55,8 @@ def spawn(*args: str, workdir: Path, extra_env: dict[str, str] | None = None) ->
     )
 
 
-def finish(child: pexpect.spawn) -> int:
-    return exit_status_of(child)
+def finish(child: pexpect.spawn, *, interrupted: bool = False) -> int:
+    return exit_status_of(child, interrupted=interrupted)
 
 
 @pytest.mark.usefixtures("unrelated_valkey")
@@ -97,7 +97,7 @@ def test_ctrl_c_during_the_demo_stops_the_server(hermetic: Path) -> None:
     assert len(servers.look()) == 1
     child.sendintr()
     child.expect("Interrupted; the server was stopped.")
-    assert finish(child) == 130
+    assert finish(child, interrupted=True) == 130
     assert servers.leftover() == set()
 
 

@@ -746,8 +746,10 @@ LOOKS_PER_SLEEP = 3
 #: Looks at the cache after which the other holder of waits-for-holder lets go: a reader that
 #: sleeps WAIT_SECONDS (20 ms) needs 100 / 3 times 20 ms for them, longer than HOLD_SECONDS.
 BUSY_LOOKS = 100
-#: The longest the other holder keeps the lock in waits-for-holder.
-HOLD_SECONDS = 0.4
+#: The longest the other holder keeps the lock in waits-for-holder: what every right answer
+#: waits. Ten sleeps of 20 ms allow 32 looks; a loop without a sleep makes hundreds in that
+#: time even on a loaded machine (a round trip on loopback takes well under 1 ms).
+HOLD_SECONDS = 0.2
 #: The shortest sleep between looks counted as waiting (a WAIT_SECONDS below it is a busy loop).
 MIN_WAIT_SECONDS = 0.002
 

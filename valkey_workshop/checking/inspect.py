@@ -42,6 +42,22 @@ def commands(calls: Iterable[CallRecord]) -> list[tuple[str, tuple[object, ...],
     return found
 
 
+def replies(calls: Iterable[CallRecord]) -> list[tuple[str, tuple[object, ...], object]]:
+    """Every command sent, pipelines unpacked, with its own reply (None where the round trip
+    failed or a pipeline's replies do not line up with its commands)."""
+    found: list[tuple[str, tuple[object, ...], object]] = []
+    for call in calls:
+        if call.batch is None:
+            found.append((str(call.args[0]).upper(), tuple(call.args), call.reply))
+            continue
+        answers = call.reply if isinstance(call.reply, list) else []
+        if len(answers) != len(call.batch.commands):
+            answers = [None] * len(call.batch.commands)
+        for args, answer in zip(call.batch.commands, answers, strict=True):
+            found.append((str(args[0]).upper(), tuple(args), answer))
+    return found
+
+
 def on_key(calls: Iterable[CallRecord], key: str, names: Iterable[str]) -> list[KeyCommand]:
     """Commands from ``names`` that name ``key`` among their arguments."""
     wanted = {name.upper() for name in names}

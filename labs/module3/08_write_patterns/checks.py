@@ -5,6 +5,7 @@ The flush checks queue their entries themselves (XADD in the documented format),
 write_back never shows up as a flush failure."""
 
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -100,8 +101,163 @@ def _prime(ctx, product_id, ttl=300):
 
 
 def _queue(ctx, product_id, changes):
-    """One entry in the documented format, as write_back would add it."""
-    ctx.server.xadd(QUEUE, {"product_id": product_id, "changes": json.dumps(changes)})
+    """One entry in the documented format, as write_back would add it; returns its ID."""
+    text = json.dumps(changes)
+    _QUEUED[_canonical(changes)] = (product_id, text)
+    return ctx.server.xadd(QUEUE, {"product_id": product_id, "changes": text})
+
+
+#: Every `changes` value queued in this worker (canonical JSON -> product id and the text as
+#: queued): what a flush may hand the database. Entries a learner's write_back queued are
+#: added when first met (see _was_queued).
+_QUEUED: dict[str, tuple[str, str]] = {}
+
+
+class ChangedOnTheWay(BaseException):
+    """The flush gave the database changes no queued entry holds (a BaseException, so
+    `except Exception` in the learner's flush does not hide it); the message says which."""
+
+
+def _canonical(changes):
+    """One text per value, types included: 40 and 40.0, or 40.5 and "40.5", differ."""
+    try:
+        return json.dumps(changes, sort_keys=True)
+    except (TypeError, ValueError):  # a Decimal, a set...: nothing JSON queues
+        return None
+
+
+def _was_queued(ctx, changes):
+    text = _canonical(changes)
+    if text is None:
+        return False
+    if text not in _QUEUED:
+        with contextlib.suppress(Exception):  # no stream: nothing more was queued
+            for _id, fields in ctx.server.xrange(QUEUE):
+                with contextlib.suppress(TypeError, ValueError):
+                    found = json.loads(fields.get("changes"))
+                    _QUEUED.setdefault(
+                        _canonical(found), (fields.get("product_id"), fields["changes"])
+                    )
+    return text in _QUEUED
+
+
+def _loosely(value):
+    """A value with its type forgotten where a cast would keep it: 10, 10.0 and "10.0" meet."""
+    with contextlib.suppress(TypeError, ValueError):
+        if not isinstance(value, bool | dict | list) and value is not None:
+            return float(value)
+    return _canonical(value)
+
+
+def _entry_meant(product_id, changes):
+    """The queued changes (as text) the flush most likely meant to pass: the product's entry
+    with the same fields whose values match most, once casts are forgotten."""
+    mine = [text for pid, text in _QUEUED.values() if pid == product_id]
+    if isinstance(changes, dict) and isinstance(changes.get("changes"), dict):
+        changes = changes["changes"]  # the entry's fields, decoded: match what they carry
+    if not isinstance(changes, dict):
+        return mine[0] if mine else None
+
+    def matching(text):
+        queued = json.loads(text)
+        if not isinstance(queued, dict) or queued.keys() != changes.keys():
+            return -1
+        return sum(_loosely(queued[name]) == _loosely(changes[name]) for name in queued)
+
+    return max(mine, key=matching, default=None)
+
+
+def _changed_on_the_way(ctx, product_id, changes):
+    """Why update_product(product_id, changes) is no queued change: words naming the entry."""
+    said = (
+        f"flush_write_queue called db.update_product({product_id!r}, {changes!r}), but no "
+        "queued entry holds those changes"
+    )
+    meant = _entry_meant(product_id, changes)
+    if meant is None:
+        with contextlib.suppress(Exception):  # no stream: say what we know
+            for _id, fields in ctx.server.xrange(QUEUE):
+                if fields.get("product_id") == product_id:
+                    return (
+                        f"{said}: the entry for it holds {fields!r}, with no JSON 'changes' "
+                        "field (the write-back check says what write_back must queue)."
+                    )
+        return f"{said} (nothing was queued for {product_id!r}): pass each entry's product_id."
+    queued = json.loads(meant)
+    said += f": the entry says changes={meant!r}."
+    if isinstance(changes, dict) and "changes" in changes and "changes" not in queued:
+        return (
+            f"{said} The flush passed the entry's fields; pass the changes inside them: "
+            "json.loads(fields['changes'])."
+        )
+    if isinstance(changes, dict) and isinstance(queued, dict) and changes.keys() == queued.keys():
+        for name, value in queued.items():
+            got = changes[name]
+            if _canonical(got) != _canonical(value):
+                return (
+                    f"{said} {name!r} went from {value!r} ({type(value).__name__}) to {got!r} "
+                    f"({type(got).__name__}) on the way: the database must get the change as "
+                    "queued; pass json.loads(fields['changes']) unchanged."
+                )
+    return f"{said} Pass json.loads(fields['changes']) unchanged: every field, as queued."
+
+
+def _database(ctx, **options):
+    """ctx.database(...) whose update_product stops the check (ChangedOnTheWay) when a flush
+    gives it changes that were never queued: a cast, a str(), fields instead of changes."""
+    db = ctx.database(**options)
+    update = db.update_product
+
+    def update_product(product_id, changes):
+        if not _was_queued(ctx, changes):
+            raise ChangedOnTheWay(_changed_on_the_way(ctx, product_id, changes))
+        return update(product_id, changes)
+
+    db.update_product = update_product
+    return db
+
+
+def _group_moved_past(calls):
+    """Words for an XGROUP CREATE or SETID at '$' among the learner's calls, or None: every
+    entry queued before it is skipped, whatever the check says next."""
+    for _name, args, _call in inspect.commands(calls):
+        # valkey-py sends "XGROUP SETID" as one word; execute_command("XGROUP", "SETID", ...) two
+        words = [
+            word
+            for arg in args
+            for word in ((arg.decode() if isinstance(arg, bytes) else str(arg)).split(" ", 1))
+        ]
+        subcommand = words[1].upper() if len(words) > 1 else ""
+        moves = words[0].upper() == "XGROUP" and subcommand in {"CREATE", "SETID"}
+        if moves and len(words) > 4 and words[4] == "$":
+            return (
+                f"flush_write_queue sent XGROUP {subcommand} {words[2]} {words[3]} $: "
+                "the group then starts after the newest entry, so every change queued "
+                "before that call is never delivered and never applied. Create the group "
+                'once at ID "0" (ignore BUSYGROUP) and never move it.'
+            )
+    return None
+
+
+def _judged_flush(check_function):
+    """Under @check for the flush checks: a flush that changed what it was given, or moved its
+    group to '$', fails for that, whatever other symptom the check met first."""
+
+    @functools.wraps(check_function)
+    def judged(ctx):
+        mark = ctx.client.call_log.mark()
+        try:
+            check_function(ctx)
+        except ChangedOnTheWay as changed:
+            ctx.fail(str(changed))
+        except CheckFailed as failure:
+            moved = _group_moved_past(ctx.client.call_log.records(mark))
+            if moved:
+                seen = str(failure).split(": ", 1)[0].split(". ", 1)[0]
+                ctx.fail(f"{moved} What this check saw: {seen}.")
+            raise
+
+    return judged
 
 
 def _words(args):
@@ -544,11 +700,12 @@ def write_back_crash_order(ctx: CheckContext) -> None:
     hint=3,
     lesson="Write-back (write-behind)",
 )
+@_judged_flush
 def flush_applies_in_order(ctx: CheckContext) -> None:
     first, second = "P303", "P307"
     ctx.use_keys(QUEUE)
     try:
-        empty = _flush(ctx, ctx.database(latency_seconds=0), 0)
+        empty = _flush(ctx, _database(ctx, latency_seconds=0), 0)
     except CheckFailed as failure:
         ctx.fail(f"flush_write_queue with nothing queued (no stream yet): {failure}")
     if empty != 0 or isinstance(empty, bool):
@@ -558,7 +715,7 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
     for product, price in queued:
         _queue(ctx, product, {"price": price})
     seen = []
-    db = ctx.database()
+    db = _database(ctx)
     ctx.begin()
     applied = _flush(
         ctx, db, len(queued), lambda pid, changes: seen.append((pid, changes.get("price")))
@@ -615,7 +772,7 @@ def flush_applies_in_order(ctx: CheckContext) -> None:
     many = 150  # more than one read of 100
     for number in range(many):
         _queue(ctx, first, {"price": float(number)})
-    db = ctx.database(latency_seconds=0)
+    db = _database(ctx, latency_seconds=0)
     mark = ctx.client.call_log.mark()
     applied = _flush(ctx, db, many)
     final = db.get_product(first)["price"]
@@ -662,6 +819,7 @@ TRIM_QUEUED_MIN = 50
     hint=2,
     lesson="Write-back (write-behind)",
 )
+@_judged_flush
 def trim_keeps_unapplied(ctx: CheckContext) -> None:
     """The database is away for a while: between flushes, write_back queues far more changes
     than a MAXLEN would keep. All of them must reach the database, in order."""
@@ -702,7 +860,7 @@ def trim_keeps_unapplied(ctx: CheckContext) -> None:
             "acknowledged, or XDEL after XACK)."
         )
     seen = []
-    db = ctx.database(latency_seconds=0)
+    db = _database(ctx, latency_seconds=0)
     applied = _flush(ctx, db, count, lambda pid, changes: seen.append((pid, changes.get("stock"))))
     if seen != sent or applied != count:
         trims = _trims(ctx.learner_calls())
@@ -752,6 +910,7 @@ def _read_nothing(sent, reply):
     hint=3,
     lesson="Write-back (write-behind)",
 )
+@_judged_flush
 def trim_keeps_concurrent(ctx: CheckContext) -> None:
     """Other processes keep calling write_back while the flush runs: here a burst of changes
     is queued right after each of the flush's first two reads that returned nothing. The
@@ -780,7 +939,7 @@ def trim_keeps_concurrent(ctx: CheckContext) -> None:
             total[0] += burst
 
     applied = []
-    db = ctx.database(latency_seconds=0)
+    db = _database(ctx, latency_seconds=0)
     ctx.begin()
     with _after_each_round_trip(ctx, another_writer, with_reply=True):
         _flush(
@@ -894,22 +1053,60 @@ def _trace(calls):
     """The stream calls of a flush in one line: which IDs each read asked for and which
     changes (prices) it got, and the acknowledgements, in order."""
     steps = []
-    for name, args, call in inspect.commands(calls):
+    for name, args, reply in inspect.replies(calls):
         if name == "XREADGROUP":
-            reply = call.reply
-            if isinstance(reply, dict):  # RESP3 answers {stream: entries}
-                reply = list(reply.items())
-            entries = [e for _, batch in reply or [] for e in batch or []]
+            streams = list(reply.items()) if isinstance(reply, dict) else reply  # RESP3: a dict
+            if not isinstance(streams, list):  # an error, or a pipeline that failed
+                streams = []
+            entries = [
+                entry
+                for stream in streams
+                if isinstance(stream, list | tuple) and len(stream) == 2
+                for entry in stream[1] or []
+            ]
             prices = []
-            for _, fields in entries:
+            for entry in entries:
                 try:
-                    prices.append(json.loads(fields["changes"]).get("price"))
-                except (KeyError, TypeError, ValueError):
+                    prices.append(json.loads(entry[1]["changes"]).get("price"))
+                except (AttributeError, IndexError, KeyError, TypeError, ValueError):
                     prices.append("?")
             steps.append(f"XREADGROUP {args[-1]} → {prices}")
         elif name in {"XACK", "XAUTOCLAIM", "XCLAIM"}:
             steps.append(f"{name} ×{max(len(args) - 3, 1)}" if name == "XACK" else name)
     return ", ".join(steps) or "no stream calls"
+
+
+def _crash_never_came_back(ctx, attempts):
+    """Fail a flush that returned although a crash was planned in its second write."""
+    if not attempts:
+        ctx.fail(
+            f"flush_write_queue wrote nothing to the database with 3 changes queued "
+            f"({_trace(ctx.learner_calls())}), so the crash planned in its second write "
+            "never came: is the group created at ID '0' (not '$'), and are the entries "
+            "read with '>' after the pending ones?"
+        )
+    ctx.fail(
+        "The simulated crash in the second database write never reached the caller: "
+        "flush_write_queue swallowed it."
+    )
+
+
+def _reads_noack(calls):
+    """Whether any XREADGROUP among these calls asked for NOACK."""
+    return any(
+        "NOACK" in _words(args) for name, args, _ in inspect.commands(calls) if name == "XREADGROUP"
+    )
+
+
+def _acked_after(calls, entry_id, moments_ns):
+    """Whether an XACK of this entry started after the first of these moments (a failure)."""
+    if not moments_ns:
+        return False
+    return any(
+        name == "XACK" and entry_id in [str(a) for a in args[3:]]
+        for name, args, call in inspect.commands(calls)
+        if call.started_ns > moments_ns[0]
+    )
 
 
 @check(
@@ -918,19 +1115,21 @@ def _trace(calls):
     hint=3,
     lesson="Write-back (write-behind)",
 )
+@_judged_flush
 def crash_loses_nothing(ctx: CheckContext) -> None:
     product = "P304"
     ctx.use_keys(key(product), QUEUE)
-    for price in (40.0, 50.0, 60.0):
-        _queue(ctx, product, {"price": price})
+    ids = [_queue(ctx, product, {"price": price}) for price in (40.0, 50.0, 60.0)]
     attempts = []
+    crashed_at_ns = []
 
     def crash_on_second(pid, changes):
         attempts.append(changes.get("price"))
         if len(attempts) == 2:
+            crashed_at_ns.append(time.perf_counter_ns())
             raise SimulatedCrash("the flushing process died here")
 
-    db = ctx.database(before_update=crash_on_second)
+    db = _database(ctx, before_update=crash_on_second)
     ctx.begin()  # the calls shown from here: the flush that crashes, then the next one
     try:
         with _counting_reads(ctx, 20) as reads:
@@ -942,17 +1141,7 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
     except Exception as error:
         ctx.fail(f"flush_write_queue raised {error!r} before the simulated crash.")
     else:
-        if not attempts:
-            ctx.fail(
-                f"flush_write_queue wrote nothing to the database with 3 changes queued "
-                f"({_trace(ctx.learner_calls())}), so the crash planned in its second write "
-                "never came: is the group created at ID '0' (not '$'), and are the entries "
-                "read with '>' after the pending ones?"
-            )
-        ctx.fail(
-            "The simulated crash in the second database write never reached the caller: "
-            + "flush_write_queue swallowed it."
-        )
+        _crash_never_came_back(ctx, attempts)
     written_before = attempts[:1]  # the second attempt died before its write
     applied_prices = []
     price_after_crash = db.get_product(product)["price"]
@@ -966,6 +1155,13 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
             f"The flush after the crash applied 2 changes but returned {returned!r}.",
         )
         return
+    if applied_prices == [50.0, 60.0] and final == 60.0:
+        ctx.fail(
+            f"After the crash, the next flush applied [50, 60], as it should, but left "
+            f"{_n_entries(_pending(ctx))} pending: the entries it applied were never "
+            "acknowledged, so a later flush applies them again. XACK each entry right after "
+            "its write." + after
+        )
     if _pending(ctx):
         _pending_left(ctx, final, after)
         ctx.fail(
@@ -974,14 +1170,19 @@ def crash_loses_nothing(ctx: CheckContext) -> None:
             "acknowledged are never read again with '>'. Read your pending entries (ID 0) first."
             + after
         )
-    noack = [
-        args for name, args, _ in inspect.commands(ctx.learner_calls()) if name == "XREADGROUP"
-    ]
-    if 50.0 not in applied_prices and any("NOACK" in _words(args) for args in noack):
+    if 50.0 not in applied_prices and _reads_noack(ctx.learner_calls()):
         ctx.fail(
             "The change to 50.0 was lost: XREADGROUP ... NOACK counts an entry as acknowledged "
             "the moment it is delivered, so the one the crash interrupted never became pending "
             "and no later flush applied it. Read without NOACK, and XACK after each write."
+        )
+    first_flush = ctx.learner_calls()[:before_second]
+    if 50.0 not in applied_prices and _acked_after(first_flush, ids[1], crashed_at_ns):
+        ctx.fail(
+            "The change to 50.0 was lost: its database write failed (the simulated crash), and "
+            "flush_write_queue acknowledged its entry anyway, after the failure (an XACK in a "
+            "finally: or an except: block), so no later flush applied it (the database went "
+            f"from {price_after_crash} to {final}). Acknowledge only after the write returns."
         )
     if 50.0 not in applied_prices and final != 50.0:
         ctx.fail(
@@ -1007,8 +1208,15 @@ class DatabaseDownError(ConnectionError):
     """The database's answer to one write: an ordinary exception, as a real driver raises."""
 
 
+def _number(value):
+    """A price as the messages show it: 40 for 40.0; anything that is not a number, as repr."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}"
+    return repr(value)
+
+
 def _price_list(prices):
-    return "[" + ", ".join(f"{p:g}" for p in prices) + "]"
+    return "[" + ", ".join(_number(p) for p in prices) + "]"
 
 
 @check(
@@ -1018,6 +1226,7 @@ def _price_list(prices):
     hint=3,
     lesson="Write-back (write-behind)",
 )
+@_judged_flush
 def failed_write_stays_pending(ctx: CheckContext) -> None:
     """The database fails each of the flush's writes in turn, once with an ordinary exception
     and once with a crash: the change whose write failed is never acknowledged, and the next
@@ -1030,38 +1239,54 @@ def failed_write_stays_pending(ctx: CheckContext) -> None:
 
 def _flush_meeting_fault(ctx, db, how, queued, *, crash):
     """The flush that meets the injected fault: it may let the error through (or return, for
-    an ordinary exception); a crash must reach the caller."""
+    an ordinary exception); a crash must reach the caller. Returns what the flush returned
+    (None when it raised)."""
     try:
         with _counting_reads(ctx, 20) as reads:
-            ctx.exercise.flush_write_queue(ctx.client, db)
+            returned = ctx.exercise.flush_write_queue(ctx.client, db)
     except (SimulatedCrash, DatabaseDownError):
-        pass
+        return None
     except RunawayFlush:
         _kept_reading(ctx, reads, queued)
     except NotImplementedError:
         ctx.fail("flush_write_queue() is not written yet: fill in the TODOs.")
     except Exception as error:
         ctx.fail(f"{how}, and flush_write_queue raised {error!r} instead of letting it through.")
-    else:
-        if crash:
-            ctx.fail(
-                f"{how}, but the crash never reached the caller: flush_write_queue swallowed it "
-                "(a crash is a BaseException; catch Exception at most)."
-            )
+    if not db.update_calls:
+        ctx.fail(
+            f"flush_write_queue never wrote the database ({_n_entries(queued)} queued: "
+            f"{_trace(ctx.learner_calls())}), so the fault planned in one of its writes never "
+            "came: create the group at ID '0' and read this consumer's pending entries (ID 0), "
+            "then the new ones ('>')."
+        )
+    if crash:
+        ctx.fail(
+            f"{how}, but the crash never reached the caller: flush_write_queue swallowed it "
+            "(a crash is a BaseException; catch Exception at most)."
+        )
+    return returned
+
+
+def _entry_pending(ctx, entry_id):
+    """Whether this one entry is pending in the group (read, not acknowledged)."""
+    try:
+        found = ctx.server.xpending_range(QUEUE, ctx.setting("GROUP"), entry_id, entry_id, 1)
+    except Exception:  # no stream or no group
+        return False
+    return bool(found)
 
 
 def _one_fault(ctx, prices, position, *, crash):
     product = ctx.product_id("plain")
     ctx.use_keys(QUEUE, key(product))
-    for price in prices:
-        _queue(ctx, product, {"price": price})
+    ids = [_queue(ctx, product, {"price": price}) for price in prices]
     fault = (
         SimulatedCrash("the flushing process died here")
         if crash
         else DatabaseDownError("the database is unreachable")
     )
     attempts = []
-    db = ctx.database(faults={position: fault})
+    db = _database(ctx, faults={position: fault})
     db.before_update = lambda _pid, changes: attempts.append(changes.get("price"))
     failed_price = prices[position - 1]
     how = (
@@ -1072,29 +1297,34 @@ def _one_fault(ctx, prices, position, *, crash):
     )
     ctx.begin()
     try:
-        _flush_meeting_fault(ctx, db, how, len(prices), crash=crash)
+        returned_at_fault = _flush_meeting_fault(ctx, db, how, len(prices), crash=crash)
     finally:
         db.before_update = None
-    if not attempts:
+    written = db.update_calls - 1  # every write but the one that failed
+    if returned_at_fault is not None and returned_at_fault != written:
         ctx.fail(
-            f"flush_write_queue never wrote the database ({len(prices)} changes queued, "
-            f"{_trace(ctx.learner_calls())}): is the group created at ID '0'?"
+            f"{how}; flush_write_queue let it pass and returned {returned_at_fault!r}, but only "
+            f"{written} of its database writes succeeded: it counted a change it did not apply. "
+            "Return how many changes this flush applied (or let the error reach the caller)."
         )
-    pending_after_fault = _pending(ctx)
+    failed_entry_pending = _entry_pending(ctx, ids[position - 1])
     applied = []
-    returned = _flush(ctx, db, len(prices), lambda _pid, changes: applied.append(changes["price"]))
+    returned = _flush(
+        ctx, db, len(prices), lambda _pid, changes: applied.append(changes.get("price"))
+    )
     final = db.get_product(product)["price"]
     expected_after = prices[position - 1 :]
-    if applied == expected_after and final == prices[-1] and not _pending(ctx):
+    still = _pending(ctx)
+    if applied == expected_after and final == prices[-1] and not still:
         return
     lost = failed_price not in applied
-    if lost and pending_after_fault == 0:
+    if lost and not failed_entry_pending:
         ctx.fail(
-            f"{how}, yet flush_write_queue acknowledged its entry: nothing was left pending, so "
+            f"{how}, yet flush_write_queue acknowledged its entry: it was not left pending, so "
             f"no later flush applied it and the change is lost (the next flush applied "
-            f"{_price_list(applied)}; the price is {final:g}). Acknowledge an entry only after "
-            "its write returns; when the write raises, leave the entry pending (let the error "
-            "reach the caller)."
+            f"{_price_list(applied)}; the price is {_number(final)}). Acknowledge an entry only "
+            "after its write returns; when the write raises, leave the entry pending (let the "
+            "error reach the caller)."
         )
     if lost:
         why = _consumer_change(ctx) or "read this consumer's pending entries (ID 0) first."
@@ -1107,8 +1337,8 @@ def _one_fault(ctx, prices, position, *, crash):
         ctx.fail(
             f"{how}, and flush_write_queue went on to the later changes "
             f"{_price_list(skipped_ahead)}; the next flush then applied {_price_list(applied)}, "
-            f"so the price ended at {final:g}, not {prices[-1]:g}: changes out of order. Stop the "
-            "flush at a failed write (let the error reach the caller)."
+            f"so the price ended at {_number(final)}, not {prices[-1]:g}: changes out of order. "
+            "Stop the flush at a failed write (let the error reach the caller)."
         )
     twice = [price for price in prices[: position - 1] if price in applied]
     if twice:
@@ -1117,10 +1347,16 @@ def _one_fault(ctx, prices, position, *, crash):
             "which was written and should have been acknowledged before the failure: each "
             "entry is acknowledged right after its own write."
         )
+    if applied == expected_after and still:
+        ctx.fail(
+            f"{how}; the next flush applied {_price_list(applied)}, as it should, but left "
+            f"{_n_entries(still)} pending: entries it applied were never acknowledged, so a "
+            "later flush applies them again. XACK each entry right after its write."
+        )
     ctx.fail(
         f"{how}; the next flush applied {_price_list(applied)} and returned {returned!r}; "
         f"expected {_price_list(expected_after)}, once each and in order (the price is "
-        f"{final:g})."
+        f"{_number(final)})."
     )
 
 
@@ -1130,6 +1366,7 @@ def _one_fault(ctx, prices, position, *, crash):
     hint=3,
     lesson="Write-back (write-behind)",
 )
+@_judged_flush
 def pending_before_new(ctx: CheckContext) -> None:
     """A flush crashes at one of its writes, leaving entries pending; a newer change to the
     same product is queued; the next flush must end with the newer value in the database.
@@ -1148,7 +1385,7 @@ def pending_before_new(ctx: CheckContext) -> None:
         *old, newer = (float(price) for price in prices)
         for price in old:
             _queue(ctx, product, {"price": price})
-        db = ctx.database(faults={position: SimulatedCrash("the flushing process died here")})
+        db = _database(ctx, faults={position: SimulatedCrash("the flushing process died here")})
         how = (
             f"The flushing process crashed in database write {position} (the change to "
             f"{old[position - 1]:g})"
@@ -1169,13 +1406,13 @@ def pending_before_new(ctx: CheckContext) -> None:
                 f"{how}, leaving {_n_entries(left)} pending; then a newer change (to "
                 f"{newer:g}) was queued. The next flush applied {_price_list(applied)}: the new "
                 f"entry ('>') before the pending ones (ID 0), so the older change was written "
-                f"last and the price ended at {final:g}, not {newer:g}. Read the pending entries "
-                "(ID 0) first, then the new ones ('>')."
+                f"last and the price ended at {_number(final)}, not {newer:g}. Read the pending "
+                "entries (ID 0) first, then the new ones ('>')."
             )
         return (
             f"{how}, leaving {_n_entries(left)} pending; then a newer change (to {newer:g}) "
             f"was queued. The next flush applied {_price_list(applied)} and the price ended at "
-            f"{final:g}, not {newer:g}."
+            f"{_number(final)}, not {newer:g}."
         )
 
     def shrink(case):
@@ -1198,6 +1435,7 @@ PENDING_LEFT_MAX = 300
     hint=3,
     lesson="Write-back (write-behind)",
 )
+@_judged_flush
 def many_pending(ctx: CheckContext) -> None:
     """A flush read many entries and died before acknowledging any: all of them are pending
     for CONSUMER, more than one read with a COUNT returns. Newer changes are queued since. The
@@ -1206,7 +1444,7 @@ def many_pending(ctx: CheckContext) -> None:
     cases = [ctx.random.randint(1, PENDING_LEFT_MAX) for _ in range(2)] + [PENDING_LEFT_MAX]
     newer = 2
 
-    def trial(left):
+    def trial(left):  # noqa: PLR0911 - one return per diagnosis, the likeliest fault first
         product = ctx.product_id("plain")
         ctx.use_keys(QUEUE, key(product))
         queue = ctx.server.pipeline(transaction=False)
@@ -1219,7 +1457,7 @@ def many_pending(ctx: CheckContext) -> None:
         for number in range(left, left + newer):
             _queue(ctx, product, {"stock": number})
         applied = []
-        db = ctx.database(latency_seconds=0)
+        db = _database(ctx, latency_seconds=0)
         ctx.begin()
         returned = _flush(
             ctx, db, left + newer, lambda _pid, changes: applied.append(changes.get("stock"))
@@ -1231,12 +1469,33 @@ def many_pending(ctx: CheckContext) -> None:
         how = (
             f"A flush crashed after reading {_n_entries(left)} and acknowledging none (all "
             f"pending for {consumer!r}); then {newer} newer changes were queued. The next flush "
-            f"applied {len(applied)} changes and returned {returned!r}, leaving "
+            f"applied {len(applied)} {'change' if len(applied) == 1 else 'changes'} and returned "
+            f"{returned!r}, leaving "
             f"{_n_entries(still)} pending"
         )
-        old = [number for number in applied if number < left]
+        numbers = [number for number in applied if isinstance(number, int)]
+        old = [number for number in numbers if number < left]
         if not old and (other := _consumer_change(ctx)):
             return f"{how}: {other}"
+        if applied == expected:
+            return (
+                f"{how}: it applied every change, in order, but never acknowledged "
+                f"{'that one' if still == 1 else 'those'}, so a later flush applies "
+                f"{'it' if still == 1 else 'them'} again. XACK each entry right after its write."
+            )
+        if sorted(numbers) == expected:
+            return (
+                f"{how}: every change once, but in the order {_few(applied)}: the newer "
+                "changes ('>') went before the pending ones (ID 0), so an older change was "
+                "written last. Read the pending entries (ID 0) until none are left, then the "
+                "new ones ('>')."
+            )
+        if not old:
+            return (
+                f"{how}: none of the {_n_entries(left)} left pending was applied. Read this "
+                "consumer's pending entries (ID 0) first, as CONSUMER, until a read returns "
+                "none."
+            )
         if old == list(range(len(old))) and len(old) < left:
             return (
                 f"{how}: it applied only the first {len(old)} pending ones. One read returns at "
@@ -1253,6 +1512,13 @@ def many_pending(ctx: CheckContext) -> None:
     ctx.search(cases, trial, shrink)
 
 
+def _few(numbers, shown=6):
+    """A list of numbers as a message shows it: the first few, then how many more."""
+    if len(numbers) <= shown:
+        return _price_list(numbers)
+    return _price_list(numbers[:shown])[:-1] + f", … {len(numbers) - shown} more]"
+
+
 def _all_applied(ctx, db, product, prices):
     return db.get_product(product)["price"] == prices[-1] and not _pending(ctx)
 
@@ -1264,6 +1530,7 @@ def _all_applied(ctx, db, product, prices):
     hint=3,
     lesson="Write-back (write-behind)",
 )
+@_judged_flush
 def dropped_connection(ctx: CheckContext) -> None:
     prices = [40.0, 50.0, 60.0]
     product = ctx.product_id("plain")
@@ -1273,7 +1540,7 @@ def dropped_connection(ctx: CheckContext) -> None:
         ctx.server.delete(QUEUE)
         for price in prices:
             _queue(ctx, product, {"price": price})
-        return ctx.database(latency_seconds=0)
+        return _database(ctx, latency_seconds=0)
 
     counting = faults.dropping_client(ctx, None)
     ctx.call("flush_write_queue", counting, setup())
@@ -1303,13 +1570,21 @@ def dropped_connection(ctx: CheckContext) -> None:
             )
         _flush(ctx, db, len(prices))
         final = db.get_product(product)["price"]
+        if final == prices[-1] and _pending(ctx):
+            ctx.fail(
+                f"After the connection dropped at {where} ({client.counter.first_failed}), the "
+                f"next flush brought the price to {final:g}, but "
+                f"{_n_entries(_pending(ctx))} stayed pending: entries applied but never "
+                "acknowledged are applied again by every later flush. XACK each entry right "
+                "after its write."
+            )
         if final != prices[-1] or _pending(ctx):
             why = _consumer_change(ctx) or (
                 "entries read but not acknowledged must be read again (ID 0) and applied."
             )
             ctx.fail(
                 f"After the connection dropped at {where} ({client.counter.first_failed}), the "
-                f"next flush left the price at {final:g} (expected {prices[-1]:g}) and "
+                f"next flush left the price at {_number(final)} (expected {prices[-1]:g}) and "
                 f"{_n_entries(_pending(ctx))} pending: {why}"
             )
 
@@ -1321,6 +1596,7 @@ def dropped_connection(ctx: CheckContext) -> None:
     hint=2,
     lesson="Write-back (write-behind)",
 )
+@_judged_flush
 def generated_writes(ctx: CheckContext) -> None:
     """Generated products (unicode ids too) and changes to any fields."""
     # First one field other than the price (the fixed checks change the price), then any.
@@ -1376,7 +1652,7 @@ def generated_writes(ctx: CheckContext) -> None:
     changes = {**ctx.changes(), "discontinued": ctx.random.choice((True, False)), "note": None}
     _queue(ctx, product, changes)
     what = f"flush_write_queue with the change {json.dumps(changes, ensure_ascii=False)} queued"
-    db = ctx.database(latency_seconds=0)
+    db = _database(ctx, latency_seconds=0)
     try:
         _flush(ctx, db, 1)
     except CheckFailed as failure:

@@ -1,0 +1,62 @@
+"""Known-wrong: write_back queues each change as its own stream field, and the flush passes those fields (no JSON 'changes' field)."""
+
+import json
+
+import valkey
+
+CACHE_TTL_SECONDS = 300
+WRITE_QUEUE = "product:write-queue"
+GROUP = "db-writers"
+CONSUMER = "flusher"
+
+
+def cache_key(product_id: str) -> str:
+    return f"product:{product_id}:details"
+
+
+def write_through(client, db, product_id: str, changes: dict) -> dict:
+    """Update the database, then the cache; return the new record."""
+    record = db.update_product(product_id, changes)  # raises for an unknown product: no caching
+    client.set(cache_key(product_id), json.dumps(record), ex=CACHE_TTL_SECONDS)
+    return record
+
+
+def write_back(client, product_id: str, changes: dict) -> None:
+    key = cache_key(product_id)
+    # each change its own stream field (wrong: prices come back as strings, names clash)
+    entry = {"product_id": product_id, **{k: json.dumps(v) for k, v in changes.items()}}
+
+    def queue_and_merge(tx) -> None:
+        cached = tx.get(key)
+        tx.multi()
+        tx.xadd(WRITE_QUEUE, entry)
+        if cached is not None:
+            tx.set(key, json.dumps({**json.loads(cached), **changes}), keepttl=True)
+
+    client.transaction(queue_and_merge, key)
+
+
+def _ensure_group(client) -> None:
+    try:
+        client.xgroup_create(WRITE_QUEUE, GROUP, id="0", mkstream=True)
+    except valkey.ResponseError as error:
+        if "BUSYGROUP" not in str(error):  # the group exists already: fine
+            raise
+
+
+def flush_write_queue(client, db) -> int:
+    """Apply queued changes in order; acknowledge each only after its database write."""
+    _ensure_group(client)
+    applied = 0
+    # First what this consumer read before a crash but never acknowledged, then new entries.
+    for start in ("0", ">"):
+        while True:
+            reply = client.xreadgroup(GROUP, CONSUMER, {WRITE_QUEUE: start}, count=100)
+            entries = reply[0][1] if reply else []
+            if not entries:
+                break
+            for entry_id, fields in entries:
+                db.update_product(fields["product_id"], {k: json.loads(v) for k, v in fields.items() if k != "product_id"})
+                client.xack(WRITE_QUEUE, GROUP, entry_id)  # acknowledged entries leave "0"
+                applied += 1
+    return applied

@@ -319,14 +319,58 @@ def _looks_busy(ctx, seconds, base_seconds, calls_before):
 DELETE_TRIPS_LIMIT = 8
 
 
+#: Commands that answer with a whole value: asked of the key to delete, the reply alone is
+#: the stall (every field of a 200,000-field hash, built by the main thread and parsed here).
+#: ZRANGE and LRANGE only as 0 -1 (a range of 1000 is one piece of a chunked deletion).
+WHOLE_VALUE_READS = frozenset({"HKEYS", "HVALS", "HGETALL", "SMEMBERS", "DUMP"})
+WHOLE_WHEN_ZERO_TO_END = frozenset({"ZRANGE", "LRANGE"})
+
+
+def _reads_whole_value(args, name):
+    """The command's name when it asks for the whole value of `name`, else None."""
+    words = [arg.decode() if isinstance(arg, bytes) else str(arg) for arg in args]
+    command = words[0].upper().split(" ", 1)[0]
+    if len(words) < 2 or words[1] != name:
+        return None
+    if command in WHOLE_VALUE_READS:
+        return command
+    if command in WHOLE_WHEN_ZERO_TO_END and words[2:4] == ["0", "-1"]:
+        return f"{command} 0 -1"
+    return None
+
+
+class ReadsWholeValue(BaseException):
+    """Stops a deletion that asked for the whole value first (a BaseException, so `except
+    Exception` in the learner's code does not hide it), before the command is sent."""
+
+
 def _delete_within_limit(ctx, name):
     """The learner's delete_in_background(name), stopped with a failure once it has sent more
-    than DELETE_TRIPS_LIMIT commands: deleting piece by piece (HKEYS, then HDEL in chunks) of
-    hundreds of thousands of fields would otherwise run into the step's time limit."""
+    than DELETE_TRIPS_LIMIT commands (deleting piece by piece, HSCAN and HDEL say, of hundreds
+    of thousands of fields would otherwise run into the step's time limit), or before it asks
+    for the whole value (HKEYS, SMEMBERS, ...), whose one reply is already the stall."""
     since = len(ctx.learner_calls())
+    client = ctx.client
+    send = client.execute_command
+    hooked_before = "execute_command" in vars(client)  # another check's hook: put it back
+
+    def refusing_whole_reads(*args, **options):
+        if command := _reads_whole_value(args, name):
+            raise ReadsWholeValue(command)
+        return send(*args, **options)
+
+    client.execute_command = refusing_whole_reads
     try:
         with ctx.round_trips_at_most(DELETE_TRIPS_LIMIT):
             ctx.call("delete_in_background", ctx.client, name)
+    except ReadsWholeValue as read:
+        ctx.fail(
+            f"delete_in_background({name!r}) asked for the whole value first ({read} "
+            f"{name}), and the check stopped it there: that one reply holds every element, "
+            "which the server's main thread builds while nobody else is served and the client "
+            "then reads, before anything is deleted. UNLINK removes the key in one command and "
+            "frees the value in the background."
+        )
     except TooManyRoundTrips:
         calls = ctx.learner_calls()[since:]
         sent = sorted({command for command, _args, _call in inspect.commands(calls)})
@@ -336,6 +380,11 @@ def _delete_within_limit(ctx, name):
             "piece keeps the server busy as long as all the pieces take, and the key is half "
             "there meanwhile. UNLINK removes it in one command and frees it in the background."
         )
+    finally:
+        if hooked_before:
+            client.execute_command = send
+        else:
+            del client.execute_command  # the class's own again
 
 
 def _learner_seconds(ctx, stall, calls_before):

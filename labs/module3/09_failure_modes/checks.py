@@ -1372,7 +1372,7 @@ def if_newer_atomic(ctx: CheckContext) -> None:
         ctx.fail(
             f"{IF_NEWER}(version 3) read {cache} (version 1), another writer stored version 2 "
             f"in between, and {IF_NEWER}() gave up ({how}): version 2 stays cached although "
-            "version 3 is newer. After a WatchError, compare again and try again (a loop)."
+            f"version 3 is newer. {_try_again_words()}"
         )
     if now != newer or stored is not True or gave_up:
         ctx.fail(
@@ -1381,7 +1381,46 @@ def if_newer_atomic(ctx: CheckContext) -> None:
             "True and version 3."
         )
 
+    _race_on_an_empty_key(ctx, product, cache)
     _watch_errors_in_a_row(ctx, product, cache)
+
+
+def _race_on_an_empty_key(ctx, product, cache):
+    """The same two races when the first read finds nothing cached: a plain SET for the empty
+    case overwrites a higher version written in between; a SET NX that gives up when it finds
+    the key taken leaves a lower one."""
+    ctx.server.delete(cache)
+    late, newest = versioned(product, 2, 20.0), versioned(product, 5, 50.0)
+    stored, raced, _gave_up = _race(
+        ctx, cache, late, lambda: ctx.server.set(cache, json.dumps(newest), ex=300)
+    )
+    now = _cached_record(ctx, cache)
+    if raced and now != newest:
+        ctx.fail(
+            f"{IF_NEWER}(version 2) found {cache} empty, then another writer stored version 5, "
+            f"then {IF_NEWER}() wrote version 2 over it (the cache holds {now!r}): an empty key "
+            "needs the same one-step compare-and-write (SET ... NX, or the script or "
+            "transaction that handles the other case)."
+        )
+    if raced and stored is not False:
+        ctx.fail(
+            f"{IF_NEWER}(version 2) found {cache} empty and another writer stored version 5 in "
+            f"between; version 5 stayed, yet {IF_NEWER}() returned {stored!r}: it stored "
+            "nothing, so False."
+        )
+    ctx.server.delete(cache)
+    lower, newer = versioned(product, 2, 20.0), versioned(product, 3, 30.0)
+    stored, raced, gave_up = _race(
+        ctx, cache, newer, lambda: ctx.server.set(cache, json.dumps(lower), ex=300)
+    )
+    now = _cached_record(ctx, cache)
+    if raced and (now != newer or stored is not True or gave_up):
+        how = "the WatchError reached the caller" if gave_up else f"it returned {stored!r}"
+        ctx.fail(
+            f"{IF_NEWER}(version 3) found {cache} empty, another writer stored version 2 in "
+            f"between, and {IF_NEWER}() gave up ({how}), leaving {now!r} cached: version 3 is "
+            f"newer and must be stored. {_try_again_words()}"
+        )
 
 
 #: How many WatchErrors in a row if-newer-atomic makes cache_if_newer meet at most.
@@ -1462,7 +1501,31 @@ def _race(ctx, cache, record, writer):
         raced = client.race is None
     finally:
         client.close()
+        _LAST_RACE_CALLS[:] = client.call_log.records(0)
     return stored, raced, gave_up
+
+
+#: The round trips of the last _race's cache_if_newer (its own client), for the messages.
+_LAST_RACE_CALLS = []
+
+
+def _try_again_words():
+    """How to try again, in the words of what the learner's cache_if_newer used."""
+    sent = {name for name, _args, _call in inspect.commands(_LAST_RACE_CALLS)}
+    sets = [args for name, args, _ in inspect.commands(_LAST_RACE_CALLS) if name == "SET"]
+    if any("IFEQ" in {str(a).upper() for a in args} for args in sets):
+        return (
+            "When SET ... IFEQ finds the value changed (it answers nil), read again, compare "
+            "again and try again (a loop)."
+        )
+    if any("NX" in {str(a).upper() for a in args} for args in sets):
+        return (
+            "When SET ... NX finds the key taken (it answers nil), read what is there, compare "
+            "again and try again (a loop)."
+        )
+    if "WATCH" in sent:
+        return "After a WatchError, compare again and try again (a loop)."
+    return "Compare again and try again until the write succeeds (a loop)."
 
 
 @check(

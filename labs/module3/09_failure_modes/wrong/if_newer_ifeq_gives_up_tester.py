@@ -1,0 +1,75 @@
+"""Known-wrong (a tester's answer): SET ... IFEQ, and False when IFEQ finds the value changed,
+without reading again: a lower version written in between stays."""
+import json
+import random
+import secrets
+import time
+
+CACHE_TTL_SECONDS: int = 300
+TTL_SPREAD_SECONDS: int = 60
+NEGATIVE_TTL_SECONDS: int = 30
+LOCK_TTL_MS: int = 2000
+WAIT_SECONDS: float = 0.02
+
+RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def cache_key(product_id: str) -> str:
+    return f"product:{product_id}:details"
+
+
+def lock_key(product_id: str) -> str:
+    return f"product:{product_id}:lock"
+
+
+def ttl_with_jitter(base: int, spread: int) -> int:
+    return max(1, random.randint(base - spread, base + spread))
+
+
+def _release(client, lk, token):
+    client.eval(RELEASE_LOCK, 1, lk, token)
+
+
+def get_product_protected(client, db, product_id: str) -> dict | None:
+    key = cache_key(product_id)
+    lk = lock_key(product_id)
+    while True:
+        raw = client.get(key)
+        if raw is not None:
+            return json.loads(raw)
+        token = secrets.token_hex(16)
+        if client.set(lk, token, nx=True, px=LOCK_TTL_MS):
+            try:
+                raw = client.get(key)
+                if raw is not None:
+                    return json.loads(raw)
+                record = db.get_product(product_id)
+                if record is None:
+                    client.set(key, json.dumps(None), ex=NEGATIVE_TTL_SECONDS)
+                else:
+                    client.set(key, json.dumps(record), ex=ttl_with_jitter(CACHE_TTL_SECONDS, TTL_SPREAD_SECONDS))
+                return record
+            finally:
+                _release(client, lk, token)
+        time.sleep(WAIT_SECONDS)
+
+
+def cache_if_newer(client, record: dict) -> bool:
+    key = cache_key(record["id"])
+    new = json.dumps(record)
+    ttl = ttl_with_jitter(CACHE_TTL_SECONDS, TTL_SPREAD_SECONDS)
+    while True:
+        raw = client.get(key)
+        if raw is None:
+            if client.set(key, new, ex=ttl, nx=True):
+                return True
+            continue
+        old = json.loads(raw)
+        if isinstance(old, dict) and old.get("version", -1) >= record["version"]:
+            return False
+        return bool(client.execute_command("SET", key, new, "IFEQ", raw, "EX", ttl))

@@ -226,9 +226,14 @@ def hit_skips_database(ctx: CheckContext) -> None:
     product, cache = "P125", key("P125")
     ctx.use_keys(cache)
     advice.call(ctx, GET, ctx.client, ctx.database(), product)
+    # Half the TTL left, as if the entry had been cached a while ago: a hit must leave it so.
+    ttl = ctx.setting("CACHE_TTL_SECONDS")
+    left_ms = max(500, int(ttl * 500)) if isinstance(ttl, int | float) else 150_000
+    ctx.server.pexpire(cache, left_ms)
     db = ctx.database()
     mark = ctx.client.call_log.mark()
     result = advice.call(ctx, GET, ctx.client, db, product)
+    after_ms = ctx.server.pttl(cache)
     expected = catalogue_record(product)
     if db.get_calls:
         ctx.fail(
@@ -248,6 +253,13 @@ def hit_skips_database(ctx: CheckContext) -> None:
         ctx.fail(
             f"{GET}() answered without asking Valkey or the database: a dict inside your "
             "process is neither shared with other app servers nor invalidated. Read from Valkey."
+        )
+    if after_ms > left_ms:
+        ctx.fail(
+            f"A hit moved {cache}'s TTL back up, from {left_ms / 1000:g} s left to "
+            f"{after_ms / 1000:.0f} s (GETEX ... EX, or an EXPIRE on read): an entry read often "
+            "then never expires, so one whose invalidation was missed stays stale for as long "
+            "as it is popular. The TTL bounds staleness only if a hit leaves it alone: plain GET."
         )
 
 

@@ -743,6 +743,81 @@ def waits_for_holder(ctx: CheckContext) -> None:
         )
 
 
+@check(
+    "waits-while-holder-lives",
+    "A reader keeps waiting as long as the lock's holder lives, however slow its database read",
+    hint=2,
+    lesson="The stampede",
+)
+def waits_while_holder_lives(ctx: CheckContext) -> None:
+    """Another app server holds the lock, alive (seconds left on it), while its database read
+    takes long: the learner's reader must wait it out, not give up after so many looks and
+    read the database itself (the stampede again) or return None. The reader's WAIT_SECONDS
+    is shortened meanwhile, so LIVE_HOLDER_LOOKS looks take a moment, not seconds."""
+    product = "P929"
+    ctx.use_keys(key(product), lock(product))
+    ctx.server.set(lock(product), OTHER_HOLDER, px=5000)
+    expected = catalogue_record(product)
+    looks, enough, released = [], threading.Event(), {}
+
+    def count_looks(sent, _reply):
+        if _reads_key(sent, key(product)):
+            looks.append(sent)
+            if len(looks) >= LIVE_HOLDER_LOOKS:
+                enough.set()
+
+    def slow_holder():
+        enough.wait(LIVE_HOLDER_SECONDS)
+        released["after"] = len(looks)
+        ctx.server.set(key(product), json.dumps(expected), ex=300)
+        ctx.server.delete(lock(product))
+
+    holder = threading.Thread(target=slow_holder, daemon=True)
+    db = ctx.database()
+    had_wait = hasattr(ctx.exercise, "WAIT_SECONDS")
+    saved_wait = getattr(ctx.exercise, "WAIT_SECONDS", None)
+    ctx.exercise.WAIT_SECONDS = FAST_WAIT_SECONDS
+    try:
+        with _after_each_round_trip(ctx.client, count_looks):
+            holder.start()
+            result = ctx.call(GET, ctx.client, db, product)
+    finally:
+        if had_wait:
+            ctx.exercise.WAIT_SECONDS = saved_wait
+        else:
+            del ctx.exercise.WAIT_SECONDS
+    gave_up = "after" not in released  # the reader returned while the holder still held
+    holder.join(STUCK_SECONDS)
+    alive = (
+        f"Another reader held {lock(product)}, alive (seconds left on its lock), while its "
+        f"database read took long; after {len(looks)} looks at the cache"
+    )
+    if gave_up and db.get_calls:
+        ctx.fail(
+            f"{alive}, {GET}() stopped waiting and read the database itself ({db.get_calls} "
+            "call): with many readers waiting on a slow read, that is the stampede again. Keep "
+            "waiting while the lock is there; take it only once it is gone."
+        )
+    if gave_up:
+        ctx.fail(
+            f"{alive}, {GET}() stopped waiting and returned {result!r}: the product exists and "
+            "its record was on the way. Keep waiting while the lock is there."
+        )
+    if result != expected:
+        ctx.fail(
+            f"Once the slow holder cached the record and let go, {GET}() returned {result!r}; "
+            f"expected {expected!r}."
+        )
+
+
+#: Looks at the cache after which the live holder of waits-while-holder-lives lets go (a
+#: reader that gives up after 10 or 25 looks is still caught), and the most it holds on.
+LIVE_HOLDER_LOOKS = 60
+LIVE_HOLDER_SECONDS = 0.15
+#: WAIT_SECONDS while a live holder holds on: the same looks, a twentieth of the time.
+FAST_WAIT_SECONDS = 0.001
+
+
 #: Looks at the cache one sleep may come with: a loop that reads the entry after its sleep
 #: and again at its top (then takes the lock) waits as it should; only a loop that does not
 #: sleep looks hundreds of times.

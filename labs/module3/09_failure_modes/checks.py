@@ -7,6 +7,7 @@ version with an older one, even when another writer gets in between.
 """
 
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -14,7 +15,7 @@ import time
 import valkey
 
 from valkey_workshop.checking import faults, inspect
-from valkey_workshop.checking.api import CheckContext, check, describe_exception
+from valkey_workshop.checking.api import CheckContext, CheckFailed, check, describe_exception
 from valkey_workshop.labdb import ProductDatabase, catalogue_record
 from valkey_workshop.timing.client import TimedPipeline, TimedValkey
 from valkey_workshop.timing.records import CallLog
@@ -72,10 +73,20 @@ class SlowDatabase(ProductDatabase):
         return super().get_product(product_id)
 
 
+#: How long readers may still wait once the record is cached and the lock gone: a reader
+#: that sleeps WAIT_SECONDS (20 ms) between looks has long returned.
+STUCK_AFTER_FILL_SECONDS = 1.0
+
+
+def _filled_and_released(ctx, product_id):
+    return bool(ctx.server.exists(key(product_id))) and not ctx.server.exists(lock(product_id))
+
+
 def run_readers(ctx, db, product_id, count, stuck=None, on_return=None):
     """``count`` readers call the learner's function at the same moment, each in a thread.
     Returns their results (in no particular order); fails the check when one raised, or with
-    ``stuck`` (or a general message) when one is still waiting after STUCK_SECONDS.
+    ``stuck`` (or a general message) when one is still waiting after STUCK_SECONDS, or
+    STUCK_AFTER_FILL_SECONDS after the record was cached and the lock released.
     ``on_return()`` runs in each reader's thread when its call has ended."""
     function = ctx.implementation(GET)
     barrier = threading.Barrier(count)
@@ -95,15 +106,42 @@ def run_readers(ctx, db, product_id, count, stuck=None, on_return=None):
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + STUCK_SECONDS
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
+    filled_at = None  # when the record was first seen cached and the lock gone
+    while any(thread.is_alive() for thread in threads) and time.monotonic() < deadline:
+        next(thread for thread in threads if thread.is_alive()).join(0.05)
+        if filled_at is None and _filled_and_released(ctx, product_id):
+            filled_at = time.monotonic()
+        if filled_at is not None and time.monotonic() - filled_at > STUCK_AFTER_FILL_SECONDS:
+            break  # every reader that looks again now finds the record: these do not
     if any(thread.is_alive() for thread in threads):
         if stuck:
             ctx.fail(stuck)
+        waiting = sum(thread.is_alive() for thread in threads)
+        said = (
+            f"{waiting} of {count} readers of {product_id} were still waiting after "
+            f"{STUCK_SECONDS:g} s (the database answered after {db.latency_seconds:g} s)"
+        )
+        if filled_at is not None:
+            said = (
+                f"{waiting} of {count} readers of {product_id} were still waiting "
+                f"{STUCK_AFTER_FILL_SECONDS:g} s after the record was cached and the lock "
+                "released"
+            )
+        if ctx.server.exists(lock(product_id)):
+            ctx.fail(
+                f"{said}, and {lock(product_id)} is still held: does the lock holder always "
+                "release the lock (with its own token)?"
+            )
+        if ctx.server.exists(key(product_id)):
+            ctx.fail(
+                f"{said}: the waiting readers do not look at the cache again soon enough "
+                f"(WAIT_SECONDS is {getattr(ctx.exercise, 'WAIT_SECONDS', '?')}). Is the sleep "
+                "between looks WAIT_SECONDS seconds? (time.sleep takes seconds: "
+                "WAIT_SECONDS * 1000 sleeps 20 s.)"
+            )
         ctx.fail(
-            f"{count} readers of {product_id} were still waiting after {STUCK_SECONDS:g} s "
-            f"(the database answered after {db.latency_seconds:g} s). Do waiting readers look "
-            "at the cache again, and does the lock holder always release the lock?"
+            f"{said}; nothing is cached and no lock is held. Do waiting readers look at the "
+            "cache again, and take the lock when it is gone?"
         )
     if errors:
         error = errors[0]
@@ -131,6 +169,50 @@ SCRIPT_LOCK_LEFT_MS = 100
 
 #: The waiting readers' sleep between looks, in seconds: the bounds the lesson states.
 WAIT_SECONDS_RANGE = (0.001, 1.0)
+
+
+def _lock_passed_as_argument(calls):
+    """Words for a script run with a lock key among its arguments (ARGV) but not its keys, or
+    None: KEYS[1] is then the token, and the script's DEL never touches the lock."""
+    for _name, args, _call in inspect.commands(calls):
+        carried = inspect.script_arguments(args)
+        if not carried:
+            continue
+        try:
+            count = int(str(args[2]))
+        except (TypeError, ValueError):
+            continue
+        keys, argv = carried[:count], carried[count:]
+        misplaced = [a for a in argv if a.startswith("product:") and a.endswith(":lock")]
+        if misplaced and misplaced[0] not in keys:
+            return (
+                f"A script ran with KEYS {list(keys)} and ARGV {list(argv)}: the lock's name "
+                f"({misplaced[0]}) went in as an argument, so KEYS[1] is the token and the "
+                "release never deletes the lock. The order is script, 1, lock_key(product_id), "
+                "token: eval(RELEASE_LOCK, 1, lock_key, token)."
+            )
+    return None
+
+
+def _names_misplaced_lock(check_function):
+    """Under @check for the checks that release the lock: a release script handed the lock as
+    ARGV fails for that, whatever symptom (a lock still held) the check met first."""
+
+    @functools.wraps(check_function)
+    def judged(ctx):
+        mark, others = ctx.client.call_log.mark(), len(_OTHER_CALL_LOGS)
+        try:
+            check_function(ctx)
+        except CheckFailed as failure:
+            calls = ctx.client.call_log.records(mark)
+            for log in _OTHER_CALL_LOGS[others:]:
+                calls += log.records(0)
+            if misplaced := _lock_passed_as_argument(calls):
+                seen = str(failure).split(": ", 1)[0].split(". ", 1)[0]
+                ctx.fail(f"{misplaced} What this check saw: {seen}.")
+            raise
+
+    return judged
 
 
 @check("settings", "The TTL, spread, negative TTL and lock TTL are sensible", lesson="Your turn")
@@ -391,6 +473,7 @@ def negative_cache(ctx: CheckContext) -> None:
     hint=2,
     lesson="The stampede",
 )
+@_names_misplaced_lock
 def stampede(ctx: CheckContext) -> None:
     product = "P930"
     ctx.use_keys(key(product), lock(product))
@@ -524,6 +607,23 @@ def _lock_has_ttl_for(ctx, product):
             "token, nx=True, px=LOCK_TTL_MS)."
         )
     setnx = [command for command in taken if command.name == "SETNX"]
+    in_one_transaction = [
+        command
+        for command in setnx
+        if command.call.batch is not None
+        and command.call.batch.transaction
+        and any(
+            str(args[0]).upper() in {"EXPIRE", "PEXPIRE"} and str(args[1]) == lock(product)
+            for args in command.call.batch.commands
+        )
+    ]
+    if in_one_transaction:
+        ctx.fail(
+            "The lock is taken with SETNX and given its TTL by PEXPIRE (or EXPIRE) in one "
+            "MULTI/EXEC: no gap, but the expiry runs whether SETNX won or not, so every "
+            "waiting reader sets the holder's lock's TTL again, and a dead holder's lock never "
+            "expires while readers wait. Use SET key token NX PX LOCK_TTL_MS (one command)."
+        )
     if setnx:
         ctx.fail(
             "The lock is taken with SETNX, which cannot carry a TTL: if the holder dies "
@@ -594,6 +694,7 @@ def _lock_has_ttl_for(ctx, product):
     hint=2,
     lesson="The stampede",
 )
+@_names_misplaced_lock
 def refill_looks_again(ctx: CheckContext) -> None:
     product = "P938"
     ctx.use_keys(key(product), lock(product))
@@ -655,6 +756,7 @@ def _is_store(name, args, cache):
     hint=3,
     lesson="The stampede",
 )
+@_names_misplaced_lock
 def lock_released(ctx: CheckContext) -> None:
     product = "P932"
     ctx.use_keys(key(product), lock(product))
@@ -685,6 +787,7 @@ def lock_released(ctx: CheckContext) -> None:
     hint=2,
     lesson="The stampede",
 )
+@_names_misplaced_lock
 def waits_for_holder(ctx: CheckContext) -> None:
     """Another app server holds the lock until the learner's reader has looked at the cache
     BUSY_LOOKS times (only a loop without a sleep gets there soon) or HOLD_SECONDS have
@@ -749,6 +852,7 @@ def waits_for_holder(ctx: CheckContext) -> None:
     hint=2,
     lesson="The stampede",
 )
+@_names_misplaced_lock
 def waits_while_holder_lives(ctx: CheckContext) -> None:
     """Another app server holds the lock, alive (seconds left on it), while its database read
     takes long: the learner's reader must wait it out, not give up after so many looks and
@@ -872,17 +976,15 @@ def _after_each_round_trip(client, hook):
 @contextlib.contextmanager
 def _gone_after_first_refusal(ctx, name):
     """While inside: the key `name` (a dead holder's lock) is deleted right after the
-    learner's first SET ... NX on it is refused, as if it expired while the reader waits.
+    learner's first SET ... NX (or SETNX) on it is refused, as if it expired while the reader
+    waits.
     Whatever the learner's reader sends next meets a lock that is gone, on any machine load
     (waiting for a TTL leaves that to the scheduler)."""
     done = False
 
     def watching(args, reply):
         nonlocal done
-        if done or not isinstance(args, tuple) or len(args) < 3 or reply is not None:
-            return
-        words = [str(arg).upper() for arg in args]
-        if words[0] == "SET" and str(args[1]) == name and "NX" in words[3:]:
+        if not done and _refused_lock(args, reply, name):
             done = True
             ctx.server.delete(name)
 
@@ -944,7 +1046,7 @@ class _DeadHolderScene:
         me = threading.get_ident()
         with self.changed:
             self.looks[me] = self.looks.get(me, 0) + 1
-            if not self.lock_gone and reply is None and _refused_lock(sent, self.lock_name):
+            if not self.lock_gone and _refused_lock(sent, reply, self.lock_name):
                 self.refused.add(me)
                 if len(self.refused) >= self.readers:
                     self.lock_gone = True
@@ -968,14 +1070,23 @@ class _DeadHolderScene:
             self.changed.wait_for(everyone_looked, timeout=self.max_read_seconds)
 
 
-def _refused_lock(sent, lock_name):
-    """Whether ``sent`` is a SET ... NX (or SETNX) of ``lock_name`` (its nil reply: refused)."""
-    if not isinstance(sent, tuple) or len(sent) < 3:
+def _refused_lock(sent, reply, lock_name):
+    """Whether ``sent`` (a command, or a pipeline's or transaction's batch) was a SET ... NX
+    or SETNX of ``lock_name`` that the server refused (nil, or SETNX's 0)."""
+    if hasattr(sent, "commands"):
+        replies = reply if isinstance(reply, list) else []
+        if len(replies) != len(sent.commands):
+            return False
+        return any(
+            _refused_lock(args, answer, lock_name)
+            for args, answer in zip(sent.commands, replies, strict=True)
+        )
+    if not isinstance(sent, tuple) or len(sent) < 3 or str(sent[1]) != lock_name:
         return False
     words = [str(arg).upper() for arg in sent]
-    if str(sent[1]) != lock_name:
-        return False
-    return words[0] == "SETNX" or (words[0] == "SET" and "NX" in words[3:])
+    if words[0] == "SETNX":
+        return reply in (0, False)
+    return words[0] == "SET" and "NX" in words[3:] and reply is None
 
 
 class _ReadWaitsDatabase(ProductDatabase):
@@ -996,6 +1107,7 @@ class _ReadWaitsDatabase(ProductDatabase):
     hint=2,
     lesson="The stampede",
 )
+@_names_misplaced_lock
 def orphaned_lock(ctx: CheckContext) -> None:
     _lone_waiter_takes_the_lock(ctx)
     product = "P934"
@@ -1045,6 +1157,7 @@ def orphaned_lock(ctx: CheckContext) -> None:
     hint=3,
     lesson="The stampede",
 )
+@_names_misplaced_lock
 def only_owner_releases(ctx: CheckContext) -> None:
     product = "P935"
     ctx.use_keys(key(product), lock(product))
@@ -1077,6 +1190,7 @@ def only_owner_releases(ctx: CheckContext) -> None:
     hint=3,
     lesson="The stampede",
 )
+@_names_misplaced_lock
 def release_in_one_step(ctx: CheckContext) -> None:
     product = "P937"
     ctx.use_keys(key(product), lock(product))
@@ -1127,6 +1241,7 @@ def release_in_one_step(ctx: CheckContext) -> None:
     hint=3,
     lesson="Negative caching",
 )
+@_names_misplaced_lock
 def lock_released_on_error(ctx: CheckContext) -> None:
     product = "P936"
     ctx.use_keys(key(product), lock(product))
@@ -1170,6 +1285,7 @@ class SimulatedCrash(BaseException):
     hint=3,
     lesson="The stampede",
 )
+@_names_misplaced_lock
 def lock_released_on_crash(ctx: CheckContext) -> None:
     """A miss, with the database call crashing at each of the calls a normal miss makes, in
     turn: the crash reaches the caller, nothing is cached and the lock is gone, so the next
@@ -1260,7 +1376,14 @@ def race_after_read(client, args):
 
 def racing_client(ctx):
     pool = valkey.ConnectionPool.from_url(ctx.url, decode_responses=True)
-    return RacingClient(connection_pool=pool, call_log=CallLog())
+    client = RacingClient(connection_pool=pool, call_log=CallLog())
+    _OTHER_CALL_LOGS.append(client.call_log)
+    return client
+
+
+#: The call logs of the clients the checks made besides ctx.client (racing_client), so that
+#: a judgement over everything the learner's code sent sees their round trips too.
+_OTHER_CALL_LOGS = []
 
 
 def versioned(product_id, version, price):
@@ -1609,6 +1732,7 @@ def _try_again_words():
     hint=3,
     lesson="The race cache-aside leaves open",
 )
+@_names_misplaced_lock
 def dropped_connection(ctx: CheckContext) -> None:
     product = ctx.product_id("unicode")
     cache = key(product)

@@ -65,6 +65,67 @@ def ttl_limit(ctx):
     return value if isinstance(value, int) and 1 <= value <= 86400 else 86400
 
 
+def ttl_limit_words(ctx):
+    """The TTL bound in words: CACHE_TTL_SECONDS, or a day where the constant is out of range
+    (a week's CACHE_TTL_SECONDS is not what the 86400 bound is)."""
+    value = getattr(ctx.exercise, "CACHE_TTL_SECONDS", None)
+    if value == ttl_limit(ctx):
+        return f"CACHE_TTL_SECONDS ({value})"
+    return f"a day (86400 s), the most this step allows (CACHE_TTL_SECONDS is {value!r})"
+
+
+#: What SCAN MATCH and KEYS read as pattern syntax rather than as the character itself.
+_GLOB_CHARACTERS = "*?[]\\"
+
+
+def _cached_elsewhere(ctx, product):
+    """Keys that exist and that the learner's code wrote (a changed key name: lowercased,
+    stripped, say) or that name the product."""
+    written = {
+        str(args[1])
+        for name, args, _ in inspect.commands(ctx.learner_calls())
+        if name in WRITES and len(args) > 1
+    }
+    pattern = "".join(f"[{char}]" if char in _GLOB_CHARACTERS else char for char in product)
+    named = set(ctx.server.scan_iter(match=f"*{pattern}*", count=1000))
+    return sorted(found for found in written | named if ctx.server.exists(found))
+
+
+def _word(arg):
+    """A command argument as text (valkey-py sends some option names as bytes)."""
+    return arg.decode(errors="replace") if isinstance(arg, bytes) else str(arg)
+
+
+def _set_only_if_missing(calls, cache):
+    """Whether the calls stored ``cache`` with SET ... NX."""
+    return any(
+        any(_word(arg).upper() == "NX" for arg in command.args[3:])
+        for command in inspect.on_key(calls, cache, ("SET",))
+    )
+
+
+def _only_if_missing_words(cache):
+    return (
+        f"{UPDATE}() stored the new record with SET ... NX, which writes only where the key is "
+        f"missing: {cache} was there, so the old record stayed and the next read serves stale "
+        "data. Store it without nx (or delete the key)."
+    )
+
+
+def _key_searches(calls):
+    """The key patterns the calls searched with (KEYS p, SCAN ... MATCH p), as sent."""
+    found = []
+    for name, args, _ in inspect.commands(calls):
+        words = [_word(arg) for arg in args]
+        if name == "KEYS" and len(words) > 1:
+            found.append(f"KEYS {words[1]!r}")
+        elif name == "SCAN":
+            upper = [word.upper() for word in words]
+            if "MATCH" in upper and upper.index("MATCH") + 1 < len(words):
+                found.append(f"SCAN MATCH {words[upper.index('MATCH') + 1]!r}")
+    return found
+
+
 def _in_milliseconds(ctx, cache):
     """Whether the learner gave ``cache`` its expiry in milliseconds (PX, PSETEX, PEXPIRE)."""
     sent = inspect.on_key(ctx.learner_calls(), cache, {"SET", "PSETEX", "PEXPIRE"})
@@ -165,15 +226,7 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
         )
     raw = ctx.server.get(cache)
     if raw is None:
-        # Keys the learner's code wrote (a changed key name: lowercased, say) and keys that
-        # name the product.
-        written = {
-            str(args[1])
-            for name, args, _ in inspect.commands(ctx.learner_calls())
-            if name in WRITES and len(args) > 1
-        }
-        named = set(ctx.server.scan_iter(match=f"*{product}*", count=1000))
-        elsewhere = sorted(found for found in written | named if ctx.server.exists(found))
+        elsewhere = _cached_elsewhere(ctx, product)
         if elsewhere:
             ctx.use_keys(*elsewhere)
             ctx.fail(
@@ -208,7 +261,7 @@ def cached_as_json_with_ttl(ctx: CheckContext) -> None:
         )
     limit = ttl_limit(ctx)
     if ttl > limit:
-        ctx.fail(f"{cache} has a TTL of {ttl} s, longer than CACHE_TTL_SECONDS ({limit}).")
+        ctx.fail(f"{cache} has a TTL of {ttl} s, longer than {ttl_limit_words(ctx)}.")
     if ctx.server.pttl(cache) < 1000:
         _short_ttl(ctx, cache, ctx.server.pttl(cache))
     window = inspect.ttl_window(ctx.learner_calls(), cache)
@@ -357,7 +410,7 @@ def update_then_fresh_read(ctx: CheckContext) -> None:
         if ttl > ttl_limit(ctx):
             ctx.fail(
                 f"{UPDATE}() refreshed {cache} with a TTL of {ttl} s, longer than "
-                f"CACHE_TTL_SECONDS ({ttl_limit(ctx)})."
+                f"{ttl_limit_words(ctx)}."
             )
     db.reset_counts()
     fresh = advice.call(ctx, GET, ctx.client, db, product)
@@ -398,7 +451,10 @@ def any_change_fresh_read(ctx: CheckContext) -> None:
         db = ctx.database()
         try:
             before = advice.call(ctx, GET, ctx.client, db, product)
+            mark = ctx.client.call_log.mark()
             advice.call(ctx, UPDATE, ctx.client, db, product, changes)
+            updating = ctx.client.call_log.records(mark)
+            searches = _key_searches(updating)
             db.reset_counts()
             after = advice.call(ctx, GET, ctx.client, db, product)
         finally:
@@ -410,6 +466,16 @@ def any_change_fresh_read(ctx: CheckContext) -> None:
             name for name in changes if isinstance(after, dict) and after.get(name) != changes[name]
         ]
         if isinstance(after, dict) and stale and after == before:
+            if _set_only_if_missing(updating, cache):
+                return _only_if_missing_words(repr(cache))
+            globbed = sorted({char for char in product if char in _GLOB_CHARACTERS})
+            if searches and globbed:
+                return (
+                    f"{UPDATE}({product!r}, …) searched for the key with {searches[0]}, and "
+                    f"{' '.join(map(repr, globbed))} in the id is a glob character there, so the "
+                    f"pattern does not match the key itself: the old entry stayed cached. Delete "
+                    f"the key by its name, {cache!r}: no pattern, no search."
+                )
             return (
                 f"{UPDATE}({product!r}, {_short_dict(changes)}) left the old {', '.join(stale)} "
                 f"cached: the next read returned {_short_dict(after)}. Every update must "
@@ -699,6 +765,8 @@ def _stale_entry(ctx, cache, product, cached, raw, expected, calls):
             "which still holds the old record: the next read serves stale data. Delete "
             "cache_key(product_id), the key the read path uses."
         )
+    if _set_only_if_missing(calls, cache):
+        ctx.fail(_only_if_missing_words(cache))
     ctx.fail(
         f"After {UPDATE}() the cache still holds the old record ({shown(raw, 60, quoted=False)}): "
         "the next read serves stale data. Delete the key after the database write (or store "
@@ -729,7 +797,7 @@ def update_uncached_product(ctx: CheckContext) -> None:
     if ttl > ttl_limit(ctx):
         ctx.fail(
             f"{UPDATE}() on a product that was not cached created {cache} with a TTL of "
-            f"{ttl} s, longer than CACHE_TTL_SECONDS ({ttl_limit(ctx)})."
+            f"{ttl} s, longer than {ttl_limit_words(ctx)}."
         )
     raw = ctx.server.get(cache) if ctx.server.type(cache) == "string" else None
     expected = updated(product, changes)
@@ -943,6 +1011,16 @@ def dropped_connection(ctx: CheckContext) -> None:
     if _under_a_second(left_ms) and _in_milliseconds(ctx, cache):
         _short_ttl(ctx, cache, left_ms)  # before "cached nothing": it may have run out already
     if cached is None:
+        elsewhere = [found for found in _cached_elsewhere(ctx, product) if found != cache]
+        if elsewhere:
+            ctx.use_keys(*elsewhere)
+            ctx.fail(
+                f"{what} cached nothing at {cache!r}; it wrote {', '.join(map(repr, elsewhere))} "
+                "instead. The key carries the id exactly as the caller gave it: no strip(), "
+                "lower() or other clean-up. Two ids the database keeps apart (' P1 ' and "
+                "'P1') would share one entry, so one would be served the other's record, and "
+                "other services look for the exact key."
+            )
         ctx.fail(f"{what} cached nothing at {cache}: every id works alike.")
     try:
         decoded = json.loads(cached)

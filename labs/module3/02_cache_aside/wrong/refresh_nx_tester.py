@@ -1,0 +1,30 @@
+"""Known-wrong (a tester's answer): update_product refreshes the entry with SET ... NX, which
+writes only where the key is missing, so a cached product keeps its old record."""
+
+import json
+
+CACHE_TTL_SECONDS: int = 300
+
+
+def cache_key(product_id: str) -> str:
+    """The Valkey key for a product's record."""
+    return f"product:{product_id}:details"
+
+
+def get_product_details(client, db, product_id: str) -> dict | None:
+    """The product's record: from Valkey when cached, else from the database (then cached)."""
+    cached = client.get(cache_key(product_id))
+    if cached is not None:
+        return json.loads(cached)
+    record = db.get_product(product_id)
+    if record is None:
+        return None
+    client.set(cache_key(product_id), json.dumps(record), ex=CACHE_TTL_SECONDS)
+    return record
+
+
+def update_product(client, db, product_id: str, changes: dict) -> dict:
+    """Write the change to the database, then store the new record (but only if absent)."""
+    record = db.update_product(product_id, changes)
+    client.set(cache_key(product_id), json.dumps(record), ex=CACHE_TTL_SECONDS, nx=True)
+    return record

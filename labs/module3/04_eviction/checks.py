@@ -283,19 +283,29 @@ def _why_not(name, value):
     lesson="The eight policies",
 )
 def policy_choices(ctx: CheckContext) -> None:
+    # Every misfit is named at once: fixing one and running the check again to meet the next
+    # is a slow way to learn that three were swapped.
+    problems = []
     for name, accepted, need in SITUATIONS:
         value = ctx.setting(name)
         if not isinstance(value, str) or not value.strip():
-            ctx.fail(f"{name} is empty: name the policy for '{need}'.")
+            problems.append(f"{name} is empty: name the policy for '{need}'.")
+            continue
         value = value.strip().lower()
         if value not in POLICIES:
-            ctx.fail(
+            problems.append(
                 f"{name} = {value!r} is not a Valkey policy; the eight are: "
                 f"{', '.join(sorted(POLICIES))}."
             )
-        if value not in accepted:
+        elif value not in accepted:
             reason = _why_not(name, value) or f"{value} does not fit: {need}."
-            ctx.fail(f"{name} = {value!r}: {reason}")
+            problems.append(f"{name} = {value!r}: {reason}")
+    if len(problems) > 1:
+        ctx.fail(
+            f"{len(problems)} of the {len(SITUATIONS)} choices do not fit. " + " ".join(problems)
+        )
+    if problems:
+        ctx.fail(problems[0])
 
 
 @check("dropped-connection", "A dropped connection reaches the caller of configure_lru_cache")

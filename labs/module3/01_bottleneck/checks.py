@@ -89,9 +89,10 @@ def _judge_unit(
     # the answer for a read of a fraction of a millisecond, and nothing for a 50 ms one.
     if measured == int(measured) and fraction_matters:
         ctx.fail(
-            f"{name}() returned {measured:g}: a whole number, but {what} took {actual_ms:.3f} ms. "
-            "Rounding to whole milliseconds loses the answer for a read that takes a fraction "
-            "of one; return the float as it is."
+            f"{name}() returned {measured:g}, a whole number of milliseconds, so it was rounded "
+            f"({what} itself took {actual_ms:.3f} ms, timed around the network call; your "
+            "figure also counts the Python around it). Rounding to whole milliseconds loses the "
+            "answer for a read that takes a fraction of one; return the float as it is."
         )
     if plausible(measured):
         extra = measured - actual_ms

@@ -254,7 +254,9 @@ def load_in_batches(ctx: CheckContext) -> None:
 
 #: (products, batch_size or None for the default): partial batches, a batch of one, a batch
 #: bigger than the load, and the default with exactly two full batches.
-SHAPES = ((5, 2), (4, 1), (3, 10), (2 * DEFAULT_BATCH, None))
+#: (products, batch_size asked, whether the records repeat their id): the dict's key is the
+#: id, and a record need not carry it, so the key must come from the dict.
+SHAPES = ((5, 2, True), (4, 1, True), (3, 10, False), (2 * DEFAULT_BATCH, None, True))
 
 
 @check(
@@ -264,20 +266,25 @@ SHAPES = ((5, 2), (4, 1), (3, 10), (2 * DEFAULT_BATCH, None))
     lesson="Pipelines, transactions and MSET",
 )
 def batch_size_respected(ctx: CheckContext) -> None:
-    for count, asked in SHAPES:
+    for count, asked, with_ids in SHAPES:
         # The small loads' ids hold a space, a colon and letters beyond ASCII, as real ids
         # may: the key is product:{id}:details with the id exactly as given.
         safe = f"SHAPE{count}x{asked}-{ctx.run_tag}"
         catalogue = products(f"{safe} é:漢 " if count <= 10 else f"{safe}-", count)
+        if not with_ids:
+            catalogue = {
+                pid: {name: value for name, value in record.items() if name != "id"}
+                for pid, record in catalogue.items()
+            }
         try:
             _delete(ctx, catalogue)
             ctx.begin()
             if asked is None:
-                stored = ctx.call("load_products", ctx.client, catalogue)
                 call = f"load_products({count:,} products) with the default batch_size"
+                stored = _load_naming_missing_id(ctx, call, catalogue)
             else:
-                stored = ctx.call("load_products", ctx.client, catalogue, asked)
                 call = f"load_products({count:,} products, batch_size={asked})"
+                stored = _load_naming_missing_id(ctx, call, catalogue, asked)
             batch_size = DEFAULT_BATCH if asked is None else asked
             calls = _data_calls(ctx)
             _judge_keys(ctx, catalogue, safe, call)
@@ -286,6 +293,25 @@ def batch_size_respected(ctx: CheckContext) -> None:
         finally:
             _delete(ctx, catalogue)
             _delete_others(ctx, catalogue, safe)
+
+
+def _load_naming_missing_id(ctx, call, catalogue, *batch_size):
+    """load_products(catalogue, *batch_size); a KeyError for a record's missing "id" is named
+    as such."""
+    try:
+        return ctx.call("load_products", ctx.client, catalogue, *batch_size)
+    except CheckFailed as failure:
+        # ctx.call has turned the learner's exception into a failure; it is the context.
+        error = failure.__context__
+        if not isinstance(error, KeyError) or error.args != ("id",):
+            raise
+        if any("id" in record for record in catalogue.values()):
+            raise
+        ctx.fail(
+            f"{call} raised KeyError: 'id' for records without an 'id' field. The products "
+            "dict maps each id to its record, and a record need not repeat it: build the key "
+            "from the dict's key (for product_id, record in products.items())."
+        )
 
 
 def _other_keys(ctx, catalogue, safe):

@@ -96,6 +96,61 @@ def _flush(ctx, db, queued, record=None):
         db.before_update = None
 
 
+#: The TTL of the stale entry write-through finds cached: well below any CACHE_TTL_SECONDS
+#: above a minute, so that keeping it (KEEPTTL) shows.
+STALE_TTL_SECONDS = 20
+
+
+def _judge_not_merged(ctx, situation, cached, merged, expected):
+    """Fail when write_through cached the stale entry with the change merged in (``merged``,
+    None where nothing was cached before)."""
+    if merged is not None and cached == merged:
+        ctx.fail(
+            f"After {situation} the cache holds the old cached record with the change merged "
+            f"in ({cached!r}), not the record the database returned ({expected!r}): a stale "
+            "entry stays stale in every field the change leaves alone. Cache what "
+            "db.update_product() returned."
+        )
+
+
+def _judge_fresh_ttl(ctx, cache, ttl_setting, elapsed_seconds, primed):
+    """``cache`` has the TTL write_through must give it: CACHE_TTL_SECONDS, less only the time
+    since the call began (read in milliseconds, so a unit slip and a kept TTL show)."""
+    pttl = ctx.server.pttl(cache)
+    if pttl == -1:
+        ctx.fail(f"{cache} has no TTL after write_through: it never expires.")
+    wanted_ms = ttl_setting * 1000
+    kept = [
+        command
+        for command in inspect.on_key(ctx.learner_calls(), cache, {"SET"})
+        if "KEEPTTL" in _words(command.args[3:])
+    ]
+    if primed and kept and pttl <= STALE_TTL_SECONDS * 1000:
+        ctx.fail(
+            f"write_through stored the new record with SET ... KEEPTTL, so {cache} kept the old "
+            f"entry's TTL ({pttl / 1000:.1f} s left) instead of getting CACHE_TTL_SECONDS "
+            f"({ttl_setting}): the record is new, so its time to live starts again. Use "
+            "ex=CACHE_TTL_SECONDS."
+        )
+    if pttl > wanted_ms:
+        ctx.fail(
+            f"{cache} has a TTL of {pttl / 1000:.1f} s after write_through; expected "
+            f"CACHE_TTL_SECONDS ({ttl_setting})."
+        )
+    # Allowed below it: the time the call and this read took (SET ... EX is exact to the ms).
+    if pttl < wanted_ms - elapsed_seconds * 1000 - 100:
+        unit = (
+            " CACHE_TTL_SECONDS given as milliseconds (px=)? It is in seconds: ex=."
+            if pttl <= ttl_setting
+            else ""
+        )
+        ctx.fail(
+            f"{cache} has a TTL of {pttl} ms after write_through; expected CACHE_TTL_SECONDS "
+            f"({ttl_setting} s = {wanted_ms} ms), the time a record cached now should live."
+            f"{unit}"
+        )
+
+
 def _prime(ctx, product_id, ttl=300):
     ctx.server.set(key(product_id), json.dumps(catalogue_record(product_id)), ex=ttl)
 
@@ -378,43 +433,24 @@ def write_through(ctx: CheckContext) -> None:
             "and at most a day (86400 s), or a missed update is served that long."
         )
     # A product already cached, and one that is not: both end with the new record cached.
+    # The cached one is stale (an older name, its TTL nearly run out): the record the
+    # database returns must replace it, whole, with a fresh TTL.
     for product, primed in (("P301", True), ("P305", False)):
         ctx.use_keys(key(product))
         db = ctx.database()
+        stale = {**catalogue_record(product), "name": f"{catalogue_record(product)['name']} (old)"}
         if primed:
-            _prime(ctx, product)
+            ctx.server.set(key(product), json.dumps(stale), ex=STALE_TTL_SECONDS)
         ctx.begin()
         situation = f"write_through({product!r}) ({'cached' if primed else 'not cached'} before)"
+        called = time.monotonic()
         returned = _call(ctx, situation, "write_through", ctx.client, db, product, {"price": 5.5})
         expected = {**catalogue_record(product), "price": 5.5}
         ctx.require(
             db.update_calls == 1,
             f"{situation} called db.update_product {db.update_calls} times; expected once.",
         )
-        ctx.require(
-            returned == expected,
-            f"{situation} returned {returned!r}; expected the database's record {expected!r}.",
-        )
-        cached = _cached(ctx, product)
-        if cached is None:
-            ctx.fail(
-                f"After {situation} nothing is cached at {key(product)}: the next read misses."
-            )
-        ctx.require(
-            cached == expected,
-            f"After {situation} the cache holds {cached!r}; expected the record the database "
-            f"returned, {expected!r}.",
-        )
-        ttl = ctx.server.ttl(key(product))
-        ctx.require(ttl != -1, f"{key(product)} has no TTL after write_through: it never expires.")
-        ctx.require(
-            0 < ttl <= ttl_setting,
-            f"{key(product)} has a TTL of {ttl} s after write_through; expected at most "
-            f"CACHE_TTL_SECONDS ({ttl_setting}).",
-        )
-        window = inspect.ttl_window(ctx.learner_calls(), key(product))
-        if window:
-            ctx.fail(window)
+        # The order first: a cache written before the database is wrong whatever it holds.
         update = db.calls[-1]
         writes = inspect.on_key(ctx.learner_calls(), key(product), {"SET", "SETEX", "PSETEX"})
         early = [w for w in writes if w.started_ns < update.ended_ns]
@@ -424,6 +460,26 @@ def write_through(ctx: CheckContext) -> None:
                 "returned: until it does, and for good if it fails, the cache serves data the "
                 "database does not have. Write the database first, then cache what it returned."
             )
+        ctx.require(
+            returned == expected,
+            f"{situation} returned {returned!r}; expected the database's record {expected!r}.",
+        )
+        cached = _cached(ctx, product)
+        if cached is None:
+            ctx.fail(
+                f"After {situation} nothing is cached at {key(product)}: the next read misses."
+            )
+        merged = {**stale, "price": 5.5} if primed else None
+        _judge_not_merged(ctx, situation, cached, merged, expected)
+        ctx.require(
+            cached == expected,
+            f"After {situation} the cache holds {cached!r}; expected the record the database "
+            f"returned, {expected!r}.",
+        )
+        _judge_fresh_ttl(ctx, key(product), ttl_setting, time.monotonic() - called, primed)
+        window = inspect.ttl_window(ctx.learner_calls(), key(product))
+        if window:
+            ctx.fail(window)
     # An unknown product: the database refuses, so the cache must not learn about it.
     ctx.use_keys(key("P9999"))
     try:
@@ -1355,8 +1411,8 @@ def _one_fault(ctx, prices, position, *, crash):
             f"{how}, yet flush_write_queue acknowledged its entry: it was not left pending, so "
             f"no later flush applied it and the change is lost (the next flush applied "
             f"{_price_list(applied)}; the price is {_number(final)}). Acknowledge an entry only "
-            "after its write returns; when the write raises, leave the entry pending (let the "
-            "error reach the caller)."
+            "after its write returns; when the write raises, leave the entry pending and stop "
+            "there (raise, or return the count so far)."
         )
     if lost:
         why = _consumer_change(ctx) or "read this consumer's pending entries (ID 0) first."
@@ -1370,7 +1426,7 @@ def _one_fault(ctx, prices, position, *, crash):
             f"{how}, and flush_write_queue went on to the later changes "
             f"{_price_list(skipped_ahead)}; the next flush then applied {_price_list(applied)}, "
             f"so the price ended at {_number(final)}, not {prices[-1]:g}: changes out of order. "
-            "Stop the flush at a failed write (let the error reach the caller)."
+            "Stop the flush at a failed write (raise, or return the count so far)."
         )
     twice = [price for price in prices[: position - 1] if price in applied]
     if twice:

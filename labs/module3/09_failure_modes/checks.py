@@ -686,6 +686,13 @@ def _lock_has_ttl_for(ctx, product):
             f"more than LOCK_TTL_MS ({limit} ms): if that holder dies, every reader waits that "
             "long. (px= takes milliseconds, ex= seconds.)"
         )
+    # Judged by what the SET asked for: a script's lock is judged by the bounds above only.
+    if shortest is not None and shortest < limit:
+        ctx.fail(
+            f"The lock {lock(product)} was given {shortest} ms, not LOCK_TTL_MS ({limit} ms): "
+            "the setting is how long a holder may read before another reader takes over, so a "
+            "slow read past the shorter TTL lets a second reader in. Use px=LOCK_TTL_MS."
+        )
 
 
 @check(

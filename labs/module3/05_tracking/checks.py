@@ -160,6 +160,38 @@ def _passes_keyword(ctx, name):
     )
 
 
+def _judge_cache_size(ctx, settings):
+    size = settings.get("cache_max_size")
+    if settings.get("cache_enabled") and isinstance(size, int) and size < 1:
+        # valkey-py then fails inside its own cache (IndexError) on the first GET.
+        ctx.fail(
+            f"Your client has cache_max_size={size}: a local cache with room for no entry. "
+            "valkey-py cannot store even one (its first GET fails inside the cache). Leave "
+            "cache_max_size at its default, or give a positive number of entries."
+        )
+
+
+def _get_not_cacheable(settings):
+    """Why valkey-py's cache settings keep GET out of the local cache, or None. Both lists
+    name commands (valkey-py's defaults allow GET), not keys."""
+    if not settings.get("cache_enabled"):
+        return None
+    deny = settings.get("cache_deny_list") or []
+    allow = settings.get("cache_allow_list") or []
+    if "GET" in deny:
+        return (
+            "your cache_deny_list names GET, so valkey-py never caches a GET reply. The list "
+            "names commands kept out of the cache; leave it at its default."
+        )
+    if allow and "GET" not in allow:
+        return (
+            f"your cache_allow_list is {list(allow)[:4]!r}, without GET, so valkey-py caches "
+            "no GET reply. The list names the commands that may be cached (not keys or key "
+            "prefixes); leave it at its default, which allows GET."
+        )
+    return None
+
+
 def _protocol(client):
     value = client.connection_pool.connection_kwargs.get("protocol")
     return int(value) if value not in (None, "") else 2
@@ -265,6 +297,7 @@ def local_hits(ctx: CheckContext) -> None:
     ctx.server.set(KEY, "100")
     client = _learner_client(ctx)
     try:
+        _judge_cache_size(ctx, client.connection_pool.connection_kwargs)
         _require_text(ctx, client.get(KEY), "100", f"GET {KEY} through your client")
         counted, own = _commands_counter(ctx, client)
         if not own:
@@ -302,6 +335,9 @@ def local_hits(ctx: CheckContext) -> None:
                     "a pool, valkey-py silently ignores it: pass it to the ConnectionPool(...) "
                     "itself, or to valkey.Valkey(...) with the connection settings and no pool."
                 )
+            listed = _get_not_cacheable(client.connection_pool.connection_kwargs)
+            if protocol == 3 and listed:
+                ctx.fail(f"All {reached} repeated GETs reached the server: {listed}")
             if protocol == 3:
                 ctx.fail(
                     f"All {reached} repeated GETs reached the server: RESP3 alone caches nothing. "

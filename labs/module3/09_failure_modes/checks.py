@@ -412,6 +412,14 @@ def negative_cache(ctx: CheckContext) -> None:
             f"{GET}() returned {first!r}, then {second!r} for a product the database does not "
             "know; both should be None."
         )
+    if db.get_calls > 1 and ctx.server.get(key(product)) == "null":
+        ctx.fail(
+            f"Two reads of an unknown product asked the database {db.get_calls} times, though "
+            f"the miss is remembered ({key(product)} holds null): the second read took the "
+            "cached null for a miss. A cached null is an answer (the product does not exist): "
+            "tell 'key absent' (GET returns None) from 'null cached' (GET returns \"null\") and "
+            "return None for the second without asking the database."
+        )
     if db.get_calls > 1:
         ctx.fail(
             f"Two reads of an unknown product asked the database {db.get_calls} times: a miss is "
@@ -1440,8 +1448,14 @@ def if_newer(ctx: CheckContext) -> None:
         versioned(product, 3, 33.0),
     ):
         stored = ctx.call(IF_NEWER, ctx.client, older)
+        same = "the same version" if older["version"] == 3 else "an older version"
+        if stored is not False and cached() == v3:
+            ctx.fail(
+                f"Over version 3, {IF_NEWER}() of {same} ({older['version']}) left the cache "
+                f"alone, rightly, but returned {stored!r}: the caller learns it was stored. "
+                "Return False when nothing was stored (True only for a write that happened)."
+            )
         if stored is not False or cached() != v3:
-            same = "the same version" if older["version"] == 3 else "an older version"
             ctx.fail(
                 f"Over version 3, {IF_NEWER}() of {same} ({older['version']}) returned "
                 f"{stored!r} and the cache now holds {cached()!r}: a late writer put back data "

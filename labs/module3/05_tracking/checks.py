@@ -437,15 +437,38 @@ def _judge_tracking_info(ctx, client, asked):
             f"key on the server. Pass prefix={list(asked)!r}."
         )
     if sorted(prefixes) != sorted(asked):
-        left_out = [prefix for prefix in asked if prefix not in prefixes]
-        ctx.fail(
-            f"{with_n} {list(asked)}, the server tracks {prefixes}: {left_out} "
-            f"{'is' if len(left_out) == 1 else 'are'} missing. Register every prefix given "
-            "(one PREFIX per prefix), not only the first."
-            if left_out
-            else f"{with_n} {list(asked)}, the server tracks {prefixes}; expected exactly those."
-        )
+        ctx.fail(_prefixes_differ(with_n, list(asked), list(prefixes)))
     return flags
+
+
+def _prefixes_differ(with_n, asked, prefixes):
+    """Words for a server tracking ``prefixes`` where ``asked`` were given."""
+    left_out = [prefix for prefix in asked if prefix not in prefixes]
+    extra = [prefix for prefix in prefixes if prefix not in asked]
+    said = f"{with_n} {asked}, the server tracks {prefixes}"
+    if extra and any(char in prefix for prefix in extra for char in "*?["):
+        return (
+            f"{said}: a PREFIX is matched as plain text, not as a glob, so {extra[0]!r} only "
+            "covers keys that really begin with those characters, '*' included. Register each "
+            "prefix as given, without wildcards."
+        )
+    if extra and all(any(given.startswith(prefix) for given in asked) for prefix in extra):
+        return (
+            f"{said}: {extra} is shorter than what was asked, so this connection is told about "
+            "writes to keys outside the prefixes it was given too. Register each prefix given, "
+            "exactly (one PREFIX per prefix)."
+        )
+    if left_out and len(asked) > 1 and asked[0] in prefixes:
+        return (
+            f"{said}: {left_out} {'is' if len(left_out) == 1 else 'are'} missing. Register "
+            "every prefix given (one PREFIX per prefix), not only the first."
+        )
+    if left_out:
+        return (
+            f"{said}: {left_out} {'is' if len(left_out) == 1 else 'are'} missing. Register "
+            "every prefix given, exactly as given (one PREFIX per prefix)."
+        )
+    return f"{said}; expected exactly those."
 
 
 @check(

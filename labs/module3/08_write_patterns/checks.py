@@ -536,6 +536,18 @@ def write_back(ctx: CheckContext) -> None:
     _call(ctx, f"write_back({product!r})", "write_back", ctx.client, product, {"price": 2.5})
     cached = _cached(ctx, product)
     expected = {**catalogue_record(product), "price": 2.5}
+    if cached == catalogue_record(product) and ctx.server.exists(QUEUE):
+        written_back = any(
+            name == "SET" and str(args[1]) == key(product)
+            for name, args, _ in inspect.commands(ctx.learner_calls())
+        )
+        if written_back:
+            ctx.fail(
+                f"After write_back({product!r}, {{'price': 2.5}}) the cache holds "
+                f"{cached!r}: the record was written back with its old price. The merge lets "
+                "the cached values win: {**changes, **record}. The change must win: "
+                "{**record, **changes}."
+            )
     ctx.require(
         cached == expected, f"After write_back the cache holds {cached!r}; expected {expected!r}."
     )

@@ -159,7 +159,7 @@ def _queue(ctx, product_id, changes):
     """One entry in the documented format, as write_back would add it; returns its ID."""
     text = json.dumps(changes)
     _QUEUED[_canonical(changes)] = (product_id, text)
-    _QUEUED_FOR.add((product_id, _canonical(changes)))
+    _QUEUED_FOR.setdefault(_canonical(changes), set()).add(product_id)
     return ctx.server.xadd(QUEUE, {"product_id": product_id, "changes": text})
 
 
@@ -167,8 +167,9 @@ def _queue(ctx, product_id, changes):
 #: queued): what a flush may hand the database. Entries a learner's write_back queued are
 #: added when first met (see _was_queued).
 _QUEUED: dict[str, tuple[str, str]] = {}
-#: Every (product id, canonical changes) pair queued in this worker, the same way.
-_QUEUED_FOR: set[tuple[object, str | None]] = set()
+#: For every canonical `changes` value queued in this worker, the product ids it was queued
+#: for, the same way (a dict: a flush's every write looks its changes up here).
+_QUEUED_FOR: dict[str | None, set[object]] = {}
 
 
 class ChangedOnTheWay(BaseException):
@@ -196,7 +197,7 @@ def _was_queued(ctx, changes):
                     _QUEUED.setdefault(
                         _canonical(found), (fields.get("product_id"), fields["changes"])
                     )
-                    _QUEUED_FOR.add((fields.get("product_id"), _canonical(found)))
+                    _QUEUED_FOR.setdefault(_canonical(found), set()).add(fields.get("product_id"))
     return text in _QUEUED
 
 
@@ -206,7 +207,8 @@ def _queued_for_another(product_id, changes):
     same changes may be queued for other products too, and entries queued around the helpers
     here (concurrent writers) are not all in the ledger."""
     text = _canonical(changes)
-    if text is None or (product_id, text) in _QUEUED_FOR or not isinstance(product_id, str):
+    queued_for = _QUEUED_FOR.get(text, set())
+    if text is None or product_id in queued_for or not isinstance(product_id, str):
         return None
 
     def near(owner):
@@ -216,7 +218,7 @@ def _queued_for_another(product_id, changes):
             and (owner.strip() == product_id.strip() or owner.lower() == product_id.lower())
         )
 
-    owners = [pid for pid, queued in _QUEUED_FOR if queued == text and near(pid)]
+    owners = [pid for pid in queued_for if near(pid)]
     return owners[0] if owners else None
 
 

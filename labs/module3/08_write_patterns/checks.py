@@ -340,13 +340,32 @@ def _judged_flush(check_function):
         except ChangedOnTheWay as changed:
             ctx.fail(str(changed))
         except CheckFailed as failure:
+            seen = str(failure).split(": ", 1)[0].split(". ", 1)[0]
             moved = _group_moved_past(ctx.client.call_log.records(mark))
             if moved:
-                seen = str(failure).split(": ", 1)[0].split(". ", 1)[0]
                 ctx.fail(f"{moved} What this check saw: {seen}.")
+            gone = _pending_but_deleted(ctx)
+            if gone:
+                ctx.fail(
+                    f"Entries still pending (read, never acknowledged) were deleted from "
+                    f"{QUEUE} before they were applied ({', '.join(gone[:3])}): the group "
+                    "then delivers their IDs with no fields, and those changes are lost. "
+                    "Trim (XTRIM MINID, XDEL) only entries older than the oldest pending one "
+                    f"(XPENDING). What this check saw: {seen}."
+                )
             raise
 
     return judged
+
+
+def _pending_but_deleted(ctx):
+    """IDs the group still lists as pending whose entries are gone from the stream."""
+    with contextlib.suppress(Exception):  # no stream or no group: nothing pending
+        group = ctx.setting("GROUP")
+        pending = ctx.server.xpending_range(QUEUE, group, min="-", max="+", count=1000)
+        ids = [str(entry["message_id"]) for entry in pending]
+        return [entry_id for entry_id in ids if not ctx.server.xrange(QUEUE, entry_id, entry_id)]
+    return []
 
 
 def _words(args):

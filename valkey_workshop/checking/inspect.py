@@ -108,25 +108,26 @@ SCRIPT_COMMANDS = frozenset({"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL"
 SCRIPT_LOADING = frozenset({"SCRIPT LOAD", "SCRIPT EXISTS", "FUNCTION LOAD"})
 
 
-def _text(value: object) -> str:
+def text(value: object) -> str:
+    """A command argument as text (valkey-py sends some option names as bytes)."""
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
 def script_arguments(args: Sequence[object]) -> tuple[str, ...]:
     """The keys and arguments a script command carries (everything after the script, its SHA
     or function name, and the number of keys), as text; () for any other command."""
-    if not args or _text(args[0]).upper() not in SCRIPT_COMMANDS or len(args) < 3:
+    if not args or text(args[0]).upper() not in SCRIPT_COMMANDS or len(args) < 3:
         return ()
-    return tuple(_text(a) for a in args[3:])
+    return tuple(text(a) for a in args[3:])
 
 
 def _command_name(args: Sequence[object]) -> str:
     """``SCRIPT LOAD`` whether valkey-py sent it as one token or two."""
     if not args:
         return "?"
-    first = _text(args[0]).upper()
+    first = text(args[0]).upper()
     if " " not in first and len(args) > 1 and first in {"SCRIPT", "FUNCTION"}:
-        return f"{first} {_text(args[1]).upper()}"
+        return f"{first} {text(args[1]).upper()}"
     return first
 
 

@@ -91,15 +91,10 @@ def _cached_elsewhere(ctx, product):
     return sorted(found for found in written | named if ctx.server.exists(found))
 
 
-def _word(arg):
-    """A command argument as text (valkey-py sends some option names as bytes)."""
-    return arg.decode(errors="replace") if isinstance(arg, bytes) else str(arg)
-
-
 def _set_only_if_missing(calls, cache):
     """Whether the calls stored ``cache`` with SET ... NX."""
     return any(
-        any(_word(arg).upper() == "NX" for arg in command.args[3:])
+        any(inspect.text(arg).upper() == "NX" for arg in command.args[3:])
         for command in inspect.on_key(calls, cache, ("SET",))
     )
 
@@ -116,7 +111,7 @@ def _key_searches(calls):
     """The key patterns the calls searched with (KEYS p, SCAN ... MATCH p), as sent."""
     found = []
     for name, args, _ in inspect.commands(calls):
-        words = [_word(arg) for arg in args]
+        words = [inspect.text(arg) for arg in args]
         if name == "KEYS" and len(words) > 1:
             found.append(f"KEYS {words[1]!r}")
         elif name == "SCAN":

@@ -158,18 +158,19 @@ def _prime(ctx, product_id, ttl=300):
 def _queue(ctx, product_id, changes):
     """One entry in the documented format, as write_back would add it; returns its ID."""
     text = json.dumps(changes)
-    _QUEUED[_canonical(changes)] = (product_id, text)
-    _QUEUED_FOR.setdefault(_canonical(changes), set()).add(product_id)
+    _remember_queued(_canonical(changes), text, product_id)
     return ctx.server.xadd(QUEUE, {"product_id": product_id, "changes": text})
 
 
-#: Every `changes` value queued in this worker (canonical JSON -> product id and the text as
-#: queued): what a flush may hand the database. Entries a learner's write_back queued are
-#: added when first met (see _was_queued).
-_QUEUED: dict[str, tuple[str, str]] = {}
-#: For every canonical `changes` value queued in this worker, the product ids it was queued
-#: for, the same way (a dict: a flush's every write looks its changes up here).
-_QUEUED_FOR: dict[str | None, set[object]] = {}
+#: Every `changes` value queued in this worker (canonical JSON -> the text as first queued,
+#: and every product id it was queued for): what a flush may hand the database. Entries a
+#: learner's write_back queued are added when first met (see _was_queued).
+_QUEUED: dict[str, tuple[str, set[object]]] = {}
+
+
+def _remember_queued(canonical, text, product_id):
+    if canonical is not None:
+        _QUEUED.setdefault(canonical, (text, set()))[1].add(product_id)
 
 
 class ChangedOnTheWay(BaseException):
@@ -194,10 +195,7 @@ def _was_queued(ctx, changes):
             for _id, fields in ctx.server.xrange(QUEUE):
                 with contextlib.suppress(TypeError, ValueError):
                     found = json.loads(fields.get("changes"))
-                    _QUEUED.setdefault(
-                        _canonical(found), (fields.get("product_id"), fields["changes"])
-                    )
-                    _QUEUED_FOR.setdefault(_canonical(found), set()).add(fields.get("product_id"))
+                    _remember_queued(_canonical(found), fields["changes"], fields.get("product_id"))
     return text in _QUEUED
 
 
@@ -207,7 +205,7 @@ def _queued_for_another(product_id, changes):
     same changes may be queued for other products too, and entries queued around the helpers
     here (concurrent writers) are not all in the ledger."""
     text = _canonical(changes)
-    queued_for = _QUEUED_FOR.get(text, set())
+    queued_for = _QUEUED[text][1] if text in _QUEUED else set()
     if text is None or product_id in queued_for or not isinstance(product_id, str):
         return None
 
@@ -233,7 +231,7 @@ def _loosely(value):
 def _entry_meant(product_id, changes):
     """The queued changes (as text) the flush most likely meant to pass: the product's entry
     with the same fields whose values match most, once casts are forgotten."""
-    mine = [text for pid, text in _QUEUED.values() if pid == product_id]
+    mine = [text for text, product_ids in _QUEUED.values() if product_id in product_ids]
     if isinstance(changes, dict) and isinstance(changes.get("changes"), dict):
         changes = changes["changes"]  # the entry's fields, decoded: match what they carry
     if not isinstance(changes, dict):

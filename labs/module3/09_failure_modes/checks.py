@@ -412,7 +412,8 @@ def negative_cache(ctx: CheckContext) -> None:
             f"{GET}() returned {first!r}, then {second!r} for a product the database does not "
             "know; both should be None."
         )
-    if db.get_calls > 1 and ctx.server.get(key(product)) == "null":
+    raw = ctx.server.get(key(product))
+    if db.get_calls > 1 and raw == "null":
         ctx.fail(
             f"Two reads of an unknown product asked the database {db.get_calls} times, though "
             f"the miss is remembered ({key(product)} holds null): the second read took the "
@@ -426,7 +427,6 @@ def negative_cache(ctx: CheckContext) -> None:
             "not remembered, so every request for a missing id (a typo, a scraper, an attack) "
             "goes to the database every time. Cache the miss too, with NEGATIVE_TTL_SECONDS."
         )
-    raw = ctx.server.get(key(product))
     if raw is not None:
         try:
             decoded, valid = json.loads(raw), True

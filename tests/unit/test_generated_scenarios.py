@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from valkey_workshop.checking.api import CheckContext, CheckFailed
+from valkey_workshop.checking.api import CheckContext, CheckFailed, smaller_counts
 from valkey_workshop.checking.seeds import SEED_VARIABLE, run_seed
 from valkey_workshop.labdb import ProductDatabase
 
@@ -64,6 +64,32 @@ def test_search_shrinks_to_the_smallest_failing_case_and_names_the_seed() -> Non
         ctx.search([1, 10, 4000], trial, lambda n: (n // 2, n - n // 4, n - 1))
     assert str(failure.value).startswith("501 ids failed")
     assert "--seed 99" in str(failure.value)
+
+
+@pytest.mark.parametrize(("start", "threshold"), [(300, 50), (4000, 500), (2, 1), (7, 6)])
+def test_smaller_counts_finds_the_smallest_failing_count_in_few_trials(
+    start: int, threshold: int
+) -> None:
+    ctx = context(5)
+    tried = []
+
+    def trial(count: int) -> str | None:
+        tried.append(count)
+        return f"{count} entries failed" if count > threshold else None
+
+    with pytest.raises(CheckFailed) as failure:
+        ctx.search([start], trial, smaller_counts)
+    assert str(failure.value).startswith(f"{threshold + 1} entries failed")
+    # A binary search: one trial per count down would have taken start - threshold trials.
+    assert len(tried) <= 1 + 2 * start.bit_length() ** 2 // 3 + 2
+    assert all(count >= 1 for count in tried)
+
+
+def test_smaller_counts_offers_smaller_counts_only_and_stops_at_the_least() -> None:
+    assert list(smaller_counts(1)) == []
+    assert list(smaller_counts(2)) == [1]
+    assert list(smaller_counts(10, least=4)) == [7, 9]
+    assert list(smaller_counts(300)) == [150, 226, 263, 282, 291, 296, 298, 299]
 
 
 def test_search_passes_when_every_case_holds() -> None:

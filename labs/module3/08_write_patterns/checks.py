@@ -13,7 +13,13 @@ import time
 import valkey
 
 from valkey_workshop.checking import faults, inspect
-from valkey_workshop.checking.api import CHANGE_FIELDS, CheckContext, CheckFailed, check
+from valkey_workshop.checking.api import (
+    CHANGE_FIELDS,
+    CheckContext,
+    CheckFailed,
+    check,
+    smaller_counts,
+)
 from valkey_workshop.labdb import catalogue_record
 
 QUEUE = "product:write-queue"
@@ -1623,12 +1629,7 @@ def many_pending(ctx: CheckContext) -> None:
             )
         return f"{how}; expected all {left + newer}, once each and in stream order."
 
-    def shrink(left):
-        if left > 1:
-            yield left // 2
-            yield left - 1
-
-    ctx.search(cases, trial, shrink)
+    ctx.search(cases, trial, smaller_counts)
 
 
 def _few(numbers, shown=6):

@@ -500,7 +500,7 @@ def prefix_broadcast(ctx: CheckContext) -> None:
             for name in written:
                 writer.set(name, "never read by the tracking connection")
             client.set(own, "written by the tracking connection itself")
-            keys = pushed.wait_for([*written, own], seconds=0.5)
+            keys = pushed.after_round_trip([*written, own])
             not_told = [name for name in written if name not in keys]
             if not_told:
                 ctx.fail(

@@ -358,8 +358,14 @@ def _become_worker(request: ForkRequest, guard_read: int, server_pid: int) -> No
         os.dup2(fd, target)
         os.close(fd)
     os.chdir(request["cwd"])
-    os.environ.clear()
-    os.environ.update(request["env"])
+    # The runner's environment, changing only what differs (clearing and setting all of it
+    # again took about 1 ms a run).
+    wanted = request["env"]
+    for name in [name for name in os.environ if name not in wanted]:
+        del os.environ[name]
+    for name, value in wanted.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
     job = request["job"]
     # The exercise's folder goes last (run_job appends it): never where the fork server's
     # path had it, if the workshop process was started from inside it.

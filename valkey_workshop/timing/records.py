@@ -8,6 +8,7 @@ few percent of a bare client.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -95,7 +96,12 @@ def _cut(text: str, limit: int = MAX_VALUE_CHARS) -> str:
 def summarize_args(command: str, args: Sequence[object]) -> str:
     """Arguments as the learner would type them: long values cut, credentials hidden."""
     # valkey-py sends some commands as one token ("CONFIG SET"), so split before looking.
-    tokens = [*str(args[0]).split(), *(_arg_text(value) for value in args[1:])] if args else []
+    head = str(args[0]).split() if args else []
+    count = len(head) + len(args) - 1 if args else 0
+    # Only the arguments that will be shown are turned into text (an MSET of 2,000 is cut
+    # to its first few below; its whole text cost more than the round trip).
+    kept = len(args) - 1 if count <= MAX_ARGS_WHOLE + 1 else MAX_ARGS_SHOWN + 1 - len(head)
+    tokens = [*head, *(_arg_text(value) for value in args[1 : 1 + max(kept, 0)])]
     words = [token.upper() for token in tokens]
     if words and words[0] in _SECRET_COMMANDS:
         tokens = [tokens[0], *("***" for _ in tokens[1:])]
@@ -104,17 +110,21 @@ def summarize_args(command: str, args: Sequence[object]) -> str:
             "***" if i > 2 and tokens[i - 1].lower() in _SECRET_CONFIG else token
             for i, token in enumerate(tokens)
         ]
-    if len(tokens) > MAX_ARGS_WHOLE + 1:  # MSET with 2,000 arguments fits on no line
-        hidden = len(tokens) - 1 - MAX_ARGS_SHOWN
+    if count > MAX_ARGS_WHOLE + 1:  # MSET with 2,000 arguments fits on no line
+        hidden = count - 1 - MAX_ARGS_SHOWN
         tokens = [*tokens[: MAX_ARGS_SHOWN + 1], f"… (+{hidden} args)"]
     return " ".join(tokens)
+
+
+#: Any whitespace, as str.isspace sees it (a regular expression's \s tests the same).
+_SPACE = re.compile(r"\s")
 
 
 def _arg_text(value: object) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     text = str(value)
-    if any(ch.isspace() for ch in text) or text == "":
+    if text == "" or _SPACE.search(text):
         text = repr(text)
     return _cut(text)
 

@@ -86,6 +86,44 @@ def test_a_shared_server_never_overlaps_one_step_and_runs_server_changers_alone(
     assert any(url.endswith("/0") for url in lanes)
 
 
+def test_private_lanes_start_heavier_proofs_first_and_steps_take_turns(
+    module3: Module, server: ServerInfo
+) -> None:
+    """Longest first keeps a lane from finishing alone on a slow proof; within a weight the
+    steps alternate, so two lanes rarely run two waiting proofs of one step side by side."""
+    started: list[str] = []
+
+    def task(name: str) -> Callable[[str], str]:
+        def run(_url: str) -> str:
+            started.append(name)
+            return name
+
+        return run
+
+    slow, fast = module3.step("failure-modes"), module3.step("bottleneck")
+    proofs: list[Proof[str]] = [
+        Proof(slow, task("09 wrong 1")),
+        Proof(slow, task("09 wrong 2")),
+        Proof(slow, task("09 whole 1"), 10.0),
+        Proof(slow, task("09 whole 2"), 10.0),
+        Proof(fast, task("01 wrong 1")),
+        Proof(fast, task("01 whole 1"), 10.0),
+    ]
+    # One lane: the proofs run one after another in the scheduler's order.
+    results = run_tasks(proofs, server.url, jobs=1, spare_server=EmbeddedBackend)
+    # The results come in input order, whatever order the proofs ran in.
+    in_input_order = ["09 wrong 1", "09 wrong 2", "09 whole 1", "09 whole 2", "01 wrong 1"]
+    assert results == [*in_input_order, "01 whole 1"]
+    assert started == [
+        "09 whole 1",
+        "01 whole 1",
+        "09 whole 2",
+        "09 wrong 1",
+        "01 wrong 1",
+        "09 wrong 2",
+    ]
+
+
 def test_jobs_must_be_positive(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["verify", "module3", "bottleneck", "-j", "0"])
     assert result.exit_code == 2

@@ -396,6 +396,26 @@ def _seconds(milliseconds):
     return -(-milliseconds // 1000)  # whole seconds, as the EX that was asked
 
 
+def _judge_miss_is_json(ctx, product, then=""):
+    """Fail when the remembered miss at the product's key is not the JSON text null."""
+    raw = ctx.server.get(key(product))
+    if raw is None:
+        return
+    try:
+        decoded, valid = json.loads(raw), True
+    except ValueError:
+        decoded, valid = None, False
+    if not valid or decoded is not None:
+        what = "is not JSON" if not valid else f"decodes to {decoded!r}, not None"
+        ctx.fail(
+            f"The miss for {product} is remembered at {key(product)} as {raw[:40]!r}, not the "
+            f"JSON text null{then}: every reader of {key(product)} decodes it with json.loads, "
+            f"and {raw[:40]!r} {what} (cache_if_newer and other readers know null as a "
+            "remembered miss). Store json.dumps(None)"
+            + (", not str(None)." if raw == "None" else ".")
+        )
+
+
 @check(
     "negative-cache",
     "An unknown product is remembered as a miss, briefly: the database is asked once",
@@ -407,7 +427,13 @@ def negative_cache(ctx: CheckContext) -> None:
     ctx.use_keys(key(product), lock(product))
     db = ctx.database()
     first = ctx.call(GET, ctx.client, db, product)
-    second = ctx.call(GET, ctx.client, db, product)
+    try:
+        second = ctx.call(GET, ctx.client, db, product)
+    except CheckFailed:
+        # The second read may trip over what the first one stored (json.loads('None')): the
+        # stored text is the fault, the exception only its symptom.
+        _judge_miss_is_json(ctx, product, then=", and the second read raised on it")
+        raise
     if first is not None or second is not None:
         ctx.fail(
             f"{GET}() returned {first!r}, then {second!r} for a product the database does not "
@@ -428,19 +454,7 @@ def negative_cache(ctx: CheckContext) -> None:
             "not remembered, so every request for a missing id (a typo, a scraper, an attack) "
             "goes to the database every time. Cache the miss too, with NEGATIVE_TTL_SECONDS."
         )
-    if raw is not None:
-        try:
-            decoded, valid = json.loads(raw), True
-        except ValueError:
-            decoded, valid = None, False
-        if not valid or decoded is not None:
-            what = "is not JSON" if not valid else f"decodes to {decoded!r}, not None"
-            ctx.fail(
-                f"The miss for {product} is remembered at {key(product)} as {raw[:40]!r}, not "
-                f"the JSON text null: every reader of {key(product)} decodes it with json.loads, "
-                f"and {raw[:40]!r} {what} (cache_if_newer and other readers know null as a "
-                "remembered miss). Store json.dumps(None)."
-            )
+    _judge_miss_is_json(ctx, product)
     found_keys = [k for k in ctx.server.scan_iter(match=f"*{product}*", count=1000)]
     pttls = {found: ctx.server.pttl(found) for found in found_keys if found != lock(product)}
     # PTTL -2: gone already (remembered for milliseconds); -1: no TTL at all.

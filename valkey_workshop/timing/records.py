@@ -96,12 +96,12 @@ def _cut(text: str, limit: int = MAX_VALUE_CHARS) -> str:
 def summarize_args(command: str, args: Sequence[object]) -> str:
     """Arguments as the learner would type them: long values cut, credentials hidden."""
     # valkey-py sends some commands as one token ("CONFIG SET"), so split before looking.
-    head = str(args[0]).split() if args else []
-    count = len(head) + len(args) - 1 if args else 0
+    head, rest = (str(args[0]).split(), args[1:]) if args else ([], ())
+    count = len(head) + len(rest)
     # Only the arguments that will be shown are turned into text (an MSET of 2,000 is cut
     # to its first few below; its whole text cost more than the round trip).
-    kept = len(args) - 1 if count <= MAX_ARGS_WHOLE + 1 else MAX_ARGS_SHOWN + 1 - len(head)
-    tokens = [*head, *(_arg_text(value) for value in args[1 : 1 + max(kept, 0)])]
+    shown = rest if count <= MAX_ARGS_WHOLE + 1 else rest[: max(0, MAX_ARGS_SHOWN + 1 - len(head))]
+    tokens = [*head, *(_arg_text(value) for value in shown)]
     words = [token.upper() for token in tokens]
     if words and words[0] in _SECRET_COMMANDS:
         tokens = [tokens[0], *("***" for _ in tokens[1:])]

@@ -458,15 +458,16 @@ def _prefixes_differ(with_n, asked, prefixes):
             "writes to keys outside the prefixes it was given too. Register each prefix given, "
             "exactly (one PREFIX per prefix)."
         )
-    if left_out and len(asked) > 1 and asked[0] in prefixes:
-        return (
-            f"{said}: {left_out} {'is' if len(left_out) == 1 else 'are'} missing. Register "
-            "every prefix given (one PREFIX per prefix), not only the first."
-        )
     if left_out:
+        # "Not only the first" only when the first was registered.
+        how = (
+            " (one PREFIX per prefix), not only the first"
+            if len(asked) > 1 and asked[0] in prefixes
+            else ", exactly as given (one PREFIX per prefix)"
+        )
         return (
             f"{said}: {left_out} {'is' if len(left_out) == 1 else 'are'} missing. Register "
-            "every prefix given, exactly as given (one PREFIX per prefix)."
+            f"every prefix given{how}."
         )
     return f"{said}; expected exactly those."
 

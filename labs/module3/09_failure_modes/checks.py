@@ -396,9 +396,8 @@ def _seconds(milliseconds):
     return -(-milliseconds // 1000)  # whole seconds, as the EX that was asked
 
 
-def _judge_miss_is_json(ctx, product, then=""):
-    """Fail when the remembered miss at the product's key is not the JSON text null."""
-    raw = ctx.server.get(key(product))
+def _judge_miss_is_json(ctx, product, raw, then=""):
+    """Fail when ``raw``, the remembered miss at the product's key, is not the JSON text null."""
     if raw is None:
         return
     try:
@@ -432,7 +431,8 @@ def negative_cache(ctx: CheckContext) -> None:
     except CheckFailed:
         # The second read may trip over what the first one stored (json.loads('None')): the
         # stored text is the fault, the exception only its symptom.
-        _judge_miss_is_json(ctx, product, then=", and the second read raised on it")
+        raw = ctx.server.get(key(product))
+        _judge_miss_is_json(ctx, product, raw, then=", and the second read raised on it")
         raise
     if first is not None or second is not None:
         ctx.fail(
@@ -454,7 +454,7 @@ def negative_cache(ctx: CheckContext) -> None:
             "not remembered, so every request for a missing id (a typo, a scraper, an attack) "
             "goes to the database every time. Cache the miss too, with NEGATIVE_TTL_SECONDS."
         )
-    _judge_miss_is_json(ctx, product)
+    _judge_miss_is_json(ctx, product, raw)
     found_keys = [k for k in ctx.server.scan_iter(match=f"*{product}*", count=1000)]
     pttls = {found: ctx.server.pttl(found) for found in found_keys if found != lock(product)}
     # PTTL -2: gone already (remembered for milliseconds); -1: no TTL at all.
